@@ -1,0 +1,51 @@
+# OpenIPA: the two commands are `make demo` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+.PHONY: install demo serve test test-sqlite test-postgres lint bench browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --frozen --python $(BIN)/python
+	@mkdir -p var
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/openipa demo
+
+serve: install
+	$(BIN)/openipa serve
+
+# The whole suite on SQLite, then on a throw-away PostgreSQL started from the machine's binaries.
+test: install browser
+	$(BIN)/python -m openipa.devtools.testrun
+
+test-sqlite: install
+	$(BIN)/python -m openipa.devtools.testrun --only sqlite
+
+test-postgres: install
+	$(BIN)/python -m openipa.devtools.testrun --only postgresql
+
+# Debian's Chromium for the browser tests; installed when missing and apt can be used (as on CI).
+browser:
+	@$(BIN)/python -m openipa.devtools.browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache

@@ -1,0 +1,168 @@
+"""Payers, their products, contracts with the IPA and the contract terms in force over time."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from openipa.core.models import EffectiveDated
+
+
+class Payer(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=16, unique=True, help_text="Short code used on the command line.")
+    x12_payer_id = models.CharField("X12 payer id", max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LineOfBusiness(models.TextChoices):
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage HMO"
+    MEDICAID = "medicaid", "Medicaid managed care"
+    COMMERCIAL = "commercial", "Commercial HMO"
+
+
+class Product(models.Model):
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="products")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    line_of_business = models.CharField(max_length=32, choices=LineOfBusiness.choices)
+
+    class Meta:
+        ordering = ["payer", "code"]
+        unique_together = [("payer", "code")]
+
+    def __str__(self) -> str:
+        return f"{self.payer.code} {self.name}"
+
+
+class Contract(EffectiveDated):
+    class LegalBasis(models.TextChoices):
+        CAPITATED_RISK = "capitated_risk", "Capitated risk"
+        CLINICALLY_INTEGRATED = "clinically_integrated", "Clinically integrated"
+        MESSENGER_FFS = "messenger_ffs", "Messenger fee-for-service"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        TERMINATED = "terminated", "Terminated"
+
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="contracts")
+    number = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    legal_basis = models.CharField(max_length=32, choices=LegalBasis.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    products = models.ManyToManyField(Product, related_name="contracts", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["payer", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="contract_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ContractTerm(EffectiveDated):
+    """One version of a contract's money terms. Versions of a contract never overlap."""
+
+    class CapitationBasis(models.TextChoices):
+        PMPM_TABLE = "pmpm_table", "PMPM rate table"
+        PERCENT_OF_PREMIUM = "percent_of_premium", "Percent of premium"
+        RISK_ADJUSTED = "risk_adjusted", "Risk-adjusted base rate"
+
+    class Proration(models.TextChoices):
+        CUTOFF = "cutoff", "Full month by cut-off day"
+        DAILY = "daily", "Daily"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="terms")
+    capitation_basis = models.CharField(max_length=32, choices=CapitationBasis.choices)
+    percent_of_premium = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    risk_base_rate = models.DecimalField(
+        "risk-adjusted base PMPM", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    admin_fee_percent = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    admin_fee_pmpm = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    reinsurance_pmpm = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    withhold_percent = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    retro_window_months = models.PositiveSmallIntegerField(default=6)
+    proration_rule = models.CharField(max_length=16, choices=Proration.choices, default=Proration.CUTOFF)
+    cutoff_day = models.PositiveSmallIntegerField(
+        default=15, help_text="With cut-off proration: effective on or before this day counts the month."
+    )
+    age_reference_month = models.PositiveSmallIntegerField(
+        default=1, help_text="Age for rate bands is taken on the 1st of this month of the coverage year."
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["contract", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="term_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(cutoff_day__gte=1) & Q(cutoff_day__lte=31), name="term_cutoff_day"),
+        ]
+
+    def __str__(self) -> str:
+        end = self.valid_to.isoformat() if self.valid_to else "open"
+        return f"{self.contract.number} terms {self.valid_from.isoformat()}..{end}"
+
+
+class RateCell(models.Model):
+    """One PMPM rate: product x age band (inclusive years) x sex, within a term version."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+        ANY = "U", "Any"
+
+    term = models.ForeignKey(ContractTerm, on_delete=models.CASCADE, related_name="rate_cells")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    age_min = models.PositiveSmallIntegerField()
+    age_max = models.PositiveSmallIntegerField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.ANY)
+    pmpm = models.DecimalField("PMPM", max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["term", "product", "age_min", "sex"]
+        constraints = [
+            models.CheckConstraint(condition=Q(age_max__gte=F("age_min")), name="ratecell_age_band_ordered"),
+            models.UniqueConstraint(fields=["term", "product", "age_min", "sex"], name="ratecell_unique_band"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} {self.age_min}-{self.age_max} {self.sex}: {self.pmpm}"
+
+
+class DofrEntry(models.Model):
+    """Division of financial responsibility: who pays for a service category under a term version."""
+
+    class Party(models.TextChoices):
+        IPA = "ipa", "IPA"
+        PLAN = "plan", "Health plan"
+        HOSPITAL = "hospital", "Hospital"
+        SHARED = "shared", "Shared risk"
+
+    term = models.ForeignKey(ContractTerm, on_delete=models.CASCADE, related_name="dofr_entries")
+    service_category = models.CharField(max_length=100)
+    responsible_party = models.CharField(max_length=16, choices=Party.choices)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["term", "service_category"]
+        unique_together = [("term", "service_category")]
+
+    def __str__(self) -> str:
+        return f"{self.service_category}: {self.responsible_party}"

@@ -1,0 +1,142 @@
+"""Writing the audit log. Services call `record_write`; selectors that return member data call `record_read`.
+
+Nothing here updates or deletes: the log is append-only through the application.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from openipa.core.models import AuditEvent, AuditMember
+from openipa.core.roles import Actor
+
+# Field names whose values never go into the log in clear (they would make the log itself sensitive).
+SECRET_FIELDS = frozenset({"password", "bank_account_number", "bank_routing_number", "token", "token_hash"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime, Decimal)):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The concrete field values of a model instance, plain-JSON, secrets masked."""
+    out: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        name = field.attname
+        if fields is not None and field.name not in fields and name not in fields:
+            continue
+        value = getattr(obj, name)
+        out[field.name] = "***" if field.name in SECRET_FIELDS and value else _plain(value)
+    return out
+
+
+def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+    """{field: [old, new]} for the fields that changed; a create has old None, a delete new None."""
+    before = before or {}
+    after = after or {}
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def _actor_fields(actor: Actor | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_id": None, "actor_username": "system", "actor_role": ""}
+    pk = actor.pk
+    return {
+        "actor_id": int(pk) if isinstance(pk, int) else None,
+        "actor_username": actor.username,
+        "actor_role": actor.role,
+    }
+
+
+def _index_members(event: AuditEvent, member_ids: list[int]) -> None:
+    if member_ids:
+        AuditMember.objects.bulk_create([AuditMember(event=event, member_id=m) for m in member_ids])
+
+
+def record_write(
+    actor: Actor | None,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    member_ids: Iterable[int] = (),
+    purpose: str = "",
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Record one service write. Call it inside the service's transaction so both commit or neither."""
+    members = sorted({int(m) for m in member_ids})
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    event = AuditEvent.objects.create(
+        kind=AuditEvent.Kind.WRITE,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=diff(before, after),
+        member_ids=members[:50],
+        member_count=len(members),
+        purpose=purpose,
+        ip_address=ip_address,
+        **_actor_fields(actor),
+    )
+    _index_members(event, members)
+    return event
+
+
+def record_read(
+    actor: Actor | None,
+    *,
+    object_type: str,
+    member_ids: Iterable[int],
+    purpose: str,
+    object_id: str = "",
+    action: str = "view",
+    ip_address: str | None = None,
+) -> AuditEvent | None:
+    """Record a read of member-level data (a member page, a member API response, an export).
+
+    Returns None, and writes nothing, when the read returned no member.
+    """
+    members = sorted({int(m) for m in member_ids})
+    if not members:
+        return None
+    event = AuditEvent.objects.create(
+        kind=AuditEvent.Kind.READ,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        member_ids=members[:50],
+        member_count=len(members),
+        purpose=purpose,
+        ip_address=ip_address,
+        **_actor_fields(actor),
+    )
+    _index_members(event, members)
+    return event
+
+
+def record_auth(username: str, action: str, *, actor: Actor | None = None, ip_address: str | None = None) -> None:
+    fields = _actor_fields(actor)
+    fields["actor_username"] = username[:150]
+    AuditEvent.objects.create(
+        kind=AuditEvent.Kind.AUTH, action=action, object_type="auth", ip_address=ip_address, **fields
+    )

@@ -1,0 +1,119 @@
+"""Roles and what each may do: the one table the selectors and services consult.
+
+A user has exactly one role. `practice_user` is bound to one practice and sees only that practice's data.
+`auditor` reads everything an administrator reads but can change nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+
+class Role(StrEnum):
+    IPA_ADMIN = "ipa_admin"
+    OPERATIONS = "operations"
+    FINANCE = "finance"
+    CREDENTIALING = "credentialing"
+    UM_NURSE = "um_nurse"
+    MEDICAL_DIRECTOR = "medical_director"
+    QUALITY = "quality"
+    MESSENGER = "messenger"
+    PRACTICE_USER = "practice_user"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.IPA_ADMIN: "IPA administrator",
+    Role.OPERATIONS: "Operations",
+    Role.FINANCE: "Finance",
+    Role.CREDENTIALING: "Credentialing",
+    Role.UM_NURSE: "UM nurse",
+    Role.MEDICAL_DIRECTOR: "Medical director",
+    Role.QUALITY: "Quality",
+    Role.MESSENGER: "Messenger",
+    Role.PRACTICE_USER: "Practice user",
+    Role.AUDITOR: "Auditor (read-only)",
+}
+
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
+
+
+class Perm(StrEnum):
+    """Capabilities. A view, API operation or service names the one it needs."""
+
+    VIEW_NETWORK = "view_network"  # practices, providers (public directory data)
+    EDIT_NETWORK = "edit_network"
+    VIEW_BANK = "view_bank"  # unmasked EFT bank details
+    VIEW_CONTRACTS = "view_contracts"  # payers, contracts, rate tables, fees: financial
+    EDIT_CONTRACTS = "edit_contracts"
+    VIEW_MEMBERS = "view_members"  # member-level data (scoped for practice users)
+    EDIT_MEMBERS = "edit_members"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    VIEW_FINANCE = "view_finance"  # dashboards with money in them
+
+
+_STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.IPA_ADMIN: frozenset(Perm),
+    Role.OPERATIONS: frozenset(
+        _STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}
+    ),
+    Role.FINANCE: frozenset(
+        _STAFF_READ | {Perm.VIEW_BANK, Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
+    ),
+    Role.CREDENTIALING: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK}),
+    Role.UM_NURSE: frozenset(_STAFF_READ),
+    Role.MEDICAL_DIRECTOR: frozenset(_STAFF_READ),
+    Role.QUALITY: frozenset(_STAFF_READ),
+    Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS}),
+    Role.PRACTICE_USER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}),
+    Role.AUDITOR: frozenset(
+        {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CONTRACTS, Perm.VIEW_AUDIT, Perm.VIEW_FINANCE}
+    ),
+}
+
+
+class Actor(Protocol):
+    """What the kernel needs to know about whoever acts: the user model satisfies it."""
+
+    @property
+    def pk(self) -> object: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def practice_id(self) -> int | None: ...
+
+
+def has_perm(actor: Actor, perm: Perm) -> bool:
+    try:
+        role = Role(actor.role)
+    except ValueError:
+        return False
+    return perm in ROLE_PERMS[role]
+
+
+def is_practice_scoped(actor: Actor) -> bool:
+    """True when everything this actor reads must be limited to one practice."""
+    return actor.role == Role.PRACTICE_USER
+
+
+class PermissionDenied(Exception):
+    """The acting user may not do this. Views answer 403, the API its error format."""
+
+
+class NotFound(Exception):
+    """No such object for this actor (also raised when it exists but is out of the actor's scope)."""
+
+
+def require(actor: Actor, perm: Perm) -> None:
+    if not has_perm(actor, perm):
+        raise PermissionDenied(f"role {actor.role!r} lacks {perm.value!r}")
