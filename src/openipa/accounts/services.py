@@ -57,7 +57,9 @@ def user_create(
     )
     user.set_password(password)
     user.save()
-    audit.record_write(actor, "user.create", user, after=audit.snapshot(user, ["username", "role", "practice"]))
+    audit.record_write(
+        actor, "user.create", user, after=audit.snapshot(user, ["username", "role", "practice"])
+    )
     return user
 
 

@@ -112,7 +112,9 @@ class ContractTerm(EffectiveDated):
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
                 name="term_dates_ordered",
             ),
-            models.CheckConstraint(condition=Q(cutoff_day__gte=1) & Q(cutoff_day__lte=31), name="term_cutoff_day"),
+            models.CheckConstraint(
+                condition=Q(cutoff_day__gte=1) & Q(cutoff_day__lte=31), name="term_cutoff_day"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,7 +141,9 @@ class RateCell(models.Model):
         ordering = ["term", "product", "age_min", "sex"]
         constraints = [
             models.CheckConstraint(condition=Q(age_max__gte=F("age_min")), name="ratecell_age_band_ordered"),
-            models.UniqueConstraint(fields=["term", "product", "age_min", "sex"], name="ratecell_unique_band"),
+            models.UniqueConstraint(
+                fields=["term", "product", "age_min", "sex"], name="ratecell_unique_band"
+            ),
         ]
 
     def __str__(self) -> str:

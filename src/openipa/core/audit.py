@@ -134,7 +134,9 @@ def record_read(
     return event
 
 
-def record_auth(username: str, action: str, *, actor: Actor | None = None, ip_address: str | None = None) -> None:
+def record_auth(
+    username: str, action: str, *, actor: Actor | None = None, ip_address: str | None = None
+) -> None:
     fields = _actor_fields(actor)
     fields["actor_username"] = username[:150]
     AuditEvent.objects.create(

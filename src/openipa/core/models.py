@@ -81,3 +81,6 @@ class AuditMember(models.Model):
 
     class Meta:
         unique_together = [("event", "member_id")]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} member {self.member_id}"

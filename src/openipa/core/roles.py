@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from openipa.core.errors import PermissionDenied
+
 
 class Role(StrEnum):
     IPA_ADMIN = "ipa_admin"
@@ -62,9 +64,7 @@ _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.IPA_ADMIN: frozenset(Perm),
-    Role.OPERATIONS: frozenset(
-        _STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}
-    ),
+    Role.OPERATIONS: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}),
     Role.FINANCE: frozenset(
         _STAFF_READ | {Perm.VIEW_BANK, Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
     ),
@@ -104,14 +104,6 @@ def has_perm(actor: Actor, perm: Perm) -> bool:
 def is_practice_scoped(actor: Actor) -> bool:
     """True when everything this actor reads must be limited to one practice."""
     return actor.role == Role.PRACTICE_USER
-
-
-class PermissionDenied(Exception):
-    """The acting user may not do this. Views answer 403, the API its error format."""
-
-
-class NotFound(Exception):
-    """No such object for this actor (also raised when it exists but is out of the actor's scope)."""
 
 
 def require(actor: Actor, perm: Perm) -> None:

@@ -158,7 +158,9 @@ class ContractParticipation(EffectiveDated):
     agreement = models.ForeignKey(
         ParticipationAgreement, on_delete=models.CASCADE, related_name="contract_participations"
     )
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="participations")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="participations"
+    )
 
     class Meta:
         ordering = ["contract", "-valid_from"]

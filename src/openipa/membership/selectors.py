@@ -1,0 +1,171 @@
+"""Reads of member data, scoped to the acting user and written to the audit log.
+
+A practice user sees a member when the member has (or had) a PCP assignment at the user's practice.
+Every function that hands out member-level data records the read with its purpose; a function that only
+builds a query (`member_queryset`) does not, and must not be handed to a page or API as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from openipa.core import audit
+from openipa.core.errors import NotFound
+from openipa.core.pagination import Page, paginate
+from openipa.core.roles import Actor, Perm, is_practice_scoped, require
+from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
+
+
+def _in_force(on: dt.date) -> Q:
+    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def member_queryset(
+    actor: Actor,
+    *,
+    q: str = "",
+    payer_id: int | None = None,
+    practice_id: int | None = None,
+    provider_id: int | None = None,
+    eligible_on: dt.date | None = None,
+) -> QuerySet[Member]:
+    """The members this actor may see, filtered. Not audited: callers that return rows use the functions
+    below, which record the read."""
+    require(actor, Perm.VIEW_MEMBERS)
+    qs = Member.objects.select_related("payer")
+    if is_practice_scoped(actor):
+        qs = qs.filter(
+            Exists(PcpAssignment.objects.filter(member=OuterRef("pk"), practice_id=actor.practice_id))
+        )
+    if q:
+        for term in q.split():
+            qs = qs.filter(
+                Q(last_name__istartswith=term)
+                | Q(first_name__istartswith=term)
+                | Q(payer_member_id__iexact=term)
+                | Q(mbi__iexact=term)
+            )
+    if payer_id is not None:
+        qs = qs.filter(payer_id=payer_id)
+    if practice_id is not None or provider_id is not None:
+        pcp = PcpAssignment.objects.filter(member=OuterRef("pk"))
+        if practice_id is not None:
+            pcp = pcp.filter(practice_id=practice_id)
+        if provider_id is not None:
+            pcp = pcp.filter(provider_id=provider_id)
+        if eligible_on is not None:
+            pcp = pcp.filter(_in_force(eligible_on))
+        qs = qs.filter(Exists(pcp))
+    if eligible_on is not None:
+        qs = qs.filter(
+            Exists(EligibilitySpan.objects.filter(Q(member=OuterRef("pk")) & _in_force(eligible_on)))
+        )
+    return qs.order_by("last_name", "first_name", "pk")
+
+
+def member_page(
+    actor: Actor,
+    *,
+    page: int | str | None = 1,
+    per_page: int | str | None = None,
+    purpose: str,
+    **filters: object,
+) -> Page[Member]:
+    """One page of the member directory; the members on it are recorded as read."""
+    result = paginate(member_queryset(actor, **filters), page, per_page)  # type: ignore[arg-type]
+    audit.record_read(
+        actor,
+        object_type="membership.member",
+        action="list",
+        member_ids=[m.pk for m in result.items],
+        purpose=purpose,
+    )
+    return result
+
+
+def member_get(actor: Actor, member_id: int, *, purpose: str) -> Member:
+    """One member, recorded as read. NotFound also when the member is outside the actor's scope."""
+    try:
+        member = member_queryset(actor).get(pk=member_id)
+    except Member.DoesNotExist:
+        raise NotFound(f"member {member_id}") from None
+    audit.record_read(
+        actor,
+        object_type="membership.member",
+        object_id=str(member.pk),
+        member_ids=[member.pk],
+        purpose=purpose,
+    )
+    return member
+
+
+def member_eligibility(actor: Actor, member: Member) -> QuerySet[EligibilitySpan]:
+    """Eligibility spans of a member already read through `member_get`."""
+    require(actor, Perm.VIEW_MEMBERS)
+    return member.eligibility_spans.select_related("product__payer").order_by("valid_from")
+
+
+def member_pcp_history(actor: Actor, member: Member) -> QuerySet[PcpAssignment]:
+    require(actor, Perm.VIEW_MEMBERS)
+    return member.pcp_assignments.select_related("provider", "practice").order_by("valid_from")
+
+
+def member_current_pcp(actor: Actor, member: Member, on: dt.date) -> PcpAssignment | None:
+    return member_pcp_history(actor, member).filter(_in_force(on)).first()
+
+
+EXPORT_COLUMNS = (
+    "payer_code",
+    "payer_member_id",
+    "mbi",
+    "last_name",
+    "first_name",
+    "date_of_birth",
+    "sex",
+    "city",
+    "state",
+    "zip_code",
+    "pcp_npi",
+    "pcp_name",
+    "practice_code",
+)
+
+
+def member_export_rows(
+    actor: Actor, *, on: dt.date, purpose: str, **filters: object
+) -> Iterator[tuple[object, ...]]:
+    """Rows for a member CSV export, with the PCP in force on `on`. The whole export is recorded as one
+    read listing every member in it (written before the first row is handed out)."""
+    qs = member_queryset(actor, **filters)  # type: ignore[arg-type]
+    ids = list(qs.values_list("pk", flat=True))
+    audit.record_read(
+        actor, object_type="membership.member", action="export", member_ids=ids, purpose=purpose
+    )
+    pcp_by_member: dict[int, PcpAssignment] = {}
+    pcps = PcpAssignment.objects.filter(_in_force(on), member_id__in=ids).select_related(
+        "provider", "practice"
+    )
+    if is_practice_scoped(actor):
+        pcps = pcps.filter(practice_id=actor.practice_id)
+    for pcp in pcps.iterator(chunk_size=2000):
+        pcp_by_member[pcp.member_id] = pcp
+    for m in qs.iterator(chunk_size=2000):
+        pcp = pcp_by_member.get(m.pk)
+        yield (
+            m.payer.code,
+            m.payer_member_id,
+            m.mbi,
+            m.last_name,
+            m.first_name,
+            m.date_of_birth.isoformat(),
+            m.sex,
+            m.city,
+            m.state,
+            m.zip_code,
+            pcp.provider.npi if pcp else "",
+            str(pcp.provider) if pcp else "",
+            pcp.practice.code if pcp else "",
+        )

@@ -1,0 +1,139 @@
+"""Reads of the network, always scoped to the acting user.
+
+Practice users see their own practice only, and the public directory of providers (name, NPI,
+specialty, accepting new patients) but no provider's private data outside their practice. Bank details
+are masked for everyone but finance and the IPA administrator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from openipa.core.errors import NotFound
+from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require
+from openipa.network.models import Affiliation, ParticipationAgreement, Practice, Provider, Region
+
+
+def region_list(actor: Actor) -> QuerySet[Region]:
+    require(actor, Perm.VIEW_NETWORK)
+    return Region.objects.all()
+
+
+def practice_list(actor: Actor, *, q: str = "", region: str = "", status: str = "") -> QuerySet[Practice]:
+    require(actor, Perm.VIEW_NETWORK)
+    qs = Practice.objects.select_related("region")
+    if is_practice_scoped(actor):
+        qs = qs.filter(pk=actor.practice_id)
+    if q:
+        qs = qs.filter(
+            Q(legal_name__icontains=q)
+            | Q(dba_name__icontains=q)
+            | Q(code__iexact=q)
+            | Q(city__icontains=q)
+            | Q(tin=q.replace("-", ""))
+        )
+    if region:
+        qs = qs.filter(region__code=region)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("legal_name", "pk")
+
+
+def practice_get(actor: Actor, practice_id: int) -> Practice:
+    try:
+        return practice_list(actor).get(pk=practice_id)
+    except Practice.DoesNotExist:
+        raise NotFound(f"practice {practice_id}") from None
+
+
+def mask(value: str, keep: int = 4) -> str:
+    if not value:
+        return ""
+    return "•" * max(0, len(value) - keep) + value[-keep:]
+
+
+def practice_bank_details(actor: Actor, practice: Practice) -> dict[str, Any]:
+    """EFT details: in clear for finance (and the administrator), masked for everyone else."""
+    clear = has_perm(actor, Perm.VIEW_BANK)
+    return {
+        "bank_name": practice.bank_name,
+        "routing_number": practice.bank_routing_number if clear else mask(practice.bank_routing_number),
+        "account_number": practice.bank_account_number if clear else mask(practice.bank_account_number),
+        "masked": not clear,
+    }
+
+
+def practice_agreements(actor: Actor, practice: Practice) -> QuerySet[ParticipationAgreement]:
+    practice_get(actor, practice.pk)
+    return practice.agreements.prefetch_related("contract_participations__contract__payer")
+
+
+def _in_force(on: dt.date) -> Q:
+    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def provider_list(
+    actor: Actor,
+    *,
+    q: str = "",
+    kind: str = "",
+    specialty: str = "",
+    practice_id: int | None = None,
+    accepting: bool | None = None,
+) -> QuerySet[Provider]:
+    """The provider directory. Everyone with network access sees every provider's public fields."""
+    require(actor, Perm.VIEW_NETWORK)
+    qs = Provider.objects.all()
+    if q:
+        terms = q.split()
+        for term in terms:
+            qs = qs.filter(
+                Q(last_name__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(npi=term)
+                | Q(specialty__icontains=term)
+            )
+    if kind:
+        qs = qs.filter(kind=kind)
+    if specialty:
+        qs = qs.filter(specialty__iexact=specialty)
+    if practice_id is not None:
+        qs = qs.filter(Exists(Affiliation.objects.filter(provider=OuterRef("pk"), practice_id=practice_id)))
+    if accepting is not None:
+        qs = qs.filter(accepting_new_patients=accepting)
+    return qs.order_by("last_name", "first_name", "pk")
+
+
+def provider_get(actor: Actor, provider_id: int) -> Provider:
+    try:
+        return provider_list(actor).get(pk=provider_id)
+    except Provider.DoesNotExist:
+        raise NotFound(f"provider {provider_id}") from None
+
+
+def provider_private_visible(actor: Actor, provider: Provider) -> bool:
+    """Private provider data (date of birth, personal phone): IPA staff, or the provider's own practice."""
+    if not is_practice_scoped(actor):
+        return True
+    return provider.affiliations.filter(practice_id=actor.practice_id).exists()
+
+
+def provider_affiliations(actor: Actor, provider: Provider) -> QuerySet[Affiliation]:
+    require(actor, Perm.VIEW_NETWORK)
+    return provider.affiliations.select_related("practice", "location").order_by("-valid_from")
+
+
+def practice_providers(actor: Actor, practice: Practice, on: dt.date | None = None) -> QuerySet[Provider]:
+    practice_get(actor, practice.pk)
+    aff = Affiliation.objects.filter(provider=OuterRef("pk"), practice=practice)
+    if on is not None:
+        aff = aff.filter(_in_force(on))
+    return Provider.objects.filter(Exists(aff)).order_by("last_name", "first_name")
+
+
+def specialties(actor: Actor) -> list[str]:
+    require(actor, Perm.VIEW_NETWORK)
+    return list(Provider.objects.order_by("specialty").values_list("specialty", flat=True).distinct())
