@@ -17,6 +17,8 @@ from openipa.core.roles import Actor
 
 # Field names whose values never go into the log in clear (they would make the log itself sensitive).
 SECRET_FIELDS = frozenset({"password", "bank_account_number", "bank_routing_number", "token", "token_hash"})
+# Bookkeeping timestamps change on every save and say nothing the event's own time does not.
+SKIPPED_FIELDS = frozenset({"updated_at"})
 
 
 def _plain(value: Any) -> Any:
@@ -36,7 +38,9 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     out: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         name = field.attname
-        if fields is not None and field.name not in fields and name not in fields:
+        if field.name in SKIPPED_FIELDS or (
+            fields is not None and field.name not in fields and name not in fields
+        ):
             continue
         value = getattr(obj, name)
         out[field.name] = "***" if field.name in SECRET_FIELDS and value else _plain(value)
