@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -24,19 +25,19 @@ def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
 
 @dataclass
 class SmallIpa:
-    region: object
-    practice_a: object
-    practice_b: object
-    pcp_a: object
-    pcp_b: object
-    specialist: object
-    payer: object
-    product: object
-    contract: object
-    term: object
-    member_a: object  # PCP at practice A
-    member_b: object  # PCP at practice B
-    users: dict[str, object]
+    region: Any
+    practice_a: Any
+    practice_b: Any
+    pcp_a: Any
+    pcp_b: Any
+    specialist: Any
+    payer: Any
+    product: Any
+    contract: Any
+    term: Any
+    member_a: Any  # PCP at practice A
+    member_b: Any  # PCP at practice B
+    users: dict[str, Any]
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 200
@@ -55,7 +56,7 @@ def clamp_page(number: int | str | None, per_page: int | str | None) -> tuple[in
     return n, size
 
 
-def paginate(qs: QuerySet[T], number: int | str | None = 1, per_page: int | str | None = None) -> Page[T]:
+def paginate(qs: QuerySet[M], number: int | str | None = 1, per_page: int | str | None = None) -> Page[M]:
     """The requested page of `qs` (ordered). A page past the end gives the last page."""
     n, size = clamp_page(number, per_page)
     total = qs.count()

@@ -106,6 +106,13 @@ def is_practice_scoped(actor: Actor) -> bool:
     return actor.role == Role.PRACTICE_USER
 
 
+def scoped_practice_id(actor: Actor) -> int:
+    """The practice a practice-scoped actor is bound to. A practice user without one sees nothing."""
+    if actor.practice_id is None:
+        raise PermissionDenied("practice user is not bound to a practice")
+    return actor.practice_id
+
+
 def require(actor: Actor, perm: Perm) -> None:
     if not has_perm(actor, perm):
         raise PermissionDenied(f"role {actor.role!r} lacks {perm.value!r}")

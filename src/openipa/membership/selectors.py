@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from openipa.core import audit
 from openipa.core.errors import NotFound
 from openipa.core.pagination import Page, paginate
-from openipa.core.roles import Actor, Perm, is_practice_scoped, require
+from openipa.core.roles import Actor, Perm, is_practice_scoped, require, scoped_practice_id
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
 
 
@@ -38,7 +38,7 @@ def member_queryset(
     qs = Member.objects.select_related("payer")
     if is_practice_scoped(actor):
         qs = qs.filter(
-            Exists(PcpAssignment.objects.filter(member=OuterRef("pk"), practice_id=actor.practice_id))
+            Exists(PcpAssignment.objects.filter(member=OuterRef("pk"), practice_id=scoped_practice_id(actor)))
         )
     if q:
         for term in q.split():
@@ -149,11 +149,11 @@ def member_export_rows(
         "provider", "practice"
     )
     if is_practice_scoped(actor):
-        pcps = pcps.filter(practice_id=actor.practice_id)
+        pcps = pcps.filter(practice_id=scoped_practice_id(actor))
     for pcp in pcps.iterator(chunk_size=2000):
         pcp_by_member[pcp.member_id] = pcp
     for m in qs.iterator(chunk_size=2000):
-        pcp = pcp_by_member.get(m.pk)
+        current = pcp_by_member.get(m.pk)
         yield (
             m.payer.code,
             m.payer_member_id,

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from openipa.core.errors import NotFound
-from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require
+from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.network.models import Affiliation, ParticipationAgreement, Practice, Provider, Region
 
 
@@ -26,7 +26,7 @@ def practice_list(actor: Actor, *, q: str = "", region: str = "", status: str = 
     require(actor, Perm.VIEW_NETWORK)
     qs = Practice.objects.select_related("region")
     if is_practice_scoped(actor):
-        qs = qs.filter(pk=actor.practice_id)
+        qs = qs.filter(pk=scoped_practice_id(actor))
     if q:
         qs = qs.filter(
             Q(legal_name__icontains=q)
@@ -118,7 +118,7 @@ def provider_private_visible(actor: Actor, provider: Provider) -> bool:
     """Private provider data (date of birth, personal phone): IPA staff, or the provider's own practice."""
     if not is_practice_scoped(actor):
         return True
-    return provider.affiliations.filter(practice_id=actor.practice_id).exists()
+    return provider.affiliations.filter(practice_id=scoped_practice_id(actor)).exists()
 
 
 def provider_affiliations(actor: Actor, provider: Provider) -> QuerySet[Affiliation]:
