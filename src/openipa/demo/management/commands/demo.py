@@ -1,0 +1,157 @@
+"""`openipa demo`: build the synthetic demo IPA into an empty database (once), print the logins, serve it."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openipa.accounts.models import User
+from openipa.core.months import Month
+from openipa.demo import engine
+from openipa.demo.services import (
+    DEFAULT_PASSWORD,
+    DEFAULT_SEED,
+    DemoError,
+    DemoLogin,
+    build_demo,
+    demo_is_built,
+    demo_logins,
+)
+from openipa.network.models import Practice
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo IPA if this database has none (about 40 practices, 150 providers, 3 payers and "
+        "--members members with 12 months of eligibility ending with the --as-of month), print one login "
+        "per role and per practice, then serve the site (unless --no-serve). The same --seed, --members "
+        "and --as-of always build the same data; --as-of defaults to the current month, so pass it "
+        "explicitly to compare builds made in different months."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--members",
+            type=_positive,
+            default=engine.DEFAULT_MEMBERS,
+            help=f"members to generate (default {engine.DEFAULT_MEMBERS:,})",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        )
+        parser.add_argument(
+            "--password",
+            default=DEFAULT_PASSWORD,
+            help=f"password of every demo login (default {DEFAULT_PASSWORD!r})",
+        )
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            type=_month,
+            default=None,
+            metavar="YYYY-MM",
+            help="last month of eligibility (default: the current month)",
+        )
+        parser.add_argument("--no-serve", action="store_true", help="build and print the logins, then exit")
+        parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        console = Console(file=getattr(self.stdout, "_out", None), highlight=False)
+        password: str = options["password"]
+        url = f"http://{options['host']}:{options['port']}/"
+
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo_is_built():
+            console.print("The demo is already built in this database; not building it again.")
+            logins = demo_logins()
+            password_known = self._password_matches(password)
+        elif Practice.objects.exists():
+            raise CommandError(
+                "this database has practices but no demo build; the demo needs an empty database "
+                "(point OPENIPA_VAR_DIR or DATABASE_URL elsewhere)"
+            )
+        else:
+            as_of: Month = options["as_of"] or Month.of(timezone.localdate())
+            logins = self._build(console, options["seed"], options["members"], password, as_of)
+            password_known = True
+
+        self._print_logins(console, logins, password if password_known else None, url)
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"])
+
+    def _build(
+        self, console: Console, seed: int, members: int, password: str, as_of: Month
+    ) -> list[DemoLogin]:
+        console.print(
+            f"Building the demo IPA: seed {seed}, {members:,} members, eligibility through {as_of}."
+        )
+        started = time.monotonic()
+        with Progress(
+            TextColumn("{task.description:<32}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            try:
+                summary = build_demo(
+                    seed=seed, members=members, password=password, as_of=as_of, progress=progress
+                )
+            except DemoError as exc:
+                raise CommandError(str(exc)) from None
+        console.print(
+            f"Built in {time.monotonic() - started:.1f} s: {summary.practices} practices, "
+            f"{summary.providers} providers, {summary.members:,} members, "
+            f"{summary.eligibility_spans:,} eligibility spans, {summary.pcp_assignments:,} PCP assignments."
+        )
+        return list(summary.logins)
+
+    @staticmethod
+    def _password_matches(password: str) -> bool:
+        admin = User.objects.filter(username="admin").first()
+        return admin is not None and admin.check_password(password)
+
+    @staticmethod
+    def _print_logins(console: Console, logins: list[DemoLogin], password: str | None, url: str) -> None:
+        table = Table(title="Demo logins", title_justify="left")
+        table.add_column("User name", style="bold")
+        table.add_column("Role")
+        table.add_column("Practice")
+        for login in logins:
+            table.add_row(login.username, login.role_label, login.practice)
+        console.print(table)
+        if password is not None:
+            console.print(f"Password for every login: [bold]{password}[/]")
+        else:
+            console.print("Password for every login: the one given when the demo was built (default 'demo').")
+        console.print(f"Open {url}")

@@ -1,0 +1,204 @@
+"""Loading the demo into the database: counts, logins, refusal to build twice, reproducible stats."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from openipa.accounts.models import User
+from openipa.contracts.models import Contract, ContractTerm, DofrEntry, Payer, Product, RateCell
+from openipa.core.models import AuditEvent
+from openipa.core.months import Month
+from openipa.core.roles import Role
+from openipa.demo import engine
+from openipa.demo.services import DemoError, build_demo, demo_is_built, demo_logins
+from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
+from openipa.network.models import (
+    Affiliation,
+    ContractParticipation,
+    Location,
+    ParticipationAgreement,
+    Practice,
+    Provider,
+)
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = Month(2026, 3)
+MEMBERS = 300
+PASSWORD = "demo-pass"
+
+
+def _build(seed: int = 9) -> None:
+    build_demo(seed=seed, members=MEMBERS, password=PASSWORD, as_of=AS_OF)
+
+
+def _stats_json() -> str:
+    out = StringIO()
+    call_command("stats", "--json", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_everything_the_engine_generates() -> None:
+    data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
+    stages: list[str] = []
+    build_demo(
+        seed=9, members=MEMBERS, password=PASSWORD, as_of=AS_OF, progress=lambda s, d, t: stages.append(s)
+    )
+    assert Practice.objects.count() == 40
+    assert Provider.objects.count() == 150
+    assert Location.objects.count() == len(data.locations)
+    assert Affiliation.objects.count() == len(data.affiliations)
+    assert ParticipationAgreement.objects.count() == 40
+    assert ContractParticipation.objects.count() == len(data.participations)
+    assert Payer.objects.count() == 3
+    assert Product.objects.count() == 5
+    assert Contract.objects.count() == 3
+    assert ContractTerm.objects.count() == 6
+    assert RateCell.objects.count() == sum(len(t.rate_cells) for t in data.terms)
+    assert DofrEntry.objects.count() == sum(len(t.dofr) for t in data.terms)
+    assert Member.objects.count() == MEMBERS
+    assert EligibilitySpan.objects.count() == len(data.eligibility)
+    assert PcpAssignment.objects.count() == len(data.pcp_assignments)
+    assert Contract.objects.get(payer__code="SUNMA").products.count() == 2
+    assert "Members, eligibility and PCPs" in stages
+    assert stages[0] == "Generating data"
+
+
+def test_the_loaded_rows_carry_the_generated_values() -> None:
+    data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
+    _build()
+    first = data.members[0]
+    member = Member.objects.get(payer__code=first.payer_code, payer_member_id=first.payer_member_id)
+    assert (member.first_name, member.last_name, member.date_of_birth) == (
+        first.first_name,
+        first.last_name,
+        first.date_of_birth,
+    )
+    spans = [s for s in data.eligibility if s.member == 0]
+    assert list(member.eligibility_spans.order_by("valid_from").values_list("valid_from", "valid_to")) == [
+        (s.valid_from, s.valid_to) for s in spans
+    ]
+    term = ContractTerm.objects.get(contract__payer__code="SUNMA", valid_to__isnull=True)
+    assert str(term.reinsurance_pmpm) == "4.50"
+    assert term.rate_cells.filter(product__code="SUN-HMO", age_min=85, sex="M").get().pmpm == 375
+
+
+def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
+    data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
+    _build()
+    staff = ["admin", "operations", "finance", "credentialing", "um-nurse", "medical-director", "quality"]
+    staff += ["messenger", "auditor"]
+    for name in staff:
+        assert User.objects.get(username=name).practice_id is None
+    assert User.objects.get(username="um-nurse").role == Role.UM_NURSE
+    assert User.objects.get(username="medical-director").role == Role.MEDICAL_DIRECTOR
+    assert User.objects.get(username="admin").role == Role.IPA_ADMIN
+    assert User.objects.filter(role=Role.PRACTICE_USER).count() == 40
+    first = User.objects.select_related("practice").get(username="practice-01")
+    assert first.practice is not None
+    assert first.practice.code == data.practices[0].code
+    last = User.objects.select_related("practice").get(username="practice-40")
+    assert last.practice is not None
+    assert last.practice.code == data.practices[39].code
+    logins = demo_logins()
+    assert [login.username for login in logins[:9]] == staff
+    assert logins[9].username == "practice-01"
+    assert logins[9].practice == data.practices[0].legal_name
+    assert AuditEvent.objects.filter(action="user.create").count() == 49
+
+
+def test_the_printed_password_signs_in_every_login() -> None:
+    _build()
+    for name in ("admin", "um-nurse", "practice-01", "practice-40"):
+        assert authenticate(username=name, password=PASSWORD) is not None, name
+    assert authenticate(username="admin", password="wrong") is None
+
+
+def test_a_second_build_is_refused_and_changes_nothing() -> None:
+    assert not demo_is_built()
+    _build()
+    assert demo_is_built()
+    counts = (Member.objects.count(), User.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(DemoError, match="demo already built"):
+        _build(seed=10)
+    assert (Member.objects.count(), User.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_the_build_is_audited_with_its_seed() -> None:
+    _build()
+    event = AuditEvent.objects.get(action="demo.build")
+    assert event.actor_username == "system"
+    assert event.object_id == "seed-9"
+    assert event.changes["members"] == [None, MEMBERS]
+    assert event.changes["as_of"] == [None, "2026-03"]
+
+
+def test_a_taken_user_name_refuses_the_whole_build() -> None:
+    User.objects.create(username="finance", role=Role.FINANCE)
+    with pytest.raises(DemoError, match="finance"):
+        _build()
+    assert not Practice.objects.exists()
+    assert not Member.objects.exists()
+
+
+def test_two_builds_with_the_same_seed_give_identical_stats() -> None:
+    dumps = []
+    for _ in range(2):
+        with transaction.atomic():
+            _build(seed=7)
+            dumps.append(_stats_json())
+            transaction.set_rollback(True)
+        assert not Practice.objects.exists()
+    assert dumps[0] == dumps[1]
+    stats = json.loads(dumps[0])
+    assert stats["members"] == MEMBERS
+    assert stats["practices"] == 40
+    assert stats["users_by_role"]["practice_user"] == 40
+    assert len(stats["member_months"]["by_month"]) == 12
+    with transaction.atomic():
+        _build(seed=8)
+        assert _stats_json() != dumps[0]
+        transaction.set_rollback(True)
+
+
+def test_the_demo_command_builds_prints_logins_and_then_only_prints_them() -> None:
+    out = StringIO()
+    call_command(
+        "demo", "--no-serve", "--members", "200", "--seed", "3", "--as-of", "2026-03", "--password", "pw1",
+        stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "Built in" in text
+    for name in ("admin", "um-nurse", "medical-director", "practice-01", "practice-40"):
+        assert name in text
+    assert "pw1" in text
+    assert "http://127.0.0.1:8000/" in text
+    assert Member.objects.count() == 200
+
+    again = StringIO()
+    call_command("demo", "--no-serve", "--password", "pw1", stdout=again)
+    assert "already built" in again.getvalue()
+    assert "pw1" in again.getvalue()
+    assert Member.objects.count() == 200
+
+    wrong = StringIO()
+    call_command("demo", "--no-serve", "--password", "not-it", stdout=wrong)
+    assert "not-it" not in wrong.getvalue()
+    assert "the one given when the demo was built" in wrong.getvalue()
+
+
+def test_the_demo_command_refuses_a_database_with_other_practices(small_ipa: object) -> None:
+    with pytest.raises(CommandError, match="empty database"):
+        call_command("demo", "--no-serve", "--members", "10", stdout=StringIO())
+
+
+def test_the_demo_command_rejects_a_malformed_as_of_month() -> None:
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("demo", "--no-serve", "--as-of", "March", stdout=StringIO())
