@@ -1,5 +1,8 @@
 from django.urls import include, path
 
+from openipa.api.api import api_urls
+
 urlpatterns = [
+    path("api/v1/", api_urls()),
     path("", include("openipa.web.urls")),
 ]

@@ -1,0 +1,81 @@
+"""Practices. A practice user sees only their own practice; bank details are masked except for finance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.responses import Status
+
+from openipa.api.auth import actor
+from openipa.api.pagination import paged
+from openipa.api.schemas import (
+    ERRORS,
+    ObjectId,
+    PageParams,
+    PracticeDetail,
+    PracticeFilters,
+    PracticeIn,
+    PracticePage,
+    PracticePatch,
+    With,
+)
+from openipa.core.errors import ValidationFailed
+from openipa.core.roles import Actor
+from openipa.network import selectors, services
+from openipa.network.models import Practice
+
+router = Router(tags=["practices"])
+
+
+def _detail(who: Actor, practice: Practice) -> With:
+    return With(practice, bank=selectors.practice_bank_details(who, practice))
+
+
+def _with_region(who: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The service takes a Region; the API takes its code."""
+    values = dict(data)
+    if "region" in values:
+        code = str(values["region"]).strip().upper()
+        region = selectors.region_list(who).filter(code=code).first()
+        if region is None:
+            raise ValidationFailed.single("region", f"No region with code {code!r}.")
+        values["region"] = region
+    return values
+
+
+@router.get("", response={200: PracticePage, **ERRORS})
+def list_practices(
+    request: HttpRequest, filters: Query[PracticeFilters], paging: Query[PageParams]
+) -> dict[str, Any]:
+    """Practices, by legal name. A practice user gets only their own."""
+    qs = selectors.practice_list(
+        actor(request), q=filters.q, region=filters.region, status=filters.status or ""
+    )
+    return paged(qs, paging)
+
+
+@router.get("/{practice_id}", response={200: PracticeDetail, **ERRORS})
+def get_practice(request: HttpRequest, practice_id: ObjectId) -> With:
+    """One practice, with its EFT bank details (masked unless the caller is finance or an administrator)."""
+    who = actor(request)
+    return _detail(who, selectors.practice_get(who, practice_id))
+
+
+@router.post("", response={201: PracticeDetail, **ERRORS})
+def create_practice(request: HttpRequest, payload: PracticeIn) -> Status[With]:
+    """Register a practice (operations, credentialing, administrators; bank details need finance rights)."""
+    who = actor(request)
+    practice = services.practice_create(actor=who, data=_with_region(who, payload.model_dump()))
+    return Status(201, _detail(who, practice))
+
+
+@router.patch("/{practice_id}", response={200: PracticeDetail, **ERRORS})
+def update_practice(request: HttpRequest, payload: PracticePatch, practice_id: ObjectId) -> With:
+    """Change the fields sent; the others keep their values."""
+    who = actor(request)
+    practice = selectors.practice_get(who, practice_id)
+    data = _with_region(who, payload.model_dump(exclude_unset=True))
+    return _detail(who, services.practice_update(actor=who, practice=practice, data=data))
