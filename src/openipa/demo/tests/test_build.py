@@ -194,6 +194,18 @@ def test_the_demo_command_builds_prints_logins_and_then_only_prints_them() -> No
     assert "the one given when the demo was built" in wrong.getvalue()
 
 
+def test_the_demo_command_serves_after_building_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr("waitress.serve", lambda app, **kwargs: served.append({"app": app, **kwargs}))
+    out = StringIO()
+    call_command("demo", "--members", "50", "--as-of", "2026-03", "--port", "8123", stdout=out)
+    assert len(served) == 1
+    assert served[0]["host"] == "127.0.0.1"
+    assert served[0]["port"] == 8123
+    assert callable(served[0]["app"])
+    assert "http://127.0.0.1:8123/" in out.getvalue()
+
+
 def test_the_demo_command_refuses_a_database_with_other_practices(small_ipa: object) -> None:
     with pytest.raises(CommandError, match="empty database"):
         call_command("demo", "--no-serve", "--members", "10", stdout=StringIO())

@@ -80,6 +80,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=getattr(self.stdout, "_out", None), highlight=False)
+        if not console.is_terminal:
+            console.width = 120  # a log or a pipe: do not wrap the table at 80 columns
         password: str = options["password"]
         url = f"http://{options['host']}:{options['port']}/"
 
@@ -100,7 +102,13 @@ class Command(BaseCommand):
 
         self._print_logins(console, logins, password if password_known else None, url)
         if not options["no_serve"]:
-            call_command("serve", host=options["host"], port=options["port"])
+            call_command(
+                "serve",
+                host=options["host"],
+                port=options["port"],
+                stdout=getattr(self.stdout, "_out", None),
+                stderr=getattr(self.stderr, "_out", None),
+            )
 
     def _build(
         self, console: Console, seed: int, members: int, password: str, as_of: Month
