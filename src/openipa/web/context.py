@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from openipa.core.roles import Perm, has_perm
 
@@ -20,9 +22,26 @@ NAV_ITEMS: list[tuple[str, str, Perm | None]] = [
 ]
 
 
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+    active: bool
+
+
+def _is_active(url: str, path: str) -> bool:
+    # The dashboard is "/", a prefix of every path: it is active only on itself.
+    return path == url if url == "/" else path.startswith(url)
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """`nav_items` (label, url name) and `nav_links` (label, url, active) allowed to the user's role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_links": []}
     items = [(label, name) for label, name, perm in NAV_ITEMS if perm is None or has_perm(user, perm)]
-    return {"nav_items": items}
+    links = []
+    for label, name in items:
+        url = reverse(name)
+        links.append(NavLink(label=label, url=url, active=_is_active(url, request.path)))
+    return {"nav_items": items, "nav_links": links}

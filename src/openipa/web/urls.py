@@ -1,8 +1,37 @@
+"""URLs of the shell: sign-in, dashboard, the directories and their detail and edit pages, the audit log."""
+
 from django.urls import path
 
 from openipa.web import views
 
 app_name = "web"
 urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/member-months/", views.member_months, name="member_months"),
+    path("practices/", views.practice_list, name="practice_list"),
+    path("practices/new/", views.practice_edit, name="practice_create"),
+    path("practices/<int:pk>/", views.practice_detail, name="practice_detail"),
+    path("practices/<int:pk>/edit/", views.practice_edit, name="practice_edit"),
+    path("providers/", views.provider_list, name="provider_list"),
+    path("providers/new/", views.provider_edit, name="provider_create"),
+    path("providers/<int:pk>/", views.provider_detail, name="provider_detail"),
+    path("providers/<int:pk>/edit/", views.provider_edit, name="provider_edit"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/export.csv", views.member_export, name="member_export"),
+    path("members/<int:pk>/", views.member_detail, name="member_detail"),
+    path("payers/", views.payer_list, name="payer_list"),
+    path("payers/new/", views.payer_edit, name="payer_create"),
+    path("payers/<int:pk>/", views.payer_detail, name="payer_detail"),
+    path("payers/<int:pk>/edit/", views.payer_edit, name="payer_edit"),
+    path("contracts/", views.contract_list, name="contract_list"),
+    path("contracts/new/", views.contract_edit, name="contract_create"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
+    path("contracts/<int:contract_pk>/terms/new/", views.term_create, name="term_create"),
+    path("contracts/terms/<int:pk>/", views.term_detail, name="term_detail"),
+    path("contracts/terms/<int:pk>/rates/", views.rate_table_upload, name="rate_table_upload"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

@@ -1,5 +1,619 @@
-from django.http import HttpRequest, HttpResponse
+"""Pages of the shell. Each view parses its input with a form, calls one selector or service, and renders.
+
+Refusals come from the selectors and services (PermissionDenied, NotFound) and become the 403 and 404 pages
+through `domain_errors`; validation failures come back as `ValidationFailed` and are shown next to the
+fields. Reads of member data pass a purpose, which the selectors write to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from openipa.accounts import services as account_services
+from openipa.accounts.models import User
+from openipa.contracts import selectors as contract_selectors
+from openipa.contracts import services as contract_services
+from openipa.contracts.models import Contract, ContractTerm, Payer
+from openipa.core import selectors as core_selectors
+from openipa.core.errors import PermissionDenied, ValidationFailed
+from openipa.core.pagination import paginate
+from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scoped_practice_id
+from openipa.membership import selectors as member_selectors
+from openipa.network import selectors as network_selectors
+from openipa.network import services as network_services
+from openipa.network.models import Practice, Provider
+from openipa.web import charts, forms, stats
+from openipa.web.errors import domain_errors
+
+# ------------------------------------------------------------------------------------------ helpers
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user. LoginRequiredMiddleware keeps anonymous requests out of every view below."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("not signed in")
+    return user
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # The peer address only: X-Forwarded-For is client-controlled unless a trusted proxy sets it, and
+    # trusting it would let an attacker rotate "addresses" past the throttle.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_htmx_partial(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not getattr(htmx, "history_restore_request", False)
+
+
+def _directory(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    """A directory page, or only its results when htmx asks (search as you type)."""
+    response = render(request, partial if _is_htmx_partial(request) else template, context)
+    # The same URL answers with a fragment or a whole page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _csv_response(
+    filename: str, header: Iterable[str], rows: Iterator[Iterable[object]]
+) -> StreamingHttpResponse:
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    body = (writer.writerow(row) for row in itertools.chain([header], rows))
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _primed(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """Run a row generator up to its first row now, so its permission check and audit record happen while
+    the view can still answer 403, not after the response has started streaming."""
+    first = next(rows, None)
+    return rows if first is None else itertools.chain([first], rows)
+
+
+# --------------------------------------------------------------------------------------- sign in/out
+
+
+@login_not_required
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Sign in. A throttled user name or address is refused (429) before the password is looked at."""
+    redirect_to = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        redirect_to = ""
+    if request.method == "GET" and request.user.is_authenticated:
+        return redirect(redirect_to or settings.LOGIN_REDIRECT_URL)
+    form = AuthenticationForm(request)
+    status = 200
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()[:150]
+        ip = _client_ip(request)
+        if account_services.login_is_throttled(username=username, ip_address=ip):
+            minutes = max(1, settings.LOGIN_THROTTLE_WINDOW_SECONDS // 60)
+            form = AuthenticationForm(request, initial={"username": username})
+            context = {
+                "form": form,
+                "next": redirect_to,
+                "throttled": f"Too many failed sign-in attempts. Sign-in is locked for up to {minutes} "
+                "minutes; try again later or ask an administrator.",
+            }
+            return render(request, "web/login.html", context, status=429)
+        form = AuthenticationForm(request, data=request.POST)
+        if form.is_valid():
+            user = form.get_user()
+            auth_login(request, user)
+            account_services.login_succeeded(user=user, ip_address=ip)
+            return HttpResponseRedirect(redirect_to or settings.LOGIN_REDIRECT_URL)
+        account_services.login_failed(username=username, ip_address=ip)
+    return render(request, "web/login.html", {"form": form, "next": redirect_to}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+
+CHART_MONTHS = 24  # the dashboard shows the most recent two years of member-months
+
+
+def _member_months_chart() -> dict[str, Any]:
+    """Member-months by payer and month, as a stacked bar chart and the table it is drawn from."""
+    table = stats.member_months_by_payer_month()
+    months = list(table.months[-CHART_MONTHS:])
+    series = [
+        charts.Series(code, tuple(per_month[m] for m in months))
+        for code, per_month in table.by_payer_month.items()
+    ]
+    svg = charts.bar_chart(
+        months,
+        series,
+        title="Member-months by payer and month",
+        x_label="Coverage month",
+        y_label="Member-months",
+        stacked=True,
+        chart_id="member-months",
+    )
+    totals = [sum(s.values[i] for s in series) for i in range(len(months))]
+    # charts.bar_chart escapes every text it writes, so its markup is safe to embed.
+    return {"svg": mark_safe(svg), "months": months, "series": series, "totals": totals}
+
+
+def _require_network_wide_members(actor: User) -> None:
+    """Network-wide member aggregates are for IPA staff who read members, not for a practice user."""
+    require(actor, Perm.VIEW_MEMBERS)
+    if is_practice_scoped(actor):
+        raise PermissionDenied("network-wide member figures are not shown to practice users")
+
+
+@domain_errors
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("OpenIPA")
+    """Staff: counts, the largest PCP panels, and the member-months chart (loaded after the page, as it
+    is the slow part). A practice user: their own practice's panels and member count, nothing financial
+    and nothing about other practices."""
+    actor = _actor(request)
+    today = _today()
+    scoped = is_practice_scoped(actor)
+    context: dict[str, Any] = {"today": today, "scoped": scoped}
+    if has_perm(actor, Perm.VIEW_MEMBERS):
+        context["member_count"] = member_selectors.member_queryset(actor).count()
+        context["eligible_count"] = member_selectors.member_queryset(actor, eligible_on=today).count()
+        context["panels"] = member_selectors.pcp_panel_sizes(actor, on=today, limit=50 if scoped else 10)
+    if scoped:
+        context["practice"] = network_selectors.practice_get(actor, scoped_practice_id(actor))
+    else:
+        context["practice_count"] = network_selectors.practice_list(actor).count()
+        context["provider_count"] = network_selectors.provider_list(actor).count()
+        context["pcp_count"] = network_selectors.provider_list(actor, kind=Provider.Kind.PCP).count()
+        context["show_chart"] = has_perm(actor, Perm.VIEW_MEMBERS)
+    return render(request, "web/dashboard.html", context)
+
+
+@domain_errors
+@require_GET
+def member_months(request: HttpRequest) -> HttpResponse:
+    """The member-months chart: a fragment for the dashboard (htmx), or a page of its own without htmx."""
+    _require_network_wide_members(_actor(request))
+    context = {"chart": _member_months_chart()}
+    return _directory(request, "web/member_months.html", "web/_member_months.html", context)
+
+
+# ------------------------------------------------------------------------------------------ practices
+
+
+@domain_errors
+@require_GET
+def practice_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = forms.PracticeFilterForm(request.GET, actor=actor)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = network_selectors.practice_list(
+        actor, q=data.get("q", ""), region=data.get("region", ""), status=data.get("status", "")
+    )
+    context = {
+        "form": form,
+        "page": paginate(qs, request.GET.get("page")),
+        "can_create": has_perm(actor, Perm.EDIT_NETWORK),
+    }
+    return _directory(request, "web/practices/list.html", "web/practices/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    practice = network_selectors.practice_get(actor, pk)
+    context = {
+        "practice": practice,
+        "bank": network_selectors.practice_bank_details(actor, practice),
+        "agreements": network_selectors.practice_agreements(actor, practice),
+        "providers": network_selectors.practice_providers(actor, practice, on=_today()),
+        "show_contracts": has_perm(actor, Perm.VIEW_CONTRACTS),
+        "can_edit": has_perm(actor, Perm.EDIT_NETWORK),
+        "can_see_members": has_perm(actor, Perm.VIEW_MEMBERS),
+    }
+    return render(request, "web/practices/detail.html", context)
+
+
+def _practice_initial(practice: Practice) -> dict[str, Any]:
+    fields = [*network_services.PRACTICE_FIELDS, *network_services.BANK_FIELDS]
+    return {name: getattr(practice, name) for name in fields}
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def practice_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create a practice (no pk) or change one. Bank fields appear only for users who may read them."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    practice = network_selectors.practice_get(actor, pk) if pk is not None else None
+    initial = _practice_initial(practice) if practice is not None else None
+    form = forms.PracticeForm(request.POST or None, actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if practice is None:
+                practice = network_services.practice_create(actor=actor, data=form.cleaned_data)
+            else:
+                practice = network_services.practice_update(
+                    actor=actor, practice=practice, data=form.cleaned_data
+                )
+        except (ValidationFailed, ValidationError) as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, f"Saved practice {practice.legal_name}.")
+            return redirect("web:practice_detail", pk=practice.pk)
+    return render(request, "web/practices/form.html", {"form": form, "practice": practice})
+
+
+# ------------------------------------------------------------------------------------------ providers
+
+
+@domain_errors
+@require_GET
+def provider_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = forms.ProviderFilterForm(request.GET, actor=actor)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = network_selectors.provider_list(
+        actor,
+        q=data.get("q", ""),
+        kind=data.get("kind", ""),
+        specialty=data.get("specialty", ""),
+        practice_id=data.get("practice"),
+        accepting=form.accepting_value() if data else None,
+    )
+    context = {
+        "form": form,
+        "page": paginate(qs, request.GET.get("page")),
+        "can_create": has_perm(actor, Perm.EDIT_NETWORK),
+    }
+    return _directory(request, "web/providers/list.html", "web/providers/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    provider = network_selectors.provider_get(actor, pk)
+    affiliations = network_selectors.provider_affiliations(actor, provider)
+    if is_practice_scoped(actor):
+        # The directory shows every provider, but where they practise besides here is other practices' data.
+        affiliations = affiliations.filter(practice_id=scoped_practice_id(actor))
+    context = {
+        "provider": provider,
+        "private_visible": network_selectors.provider_private_visible(actor, provider),
+        "affiliations": affiliations,
+        "can_edit": has_perm(actor, Perm.EDIT_NETWORK),
+    }
+    return render(request, "web/providers/detail.html", context)
+
+
+def _provider_initial(provider: Provider) -> dict[str, Any]:
+    return {name: getattr(provider, name) for name in network_services.PROVIDER_FIELDS}
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    provider = network_selectors.provider_get(actor, pk) if pk is not None else None
+    initial = _provider_initial(provider) if provider is not None else None
+    form = forms.ProviderForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if provider is None:
+                provider = network_services.provider_create(actor=actor, data=form.cleaned_data)
+            else:
+                provider = network_services.provider_update(
+                    actor=actor, provider=provider, data=form.cleaned_data
+                )
+        except (ValidationFailed, ValidationError) as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, f"Saved provider {provider}.")
+            return redirect("web:provider_detail", pk=provider.pk)
+    return render(request, "web/providers/form.html", {"form": form, "provider": provider})
+
+
+# -------------------------------------------------------------------------------------------- members
+
+
+@domain_errors
+@require_GET
+def member_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = forms.MemberFilterForm(request.GET, actor=actor)
+    page = member_selectors.member_page(
+        actor, page=request.GET.get("page"), purpose="member directory", **form.filters()
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "export_query": query.urlencode()}
+    return _directory(request, "web/members/list.html", "web/members/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def member_export(request: HttpRequest) -> HttpResponseBase:
+    """The filtered member directory as CSV, scoped like the page; the export is one audited read."""
+    actor = _actor(request)
+    form = forms.MemberFilterForm(request.GET, actor=actor)
+    today = _today()
+    rows = member_selectors.member_export_rows(actor, on=today, purpose="member CSV export", **form.filters())
+    return _csv_response(f"members-{today.isoformat()}.csv", member_selectors.EXPORT_COLUMNS, _primed(rows))
+
+
+@domain_errors
+@require_GET
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    member = member_selectors.member_get(actor, pk, purpose="member page")
+    context = {
+        "member": member,
+        "eligibility": member_selectors.member_eligibility(actor, member),
+        "pcp_history": member_selectors.member_pcp_history(actor, member),
+        "today": _today(),
+        "can_view_audit": has_perm(actor, Perm.VIEW_AUDIT),
+    }
+    return render(request, "web/members/detail.html", context)
+
+
+# --------------------------------------------------------------------------------------------- payers
+
+
+@domain_errors
+@require_GET
+def payer_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = forms.PayerFilterForm(request.GET, actor=actor)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = contract_selectors.payer_list(actor, q=data.get("q", ""))
+    context = {
+        "form": form,
+        "page": paginate(qs, request.GET.get("page")),
+        "can_create": has_perm(actor, Perm.EDIT_CONTRACTS),
+    }
+    return _directory(request, "web/payers/list.html", "web/payers/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def payer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    payer = contract_selectors.payer_get(actor, pk)
+    context = {
+        "payer": payer,
+        "products": contract_selectors.product_list(actor, payer_id=payer.pk),
+        "contracts": contract_selectors.contract_list(actor, payer_id=payer.pk),
+        "can_edit": has_perm(actor, Perm.EDIT_CONTRACTS),
+    }
+    return render(request, "web/payers/detail.html", context)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def payer_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_CONTRACTS)
+    payer: Payer | None = contract_selectors.payer_get(actor, pk) if pk is not None else None
+    initial = {"name": payer.name, "code": payer.code, "x12_payer_id": payer.x12_payer_id} if payer else None
+    form = forms.PayerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if payer is None:
+                payer = contract_services.payer_create(actor=actor, data=form.cleaned_data)
+            else:
+                payer = contract_services.payer_update(actor=actor, payer=payer, data=form.cleaned_data)
+        except (ValidationFailed, ValidationError) as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, f"Saved payer {payer.name}.")
+            return redirect("web:payer_detail", pk=payer.pk)
+    return render(request, "web/payers/form.html", {"form": form, "payer": payer})
+
+
+# ------------------------------------------------------------------------------------------ contracts
+
+
+@domain_errors
+@require_GET
+def contract_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = forms.ContractFilterForm(request.GET, actor=actor)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = contract_selectors.contract_list(
+        actor,
+        q=data.get("q", ""),
+        payer_id=data.get("payer"),
+        status=data.get("status", ""),
+        legal_basis=data.get("legal_basis", ""),
+    )
+    context = {
+        "form": form,
+        "page": paginate(qs, request.GET.get("page")),
+        "can_create": has_perm(actor, Perm.EDIT_CONTRACTS),
+    }
+    return _directory(request, "web/contracts/list.html", "web/contracts/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    contract = contract_selectors.contract_get(actor, pk)
+    context = {
+        "contract": contract,
+        "terms": contract_selectors.term_list(actor, contract),
+        "products": contract.products.order_by("code"),
+        "can_edit": has_perm(actor, Perm.EDIT_CONTRACTS),
+    }
+    return render(request, "web/contracts/detail.html", context)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_CONTRACTS)
+    contract: Contract | None = contract_selectors.contract_get(actor, pk) if pk is not None else None
+    initial = None
+    if contract is not None:
+        initial = {name: getattr(contract, name) for name in contract_services.CONTRACT_FIELDS}
+        initial["products"] = list(contract.products.all())
+    form = forms.ContractForm(request.POST or None, actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        products = list(data.pop("products"))
+        try:
+            if contract is None:
+                contract = contract_services.contract_create(actor=actor, data=data, products=products)
+            else:
+                contract = contract_services.contract_update(
+                    actor=actor, contract=contract, data=data, products=products
+                )
+        except (ValidationFailed, ValidationError) as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, f"Saved contract {contract.number}.")
+            return redirect("web:contract_detail", pk=contract.pk)
+    return render(request, "web/contracts/form.html", {"form": form, "contract": contract})
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def term_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_CONTRACTS)
+    contract = contract_selectors.contract_get(actor, contract_pk)
+    initial = {"valid_from": contract.valid_from, "valid_to": contract.valid_to}
+    form = forms.TermForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            term = contract_services.term_create(actor=actor, contract=contract, data=form.cleaned_data)
+        except (ValidationFailed, ValidationError) as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, "Added the term version. Upload its rate table below.")
+            return redirect("web:term_detail", pk=term.pk)
+    return render(request, "web/contracts/term_form.html", {"form": form, "contract": contract})
+
+
+def _term_context(actor: User, term: ContractTerm, upload: forms.RateTableUploadForm) -> dict[str, Any]:
+    return {
+        "term": term,
+        "contract": term.contract,
+        "rate_cells": contract_selectors.rate_cells(actor, term),
+        "dofr": contract_selectors.dofr_entries(actor, term),
+        "upload": upload,
+        "can_edit": has_perm(actor, Perm.EDIT_CONTRACTS),
+    }
+
+
+@domain_errors
+@require_GET
+def term_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _actor(request)
+    term = contract_selectors.term_get(actor, pk)
+    return render(
+        request, "web/contracts/term_detail.html", _term_context(actor, term, forms.RateTableUploadForm())
+    )
+
+
+@domain_errors
+@require_POST
+def rate_table_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace a term version's rate table from an uploaded CSV; every error names its line and column."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_CONTRACTS)
+    term = contract_selectors.term_get(actor, pk)
+    form = forms.RateTableUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            cells = contract_services.rate_table_import(
+                actor=actor, term=term, text=form.cleaned_data["file"], filename=form.filename
+            )
+        except ValidationFailed as exc:
+            form.add_error("file", f"{form.filename} was not imported; nothing changed.")
+            for message in exc.fields.get("file", []):
+                form.add_error("file", message)
+            exc.fields.pop("file", None)
+            if exc.fields:
+                forms.apply_errors(form, ValidationFailed(exc.fields))
+        else:
+            messages.success(request, f"Imported {len(cells)} rates from {form.filename}.")
+            return redirect("web:term_detail", pk=term.pk)
+    return render(request, "web/contracts/term_detail.html", _term_context(actor, term, form), status=400)
+
+
+# ---------------------------------------------------------------------------------------------- audit
+
+
+@domain_errors
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.VIEW_AUDIT)
+    form = forms.AuditFilterForm(request.GET, actor=actor)
+    qs = core_selectors.audit_events(actor, **form.filters())
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": paginate(qs, request.GET.get("page"), 50),
+        "export_query": query.urlencode(),
+    }
+    return _directory(request, "web/audit/list.html", "web/audit/_results.html", context)
+
+
+@domain_errors
+@require_GET
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    actor = _actor(request)
+    require(actor, Perm.VIEW_AUDIT)
+    form = forms.AuditFilterForm(request.GET, actor=actor)
+    qs = core_selectors.audit_events(actor, **form.filters())
+    rows = (core_selectors.audit_export_row(event) for event in qs.iterator(chunk_size=2000))
+    return _csv_response(f"audit-{_today().isoformat()}.csv", core_selectors.AUDIT_EXPORT_COLUMNS, rows)

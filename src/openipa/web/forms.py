@@ -1,0 +1,333 @@
+"""Forms of the shell. They parse and type the input; the rules live in the services, whose
+`ValidationFailed` is mapped back onto the form's fields by `apply_errors`.
+
+Filter forms take their choices from the acting user's selectors, so a practice user is never offered
+(or able to pick) anything outside their scope: an out-of-scope value is an invalid choice and is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from openipa.contracts import selectors as contract_selectors
+from openipa.contracts.models import Contract, ContractTerm, LineOfBusiness, Payer, Product
+from openipa.core import selectors as core_selectors
+from openipa.core.errors import ValidationFailed
+from openipa.core.models import AuditEvent
+from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
+from openipa.network import selectors as network_selectors
+from openipa.network.models import Practice, Provider, Region
+
+RATE_TABLE_MAX_BYTES = 5 * 1024 * 1024
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+
+
+def apply_errors(form: forms.Form, exc: ValidationFailed | ValidationError) -> None:
+    """Put a service's errors next to the fields they name; errors about other things go on top."""
+    if isinstance(exc, ValidationError):
+        fields: dict[str, list[str]] = (
+            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"": [str(m) for m in exc.messages]}
+        )
+    else:
+        fields = exc.fields
+    for name, messages in fields.items():
+        for message in messages:
+            if name in form.fields:
+                form.add_error(name, message)
+            elif name in ("", "__all__"):
+                form.add_error(None, message)
+            else:
+                form.add_error(None, f"{name.replace('_', ' ')}: {message}")
+
+
+def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+def _blank(label: str, choices: Any) -> list[tuple[str, str]]:
+    return [("", label), *[(str(k), str(v)) for k, v in choices]]
+
+
+# ----------------------------------------------------------------------------------------- filters
+
+
+class PracticeFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
+    region = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, choices=_blank("Any status", Practice.Status.choices))
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+        regions = network_selectors.region_list(actor)
+        _choices(self, "region").choices = _blank("Any region", ((r.code, r.name) for r in regions))
+
+
+class ProviderFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
+    kind = forms.ChoiceField(required=False, choices=_blank("Any kind", Provider.Kind.choices))
+    specialty = forms.ChoiceField(required=False)
+    accepting = forms.ChoiceField(
+        required=False,
+        label="New patients",
+        choices=[("", "Accepting or not"), ("yes", "Accepting"), ("no", "Not accepting")],
+    )
+    practice = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+        specialties = network_selectors.specialties(actor)
+        _choices(self, "specialty").choices = _blank("Any specialty", ((s, s) for s in specialties))
+        practices = network_selectors.practice_list(actor)
+        _choices(self, "practice").choices = _blank("Any practice", ((p.pk, p.legal_name) for p in practices))
+
+    def accepting_value(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("accepting") or "")
+
+
+class MemberFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=100,
+        widget=SearchInput,
+        help_text="Last or first name (start), payer member ID or MBI.",
+    )
+    payer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    practice = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    eligible_on = forms.DateField(required=False, label="Eligible on", widget=DateInput)
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+        # Payers are financial (contracts); a practice user sees only their own practice anyway.
+        if has_perm(actor, Perm.VIEW_CONTRACTS):
+            payers = contract_selectors.payer_list(actor)
+            _choices(self, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
+        else:
+            del self.fields["payer"]
+        if is_practice_scoped(actor):
+            del self.fields["practice"]
+        else:
+            practices = network_selectors.practice_list(actor)
+            _choices(self, "practice").choices = _blank(
+                "Any practice", ((p.pk, p.legal_name) for p in practices)
+            )
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for the member selectors, from the valid fields only."""
+        data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
+        return {
+            "q": data.get("q") or "",
+            "payer_id": data.get("payer"),
+            "practice_id": data.get("practice"),
+            "eligible_on": data.get("eligible_on"),
+        }
+
+
+class PayerFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+
+
+class ContractFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
+    payer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(required=False, choices=_blank("Any status", Contract.Status.choices))
+    legal_basis = forms.ChoiceField(
+        required=False, choices=_blank("Any legal basis", Contract.LegalBasis.choices)
+    )
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+        payers = contract_selectors.payer_list(actor)
+        _choices(self, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, label="User name", max_length=150)
+    member = forms.IntegerField(required=False, label="Member id", min_value=1)
+    object_type = forms.ChoiceField(required=False, label="Object type")
+    object_id = forms.CharField(required=False, label="Object id", max_length=64)
+    kind = forms.ChoiceField(required=False, choices=_blank("Any kind", AuditEvent.Kind.choices))
+    date_from = forms.DateField(required=False, label="From", widget=DateInput)
+    date_to = forms.DateField(required=False, label="To", widget=DateInput)
+
+    def __init__(self, data: Any, *, actor: Actor) -> None:
+        super().__init__(data)
+        types = core_selectors.audit_object_types(actor)
+        _choices(self, "object_type").choices = _blank("Any object", ((t, t) for t in types))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
+        return {
+            "actor_username": data.get("actor") or "",
+            "member_id": data.get("member"),
+            "object_type": data.get("object_type") or "",
+            "object_id": data.get("object_id") or "",
+            "kind": data.get("kind") or "",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
+
+
+# ------------------------------------------------------------------------------------ create / edit
+
+
+class PracticeForm(forms.Form):
+    code = forms.CharField(max_length=16, help_text="Short code used on statements and files.")
+    legal_name = forms.CharField(max_length=200)
+    dba_name = forms.CharField(label="Doing business as", max_length=200, required=False)
+    tin = forms.CharField(label="TIN", max_length=10, help_text="Nine digits, e.g. 12-3456789.")
+    address_line1 = forms.CharField(label="Address", max_length=200)
+    address_line2 = forms.CharField(label="Address (line 2)", max_length=200, required=False)
+    city = forms.CharField(max_length=100)
+    state = forms.CharField(max_length=2, help_text="Two letters, e.g. CA.")
+    zip_code = forms.CharField(label="ZIP code", max_length=10)
+    phone = forms.CharField(max_length=20, required=False)
+    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
+        queryset=Region.objects.none(), empty_label="Choose a region"
+    )
+    status = forms.ChoiceField(choices=Practice.Status.choices, initial=Practice.Status.ACTIVE)
+    bank_name = forms.CharField(max_length=100, required=False)
+    bank_routing_number = forms.CharField(label="Routing number", max_length=9, required=False)
+    bank_account_number = forms.CharField(label="Account number", max_length=17, required=False)
+
+    BANK_FIELDS = ("bank_name", "bank_routing_number", "bank_account_number")
+
+    def __init__(self, data: Any = None, *, actor: Actor, initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        cast("forms.ModelChoiceField[Any]", self.fields["region"]).queryset = network_selectors.region_list(
+            actor
+        )
+        # Only a user who may read bank details in clear may see or change them.
+        self.with_bank = has_perm(actor, Perm.VIEW_BANK)
+        if not self.with_bank:
+            for name in self.BANK_FIELDS:
+                del self.fields[name]
+
+
+class ProviderForm(forms.Form):
+    npi = forms.CharField(label="NPI", max_length=10, help_text="Ten digits; the last is a check digit.")
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, help_text="Or the organization name for a facility.")
+    degree = forms.CharField(max_length=20, required=False, help_text="MD, DO, NP, PA, PhD, LCSW ...")
+    taxonomy_code = forms.CharField(label="NUCC taxonomy", max_length=10, help_text="e.g. 207Q00000X")
+    specialty = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=Provider.Kind.choices)
+    accepting_new_patients = forms.BooleanField(required=False, initial=True)
+    panel_limit = forms.IntegerField(required=False, min_value=0)
+    date_of_birth = forms.DateField(required=False, widget=DateInput, help_text="Private.")
+    personal_phone = forms.CharField(max_length=20, required=False, help_text="Private.")
+
+
+class PayerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    code = forms.CharField(max_length=16, help_text="Short code used on the command line.")
+    x12_payer_id = forms.CharField(label="X12 payer id", max_length=80, required=False)
+
+
+if TYPE_CHECKING:
+    _ProductChoiceBase = forms.ModelMultipleChoiceField[Product]
+else:  # Django's form fields are not subscriptable at run time
+    _ProductChoiceBase = forms.ModelMultipleChoiceField
+
+
+class ProductChoiceField(_ProductChoiceBase):
+    def label_from_instance(self, obj: Product) -> str:
+        return f"{obj.payer.code} · {obj.name} ({LineOfBusiness(obj.line_of_business).label})"
+
+
+class ContractForm(forms.Form):
+    payer: forms.ModelChoiceField[Payer] = forms.ModelChoiceField(
+        queryset=Payer.objects.none(), empty_label="Choose a payer"
+    )
+    number = forms.CharField(max_length=50)
+    name = forms.CharField(max_length=200)
+    legal_basis = forms.ChoiceField(choices=Contract.LegalBasis.choices)
+    status = forms.ChoiceField(choices=Contract.Status.choices, initial=Contract.Status.ACTIVE)
+    valid_from = forms.DateField(widget=DateInput)
+    valid_to = forms.DateField(required=False, widget=DateInput, help_text="Empty: open-ended.")
+    products: forms.ModelMultipleChoiceField[Product] = ProductChoiceField(
+        queryset=Product.objects.none(),
+        required=False,
+        help_text="Products of the chosen payer this contract covers.",
+    )
+
+    def __init__(self, data: Any = None, *, actor: Actor, initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        cast("forms.ModelChoiceField[Any]", self.fields["payer"]).queryset = contract_selectors.payer_list(
+            actor
+        )
+        products = cast("forms.ModelMultipleChoiceField[Any]", self.fields["products"])
+        products.queryset = contract_selectors.product_list(actor)
+
+
+class TermForm(forms.Form):
+    valid_from = forms.DateField(widget=DateInput)
+    valid_to = forms.DateField(required=False, widget=DateInput, help_text="Empty: open-ended.")
+    capitation_basis = forms.ChoiceField(choices=ContractTerm.CapitationBasis.choices)
+    percent_of_premium = forms.DecimalField(required=False, max_digits=6, decimal_places=3)
+    risk_base_rate = forms.DecimalField(
+        label="Risk-adjusted base PMPM", required=False, max_digits=10, decimal_places=2
+    )
+    admin_fee_percent = forms.DecimalField(max_digits=6, decimal_places=3, initial=0)
+    admin_fee_pmpm = forms.DecimalField(label="Admin fee PMPM", max_digits=10, decimal_places=2, initial=0)
+    reinsurance_pmpm = forms.DecimalField(
+        label="Reinsurance PMPM", max_digits=10, decimal_places=2, initial=0
+    )
+    withhold_percent = forms.DecimalField(max_digits=6, decimal_places=3, initial=0)
+    retro_window_months = forms.IntegerField(min_value=0, max_value=36, initial=6)
+    proration_rule = forms.ChoiceField(
+        choices=ContractTerm.Proration.choices, initial=ContractTerm.Proration.CUTOFF
+    )
+    cutoff_day = forms.IntegerField(min_value=1, max_value=31, initial=15)
+    age_reference_month = forms.IntegerField(min_value=1, max_value=12, initial=1)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RateTableUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Rate table CSV",
+        help_text="Columns: product_code, age_min, age_max, sex (F, M or U), pmpm. Replaces the table.",
+    )
+
+    def clean_file(self) -> str:
+        """The upload's text (UTF-8, with or without a byte-order mark)."""
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > RATE_TABLE_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB; a rate table is much smaller.")
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(
+                f"The file is not UTF-8 text (byte {exc.start} cannot be read); save it as CSV UTF-8."
+            ) from None
+
+    @property
+    def filename(self) -> str:
+        upload = self.files.get("file")
+        return getattr(upload, "name", "") or "rate table"

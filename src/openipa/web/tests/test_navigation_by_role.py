@@ -1,0 +1,48 @@
+"""The navigation lists what the signed-in user's role may open, with who is signed in and a sign-out
+button that posts."""
+
+from __future__ import annotations
+
+import pytest
+
+from openipa.web.tests.pages import html, nav_labels
+
+ALL = ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Audit log"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("admin", ALL),
+        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
+        ("fin", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
+        ("auditor", ALL),
+        ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members"]),
+    ],
+)
+def test_each_role_sees_its_own_navigation(client_for, persona, expected):
+    response = client_for(persona).get("/")
+    assert response.status_code == 200
+    assert nav_labels(response) == expected
+
+
+def test_the_shell_names_the_user_and_role_and_signs_out_by_post(client_for):
+    body = html(client_for("alice").get("/"))
+    assert '<span class="user" data-testid="user">alice</span>' in body
+    assert "Practice user" in body
+    assert "Alder Family Medicine" in body
+    assert '<form method="post" action="/logout/">' in body
+
+
+def test_the_current_section_is_marked_in_the_navigation(client_for):
+    body = html(client_for("ops").get("/providers/"))
+    assert '<a href="/providers/" aria-current="page">Providers</a>' in body
+    assert '<a href="/" aria-current="page">' not in body
+
+
+def test_htmx_is_served_from_the_package_not_a_cdn(client_for):
+    body = html(client_for("ops").get("/"))
+    assert '<script src="/static/django_htmx/htmx-2.min.js"' in body
+    assert '<link rel="stylesheet" href="/static/web/openipa.css">' in body
+    assert "https://" not in body.split("<body")[0]
