@@ -25,18 +25,19 @@ demo: install
 serve: install
 	$(BIN)/openipa serve
 
-# The whole suite on SQLite, then on a throw-away PostgreSQL started from the machine's binaries.
+# ruff and mypy, then the whole suite on SQLite, then on a throw-away PostgreSQL started from the machine's
+# binaries (docs/adr/0002-test-harness.md). Pytest arguments: make test ARGS="-k money -x".
 test: install browser
-	$(BIN)/python -m openipa.devtools.testrun
+	$(BIN)/python -m openipa.devtools.testrun $(if $(ARGS),-- $(ARGS))
 
-test-sqlite: install
-	$(BIN)/python -m openipa.devtools.testrun --only sqlite
+test-sqlite: install browser
+	$(BIN)/python -m openipa.devtools.testrun --only sqlite $(if $(ARGS),-- $(ARGS))
 
-test-postgres: install
-	$(BIN)/python -m openipa.devtools.testrun --only postgresql
+test-postgres: install browser
+	$(BIN)/python -m openipa.devtools.testrun --only postgresql $(if $(ARGS),-- $(ARGS))
 
 # Debian's Chromium for the browser tests; installed when missing and apt can be used (as on CI).
-browser:
+browser: install
 	@$(BIN)/python -m openipa.devtools.browser
 
 lint: install

@@ -1,0 +1,259 @@
+"""The whole check, as `make test` runs it: ``python -m openipa.devtools.testrun [options] [-- pytest args]``.
+
+1. `ruff check .` and `mypy`; on an error, stop there.
+2. The whole pytest suite on SQLite.
+3. The whole pytest suite on a throw-away PostgreSQL server started from the machine's binaries
+   (openipa.devtools.pgtmp), never a server already running on the machine.
+
+Then a summary: one line per database and, last, the total as ``N passed, N failed, N skipped``. The exit
+code is non-zero when anything failed, when pytest ran no test (its exit code 5), and under CI=true when
+PostgreSQL could not be started (elsewhere that run is skipped with the reason).
+
+Options: ``--only sqlite|postgresql``, ``--no-lint``, ``-n/--workers N|auto|0`` (pytest-xdist processes
+per run); anything after ``--`` goes to pytest, e.g. ``-- -k money -x``. Imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from openipa.devtools.pgtmp import (
+    PostgresUnavailableError,
+    raise_keyboard_interrupt_on_sigterm,
+    temporary_postgres,
+)
+
+if TYPE_CHECKING:
+    import pytest
+
+DATABASES = ("sqlite", "postgresql")
+COUNTS_ENV = "OPENIPA_TESTRUN_COUNTS"  # where pytest, with this module as a plugin, writes its counts
+PYTEST_EXIT_MEANINGS = {
+    1: "tests failed",
+    2: "interrupted (or errors during collection)",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+# pytest-xdist is off by default: measured on the 2-core machine (docs/adr/0002-test-harness.md), each worker
+# pays the whole start-up again (imports, Django, collection: ~8 s of CPU), which the suite's ~20 s of test
+# work does not win back. `-n 2` (or OPENIPA_TEST_WORKERS=2) works on both databases once the suite grows.
+DEFAULT_WORKERS = "0"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def project_root() -> Path:
+    """The checkout: src/openipa/devtools/testrun.py -> ../../../.. (editable install), else the cwd."""
+    here = Path(__file__).resolve().parents[3]
+    return here if (here / "pyproject.toml").is_file() else Path.cwd()
+
+
+@dataclass
+class Counts:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.passed + other.passed, self.failed + other.failed, self.skipped + other.skipped)
+
+    def __str__(self) -> str:
+        text = f"{self.passed} passed, {self.failed} failed"
+        return f"{text}, {self.skipped} skipped" if self.skipped else text
+
+
+@dataclass
+class Outcome:
+    """One phase: its name, whether it passed, what it counted and how long it took."""
+
+    name: str
+    ok: bool
+    seconds: float = 0.0
+    counts: Counts | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [str(self.counts)] if self.counts is not None else []
+        parts += self.notes
+        status = "; ".join(parts) or ("ok" if self.ok else "FAILED")
+        return f"{self.name + ':':<12} {status} ({self.seconds:.1f}s)"
+
+
+def banner(text: str) -> None:
+    print(f"\n===== {text} =====", flush=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Pytest hook (this module is loaded with `-p`): write the counts of pytest's own summary line to the
+    file named by $OPENIPA_TESTRUN_COUNTS. Errors count as failed, xpassed as passed, xfailed as skipped."""
+    path = os.environ.get(COUNTS_ENV)
+    if not path or hasattr(config, "workerinput"):  # an xdist worker sees only its share
+        return
+
+    def count(key: str) -> int:
+        return sum(
+            1
+            for report in terminalreporter.stats.get(key, [])
+            if getattr(report, "count_towards_summary", True)
+        )
+
+    counts = Counts(
+        passed=count("passed") + count("xpassed"),
+        failed=count("failed") + count("error"),
+        skipped=count("skipped") + count("xfailed"),
+    )
+    Path(path).write_text(json.dumps(asdict(counts)))
+
+
+def read_counts(path: Path) -> Counts | None:
+    try:
+        return Counts(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def lint(root: Path) -> Outcome:
+    banner("lint: ruff check . and mypy")
+    started = time.monotonic()
+    for name, cmd in (
+        ("ruff check .", [sys.executable, "-m", "ruff", "check", "."]),
+        ("mypy", [sys.executable, "-m", "mypy"]),
+    ):
+        code = subprocess.run(cmd, cwd=root, check=False).returncode
+        if code != 0:
+            return Outcome("lint", ok=False, seconds=time.monotonic() - started, notes=[f"`{name}` failed"])
+    return Outcome("lint", ok=True, seconds=time.monotonic() - started, notes=["ruff and mypy clean"])
+
+
+def run_pytest(
+    name: str, root: Path, database_url: str | None, workers: str, extra: Sequence[str]
+) -> Outcome:
+    """Run the whole suite against one database; DATABASE_URL unset means SQLite."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    with tempfile.TemporaryDirectory(prefix="openipa-pytest-") as tmp:
+        env[COUNTS_ENV] = str(Path(tmp) / "counts.json")
+        cmd = [sys.executable, "-m", "pytest", "-p", "openipa.devtools.testrun"]
+        if workers != "0":
+            cmd += ["-n", workers]
+        cmd += extra
+        banner(f"{name}: {' '.join(cmd[1:])}")
+        started = time.monotonic()
+        code = subprocess.run(cmd, cwd=root, env=env, check=False).returncode
+        seconds = time.monotonic() - started
+        counts = read_counts(Path(env[COUNTS_ENV]))
+    outcome = Outcome(name, ok=code == 0, seconds=seconds, counts=counts)
+    if code != 0:
+        outcome.notes.append(f"pytest exit {code}: {PYTEST_EXIT_MEANINGS.get(code, 'failed')}")
+    if counts is None:
+        outcome.notes.append("no counts (pytest wrote no report)")
+    return outcome
+
+
+def postgres_run(root: Path, workers: str, extra: Sequence[str], required: bool) -> Outcome:
+    banner("postgresql: starting a throw-away server")
+    started = time.monotonic()
+    try:
+        with temporary_postgres() as url:
+            startup = time.monotonic() - started
+            print(f"PostgreSQL up in {startup:.1f}s at {url}", flush=True)
+            outcome = run_pytest("postgresql", root, url, workers, extra)
+            outcome.notes.append(f"server start {startup:.1f}s")
+    except PostgresUnavailableError as exc:
+        reason = str(exc)
+        if required:
+            why = "CI=true" if in_ci() else "--only postgresql"
+            print(
+                f"PostgreSQL not available: {reason}\nThis is a failure ({why}).", file=sys.stderr, flush=True
+            )
+            first = reason.splitlines()[0]
+            return Outcome(
+                "postgresql",
+                ok=False,
+                seconds=time.monotonic() - started,
+                notes=[f"FAILED: not available: {first}"],
+            )
+        print(f"PostgreSQL not available: {reason}; skipped the PostgreSQL run", file=sys.stderr, flush=True)
+        return Outcome(
+            "postgresql",
+            ok=True,
+            seconds=time.monotonic() - started,
+            notes=[f"skipped: not available: {reason.splitlines()[0]}"],
+        )
+    outcome.seconds = time.monotonic() - started  # including the server's start and stop
+    return outcome
+
+
+def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    args = list(argv)
+    extra: list[str] = []
+    if "--" in args:
+        extra = args[args.index("--") + 1 :]
+        args = args[: args.index("--")]
+    parser = argparse.ArgumentParser(
+        prog="python -m openipa.devtools.testrun",
+        description="ruff and mypy, then the whole pytest suite on SQLite and on a throw-away PostgreSQL. "
+        "Arguments after -- go to pytest.",
+    )
+    parser.add_argument("--only", choices=DATABASES, help="run the suite on this database only")
+    parser.add_argument("--no-lint", action="store_true", help="skip ruff and mypy")
+    parser.add_argument(
+        "-n",
+        "--workers",
+        default=os.environ.get("OPENIPA_TEST_WORKERS", DEFAULT_WORKERS),
+        help="pytest-xdist worker processes per run: a number, 'auto', or 0 for none "
+        f"(default {DEFAULT_WORKERS}, or $OPENIPA_TEST_WORKERS)",
+    )
+    return parser.parse_args(args), extra
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, extra = parse(sys.argv[1:] if argv is None else argv)
+    raise_keyboard_interrupt_on_sigterm()
+    root = project_root()
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    try:
+        if not options.no_lint:
+            outcomes.append(lint(root))
+            if not outcomes[-1].ok:
+                print(
+                    f"\n{outcomes[-1].line()}\nLint failed: fix it first; the tests were not run.", flush=True
+                )
+                return 1
+        if options.only in (None, "sqlite"):
+            outcomes.append(run_pytest("sqlite", root, None, options.workers, extra))
+        if options.only in (None, "postgresql"):
+            required = in_ci() or options.only == "postgresql"
+            outcomes.append(postgres_run(root, options.workers, extra, required))
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr, flush=True)
+        return 130
+    total = Counts()
+    for outcome in outcomes:
+        total += outcome.counts or Counts()
+    ok = all(outcome.ok for outcome in outcomes)
+    banner(f"summary ({time.monotonic() - started:.0f}s in all): {'OK' if ok else 'FAILED'}")
+    for outcome in outcomes:
+        print(outcome.line())
+    print(total, flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Fixtures of the test harness itself, shared by the tests under tests/.
+
+`browser_page` gives a fresh Playwright page in Debian's Chromium (/usr/bin/chromium; `make browser`
+installs it). Pair it with pytest-django's `live_server` to drive the real site. Without Chromium the
+browser tests skip, except under CI=true, where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from openipa.devtools.browser import CHROMIUM, CHROMIUM_ARGS, in_ci, is_installed
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+# Playwright's sync API keeps an asyncio loop running in the test's thread; without this Django would refuse
+# ORM calls from a test (or fixture) that also drives the browser ("SynchronousOnlyOperation").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """One headless Chromium per test module (each test still gets its own context through browser_page).
+
+    Module scope, not session: while Playwright runs, its asyncio loop is the thread's running loop, which
+    would break tests elsewhere that start an event loop of their own (asyncio.run, async views).
+    """
+    if not is_installed(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (install it with `make browser`)"
+        if in_ci():
+            pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
+        pytest.skip(f"{message}: browser test skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (own cookies and storage), closed after the test."""
+    context = chromium.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
