@@ -27,14 +27,22 @@ def user_create(
     *,
     actor: Actor | None,
     username: str,
-    password: str,
+    password: str | None = None,
+    encoded_password: str | None = None,
     role: str,
     practice_id: int | None = None,
     first_name: str = "",
     last_name: str = "",
     email: str = "",
 ) -> User:
-    """Create a user with one role. `actor` None means the system (set-up, demo build)."""
+    """Create a user with one role. `actor` None means the system (set-up, demo build).
+
+    Give either `password` (hashed here, with Argon2 in production) or `encoded_password`, a hash already
+    made by `django.contrib.auth.hashers.make_password`: many users sharing one initial password (the demo
+    logins) then cost one slow hash instead of one each.
+    """
+    if (password is None) == (encoded_password is None):
+        raise AccountError("password: give exactly one of password and encoded_password")
     if actor is not None:
         require(actor, Perm.MANAGE_USERS)
     try:
@@ -55,7 +63,10 @@ def user_create(
         last_name=last_name,
         email=email,
     )
-    user.set_password(password)
+    if encoded_password is not None:
+        user.password = encoded_password
+    else:
+        user.set_password(password)
     user.save()
     audit.record_write(
         actor, "user.create", user, after=audit.snapshot(user, ["username", "role", "practice"])

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 
 from openipa.accounts.models import User
+from openipa.accounts.services import user_create
 from openipa.contracts.models import Contract, ContractTerm, DofrEntry, Payer, Product, RateCell
 from openipa.core import audit
 from openipa.core.models import AuditEvent
@@ -501,11 +502,9 @@ def _create_users(
 ) -> list[DemoLogin]:
     """One login per staff role and one per practice (`practice-01` is bound to the first practice).
 
-    The users are not made one by one through `accounts.services.user_create` because that hashes each
-    password with Argon2 (about 0.2 s each, 10 s for 49 logins). All demo logins share one password, so it
-    is hashed once and the encoded hash is stored on every user: each hash carries its own salt and
-    parameters, so Django verifies it for any of them; sharing the salt only matters when passwords
-    differ, and here they are the same by design. Each user still gets its `user.create` audit record.
+    All demo logins share one password, so it is hashed once (Argon2 costs about 0.2 s a hash) and the
+    encoded hash goes to `user_create` for every user: each hash carries its own salt and parameters, so
+    Django verifies it for any of them; sharing the salt only matters when passwords differ.
     """
     stage = "Logins"
     plan: list[tuple[str, Role, Practice | None]] = [(name, role, None) for name, role in STAFF_LOGINS]
@@ -515,23 +514,17 @@ def _create_users(
     ]
     _stage(progress, stage, 0, len(plan))
     encoded = make_password(password)
-    users = _insert(
-        User,
-        [
-            User(
-                username=username,
-                role=role.value,
-                practice=practice,
-                password=encoded,
-                first_name=username.replace("-", " ").title() if practice is None else "",
-            )
-            for username, role, practice in plan
-        ],
-    )
-    for user in users:
-        audit.record_write(
-            None, "user.create", user, after=audit.snapshot(user, ["username", "role", "practice"])
+    users = [
+        user_create(
+            actor=None,
+            username=username,
+            encoded_password=encoded,
+            role=role.value,
+            practice_id=practice.pk if practice is not None else None,
+            first_name=username.replace("-", " ").title() if practice is None else "",
         )
+        for username, role, practice in plan
+    ]
     _stage(progress, stage, len(plan), len(plan))
     return [_login(u) for u in users]
 
