@@ -74,3 +74,19 @@ def test_production_settings_hash_passwords_with_argon2():
 
     importlib.reload(real)
     assert real.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_user_created_with_an_encoded_password_can_sign_in(db):
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.hashers import make_password
+
+    services.user_create(actor=None, username="q1", encoded_password=make_password("s3cret-pw"), role="quality")
+    assert authenticate(username="q1", password="s3cret-pw") is not None
+
+
+def test_exactly_one_kind_of_password_is_required(db):
+    with pytest.raises(services.AccountError, match="exactly one"):
+        services.user_create(actor=None, username="q2", role="quality")
+    with pytest.raises(services.AccountError, match="exactly one"):
+        services.user_create(actor=None, username="q2", password="a", encoded_password="b", role="quality")
+    assert not User.objects.filter(username="q2").exists()
