@@ -56,6 +56,13 @@ def apply_errors(form: forms.Form, exc: ValidationFailed | ValidationError) -> N
                 form.add_error(None, f"{name.replace('_', ' ')}: {message}")
 
 
+def valid_data(form: forms.Form) -> dict[str, Any]:
+    """The fields that are valid, even when others are not: a bad filter value is reported and dropped
+    while the rest of the search still applies."""
+    form.is_valid()
+    return dict(getattr(form, "cleaned_data", {}))
+
+
 def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
     return cast(forms.ChoiceField, form.fields[name])
 
@@ -97,7 +104,7 @@ class ProviderFilterForm(forms.Form):
         _choices(self, "practice").choices = _blank("Any practice", ((p.pk, p.legal_name) for p in practices))
 
     def accepting_value(self) -> bool | None:
-        return {"yes": True, "no": False}.get(self.cleaned_data.get("accepting") or "")
+        return {"yes": True, "no": False}.get(valid_data(self).get("accepting") or "")
 
 
 class MemberFilterForm(forms.Form):
@@ -130,7 +137,7 @@ class MemberFilterForm(forms.Form):
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for the member selectors, from the valid fields only."""
-        data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
+        data = valid_data(self)
         return {
             "q": data.get("q") or "",
             "payer_id": data.get("payer"),
@@ -182,7 +189,7 @@ class AuditFilterForm(forms.Form):
         return data
 
     def filters(self) -> dict[str, Any]:
-        data = self.cleaned_data if self.is_valid() else getattr(self, "cleaned_data", {})
+        data = valid_data(self)
         return {
             "actor_username": data.get("actor") or "",
             "member_id": data.get("member"),

@@ -122,7 +122,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(redirect_to or settings.LOGIN_REDIRECT_URL)
     form = AuthenticationForm(request)
-    status = 200
     if request.method == "POST":
         username = request.POST.get("username", "").strip()[:150]
         ip = _client_ip(request)
@@ -143,7 +142,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             account_services.login_succeeded(user=user, ip_address=ip)
             return HttpResponseRedirect(redirect_to or settings.LOGIN_REDIRECT_URL)
         account_services.login_failed(username=username, ip_address=ip)
-    return render(request, "web/login.html", {"form": form, "next": redirect_to}, status=status)
+    return render(request, "web/login.html", {"form": form, "next": redirect_to})
 
 
 @require_POST
@@ -228,7 +227,7 @@ def member_months(request: HttpRequest) -> HttpResponse:
 def practice_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.PracticeFilterForm(request.GET, actor=actor)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = forms.valid_data(form)
     qs = network_selectors.practice_list(
         actor, q=data.get("q", ""), region=data.get("region", ""), status=data.get("status", "")
     )
@@ -295,14 +294,14 @@ def practice_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def provider_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.ProviderFilterForm(request.GET, actor=actor)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = forms.valid_data(form)
     qs = network_selectors.provider_list(
         actor,
         q=data.get("q", ""),
         kind=data.get("kind", ""),
         specialty=data.get("specialty", ""),
         practice_id=data.get("practice"),
-        accepting=form.accepting_value() if data else None,
+        accepting=form.accepting_value(),
     )
     context = {
         "form": form,
@@ -361,6 +360,7 @@ def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # -------------------------------------------------------------------------------------------- members
 
 
+@never_cache
 @domain_errors
 @require_GET
 def member_list(request: HttpRequest) -> HttpResponse:
@@ -375,6 +375,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return _directory(request, "web/members/list.html", "web/members/_results.html", context)
 
 
+@never_cache
 @domain_errors
 @require_GET
 def member_export(request: HttpRequest) -> HttpResponseBase:
@@ -386,6 +387,7 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
     return _csv_response(f"members-{today.isoformat()}.csv", member_selectors.EXPORT_COLUMNS, _primed(rows))
 
 
+@never_cache
 @domain_errors
 @require_GET
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -409,7 +411,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def payer_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.PayerFilterForm(request.GET, actor=actor)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = forms.valid_data(form)
     qs = contract_selectors.payer_list(actor, q=data.get("q", ""))
     context = {
         "form": form,
@@ -463,7 +465,7 @@ def payer_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def contract_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.ContractFilterForm(request.GET, actor=actor)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = forms.valid_data(form)
     qs = contract_selectors.contract_list(
         actor,
         q=data.get("q", ""),
@@ -591,6 +593,7 @@ def rate_table_upload(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- audit
 
 
+@never_cache
 @domain_errors
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
@@ -608,6 +611,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return _directory(request, "web/audit/list.html", "web/audit/_results.html", context)
 
 
+@never_cache
 @domain_errors
 @require_GET
 def audit_export(request: HttpRequest) -> HttpResponseBase:

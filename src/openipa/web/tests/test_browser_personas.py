@@ -106,9 +106,11 @@ def test_each_persona_sees_the_navigation_of_their_role(
 def test_staff_dashboard_draws_the_member_months_chart_and_looks_clean(
     page: Page, live_server, transactional_db, small_ipa: SmallIpa
 ) -> None:
+    from playwright.sync_api import expect
+
     sign_in(page, live_server.url, "system-setup")
     chart = page.locator("svg.chart")
-    assert chart.count() == 1
+    expect(chart).to_have_count(1)  # loaded by htmx after the page
     assert chart.locator("title").first.text_content() == "Member-months by payer and month"
     assert page.locator("svg.chart rect.bar").count() > 0
     # The stylesheet is served and applied (no CDN): the sidebar is dark, the body is not Times.
