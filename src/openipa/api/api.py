@@ -6,10 +6,12 @@ static files ("ninja" is in INSTALLED_APPS; nothing loads from a CDN).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 from ninja.operation import Operation
@@ -72,19 +74,33 @@ def _index(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return api.create_response(request, body, status=200)
 
 
-def _mark_login_not_required(patterns: list[URLPattern | URLResolver]) -> None:
-    # The site's LoginRequiredMiddleware would redirect anonymous requests to /login/; the API answers
-    # for itself (401 in its error format), and its schema and docs page are public.
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            _mark_login_not_required(pattern.url_patterns)
-        else:
-            login_not_required(pattern.callback)
+def _answering_for_itself(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """One of the API's views, made to answer for itself.
+
+    The site's LoginRequiredMiddleware would redirect anonymous requests to /login/; the API answers 401
+    in its error format instead (and its schema and docs page are public). Ninja answers a method a path
+    does not have with a plain-text 405; that becomes the error format too, keeping the Allow header.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            body = errors.error_body(405, f"Method {request.method} is not allowed here; allowed: {allowed}.")
+            json_response = api.create_response(request, body, status=405)
+            json_response["Allow"] = allowed
+            return json_response
+        return response
+
+    return login_not_required(wrapper)
 
 
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
-    """What to `path("api/v1/", ...)`: ninja's patterns, marked as not needing a site login, plus a JSON
-    404 for everything else below the prefix."""
+    """What to `path("api/v1/", ...)`: ninja's patterns, each answering for itself (no login redirect,
+    errors in the API's format), plus a JSON 404 for everything else below the prefix."""
     ninja_patterns, app_name, namespace = api.urls
     # ninja's own root view raises Http404 outside any handler (an HTML page); keep its name, which ninja
     # reverses to find the API's prefix, with a JSON answer.
@@ -93,5 +109,7 @@ def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
         for p in ninja_patterns
     ]
     patterns.append(re_path(r"^.*$", _not_found, name="not-found"))
-    _mark_login_not_required(patterns)
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):  # ninja's URLs are a flat list of patterns
+            pattern.callback = _answering_for_itself(pattern.callback)
     return patterns, app_name, namespace

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+from django.core.management import call_command
 from django.test import Client
 
 from openipa.accounts.services import token_create, token_revoke
@@ -112,3 +114,11 @@ def test_a_bearer_post_needs_no_csrf_token(small_ipa):
     issued = token_create(actor=None, user=small_ipa.users["admin"])
     client = ApiClient(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {issued.token}"})
     assert client.post_json("/api/v1/practices", NEW_REGION_PRACTICE).status_code == 201
+
+
+def test_a_token_printed_by_the_token_command_opens_the_api(small_ipa):
+    out = io.StringIO()
+    call_command("token", "create", "--user", "fin", "--name", "ledger-sync", stdout=out)
+    response = _bearer(out.getvalue().strip()).get("/api/v1/payers")
+    assert response.status_code == 200
+    assert response.json()["total"] == 1

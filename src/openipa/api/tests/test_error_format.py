@@ -88,3 +88,10 @@ def test_the_published_schema_documents_the_error_shape(small_ipa):
     }
     responses = schema["paths"]["/api/v1/members/{member_id}"]["get"]["responses"]
     assert {"200", "401", "403", "404", "422"} <= set(responses)
+
+
+def test_a_method_the_path_does_not_have_is_a_405_in_the_error_format(api_as, small_ipa):
+    response = api_as("admin").delete(f"/api/v1/members/{small_ipa.member_a.pk}")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET"

@@ -186,3 +186,24 @@ def test_her_attempted_writes_are_refused_and_change_nothing(api_as, small_ipa):
         assert response.status_code == status, (method, path, response.content)
         error_of(response)
     assert _state() == before
+
+
+def test_the_auditor_reads_everything_and_writes_nothing(api_as, small_ipa):
+    client = api_as("auditor")
+    for path in ("/api/v1/members", "/api/v1/payers", f"/api/v1/contracts/{small_ipa.contract.pk}"):
+        assert client.get(path).status_code == 200, path
+    before = _state()
+    response = client.patch_json(f"/api/v1/practices/{small_ipa.practice_a.pk}", {"phone": "000"})
+    assert response.status_code == 403
+    response = client.post_json("/api/v1/payers", {"name": "Evil", "code": "EVIL"})
+    assert response.status_code == 403
+    assert _state() == before
+
+
+def test_the_messenger_sees_contracts_but_no_members(api_as, small_ipa):
+    client = api_as("messenger")
+    assert client.get("/api/v1/contracts").status_code == 200
+    for path in ("/api/v1/members", f"/api/v1/members/{small_ipa.member_a.pk}"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "Amy" not in response.content.decode()
