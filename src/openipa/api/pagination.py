@@ -13,10 +13,10 @@ from openipa.api.schemas import PageParams
 from openipa.core.pagination import Page, paginate
 
 
-def page_out(page: Page[Any], items: list[Any] | None = None) -> dict[str, Any]:
-    """The response body for one page; `items` replaces the page's rows when they need serializing first."""
+def page_out(page: Page[Any]) -> dict[str, Any]:
+    """The response body for one page; ninja serializes the rows with the operation's response schema."""
     return {
-        "items": page.items if items is None else items,
+        "items": page.items,
         "page": page.number,
         "per_page": page.per_page,
         "total": page.total,
