@@ -45,10 +45,18 @@ PYTEST_EXIT_MEANINGS = {
     4: "usage error",
     5: "no tests collected",
 }
-# pytest-xdist is off by default: measured on the 2-core machine (docs/adr/0002-test-harness.md), each worker
-# pays the whole start-up again (imports, Django, collection: ~8 s of CPU), which the suite's ~20 s of test
-# work does not win back. `-n 2` (or OPENIPA_TEST_WORKERS=2) works on both databases once the suite grows.
-DEFAULT_WORKERS = "0"
+
+
+def default_workers() -> str:
+    """pytest-xdist workers per run: one per usable core, 2 to 4 (none on a single core).
+
+    Measured on the 2-core machine with the 558-test suite (docs/adr/0002-test-harness.md): `-n 2` took the
+    SQLite run from ~76 s to ~60 s and the PostgreSQL run from ~86 s to ~65 s, although each worker pays the
+    whole start-up again (imports, Django, collection, its own test database: ~9 s of CPU). Past 4 workers
+    that start-up and the memory grow faster than the suite shrinks.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return "0" if cores < 2 else str(min(cores, 4))
 
 
 def in_ci() -> bool:
@@ -138,6 +146,12 @@ def lint(root: Path) -> Outcome:
     return Outcome("lint", ok=True, seconds=time.monotonic() - started, notes=["ruff and mypy clean"])
 
 
+def _xdist_unwanted(extra: Sequence[str]) -> bool:
+    """Pytest arguments that need a single process (a debugger) or turn xdist off themselves."""
+    joined = " ".join(extra)
+    return any(arg in {"--pdb", "--trace"} for arg in extra) or "no:xdist" in joined
+
+
 def run_pytest(
     name: str, root: Path, database_url: str | None, workers: str, extra: Sequence[str]
 ) -> Outcome:
@@ -149,7 +163,7 @@ def run_pytest(
     with tempfile.TemporaryDirectory(prefix="openipa-pytest-") as tmp:
         env[COUNTS_ENV] = str(Path(tmp) / "counts.json")
         cmd = [sys.executable, "-m", "pytest", "-p", "openipa.devtools.testrun"]
-        if workers != "0":
+        if workers != "0" and not _xdist_unwanted(extra):
             cmd += ["-n", workers]
         cmd += extra
         banner(f"{name}: {' '.join(cmd[1:])}")
@@ -215,9 +229,9 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "-n",
         "--workers",
-        default=os.environ.get("OPENIPA_TEST_WORKERS", DEFAULT_WORKERS),
+        default=os.environ.get("OPENIPA_TEST_WORKERS") or default_workers(),
         help="pytest-xdist worker processes per run: a number, 'auto', or 0 for none "
-        f"(default {DEFAULT_WORKERS}, or $OPENIPA_TEST_WORKERS)",
+        f"(default: one per core, 2 to 4, here {default_workers()}; or $OPENIPA_TEST_WORKERS)",
     )
     return parser.parse_args(args), extra
 
