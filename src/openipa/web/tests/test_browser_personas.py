@@ -1,75 +1,35 @@
 """In a real browser, each persona signs in and sees the navigation of their role; a practice user opens
 her own member and is refused another practice's member by URL.
 
-Chromium is Debian's (/usr/bin/chromium) driven by Playwright. The repository's tests/conftest.py has a
-`browser_page` fixture, but a conftest under tests/ does not reach tests under src/, so this module starts
-the browser the same way itself. Without Chromium these tests skip, except under CI=true, where they fail.
+Chromium is Debian's (/usr/bin/chromium) driven by Playwright through the repository's `browser_page`
+fixture (conftest.py at the root). Without Chromium these tests skip, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from openipa.conftest import PASSWORD
-from openipa.devtools.browser import CHROMIUM, in_ci, is_installed
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
     from openipa.conftest import SmallIpa
 
-# Playwright's sync API runs an asyncio loop in this thread; Django would otherwise refuse ORM calls made
-# by the fixtures of these tests ("SynchronousOnlyOperation").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/openipa-dashboard-admin.png")
 
 NAV = ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Audit log"]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not is_installed(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (install it with `python -m openipa.devtools.browser`)"
-        if in_ci():
-            pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
-        pytest.skip(f"{message}: browser test skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+def page(browser_page: Page) -> Page:
+    return browser_page
 
 
 def sign_in(page: Page, base_url: str, username: str) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures of the test harness itself, shared by the tests under tests/.
+"""Fixtures of the test harness itself, shared by every test (under src/openipa and tests/).
 
 `browser_page` gives a fresh Playwright page in Debian's Chromium (/usr/bin/chromium; `make browser`
 installs it). Pair it with pytest-django's `live_server` to drive the real site. Without Chromium the
@@ -48,7 +48,7 @@ def chromium() -> Iterator[Browser]:
 @pytest.fixture
 def browser_page(chromium: Browser) -> Iterator[Page]:
     """A page in a fresh browser context (own cookies and storage), closed after the test."""
-    context = chromium.new_context()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
