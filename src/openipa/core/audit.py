@@ -138,6 +138,28 @@ def record_read(
     return event
 
 
+def record_access(
+    actor: Actor | None,
+    *,
+    object_type: str,
+    action: str,
+    purpose: str,
+    details: Mapping[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Record a read that is not of member rows but still sensitive (e.g. an export of the audit log
+    itself); `details` (the filters used, say) go into `changes` as {key: [None, value]}."""
+    return AuditEvent.objects.create(
+        kind=AuditEvent.Kind.READ,
+        action=action,
+        object_type=object_type,
+        purpose=purpose,
+        changes=diff(None, {k: _plain(v) for k, v in (details or {}).items()}),
+        ip_address=ip_address,
+        **_actor_fields(actor),
+    )
+
+
 def record_auth(
     username: str, action: str, *, actor: Actor | None = None, ip_address: str | None = None
 ) -> None:

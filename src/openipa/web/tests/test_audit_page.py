@@ -105,3 +105,13 @@ def test_the_export_is_csv_with_the_same_filters(client_for, events, small_ipa):
 def test_the_page_links_the_export_with_the_current_filters(client_for, events):
     body = client_for("auditor").get("/audit/", {"actor": "ops", "page": "1"}).content.decode()
     assert 'href="/audit/export.csv?actor=ops"' in body
+
+
+def test_taking_an_export_of_the_log_is_itself_recorded(client_for, events):
+    from openipa.core.models import AuditEvent
+
+    response = client_for("auditor").get("/audit/export.csv", {"actor": "ops"})
+    b"".join(response.streaming_content)
+    event = AuditEvent.objects.filter(object_type="core.auditevent", action="export").get()
+    assert (event.actor_username, event.kind, event.purpose) == ("auditor", "read", "audit log export")
+    assert event.changes == {"actor_username": [None, "ops"]}
