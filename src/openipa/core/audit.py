@@ -6,7 +6,9 @@ Nothing here updates or deletes: the log is append-only through the application.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +21,25 @@ from openipa.core.roles import Actor
 SECRET_FIELDS = frozenset({"password", "bank_account_number", "bank_routing_number", "token", "token_hash"})
 # Bookkeeping timestamps change on every save and say nothing the event's own time does not.
 SKIPPED_FIELDS = frozenset({"updated_at"})
+
+
+# The client address of the request being served, bound by the web layer's middleware, so every event
+# recorded while serving it carries the address without each service passing it along.
+_request_ip: ContextVar[str | None] = ContextVar("openipa_audit_request_ip", default=None)
+
+
+@contextmanager
+def request_address(ip_address: str | None) -> Iterator[None]:
+    """Within this block, events that are not given an address get `ip_address`."""
+    token = _request_ip.set(ip_address)
+    try:
+        yield
+    finally:
+        _request_ip.reset(token)
+
+
+def _ip(explicit: str | None) -> str | None:
+    return explicit if explicit is not None else _request_ip.get()
 
 
 def _plain(value: Any) -> Any:
@@ -99,7 +120,7 @@ def record_write(
         member_ids=members[:50],
         member_count=len(members),
         purpose=purpose,
-        ip_address=ip_address,
+        ip_address=_ip(ip_address),
         **_actor_fields(actor),
     )
     _index_members(event, members)
@@ -131,7 +152,7 @@ def record_read(
         member_ids=members[:50],
         member_count=len(members),
         purpose=purpose,
-        ip_address=ip_address,
+        ip_address=_ip(ip_address),
         **_actor_fields(actor),
     )
     _index_members(event, members)
@@ -155,7 +176,7 @@ def record_access(
         object_type=object_type,
         purpose=purpose,
         changes=diff(None, {k: _plain(v) for k, v in (details or {}).items()}),
-        ip_address=ip_address,
+        ip_address=_ip(ip_address),
         **_actor_fields(actor),
     )
 
@@ -166,5 +187,5 @@ def record_auth(
     fields = _actor_fields(actor)
     fields["actor_username"] = username[:150]
     AuditEvent.objects.create(
-        kind=AuditEvent.Kind.AUTH, action=action, object_type="auth", ip_address=ip_address, **fields
+        kind=AuditEvent.Kind.AUTH, action=action, object_type="auth", ip_address=_ip(ip_address), **fields
     )

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 
+from openipa.core import audit
+
 
 class HtmxLoginRedirectMiddleware:
     """When a session has expired during an htmx request (search as you type, a lazy chart), the login
@@ -30,3 +32,18 @@ class HtmxLoginRedirectMiddleware:
                 replacement["HX-Redirect"] = location
                 return replacement
         return response
+
+
+class AuditAddressMiddleware:
+    """Bind the client's address for the audit log while a request (page or API) is served.
+
+    REMOTE_ADDR is the peer that connected; behind a reverse proxy, have the proxy set it (for example
+    with waitress's trusted-proxy options) rather than trusting a client-supplied X-Forwarded-For.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with audit.request_address(request.META.get("REMOTE_ADDR") or None):
+            return self.get_response(request)
