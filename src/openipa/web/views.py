@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -47,6 +48,31 @@ from openipa.network import services as network_services
 from openipa.network.models import Practice, Provider
 from openipa.web import charts, forms, stats
 from openipa.web.errors import domain_errors
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+def _submit(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[dict[str, Any]], ModelT],
+    *,
+    saved: Callable[[ModelT], str],
+    detail: str,
+) -> HttpResponse | None:
+    """On a valid POST, call the service `save` with the cleaned data: redirect to the object's `detail`
+    page with the `saved` message, or put the service's refusal next to the form's fields and return None
+    so the caller draws the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        obj = save(dict(form.cleaned_data))
+    except (ValidationFailed, ValidationError) as exc:
+        forms.apply_errors(form, exc)
+        return None
+    messages.success(request, saved(obj))
+    return redirect(detail, pk=obj.pk)
+
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -270,19 +296,17 @@ def practice_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     practice = network_selectors.practice_get(actor, pk) if pk is not None else None
     initial = _practice_initial(practice) if practice is not None else None
     form = forms.PracticeForm(request.POST or None, actor=actor, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if practice is None:
-                practice = network_services.practice_create(actor=actor, data=form.cleaned_data)
-            else:
-                practice = network_services.practice_update(
-                    actor=actor, practice=practice, data=form.cleaned_data
-                )
-        except (ValidationFailed, ValidationError) as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, f"Saved practice {practice.legal_name}.")
-            return redirect("web:practice_detail", pk=practice.pk)
+
+    def save(data: dict[str, Any]) -> Practice:
+        if practice is None:
+            return network_services.practice_create(actor=actor, data=data)
+        return network_services.practice_update(actor=actor, practice=practice, data=data)
+
+    done = _submit(
+        request, form, save, saved=lambda p: f"Saved practice {p.legal_name}.", detail="web:practice_detail"
+    )
+    if done is not None:
+        return done
     return render(request, "web/practices/form.html", {"form": form, "practice": practice})
 
 
@@ -341,19 +365,15 @@ def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     provider = network_selectors.provider_get(actor, pk) if pk is not None else None
     initial = _provider_initial(provider) if provider is not None else None
     form = forms.ProviderForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if provider is None:
-                provider = network_services.provider_create(actor=actor, data=form.cleaned_data)
-            else:
-                provider = network_services.provider_update(
-                    actor=actor, provider=provider, data=form.cleaned_data
-                )
-        except (ValidationFailed, ValidationError) as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, f"Saved provider {provider}.")
-            return redirect("web:provider_detail", pk=provider.pk)
+
+    def save(data: dict[str, Any]) -> Provider:
+        if provider is None:
+            return network_services.provider_create(actor=actor, data=data)
+        return network_services.provider_update(actor=actor, provider=provider, data=data)
+
+    done = _submit(request, form, save, saved=lambda p: f"Saved provider {p}.", detail="web:provider_detail")
+    if done is not None:
+        return done
     return render(request, "web/providers/form.html", {"form": form, "provider": provider})
 
 
@@ -443,17 +463,15 @@ def payer_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     payer: Payer | None = contract_selectors.payer_get(actor, pk) if pk is not None else None
     initial = {"name": payer.name, "code": payer.code, "x12_payer_id": payer.x12_payer_id} if payer else None
     form = forms.PayerForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if payer is None:
-                payer = contract_services.payer_create(actor=actor, data=form.cleaned_data)
-            else:
-                payer = contract_services.payer_update(actor=actor, payer=payer, data=form.cleaned_data)
-        except (ValidationFailed, ValidationError) as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, f"Saved payer {payer.name}.")
-            return redirect("web:payer_detail", pk=payer.pk)
+
+    def save(data: dict[str, Any]) -> Payer:
+        if payer is None:
+            return contract_services.payer_create(actor=actor, data=data)
+        return contract_services.payer_update(actor=actor, payer=payer, data=data)
+
+    done = _submit(request, form, save, saved=lambda p: f"Saved payer {p.name}.", detail="web:payer_detail")
+    if done is not None:
+        return done
     return render(request, "web/payers/form.html", {"form": form, "payer": payer})
 
 
@@ -506,21 +524,18 @@ def contract_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         initial = {name: getattr(contract, name) for name in contract_services.CONTRACT_FIELDS}
         initial["products"] = list(contract.products.all())
     form = forms.ContractForm(request.POST or None, actor=actor, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data: dict[str, Any]) -> Contract:
         products = list(data.pop("products"))
-        try:
-            if contract is None:
-                contract = contract_services.contract_create(actor=actor, data=data, products=products)
-            else:
-                contract = contract_services.contract_update(
-                    actor=actor, contract=contract, data=data, products=products
-                )
-        except (ValidationFailed, ValidationError) as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, f"Saved contract {contract.number}.")
-            return redirect("web:contract_detail", pk=contract.pk)
+        if contract is None:
+            return contract_services.contract_create(actor=actor, data=data, products=products)
+        return contract_services.contract_update(actor=actor, contract=contract, data=data, products=products)
+
+    done = _submit(
+        request, form, save, saved=lambda c: f"Saved contract {c.number}.", detail="web:contract_detail"
+    )
+    if done is not None:
+        return done
     return render(request, "web/contracts/form.html", {"form": form, "contract": contract})
 
 
@@ -532,14 +547,15 @@ def term_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     contract = contract_selectors.contract_get(actor, contract_pk)
     initial = {"valid_from": contract.valid_from, "valid_to": contract.valid_to}
     form = forms.TermForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            term = contract_services.term_create(actor=actor, contract=contract, data=form.cleaned_data)
-        except (ValidationFailed, ValidationError) as exc:
-            forms.apply_errors(form, exc)
-        else:
-            messages.success(request, "Added the term version. Upload its rate table below.")
-            return redirect("web:term_detail", pk=term.pk)
+    done = _submit(
+        request,
+        form,
+        lambda data: contract_services.term_create(actor=actor, contract=contract, data=data),
+        saved=lambda _term: "Added the term version. Upload its rate table below.",
+        detail="web:term_detail",
+    )
+    if done is not None:
+        return done
     return render(request, "web/contracts/term_form.html", {"form": form, "contract": contract})
 
 
