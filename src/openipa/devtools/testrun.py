@@ -1,6 +1,6 @@
 """The whole check, as `make test` runs it: ``python -m openipa.devtools.testrun [options] [-- pytest args]``.
 
-1. `ruff check .` and `mypy`; on an error, stop there.
+1. `ruff check .`, `ruff format --check .` and `mypy`; on an error, stop there.
 2. The whole pytest suite on SQLite.
 3. The whole pytest suite on a throw-away PostgreSQL server started from the machine's binaries
    (openipa.devtools.pgtmp), never a server already running on the machine.
@@ -134,10 +134,11 @@ def read_counts(path: Path) -> Counts | None:
 
 
 def lint(root: Path) -> Outcome:
-    banner("lint: ruff check . and mypy")
+    banner("lint: ruff check ., ruff format --check . and mypy")
     started = time.monotonic()
     for name, cmd in (
         ("ruff check .", [sys.executable, "-m", "ruff", "check", "."]),
+        ("ruff format --check .", [sys.executable, "-m", "ruff", "format", "--check", "."]),
         ("mypy", [sys.executable, "-m", "mypy"]),
     ):
         code = subprocess.run(cmd, cwd=root, check=False).returncode

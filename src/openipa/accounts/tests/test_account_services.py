@@ -80,7 +80,9 @@ def test_user_created_with_an_encoded_password_can_sign_in(db):
     from django.contrib.auth import authenticate
     from django.contrib.auth.hashers import make_password
 
-    services.user_create(actor=None, username="q1", encoded_password=make_password("s3cret-pw"), role="quality")
+    services.user_create(
+        actor=None, username="q1", encoded_password=make_password("s3cret-pw"), role="quality"
+    )
     assert authenticate(username="q1", password="s3cret-pw") is not None
 
 
