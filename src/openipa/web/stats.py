@@ -11,6 +11,7 @@ span starts or ends in; open-ended spans count through that last month.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from openipa.accounts.models import User
 from openipa.contracts.models import Payer
 from openipa.core.months import Month
 from openipa.core.roles import Role
+from openipa.membership import engine
 from openipa.membership.models import EligibilitySpan, Member
 from openipa.network.models import Practice, Provider
 
@@ -50,42 +52,43 @@ def _month_label(index: int) -> str:
     return str(Month(year, month0 + 1))
 
 
+SPAN_CHUNK = 100_000
+
+
+def _month_index(day: dt.date | None) -> int | None:
+    return None if day is None else day.year * 12 + day.month - 1
+
+
+def _span_months() -> pl.DataFrame:
+    """Every eligibility span as (member, payer, first, last) month indexes; last is null when open.
+
+    Read in chunks and turned into integer columns chunk by chunk, so a million members never sit in
+    memory as Python tuples of dates (that alone took 2.4 GB).
+    """
+    schema = engine.SPAN_SCHEMA
+    frames = []
+    rows = EligibilitySpan.objects.values_list("member_id", "member__payer_id", "valid_from", "valid_to")
+    chunk: list[tuple[int, int, int | None, int | None]] = []
+    for member, payer, start, end in rows.iterator(chunk_size=SPAN_CHUNK):
+        chunk.append((member, payer, _month_index(start), _month_index(end)))
+        if len(chunk) == SPAN_CHUNK:
+            frames.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+            chunk = []
+    if chunk:
+        frames.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
 def member_months_by_payer_month() -> MemberMonths:
     """Count member-months for every payer and month of the data's own range (see the module docstring).
 
-    One query returns the spans as plain values; Polars expands each span to its months, keeps one row
-    per member and month (overlapping spans count once) and counts per payer and month.
+    The spans are read as month indexes in chunks and counted by `membership.engine.member_months`.
     """
     payer_codes = dict(Payer.objects.values_list("id", "code"))
-    rows = list(
-        EligibilitySpan.objects.values_list("member_id", "member__payer_id", "valid_from", "valid_to")
-    )
-    if not rows:
+    spans = _span_months()
+    if spans.height == 0:
         return MemberMonths(months=(), by_payer_month={code: {} for code in sorted(payer_codes.values())})
-    member, payer, start, end = zip(*rows, strict=True)
-    spans = pl.DataFrame(
-        {"member": member, "payer": payer, "start": start, "end": end},
-        schema={"member": pl.Int64, "payer": pl.Int64, "start": pl.Date, "end": pl.Date},
-    ).with_columns(
-        (pl.col("start").dt.year().cast(pl.Int64) * 12 + pl.col("start").dt.month() - 1).alias("first"),
-        (pl.col("end").dt.year().cast(pl.Int64) * 12 + pl.col("end").dt.month() - 1).alias("last"),
-    )
-    bounds = spans.select(
-        pl.col("first").min().alias("low"),
-        pl.max_horizontal(pl.col("first").max(), pl.col("last").max()).alias("high"),
-    ).row(0)
-    low, high = int(bounds[0]), int(bounds[1])
-    counts = (
-        spans.select(
-            "member",
-            "payer",
-            pl.int_ranges("first", pl.col("last").fill_null(high) + 1).alias("month"),
-        )
-        .explode("month")
-        .unique(["member", "payer", "month"])
-        .group_by("payer", "month")
-        .len()
-    )
+    low, high, counts = engine.member_months(spans)
     indexes = range(low, high + 1)
     labels = tuple(_month_label(i) for i in indexes)
     table = {code: dict.fromkeys(labels, 0) for code in sorted(payer_codes.values())}
