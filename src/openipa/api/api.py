@@ -16,7 +16,17 @@ from django.urls import URLPattern, URLResolver, path, re_path
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from openipa.api import contracts, errors, members, payers, practices, providers, regions
+from openipa.api import (
+    affiliations,
+    agreements,
+    contracts,
+    errors,
+    members,
+    payers,
+    practices,
+    providers,
+    regions,
+)
 from openipa.api.auth import AUTH
 
 DESCRIPTION = """\
@@ -58,6 +68,8 @@ errors.install(api)
 api.add_router("/regions", regions.router)
 api.add_router("/practices", practices.router)
 api.add_router("/providers", providers.router)
+api.add_router("/affiliations", affiliations.router)
+api.add_router("/agreements", agreements.router)
 api.add_router("/members", members.router)
 api.add_router("/payers", payers.router)
 api.add_router("/contracts", contracts.router)

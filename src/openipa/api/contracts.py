@@ -18,6 +18,8 @@ from openipa.api.schemas import (
     ContractIn,
     ContractPage,
     ContractPatch,
+    DofrIn,
+    DofrTableOut,
     ObjectId,
     PageParams,
     With,
@@ -103,3 +105,14 @@ def update_contract(request: HttpRequest, payload: ContractPatch, contract_id: O
         products = _products(who, contract.payer, payload.products)
     contract = services.contract_update(actor=who, contract=contract, data=data, products=products)
     return _detail(who, contract)
+
+
+@router.put("/terms/{term_id}/dofr", response={200: DofrTableOut, **ERRORS})
+def set_dofr(request: HttpRequest, payload: DofrIn, term_id: ObjectId) -> dict[str, Any]:
+    """Replace a term version's DOFR table (service category -> responsible party). All entries valid, or
+    nothing changes; each error names its entry, e.g. `entries.2.service_category`."""
+    who = actor(request)
+    term = selectors.term_get(who, term_id)
+    rows = [services.DofrRow(e.service_category, e.responsible_party, e.notes) for e in payload.entries]
+    services.dofr_set(actor=who, term=term, entries=rows)
+    return {"term_id": term.pk, "entries": list(selectors.dofr_entries(who, term))}

@@ -13,6 +13,10 @@ from openipa.api.auth import actor
 from openipa.api.pagination import paged
 from openipa.api.schemas import (
     ERRORS,
+    AgreementIn,
+    AgreementOut,
+    LocationIn,
+    LocationOut,
     ObjectId,
     PageParams,
     PracticeDetail,
@@ -25,13 +29,25 @@ from openipa.api.schemas import (
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Actor
 from openipa.network import selectors, services
-from openipa.network.models import Practice
+from openipa.network.models import Location, ParticipationAgreement, Practice
 
 router = Router(tags=["practices"])
 
 
+def agreement_view(who: Actor, agreement: ParticipationAgreement) -> With:
+    """An agreement as the caller may see it: admin-fee terms, notes and joined contracts are financial."""
+    if selectors.agreement_fees_visible(who):
+        return With(agreement, contracts=list(agreement.contract_participations.all()))
+    return With(agreement, admin_fee_percent=None, admin_fee_pmpm=None, notes=None, contracts=None)
+
+
 def _detail(who: Actor, practice: Practice) -> With:
-    return With(practice, bank=selectors.practice_bank_details(who, practice))
+    return With(
+        practice,
+        bank=selectors.practice_bank_details(who, practice),
+        locations=list(selectors.practice_locations(who, practice)),
+        agreements=[agreement_view(who, a) for a in selectors.practice_agreements(who, practice)],
+    )
 
 
 def _with_region(who: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,3 +95,21 @@ def update_practice(request: HttpRequest, payload: PracticePatch, practice_id: O
     practice = selectors.practice_get(who, practice_id)
     data = _with_region(who, payload.model_dump(exclude_unset=True))
     return _detail(who, services.practice_update(actor=who, practice=practice, data=data))
+
+
+@router.post("/{practice_id}/locations", response={201: LocationOut, **ERRORS})
+def create_location(request: HttpRequest, payload: LocationIn, practice_id: ObjectId) -> Status[Location]:
+    """Add a location (site) to a practice; names are unique within the practice."""
+    who = actor(request)
+    practice = selectors.practice_get(who, practice_id)
+    return Status(201, services.location_create(actor=who, practice=practice, data=payload.model_dump()))
+
+
+@router.post("/{practice_id}/agreements", response={201: AgreementOut, **ERRORS})
+def create_agreement(request: HttpRequest, payload: AgreementIn, practice_id: ObjectId) -> Status[With]:
+    """Add a participation agreement; a practice's agreements may not overlap. Non-zero admin fees need
+    contract access."""
+    who = actor(request)
+    practice = selectors.practice_get(who, practice_id)
+    agreement = services.agreement_create(actor=who, practice=practice, data=payload.model_dump())
+    return Status(201, agreement_view(who, agreement))

@@ -13,6 +13,8 @@ from openipa.api.auth import actor
 from openipa.api.pagination import paged
 from openipa.api.schemas import (
     ERRORS,
+    AffiliationIn,
+    AffiliationOut,
     ObjectId,
     PageParams,
     ProviderDetail,
@@ -23,9 +25,10 @@ from openipa.api.schemas import (
     ProviderPrivate,
     With,
 )
+from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.roles import Actor
 from openipa.network import selectors, services
-from openipa.network.models import Provider
+from openipa.network.models import Affiliation, Location, Practice, Provider
 
 router = Router(tags=["providers"])
 
@@ -77,3 +80,42 @@ def update_provider(request: HttpRequest, payload: ProviderPatch, provider_id: O
     provider = selectors.provider_get(who, provider_id)
     data = payload.model_dump(exclude_unset=True)
     return _detail(who, services.provider_update(actor=who, provider=provider, data=data))
+
+
+def _practice_and_location(who: Actor, payload: AffiliationIn) -> tuple[Practice, Location | None]:
+    """The service takes a practice and a location; the API takes their ids."""
+    try:
+        practice = selectors.practice_get(who, payload.practice_id)
+    except NotFound:
+        raise ValidationFailed.single("practice_id", f"No practice with id {payload.practice_id}.") from None
+    if payload.location_id is None:
+        return practice, None
+    try:
+        location = selectors.location_get(who, payload.location_id)
+    except NotFound:
+        location = None
+    if location is None or location.practice_id != practice.pk:
+        raise ValidationFailed.single(
+            "location_id", f"Practice {practice.code} has no location with id {payload.location_id}."
+        )
+    return practice, location
+
+
+@router.post("/{provider_id}/affiliations", response={201: AffiliationOut, **ERRORS})
+def create_affiliation(
+    request: HttpRequest, payload: AffiliationIn, provider_id: ObjectId
+) -> Status[Affiliation]:
+    """Affiliate the provider with a practice (and optionally one of its locations) over a span of dates;
+    spans with the same practice may not overlap."""
+    who = actor(request)
+    provider = selectors.provider_get(who, provider_id)
+    practice, location = _practice_and_location(who, payload)
+    affiliation = services.affiliation_create(
+        actor=who,
+        provider=provider,
+        practice=practice,
+        location=location,
+        valid_from=payload.valid_from,
+        valid_to=payload.valid_to,
+    )
+    return Status(201, affiliation)

@@ -35,6 +35,8 @@ PracticeStatus = Literal["applicant", "active", "suspended", "terminated"]
 ProviderKind = Literal["pcp", "specialist", "behavioral", "social", "facility"]
 LegalBasis = Literal["capitated_risk", "clinically_integrated", "messenger_ffs"]
 ContractStatus = Literal["draft", "active", "terminated"]
+AgreementStatus = Literal["draft", "active", "terminated"]
+DofrParty = Literal["ipa", "plan", "hospital", "shared"]
 
 
 def _drop_default(schema: dict[str, Any]) -> None:
@@ -153,8 +155,60 @@ class BankDetails(Schema):
     masked: bool = Field(description="True when the numbers are masked (only finance sees them in clear).")
 
 
+class LocationOut(Schema):
+    id: int
+    practice_id: int
+    name: str
+    address_line1: str
+    city: str
+    state: str
+    zip_code: str
+    phone: str
+    is_primary: bool
+
+
+class LocationIn(InputSchema):
+    name: Text = Field(min_length=1, max_length=100)
+    address_line1: Text = Field(min_length=1, max_length=200)
+    city: Text = Field(min_length=1, max_length=100)
+    state: Text = Field(min_length=1, max_length=20, description="Two-letter state code.")
+    zip_code: Text = Field(min_length=1, max_length=10)
+    phone: Text = Field("", max_length=20)
+    is_primary: bool = Field(False, description="The practice's other locations stop being primary.")
+
+
+class ParticipationOut(Schema):
+    id: int
+    contract_id: int
+    contract_number: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    @staticmethod
+    def resolve_contract_number(obj: Any) -> str:
+        return str(obj.contract.number)
+
+
+class AgreementOut(Schema):
+    id: int
+    practice_id: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: str
+    signed_on: dt.date | None
+    admin_fee_percent: Decimal | None = Field(description="Null unless the caller may read contracts.")
+    admin_fee_pmpm: Decimal | None = Field(description="Null unless the caller may read contracts.")
+    notes: str | None = Field(description="Null unless the caller may read contracts.")
+    contracts: list[ParticipationOut] | None = Field(
+        description="The payer contracts joined under this agreement; null unless the caller may read "
+        "contracts."
+    )
+
+
 class PracticeDetail(PracticeOut):
     bank: BankDetails
+    locations: list[LocationOut]
+    agreements: list[AgreementOut] = Field(description="Participation agreements, newest first.")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -239,6 +293,8 @@ class ProviderPage(PageOut):
 
 
 class AffiliationOut(Schema):
+    id: int
+    provider_id: int
     practice_id: int
     practice_code: str
     practice_name: str
@@ -314,6 +370,61 @@ class ProviderPatch(InputSchema):
     panel_limit: int | None = omittable(ge=0, le=1_000_000)
     date_of_birth: dt.date | None = omittable()
     personal_phone: Text = omittable(max_length=20)
+
+
+class AffiliationIn(InputSchema):
+    practice_id: int = Field(ge=1, le=MAX_ID)
+    location_id: int | None = Field(None, ge=1, le=MAX_ID, description="A location of that practice.")
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(None, description="Null: open-ended.")
+
+
+class AffiliationEnd(InputSchema):
+    valid_to: dt.date = Field(
+        description="The last day. Sets the end, or brings it forward; refused while members still have "
+        "the provider as PCP at that practice after it."
+    )
+
+
+FeePercent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+FeePmpm = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+
+
+class AgreementIn(InputSchema):
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(None, description="Null: open-ended.")
+    status: AgreementStatus = "active"
+    admin_fee_percent: FeePercent = Field(
+        Decimal(0), description="Percent of capitation; non-zero fees need contract access."
+    )
+    admin_fee_pmpm: FeePmpm = Field(
+        Decimal(0), description="Per member per month; non-zero fees need contract access."
+    )
+    signed_on: dt.date | None = None
+    notes: Text = Field("", max_length=2000)
+
+
+class AgreementPatch(InputSchema):
+    valid_to: dt.date | None = omittable(description="Refused if a joined contract continues after it.")
+    status: AgreementStatus = omittable()
+    admin_fee_percent: FeePercent = omittable(description="Needs contract access.")
+    admin_fee_pmpm: FeePmpm = omittable(description="Needs contract access.")
+    signed_on: dt.date | None = omittable()
+    notes: Text = omittable(max_length=2000)
+
+
+class ContractJoinIn(InputSchema):
+    contract_id: int = Field(ge=1, le=MAX_ID)
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(
+        None, description="Null: until the agreement or the contract ends, whichever is first."
+    )
+
+
+class ContractLeaveIn(InputSchema):
+    valid_to: dt.date = Field(
+        description="The practice's last day in the contract (set, or brought forward)."
+    )
 
 
 # --------------------------------------------------------------------------------------- membership
@@ -490,6 +601,23 @@ class DofrOut(Schema):
     service_category: str
     responsible_party: str
     notes: str
+
+
+class DofrEntryIn(InputSchema):
+    service_category: Text = Field(min_length=1, max_length=100)
+    responsible_party: DofrParty
+    notes: Text = Field("", max_length=200)
+
+
+class DofrIn(InputSchema):
+    entries: list[DofrEntryIn] = Field(
+        max_length=500, description="The whole table; replaces the term's DOFR. Each category once."
+    )
+
+
+class DofrTableOut(Schema):
+    term_id: int
+    entries: list[DofrOut]
 
 
 class TermOut(Schema):

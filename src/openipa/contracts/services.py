@@ -279,19 +279,81 @@ def rate_table_import(
     return cells
 
 
+@dataclass(frozen=True)
+class DofrRow:
+    """One line of a DOFR table as entered: who pays for a service category."""
+
+    service_category: str
+    responsible_party: str
+    notes: str = ""
+
+
+DOFR_CATEGORY_MAX = 100
+DOFR_NOTES_MAX = 200
+
+
+def check_dofr_rows(rows: Sequence[DofrRow]) -> list[DofrRow]:
+    """The rows tidied (spaces trimmed), or ValidationFailed with every problem keyed by the row it is on:
+    `entries.<index>.<field>`, the index counting from 0 in the order given. Categories are compared
+    without regard to case, so "Lab" and "lab" cannot both be listed."""
+    errors: dict[str, list[str]] = {}
+    parties = DofrEntry.Party.values
+    seen: dict[str, int] = {}
+    tidy: list[DofrRow] = []
+    for index, row in enumerate(rows):
+        where = f"entries.{index}"
+        category = str(row.service_category or "").strip()
+        notes = str(row.notes or "").strip()
+        if not category:
+            errors[f"{where}.service_category"] = ["Name the service category."]
+        elif len(category) > DOFR_CATEGORY_MAX:
+            errors[f"{where}.service_category"] = [f"At most {DOFR_CATEGORY_MAX} characters."]
+        elif category.casefold() in seen:
+            first = seen[category.casefold()]
+            errors[f"{where}.service_category"] = [
+                f"{category!r} is already listed (row {first + 1}); give each category one party."
+            ]
+        else:
+            seen[category.casefold()] = index
+        if row.responsible_party not in parties:
+            errors[f"{where}.responsible_party"] = [
+                f"{row.responsible_party!r} is not a party; use one of {', '.join(parties)}."
+            ]
+        if len(notes) > DOFR_NOTES_MAX:
+            errors[f"{where}.notes"] = [f"At most {DOFR_NOTES_MAX} characters."]
+        tidy.append(DofrRow(category, row.responsible_party, notes))
+    if errors:
+        raise ValidationFailed(errors)
+    return tidy
+
+
 @transaction.atomic
-def dofr_set(*, actor: Actor, term: ContractTerm, entries: Mapping[str, str]) -> list[DofrEntry]:
-    """Replace a term version's DOFR table: service category -> responsible party."""
+def dofr_set(
+    *, actor: Actor, term: ContractTerm, entries: Mapping[str, str] | Sequence[DofrRow]
+) -> list[DofrEntry]:
+    """Replace a term version's DOFR table: service category -> responsible party (and a note).
+
+    `entries` is a mapping of category to party, or rows (with notes). All rows valid, or nothing
+    changes; an empty table clears it.
+    """
     require(actor, Perm.EDIT_CONTRACTS)
-    parties = set(DofrEntry.Party.values)
-    bad = [f"{cat}: {party!r}" for cat, party in entries.items() if party not in parties]
-    if bad:
-        raise ValidationFailed.single("responsible_party", "Unknown party for " + "; ".join(bad))
+    if isinstance(entries, Mapping):
+        rows = [DofrRow(cat, party) for cat, party in sorted(entries.items())]
+    else:
+        rows = list(entries)
+    rows = check_dofr_rows(rows)
+    term = ContractTerm.objects.select_for_update().get(pk=term.pk)
     before = {e.service_category: e.responsible_party for e in term.dofr_entries.all()}
     term.dofr_entries.all().delete()
     created = DofrEntry.objects.bulk_create(
-        DofrEntry(term=term, service_category=cat, responsible_party=party)
-        for cat, party in sorted(entries.items())
+        DofrEntry(
+            term=term,
+            service_category=r.service_category,
+            responsible_party=r.responsible_party,
+            notes=r.notes,
+        )
+        for r in sorted(rows, key=lambda r: r.service_category.casefold())
     )
-    audit.record_write(actor, "dofr.set", term, before=before, after=dict(entries))
+    after = {r.service_category: r.responsible_party for r in rows}
+    audit.record_write(actor, "dofr.set", term, before=before, after=after)
     return created

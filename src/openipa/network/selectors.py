@@ -10,11 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from openipa.core.errors import NotFound
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
-from openipa.network.models import Affiliation, ParticipationAgreement, Practice, Provider, Region
+from openipa.network.models import (
+    Affiliation,
+    ContractParticipation,
+    Location,
+    ParticipationAgreement,
+    Practice,
+    Provider,
+    Region,
+)
 
 
 def region_list(actor: Actor) -> QuerySet[Region]:
@@ -66,9 +74,63 @@ def practice_bank_details(actor: Actor, practice: Practice) -> dict[str, Any]:
     }
 
 
+def practice_locations(actor: Actor, practice: Practice) -> QuerySet[Location]:
+    practice_get(actor, practice.pk)
+    return practice.locations.order_by("-is_primary", "name", "pk")
+
+
+def location_list(actor: Actor) -> QuerySet[Location]:
+    """Locations of the practices the actor may see, by practice and name."""
+    practices = practice_list(actor)
+    return (
+        Location.objects.filter(practice__in=practices)
+        .select_related("practice")
+        .order_by("practice__legal_name", "-is_primary", "name", "pk")
+    )
+
+
+def location_get(actor: Actor, location_id: int) -> Location:
+    try:
+        return location_list(actor).get(pk=location_id)
+    except Location.DoesNotExist:
+        raise NotFound(f"location {location_id}") from None
+
+
+def agreement_fees_visible(actor: Actor) -> bool:
+    """An agreement's admin-fee terms and the contracts joined under it are financial: only for roles
+    that may read contracts. Everyone who sees the practice sees the agreement's dates and status."""
+    return has_perm(actor, Perm.VIEW_CONTRACTS)
+
+
 def practice_agreements(actor: Actor, practice: Practice) -> QuerySet[ParticipationAgreement]:
     practice_get(actor, practice.pk)
-    return practice.agreements.prefetch_related("contract_participations__contract__payer")
+    participations = ContractParticipation.objects.select_related("contract__payer").order_by(
+        "contract__number", "-valid_from"
+    )
+    return practice.agreements.order_by("-valid_from").prefetch_related(
+        Prefetch("contract_participations", queryset=participations)
+    )
+
+
+def agreement_get(actor: Actor, agreement_id: int) -> ParticipationAgreement:
+    """One agreement of a practice the actor may see."""
+    try:
+        return ParticipationAgreement.objects.select_related("practice").get(
+            pk=agreement_id, practice__in=practice_list(actor)
+        )
+    except ParticipationAgreement.DoesNotExist:
+        raise NotFound(f"agreement {agreement_id}") from None
+
+
+def participation_get(actor: Actor, participation_id: int) -> ContractParticipation:
+    """One contract a practice joined. Financial: roles that may not read contracts are refused."""
+    require(actor, Perm.VIEW_CONTRACTS)
+    try:
+        return ContractParticipation.objects.select_related("agreement__practice", "contract").get(
+            pk=participation_id, agreement__practice__in=practice_list(actor)
+        )
+    except ContractParticipation.DoesNotExist:
+        raise NotFound(f"contract participation {participation_id}") from None
 
 
 def _in_force(on: dt.date) -> Q:
@@ -124,6 +186,17 @@ def provider_private_visible(actor: Actor, provider: Provider) -> bool:
 def provider_affiliations(actor: Actor, provider: Provider) -> QuerySet[Affiliation]:
     require(actor, Perm.VIEW_NETWORK)
     return provider.affiliations.select_related("practice", "location").order_by("-valid_from")
+
+
+def affiliation_get(actor: Actor, affiliation_id: int) -> Affiliation:
+    """One affiliation. A practice user sees only affiliations with their own practice."""
+    qs = Affiliation.objects.select_related("provider", "practice", "location").filter(
+        practice__in=practice_list(actor)
+    )
+    try:
+        return qs.get(pk=affiliation_id)
+    except Affiliation.DoesNotExist:
+        raise NotFound(f"affiliation {affiliation_id}") from None
 
 
 def practice_providers(actor: Actor, practice: Practice, on: dt.date | None = None) -> QuerySet[Provider]:

@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from openipa.contracts import selectors as contract_selectors
-from openipa.contracts.models import Contract, ContractTerm, LineOfBusiness, Payer, Product
+from openipa.contracts.models import Contract, ContractTerm, DofrEntry, LineOfBusiness, Payer, Product
 from openipa.core import selectors as core_selectors
 from openipa.core.errors import ValidationFailed
 from openipa.core.models import AuditEvent
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
 from openipa.network import selectors as network_selectors
-from openipa.network.models import Practice, Provider, Region
+from openipa.network.models import Location, ParticipationAgreement, Practice, Provider, Region
 
 RATE_TABLE_MAX_BYTES = 5 * 1024 * 1024
 
@@ -338,3 +338,155 @@ class RateTableUploadForm(forms.Form):
     def filename(self) -> str:
         upload = self.files.get("file")
         return getattr(upload, "name", "") or "rate table"
+
+
+# ------------------------------------------------------------------------------ network: sites and spans
+
+
+class LocationForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="How staff call the site, e.g. Main office.")
+    address_line1 = forms.CharField(label="Address", max_length=200)
+    city = forms.CharField(max_length=100)
+    state = forms.CharField(max_length=2, help_text="Two letters, e.g. CA.")
+    zip_code = forms.CharField(label="ZIP code", max_length=10)
+    phone = forms.CharField(max_length=20, required=False)
+    is_primary = forms.BooleanField(
+        label="Primary location",
+        required=False,
+        help_text="The practice's other locations stop being primary.",
+    )
+
+
+class AgreementForm(forms.Form):
+    """A participation agreement. Its admin-fee terms are shown only to users who may read contracts; once
+    made, its start date is fixed (`editing`)."""
+
+    valid_from = forms.DateField(label="From", widget=DateInput)
+    valid_to = forms.DateField(label="To", required=False, widget=DateInput, help_text="Empty: open-ended.")
+    status = forms.ChoiceField(
+        choices=ParticipationAgreement.Status.choices, initial=ParticipationAgreement.Status.ACTIVE
+    )
+    admin_fee_percent = forms.DecimalField(
+        label="Admin fee %", max_digits=6, decimal_places=3, min_value=0, max_value=100, initial=0
+    )
+    admin_fee_pmpm = forms.DecimalField(
+        label="Admin fee PMPM", max_digits=10, decimal_places=2, min_value=0, initial=0
+    )
+    signed_on = forms.DateField(required=False, widget=DateInput)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        actor: Actor,
+        initial: dict[str, Any] | None = None,
+        editing: bool = False,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        if editing:
+            del self.fields["valid_from"]
+        if not network_selectors.agreement_fees_visible(actor):
+            del self.fields["admin_fee_percent"]
+            del self.fields["admin_fee_pmpm"]
+
+
+class ContractJoinForm(forms.Form):
+    contract: forms.ModelChoiceField[Contract] = forms.ModelChoiceField(
+        queryset=Contract.objects.none(), empty_label="Choose a contract"
+    )
+    valid_from = forms.DateField(label="From", widget=DateInput)
+    valid_to = forms.DateField(
+        label="To",
+        required=False,
+        widget=DateInput,
+        help_text="Empty: until the agreement or the contract ends, whichever is first.",
+    )
+
+    def __init__(self, data: Any = None, *, actor: Actor, initial: dict[str, Any] | None = None) -> None:
+        super().__init__(data, initial=initial)
+        contracts = cast("forms.ModelChoiceField[Any]", self.fields["contract"])
+        contracts.queryset = contract_selectors.contract_list(actor)
+
+
+class EndDateForm(forms.Form):
+    """The last day of a span: an affiliation, or a practice's participation in a contract."""
+
+    valid_to = forms.DateField(label="Last day", widget=DateInput)
+
+
+if TYPE_CHECKING:
+    _LocationChoiceBase = forms.ModelChoiceField[Location]
+else:  # Django's form fields are not subscriptable at run time
+    _LocationChoiceBase = forms.ModelChoiceField
+
+
+class LocationChoiceField(_LocationChoiceBase):
+    def label_from_instance(self, obj: Location) -> str:
+        return f"{obj.practice.code} · {obj.name} ({obj.city})"
+
+
+class AffiliationForm(forms.Form):
+    practice: forms.ModelChoiceField[Practice] = forms.ModelChoiceField(
+        queryset=Practice.objects.none(), empty_label="Choose a practice"
+    )
+    location: forms.ModelChoiceField[Location] = LocationChoiceField(
+        queryset=Location.objects.none(),
+        required=False,
+        empty_label="No particular location",
+        help_text="Optional; a location of the chosen practice.",
+    )
+    valid_from = forms.DateField(label="From", widget=DateInput)
+    valid_to = forms.DateField(label="To", required=False, widget=DateInput, help_text="Empty: open-ended.")
+
+    def __init__(self, data: Any = None, *, actor: Actor) -> None:
+        super().__init__(data)
+        practices = cast("forms.ModelChoiceField[Any]", self.fields["practice"])
+        practices.queryset = network_selectors.practice_list(actor)
+        locations = cast("forms.ModelChoiceField[Any]", self.fields["location"])
+        locations.queryset = network_selectors.location_list(actor)
+
+
+# ---------------------------------------------------------------------------------------------- DOFR
+
+
+class DofrRowForm(forms.Form):
+    """One line of a DOFR table. A line left entirely empty is skipped; tick `remove` to drop a line."""
+
+    service_category = forms.CharField(
+        label="Service category",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"aria-label": "Service category"}),
+    )
+    responsible_party = forms.ChoiceField(
+        label="Responsible",
+        required=False,
+        choices=_blank("Choose who pays", DofrEntry.Party.choices),
+        widget=forms.Select(attrs={"aria-label": "Responsible party"}),
+    )
+    notes = forms.CharField(
+        max_length=200, required=False, widget=forms.TextInput(attrs={"aria-label": "Notes"})
+    )
+    remove = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs={"aria-label": "Remove"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("remove"):
+            return data
+        category, party = data.get("service_category"), data.get("responsible_party")
+        if category and not party and "responsible_party" not in self.errors:
+            self.add_error("responsible_party", "Choose who pays for this category.")
+        if party and not category and "service_category" not in self.errors:
+            self.add_error("service_category", "Name the service category.")
+        return data
+
+    @property
+    def is_entry(self) -> bool:
+        """True when this line is part of the table to save (filled in and not removed)."""
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("service_category")) and not data.get("remove")
+
+
+DOFR_EXTRA_ROWS = 3
+DofrFormSet = forms.formset_factory(DofrRowForm, extra=DOFR_EXTRA_ROWS, max_num=500, validate_max=True)

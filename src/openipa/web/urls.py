@@ -14,10 +14,20 @@ urlpatterns = [
     path("practices/new/", views.practice_edit, name="practice_create"),
     path("practices/<int:pk>/", views.practice_detail, name="practice_detail"),
     path("practices/<int:pk>/edit/", views.practice_edit, name="practice_edit"),
+    path("practices/<int:practice_pk>/locations/new/", views.location_edit, name="location_create"),
+    path("practices/locations/<int:pk>/edit/", views.location_edit, name="location_edit"),
+    path("practices/<int:practice_pk>/agreements/new/", views.agreement_edit, name="agreement_create"),
+    path("practices/agreements/<int:pk>/edit/", views.agreement_edit, name="agreement_edit"),
+    path("practices/agreements/<int:agreement_pk>/join/", views.contract_join, name="contract_join"),
+    path("practices/participations/<int:pk>/leave/", views.contract_leave, name="contract_leave"),
     path("providers/", views.provider_list, name="provider_list"),
     path("providers/new/", views.provider_edit, name="provider_create"),
     path("providers/<int:pk>/", views.provider_detail, name="provider_detail"),
     path("providers/<int:pk>/edit/", views.provider_edit, name="provider_edit"),
+    path(
+        "providers/<int:provider_pk>/affiliations/new/", views.affiliation_create, name="affiliation_create"
+    ),
+    path("providers/affiliations/<int:pk>/end/", views.affiliation_end, name="affiliation_end"),
     path("members/", views.member_list, name="member_list"),
     path("members/export.csv", views.member_export, name="member_export"),
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
@@ -32,6 +42,7 @@ urlpatterns = [
     path("contracts/<int:contract_pk>/terms/new/", views.term_create, name="term_create"),
     path("contracts/terms/<int:pk>/", views.term_detail, name="term_detail"),
     path("contracts/terms/<int:pk>/rates/", views.rate_table_upload, name="rate_table_upload"),
+    path("contracts/terms/<int:pk>/dofr/", views.dofr_edit, name="dofr_edit"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
 ]

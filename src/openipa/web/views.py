@@ -45,7 +45,7 @@ from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scop
 from openipa.membership import selectors as member_selectors
 from openipa.network import selectors as network_selectors
 from openipa.network import services as network_services
-from openipa.network.models import Practice, Provider
+from openipa.network.models import Location, ParticipationAgreement, Practice, Provider
 from openipa.web import charts, forms, stats
 from openipa.web.errors import domain_errors
 
@@ -59,10 +59,12 @@ def _submit(
     *,
     saved: Callable[[ModelT], str],
     detail: str,
+    detail_pk: Callable[[ModelT], object] | None = None,
 ) -> HttpResponse | None:
     """On a valid POST, call the service `save` with the cleaned data: redirect to the object's `detail`
-    page with the `saved` message, or put the service's refusal next to the form's fields and return None
-    so the caller draws the form again."""
+    page (or, with `detail_pk`, to the page of what the object hangs off, e.g. a location's practice) with
+    the `saved` message, or put the service's refusal next to the form's fields and return None so the
+    caller draws the form again."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -71,7 +73,7 @@ def _submit(
         forms.apply_errors(form, exc)
         return None
     messages.success(request, saved(obj))
-    return redirect(detail, pk=obj.pk)
+    return redirect(detail, pk=obj.pk if detail_pk is None else detail_pk(obj))
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -270,13 +272,17 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     practice = network_selectors.practice_get(actor, pk)
+    show_contracts = network_selectors.agreement_fees_visible(actor)
+    can_edit = has_perm(actor, Perm.EDIT_NETWORK)
     context = {
         "practice": practice,
         "bank": network_selectors.practice_bank_details(actor, practice),
+        "locations": network_selectors.practice_locations(actor, practice),
         "agreements": network_selectors.practice_agreements(actor, practice),
         "providers": network_selectors.practice_providers(actor, practice, on=_today()),
-        "show_contracts": has_perm(actor, Perm.VIEW_CONTRACTS),
-        "can_edit": has_perm(actor, Perm.EDIT_NETWORK),
+        "show_contracts": show_contracts,
+        "can_edit": can_edit,
+        "can_join": can_edit and show_contracts,
         "can_see_members": has_perm(actor, Perm.VIEW_MEMBERS),
     }
     return render(request, "web/practices/detail.html", context)
@@ -308,6 +314,151 @@ def practice_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if done is not None:
         return done
     return render(request, "web/practices/form.html", {"form": form, "practice": practice})
+
+
+def _practice_part(
+    request: HttpRequest, form: Any, practice: Practice, *, heading: str, submit: str, intro: str = ""
+) -> HttpResponse:
+    context = {"form": form, "practice": practice, "heading": heading, "submit": submit, "intro": intro}
+    return render(request, "web/practices/part_form.html", context)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def location_edit(
+    request: HttpRequest, practice_pk: int | None = None, pk: int | None = None
+) -> HttpResponse:
+    """Add a location to a practice (`practice_pk`) or change one (`pk`)."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    location = network_selectors.location_get(actor, pk) if pk is not None else None
+    practice = (
+        location.practice if location is not None else network_selectors.practice_get(actor, practice_pk or 0)
+    )
+    initial = {n: getattr(location, n) for n in network_services.LOCATION_FIELDS} if location else None
+    form = forms.LocationForm(request.POST or None, initial=initial)
+
+    def save(data: dict[str, Any]) -> Location:
+        if location is None:
+            return network_services.location_create(actor=actor, practice=practice, data=data)
+        return network_services.location_update(actor=actor, location=location, data=data)
+
+    done = _submit(
+        request,
+        form,
+        save,
+        saved=lambda loc: f"Saved location {loc.name}.",
+        detail="web:practice_detail",
+        detail_pk=lambda loc: loc.practice_id,
+    )
+    if done is not None:
+        return done
+    heading = f"Edit location {location.name}" if location else "New location"
+    return _practice_part(request, form, practice, heading=heading, submit="Save location")
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def agreement_edit(
+    request: HttpRequest, practice_pk: int | None = None, pk: int | None = None
+) -> HttpResponse:
+    """Add a participation agreement to a practice (`practice_pk`), or change one's status, fees and end
+    (`pk`). The admin-fee fields are offered only to users who may read contracts."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    agreement = network_selectors.agreement_get(actor, pk) if pk is not None else None
+    practice = (
+        agreement.practice
+        if agreement is not None
+        else network_selectors.practice_get(actor, practice_pk or 0)
+    )
+    initial = None
+    if agreement is not None:
+        initial = {n: getattr(agreement, n) for n in network_services.AGREEMENT_UPDATE_FIELDS}
+    form = forms.AgreementForm(
+        request.POST or None, actor=actor, initial=initial, editing=agreement is not None
+    )
+
+    def save(data: dict[str, Any]) -> ParticipationAgreement:
+        if agreement is None:
+            return network_services.agreement_create(actor=actor, practice=practice, data=data)
+        return network_services.agreement_update(actor=actor, agreement=agreement, data=data)
+
+    done = _submit(
+        request,
+        form,
+        save,
+        saved=lambda a: f"Saved the agreement from {a.valid_from.isoformat()}.",
+        detail="web:practice_detail",
+        detail_pk=lambda a: a.practice_id,
+    )
+    if done is not None:
+        return done
+    heading = (
+        f"Agreement from {agreement.valid_from.isoformat()}" if agreement else "New participation agreement"
+    )
+    return _practice_part(request, form, practice, heading=heading, submit="Save agreement")
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def contract_join(request: HttpRequest, agreement_pk: int) -> HttpResponse:
+    """The practice joins a payer contract under one of its agreements."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    require(actor, Perm.VIEW_CONTRACTS)
+    agreement = network_selectors.agreement_get(actor, agreement_pk)
+    form = forms.ContractJoinForm(
+        request.POST or None, actor=actor, initial={"valid_from": agreement.valid_from}
+    )
+    done = _submit(
+        request,
+        form,
+        lambda data: network_services.contract_join(actor=actor, agreement=agreement, **data),
+        saved=lambda cp: f"{agreement.practice.code} joined {cp.contract.number}.",
+        detail="web:practice_detail",
+        detail_pk=lambda _cp: agreement.practice_id,
+    )
+    if done is not None:
+        return done
+    span = f"{agreement.valid_from.isoformat()} to {agreement.valid_to.isoformat() if agreement.valid_to else 'open'}"
+    return _practice_part(
+        request,
+        form,
+        agreement.practice,
+        heading="Join a contract",
+        submit="Join",
+        intro=f"Under the agreement of {span}. The dates must lie within the agreement's and the contract's.",
+    )
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def contract_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    """The practice leaves a contract it joined: its last day in it."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    participation = network_selectors.participation_get(actor, pk)
+    practice = participation.agreement.practice
+    form = forms.EndDateForm(request.POST or None, initial={"valid_to": participation.valid_to})
+    done = _submit(
+        request,
+        form,
+        lambda data: network_services.contract_leave(actor=actor, participation=participation, **data),
+        saved=lambda cp: f"{practice.code} leaves {cp.contract.number} after {cp.valid_to}.",
+        detail="web:practice_detail",
+        detail_pk=lambda _cp: practice.pk,
+    )
+    if done is not None:
+        return done
+    return _practice_part(
+        request,
+        form,
+        practice,
+        heading=f"Leave {participation.contract.number}",
+        submit="Leave the contract",
+        intro=f"Joined from {participation.valid_from.isoformat()}.",
+    )
 
 
 # ------------------------------------------------------------------------------------------ providers
@@ -375,6 +526,57 @@ def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if done is not None:
         return done
     return render(request, "web/providers/form.html", {"form": form, "provider": provider})
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def affiliation_create(request: HttpRequest, provider_pk: int) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    provider = network_selectors.provider_get(actor, provider_pk)
+    form = forms.AffiliationForm(request.POST or None, actor=actor)
+    done = _submit(
+        request,
+        form,
+        lambda data: network_services.affiliation_create(actor=actor, provider=provider, **data),
+        saved=lambda a: (
+            f"{provider} is affiliated with {a.practice.legal_name} from {a.valid_from.isoformat()}."
+        ),
+        detail="web:provider_detail",
+        detail_pk=lambda a: a.provider_id,
+    )
+    if done is not None:
+        return done
+    context = {"form": form, "provider": provider, "heading": "New affiliation", "submit": "Add affiliation"}
+    return render(request, "web/providers/part_form.html", context)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def affiliation_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End an affiliation: refused, with the count, while members still have the provider as PCP there."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_NETWORK)
+    affiliation = network_selectors.affiliation_get(actor, pk)
+    form = forms.EndDateForm(request.POST or None, initial={"valid_to": affiliation.valid_to})
+    done = _submit(
+        request,
+        form,
+        lambda data: network_services.affiliation_end(actor=actor, affiliation=affiliation, **data),
+        saved=lambda a: f"The affiliation with {a.practice.legal_name} ends on {a.valid_to}.",
+        detail="web:provider_detail",
+        detail_pk=lambda a: a.provider_id,
+    )
+    if done is not None:
+        return done
+    context = {
+        "form": form,
+        "provider": affiliation.provider,
+        "heading": f"End the affiliation with {affiliation.practice.legal_name}",
+        "submit": "End affiliation",
+        "intro": f"From {affiliation.valid_from.isoformat()}.",
+    }
+    return render(request, "web/providers/part_form.html", context)
 
 
 # -------------------------------------------------------------------------------------------- members
@@ -559,14 +761,29 @@ def term_create(request: HttpRequest, contract_pk: int) -> HttpResponse:
     return render(request, "web/contracts/term_form.html", {"form": form, "contract": contract})
 
 
-def _term_context(actor: User, term: ContractTerm, upload: forms.RateTableUploadForm) -> dict[str, Any]:
+def _dofr_formset(actor: User, term: ContractTerm, data: Any = None) -> Any:
+    """The DOFR table as editable lines: one per category, then a few empty lines to add categories."""
+    initial = [
+        {"service_category": e.service_category, "responsible_party": e.responsible_party, "notes": e.notes}
+        for e in contract_selectors.dofr_entries(actor, term)
+    ]
+    return forms.DofrFormSet(data, initial=initial, prefix="dofr")
+
+
+def _term_context(
+    actor: User, term: ContractTerm, upload: forms.RateTableUploadForm, dofr_form: Any = None
+) -> dict[str, Any]:
+    can_edit = has_perm(actor, Perm.EDIT_CONTRACTS)
+    if dofr_form is None and can_edit:
+        dofr_form = _dofr_formset(actor, term)
     return {
         "term": term,
         "contract": term.contract,
         "rate_cells": contract_selectors.rate_cells(actor, term),
         "dofr": contract_selectors.dofr_entries(actor, term),
         "upload": upload,
-        "can_edit": has_perm(actor, Perm.EDIT_CONTRACTS),
+        "dofr_form": dofr_form,
+        "can_edit": can_edit,
     }
 
 
@@ -604,6 +821,53 @@ def rate_table_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Imported {len(cells)} rates from {form.filename}.")
             return redirect("web:term_detail", pk=term.pk)
     return render(request, "web/contracts/term_detail.html", _term_context(actor, term, form), status=400)
+
+
+def _apply_dofr_errors(formset: Any, lines: list[int], exc: ValidationFailed) -> list[str]:
+    """Put the service's `entries.<i>.<field>` messages next to that field of the line they came from;
+    return the messages about no line in particular."""
+    unplaced: list[str] = []
+    for key, messages_ in exc.fields.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "entries" and parts[1].isdigit() and int(parts[1]) < len(lines):
+            form = formset.forms[lines[int(parts[1])]]
+            for message in messages_:
+                form.add_error(parts[2] if parts[2] in form.fields else None, message)
+        else:
+            unplaced.extend(messages_)
+    return unplaced
+
+
+@domain_errors
+@require_POST
+def dofr_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace a term version's DOFR table from its editable lines: all valid, or nothing changes and each
+    error is shown next to its field on its line."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_CONTRACTS)
+    term = contract_selectors.term_get(actor, pk)
+    formset = _dofr_formset(actor, term, request.POST)
+    unplaced: list[str] = []
+    if formset.is_valid():
+        lines = [i for i, form in enumerate(formset.forms) if form.is_entry]
+        rows = [
+            contract_services.DofrRow(
+                formset.forms[i].cleaned_data["service_category"],
+                formset.forms[i].cleaned_data["responsible_party"],
+                formset.forms[i].cleaned_data.get("notes") or "",
+            )
+            for i in lines
+        ]
+        try:
+            entries = contract_services.dofr_set(actor=actor, term=term, entries=rows)
+        except ValidationFailed as exc:
+            unplaced = _apply_dofr_errors(formset, lines, exc)
+        else:
+            messages.success(request, f"Saved the DOFR table: {len(entries)} service categories.")
+            return redirect("web:term_detail", pk=term.pk)
+    context = _term_context(actor, term, forms.RateTableUploadForm(), formset)
+    context["dofr_errors"] = [*formset.non_form_errors(), *unplaced]
+    return render(request, "web/contracts/term_detail.html", context, status=400)
 
 
 # ---------------------------------------------------------------------------------------------- audit

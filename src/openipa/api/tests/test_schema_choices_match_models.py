@@ -7,8 +7,8 @@ from typing import get_args
 import pytest
 
 from openipa.api import schemas
-from openipa.contracts.models import Contract
-from openipa.network.models import Practice, Provider
+from openipa.contracts.models import Contract, DofrEntry
+from openipa.network.models import ParticipationAgreement, Practice, Provider
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,8 @@ from openipa.network.models import Practice, Provider
         (schemas.ProviderKind, Provider.Kind),
         (schemas.LegalBasis, Contract.LegalBasis),
         (schemas.ContractStatus, Contract.Status),
+        (schemas.AgreementStatus, ParticipationAgreement.Status),
+        (schemas.DofrParty, DofrEntry.Party),
     ],
 )
 def test_the_published_values_are_the_model_choices(literal, choices):
