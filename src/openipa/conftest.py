@@ -48,6 +48,7 @@ def small_ipa(db: None) -> SmallIpa:
     from openipa.membership.services import eligibility_add, member_create, pcp_assign
     from openipa.network.services import (
         affiliation_create,
+        practice_bank_update,
         practice_create,
         provider_create,
         region_create,
@@ -69,9 +70,6 @@ def small_ipa(db: None) -> SmallIpa:
             "code": "ALDER",
             "legal_name": "Alder Family Medicine",
             "tin": "123456789",
-            "bank_name": "First Bank",
-            "bank_routing_number": "121000358",
-            "bank_account_number": "000123456789",
         },
     )
     practice_b = practice_create(
@@ -81,6 +79,24 @@ def small_ipa(db: None) -> SmallIpa:
             "code": "BIRCH",
             "legal_name": "Birch Pediatrics",
             "tin": "234567891",
+        },
+    )
+    # Bank details are finance's alone (ADR 0003): the administrator registers the practices, finance
+    # adds where their payments go.
+    fin = user_create(actor=None, username="fin", password=PASSWORD, role=Role.FINANCE)
+    practice_a = practice_bank_update(
+        actor=fin,
+        practice=practice_a,
+        data={
+            "bank_name": "First Bank",
+            "bank_routing_number": "121000358",
+            "bank_account_number": "000123456789",
+        },
+    )
+    practice_b = practice_bank_update(
+        actor=fin,
+        practice=practice_b,
+        data={
             "bank_name": "Second Bank",
             "bank_routing_number": "322271627",
             "bank_account_number": "987654321",
@@ -199,7 +215,7 @@ def small_ipa(db: None) -> SmallIpa:
     users = {
         "admin": system,
         "ops": user_create(actor=None, username="ops", password=PASSWORD, role=Role.OPERATIONS),
-        "fin": user_create(actor=None, username="fin", password=PASSWORD, role=Role.FINANCE),
+        "fin": fin,
         "auditor": user_create(actor=None, username="auditor", password=PASSWORD, role=Role.AUDITOR),
         "messenger": user_create(actor=None, username="messenger", password=PASSWORD, role=Role.MESSENGER),
         "alice": user_create(

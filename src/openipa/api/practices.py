@@ -1,4 +1,5 @@
-"""Practices. A practice user sees only their own practice; bank details are masked except for finance."""
+"""Practices. A practice user sees only their own practice. Bank details are masked except for finance, and
+only finance changes them, on their own endpoint (`PUT /practices/{id}/bank`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from openipa.api.schemas import (
     ERRORS,
     AgreementIn,
     AgreementOut,
+    BankDetails,
+    BankDetailsIn,
     LocationIn,
     LocationOut,
     ObjectId,
@@ -75,14 +78,15 @@ def list_practices(
 
 @router.get("/{practice_id}", response={200: PracticeDetail, **ERRORS})
 def get_practice(request: HttpRequest, practice_id: ObjectId) -> With:
-    """One practice, with its EFT bank details (masked unless the caller is finance or an administrator)."""
+    """One practice, with its EFT bank details (masked unless the caller is in finance)."""
     who = actor(request)
     return _detail(who, selectors.practice_get(who, practice_id))
 
 
 @router.post("", response={201: PracticeDetail, **ERRORS})
 def create_practice(request: HttpRequest, payload: PracticeIn) -> Status[With]:
-    """Register a practice (operations, credentialing, administrators; bank details need finance rights)."""
+    """Register a practice (operations, credentialing, administrators). Bank details are not part of it:
+    finance sets them with `PUT /practices/{id}/bank`."""
     who = actor(request)
     practice = services.practice_create(actor=who, data=_with_region(who, payload.model_dump()))
     return Status(201, _detail(who, practice))
@@ -90,11 +94,21 @@ def create_practice(request: HttpRequest, payload: PracticeIn) -> Status[With]:
 
 @router.patch("/{practice_id}", response={200: PracticeDetail, **ERRORS})
 def update_practice(request: HttpRequest, payload: PracticePatch, practice_id: ObjectId) -> With:
-    """Change the fields sent; the others keep their values."""
+    """Change the fields sent; the others keep their values. Bank details: `PUT /practices/{id}/bank`."""
     who = actor(request)
     practice = selectors.practice_get(who, practice_id)
     data = _with_region(who, payload.model_dump(exclude_unset=True))
     return _detail(who, services.practice_update(actor=who, practice=practice, data=data))
+
+
+@router.put("/{practice_id}/bank", response={200: BankDetails, **ERRORS})
+def set_bank_details(request: HttpRequest, payload: BankDetailsIn, practice_id: ObjectId) -> dict[str, Any]:
+    """Replace a practice's EFT bank details (finance only; others get 403 and nothing changes). The
+    routing number must carry a valid ABA check digit; "" clears a field. Audited with the numbers masked."""
+    who = actor(request)
+    practice = selectors.practice_get(who, practice_id)
+    practice = services.practice_bank_update(actor=who, practice=practice, data=payload.model_dump())
+    return selectors.practice_bank_details(who, practice)
 
 
 @router.post("/{practice_id}/locations", response={201: LocationOut, **ERRORS})

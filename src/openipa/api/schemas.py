@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import P, PathEx, Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**63 - 1  # the largest value of a 64-bit primary key
 
@@ -37,6 +38,7 @@ LegalBasis = Literal["capitated_risk", "clinically_integrated", "messenger_ffs"]
 ContractStatus = Literal["draft", "active", "terminated"]
 AgreementStatus = Literal["draft", "active", "terminated"]
 DofrParty = Literal["ipa", "plan", "hospital", "shared"]
+BANK_FIELDS = ("bank_name", "bank_routing_number", "bank_account_number")
 
 
 def _drop_default(schema: dict[str, Any]) -> None:
@@ -213,7 +215,22 @@ class PracticeDetail(PracticeOut):
     updated_at: dt.datetime
 
 
-class PracticeIn(InputSchema):
+class _PracticeBody(InputSchema):
+    """A practice body: bank details are not part of it, and a client that sends them is told where they go."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bank_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(k in data for k in BANK_FIELDS):
+            raise PydanticCustomError(
+                "bank_details",
+                "Bank details are not part of a practice: finance sets them with "
+                "PUT /api/v1/practices/{id}/bank.",
+            )
+        return data
+
+
+class PracticeIn(_PracticeBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -243,12 +260,9 @@ class PracticeIn(InputSchema):
     phone: Text = Field("", max_length=20)
     region: Text = Field(min_length=1, max_length=16, description="Region code.")
     status: PracticeStatus = "active"
-    bank_name: Text = Field("", max_length=100, description="Finance and administrators only.")
-    bank_routing_number: Text = Field("", max_length=20, description="Finance and administrators only.")
-    bank_account_number: Text = Field("", max_length=30, description="Finance and administrators only.")
 
 
-class PracticePatch(InputSchema):
+class PracticePatch(_PracticeBody):
     code: Text = omittable(min_length=1, max_length=16)
     legal_name: Text = omittable(min_length=1, max_length=200)
     dba_name: Text = omittable(max_length=200)
@@ -261,9 +275,28 @@ class PracticePatch(InputSchema):
     phone: Text = omittable(max_length=20)
     region: Text = omittable(min_length=1, max_length=16)
     status: PracticeStatus = omittable()
-    bank_name: Text = omittable(max_length=100)
-    bank_routing_number: Text = omittable(max_length=20)
-    bank_account_number: Text = omittable(max_length=30)
+
+
+class BankDetailsIn(InputSchema):
+    """A practice's EFT bank details, all three: they replace the ones on file ("" clears one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bank_name": "First Bank",
+                    "bank_routing_number": "121000358",
+                    "bank_account_number": "12345678",
+                }
+            ]
+        }
+    )
+
+    bank_name: Text = Field(max_length=100)
+    bank_routing_number: Text = Field(
+        max_length=20, description="Nine digits with a valid ABA check digit, or empty."
+    )
+    bank_account_number: Text = Field(max_length=30, description="4 to 17 digits, or empty.")
 
 
 class ProviderFilters(Schema):

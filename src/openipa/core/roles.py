@@ -1,7 +1,9 @@
 """Roles and what each may do: the one table the selectors and services consult.
 
 A user has exactly one role. `practice_user` is bound to one practice and sees only that practice's data.
-`auditor` reads everything an administrator reads but can change nothing.
+`auditor` reads everything an administrator reads but can change nothing. Practices' EFT bank details are
+finance's alone, to read in clear and to change: not even the administrator, who edits the network, may
+redirect a practice's payments (separation of duties, ADR 0003).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class Perm(StrEnum):
 
     VIEW_NETWORK = "view_network"  # practices, providers (public directory data)
     EDIT_NETWORK = "edit_network"
-    VIEW_BANK = "view_bank"  # unmasked EFT bank details
+    VIEW_BANK = "view_bank"  # unmasked EFT bank details (finance only)
+    EDIT_BANK = "edit_bank"  # change EFT bank details (finance only)
     VIEW_CONTRACTS = "view_contracts"  # payers, contracts, rate tables, fees: financial
     EDIT_CONTRACTS = "edit_contracts"
     VIEW_MEMBERS = "view_members"  # member-level data (scoped for practice users)
@@ -61,12 +64,15 @@ class Perm(StrEnum):
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
+# Whoever edits the network must not also be able to redirect a practice's payments: bank details are
+# read in clear and changed by finance only, never by the administrator.
+_BANK = {Perm.VIEW_BANK, Perm.EDIT_BANK}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.IPA_ADMIN: frozenset(Perm),
+    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK),
     Role.OPERATIONS: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}),
     Role.FINANCE: frozenset(
-        _STAFF_READ | {Perm.VIEW_BANK, Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
+        _STAFF_READ | _BANK | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
     ),
     Role.CREDENTIALING: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK}),
     Role.UM_NURSE: frozenset(_STAFF_READ),

@@ -2,7 +2,7 @@
 
 Practice users see their own practice only, and the public directory of providers (name, NPI,
 specialty, accepting new patients) but no provider's private data outside their practice. Bank details
-are masked for everyone but finance and the IPA administrator.
+are masked for everyone but finance, the IPA administrator included.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def mask(value: str, keep: int = 4) -> str:
 
 
 def practice_bank_details(actor: Actor, practice: Practice) -> dict[str, Any]:
-    """EFT details: in clear for finance (and the administrator), masked for everyone else."""
+    """EFT details: in clear for finance, masked for everyone else (the administrator included)."""
     clear = has_perm(actor, Perm.VIEW_BANK)
     return {
         "bank_name": practice.bank_name,

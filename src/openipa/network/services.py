@@ -73,17 +73,37 @@ AGREEMENT_UPDATE_FIELDS = ("valid_to", "status", "admin_fee_percent", "admin_fee
 AGREEMENT_FEE_FIELDS = ("admin_fee_percent", "admin_fee_pmpm")
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts superscripts and other scripts' digits."""
+    return value.isascii() and value.isdigit()
+
+
 def _routing_ok(routing: str) -> bool:
     """ABA routing number checksum: 3-7-1 weights over the nine digits sum to a multiple of ten."""
-    if len(routing) != 9 or not routing.isdigit():
+    if len(routing) != 9 or not _digits(routing):
         return False
     weights = (3, 7, 1) * 3
     return sum(int(d) * w for d, w in zip(routing, weights, strict=True)) % 10 == 0
 
 
+def _refuse_bank_fields(data: Mapping[str, Any]) -> None:
+    """Bank details are not part of a practice's network record: finance changes them on their own."""
+    sent = [f for f in BANK_FIELDS if f in data]
+    if sent:
+        raise ValidationFailed(
+            {
+                f: [
+                    "Bank details are changed on their own, by finance: use the practice's bank details "
+                    "form (PUT /api/v1/practices/{id}/bank in the API)."
+                ]
+                for f in sent
+            }
+        )
+
+
 def _clean_practice(data: Mapping[str, Any], instance: Practice | None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    values = {k: data[k] for k in (*PRACTICE_FIELDS, *BANK_FIELDS) if k in data}
+    values = {k: data[k] for k in PRACTICE_FIELDS if k in data}
     if "tin" in values:
         try:
             values["tin"] = validate_tin(str(values["tin"]))
@@ -106,12 +126,6 @@ def _clean_practice(data: Mapping[str, Any], instance: Practice | None) -> dict[
         values["state"] = str(values["state"]).strip().upper()
         if len(values["state"]) != 2 or not values["state"].isalpha():
             errors["state"] = ["Use the two-letter state code."]
-    routing = str(values.get("bank_routing_number") or "")
-    if routing and not _routing_ok(routing):
-        errors["bank_routing_number"] = ["Routing number must be 9 digits with a valid ABA check digit."]
-    account = str(values.get("bank_account_number") or "")
-    if account and (not account.isdigit() or not 4 <= len(account) <= 17):
-        errors["bank_account_number"] = ["Account number must be 4 to 17 digits."]
     if errors:
         raise ValidationFailed(errors)
     return values
@@ -119,9 +133,9 @@ def _clean_practice(data: Mapping[str, Any], instance: Practice | None) -> dict[
 
 @transaction.atomic
 def practice_create(*, actor: Actor, data: Mapping[str, Any]) -> Practice:
+    """Register a practice, without bank details: finance adds them with `practice_bank_update`."""
     require(actor, Perm.EDIT_NETWORK)
-    if any(data.get(f) for f in BANK_FIELDS):
-        require(actor, Perm.VIEW_BANK)
+    _refuse_bank_fields(data)
     values = _clean_practice(data, None)
     practice = Practice(**values)
     practice.full_clean()
@@ -132,10 +146,9 @@ def practice_create(*, actor: Actor, data: Mapping[str, Any]) -> Practice:
 
 @transaction.atomic
 def practice_update(*, actor: Actor, practice: Practice, data: Mapping[str, Any]) -> Practice:
-    """Change a practice. Bank details can be changed only by a user who may read them in clear."""
+    """Change a practice's network record. Its bank details are not part of it (`practice_bank_update`)."""
     require(actor, Perm.EDIT_NETWORK)
-    if any(f in data for f in BANK_FIELDS):
-        require(actor, Perm.VIEW_BANK)
+    _refuse_bank_fields(data)
     practice = Practice.objects.select_for_update().get(pk=practice.pk)
     before = audit.snapshot(practice)
     for key, value in _clean_practice(data, practice).items():
@@ -143,6 +156,49 @@ def practice_update(*, actor: Actor, practice: Practice, data: Mapping[str, Any]
     practice.full_clean()
     practice.save()
     audit.record_write(actor, "practice.update", practice, before=before, after=audit.snapshot(practice))
+    return practice
+
+
+def _clean_bank(data: Mapping[str, Any]) -> dict[str, str]:
+    errors: dict[str, list[str]] = {}
+    others = sorted(str(k) for k in data if k not in BANK_FIELDS)
+    if others:
+        errors[""] = [f"Only bank details are changed here, not {', '.join(others)}."]
+    values = {k: str(data[k] or "").strip() for k in BANK_FIELDS if k in data}
+    routing = values.get("bank_routing_number", "")
+    if routing and not _routing_ok(routing):
+        errors["bank_routing_number"] = ["Routing number must be 9 digits with a valid ABA check digit."]
+    account = values.get("bank_account_number", "")
+    if account and (not _digits(account) or not 4 <= len(account) <= 17):
+        errors["bank_account_number"] = ["Account number must be 4 to 17 digits."]
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+@transaction.atomic
+def practice_bank_update(*, actor: Actor, practice: Practice, data: Mapping[str, Any]) -> Practice:
+    """Change a practice's EFT bank details (the fields of BANK_FIELDS sent; "" clears one). Finance only:
+    the roles that edit the network, the administrator included, cannot redirect a practice's payments.
+
+    The audit record masks the numbers; a number replaced by another shows as `***` -> `*** (changed)`,
+    so the log says that it changed without saying what it was or became.
+    """
+    require(actor, Perm.EDIT_BANK)
+    values = _clean_bank(data)
+    practice = Practice.objects.select_for_update().get(pk=practice.pk)
+    before = audit.snapshot(practice, BANK_FIELDS)
+    replaced = [
+        k for k, v in values.items() if k in audit.SECRET_FIELDS and v and getattr(practice, k) not in ("", v)
+    ]
+    for key, value in values.items():
+        setattr(practice, key, value)
+    practice.full_clean()
+    practice.save()
+    after = audit.snapshot(practice, BANK_FIELDS)
+    for key in replaced:
+        after[key] = "*** (changed)"
+    audit.record_write(actor, "practice.bank_update", practice, before=before, after=after)
     return practice
 
 

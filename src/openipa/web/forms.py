@@ -219,22 +219,24 @@ class PracticeForm(forms.Form):
         queryset=Region.objects.none(), empty_label="Choose a region"
     )
     status = forms.ChoiceField(choices=Practice.Status.choices, initial=Practice.Status.ACTIVE)
-    bank_name = forms.CharField(max_length=100, required=False)
-    bank_routing_number = forms.CharField(label="Routing number", max_length=9, required=False)
-    bank_account_number = forms.CharField(label="Account number", max_length=17, required=False)
-
-    BANK_FIELDS = ("bank_name", "bank_routing_number", "bank_account_number")
 
     def __init__(self, data: Any = None, *, actor: Actor, initial: dict[str, Any] | None = None) -> None:
         super().__init__(data, initial=initial)
         cast("forms.ModelChoiceField[Any]", self.fields["region"]).queryset = network_selectors.region_list(
             actor
         )
-        # Only a user who may read bank details in clear may see or change them.
-        self.with_bank = has_perm(actor, Perm.VIEW_BANK)
-        if not self.with_bank:
-            for name in self.BANK_FIELDS:
-                del self.fields[name]
+
+
+class BankDetailsForm(forms.Form):
+    """A practice's EFT bank details, changed on their own by finance (never with the practice's record)."""
+
+    bank_name = forms.CharField(max_length=100, required=False)
+    bank_routing_number = forms.CharField(
+        label="Routing number", max_length=9, required=False, help_text="Nine digits (ABA)."
+    )
+    bank_account_number = forms.CharField(
+        label="Account number", max_length=17, required=False, help_text="4 to 17 digits."
+    )
 
 
 class ProviderForm(forms.Form):

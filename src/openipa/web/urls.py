@@ -14,6 +14,7 @@ urlpatterns = [
     path("practices/new/", views.practice_edit, name="practice_create"),
     path("practices/<int:pk>/", views.practice_detail, name="practice_detail"),
     path("practices/<int:pk>/edit/", views.practice_edit, name="practice_edit"),
+    path("practices/<int:pk>/bank/", views.practice_bank_edit, name="practice_bank_edit"),
     path("practices/<int:practice_pk>/locations/new/", views.location_edit, name="location_create"),
     path("practices/locations/<int:pk>/edit/", views.location_edit, name="location_edit"),
     path("practices/<int:practice_pk>/agreements/new/", views.agreement_edit, name="agreement_create"),

@@ -267,6 +267,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
     return _directory(request, "web/practices/list.html", "web/practices/_results.html", context)
 
 
+@never_cache  # finance sees bank details in clear here
 @domain_errors
 @require_GET
 def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -282,6 +283,7 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "providers": network_selectors.practice_providers(actor, practice, on=_today()),
         "show_contracts": show_contracts,
         "can_edit": can_edit,
+        "can_edit_bank": has_perm(actor, Perm.EDIT_BANK),
         "can_join": can_edit and show_contracts,
         "can_see_members": has_perm(actor, Perm.VIEW_MEMBERS),
     }
@@ -289,14 +291,14 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _practice_initial(practice: Practice) -> dict[str, Any]:
-    fields = [*network_services.PRACTICE_FIELDS, *network_services.BANK_FIELDS]
-    return {name: getattr(practice, name) for name in fields}
+    return {name: getattr(practice, name) for name in network_services.PRACTICE_FIELDS}
 
 
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def practice_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Create a practice (no pk) or change one. Bank fields appear only for users who may read them."""
+    """Create a practice (no pk) or change one. Bank details are not on this form: finance changes them on
+    their own page (`practice_bank_edit`)."""
     actor = _actor(request)
     require(actor, Perm.EDIT_NETWORK)
     practice = network_selectors.practice_get(actor, pk) if pk is not None else None
@@ -321,6 +323,37 @@ def _practice_part(
 ) -> HttpResponse:
     context = {"form": form, "practice": practice, "heading": heading, "submit": submit, "intro": intro}
     return render(request, "web/practices/part_form.html", context)
+
+
+@sensitive_post_parameters("bank_routing_number", "bank_account_number")
+@never_cache
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def practice_bank_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a practice's EFT bank details. Finance only: whoever edits the network cannot redirect a
+    practice's payments."""
+    actor = _actor(request)
+    require(actor, Perm.EDIT_BANK)
+    practice = network_selectors.practice_get(actor, pk)
+    initial = {name: getattr(practice, name) for name in network_services.BANK_FIELDS}
+    form = forms.BankDetailsForm(request.POST or None, initial=initial)
+    done = _submit(
+        request,
+        form,
+        lambda data: network_services.practice_bank_update(actor=actor, practice=practice, data=data),
+        saved=lambda p: f"Saved the bank details of {p.legal_name}.",
+        detail="web:practice_detail",
+    )
+    if done is not None:
+        return done
+    return _practice_part(
+        request,
+        form,
+        practice,
+        heading="Bank details",
+        submit="Save bank details",
+        intro="EFT payments to the practice go to this account. The change is audited, with the numbers masked.",
+    )
 
 
 @domain_errors

@@ -21,6 +21,9 @@ class ApiClient(Client):
     def patch_json(self, path: str, data: Any) -> Any:
         return self.patch(path, data=json.dumps(data), content_type="application/json")
 
+    def put_json(self, path: str, data: Any) -> Any:
+        return self.put(path, data=json.dumps(data), content_type="application/json")
+
 
 @pytest.fixture
 def api_as(small_ipa: SmallIpa) -> Callable[[str], ApiClient]:

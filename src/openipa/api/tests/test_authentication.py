@@ -70,7 +70,7 @@ def test_a_signed_in_session_works(small_ipa):
     assert client.login(username="fin", password=PASSWORD)
     response = client.get(f"/api/v1/practices/{small_ipa.practice_a.pk}")
     assert response.status_code == 200
-    assert response.json()["bank"]["masked"] is False
+    assert response.json()["bank"]["masked"] is False  # fin is finance: bank details in clear
 
 
 def test_anonymous_requests_get_401_json_not_a_login_redirect(small_ipa):

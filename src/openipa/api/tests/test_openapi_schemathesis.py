@@ -1,7 +1,7 @@
 """Schemathesis drives every operation of the published OpenAPI document: no input gives a server error.
 
 The schema is loaded from the application itself (WSGI, no server), requests carry an administrator's
-bearer token so they reach the endpoints' logic, and each generated request runs inside a savepoint that
+bearer token so they reach the endpoints' logic (finance's for the bank details, which are finance's alone), and each generated request runs inside a savepoint that
 is rolled back, so every example starts from the `small_ipa` data and a database error in one cannot
 poison the next (PostgreSQL aborts the whole transaction after an error).
 """
@@ -41,6 +41,13 @@ def admin_token(small_ipa: SmallIpa) -> str:
     return token_create(actor=None, user=small_ipa.users["admin"], name="schemathesis").token
 
 
+@pytest.fixture
+def finance_token(small_ipa: SmallIpa) -> str:
+    from openipa.accounts.services import token_create
+
+    return token_create(actor=None, user=small_ipa.users["fin"], name="schemathesis").token
+
+
 from openipa.config.wsgi import application  # noqa: E402
 
 # Fetching the document touches no database, so it can happen at collection time.
@@ -69,6 +76,27 @@ def test_no_generated_request_gets_a_server_error(case: Any, admin_token: str) -
     with transaction.atomic():
         response = case.call_and_validate(
             headers={"Authorization": f"Bearer {admin_token}"}, checks=[not_a_server_error]
+        )
+        assert response.status_code < 500
+        transaction.set_rollback(True)
+
+
+# Bank details are finance's alone: the administrator gets 403 from their endpoint before its logic, so
+# finance drives it too.
+bank_schema = schema.include(path_regex=r"/bank$")
+
+
+@bank_schema.parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_generated_bank_details_request_gets_a_server_error(case: Any, finance_token: str) -> None:
+    with transaction.atomic():
+        response = case.call_and_validate(
+            headers={"Authorization": f"Bearer {finance_token}"}, checks=[not_a_server_error]
         )
         assert response.status_code < 500
         transaction.set_rollback(True)

@@ -74,13 +74,15 @@ def test_her_own_practices_bank_details_are_masked(api_as, small_ipa):
     assert "000123456789" not in json.dumps(bank)
 
 
-def test_bank_details_are_masked_for_operations_and_clear_for_finance(api_as, small_ipa):
+def test_bank_details_are_masked_for_admin_operations_and_auditor_and_clear_for_finance(api_as, small_ipa):
     path = f"/api/v1/practices/{small_ipa.practice_b.pk}"
-    ops = api_as("ops").get(path).json()["bank"]
+    for who in ("admin", "ops", "auditor"):
+        bank = api_as(who).get(path).json()["bank"]
+        assert bank["masked"] is True, who
+        assert bank["account_number"] == "•••••4321", who
+        assert "987654321" not in json.dumps(bank), who
+        assert "322271627" not in json.dumps(bank), who
     fin = api_as("fin").get(path).json()["bank"]
-    assert ops["masked"] is True
-    assert "987654321" not in json.dumps(ops)
-    assert "322271627" not in json.dumps(ops)
     assert (fin["masked"], fin["account_number"], fin["routing_number"]) == (False, "987654321", "322271627")
 
 

@@ -114,14 +114,17 @@ def test_alice_sees_her_practice_with_masked_bank_details_and_no_contract_terms(
     assert "Admin fee" not in body
 
 
-def test_bank_details_are_masked_for_operations_and_clear_for_finance(client_for, small_ipa):
+def test_bank_details_are_masked_for_admin_operations_and_auditor_and_clear_for_finance(
+    client_for, small_ipa
+):
     url = f"/practices/{small_ipa.practice_a.pk}/"
-    ops = html(client_for("ops").get(url))
-    assert "000123456789" not in ops
-    assert "121000358" not in ops
-    assert "••••••••6789" in ops
-    assert "•••••0358" in ops
-    assert "Masked: only finance can read bank details in full." in ops
+    for who in ("admin", "ops", "auditor"):
+        page = html(client_for(who).get(url))
+        assert "000123456789" not in page, who
+        assert "121000358" not in page, who
+        assert "••••••••6789" in page, who
+        assert "•••••0358" in page, who
+        assert "Masked: only finance can read bank details in full." in page, who
     fin = html(client_for("fin").get(url))
     assert "000123456789" in fin
     assert "121000358" in fin

@@ -1,5 +1,6 @@
 """Creating and editing practices through the page: errors appear next to the field that caused them, and
-a refused form writes nothing. Bank fields are offered only to a user who may read them in clear."""
+a refused form writes nothing. The practice form has no bank fields, for anyone: finance changes bank details
+on their own page (test_practice_bank_details)."""
 
 from __future__ import annotations
 
@@ -78,10 +79,34 @@ def test_operations_edit_a_practice_without_seeing_bank_fields(client_for, small
     assert practice.bank_account_number == "000123456789"  # untouched
 
 
-def test_a_bad_routing_number_is_shown_next_to_its_field_for_the_administrator(client_for, small_ipa):
-    data = _data(small_ipa, bank_name="Bank", bank_routing_number="123456789", bank_account_number="1234")
-    response = client_for("admin").post("/practices/new/", data)
-    assert field_errors(response, "bank_routing_number") == [
-        "Routing number must be 9 digits with a valid ABA check digit."
-    ]
-    assert not Practice.objects.filter(code="CEDAR").exists()
+def test_the_administrators_practice_form_has_no_bank_fields_and_ignores_posted_ones(client_for, small_ipa):
+    client = client_for("admin")
+    for url in ("/practices/new/", f"/practices/{small_ipa.practice_a.pk}/edit/"):
+        form = html(client.get(url))
+        for value in (
+            "bank_name",
+            "bank_routing_number",
+            "bank_account_number",
+            "000123456789",
+            "First Bank",
+        ):
+            assert value not in form, (url, value)
+    data = _data(
+        small_ipa,
+        code="ALDER",
+        tin="123456789",
+        bank_name="Mallory Bank",
+        bank_routing_number="011000015",
+        bank_account_number="66667777",
+    )
+    response = client.post(f"/practices/{small_ipa.practice_a.pk}/edit/", data)
+    assert response.status_code == 302
+    practice = Practice.objects.get(pk=small_ipa.practice_a.pk)
+    assert (practice.bank_name, practice.bank_routing_number, practice.bank_account_number) == (
+        "First Bank",
+        "121000358",
+        "000123456789",
+    )
+    assert not AuditEvent.objects.filter(
+        action="practice.bank_update", actor_username="system-setup"
+    ).exists()
