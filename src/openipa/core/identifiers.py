@@ -118,7 +118,7 @@ def validate_tin(value: str) -> str:
     """Return the TIN as nine digits, accepting the EIN layout "12-3456789" or plain "123456789".
 
     Checked as an EIN: the first two digits must be a prefix the IRS assigns, and nine copies of one
-    digit are refused as placeholders. Raise IdentifierError saying which rule failed.
+    digit are refused as filler values. Raise IdentifierError saying which rule failed.
     """
     text = _require_str(value, "TIN")
     match = _TIN_PATTERN.fullmatch(text)
