@@ -15,7 +15,8 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.identifiers import IdentifierError, validate_mbi
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
-from openipa.network.models import Affiliation, Provider
+from openipa.network import selectors as network_selectors
+from openipa.network.models import Provider
 
 MEMBER_FIELDS = (
     "payer",
@@ -126,18 +127,13 @@ def pcp_assign(
     _range(valid_from, valid_to)
     if provider.kind != Provider.Kind.PCP:
         raise ValidationFailed.single("provider", f"{provider} is not a primary care provider.")
-    affiliation = (
-        Affiliation.objects.filter(provider=provider, valid_from__lte=valid_from)
-        .exclude(valid_to__lt=valid_from)
-        .order_by("-valid_from")
-        .first()
-    )
-    if affiliation is None:
+    practice_id = network_selectors.practice_of_provider_on(provider, valid_from)
+    if practice_id is None:
         raise ValidationFailed.single("provider", f"{provider} has no practice affiliation on {valid_from}.")
     span = PcpAssignment(
         member=member,
         provider=provider,
-        practice_id=affiliation.practice_id,
+        practice_id=practice_id,
         valid_from=valid_from,
         valid_to=valid_to,
     )

@@ -210,3 +210,15 @@ def practice_providers(actor: Actor, practice: Practice, on: dt.date | None = No
 def specialties(actor: Actor) -> list[str]:
     require(actor, Perm.VIEW_NETWORK)
     return list(Provider.objects.order_by("specialty").values_list("specialty", flat=True).distinct())
+
+
+def practice_of_provider_on(provider: Provider, on: dt.date) -> int | None:
+    """The practice a provider is affiliated with on a date (the latest affiliation begun by then), or None.
+
+    A lookup for services (a PCP assignment takes the provider's practice); it reveals nothing a directory
+    page does not, so it takes no actor.
+    """
+    affiliation = (
+        Affiliation.objects.filter(_in_force(on), provider=provider).order_by("-valid_from", "-pk").first()
+    )
+    return None if affiliation is None else affiliation.practice_id
