@@ -66,6 +66,7 @@ def file_stats(source: Source, *, chunk_size: int = CHUNK_SIZE, filename: str | 
     by_set = stats.by_transaction_set
     current = SetStats()
     counted = ""
+    start = 0
     try:
         for header, seg in reader:
             sid = seg.id
@@ -77,10 +78,9 @@ def file_stats(source: Source, *, chunk_size: int = CHUNK_SIZE, filename: str | 
                 name, counted = COUNTED.get(set_id, (None, ""))
                 current.item_name = name
                 current.transactions += 1
-                current.segments += 1
+                start = seg.number
             elif sid == "SE":
-                current.segments += int(seg.elements[1])  # checked already
-                current.segments -= 1  # ST was counted at the start
+                current.segments += seg.number - start + 1
     except X12Error as exc:
         stats.error = exc
     stats.file = reader.filename

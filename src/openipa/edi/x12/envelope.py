@@ -188,8 +188,8 @@ class EnvelopeReader:
                 count += 1
                 if sid == "SE":
                     assert result is not None
-                    yield header, seg
                     self._close_transaction(seg, header, result, count)
+                    yield header, seg
                     header = result = None
                     continue
                 if sid in _ENVELOPE_IDS:
@@ -252,7 +252,7 @@ class EnvelopeReader:
                 group.closed = True
                 declared = seg.get(1)
                 actual = len(group.transactions)
-                if not declared.isdigit() or int(declared) != actual:
+                if _count(declared) != actual:
                     fail(
                         seg,
                         f"transaction set count {declared or '(empty)'} does not match {actual} transaction sets",
@@ -297,7 +297,7 @@ class EnvelopeReader:
                 )
                 self.interchanges.append(interchange)
                 group = None
-                if not e[13].isdigit():
+                if not (e[13].isascii() and e[13].isdigit() and len(e[13]) == 9):
                     fail(
                         seg,
                         f"interchange control number {e[13]!r} is not 9 digits",
@@ -315,7 +315,7 @@ class EnvelopeReader:
                 interchange.closed = True
                 declared = seg.get(1)
                 actual = len(interchange.groups)
-                if not declared.isdigit() or int(declared) != actual:
+                if _count(declared) != actual:
                     fail(
                         seg,
                         f"group count {declared or '(empty)'} does not match {actual} functional groups",
@@ -370,7 +370,7 @@ class EnvelopeReader:
     ) -> None:
         result.segment_count = count
         declared = seg.get(1)
-        if not declared.isdigit() or int(declared) != count:
+        if _count(declared) != count:
             self._fail(
                 seg,
                 f"segment count {declared or '(empty)'} does not match {count} segments",
@@ -386,6 +386,11 @@ class EnvelopeReader:
                 "3",
                 result.errors,
             )
+
+
+def _count(value: str) -> int | None:
+    """A count element as a number (ASCII digits only), or None."""
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 _ENVELOPE_IDS = frozenset({"ST", "GS", "GE", "ISA", "IEA"})
