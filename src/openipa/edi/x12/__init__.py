@@ -1,5 +1,6 @@
 """X12 EDI: streaming reader, envelope checks, writer, 999/TA1 acknowledgments. Pure Python, no Django."""
 
+from openipa.edi.x12.ack import build_999, build_ta1, ta1_elements, write_999
 from openipa.edi.x12.delimiters import ISA_LENGTH, Delimiters
 from openipa.edi.x12.envelope import (
     ElementError,
@@ -15,6 +16,7 @@ from openipa.edi.x12.envelope import (
 )
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, SegmentReader, iter_segments
+from openipa.edi.x12.writer import X12Writer
 
 __all__ = [
     "CHUNK_SIZE",
@@ -32,6 +34,11 @@ __all__ = [
     "TransactionHeader",
     "TransactionResult",
     "X12Error",
+    "X12Writer",
+    "build_999",
+    "build_ta1",
     "iter_segments",
     "read_transactions",
+    "ta1_elements",
+    "write_999",
 ]

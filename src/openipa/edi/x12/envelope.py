@@ -54,6 +54,8 @@ class Group:
     transactions: list[TransactionResult] = field(default_factory=list)
     errors: list[EnvelopeError] = field(default_factory=list)
     closed: bool = False
+    declared_count: str = ""
+    """GE01 as sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class TransactionResult:
     segment_count: int = 0
     errors: list[EnvelopeError] = field(default_factory=list)
     segment_errors: list[SegmentError] = field(default_factory=list)
+    rejected: bool = False
+    """Set by a content validator that rejects the set for its segment errors (envelope errors always reject)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +254,7 @@ class EnvelopeReader:
                     fail(seg, "GE without GS", None, "022", errors)
                     continue
                 group.closed = True
-                declared = seg.get(1)
+                declared = group.declared_count = seg.get(1)
                 actual = len(group.transactions)
                 if _count(declared) != actual:
                     fail(
