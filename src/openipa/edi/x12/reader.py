@@ -121,21 +121,24 @@ class SegmentReader:
             sep = delimiters.element
             strip_cr = term == "\n"
             known_ids: set[str] = set()
+            new = tuple.__new__
             resync = False
             while not resync:
                 pieces = buf.split(term)
                 tail = pieces.pop()
                 offset = base
-                for index, piece in enumerate(pieces):
+                # most chunks hold no line breaks at all: then the per-segment checks can be skipped
+                clean = not strip_cr and "\n" not in buf and "\r" not in buf
+                for index, text in enumerate(pieces):
                     start = offset
-                    offset += len(piece) + 1
-                    if piece[:1] in _BREAKS and piece:
-                        text = piece.lstrip(_BREAKS)
-                        start += len(piece) - len(text)
-                    else:
-                        text = piece
-                    if strip_cr and text[-1:] == "\r":
-                        text = text[:-1]
+                    offset += len(text) + 1
+                    if not clean:
+                        if text[:1] in _BREAKS and text:
+                            stripped = text.lstrip(_BREAKS)
+                            start += len(text) - len(stripped)
+                            text = stripped
+                        if strip_cr and text[-1:] == "\r":
+                            text = text[:-1]
                     number += 1
                     elements = text.split(sep)
                     sid = elements[0]
@@ -149,7 +152,9 @@ class SegmentReader:
                                 filename=filename,
                             )
                         known_ids.add(sid)
-                    yield Segment(sid, elements, number, start)
+                    yield new(
+                        Segment, (sid, elements, number, start)
+                    )  # Segment(...) without its slow __new__
                     if sid == "IEA":
                         rest = pieces[index + 1 :]
                         rest.append(tail)
