@@ -88,4 +88,6 @@ def file_stats(source: Source, *, chunk_size: int = CHUNK_SIZE, filename: str | 
     stats.groups = sum(len(i.groups) for i in reader.interchanges)
     stats.transactions = sum(len(g.transactions) for i in reader.interchanges for g in i.groups)
     stats.segments = reader.segment_count
+    if stats.error is not None and stats.error.segment_number:
+        stats.segments = stats.error.segment_number - 1  # the segments read before the one in error
     return stats

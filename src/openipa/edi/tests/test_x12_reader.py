@@ -218,6 +218,15 @@ def test_binary_garbage():
     assert _error(b"").message.startswith("file is empty")
 
 
+def test_missing_terminators_do_not_read_the_whole_file():
+    data = build_834(1)
+    body = data[106:].replace(b"~", b"")
+    segs = iter_segments(io.BytesIO(data[:106] + body * 5000), chunk_size=4096)
+    with pytest.raises(X12Error, match="segment longer than") as info:
+        list(segs)
+    assert (info.value.segment_number, info.value.segment_id, info.value.byte_offset) == (2, "GS", 106)
+
+
 def test_error_str_names_the_file(tmp_path):
     path = tmp_path / "bad.834"
     path.write_bytes(build_834(1).replace(b"SE*11*", b"SE*10*"))

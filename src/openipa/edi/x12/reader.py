@@ -19,6 +19,8 @@ from openipa.edi.x12.delimiters import ISA_LENGTH, Delimiters
 from openipa.edi.x12.errors import X12Error
 
 CHUNK_SIZE = 1 << 20
+MAX_SEGMENT = 1 << 20
+"""A longer segment is an error: without a limit, a file missing its terminators would be read whole."""
 _BREAKS = "\r\n"
 _WHITESPACE = " \t\r\n"
 
@@ -65,11 +67,17 @@ class SegmentReader:
     """Iterate the segments of a binary stream. ``delimiters`` is the current interchange's."""
 
     def __init__(
-        self, stream: Readable, *, filename: str | None = None, chunk_size: int = CHUNK_SIZE
+        self,
+        stream: Readable,
+        *,
+        filename: str | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        max_segment: int = MAX_SEGMENT,
     ) -> None:
         self.stream = stream
         self.filename = filename
         self.chunk_size = chunk_size
+        self.max_segment = max(max_segment, ISA_LENGTH)
         self.delimiters: Delimiters | None = None
         self.segment_count = 0
         self.bytes_read = 0
@@ -179,6 +187,15 @@ class SegmentReader:
                         )
                     self.segment_count = number
                     return
+                if len(tail) > self.max_segment:
+                    lead = tail.lstrip(_WHITESPACE)
+                    raise X12Error(
+                        f"segment longer than {self.max_segment} bytes (segment terminator {term!r} missing?)",
+                        segment_number=number + 1,
+                        byte_offset=base + len(tail) - len(lead),
+                        segment_id=_show(lead.split(sep, 1)[0][:3]),
+                        filename=filename,
+                    )
                 more = self._read()
                 eof = not more
                 buf = tail + more
