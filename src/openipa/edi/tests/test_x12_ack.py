@@ -108,3 +108,25 @@ def test_pyx12_harness_on_samples(name):
     data = (samples_dir() / name).read_bytes()
     assert _read(data)[0].groups[0].transactions[0].errors == []
     assert _pyx12_valid(data)
+
+
+def test_ta1_for_structure_errors():
+    data = build_834(1)
+    no_gs = data.replace(b"GS*BE*SENDER*RECEIVER*20000101*0000*1*X*005010X220A1~", b"")
+    (interchange,) = _read(no_gs)
+    assert interchange.errors[0].code == "024"
+    assert (interchange.errors[0].error.segment_number, interchange.errors[0].error.segment_id) == (2, "ST")
+    assert _segments(build_ta1(interchange))[1].endswith("*R*024")
+    (interchange,) = _read(data[: data.index(b"IEA")])
+    assert [e.code for e in interchange.errors] == ["023"]
+    assert "IEA missing" in interchange.errors[0].error.message
+
+
+def test_999_missing_trailers():
+    data = build_834(1)
+    (interchange,) = _read(data.replace(b"SE*11*0001~", b""))
+    result = interchange.groups[0].transactions[0]
+    assert [e.code for e in result.errors] == ["2"]
+    segs = _segments(build_999(interchange))
+    assert segs[5:7] == ["IK5*R*2", "AK9*R*1*1*0"]
+    assert _pyx12_valid(build_999(interchange))
