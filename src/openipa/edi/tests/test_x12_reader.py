@@ -62,7 +62,11 @@ def test_samples_read_and_count(name):
     (txn,) = read_transactions(path)
     assert txn.set_id == set_id
     assert len(txn.segments) == set_segments
-    assert txn.header.version.startswith("005010")
+    assert txn.version.startswith("005010")
+    assert txn.functional_id == {"834": "BE", "837": "HC", "835": "HP"}.get(set_id, txn.functional_id)
+    assert txn.group.control_number
+    assert txn.interchange.control_number.isdigit()
+    assert txn.interchange.delimiters.element == "*"
 
 
 def test_segment_elements_are_indexed_from_the_id():

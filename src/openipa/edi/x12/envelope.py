@@ -125,6 +125,24 @@ class Transaction:
     def control_number(self) -> str:
         return self.header.control_number
 
+    @property
+    def version(self) -> str:
+        """Implementation guide: ST03, else GS08."""
+        return self.header.version
+
+    @property
+    def functional_id(self) -> str:
+        """GS01 of the enclosing group (BE for an 834, HC for an 837, HP for an 835, RA for an 820)."""
+        return self.header.group.functional_id
+
+    @property
+    def group(self) -> Group:
+        return self.header.group
+
+    @property
+    def interchange(self) -> Interchange:
+        return self.header.group.interchange
+
 
 class EnvelopeReader:
     def __init__(
