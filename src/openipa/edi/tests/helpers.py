@@ -86,3 +86,20 @@ class Generated834:
         out, self._buf = self._buf[:n], self._buf[n:]
         self.produced += len(out)
         return out
+
+
+def mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
+    """Apply hypothesis-drawn edits (replace, insert, delete, truncate, duplicate a run) to a file."""
+    for op, at, chunk in ops:
+        at = min(at, max(len(data) - 1, 0))
+        if op == "replace":
+            data = data[:at] + chunk + data[at + len(chunk) :]
+        elif op == "insert":
+            data = data[:at] + chunk + data[at:]
+        elif op == "delete":
+            data = data[:at] + data[at + len(chunk) :]
+        elif op == "truncate":
+            data = data[:at]
+        else:
+            data = data[:at] + data[at : at + 40] + data[at:]
+    return data

@@ -20,7 +20,7 @@ from openipa.edi.t834 import (
     ReportingCategory,
     read_834,
 )
-from openipa.edi.tests.helpers import Generated834, samples_dir
+from openipa.edi.tests.helpers import Generated834, mutate, samples_dir
 from openipa.edi.x12 import X12Error, X12Writer
 
 NPI = generate_npi(random.Random(834))
@@ -428,22 +428,6 @@ mutation = st.tuples(
 )
 
 
-def _mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
-    for op, at, chunk in ops:
-        at = min(at, max(len(data) - 1, 0))
-        if op == "replace":
-            data = data[:at] + chunk + data[at + len(chunk) :]
-        elif op == "insert":
-            data = data[:at] + chunk + data[at:]
-        elif op == "delete":
-            data = data[:at] + data[at + len(chunk) :]
-        elif op == "truncate":
-            data = data[:at]
-        else:
-            data = data[:at] + data[at : at + 40] + data[at:]
-    return data
-
-
 def test_valid_fixture_maps() -> None:
     _head, (first, second) = records(VALID)
     assert first.pcp[0].npi == NPI
@@ -456,7 +440,7 @@ def test_valid_fixture_maps() -> None:
 def test_mutated_834_raise_only_x12error(ops: list[tuple[str, int, bytes]]) -> None:
     caught: list[X12Error] = []
     try:
-        for _ in read_834(_mutate(VALID, ops)):
+        for _ in read_834(mutate(VALID, ops)):
             pass
     except X12Error as exc:
         caught.append(exc)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openipa.edi.stats import file_stats
-from openipa.edi.tests.helpers import build_834, samples_dir
+from openipa.edi.tests.helpers import build_834, mutate, samples_dir
 from openipa.edi.x12 import Delimiters, EnvelopeReader, X12Error, iter_segments
 from openipa.edi.x12.writer import X12Writer
 
@@ -36,26 +36,10 @@ mutation = st.tuples(
 )
 
 
-def _mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
-    for op, at, chunk in ops:
-        at = min(at, max(len(data) - 1, 0))
-        if op == "replace":
-            data = data[:at] + chunk + data[at + len(chunk) :]
-        elif op == "insert":
-            data = data[:at] + chunk + data[at:]
-        elif op == "delete":
-            data = data[:at] + data[at + len(chunk) :]
-        elif op == "truncate":
-            data = data[:at]
-        else:
-            data = data[:at] + data[at : at + 40] + data[at:]
-    return data
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(mutation, min_size=1, max_size=4), chunk_size=st.sampled_from([1, 3, 64, 1 << 20]))
 def test_mutated_files_raise_only_x12error(ops, chunk_size):
-    _consume(_mutate(VALID, ops), chunk_size)
+    _consume(mutate(VALID, ops), chunk_size)
 
 
 @settings(max_examples=200, deadline=None)

@@ -103,6 +103,29 @@ def write_999(writer: X12Writer, group: Group, control_number: str = "0001") -> 
     writer.end_transaction()
 
 
+def _reply(
+    out: io.BytesIO,
+    interchange: Interchange,
+    *,
+    control_number: int,
+    delimiters: Delimiters | None,
+    when: dt.datetime | None,
+    newline: bool,
+) -> X12Writer:
+    """A writer with an interchange answering ``interchange`` opened: sender and receiver swapped."""
+    w = X12Writer(out, delimiters or interchange.delimiters, newline=newline)
+    w.start_interchange(
+        interchange.receiver_qualifier,
+        interchange.receiver_id,
+        interchange.sender_qualifier,
+        interchange.sender_id,
+        control_number=control_number,
+        when=when,
+        usage=interchange.usage or "P",
+    )
+    return w
+
+
 def build_999(
     interchange: Interchange,
     *,
@@ -114,15 +137,8 @@ def build_999(
 ) -> bytes:
     """A complete interchange answering ``interchange``: sender and receiver swapped, one 999 per group."""
     out = io.BytesIO()
-    w = X12Writer(out, delimiters or interchange.delimiters, newline=newline)
-    w.start_interchange(
-        interchange.receiver_qualifier,
-        interchange.receiver_id,
-        interchange.sender_qualifier,
-        interchange.sender_id,
-        control_number=control_number,
-        when=when,
-        usage=interchange.usage or "P",
+    w = _reply(
+        out, interchange, control_number=control_number, delimiters=delimiters, when=when, newline=newline
     )
     acknowledged = list(groups if groups is not None else interchange.groups)
     if acknowledged:
@@ -159,15 +175,8 @@ def build_ta1(
 ) -> bytes:
     """An interchange holding only a TA1 (IEA01 = 0 groups)."""
     out = io.BytesIO()
-    w = X12Writer(out, delimiters or interchange.delimiters, newline=newline)
-    w.start_interchange(
-        interchange.receiver_qualifier,
-        interchange.receiver_id,
-        interchange.sender_qualifier,
-        interchange.sender_id,
-        control_number=control_number,
-        when=when,
-        usage=interchange.usage or "P",
+    w = _reply(
+        out, interchange, control_number=control_number, delimiters=delimiters, when=when, newline=newline
     )
     w.segment("TA1", *ta1_elements(interchange))
     w.end_interchange()
