@@ -14,6 +14,7 @@ from openipa.core.dating import check_no_overlaps, validate_range
 from openipa.core.errors import ValidationFailed
 from openipa.core.identifiers import IdentifierError, validate_mbi
 from openipa.core.roles import Actor, Perm, require
+from openipa.core.uniqueness import holder
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
 from openipa.network import selectors as network_selectors
 from openipa.network.models import Provider
@@ -52,12 +53,9 @@ def _clean_member(data: Mapping[str, Any], instance: Member | None) -> dict[str,
         errors["date_of_death"] = ["Date of death is before date of birth."]
     payer = values.get("payer", instance.payer if instance else None)
     member_id = values.get("payer_member_id", instance.payer_member_id if instance else None)
-    if payer is not None and member_id:
-        dup = Member.objects.filter(payer=payer, payer_member_id=member_id)
-        if instance is not None:
-            dup = dup.exclude(pk=instance.pk)
-        if dup.exists():
-            errors["payer_member_id"] = [f"{payer} already has member {member_id}."]
+    others = Member.objects.filter(payer=payer, payer_member_id=member_id)
+    if payer is not None and member_id and holder(others, instance) is not None:
+        errors["payer_member_id"] = [f"{payer} already has member {member_id}."]
     if errors:
         raise ValidationFailed(errors)
     return values

@@ -16,6 +16,7 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.identifiers import IdentifierError, validate_npi, validate_tin
 from openipa.core.models import EffectiveDated
 from openipa.core.roles import Actor, Perm, require
+from openipa.core.uniqueness import holder
 from openipa.network.models import (
     Affiliation,
     ContractParticipation,
@@ -110,17 +111,12 @@ def _clean_practice(data: Mapping[str, Any], instance: Practice | None) -> dict[
         except IdentifierError as exc:
             errors["tin"] = [str(exc)]
         else:
-            dup = Practice.objects.filter(tin=values["tin"])
-            if instance is not None:
-                dup = dup.exclude(pk=instance.pk)
-            if dup.exists():
-                errors["tin"] = [f"TIN {values['tin']} already belongs to practice {dup.get().code}."]
+            other = holder(Practice.objects.filter(tin=values["tin"]), instance)
+            if other is not None:
+                errors["tin"] = [f"TIN {values['tin']} already belongs to practice {other.code}."]
     if "code" in values:
         values["code"] = str(values["code"]).strip().upper()
-        dup_code = Practice.objects.filter(code=values["code"])
-        if instance is not None:
-            dup_code = dup_code.exclude(pk=instance.pk)
-        if dup_code.exists():
+        if holder(Practice.objects.filter(code=values["code"]), instance) is not None:
             errors["code"] = [f"Code {values['code']} is taken."]
     if "state" in values:
         values["state"] = str(values["state"]).strip().upper()
@@ -211,11 +207,9 @@ def _clean_provider(data: Mapping[str, Any], instance: Provider | None) -> dict[
         except IdentifierError as exc:
             errors["npi"] = [str(exc)]
         else:
-            dup = Provider.objects.filter(npi=values["npi"])
-            if instance is not None:
-                dup = dup.exclude(pk=instance.pk)
-            if dup.exists():
-                errors["npi"] = [f"NPI {values['npi']} is already registered to {dup.get()}."]
+            other = holder(Provider.objects.filter(npi=values["npi"]), instance)
+            if other is not None:
+                errors["npi"] = [f"NPI {values['npi']} is already registered to {other}."]
     taxonomy = str(values.get("taxonomy_code", "") or "")
     if "taxonomy_code" in values and (len(taxonomy) != 10 or taxonomy[-1] != "X"):
         errors["taxonomy_code"] = ["A NUCC taxonomy code has 10 characters ending in X, e.g. 207Q00000X."]
@@ -306,12 +300,9 @@ def _clean_location(data: Mapping[str, Any], practice: Practice, instance: Locat
     for name in ("name", "address_line1", "city", "zip_code", "phone"):
         if name in values:
             values[name] = str(values[name] or "").strip()
-    if "name" in values:
-        dup = practice.locations.filter(name__iexact=values["name"])
-        if instance is not None:
-            dup = dup.exclude(pk=instance.pk)
-        if values["name"] and dup.exists():
-            errors["name"] = [f"{practice.code} already has a location named {values['name']!r}."]
+    location_name = values.get("name")
+    if location_name and holder(practice.locations.filter(name__iexact=location_name), instance) is not None:
+        errors["name"] = [f"{practice.code} already has a location named {values['name']!r}."]
     if "state" in values:
         values["state"] = str(values["state"] or "").strip().upper()
         if len(values["state"]) != 2 or not values["state"].isalpha():
