@@ -156,6 +156,8 @@ class Coverage:
     """HD01."""
     coverage_level: str = ""
     """HD05 (IND, FAM, EMP...)."""
+    segment_number: int = field(default=0, compare=False)
+    """The HD segment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,8 @@ class PcpChoice:
     id_qualifier: str = ""
     identifier: str = ""
     """NM109 as sent (the NPI when NM108 is XX)."""
+    segment_number: int = field(default=0, compare=False)
+    """The NM1*P3 segment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +217,12 @@ class MemberRecord:
     """INS05 (A active, C COBRA, S surviving insured, T tax equity)."""
     employment_status: str = ""
     """INS08 (FT, PT, RT, TE...)."""
+    eligibility_begin: dt.date | None = None
+    """Member-level DTP*356 (loop 2000)."""
+    eligibility_end: dt.date | None = None
+    """Member-level DTP*357 (loop 2000)."""
+    maintenance_effective: dt.date | None = None
+    """Member-level DTP*303 (loop 2000): when this maintenance takes effect."""
 
     @property
     def maintenance_type(self) -> str:
@@ -285,6 +295,9 @@ class _Member:
     pcp_nm1: Segment | None = None
     pcp_begin: dt.date | None = None
     category: str | None = None
+    eligibility_begin: dt.date | None = None
+    eligibility_end: dt.date | None = None
+    maintenance_effective: dt.date | None = None
 
     def close_pcp(self) -> None:
         nm1 = self.pcp_nm1
@@ -297,7 +310,7 @@ class _Member:
             )
             line = self.hd.get(3) if self.hd is not None else ""
             npi = ident if qualifier == "XX" else ""
-            self.pcp.append(PcpChoice(npi, name, self.pcp_begin, line, qualifier, ident))
+            self.pcp.append(PcpChoice(npi, name, self.pcp_begin, line, qualifier, ident, nm1.number))
         self.pcp_nm1 = None
         self.pcp_begin = None
 
@@ -306,7 +319,7 @@ class _Member:
         hd = self.hd
         if hd is not None:
             self.coverage.append(
-                Coverage(hd.get(3), hd.get(4), self.hd_begin, self.hd_end, hd.get(1), hd.get(5))
+                Coverage(hd.get(3), hd.get(4), self.hd_begin, self.hd_end, hd.get(1), hd.get(5), hd.number)
             )
         self.hd = None
         self.hd_begin = self.hd_end = None
@@ -349,6 +362,9 @@ class _Member:
             control_number=control_number,
             benefit_status=ins.get(5),
             employment_status=ins.get(8),
+            eligibility_begin=self.eligibility_begin,
+            eligibility_end=self.eligibility_end,
+            maintenance_effective=self.maintenance_effective,
         )
 
 
@@ -454,6 +470,13 @@ def read_834(
                     member.hd_end = end or start
             elif loop == "2310" and e1 == "348":
                 member.pcp_begin = start
+            elif loop == "2000":
+                if e1 == "356":
+                    member.eligibility_begin = start
+                elif e1 == "357":
+                    member.eligibility_end = end or start
+                elif e1 == "303":
+                    member.maintenance_effective = start
         elif sid == "NM1":
             if loop in ("2000", "2100A", "2100"):
                 if e1 == "IL":

@@ -146,7 +146,9 @@ def test_sample_enroll_employee_multiple_products() -> None:
         ("HLT", dt.date(1996, 6, 1)),
         ("VIS", dt.date(1996, 6, 1)),
     ]
+    assert [c.segment_number for c in m.coverage] == [16, 18]
     assert m.employment_status == "FT"
+    assert m.eligibility_begin == dt.date(1996, 5, 23)
 
 
 def test_sample_terminate_subscriber() -> None:
@@ -159,6 +161,9 @@ def test_sample_terminate_subscriber() -> None:
     assert (m.member_id, m.middle_name, m.employment_status) == ("103229876", "E", "TE")
     assert m.coverage == ()
     assert m.birth_date is None
+    assert m.eligibility_end == dt.date(1996, 8, 1)
+    assert m.eligibility_begin is None
+    assert m.maintenance_effective is None
 
 
 def test_every_sample_maps() -> None:
