@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openipa.membership.engine.roster import (
+    Action,
     Instruction,
     Interval,
     MemberState,
@@ -177,13 +178,13 @@ def timelines(draw: st.DrawFn) -> list[Interval]:
 
 @st.composite
 def instructions(draw: st.DrawFn) -> Instruction:
-    action = draw(st.sampled_from(["add", "change", "term", "reinstate", "audit"]))
+    action: Action = draw(st.sampled_from(["add", "change", "term", "reinstate", "audit"]))
     if action == "term":
         return Instruction("term", term_date=draw(days))
     lines = []
     for _ in range(draw(st.integers(0, 2))):
         begin = draw(days)
-        end = draw(st.one_of(st.none(), days.filter(lambda d, b=begin: d >= b)))
+        end = draw(st.one_of(st.none(), days.map(lambda d, b=begin: max(d, b))))
         lines.append((draw(st.integers(1, 4)), begin, end))
     pcp = [((draw(st.integers(1, 3)), 1), draw(days), None) for _ in range(draw(st.integers(0, 1)))]
     return Instruction(action, PERSON, coverage=tuple(lines), pcp=tuple(pcp))
@@ -199,7 +200,7 @@ def _no_overlaps(intervals: list[Interval]) -> bool:
 def test_operations_reach_the_planned_timeline_and_are_idempotent(
     cov: list[Interval], pcp_keys: list[Interval], ins: Instruction
 ) -> None:
-    pcp = [((k, 1), s, e) for k, s, e in pcp_keys]
+    pcp: list[Interval] = [((k, 1), s, e) for k, s, e in pcp_keys]
     current = state(cov, pcp)
     plan = plan_member(current, ins)
     after_cov = apply(current.coverage, plan.coverage)
