@@ -184,7 +184,8 @@ def instructions(draw: st.DrawFn) -> Instruction:
     lines = []
     for _ in range(draw(st.integers(0, 2))):
         begin = draw(days)
-        end = draw(st.one_of(st.none(), days.map(lambda d, b=begin: max(d, b))))
+        later = draw(days)
+        end = None if draw(st.booleans()) else max(later, begin)
         lines.append((draw(st.integers(1, 4)), begin, end))
     pcp = [((draw(st.integers(1, 3)), 1), draw(days), None) for _ in range(draw(st.integers(0, 1)))]
     return Instruction(action, PERSON, coverage=tuple(lines), pcp=tuple(pcp))
