@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from openipa.core import audit
-from openipa.core.errors import NotFound
+from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.pagination import Page, paginate
 from openipa.core.roles import Actor, Perm, is_practice_scoped, require, scoped_practice_id
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
@@ -207,3 +207,109 @@ def pcp_panel_sizes(actor: Actor, *, on: dt.date, limit: int = 10) -> list[Panel
         )
         for row in rows
     ]
+
+
+# ----------------------------------------------------------------------------------- eligibility inquiry
+
+ELIGIBILITY_PURPOSE = "eligibility inquiry"
+
+
+@dataclass(frozen=True)
+class EligibilityAnswer:
+    """Is the member covered on a date, by which product, with which PCP: what an eligibility inquiry
+    (the API's or an X12 270's) answers."""
+
+    member_pk: int
+    member_id: str
+    """The payer's member id."""
+    mbi: str
+    payer_code: str
+    last_name: str
+    first_name: str
+    date_of_birth: dt.date
+    sex: str
+    on: dt.date
+    active: bool
+    product_code: str | None = None
+    product_name: str | None = None
+    coverage_from: dt.date | None = None
+    coverage_to: dt.date | None = None
+    """The eligibility span in force on `on` (None: open-ended, or no span)."""
+    pcp_npi: str | None = None
+    pcp_last_name: str | None = None
+    pcp_first_name: str | None = None
+    pcp_name: str | None = None
+    practice_name: str | None = None
+
+    @property
+    def member_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def eligibility_on(
+    actor: Actor | None,
+    *,
+    member_id: str,
+    on: dt.date,
+    payer_code: str | None = None,
+    purpose: str = ELIGIBILITY_PURPOSE,
+) -> EligibilityAnswer:
+    """The member with the payer's id `member_id` (of payer `payer_code`, or of whichever payer holds it),
+    their coverage and PCP on `on`, recorded as read. `actor` None is the system (the `openipa edi
+    eligibility` command): no scope.
+
+    NotFound for an unknown id and for a member outside a practice user's scope alike (the refusal is
+    not logged as a read). Without `payer_code`, an id held by two payers the actor can see is
+    ValidationFailed naming them. A practice user sees a PCP only at their own practice."""
+    qs = Member.objects.select_related("payer") if actor is None else member_queryset(actor)
+    qs = qs.filter(payer_member_id=member_id).order_by("payer__code")
+    if payer_code:
+        qs = qs.filter(payer__code=payer_code)
+    matches = list(qs[:3])
+    if not matches:
+        where = f" of payer {payer_code}" if payer_code else ""
+        raise NotFound(f"member {member_id}{where}")
+    if len(matches) > 1:
+        codes = ", ".join(m.payer.code for m in matches)
+        raise ValidationFailed.single(
+            "payer", f"Member id {member_id} is held by more than one payer ({codes}): name the payer."
+        )
+    member = matches[0]
+    span = (
+        EligibilitySpan.objects.filter(_in_force(on), member=member)
+        .select_related("product")
+        .order_by("-valid_from")
+        .first()
+    )
+    pcps = PcpAssignment.objects.filter(_in_force(on), member=member).select_related("provider", "practice")
+    if actor is not None and is_practice_scoped(actor):
+        pcps = pcps.filter(practice_id=scoped_practice_id(actor))
+    pcp = pcps.order_by("-valid_from").first()
+    audit.record_read(
+        actor,
+        object_type="membership.member",
+        object_id=str(member.pk),
+        member_ids=[member.pk],
+        purpose=purpose,
+    )
+    return EligibilityAnswer(
+        member_pk=member.pk,
+        member_id=member.payer_member_id,
+        mbi=member.mbi,
+        payer_code=member.payer.code,
+        last_name=member.last_name,
+        first_name=member.first_name,
+        date_of_birth=member.date_of_birth,
+        sex=member.sex,
+        on=on,
+        active=span is not None,
+        product_code=span.product.code if span else None,
+        product_name=span.product.name if span else None,
+        coverage_from=span.valid_from if span else None,
+        coverage_to=span.valid_to if span else None,
+        pcp_npi=pcp.provider.npi if pcp else None,
+        pcp_last_name=pcp.provider.last_name if pcp else None,
+        pcp_first_name=pcp.provider.first_name if pcp else None,
+        pcp_name=str(pcp.provider) if pcp else None,
+        practice_name=(pcp.practice.dba_name or pcp.practice.legal_name) if pcp else None,
+    )
