@@ -91,3 +91,22 @@ def rate_cells(actor: Actor, term: ContractTerm) -> QuerySet[RateCell]:
 def dofr_entries(actor: Actor, term: ContractTerm) -> QuerySet[DofrEntry]:
     require(actor, Perm.VIEW_CONTRACTS)
     return term.dofr_entries.order_by("service_category")
+
+
+def retro_windows(payer: Payer, on: dt.date) -> dict[int, int]:
+    """Product id -> the retro window (months) of the contract term in force on ``on`` that covers it.
+
+    Where two contracts cover one product, the longer window counts. Products under no contract in force are
+    absent. A lookup for roster ingestion (no money in it), so it takes no actor.
+    """
+    windows: dict[int, int] = {}
+    terms = ContractTerm.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+        valid_from__lte=on,
+        contract__payer=payer,
+        contract__status=Contract.Status.ACTIVE,
+    ).values_list("contract__products", "retro_window_months")
+    for product_id, months in terms:
+        if product_id is not None:
+            windows[product_id] = max(windows.get(product_id, 0), months)
+    return windows

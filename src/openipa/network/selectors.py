@@ -8,6 +8,7 @@ are masked for everyone but finance, the IPA administrator included.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -222,3 +223,46 @@ def practice_of_provider_on(provider: Provider, on: dt.date) -> int | None:
         Affiliation.objects.filter(_in_force(on), provider=provider).order_by("-valid_from", "-pk").first()
     )
     return None if affiliation is None else affiliation.practice_id
+
+
+@dataclass(frozen=True, slots=True)
+class PcpDirectoryEntry:
+    """What roster ingestion needs to know about a provider named by NPI in a payer's file."""
+
+    provider_id: int
+    name: str
+    is_pcp: bool
+    accepting_new_patients: bool
+    panel_limit: int | None
+    affiliations: tuple[tuple[int, dt.date, dt.date | None], ...]
+    """(practice id, from, to), latest first."""
+
+    def practice_on(self, on: dt.date) -> int | None:
+        """The practice of the latest affiliation in force on ``on`` (as practice_of_provider_on)."""
+        for practice_id, start, end in self.affiliations:
+            if start <= on and (end is None or on <= end):
+                return practice_id
+        return None
+
+
+def provider_directory_by_npi() -> dict[str, PcpDirectoryEntry]:
+    """Every provider by NPI with their affiliations, in two queries: the lookup a roster import makes for
+    each of thousands of members. Directory data only, so it takes no actor (like practice_of_provider_on)."""
+    affiliations: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+    for provider_id, practice_id, start, end in Affiliation.objects.order_by(
+        "provider_id", "-valid_from", "-pk"
+    ).values_list("provider_id", "practice_id", "valid_from", "valid_to"):
+        affiliations.setdefault(provider_id, []).append((practice_id, start, end))
+    out: dict[str, PcpDirectoryEntry] = {}
+    for provider in Provider.objects.only(
+        "id", "npi", "first_name", "last_name", "degree", "kind", "accepting_new_patients", "panel_limit"
+    ):
+        out[provider.npi] = PcpDirectoryEntry(
+            provider.pk,
+            str(provider),
+            provider.kind == Provider.Kind.PCP,
+            provider.accepting_new_patients,
+            provider.panel_limit,
+            tuple(affiliations.get(provider.pk, ())),
+        )
+    return out

@@ -1,0 +1,955 @@
+"""Roster ingestion: a payer's 834 or CSV roster validated whole, then applied in one transaction.
+
+    import_roster(actor=..., payer=payer, path=Path("roster.834"))  ->  RosterImport
+
+1. The file is copied under var/imports/roster/ while its SHA-256 is taken. A file already applied for the
+   payer is recorded as a duplicate and changes nothing.
+2. Validation pass: every record is parsed and resolved (member id, plan -> product, dates, PCP by NPI)
+   against what is on file; errors are collected, not raised. Any error rejects the whole file: the import
+   row keeps the errors and the 999, the database is otherwise untouched.
+3. Apply pass, one transaction: the file is read again and applied in batches. Per member the pure planner
+   (membership.engine.roster) turns the record into span operations; new members, span inserts, updates and
+   deletes and one RosterChange per changed member are written in bulk. A full (030) file then terms the
+   payer's members it did not list, if the payer's roster profile says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from openipa.contracts import selectors as contract_selectors
+from openipa.contracts.models import Payer, Product
+from openipa.core import audit
+from openipa.core.errors import ValidationFailed
+from openipa.core.roles import Actor, Perm, require
+from openipa.edi.csvroster import CsvProfile, read_csv_roster
+from openipa.edi.t834 import Enrollment834, MemberRecord, read_834
+from openipa.edi.x12.ack import build_999, build_ta1
+from openipa.edi.x12.envelope import ElementError, EnvelopeReader, SegmentError
+from openipa.edi.x12.errors import X12Error
+from openipa.membership.engine.roster import (
+    DEMOGRAPHIC_FIELDS,
+    Action,
+    Instruction,
+    Interval,
+    MemberState,
+    Plan,
+    SpanRow,
+    plan_member,
+    retro_months,
+)
+from openipa.membership.models import (
+    EligibilitySpan,
+    Member,
+    PcpAssignment,
+    RosterChange,
+    RosterImport,
+    RosterProfile,
+)
+from openipa.network import selectors as network_selectors
+
+ACTIONS: dict[str, Action] = {
+    "021": "add",
+    "001": "change",
+    "024": "term",
+    "025": "reinstate",
+    "030": "audit",
+}
+BATCH = 2000
+MAX_LISTED = 1000
+"""Errors and warnings kept per import; beyond this they are counted, not listed."""
+ONE_DAY = dt.timedelta(days=1)
+_MAX_LEN = {"first_name": 100, "last_name": 100, "address_line1": 200, "city": 100, "zip_code": 10}
+
+Progress = Callable[[str, int, int | None], None]
+"""progress(phase, records done, records in all or None)."""
+
+
+def roster_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports" / "roster"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def roster_profile_for(payer: Payer) -> RosterProfile:
+    """The payer's roster profile; the defaults (unsaved) when none was set, so reading writes nothing."""
+    profile = RosterProfile.objects.filter(payer=payer).first()
+    return profile if profile is not None else RosterProfile(payer=payer)
+
+
+# -- issues ------------------------------------------------------------------------------------------
+
+
+def issue(
+    segment: int, segment_id: str, element: int | None, message: str, member_id: str = ""
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "segment": segment,
+        "segment_id": segment_id,
+        "element": element,
+        "message": message,
+    }
+    if member_id:
+        out["member_id"] = member_id
+    return out
+
+
+def _from_x12(error: X12Error) -> dict[str, Any]:
+    return issue(error.segment_number or 0, error.segment_id or "", error.element, error.message)
+
+
+@dataclass
+class _Issues:
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
+    error_count: int = 0
+
+    def error(self, item: dict[str, Any]) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append(item)
+
+    def warn(self, item: dict[str, Any]) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_LISTED:
+            self.warnings.append(item)
+
+    def listed_warnings(self) -> list[dict[str, Any]]:
+        extra = self.warning_count - len(self.warnings)
+        if extra > 0:
+            return [*self.warnings, issue(0, "", None, f"{extra} more warnings not listed")]
+        return list(self.warnings)
+
+
+# -- context: what the file is resolved against ---------------------------------------------------
+
+
+@dataclass
+class _Context:
+    payer: Payer
+    profile: RosterProfile
+    is_csv: bool
+    lines: frozenset[str]
+    products: dict[str, int]
+    """plan code as sent (upper case) -> product id."""
+    default_product: int | None
+    directory: dict[str, network_selectors.PcpDirectoryEntry]
+    existing: dict[str, int]
+    """payer member id -> member pk, for every member of the payer on file."""
+    csv_columns: Mapping[str, str]
+    reference: dt.date = field(default_factory=dt.date.today)
+    today: dt.date = field(default_factory=dt.date.today)
+
+    def where(
+        self, segment: int, x12_id: str, element: int | None, csv_field: str
+    ) -> tuple[int, str, int | None]:
+        if self.is_csv:
+            return segment, self.csv_columns.get(csv_field, csv_field), None
+        return segment, x12_id, element
+
+
+def _context(payer: Payer, profile: RosterProfile, is_csv: bool, today: dt.date) -> _Context:
+    products: dict[str, int] = {}
+    for product_pk, code in Product.objects.filter(payer=payer).values_list("pk", "code"):
+        products[code.strip().upper()] = product_pk
+    by_code = dict(products)
+    for sent, code in (profile.plan_map or {}).items():
+        mapped = by_code.get(str(code).strip().upper())
+        if mapped is not None:
+            products[str(sent).strip().upper()] = mapped
+    existing = dict(Member.objects.filter(payer=payer).values_list("payer_member_id", "pk"))
+    columns = dict((profile.csv_profile or {}).get("columns", {})) if is_csv else {}
+    return _Context(
+        payer=payer,
+        profile=profile,
+        is_csv=is_csv,
+        lines=frozenset(profile.insurance_line_codes),
+        products=products,
+        default_product=profile.default_product_id,
+        directory=network_selectors.provider_directory_by_npi(),
+        existing=existing,
+        csv_columns=columns,
+        reference=today,
+        today=today,
+    )
+
+
+# -- resolving one record ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    key: str
+    instruction: Instruction | None
+    """None: nothing in this record concerns the IPA (or a termination of a member not on file)."""
+    segment: int
+    pcp_npis: tuple[str, ...] = ()
+
+
+def _demographics(rec: MemberRecord) -> dict[str, object]:
+    values: dict[str, object] = {
+        "first_name": rec.first_name,
+        "last_name": rec.last_name,
+        "date_of_birth": rec.birth_date,
+        "sex": rec.sex,
+        "address_line1": rec.address_lines[0] if rec.address_lines else "",
+        "city": rec.city,
+        "state": rec.state if len(rec.state) == 2 else "",
+        "zip_code": rec.zip,
+    }
+    for name, limit in _MAX_LEN.items():
+        value = values[name]
+        if isinstance(value, str) and len(value) > limit:
+            values[name] = value[:limit]
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _resolve(rec: MemberRecord, ctx: _Context, issues: _Issues, seen: dict[str, int]) -> _Resolved | None:
+    """Check one record and turn it into an Instruction. Errors and warnings go to ``issues``; returns None
+    when the record has errors."""
+    ins_seg = rec.segment_number
+    key = rec.member_id or (rec.subscriber_id if rec.subscriber else "")
+    before = issues.error_count
+    if not key:
+        issues.error(issue(*ctx.where(ins_seg, "NM1", 9, "member_id"), "member has no member id (NM109)"))
+        return None
+    first = seen.get(key)
+    if first is not None:
+        issues.error(
+            issue(
+                *ctx.where(ins_seg, "INS", None, "member_id"),
+                f"member {key} appears twice in the file (first at {'line' if ctx.is_csv else 'segment'} {first})",
+                key,
+            )
+        )
+        return None
+    seen[key] = ins_seg
+    action = ACTIONS.get(rec.maintenance_type_code)
+    if action is None:  # the readers reject unknown codes; kept for safety
+        issues.error(issue(*ctx.where(ins_seg, "INS", 3, "maintenance"), "unknown maintenance type", key))
+        return None
+    on_file = key in ctx.existing
+
+    # coverage lines the IPA is at risk for
+    coverage: list[Interval] = []
+    ended: list[dt.date] = []
+    all_out_of_scope = bool(rec.coverage)
+    for line in rec.coverage:
+        if line.insurance_line.upper() not in ctx.lines:
+            continue
+        all_out_of_scope = False
+        seg = line.segment_number or ins_seg
+        plan = line.plan_description.strip().upper()
+        product = ctx.products.get(plan) if plan else ctx.default_product
+        if product is None and plan and ctx.default_product is not None and not ctx.products:
+            product = ctx.default_product
+        if product is None:
+            what = f"plan {line.plan_description!r}" if plan else "a coverage line without a plan (HD04)"
+            issues.error(
+                issue(
+                    *ctx.where(seg, "HD", 4, "plan_code"),
+                    f"{what} is not a product of {ctx.payer.code}; map it on the payer's roster profile",
+                    key,
+                )
+            )
+            continue
+        line_action = ACTIONS.get(line.maintenance_type_code, action)
+        if line_action == "term" or action == "term":
+            if line.end is not None:
+                ended.append(line.end)
+            continue
+        if line.begin is None:
+            issues.error(
+                issue(
+                    *ctx.where(seg, "HD", None, "coverage_begin"),
+                    "coverage line has no begin date (DTP*348)",
+                    key,
+                )
+            )
+            continue
+        coverage.append((product, line.begin, line.end))
+        _check_dates(rec, line.begin, seg, ctx, issues, key)
+
+    if all_out_of_scope:
+        return _Resolved(key, None, ins_seg)  # dental, vision ...: not the IPA's business
+
+    if action == "term" or (ended and not coverage):
+        term_date = max(ended) if ended else (rec.eligibility_end or rec.maintenance_effective)
+        if term_date is None:
+            issues.error(
+                issue(
+                    *ctx.where(ins_seg, "INS", 3, "coverage_end"),
+                    "termination has no end date (DTP*349 on the coverage line, or DTP*357)",
+                    key,
+                )
+            )
+            return None
+        if issues.error_count > before:
+            return None
+        if not on_file:
+            issues.warn(
+                issue(
+                    ins_seg, "INS", 3, f"termination of member {key}, who is not on file: nothing to end", key
+                )
+            )
+            return _Resolved(key, None, ins_seg)
+        return _Resolved(key, Instruction("term", _demographics(rec), term_date=term_date), ins_seg)
+
+    # PCP choices, attached to the coverage they belong to
+    pcps: list[Interval] = []
+    npis: list[str] = []
+    cov_start = min((c[1] for c in coverage), default=None)
+    cov_end = coverage[-1][2] if coverage else None
+    for choice in rec.pcp:
+        if choice.insurance_line and choice.insurance_line.upper() not in ctx.lines:
+            continue
+        seg = choice.segment_number or ins_seg
+        entry = ctx.directory.get(choice.npi) if choice.npi else None
+        if entry is None:
+            shown = choice.npi or choice.identifier or "(none)"
+            issues.warn(
+                issue(
+                    *ctx.where(seg, "NM1", 9, "pcp_npi"),
+                    f"unknown PCP NPI {shown} ({choice.name}): PCP not assigned",
+                    key,
+                )
+            )
+            continue
+        begin = choice.begin or cov_start or ctx.reference
+        if not entry.is_pcp:
+            issues.warn(
+                issue(
+                    *ctx.where(seg, "NM1", 9, "pcp_npi"),
+                    f"{entry.name} ({choice.npi}) is not a primary care provider: PCP not assigned",
+                    key,
+                )
+            )
+            continue
+        practice = entry.practice_on(begin)
+        if practice is None:
+            issues.warn(
+                issue(
+                    *ctx.where(seg, "NM1", 9, "pcp_npi"),
+                    f"{entry.name} has no practice affiliation on {begin}: PCP not assigned",
+                    key,
+                )
+            )
+            continue
+        pcps.append(((entry.provider_id, practice), begin, cov_end))
+        npis.append(choice.npi)
+
+    demographics = _demographics(rec)
+    if not on_file:
+        if not coverage:
+            if issues.error_count == before:
+                issues.warn(
+                    issue(
+                        ins_seg,
+                        "INS",
+                        3,
+                        f"member {key} is not on file and the record has no coverage line for {', '.join(sorted(ctx.lines))}: skipped",
+                        key,
+                    )
+                )
+            return None if issues.error_count > before else _Resolved(key, None, ins_seg)
+        for name, label, x12 in (
+            ("last_name", "last name", ("NM1", 3)),
+            ("first_name", "first name", ("NM1", 4)),
+            ("date_of_birth", "date of birth", ("DMG", 2)),
+            ("sex", "sex", ("DMG", 3)),
+        ):
+            if name not in demographics:
+                issues.error(issue(*ctx.where(ins_seg, x12[0], x12[1], name.replace("date_of_birth", "birth_date")),
+                                   f"new member {key} has no {label}", key))  # fmt: skip
+    if rec.birth_date is not None and rec.birth_date > ctx.today:
+        issues.error(
+            issue(
+                *ctx.where(ins_seg, "DMG", 2, "birth_date"),
+                f"date of birth {rec.birth_date} is in the future",
+                key,
+            )
+        )
+    if issues.error_count > before:
+        return None
+    instruction = Instruction(action, demographics, coverage=tuple(coverage), pcp=tuple(pcps))
+    return _Resolved(key, instruction, ins_seg, tuple(npis))
+
+
+def _check_dates(
+    rec: MemberRecord, begin: dt.date, seg: int, ctx: _Context, issues: _Issues, key: str
+) -> None:
+    if rec.birth_date is not None:
+        if begin < rec.birth_date:
+            issues.warn(
+                issue(
+                    *ctx.where(seg, "DTP", 3, "coverage_begin"),
+                    f"coverage begins {begin}, before the date of birth {rec.birth_date}",
+                    key,
+                )
+            )
+        elif rec.birth_date.year < ctx.today.year - 120:
+            issues.warn(
+                issue(
+                    *ctx.where(rec.segment_number, "DMG", 2, "birth_date"),
+                    f"implausible date of birth {rec.birth_date}",
+                    key,
+                )
+            )
+    if begin > ctx.reference + dt.timedelta(days=366):
+        issues.warn(
+            issue(
+                *ctx.where(seg, "DTP", 3, "coverage_begin"),
+                f"coverage begins {begin}, more than a year after the file date",
+                key,
+            )
+        )
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+def _records(path: Path, ctx: _Context, file_name: str) -> Iterator[Enrollment834 | MemberRecord]:
+    if ctx.is_csv:
+        profile = CsvProfile.from_dict(ctx.profile.csv_profile or {})
+        return read_csv_roster(path, profile, filename=file_name, payer_name=ctx.payer.name)
+    return read_834(path, filename=file_name)
+
+
+def sniff_format(path: Path, default: str) -> str:
+    """x12 when the file starts with ISA (after a byte-order mark or blanks); else the payer's usual format."""
+    with path.open("rb") as f:
+        head = f.read(16).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return RosterProfile.Format.X12 if head.startswith(b"ISA") else default
+
+
+def _store(path: Path, file_name: str) -> tuple[str, int, Path]:
+    """Copy the file under var/imports/roster/ while hashing it; return (sha256, size, stored path)."""
+    digest = hashlib.sha256()
+    size = 0
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)[-120:] or "roster"
+    target = roster_dir() / f"{stamp}-{safe}"
+    with path.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+    return digest.hexdigest(), size, target
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path(settings.VAR_DIR)))
+    except ValueError:
+        return str(path)
+
+
+# -- the service ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Validated:
+    header: Enrollment834 | None = None
+    records: int = 0
+    rejected: int = 0
+    full_file: bool = False
+    x12_error: X12Error | None = None
+    controls: dict[str, int] = field(default_factory=dict)
+    """ST02 -> the ST segment number, for the 999."""
+
+
+def import_roster(
+    *,
+    actor: Actor | None,
+    payer: Payer,
+    path: Path,
+    file_name: str | None = None,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+    imported_by: str = "",
+) -> RosterImport:
+    """Import one roster file for ``payer``. Returns the import record (applied, rejected or duplicate)."""
+    if actor is not None:
+        require(actor, Perm.EDIT_MEMBERS)
+    started = time.perf_counter()
+    name = file_name or path.name
+    if not path.is_file():
+        raise ValidationFailed.single("file", f"no such file: {path}")
+    profile = roster_profile_for(payer)
+    fmt = fmt or sniff_format(path, profile.default_format)
+    if fmt not in RosterProfile.Format.values:
+        raise ValidationFailed.single("format", f"format {fmt!r} is not x12 or csv")
+    if fmt == RosterProfile.Format.CSV:
+        problems = CsvProfile.from_dict(profile.csv_profile or {}).validate() if profile.csv_profile else [
+            f"{payer.code} has no CSV column mapping: set one on the payer's roster profile page"]  # fmt: skip
+        if problems:
+            raise ValidationFailed.single("format", "; ".join(problems))
+    sha, size, stored = _store(path, name)
+    who_id = getattr(actor, "pk", None) if actor is not None else None
+    who = imported_by or (getattr(actor, "username", "") if actor is not None else "") or "system"
+    base: dict[str, Any] = {
+        "payer": payer,
+        "file_name": name[:255],
+        "sha256": sha,
+        "size_bytes": size,
+        "format": fmt,
+        "stored_path": _relative(stored),
+        "imported_by_id": who_id,
+        "imported_by": who[:150],
+    }
+    original = RosterImport.objects.filter(
+        payer=payer, sha256=sha, status=RosterImport.Status.APPLIED
+    ).first()
+    if original is not None:
+        stored.unlink(missing_ok=True)  # the original's copy is kept
+        dup = RosterImport.objects.create(
+            **{**base, "stored_path": original.stored_path},
+            status=RosterImport.Status.DUPLICATE,
+            duplicate_of=original,
+            full_file=original.full_file,
+            file_date=original.file_date,
+            records=original.records,
+            seconds=time.perf_counter() - started,
+        )
+        audit.record_write(actor, "roster.duplicate", dup, after={"sha256": sha, "duplicate_of": original.pk})
+        return dup
+
+    day = today or timezone.localdate()
+    ctx = _context(payer, profile, fmt == RosterProfile.Format.CSV, day)
+    issues = _Issues()
+    checked = _validate(path, name, ctx, issues, progress)
+    ack = "" if ctx.is_csv else _acknowledgment(path, name, checked, issues)
+    if issues.error_count:
+        rejected = RosterImport.objects.create(
+            **base,
+            status=RosterImport.Status.REJECTED,
+            full_file=checked.full_file,
+            file_date=ctx.reference if checked.header else None,
+            records=checked.records,
+            rejected=checked.rejected,
+            unchanged=0,
+            warnings=issues.listed_warnings(),
+            warning_count=issues.warning_count,
+            errors=issues.errors,
+            ack_999=ack,
+            seconds=time.perf_counter() - started,
+        )
+        audit.record_write(
+            actor, "roster.reject", rejected, after={"errors": issues.error_count, "sha256": sha}
+        )
+        return rejected
+
+    with transaction.atomic():
+        record = RosterImport.objects.create(
+            **base,
+            status=RosterImport.Status.APPLIED,
+            full_file=checked.full_file,
+            file_date=ctx.reference,
+            records=checked.records,
+            ack_999=ack,
+        )
+        applier = _Applier(ctx, record, issues)
+        applier.run(_resolved_stream(path, name, ctx), checked.records, progress)
+        if checked.full_file and profile.full_file_terms_missing:
+            applier.term_missing(ctx.reference - ONE_DAY)
+        applier.panel_warnings()
+        counts = applier.counts
+        RosterImport.objects.filter(pk=record.pk).update(
+            added=counts["add"],
+            changed=counts["change"],
+            termed=counts["term"],
+            reinstated=counts["reinstate"],
+            unchanged=counts["unchanged"],
+            retro=applier.retro,
+            outside_window=applier.outside,
+            warnings=issues.listed_warnings(),
+            warning_count=issues.warning_count,
+            seconds=time.perf_counter() - started,
+        )
+        record.refresh_from_db()
+        audit.record_write(
+            actor,
+            "roster.apply",
+            record,
+            after={
+                k: getattr(record, k)
+                for k in ("sha256", "added", "changed", "termed", "reinstated", "unchanged")
+            },
+        )
+    return record
+
+
+def _validate(path: Path, name: str, ctx: _Context, issues: _Issues, progress: Progress | None) -> _Validated:
+    out = _Validated()
+    seen: dict[str, int] = {}
+    try:
+        for item in _records(path, ctx, name):
+            if isinstance(item, Enrollment834):
+                _header(item, ctx, out, issues)
+                continue
+            out.records += 1
+            if item.maintenance_type_code == "030":
+                out.full_file = True
+            errors_before = issues.error_count
+            _resolve(item, ctx, issues, seen)
+            if issues.error_count > errors_before:
+                out.rejected += 1
+            if progress is not None and out.records % 5000 == 0:
+                progress("validate", out.records, None)
+    except X12Error as exc:
+        out.x12_error = exc
+        out.rejected += 1
+        issues.error(_from_x12(exc))
+    if out.header is None and out.x12_error is None:
+        issues.error(issue(0, "", None, f"{name} holds no 834 transaction set"))
+    if progress is not None:
+        progress("validate", out.records, out.records)
+    return out
+
+
+def _header(head: Enrollment834, ctx: _Context, out: _Validated, issues: _Issues) -> None:
+    if out.header is None:
+        out.header = head
+        date = head.file_effective_date or head.created
+        if date is not None and not ctx.is_csv:
+            ctx.reference = date
+    out.controls[head.control_number] = head.segment_number
+    if head.action_code == "4":
+        out.full_file = True
+
+
+def _resolved_stream(path: Path, name: str, ctx: _Context) -> Iterator[tuple[MemberRecord, _Resolved]]:
+    """The second read: records resolved again (they validated in the first pass, so nothing is dropped)."""
+    scratch = _Issues()
+    seen: dict[str, int] = {}
+    for item in _records(path, ctx, name):
+        if isinstance(item, Enrollment834):
+            continue
+        resolved = _resolve(item, ctx, scratch, seen)
+        if resolved is None or scratch.error_count:
+            raise RuntimeError(f"record at segment {item.segment_number} failed on the second read")
+        yield item, resolved
+
+
+# -- applying --------------------------------------------------------------------------------------
+
+
+class _Applier:
+    def __init__(self, ctx: _Context, record: RosterImport, issues: _Issues) -> None:
+        self.ctx = ctx
+        self.record = record
+        self.issues = issues
+        self.counts = {"add": 0, "change": 0, "term": 0, "reinstate": 0, "unchanged": 0}
+        self.retro = 0
+        self.outside = 0
+        self.windows = contract_selectors.retro_windows(ctx.payer, ctx.reference)
+        self.seen_pks: set[int] = set()
+        self.new_assignments: dict[int, int] = {}
+        """provider id -> PCP spans this file started for them."""
+
+    # state of a batch of members
+    def _states(self, pks: list[int]) -> dict[int, MemberState]:
+        demo: dict[int, dict[str, object]] = {}
+        for row in Member.objects.filter(pk__in=pks).values("pk", *DEMOGRAPHIC_FIELDS):
+            demo[row.pop("pk")] = row
+        cov: dict[int, list[SpanRow]] = {}
+        for pk, member_id, product_id, start, end in EligibilitySpan.objects.filter(
+            member_id__in=pks
+        ).values_list("pk", "member_id", "product_id", "valid_from", "valid_to"):
+            cov.setdefault(member_id, []).append(SpanRow(pk, product_id, start, end))
+        pcp: dict[int, list[SpanRow]] = {}
+        for pk, member_id, provider_id, practice_id, start, end in PcpAssignment.objects.filter(
+            member_id__in=pks
+        ).values_list("pk", "member_id", "provider_id", "practice_id", "valid_from", "valid_to"):
+            pcp.setdefault(member_id, []).append(SpanRow(pk, (provider_id, practice_id), start, end))
+        return {pk: MemberState(d, tuple(cov.get(pk, ())), tuple(pcp.get(pk, ()))) for pk, d in demo.items()}
+
+    def run(
+        self, stream: Iterable[tuple[MemberRecord, _Resolved]], total: int, progress: Progress | None
+    ) -> None:
+        batch: list[tuple[MemberRecord, _Resolved]] = []
+        done = 0
+        for item in stream:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._apply_batch(batch)
+                done += len(batch)
+                batch = []
+                if progress is not None:
+                    progress("apply", done, total)
+        if batch:
+            self._apply_batch(batch)
+            done += len(batch)
+        if progress is not None:
+            progress("apply", done, total)
+
+    def _apply_batch(self, batch: list[tuple[MemberRecord, _Resolved]]) -> None:
+        existing = self.ctx.existing
+        pks = [existing[r.key] for _rec, r in batch if r.key in existing]
+        states = self._states(pks) if pks else {}
+        plans: list[tuple[_Resolved, int | None, Plan]] = []
+        for _rec, resolved in batch:
+            pk = existing.get(resolved.key)
+            if pk is not None:
+                self.seen_pks.add(pk)
+            if resolved.instruction is None:
+                self.counts["unchanged"] += 1
+                continue
+            plan = plan_member(states.get(pk) if pk is not None else None, resolved.instruction)
+            if plan.kind is None:
+                self.counts["unchanged"] += 1
+                continue
+            plans.append((resolved, pk, plan))
+        self._write(plans, states)
+
+    def _write(
+        self, plans: list[tuple[_Resolved, int | None, Plan]], states: Mapping[int, MemberState]
+    ) -> None:
+        payer = self.ctx.payer
+        new_members = [
+            Member(payer=payer, payer_member_id=r.key, **{k: v[1] for k, v in plan.demographics.items()})
+            for r, pk, plan in plans
+            if pk is None
+        ]
+        if new_members:
+            Member.objects.bulk_create(new_members, batch_size=500)
+            for m in new_members:
+                self.ctx.existing[m.payer_member_id] = m.pk
+                self.seen_pks.add(m.pk)
+        updated: list[Member] = []
+        spans: list[EligibilitySpan] = []
+        pcps: list[PcpAssignment] = []
+        span_updates: list[EligibilitySpan] = []
+        pcp_updates: list[PcpAssignment] = []
+        span_deletes: list[int] = []
+        pcp_deletes: list[int] = []
+        changes: list[RosterChange] = []
+        source = self.record
+        for resolved, pk, plan in plans:
+            member_pk = pk if pk is not None else self.ctx.existing[resolved.key]
+            if pk is not None and plan.demographics:
+                values = {**states[pk].demographics, **{k: v[1] for k, v in plan.demographics.items()}}
+                updated.append(Member(pk=pk, **values))
+            for product_key, start, end in plan.coverage.insert:
+                product_id = cast(int, product_key)
+                spans.append(EligibilitySpan(member_id=member_pk, product_id=product_id, valid_from=start,
+                                             valid_to=end, source_import=source))  # fmt: skip
+            for row_id, start, end in plan.coverage.update:
+                span_updates.append(
+                    EligibilitySpan(pk=row_id, valid_from=start, valid_to=end, source_import=source)
+                )
+            span_deletes.extend(plan.coverage.delete)
+            for key, start, end in plan.pcp.insert:
+                provider_id, practice_id = cast(tuple[int, int], key)
+                pcps.append(PcpAssignment(member_id=member_pk, provider_id=provider_id, practice_id=practice_id,
+                                          valid_from=start, valid_to=end, source_import=source))  # fmt: skip
+                self.new_assignments[provider_id] = self.new_assignments.get(provider_id, 0) + 1
+            for row_id, start, end in plan.pcp.update:
+                pcp_updates.append(
+                    PcpAssignment(pk=row_id, valid_from=start, valid_to=end, source_import=source)
+                )
+            pcp_deletes.extend(plan.pcp.delete)
+            changes.append(self._change(member_pk, resolved, plan))
+        # deletes first, then updates (which may shrink spans), then inserts: no overlap at any point
+        if span_deletes:
+            EligibilitySpan.objects.filter(pk__in=span_deletes).delete()
+        if pcp_deletes:
+            PcpAssignment.objects.filter(pk__in=pcp_deletes).delete()
+        if span_updates:
+            EligibilitySpan.objects.bulk_update(
+                span_updates, ["valid_from", "valid_to", "source_import"], batch_size=500
+            )
+        if pcp_updates:
+            PcpAssignment.objects.bulk_update(
+                pcp_updates, ["valid_from", "valid_to", "source_import"], batch_size=500
+            )
+        if updated:
+            now = timezone.now()
+            for m in updated:
+                m.updated_at = now
+            Member.objects.bulk_update(updated, [*DEMOGRAPHIC_FIELDS, "updated_at"], batch_size=500)
+        if spans:
+            EligibilitySpan.objects.bulk_create(spans, batch_size=1000)
+        if pcps:
+            PcpAssignment.objects.bulk_create(pcps, batch_size=1000)
+        if changes:
+            RosterChange.objects.bulk_create(changes, batch_size=1000)
+
+    def _change(self, member_pk: int, resolved: _Resolved, plan: Plan) -> RosterChange:
+        assert plan.kind is not None
+        self.counts[plan.kind] += 1
+        effective = plan.effective or self.ctx.reference
+        months = retro_months(effective, self.ctx.reference)
+        outside = False
+        if months:
+            self.retro += 1
+            product = next(
+                (k for k, s, e in plan.new_coverage if s <= effective and (e is None or effective <= e)), None
+            )
+            if product is None and plan.new_coverage:
+                product = plan.new_coverage[-1][0]
+            window = self.windows.get(product) if isinstance(product, int) else None
+            if window is not None and months > window:
+                outside = True
+                self.outside += 1
+                self.issues.warn(
+                    issue(
+                        resolved.segment,
+                        "INS",
+                        None,
+                        f"retro {plan.kind} effective {effective} is {months} months back, outside the "
+                        f"contract's {window}-month retro window",
+                        resolved.key,
+                    )
+                )
+        detail: dict[str, Any] = {}
+        if plan.demographics:
+            detail["fields"] = {k: [_plain(b), _plain(a)] for k, (b, a) in plan.demographics.items()}
+        if plan.coverage:
+            detail["coverage"] = [_interval(i) for i in plan.new_coverage]
+        if plan.pcp:
+            detail["pcp"] = [_interval(i) for i in plan.new_pcp]
+        return RosterChange(
+            roster_import=self.record,
+            member_id=member_pk,
+            kind=plan.kind,
+            effective=effective,
+            retro_months=months,
+            outside_window=outside,
+            segment=resolved.segment,
+            detail=detail,
+        )
+
+    def term_missing(self, last_day: dt.date) -> None:
+        """A full file: members of the payer covered after ``last_day`` but not in the file lose coverage."""
+        covered = set(
+            EligibilitySpan.objects.filter(member__payer=self.ctx.payer)
+            .exclude(valid_to__lt=last_day + ONE_DAY)
+            .values_list("member_id", flat=True)
+            .distinct()
+        )
+        missing = sorted(covered - self.seen_pks)
+        by_pk = {pk: key for key, pk in self.ctx.existing.items()}
+        for start in range(0, len(missing), BATCH):
+            pks = missing[start : start + BATCH]
+            states = self._states(pks)
+            plans: list[tuple[_Resolved, int | None, Plan]] = []
+            for pk in pks:
+                plan = plan_member(states[pk], Instruction("term", term_date=last_day))
+                if plan.kind is not None:
+                    plans.append((_Resolved(by_pk.get(pk, str(pk)), None, 0), pk, plan))
+            self._write(plans, states)
+
+    def panel_warnings(self) -> None:
+        if not self.new_assignments:
+            return
+        entries = {e.provider_id: e for e in self.ctx.directory.values()}
+        open_counts = dict(
+            PcpAssignment.objects.filter(provider_id__in=list(self.new_assignments))
+            .exclude(valid_to__lt=self.ctx.reference)
+            .filter(valid_from__lte=self.ctx.reference)
+            .values_list("provider_id")
+            .annotate(n=Count("id"))
+            .values_list("provider_id", "n")
+        )
+        for provider_id, added in sorted(self.new_assignments.items()):
+            entry = entries.get(provider_id)
+            if entry is None:
+                continue
+            if not entry.accepting_new_patients:
+                self.issues.warn(
+                    issue(
+                        0,
+                        "NM1",
+                        9,
+                        f"{entry.name} is not accepting new patients but was assigned {added} member(s)",
+                    )
+                )
+            panel = open_counts.get(provider_id, 0)
+            if entry.panel_limit is not None and panel > entry.panel_limit:
+                self.issues.warn(
+                    issue(
+                        0, "NM1", 9, f"{entry.name}'s panel is {panel}, over the limit of {entry.panel_limit}"
+                    )
+                )
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _interval(i: Interval) -> list[object]:
+    key, start, end = i
+    return [list(key) if isinstance(key, tuple) else key, start.isoformat(), end.isoformat() if end else None]
+
+
+# -- acknowledgment --------------------------------------------------------------------------------
+
+
+def _acknowledgment(path: Path, name: str, checked: _Validated, issues: _Issues) -> str:
+    """The 999 (and a TA1 when the interchange envelope itself is in error) for an X12 roster."""
+    reader = EnvelopeReader(path, strict=False, filename=name)
+    try:
+        for _ in reader.segments():
+            pass
+    except X12Error:
+        pass  # unreadable past this point: acknowledge what was read
+    if not reader.interchanges:
+        return ""
+    interchange = reader.interchanges[0]
+    # content errors found by the mapper and the validation become IK3/IK4 detail on their transaction set
+    starts = sorted(checked.controls.items(), key=lambda kv: kv[1])
+    for group in interchange.groups:
+        for result in group.transactions:
+            st = checked.controls.get(result.control_number)
+            if st is None:
+                continue
+            following = [s for _c, s in starts if s > st]
+            end = following[0] if following else None
+            for err in issues.errors:
+                seg = int(err.get("segment") or 0)
+                if seg >= st and (end is None or seg < end) and err.get("segment_id"):
+                    element = err.get("element")
+                    elements = (
+                        (ElementError(int(element), "8" if "date" in str(err["message"]) else "7"),)
+                        if element
+                        else ()
+                    )
+                    result.segment_errors.append(
+                        SegmentError(
+                            str(err["segment_id"]), seg - st + 1, "8" if elements else "3", "", elements
+                        )
+                    )
+                    result.rejected = True
+    data = build_ta1(interchange) if interchange.errors else build_999(interchange)
+    return data.decode("latin-1")
+
+
+def result_json(record: RosterImport) -> dict[str, Any]:
+    """The `import-roster --json` answer, exactly this shape."""
+    return {
+        "status": record.status,
+        "added": record.added,
+        "changed": record.changed,
+        "termed": record.termed,
+        "reinstated": record.reinstated,
+        "unchanged": record.unchanged,
+        "warnings": list(record.warnings),
+        "errors": [
+            {k: e.get(k) for k in ("segment", "segment_id", "element", "message")} for e in record.errors
+        ],
+    }
