@@ -305,7 +305,7 @@ def test_termination_without_a_date(small_ipa: Any, tmp_path: Path) -> None:
         "control-numbers",
         "missing-nm1",
         "garbage",
-    ],  # fmt: skip
+    ],
 )
 def test_hostile_files_are_rejected_with_nothing_applied(
     small_ipa: Any, tmp_path: Path, mutate: Any, segment_id: str, words: str
