@@ -399,6 +399,13 @@ def _close(state: _State, level: int, at: Segment, filename: str | None) -> Iter
     sub = state.subscriber_level
     if level <= 22 and sub is not None:
         if sub.children == 0:
+            if sub.hl.get(4) == "1":
+                raise sub.hl.error(
+                    f"subscriber says it has dependents (HL04 1) but none follows before segment {at.number} "
+                    f"({at.id})",
+                    4,
+                    filename,
+                )
             yield _inquiry(state, sub, filename, at)
         state.subscriber_level = None
         state.subscriber = None
