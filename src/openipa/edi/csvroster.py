@@ -51,7 +51,8 @@ TARGETS: dict[str, str] = {
     "state": "state",
     "zip": "ZIP code",
     "plan_code": "product or plan code (HD04)",
-    "coverage_begin": "coverage begin date (DTP*348); required when there is a plan code",
+    "coverage_begin": "coverage begin date (DTP*348); required when there is a plan code (a termination "
+    "may give only the end date)",
     "coverage_end": "coverage end date (DTP*349)",
     "pcp_npi": "PCP NPI (NM1*P3 NM109)",
     "pcp_name": "PCP name",
@@ -582,7 +583,8 @@ def _member(
     plan_code = row.get("plan_code")
     begin = row.date("coverage_begin", fmt)
     end = row.date("coverage_end", fmt)
-    if plan_code and begin is None:
+    if plan_code and begin is None and not (maintenance == "024" and end is not None):
+        # a termination row may give only the end date
         row.required("coverage_begin", f" but the row has a plan code ({plan_code})")
     if begin is not None and end is not None and end < begin:
         raise row.error(

@@ -254,8 +254,11 @@ def _resolve(rec: MemberRecord, ctx: _Context, issues: _Issues, seen: dict[str, 
         seg = line.segment_number or ins_seg
         plan = line.plan_description.strip().upper()
         product = ctx.products.get(plan) if plan else ctx.default_product
-        if product is None and plan and ctx.default_product is not None and not ctx.products:
-            product = ctx.default_product
+        line_action = ACTIONS.get(line.maintenance_type_code, action)
+        if line_action == "term" or action == "term":
+            if line.end is not None:
+                ended.append(line.end)
+            continue  # a termination ends whatever the member has: the plan is not needed
         if product is None:
             what = f"plan {line.plan_description!r}" if plan else "a coverage line without a plan (HD04)"
             issues.error(
@@ -265,11 +268,6 @@ def _resolve(rec: MemberRecord, ctx: _Context, issues: _Issues, seen: dict[str, 
                     key,
                 )
             )
-            continue
-        line_action = ACTIONS.get(line.maintenance_type_code, action)
-        if line_action == "term" or action == "term":
-            if line.end is not None:
-                ended.append(line.end)
             continue
         if line.begin is None:
             issues.error(
@@ -424,8 +422,19 @@ def _check_dates(
 def _records(path: Path, ctx: _Context, file_name: str) -> Iterator[Enrollment834 | MemberRecord]:
     if ctx.is_csv:
         profile = CsvProfile.from_dict(ctx.profile.csv_profile or {})
-        return read_csv_roster(path, profile, filename=file_name, payer_name=ctx.payer.name)
+        return read_csv_roster(
+            path, profile, filename=file_name, payer_name=ctx.payer.name, file_date=ctx.reference
+        )
     return read_834(path, filename=file_name)
+
+
+def _csv_problems(payer: Payer, profile: RosterProfile) -> list[str]:
+    if not profile.csv_profile:
+        return [f"{payer.code} has no CSV column mapping: set one on the payer's roster profile page"]
+    try:
+        return CsvProfile.from_dict(profile.csv_profile).validate()
+    except ValueError as exc:
+        return [f"{payer.code}'s CSV column mapping is unreadable ({exc}): save it again on the profile page"]
 
 
 def sniff_format(path: Path, default: str) -> str:
@@ -494,8 +503,7 @@ def import_roster(
     if fmt not in RosterProfile.Format.values:
         raise ValidationFailed.single("format", f"format {fmt!r} is not x12 or csv")
     if fmt == RosterProfile.Format.CSV:
-        problems = CsvProfile.from_dict(profile.csv_profile or {}).validate() if profile.csv_profile else [
-            f"{payer.code} has no CSV column mapping: set one on the payer's roster profile page"]  # fmt: skip
+        problems = _csv_problems(payer, profile)
         if problems:
             raise ValidationFailed.single("format", "; ".join(problems))
     sha, size, stored = _store(path, name)

@@ -431,3 +431,60 @@ def test_practice_user_may_not_import(small_ipa: Any, tmp_path: Path) -> None:
         )
     assert db_state() == before
     assert not RosterImport.objects.exists()
+
+
+# -- CSV rosters -----------------------------------------------------------------------------------
+
+CSV_PROFILE = {
+    "columns": {
+        "member_id": "Member ID",
+        "last_name": "Last",
+        "first_name": "First",
+        "birth_date": "DOB",
+        "sex": "Sex",
+        "plan_code": "Plan",
+        "coverage_begin": "Eff",
+        "coverage_end": "Term",
+        "pcp_npi": "PCP NPI",
+        "maintenance": "Action",
+    },
+    "date_format": "%m/%d/%Y",
+    "maintenance_values": {"A": "021", "C": "001", "T": "024"},
+    "full_file": False,
+}
+CSV_HEAD = "Member ID,Last,First,DOB,Sex,Plan,Eff,Term,PCP NPI,Action\n"
+
+
+def test_csv_roster_applies_through_the_same_service(small_ipa: Any, tmp_path: Path) -> None:
+    RosterProfile.objects.create(payer=small_ipa.payer, default_format="csv", csv_profile=CSV_PROFILE)
+    data = (
+        CSV_HEAD
+        + f"C001,ROE,RITA,02/03/1951,F,MAHMO,06/01/2026,,{NPI_B},A\n"
+        + "SUN0002,BROOKS,BERT,07/08/1948,M,MAHMO,,05/31/2026,,T\n"
+    ).encode()
+    rec = run(small_ipa, tmp_path, data, "roster.csv")
+    assert (rec.status, rec.format, rec.added, rec.termed) == ("applied", "csv", 1, 1)
+    assert spans("C001") == [(D(2026, 6, 1), None)]
+    assert pcps("C001") == [(NPI_B, D(2026, 6, 1), None)]
+    assert spans("SUN0002") == [(D(2026, 1, 1), D(2026, 5, 31))]
+    assert rec.ack_999 == ""
+
+
+def test_csv_roster_errors_name_line_and_column(small_ipa: Any, tmp_path: Path) -> None:
+    RosterProfile.objects.create(payer=small_ipa.payer, default_format="csv", csv_profile=CSV_PROFILE)
+    data = (CSV_HEAD + "C001,ROE,RITA,02/03/1951,F,GOLD,06/01/2026,,,A\n").encode()
+    rec = _rejected(small_ipa, tmp_path, data)
+    (error,) = rec.errors
+    assert (error["segment"], error["segment_id"]) == (2, "Plan")
+    assert "plan 'GOLD' is not a product of SUN" in error["message"]
+    bad_date = (CSV_HEAD + "C001,ROE,RITA,1951-02-03,F,MAHMO,06/01/2026,,,A\n").encode()
+    rec = _rejected(small_ipa, tmp_path, bad_date)
+    assert (rec.errors[0]["segment"], rec.errors[0]["segment_id"]) == (2, "DOB")
+
+
+def test_csv_without_a_mapping_is_refused_before_anything_is_kept(small_ipa: Any, tmp_path: Path) -> None:
+    from openipa.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="no CSV column mapping"):
+        run(small_ipa, tmp_path, CSV_HEAD.encode(), "roster.csv", fmt="csv")
+    assert not RosterImport.objects.exists()
