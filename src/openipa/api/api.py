@@ -20,6 +20,7 @@ from openipa.api import (
     affiliations,
     agreements,
     contracts,
+    eligibility,
     errors,
     members,
     payers,
@@ -71,6 +72,7 @@ api.add_router("/providers", providers.router)
 api.add_router("/affiliations", affiliations.router)
 api.add_router("/agreements", agreements.router)
 api.add_router("/members", members.router)
+api.add_router("/eligibility", eligibility.router)
 api.add_router("/payers", payers.router)
 api.add_router("/contracts", contracts.router)
 
