@@ -65,15 +65,14 @@ class Command(BaseCommand):
 
     def _eligibility(self, file: str, *, out: str | None, payer: str | None) -> None:
         # Imported here: `edi stats` runs without a database, and so without the models.
+        from django.db import DatabaseError
+
         from openipa.contracts.models import Payer
 
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"no such file: {file}")
-        payers = dict(Payer.objects.exclude(x12_payer_id="").values_list("x12_payer_id", "code"))
-        if payer is not None and not Payer.objects.filter(code=payer).exists():
-            raise CommandError(f"unknown payer {payer!r}")
-        # The whole 270 is read before anything is answered or written: a bad file gets no 271 at all.
+        # The whole 270 is read before anything is looked up or written: a bad file gets no 271 at all.
         try:
             inquiries = list(read_270(path, filename=str(path)))
         except X12Error as exc:
@@ -82,6 +81,12 @@ class Command(BaseCommand):
         if not inquiries:
             self.stderr.write(f"error: {file}: no 270 inquiry in the file")
             sys.exit(1)
+        try:
+            payers = dict(Payer.objects.exclude(x12_payer_id="").values_list("x12_payer_id", "code"))
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the payers ({exc}): is the database migrated?") from None
+        if payer is not None and not Payer.objects.filter(code=payer).exists():
+            raise CommandError(f"unknown payer {payer!r}")
         answers = [_answer(inquiry, payers.get(inquiry.payer_id) or payer) for inquiry in inquiries]
         data = build_271(zip(inquiries, answers, strict=True), when=dt.datetime.now())
         if out:
