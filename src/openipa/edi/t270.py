@@ -2,7 +2,8 @@
 
 :func:`read_270` yields one :class:`Inquiry` per patient asked about: a subscriber (loop 2000C) that has
 no dependent loops, or each dependent (loop 2000D) under a subscriber. An inquiry is yielded when the
-next HL or the SE closes it, so memory holds one subscriber at a time whatever the size of the file.
+next HL or the SE closes it, so memory holds one subscriber at a time (and the HL ids seen, to refuse a
+repeated one) whatever the size of the file.
 
 The HL hierarchy is checked as it is read: 20 information source (2000A, NM1*PR...), 21 information
 receiver (2000B, NM1*1P or FA...), 22 subscriber (2000C: TRN, NM1*IL, DMG, DTP*291, EQ), 23 dependent

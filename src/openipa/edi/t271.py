@@ -248,7 +248,7 @@ class Writer271:
             if patient.birth_date is not None:
                 w.segment("DMG", "D8", _d8(patient.birth_date))
             return
-        member_id = c(answer.member_id, _LIMITS["id"])
+        member_id = c(answer.member_id, _LIMITS["id"]) if code == "IL" else ""  # 2100D has no NM108/NM109
         last, first = c(answer.last_name, _LIMITS["last"]), c(answer.first_name, _LIMITS["first"])
         w.segment("NM1", code, "1", last, first, c(answer.middle_name, _LIMITS["middle"]), "", "",
                   "MI" if member_id else "", member_id)  # fmt: skip

@@ -594,3 +594,23 @@ def test_mutated_270_raise_only_x12error(ops):
     assert all(str(exc) and exc.message for exc in caught)
     if read:  # whatever reads, the 271 writer can answer
         build_271([(i, Rejection("75")) for i in read])
+
+
+def test_271_eligibility_for_a_dependent_carries_no_member_id():
+    data270 = build_270(
+        [
+            ("HL", "3", "2", "22", "1"),
+            ("NM1", "IL", "1", "ANDERS", "AMY", "", "", "", "MI", "SUN0001"),
+            ("HL", "4", "3", "23", "0"),
+            ("NM1", "03", "1", "ANDERS", "ALEX"),
+            ("EQ", "30"),
+        ]
+    )
+    (inquiry,) = inquiries(data270)
+    data = build_271(
+        [(inquiry, active(member_id="SUN0009", last_name="Anders", first_name="Alex", pcp=None))]
+    )
+    segs = segments_of(data)
+    assert "NM1*03*1*Anders*Alex" in segs
+    assert not any(s.startswith("INS") for s in segs)
+    assert pyx12_valid(data)
