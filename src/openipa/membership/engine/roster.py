@@ -224,6 +224,8 @@ def _intervals(rows: Iterable[SpanRow]) -> list[Interval]:
 
 def plan_member(current: MemberState | None, ins: Instruction) -> Plan:
     """What applying ``ins`` to a member (``None``: not on file yet) changes."""
+    if current is None and ins.action != "term":
+        return _plan_new(ins)
     old_cov = _intervals(current.coverage) if current else []
     old_pcp = _intervals(current.pcp) if current else []
     cov = list(old_cov)
@@ -271,6 +273,27 @@ def plan_member(current: MemberState | None, ins: Instruction) -> Plan:
     else:
         kind = "change"
     return Plan(kind, demo, cov_ops, pcp_ops, effective, tuple(cov), tuple(pcp))
+
+
+def _plan_new(ins: Instruction) -> Plan:
+    """The common case of a large first file, without diffing against an empty record."""
+    cov: list[Interval] = []
+    for key, begin, end in _sorted(ins.coverage):
+        cov = overwrite(cov, begin, (key, begin, end))
+    pcp: list[Interval] = []
+    for key, begin, end in _sorted(ins.pcp):
+        pcp = overwrite(pcp, begin, (key, begin, end))
+    if cov and cov[-1][2] is not None:
+        pcp = truncate(pcp, cov[-1][2])
+    demo = {
+        name: (None, ins.demographics[name])
+        for name in DEMOGRAPHIC_FIELDS
+        if ins.demographics.get(name) not in (None, "")
+    }
+    effective = cov[0][1] if cov else (pcp[0][1] if pcp else None)
+    if pcp and effective is not None:
+        effective = min(effective, pcp[0][1])
+    return Plan("add", demo, SpanOps(tuple(cov)), SpanOps(tuple(pcp)), effective, tuple(cov), tuple(pcp))
 
 
 def retro_months(effective: dt.date, reference: dt.date) -> int:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer, Product
 from openipa.core import audit
+from openipa.core.bulk import insert_rows
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvroster import CsvProfile, read_csv_roster
@@ -655,6 +656,21 @@ def _resolved_stream(path: Path, name: str, ctx: _Context) -> Iterator[tuple[Mem
 
 # -- applying --------------------------------------------------------------------------------------
 
+MEMBER_COLUMNS = ("payer_id", "payer_member_id", "mbi", *DEMOGRAPHIC_FIELDS, "date_of_death", "phone",
+                  "language", "created_at", "updated_at")  # fmt: skip
+SPAN_COLUMNS = ("member_id", "product_id", "valid_from", "valid_to", "source_import_id")
+PCP_COLUMNS = ("member_id", "provider_id", "practice_id", "valid_from", "valid_to", "source_import_id")
+CHANGE_COLUMNS = ("roster_import_id", "member_id", "kind", "effective", "retro_months", "outside_window",
+                  "segment", "detail")  # fmt: skip
+_MEMBER_DEFAULTS: dict[str, object] = dict.fromkeys(DEMOGRAPHIC_FIELDS, "")
+
+
+def _member_row(
+    payer_pk: int, key: str, demographics: Mapping[str, tuple[object, object]], now: dt.datetime
+) -> tuple[object, ...]:
+    values = {**_MEMBER_DEFAULTS, **{k: v[1] for k, v in demographics.items()}}
+    return (payer_pk, key, "", *(values[f] for f in DEMOGRAPHIC_FIELDS), None, "", "English", now, now)
+
 
 class _Applier:
     def __init__(self, ctx: _Context, record: RosterImport, issues: _Issues) -> None:
@@ -727,48 +743,52 @@ class _Applier:
     def _write(
         self, plans: list[tuple[_Resolved, int | None, Plan]], states: Mapping[int, MemberState]
     ) -> None:
-        payer = self.ctx.payer
-        new_members = [
-            Member(payer=payer, payer_member_id=r.key, **{k: v[1] for k, v in plan.demographics.items()})
-            for r, pk, plan in plans
-            if pk is None
-        ]
-        if new_members:
-            Member.objects.bulk_create(new_members, batch_size=500)
-            for m in new_members:
-                self.ctx.existing[m.payer_member_id] = m.pk
-                self.seen_pks.add(m.pk)
+        payer_pk = self.ctx.payer.pk
+        now = timezone.now()
+        fresh = [(r.key, plan) for r, pk, plan in plans if pk is None]
+        if fresh:
+            insert_rows(
+                Member,
+                MEMBER_COLUMNS,
+                [_member_row(payer_pk, key, plan.demographics, now) for key, plan in fresh],
+            )
+            keys = [key for key, _plan in fresh]
+            for key, pk in Member.objects.filter(payer_id=payer_pk, payer_member_id__in=keys).values_list(
+                "payer_member_id", "pk"
+            ):
+                self.ctx.existing[key] = pk
+                self.seen_pks.add(pk)
         updated: list[Member] = []
-        spans: list[EligibilitySpan] = []
-        pcps: list[PcpAssignment] = []
+        spans: list[tuple[Any, ...]] = []
+        pcps: list[tuple[Any, ...]] = []
         span_updates: list[EligibilitySpan] = []
         pcp_updates: list[PcpAssignment] = []
         span_deletes: list[int] = []
         pcp_deletes: list[int] = []
-        changes: list[RosterChange] = []
-        source = self.record
-        for resolved, pk, plan in plans:
-            member_pk = pk if pk is not None else self.ctx.existing[resolved.key]
-            if pk is not None and plan.demographics:
-                values = {**states[pk].demographics, **{k: v[1] for k, v in plan.demographics.items()}}
-                updated.append(Member(pk=pk, **values))
+        changes: list[tuple[Any, ...]] = []
+        source = self.record.pk
+        for resolved, current_pk, plan in plans:
+            member_pk = current_pk if current_pk is not None else self.ctx.existing[resolved.key]
+            if current_pk is not None and plan.demographics:
+                values = {
+                    **states[current_pk].demographics,
+                    **{k: v[1] for k, v in plan.demographics.items()},
+                }
+                updated.append(Member(pk=current_pk, updated_at=now, **values))
             for product_key, start, end in plan.coverage.insert:
-                product_id = cast(int, product_key)
-                spans.append(EligibilitySpan(member_id=member_pk, product_id=product_id, valid_from=start,
-                                             valid_to=end, source_import=source))  # fmt: skip
+                spans.append((member_pk, product_key, start, end, source))
             for row_id, start, end in plan.coverage.update:
                 span_updates.append(
-                    EligibilitySpan(pk=row_id, valid_from=start, valid_to=end, source_import=source)
+                    EligibilitySpan(pk=row_id, valid_from=start, valid_to=end, source_import_id=source)
                 )
             span_deletes.extend(plan.coverage.delete)
-            for key, start, end in plan.pcp.insert:
-                provider_id, practice_id = cast(tuple[int, int], key)
-                pcps.append(PcpAssignment(member_id=member_pk, provider_id=provider_id, practice_id=practice_id,
-                                          valid_from=start, valid_to=end, source_import=source))  # fmt: skip
+            for pcp_key, start, end in plan.pcp.insert:
+                provider_id, practice_id = cast(tuple[int, int], pcp_key)
+                pcps.append((member_pk, provider_id, practice_id, start, end, source))
                 self.new_assignments[provider_id] = self.new_assignments.get(provider_id, 0) + 1
             for row_id, start, end in plan.pcp.update:
                 pcp_updates.append(
-                    PcpAssignment(pk=row_id, valid_from=start, valid_to=end, source_import=source)
+                    PcpAssignment(pk=row_id, valid_from=start, valid_to=end, source_import_id=source)
                 )
             pcp_deletes.extend(plan.pcp.delete)
             changes.append(self._change(member_pk, resolved, plan))
@@ -786,18 +806,12 @@ class _Applier:
                 pcp_updates, ["valid_from", "valid_to", "source_import"], batch_size=500
             )
         if updated:
-            now = timezone.now()
-            for m in updated:
-                m.updated_at = now
             Member.objects.bulk_update(updated, [*DEMOGRAPHIC_FIELDS, "updated_at"], batch_size=500)
-        if spans:
-            EligibilitySpan.objects.bulk_create(spans, batch_size=1000)
-        if pcps:
-            PcpAssignment.objects.bulk_create(pcps, batch_size=1000)
-        if changes:
-            RosterChange.objects.bulk_create(changes, batch_size=1000)
+        insert_rows(EligibilitySpan, SPAN_COLUMNS, spans)
+        insert_rows(PcpAssignment, PCP_COLUMNS, pcps)
+        insert_rows(RosterChange, CHANGE_COLUMNS, changes)
 
-    def _change(self, member_pk: int, resolved: _Resolved, plan: Plan) -> RosterChange:
+    def _change(self, member_pk: int, resolved: _Resolved, plan: Plan) -> tuple[Any, ...]:
         assert plan.kind is not None
         self.counts[plan.kind] += 1
         effective = plan.effective or self.ctx.reference
@@ -825,22 +839,13 @@ class _Applier:
                     )
                 )
         detail: dict[str, Any] = {}
-        if plan.demographics:
+        if plan.demographics and plan.kind != "add":  # a new member's fields are on the member itself
             detail["fields"] = {k: [_plain(b), _plain(a)] for k, (b, a) in plan.demographics.items()}
         if plan.coverage:
             detail["coverage"] = [_interval(i) for i in plan.new_coverage]
         if plan.pcp:
             detail["pcp"] = [_interval(i) for i in plan.new_pcp]
-        return RosterChange(
-            roster_import=self.record,
-            member_id=member_pk,
-            kind=plan.kind,
-            effective=effective,
-            retro_months=months,
-            outside_window=outside,
-            segment=resolved.segment,
-            detail=detail,
-        )
+        return (self.record.pk, member_pk, plan.kind, effective, months, outside, resolved.segment, detail)
 
     def term_missing(self, last_day: dt.date) -> None:
         """A full file: members of the payer covered after ``last_day`` but not in the file lose coverage."""

@@ -218,3 +218,22 @@ def test_operations_reach_the_planned_timeline_and_are_idempotent(
         tuple(SpanRow(100 + i, k, s, e) for i, (k, s, e) in enumerate(after_pcp)),
     )
     assert plan_member(again, ins).kind is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(instructions())
+def test_new_member_fast_path_equals_the_general_plan(ins: Instruction) -> None:
+    """plan_member(None, ...) takes a shortcut; it must agree with planning against an empty record."""
+    from openipa.membership.engine.roster import _plan_new
+
+    if ins.action == "term":
+        return
+    empty = MemberState({})
+    general = plan_member(empty, ins)
+    fast = _plan_new(ins)
+    assert fast.coverage == general.coverage
+    assert fast.pcp == general.pcp
+    assert fast.new_coverage == general.new_coverage
+    assert fast.new_pcp == general.new_pcp
+    assert fast.demographics == {k: (None, v) for k, (_b, v) in general.demographics.items()}
+    assert fast.effective == general.effective
