@@ -1,0 +1,59 @@
+"""insert_rows: plain tuples into a table, with dates, datetimes, JSON and foreign keys converted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from openipa.core.bulk import insert_rows
+from openipa.membership.models import RosterChange, RosterImport
+
+
+@pytest.mark.django_db
+def test_insert_rows_round_trip(small_ipa: Any) -> None:
+    imp = RosterImport.objects.create(
+        payer=small_ipa.payer, file_name="f", sha256="0" * 64, format="x12", status="applied", imported_by="t"
+    )
+    fields = ("roster_import_id", "member_id", "kind", "effective", "retro_months", "outside_window", "segment",
+              "detail")  # fmt: skip
+    rows = [
+        (
+            imp.pk,
+            small_ipa.member_a.pk,
+            "add",
+            dt.date(2026, 2, 1),
+            3,
+            False,
+            8,
+            {"coverage": [[1, "2026-02-01", None]]},
+        ),
+        (imp.pk, small_ipa.member_b.pk, "term", dt.date(2026, 5, 1), 0, True, 20, {}),
+    ]
+    assert insert_rows(RosterChange, fields, rows) == 2
+    got = list(
+        RosterChange.objects.order_by("segment").values_list(
+            "member_id", "kind", "effective", "outside_window", "detail"
+        )
+    )
+    assert got == [
+        (small_ipa.member_a.pk, "add", dt.date(2026, 2, 1), False, {"coverage": [[1, "2026-02-01", None]]}),
+        (small_ipa.member_b.pk, "term", dt.date(2026, 5, 1), True, {}),
+    ]
+    assert insert_rows(RosterChange, fields, []) == 0
+
+
+@pytest.mark.django_db
+def test_insert_rows_datetimes(small_ipa: Any) -> None:
+    from openipa.membership.models import Member
+
+    now = timezone.now().replace(microsecond=0)
+    fields = ("payer_id", "payer_member_id", "mbi", "first_name", "last_name", "date_of_birth", "sex",
+              "address_line1", "city", "state", "zip_code", "phone", "language", "created_at", "updated_at")  # fmt: skip
+    insert_rows(Member, fields, [(small_ipa.payer.pk, "Z1", "", "A", "B", dt.date(1960, 1, 1), "F", "", "", "", "",
+                                  "", "English", now, now)])  # fmt: skip
+    member = Member.objects.get(payer_member_id="Z1")
+    assert member.created_at == now
+    assert member.date_of_birth == dt.date(1960, 1, 1)
