@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openipa.membership.models import (
     EligibilitySpan,
@@ -488,3 +490,59 @@ def test_csv_without_a_mapping_is_refused_before_anything_is_kept(small_ipa: Any
     with pytest.raises(ValidationFailed, match="no CSV column mapping"):
         run(small_ipa, tmp_path, CSV_HEAD.encode(), "roster.csv", fmt="csv")
     assert not RosterImport.objects.exists()
+
+
+# -- acknowledgments -------------------------------------------------------------------------------
+
+
+def _pyx12_valid(text: str) -> bool:
+    pyx12_document = pytest.importorskip("pyx12.x12n_document")
+    pyx12_params = pytest.importorskip("pyx12.params")
+    return bool(pyx12_document.x12n_document(pyx12_params.params(), io.StringIO(text), None, None))
+
+
+def test_999_for_applied_and_rejected_files_validates(small_ipa: Any, tmp_path: Path) -> None:
+    good = run(small_ipa, tmp_path, roster_834([M("NEW01")]), "good.834")
+    assert "IK5*A" in good.ack_999
+    assert _pyx12_valid(good.ack_999)
+    bad = run(small_ipa, tmp_path, roster_834([M("NEW02", plan="NOPE")]), "bad.834")
+    assert "IK5*R" in bad.ack_999
+    assert "AK9*R*1*1*0" in bad.ack_999
+    assert _pyx12_valid(bad.ack_999)
+
+
+def test_envelope_error_answers_with_ta1(small_ipa: Any, tmp_path: Path) -> None:
+    data = roster_834([M("NEW01")]).replace(b"IEA*1*000000007", b"IEA*1*000000008")
+    rec = run(small_ipa, tmp_path, data)
+    assert rec.status == "rejected"
+    assert "TA1*000000007*" in rec.ack_999
+    assert "*R*001" in rec.ack_999
+
+
+# -- mutated files: a clean result, never a crash or a partial write ------------------------------------
+
+_MUTATION = st.tuples(
+    st.sampled_from(["replace", "insert", "delete", "truncate", "duplicate"]),
+    st.integers(min_value=0, max_value=2000),
+    st.sampled_from(
+        [b"*", b"~", b":", b"X", b"0", b"99999999", b"INS*Y*18*024", b"HD*021", b"\x00\xff", b"DTP*348*D8*"]
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_MUTATION, min_size=1, max_size=3))
+def test_mutated_rosters_are_applied_whole_or_rejected_whole(
+    small_ipa: Any, tmp_path: Path, ops: list[tuple[str, int, bytes]]
+) -> None:
+    from openipa.edi.tests.helpers import mutate
+
+    data = mutate(roster_834([M("NEW01", pcp_npi=NPI_A), M("SUN0002", "024", begin=None, end="20260430"),
+                              M("NEW02", last="ROE")]), ops)  # fmt: skip
+    before = db_state()
+    rec = run(small_ipa, tmp_path, data, f"m{len(data)}-{abs(hash(data))}.834")
+    assert rec.status in ("applied", "rejected", "duplicate")
+    if rec.status != "applied":
+        assert db_state() == before
+    if rec.status == "rejected":
+        assert all(isinstance(e["message"], str) and e["message"] for e in rec.errors)
