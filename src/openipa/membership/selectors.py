@@ -313,3 +313,697 @@ def eligibility_on(
         pcp_name=str(pcp.provider) if pcp else None,
         practice_name=(pcp.practice.dba_name or pcp.practice.legal_name) if pcp else None,
     )
+
+
+# ------------------------------------------------------------------------------ rosters and eligibility pages
+#
+# Reads behind the roster pages (imports, their change reports, the payers' roster profiles), the member
+# timeline, the member-months report and the PCP panel list. Roster imports are IPA staff's business: a
+# practice user is refused them outright. Member-level rows are recorded as read; aggregate counts are not.
+# (Imported here, not at the top, so that this section is only appended to a file others also extend.)
+
+import math  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import polars as pl  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from openipa.contracts.models import Payer, Product  # noqa: E402
+from openipa.core.errors import PermissionDenied  # noqa: E402
+from openipa.core.months import Month, months_between  # noqa: E402
+from openipa.core.pagination import clamp_page  # noqa: E402
+from openipa.core.roles import has_perm  # noqa: E402
+from openipa.membership import engine  # noqa: E402
+from openipa.membership.models import RosterChange, RosterImport  # noqa: E402
+from openipa.network.models import Affiliation, Practice  # noqa: E402
+
+
+def _require_roster_staff(actor: Actor) -> None:
+    """Roster imports list members of every practice: IPA staff who read members, never a practice user."""
+    require(actor, Perm.VIEW_MEMBERS)
+    if is_practice_scoped(actor):
+        raise PermissionDenied("roster imports are not shown to practice users")
+
+
+def roster_payers(actor: Actor) -> QuerySet[Payer]:
+    """The payers whose rosters the actor may upload or read about."""
+    if not has_perm(actor, Perm.EDIT_MEMBERS):
+        _require_roster_staff(actor)
+    return Payer.objects.order_by("name", "pk")
+
+
+def roster_import_list(
+    actor: Actor, *, payer_id: int | None = None, status: str = "", q: str = ""
+) -> QuerySet[RosterImport]:
+    """Roster imports, newest first: counts and who/when only (no member rows), so not audited."""
+    _require_roster_staff(actor)
+    qs = RosterImport.objects.select_related("payer", "duplicate_of")
+    if payer_id is not None:
+        qs = qs.filter(payer_id=payer_id)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(file_name__icontains=q) | Q(sha256__iexact=q) | Q(imported_by__iexact=q))
+    return qs.order_by("-created_at", "-id")
+
+
+def roster_import_get(actor: Actor, import_id: int) -> RosterImport:
+    """One import's header (counts, status, who/when). NotFound when there is no such import."""
+    try:
+        return roster_import_list(actor).get(pk=import_id)
+    except RosterImport.DoesNotExist:
+        raise NotFound(f"roster import {import_id}") from None
+
+
+def roster_file_visible(actor: Actor) -> bool:
+    """The file as received holds every member in it: staff who import rosters, and auditors."""
+    return not is_practice_scoped(actor) and (
+        has_perm(actor, Perm.EDIT_MEMBERS) or has_perm(actor, Perm.VIEW_AUDIT)
+    )
+
+
+@dataclass(frozen=True)
+class SpanText:
+    """One span of a roster change's new timeline, with names instead of ids."""
+
+    what: str
+    valid_from: str
+    valid_to: str | None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """A RosterChange with what it did in words: fields before -> after, coverage and PCP spans."""
+
+    change: RosterChange
+    fields: tuple[tuple[str, object, object], ...]
+    coverage: tuple[SpanText, ...]
+    pcp: tuple[SpanText, ...]
+
+
+@dataclass(frozen=True)
+class RosterReport:
+    record: RosterImport
+    changes: Page[ChangeRow]
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    """The import's errors and warnings, each with `member_pk` when it names a member on file."""
+
+
+def _span_texts(raw: object, name: Callable[[object], str]) -> tuple[SpanText, ...]:
+    out: list[SpanText] = []
+    if not isinstance(raw, list):
+        return ()
+    for item in raw:
+        if isinstance(item, list) and len(item) == 3:
+            key, start, end = item
+            out.append(SpanText(name(key), str(start), None if end is None else str(end)))
+    return tuple(out)
+
+
+def _change_rows(changes: list[RosterChange]) -> list[ChangeRow]:
+    """Describe a page of changes, looking up the products, providers and practices they name in bulk."""
+    product_ids: set[int] = set()
+    provider_ids: set[int] = set()
+    practice_ids: set[int] = set()
+    for c in changes:
+        detail = c.detail if isinstance(c.detail, dict) else {}
+        for item in detail.get("coverage") or []:
+            if isinstance(item, list) and item and isinstance(item[0], int):
+                product_ids.add(item[0])
+        for item in detail.get("pcp") or []:
+            if isinstance(item, list) and item and isinstance(item[0], list) and len(item[0]) == 2:
+                provider_ids.add(int(item[0][0]))
+                practice_ids.add(int(item[0][1]))
+    products = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "code"))
+    providers = Provider.objects.in_bulk(list(provider_ids))
+    practices = dict(Practice.objects.filter(pk__in=practice_ids).values_list("pk", "legal_name"))
+
+    def product_name(key: object) -> str:
+        return products.get(key, f"product {key}") if isinstance(key, int) else str(key)
+
+    def pcp_name(key: object) -> str:
+        if isinstance(key, list) and len(key) == 2:
+            provider = providers.get(int(key[0]))
+            who = str(provider) if provider is not None else f"provider {key[0]}"
+            return f"{who} at {practices.get(int(key[1]), f'practice {key[1]}')}"
+        return str(key)
+
+    rows = []
+    for c in changes:
+        detail = c.detail if isinstance(c.detail, dict) else {}
+        fields = detail.get("fields") or {}
+        rows.append(
+            ChangeRow(
+                change=c,
+                fields=tuple(
+                    (str(k).replace("_", " "), v[0], v[1])
+                    for k, v in sorted(fields.items())
+                    if isinstance(v, list) and len(v) == 2
+                ),
+                coverage=_span_texts(detail.get("coverage"), product_name),
+                pcp=_span_texts(detail.get("pcp"), pcp_name),
+            )
+        )
+    return rows
+
+
+def roster_import_report(
+    actor: Actor,
+    import_id: int,
+    *,
+    kind: str = "",
+    retro_only: bool = False,
+    outside_only: bool = False,
+    page: int | str | None = 1,
+    per_page: int | str | None = 50,
+    purpose: str,
+) -> RosterReport:
+    """One import with a page of its changes (filtered by kind, retro or outside the retro window). The
+    members on the page and those named in the warnings and errors are recorded as read."""
+    record = roster_import_get(actor, import_id)
+    qs = RosterChange.objects.filter(roster_import=record).select_related("member").order_by("id")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if retro_only:
+        qs = qs.filter(retro_months__gt=0)
+    if outside_only:
+        qs = qs.filter(outside_window=True)
+    result = paginate(qs, page, per_page)
+    named = {
+        str(item["member_id"])
+        for item in [*(record.warnings or []), *(record.errors or [])]
+        if isinstance(item, dict) and item.get("member_id")
+    }
+    member_pks = (
+        dict(
+            Member.objects.filter(payer_id=record.payer_id, payer_member_id__in=named).values_list(
+                "payer_member_id", "pk"
+            )
+        )
+        if named
+        else {}
+    )
+    audit.record_read(
+        actor,
+        object_type="membership.rosterimport",
+        object_id=str(record.pk),
+        action="list",
+        member_ids=[c.member_id for c in result.items] + list(member_pks.values()),
+        purpose=purpose,
+    )
+    rows = _change_rows(result.items)
+    changes = Page(items=rows, number=result.number, per_page=result.per_page, total=result.total)
+
+    def with_pks(items: object) -> list[dict[str, Any]]:
+        listed = items if isinstance(items, list) else []
+        return [
+            {**item, "member_pk": member_pks.get(str(item.get("member_id") or ""))}
+            for item in listed
+            if isinstance(item, dict)
+        ]
+
+    return RosterReport(record, changes, with_pks(record.errors), with_pks(record.warnings))
+
+
+def roster_import_file(actor: Actor, record: RosterImport, *, purpose: str) -> Path:
+    """The file as received, for download: recorded as a read of the members the import changed (and as an
+    access in any case, since the file names members it did not change)."""
+    if not roster_file_visible(actor):
+        raise PermissionDenied("the roster file is for staff who import rosters, and auditors")
+    root = (Path(settings.VAR_DIR) / "imports" / "roster").resolve()
+    path = (Path(settings.VAR_DIR) / record.stored_path).resolve()
+    if not record.stored_path or not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"the file of roster import {record.pk}")
+    audit.record_access(
+        actor,
+        object_type="membership.rosterimport",
+        action="download",
+        purpose=purpose,
+        details={"roster_import": record.pk, "file_name": record.file_name, "sha256": record.sha256},
+    )
+    audit.record_read(
+        actor,
+        object_type="membership.rosterimport",
+        object_id=str(record.pk),
+        action="download",
+        member_ids=RosterChange.objects.filter(roster_import=record).values_list("member_id", flat=True),
+        purpose=purpose,
+    )
+    return path
+
+
+# -- the member timeline
+
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    """An eligibility or PCP span on a member's timeline, with the roster file that last set it."""
+
+    lane: str
+    kind: str
+    """"eligibility" or "pcp"."""
+    valid_from: dt.date
+    valid_to: dt.date | None
+    import_id: int | None
+    file_name: str
+    row: EligibilitySpan | PcpAssignment
+    """The span itself (with its product, or provider and practice, loaded)."""
+
+
+@dataclass(frozen=True)
+class TimelineChange:
+    """One roster change of the member, with the file it came in."""
+
+    import_id: int
+    file_name: str
+    received: dt.datetime
+    kind: str
+    kind_label: str
+    effective: dt.date
+    retro_months: int
+    outside_window: bool
+
+
+@dataclass(frozen=True)
+class MemberTimeline:
+    spans: tuple[TimelineSpan, ...]
+    changes: tuple[TimelineChange, ...]
+    today: dt.date
+    show_imports: bool
+    """Links to the import reports: IPA staff only, never a practice user."""
+
+    @property
+    def eligibility(self) -> tuple[TimelineSpan, ...]:
+        return tuple(s for s in self.spans if s.kind == "eligibility")
+
+    @property
+    def pcp(self) -> tuple[TimelineSpan, ...]:
+        return tuple(s for s in self.spans if s.kind == "pcp")
+
+
+TIMELINE_CHANGES = 200
+
+
+def member_timeline(actor: Actor, member: Member, *, today: dt.date) -> MemberTimeline:
+    """Eligibility and PCP spans of a member already read through `member_get`, and the roster changes
+    behind them (the latest TIMELINE_CHANGES), newest first."""
+    require(actor, Perm.VIEW_MEMBERS)
+    imports = dict(
+        RosterImport.objects.filter(
+            Q(pk__in=member.eligibility_spans.values("source_import_id"))
+            | Q(pk__in=member.pcp_assignments.values("source_import_id"))
+        ).values_list("pk", "file_name")
+    )
+    spans: list[TimelineSpan] = []
+    for span in member_eligibility(actor, member):
+        spans.append(
+            TimelineSpan(
+                f"{span.product.code} · {span.product.name}",
+                "eligibility",
+                span.valid_from,
+                span.valid_to,
+                span.source_import_id,
+                imports.get(span.source_import_id, "") if span.source_import_id else "",
+                span,
+            )
+        )
+    for pcp in member_pcp_history(actor, member):
+        spans.append(
+            TimelineSpan(
+                f"{pcp.provider} · {pcp.practice.legal_name}",
+                "pcp",
+                pcp.valid_from,
+                pcp.valid_to,
+                pcp.source_import_id,
+                imports.get(pcp.source_import_id, "") if pcp.source_import_id else "",
+                pcp,
+            )
+        )
+    changes = (
+        RosterChange.objects.filter(member=member)
+        .select_related("roster_import")
+        .order_by("-roster_import__created_at", "-id")[:TIMELINE_CHANGES]
+    )
+    return MemberTimeline(
+        spans=tuple(spans),
+        changes=tuple(
+            TimelineChange(
+                c.roster_import_id,
+                c.roster_import.file_name,
+                c.roster_import.created_at,
+                c.kind,
+                c.get_kind_display(),
+                c.effective,
+                c.retro_months,
+                c.outside_window,
+            )
+            for c in changes
+        ),
+        today=today,
+        show_imports=not is_practice_scoped(actor),
+    )
+
+
+# -- member-months by payer, product, practice or PCP
+
+MEMBER_MONTH_GROUPS: dict[str, str] = {
+    "payer": "Payer",
+    "product": "Product",
+    "practice": "Practice",
+    "pcp": "PCP",
+}
+_GROUP_COLUMN = {"payer": "payer", "product": "product", "practice": "practice", "pcp": "pcp"}
+MAX_REPORT_MONTHS = 60
+_EPOCH = dt.date(1970, 1, 1).toordinal()  # polars dates count days from 1970-01-01
+_FAR = dt.date(9999, 12, 31).toordinal() - _EPOCH
+_CHUNK = 100_000
+
+
+@dataclass(frozen=True)
+class MonthsRow:
+    key: int
+    label: str
+    values: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.values)
+
+
+@dataclass(frozen=True)
+class MemberMonthsReport:
+    """Member-months per group (payer, product, practice or PCP) and month, every month of the range.
+
+    A member counts in a month when eligible on at least one day of it; by practice or PCP, when eligible
+    and assigned to that practice's (or that PCP's) panel on the same day. `totals` counts each member
+    once a month, whichever groups they fall in (a member who changed PCP mid-month is in two PCP rows).
+    """
+
+    group_by: str
+    months: tuple[str, ...]
+    rows: tuple[MonthsRow, ...]
+    """Largest total first."""
+    totals: tuple[int, ...]
+    scoped: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals)
+
+
+def _day(value: dt.date | None) -> int | None:
+    return None if value is None else value.toordinal() - _EPOCH
+
+
+def _frame(rows: Iterator[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows of ints (dates already turned into day numbers) into a frame, chunk by chunk."""
+    frames = []
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _CHUNK:
+            frames.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+            chunk = []
+    if chunk or not frames:
+        frames.append(pl.DataFrame(chunk, schema=schema, orient="row"))
+    return pl.concat(frames)
+
+
+def _overlapping(qs: QuerySet[Any], first: Month, last: Month) -> QuerySet[Any]:
+    return qs.filter(valid_from__lte=last.last_day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first.first_day)
+    )
+
+
+def member_months_report(
+    actor: Actor,
+    *,
+    group_by: str,
+    first: Month,
+    last: Month,
+    payer_id: int | None = None,
+    practice_id: int | None = None,
+) -> MemberMonthsReport:
+    """Member-months from `first` through `last` by `group_by` (a key of MEMBER_MONTH_GROUPS), counted by
+    the membership engine. A practice user gets only the member-months of their own practice's panels
+    (`practice_id` is then ignored). Counts only, so nothing is written to the audit log."""
+    require(actor, Perm.VIEW_MEMBERS)
+    if group_by not in MEMBER_MONTH_GROUPS:
+        raise ValidationFailed.single("group_by", f"Group by one of {', '.join(MEMBER_MONTH_GROUPS)}.")
+    if last < first:
+        raise ValidationFailed.single("month_to", "The last month is before the first.")
+    if months_between(first, last) >= MAX_REPORT_MONTHS:
+        raise ValidationFailed.single("month_to", f"Choose at most {MAX_REPORT_MONTHS} months.")
+    scoped = is_practice_scoped(actor)
+    if scoped:
+        practice_id = scoped_practice_id(actor)
+    span_schema = {
+        "member": pl.Int64,
+        "payer": pl.Int64,
+        "product": pl.Int64,
+        "start": pl.Int64,
+        "end": pl.Int64,
+    }
+    eligibility = _overlapping(EligibilitySpan.objects.all(), first, last)
+    if payer_id is not None:
+        eligibility = eligibility.filter(member__payer_id=payer_id)
+    spans = _frame(
+        (
+            (m, payer, product, _day(start), _day(end))
+            for m, payer, product, start, end in eligibility.values_list(
+                "member_id", "member__payer_id", "product_id", "valid_from", "valid_to"
+            ).iterator(chunk_size=5000)
+        ),
+        span_schema,
+    ).with_columns(pl.col("end").fill_null(_FAR))
+    if group_by in ("practice", "pcp") or practice_id is not None:
+        assignments = _overlapping(PcpAssignment.objects.all(), first, last)
+        if practice_id is not None:
+            assignments = assignments.filter(practice_id=practice_id)
+        pcp = _frame(
+            (
+                (m, provider, practice, _day(start), _day(end))
+                for m, provider, practice, start, end in assignments.values_list(
+                    "member_id", "provider_id", "practice_id", "valid_from", "valid_to"
+                ).iterator(chunk_size=5000)
+            ),
+            {"member": pl.Int64, "pcp": pl.Int64, "practice": pl.Int64, "start": pl.Int64, "end": pl.Int64},
+        ).with_columns(pl.col("end").fill_null(_FAR))
+        # eligible and on the panel on the same days: the overlap of each pair of spans of a member
+        spans = (
+            spans.join(pcp, on="member", suffix="_pcp")
+            .with_columns(
+                pl.max_horizontal("start", "start_pcp").alias("start"),
+                pl.min_horizontal("end", "end_pcp").alias("end"),
+            )
+            .filter(pl.col("start") <= pl.col("end"))
+        )
+    low, high = first.index, last.index
+    spans = spans.with_columns(
+        _as_month("start").clip(low, high).alias("first"), _as_month("end").clip(low, high).alias("last")
+    )
+    labels = tuple(str(Month._from_index(i)) for i in range(low, high + 1))
+
+    def counted(key: str | None) -> dict[int, list[int]]:
+        frame = spans.select(
+            "member",
+            (pl.col(key) if key else pl.lit(0, dtype=pl.Int64)).alias("payer"),
+            "first",
+            "last",
+        )
+        out: dict[int, list[int]] = {}
+        if frame.height == 0:
+            return out
+        _lo, _hi, counts = engine.member_months(frame)
+        for group, month, n in counts.iter_rows():
+            if low <= month <= high:
+                out.setdefault(int(group), [0] * len(labels))[month - low] = int(n)
+        return out
+
+    by_group = counted(_GROUP_COLUMN[group_by])
+    totals = counted(None).get(0, [0] * len(labels))
+    names = _group_names(group_by, list(by_group))
+    rows = sorted(
+        (MonthsRow(key, names.get(key, str(key)), tuple(values)) for key, values in by_group.items()),
+        key=lambda r: (-r.total, r.label),
+    )
+    return MemberMonthsReport(group_by, labels, tuple(rows), tuple(totals), scoped)
+
+
+def _as_month(column: str) -> pl.Expr:
+    """A day number column as a month index (year * 12 + month - 1)."""
+    day = pl.col(column).cast(pl.Date)
+    return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64) - 1
+
+
+def _group_names(group_by: str, keys: list[int]) -> dict[int, str]:
+    if group_by == "payer":
+        return {
+            pk: f"{code} · {name}"
+            for pk, code, name in Payer.objects.filter(pk__in=keys).values_list("pk", "code", "name")
+        }
+    if group_by == "product":
+        return {
+            pk: f"{payer} {code}"
+            for pk, payer, code in Product.objects.filter(pk__in=keys).values_list(
+                "pk", "payer__code", "code"
+            )
+        }
+    if group_by == "practice":
+        return dict(Practice.objects.filter(pk__in=keys).values_list("pk", "legal_name"))
+    return {pk: f"{p} ({p.npi})" for pk, p in Provider.objects.in_bulk(keys).items()}
+
+
+# -- PCP panels
+
+
+@dataclass(frozen=True)
+class PanelRow:
+    """A PCP at a practice on a date: members assigned there, against the PCP's limit.
+
+    `provider_panel` is the PCP's panel at every practice the actor may see (for a practice user, their own
+    practice only); the over-limit flag compares it with the limit."""
+
+    provider_id: int
+    name: str
+    npi: str
+    practice_id: int
+    practice_code: str
+    practice_name: str
+    panel: int
+    provider_panel: int
+    panel_limit: int | None
+    accepting_new_patients: bool
+
+    @property
+    def over_limit(self) -> bool:
+        return self.panel_limit is not None and self.provider_panel > self.panel_limit
+
+
+PANEL_EXPORT_COLUMNS = (
+    "on",
+    "npi",
+    "provider",
+    "practice_code",
+    "practice",
+    "panel",
+    "panel_all_practices",
+    "panel_limit",
+    "accepting_new_patients",
+    "over_limit",
+)
+
+
+def pcp_panel_rows(
+    actor: Actor,
+    *,
+    on: dt.date,
+    practice_id: int | None = None,
+    q: str = "",
+    over_limit: bool = False,
+) -> list[PanelRow]:
+    """Every PCP affiliated with a practice on `on`, or with members assigned there on `on`, and their
+    panel. A practice user gets only their own practice. Counts, not members: not audited."""
+    require(actor, Perm.VIEW_MEMBERS)
+    if is_practice_scoped(actor):
+        practice_id = scoped_practice_id(actor)
+    affiliations = Affiliation.objects.filter(_in_force(on), provider__kind=Provider.Kind.PCP)
+    assignments = PcpAssignment.objects.filter(_in_force(on))
+    if practice_id is not None:
+        affiliations = affiliations.filter(practice_id=practice_id)
+        assignments = assignments.filter(practice_id=practice_id)
+    pairs = affiliations.values_list("provider_id", "practice_id").distinct()
+    panels: dict[tuple[int, int], int] = dict.fromkeys(pairs, 0)
+    for provider_pk, practice_pk, n in (
+        assignments.values("provider_id", "practice_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("provider_id", "practice_id", "n")
+    ):
+        panels[(provider_pk, practice_pk)] = n
+    providers = Provider.objects.in_bulk({p for p, _ in panels})
+    practices = Practice.objects.in_bulk({pr for _, pr in panels})
+    per_provider: dict[int, int] = {}
+    for (provider_pk, _practice_pk), n in panels.items():
+        per_provider[provider_pk] = per_provider.get(provider_pk, 0) + n
+    terms = [t.casefold() for t in q.split()]
+    rows = []
+    for (provider_id, practice_id_), n in panels.items():
+        provider, practice = providers[provider_id], practices[practice_id_]
+        text = f"{provider.first_name} {provider.last_name} {provider.npi}".casefold()
+        if any(t not in text for t in terms):
+            continue
+        row = PanelRow(
+            provider_id,
+            str(provider),
+            provider.npi,
+            practice_id_,
+            practice.code,
+            practice.legal_name,
+            n,
+            per_provider[provider_id],
+            provider.panel_limit,
+            provider.accepting_new_patients,
+        )
+        if over_limit and not row.over_limit:
+            continue
+        rows.append(row)
+    rows.sort(
+        key=lambda r: (
+            r.practice_name,
+            providers[r.provider_id].last_name,
+            providers[r.provider_id].first_name,
+            r.provider_id,
+        )
+    )
+    return rows
+
+
+def pcp_panel_page(
+    actor: Actor, *, page: int | str | None = 1, per_page: int | str | None = None, **filters: Any
+) -> Page[PanelRow]:
+    rows = pcp_panel_rows(actor, **filters)
+    number, size = clamp_page(page, per_page)
+    number = min(number, max(1, math.ceil(len(rows) / size)))
+    return Page(
+        items=rows[(number - 1) * size : number * size], number=number, per_page=size, total=len(rows)
+    )
+
+
+def pcp_panel_export_rows(actor: Actor, **filters: Any) -> list[tuple[object, ...]]:
+    """The panel list as CSV rows (PANEL_EXPORT_COLUMNS), scoped like the page."""
+    on = filters["on"]
+    return [
+        (
+            on.isoformat(),
+            r.npi,
+            r.name,
+            r.practice_code,
+            r.practice_name,
+            r.panel,
+            r.provider_panel,
+            "" if r.panel_limit is None else r.panel_limit,
+            "yes" if r.accepting_new_patients else "no",
+            "yes" if r.over_limit else "no",
+        )
+        for r in pcp_panel_rows(actor, **filters)
+    ]
+
+
+# -- roster profiles
+
+from openipa.contracts import selectors as contract_selectors  # noqa: E402
+from openipa.membership.models import RosterProfile  # noqa: E402
+
+
+def roster_profile_get(actor: Actor, payer_id: int) -> tuple[Payer, RosterProfile]:
+    """A payer and its roster profile (the defaults, unsaved, when none was set). Payer settings are read by
+    whoever reads contracts, never by a practice user."""
+    if is_practice_scoped(actor):
+        raise PermissionDenied("roster profiles are not shown to practice users")
+    payer = contract_selectors.payer_get(actor, payer_id)
+    profile = RosterProfile.objects.filter(payer=payer).select_related("default_product").first()
+    return payer, profile if profile is not None else RosterProfile(payer=payer)

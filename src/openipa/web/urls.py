@@ -1,6 +1,7 @@
-"""URLs of the shell: sign-in, dashboard, the directories and their detail and edit pages, the audit log."""
+"""URLs of the shell: sign-in, dashboard, the directories and their detail and edit pages, the audit log;
+the roster and eligibility pages come from `openipa.membership.urls`."""
 
-from django.urls import path
+from django.urls import include, path
 
 from openipa.web import views
 
@@ -46,4 +47,6 @@ urlpatterns = [
     path("contracts/terms/<int:pk>/dofr/", views.dofr_edit, name="dofr_edit"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
+    # rosters, the member-months report and PCP panels: web:eligibility:...
+    path("", include("openipa.membership.urls")),
 ]

@@ -648,11 +648,12 @@ def member_export(request: HttpRequest) -> HttpResponseBase:
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     member = member_selectors.member_get(actor, pk, purpose="member page")
+    today = _today()
     context = {
         "member": member,
-        "eligibility": member_selectors.member_eligibility(actor, member),
-        "pcp_history": member_selectors.member_pcp_history(actor, member),
-        "today": _today(),
+        # eligibility and PCP spans, the roster files behind them and the member's roster changes
+        "timeline": member_selectors.member_timeline(actor, member, today=today),
+        "today": today,
         "can_view_audit": has_perm(actor, Perm.VIEW_AUDIT),
     }
     return render(request, "web/members/detail.html", context)
