@@ -184,7 +184,8 @@ def build_ta1(
 
 
 def _clean(value: str, writer: X12Writer) -> str:
-    """IK404 copies the bad data: drop delimiters so the copy cannot break the 999, and keep 99 characters."""
+    """IK404 copies the bad data: drop delimiters and control characters so the copy cannot break the 999,
+    and keep 99 characters."""
     d = writer.delimiters
     bad = {d.element, d.component, d.segment, d.repetition or ""}
-    return "".join(ch for ch in value if ch not in bad)[:99]
+    return "".join(ch for ch in value if ch not in bad and ch.isprintable())[:99]

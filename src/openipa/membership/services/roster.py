@@ -93,17 +93,44 @@ def roster_profile_for(payer: Payer) -> RosterProfile:
 # -- issues ------------------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Control characters shown as escapes: messages quote the file's bytes, and a NUL cannot be stored."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _control_characters(rec: MemberRecord) -> str | None:
+    """The first text field of a record holding a control character (they have no place in a roster)."""
+    fields = {
+        "member id": rec.member_id,
+        "subscriber id": rec.subscriber_id,
+        "last name": rec.last_name,
+        "first name": rec.first_name,
+        "address": " ".join(rec.address_lines),
+        "city": rec.city,
+        "state": rec.state,
+        "zip": rec.zip,
+        "plan": " ".join(c.plan_description for c in rec.coverage),
+    }
+    for label, value in fields.items():
+        if _CONTROL.search(value):
+            return label
+    return None
+
+
 def issue(
     segment: int, segment_id: str, element: int | None, message: str, member_id: str = ""
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "segment": segment,
-        "segment_id": segment_id,
+        "segment_id": printable(segment_id),
         "element": element,
-        "message": message,
+        "message": printable(message),
     }
     if member_id:
-        out["member_id"] = member_id
+        out["member_id"] = printable(member_id)
     return out
 
 
@@ -224,6 +251,12 @@ def _resolve(rec: MemberRecord, ctx: _Context, issues: _Issues, seen: dict[str, 
     ins_seg = rec.segment_number
     key = rec.member_id or (rec.subscriber_id if rec.subscriber else "")
     before = issues.error_count
+    bad = _control_characters(rec)
+    if bad is not None:
+        issues.error(
+            issue(ins_seg, "INS", None, f"the member's {bad} holds a control character", printable(key))
+        )
+        return None
     if not key:
         issues.error(issue(*ctx.where(ins_seg, "NM1", 9, "member_id"), "member has no member id (NM109)"))
         return None
@@ -512,7 +545,7 @@ def import_roster(
     who = imported_by or (getattr(actor, "username", "") if actor is not None else "") or "system"
     base: dict[str, Any] = {
         "payer": payer,
-        "file_name": name[:255],
+        "file_name": printable(name)[:255],
         "sha256": sha,
         "size_bytes": size,
         "format": fmt,
@@ -541,7 +574,7 @@ def import_roster(
     ctx = _context(payer, profile, fmt == RosterProfile.Format.CSV, day)
     issues = _Issues()
     checked = _validate(path, name, ctx, issues, progress)
-    ack = "" if ctx.is_csv else _acknowledgment(path, name, checked, issues)
+    ack = "" if ctx.is_csv else printable(_acknowledgment(path, name, checked, issues))
     if issues.error_count:
         rejected = RosterImport.objects.create(
             **base,

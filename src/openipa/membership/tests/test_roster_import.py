@@ -546,3 +546,11 @@ def test_mutated_rosters_are_applied_whole_or_rejected_whole(
         assert db_state() == before
     if rec.status == "rejected":
         assert all(isinstance(e["message"], str) and e["message"] for e in rec.errors)
+
+
+def test_control_characters_are_rejected_and_reported_printably(small_ipa: Any, tmp_path: Path) -> None:
+    rec = _rejected(small_ipa, tmp_path, roster_834([M("NEW01", last="DO\x00E")]))
+    assert rec.errors[0]["message"] == "the member's last name holds a control character"
+    data = roster_834([M("NEW01")]).replace(b"DMG*D8*19500304", b"DMG*D8*1950\x0004", 1)
+    rec = _rejected(small_ipa, tmp_path, data)
+    assert "\\x00" in rec.errors[0]["message"]
