@@ -142,6 +142,12 @@ class MemberMonthsForm(forms.Form):
     practice = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
     def __init__(self, data: Any, *, actor: Actor, today: dt.date) -> None:
+        # The defaults are shown in the fields, not only applied: the page says which months it counts.
+        data = data.copy() if data is not None else {}
+        this_month = Month.of(today)
+        data.setdefault("group_by", "payer")
+        data.setdefault("month_to", str(this_month))
+        data.setdefault("month_from", str(this_month - 11))
         super().__init__(data)
         self.today = today
         if has_perm(actor, Perm.VIEW_CONTRACTS):
@@ -192,6 +198,8 @@ class PanelFilterForm(forms.Form):
     over_limit = forms.BooleanField(required=False, label="Over the limit only")
 
     def __init__(self, data: Any, *, actor: Actor, today: dt.date) -> None:
+        data = data.copy() if data is not None else {}
+        data.setdefault("on", today.isoformat())
         super().__init__(data)
         self.today = today
         if is_practice_scoped(actor):

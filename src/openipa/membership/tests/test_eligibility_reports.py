@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from openipa.contracts.models import Product
 from openipa.core.models import AuditEvent
@@ -160,7 +161,7 @@ def test_a_bad_month_is_named_and_the_defaults_are_shown(client_for, small_ipa):
     assert "The last month is before the first." in html(response)
     response = client.get("/reports/months/", {"month_from": "2016-01", "month_to": "2026-03"})
     assert "Choose at most 60 months." in html(response)
-    today = Month.of(dt.date.today())
+    today = Month.of(timezone.localdate())
     assert f"{today - 11} to {today}" in html(response)  # the default range
 
 
@@ -351,3 +352,12 @@ def test_a_member_without_spans_gets_a_plain_sentence(client_for, small_ipa):
     body = html(client_for("ops").get(f"/members/{small_ipa.member_a.pk}/"))
     assert "No eligibility on file." in body
     assert 'class="chart timeline"' in body  # the PCP span is still drawn
+
+
+def test_the_default_range_is_shown_in_the_fields(client_for, small_ipa):
+    today = Month.of(timezone.localdate())
+    body = html(client_for("ops").get("/reports/months/"))
+    assert f'name="month_from" value="{today - 11}"' in body
+    assert f'name="month_to" value="{today}"' in body
+    body = html(client_for("ops").get("/pcp-panels/"))
+    assert f'name="on" value="{timezone.localdate().isoformat()}"' in body

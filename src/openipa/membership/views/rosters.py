@@ -38,7 +38,7 @@ from openipa.membership.forms import (
 from openipa.membership.models import RosterImport
 from openipa.membership.services import profiles
 from openipa.membership.services.roster import import_roster
-from openipa.membership.views.common import actor_of, is_htmx_partial, page_or_results, query_without_page
+from openipa.membership.views.common import actor_of, is_htmx_partial, page_or_results
 from openipa.web import charts
 from openipa.web.errors import domain_errors
 
@@ -165,7 +165,6 @@ def roster_report(request: HttpRequest, pk: int) -> HttpResponse:
         "page": report.changes,
         "can_download": selectors.roster_file_visible(actor),
         "chart": _counts_chart(record) if record.status == RosterImport.Status.APPLIED else "",
-        "filtered": bool(query_without_page(request)),
     }
     return page_or_results(
         request, "web/eligibility/roster_report.html", "web/eligibility/_changes.html", context
