@@ -292,3 +292,30 @@ def test_a_csv_roster_is_read_with_the_mapping_set_on_the_page(client_for, small
     assert (record.format, record.status, record.added) == ("csv", "applied", 1)
     member = Member.objects.get(payer_member_id="CSV01")
     assert (member.last_name, member.sex) == ("Lopez", "F")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "Member ID,Last,First,DOB\nCSV01,L\xf3pez,Maria,03/04/1950\n".encode("latin-1"),  # not UTF-8
+        b"Some,Other,Header\n1,2,3\n",  # the mapped columns are missing
+        b"Member ID,Last,First,DOB,Gender,Plan,Start,PCP NPI\nCSV01,Lopez,Maria,31/31/1950,Female,GOLD,x,1\n",
+        b"\x00\x01\x02\xff" * 100,
+        b"Member ID,Last,First,DOB\n" + b"A" * (1 << 20) + b"\n",  # a line longer than the reader takes
+    ],
+)
+def test_a_hostile_csv_roster_is_rejected_never_a_500(client_for, small_ipa, data):
+    client = client_for("ops")
+    client.post(
+        url(small_ipa),
+        form_data(default_format="csv", csv_date_format="%m/%d/%Y", plan_map="GOLD=MAHMO", **CSV_COLUMNS),
+    )
+    members = Member.objects.count()
+    file = SimpleUploadedFile("hostile.csv", data, content_type="text/csv")
+    response = client.post("/rosters/upload/", {"payer": small_ipa.payer.pk, "file": file, "format": "csv"})
+    assert response.status_code == 302
+    record = RosterImport.objects.get()
+    assert record.status == "rejected"
+    assert record.errors
+    assert Member.objects.count() == members
+    assert client.get(response["Location"]).status_code == 200
