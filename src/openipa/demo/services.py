@@ -1,19 +1,25 @@
-"""Build the demo IPA: load what `openipa.demo.engine` generates, in one transaction.
+"""Build the demo IPA from what `openipa.demo.engine` generates, in one transaction.
 
-Seed loading is the documented exception to "one service call per record": the rows go in with
-`bulk_create` in batches, and one `demo.build` audit record (plus one `user.create` per login) says what was
-loaded, by whom (the system) and from which seed.
+The network, payers, products and contracts are seed data: they go in with `bulk_create` in batches (the
+documented exception to "one service call per record"). Members, eligibility and PCP assignments do not:
+`openipa.demo.engine.rosters` turns the generated truth into each payer's monthly 834 files, which are
+written under `var/demo/rosters/` and imported in order through the roster import service, as real files
+would be. One `demo.build` audit record (plus one `user.create` per login and one roster record per file)
+says what was loaded, by whom (the system) and from which seed.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from openipa.accounts.models import User
 from openipa.accounts.services import user_create
@@ -23,7 +29,9 @@ from openipa.core.models import AuditEvent
 from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import engine
-from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
+from openipa.demo.engine import rosters
+from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
+from openipa.membership.services.roster import import_roster
 from openipa.network.models import (
     Affiliation,
     ContractParticipation,
@@ -38,7 +46,6 @@ DEFAULT_SEED = 42
 DEFAULT_PASSWORD = "demo"
 BUILD_ACTION = "demo.build"
 BATCH = 2000  # rows per bulk_create call (Django splits further to the database's parameter limit)
-MEMBER_CHUNK = 5000  # members loaded, with their spans, per step: memory stays flat for a million
 
 # The staff logins, one per role, in the order they are printed.
 STAFF_LOGINS: tuple[tuple[str, Role], ...] = (
@@ -55,7 +62,8 @@ STAFF_LOGINS: tuple[tuple[str, Role], ...] = (
 PRACTICE_LOGIN_PREFIX = "practice-"
 
 ProgressFn = Callable[[str, int, int], None]
-"""Called as `progress(stage, done, total)` while building; `done == total` ends a stage."""
+"""Called as `progress(stage, done, total)` while building; `done == total` ends a stage. A stage whose name
+starts with two spaces is one step of the stage before it (one roster file): show it while it runs."""
 
 M = TypeVar("M", bound=models.Model)
 
@@ -76,11 +84,16 @@ class DemoLogin:
 class DemoSummary:
     seed: int
     members: int
+    """Members generated (the payers' truth)."""
     as_of: Month
     practices: int
     providers: int
+    members_on_file: int
+    """Members the roster files made known to the IPA by the as-of month."""
     eligibility_spans: int
     pcp_assignments: int
+    roster_files: int
+    roster_rejected: int
     logins: tuple[DemoLogin, ...]
 
 
@@ -151,7 +164,9 @@ def build_demo(
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
-    All or nothing: one transaction. Raise DemoError "demo already built" if the database has practices
+    The network and contracts are loaded in bulk; members, eligibility and PCP assignments come from the
+    payers' 834 files, written under `var/demo/rosters/` and imported one by one (one of them is rejected
+    first and sent again corrected). All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
     (the demo only goes into an empty database), or if one of the demo's user names is taken.
     """
     if Practice.objects.exists():
@@ -171,7 +186,12 @@ def build_demo(
 
     practices = _load_network(data, progress)
     _load_contracts(data, practices, progress)
-    _load_members(data, practices, progress)
+    _stage(progress, "Writing 834 roster files", 0, 1)
+    plan = rosters.plan_rosters(data)
+    files = _write_rosters(plan)
+    _stage(progress, "Writing 834 roster files", 1, 1)
+    imports = _import_rosters(files, progress)
+    _complete_members(data, plan, progress)
     logins = _create_users(data, practices, password, progress)
 
     summary = DemoSummary(
@@ -180,8 +200,11 @@ def build_demo(
         as_of=as_of,
         practices=len(data.practices),
         providers=len(data.providers),
-        eligibility_spans=len(data.eligibility),
-        pcp_assignments=len(data.pcp_assignments),
+        members_on_file=Member.objects.count(),
+        eligibility_spans=EligibilitySpan.objects.count(),
+        pcp_assignments=PcpAssignment.objects.count(),
+        roster_files=len(imports),
+        roster_rejected=sum(r.status == RosterImport.Status.REJECTED for r in imports),
         logins=tuple(logins),
     )
     audit.record_write(
@@ -195,8 +218,11 @@ def build_demo(
             "as_of": str(as_of),
             "practices": summary.practices,
             "providers": summary.providers,
+            "members_on_file": summary.members_on_file,
             "eligibility_spans": summary.eligibility_spans,
             "pcp_assignments": summary.pcp_assignments,
+            "roster_files": summary.roster_files,
+            "roster_rejected": summary.roster_rejected,
             "users": len(logins),
         },
         purpose="synthetic demo data",
@@ -429,72 +455,102 @@ def _load_contracts(
     _stage(progress, stage, steps, steps)
 
 
-def _load_members(data: engine.DemoData, practices: dict[str, Practice], progress: ProgressFn | None) -> None:
-    """Members with their eligibility spans and PCP assignments, a chunk of members at a time."""
-    stage = "Members, eligibility and PCPs"
-    total = len(data.members)
-    _stage(progress, stage, 0, total)
-    payer_ids = dict(Payer.objects.values_list("code", "id"))
-    product_ids = dict(Product.objects.values_list("code", "id"))
-    provider_ids = dict(Provider.objects.values_list("npi", "id"))
-    practice_ids = {code: p.pk for code, p in practices.items()}
-    spans, assignments = data.eligibility, data.pcp_assignments
-    span_at = assignment_at = 0  # both lists are ordered by member index
-    for start in range(0, total, MEMBER_CHUNK):
-        chunk = data.members[start : start + MEMBER_CHUNK]
-        created = _insert(
-            Member,
-            [
-                Member(
-                    payer_id=payer_ids[m.payer_code],
-                    payer_member_id=m.payer_member_id,
-                    mbi=m.mbi,
-                    first_name=m.first_name,
-                    last_name=m.last_name,
-                    date_of_birth=m.date_of_birth,
-                    date_of_death=m.date_of_death,
-                    sex=m.sex,
-                    address_line1=m.address_line1,
-                    city=m.city,
-                    state=m.state,
-                    zip_code=m.zip_code,
-                    phone=m.phone,
-                    language=m.language,
-                )
-                for m in chunk
-            ],
+def roster_dir() -> Path:
+    """Where the demo's 834 files are written: ``var/demo/rosters/<payer code>/<YYYY-MM>[-rejected].834``."""
+    return Path(settings.VAR_DIR) / "demo" / "rosters"
+
+
+def _write_rosters(plan: rosters.RosterPlan) -> list[tuple[rosters.RosterFile, Path]]:
+    """Write every file of the plan under :func:`roster_dir` (replacing what an earlier build left)."""
+    root = roster_dir()
+    if root.exists():
+        shutil.rmtree(root)
+    out: list[tuple[rosters.RosterFile, Path]] = []
+    for roster in plan.files:
+        path = root / roster.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as stream:
+            plan.write(roster, stream)
+        out.append((roster, path))
+    return out
+
+
+def _import_rosters(
+    files: Sequence[tuple[rosters.RosterFile, Path]], progress: ProgressFn | None
+) -> list[RosterImport]:
+    """Import the files in order through the roster import service, as the payers' files would be."""
+    stage = "Roster files (834)"
+    _stage(progress, stage, 0, len(files))
+    payers = {p.code: p for p in Payer.objects.all()}
+    results: list[RosterImport] = []
+    for done, (roster, path) in enumerate(files, start=1):
+        label = f"  {roster.path}"
+        total = 2 * roster.records or 1
+
+        def on_progress(phase: str, n: int, _of: int | None, label: str = label, records: int = roster.records,
+                        total: int = total) -> None:  # fmt: skip
+            _stage(progress, label, min(n if phase == "validate" else records + n, total - 1), total)
+
+        result = import_roster(
+            actor=None,
+            payer=payers[roster.payer_code],
+            path=path,
+            progress=on_progress if progress is not None else None,
+            today=roster.month.first_day,
+            imported_by="demo",
         )
-        member_ids = [m.pk for m in created]
-        end = start + len(chunk)
-        rows: list[EligibilitySpan] = []
-        while span_at < len(spans) and spans[span_at].member < end:
-            s = spans[span_at]
-            rows.append(
-                EligibilitySpan(
-                    member_id=member_ids[s.member - start],
-                    product_id=product_ids[s.product_code],
-                    valid_from=s.valid_from,
-                    valid_to=s.valid_to,
-                )
+        expected = RosterImport.Status.REJECTED if roster.rejected else RosterImport.Status.APPLIED
+        if result.status != expected:
+            raise DemoError(
+                f"the demo roster {roster.path} was {result.status}, not {expected}: {result.errors[:3]}"
             )
-            span_at += 1
-        _insert(EligibilitySpan, rows)
-        pcp_rows: list[PcpAssignment] = []
-        while assignment_at < len(assignments) and assignments[assignment_at].member < end:
-            a = assignments[assignment_at]
-            pcp_rows.append(
-                PcpAssignment(
-                    member_id=member_ids[a.member - start],
-                    provider_id=provider_ids[a.provider_npi],
-                    practice_id=practice_ids[a.practice_code],
-                    valid_from=a.valid_from,
-                    valid_to=a.valid_to,
-                )
-            )
-            assignment_at += 1
-        _insert(PcpAssignment, pcp_rows)
-        _stage(progress, stage, end, total)
-    _stage(progress, stage, total, total)
+        results.append(result)
+        _stage(progress, label, total, total)
+        _stage(progress, stage, done, len(files))
+    return results
+
+
+def _complete_members(data: engine.DemoData, plan: rosters.RosterPlan, progress: ProgressFn | None) -> None:
+    """Fields the roster import does not read (yet) from the 834, set from the generated truth: the MBI
+    (REF*F6), phone (PER*IP), language (LUI) and, once the payer has reported the death's termination, the
+    date of death (INS12)."""
+    stage = "Member details"
+    ids = {
+        (payer, member_id): pk
+        for payer, member_id, pk in Member.objects.values_list("payer__code", "payer_member_id", "pk")
+    }
+    rows: list[tuple[Any, ...]] = []
+    adapt = connection.ops.adapt_datefield_value
+    for index, m in enumerate(data.members):
+        pk = ids.get((m.payer_code, m.payer_member_id))
+        if pk is None:
+            continue  # never reported: the add was due after the as-of month
+        death = m.date_of_death
+        if death is not None:
+            known = plan.known(index).coverage
+            if not known or known[-1][2] is None:
+                death = None  # the termination has not been reported yet
+        if m.mbi or m.phone or m.language != "English" or death is not None:
+            rows.append((m.mbi, m.phone, m.language, adapt(death), pk))
+    _stage(progress, stage, 0, len(rows))
+    # one UPDATE per row through the driver's executemany: bulk_update's CASE expressions cost ~1 ms a row
+    quote = connection.ops.quote_name
+    columns = [_column(Member, name) for name in ("mbi", "phone", "language", "date_of_death")]
+    sql = (
+        f"UPDATE {quote(Member._meta.db_table)} SET {', '.join(f'{quote(c)} = %s' for c in columns)} "
+        f"WHERE {quote(_column(Member, 'id'))} = %s"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
+            _stage(progress, stage, min(start + BATCH, len(rows)), len(rows))
+    _stage(progress, stage, len(rows), len(rows))
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.column
 
 
 def _create_users(
@@ -537,7 +593,10 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "as_of": str(summary.as_of),
         "practices": summary.practices,
         "providers": summary.providers,
+        "members_on_file": summary.members_on_file,
         "eligibility_spans": summary.eligibility_spans,
         "pcp_assignments": summary.pcp_assignments,
+        "roster_files": summary.roster_files,
+        "roster_rejected": summary.roster_rejected,
         "logins": len(summary.logins),
     }

@@ -24,6 +24,7 @@ from openipa.demo.services import (
     build_demo,
     demo_is_built,
     demo_logins,
+    roster_dir,
 )
 from openipa.network.models import Practice
 
@@ -45,8 +46,9 @@ def _positive(text: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build the demo IPA if this database has none (about 40 practices, 150 providers, 3 payers and "
-        "--members members with 12 months of eligibility ending with the --as-of month), print one login "
-        "per role and per practice, then serve the site (unless --no-serve). The same --seed, --members "
+        "--members members with 12 months of eligibility ending with the --as-of month, imported from the "
+        "payers' monthly 834 files, which are kept in var/demo/rosters/), print one login per role and "
+        "per practice, then serve the site (unless --no-serve). The same --seed, --members "
         "and --as-of always build the same data; --as-of defaults to the current month, so pass it "
         "explicitly to compare builds made in different months."
     )
@@ -130,6 +132,8 @@ class Command(BaseCommand):
                 if stage not in tasks:
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
+                if stage.startswith("  ") and done >= total:
+                    bar.remove_task(tasks.pop(stage))  # one roster file: shown while it is imported
 
             try:
                 summary = build_demo(
@@ -139,8 +143,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
         console.print(
             f"Built in {time.monotonic() - started:.1f} s: {summary.practices} practices, "
-            f"{summary.providers} providers, {summary.members:,} members, "
-            f"{summary.eligibility_spans:,} eligibility spans, {summary.pcp_assignments:,} PCP assignments."
+            f"{summary.providers} providers, {summary.members_on_file:,} members on file "
+            f"({summary.members:,} generated), {summary.eligibility_spans:,} eligibility spans, "
+            f"{summary.pcp_assignments:,} PCP assignments, from {summary.roster_files} roster files "
+            f"({summary.roster_rejected} rejected) in {roster_dir()}."
         )
         return list(summary.logins)
 
