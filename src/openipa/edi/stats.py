@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openipa.edi.x12.envelope import EnvelopeReader
+from openipa.edi.x12.envelope import EnvelopeReader, TransactionHeader
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, Source
 
@@ -66,21 +66,25 @@ def file_stats(source: Source, *, chunk_size: int = CHUNK_SIZE, filename: str | 
     by_set = stats.by_transaction_set
     current = SetStats()
     counted = ""
-    start = 0
+    open_header: TransactionHeader | None = None
+    pending = 0  # segments of the open transaction set so far
     try:
-        for header, seg in reader:
-            sid = seg.id
-            if sid == counted:
-                current.items += 1
-            elif sid == "ST":
+        for header, batch, start, stop in reader.batches():
+            elements = batch.elements
+            if header is not open_header:  # an ST starts the run
+                open_header = header
                 set_id = header.set_id
                 current = by_set.get(set_id) or by_set.setdefault(set_id, SetStats())
                 name, counted = COUNTED.get(set_id, (None, ""))
                 current.item_name = name
                 current.transactions += 1
-                start = seg.number
-            elif sid == "SE":
-                current.segments += seg.number - start + 1
+                pending = 0
+            if counted:
+                current.items += [e[0] for e in elements[start:stop]].count(counted)
+            pending += stop - start
+            if elements[stop - 1][0] == "SE":
+                current.segments += pending
+                open_header = None
     except X12Error as exc:
         stats.error = exc
     stats.file = reader.filename

@@ -14,6 +14,7 @@ import pytest
 from openipa.edi.stats import file_stats
 from openipa.edi.tests.helpers import Generated834, build_834, samples_dir
 from openipa.edi.x12 import Delimiters, EnvelopeReader, X12Error, iter_segments, read_transactions
+from openipa.edi.x12.reader import Segment, SegmentReader
 
 # file -> (segments, set id, set segments, business count)
 EXPECTED = {
@@ -290,3 +291,64 @@ def test_speed_is_printed(capsys):
             f"\nX12 stats: {stats.segments / elapsed:,.0f} segments/s, {members / elapsed:,.0f} INS/s "
             f"({stats.segments} segments in {elapsed:.2f}s)"
         )
+
+
+# -- batches: the fast path gives the same segments, numbers and offsets --------------------------------
+
+
+def _via_batches(data: bytes, chunk: int, batch: int) -> list[tuple[str, list[str], int, int]]:
+    reader = SegmentReader(io.BytesIO(data), chunk_size=chunk, batch_segments=batch)
+    out = []
+    for b in reader.batches():
+        out += [(s.id, s.elements, s.number, s.offset) for s in b.segments()]
+        for index in range(len(b)):  # random access agrees with the sequential walk
+            seg = b.segment(index)
+            assert (seg.number, seg.offset) == (b.number + index, b.offset_of(index))
+    return out
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 106, 300, 4096, 1 << 20])
+@pytest.mark.parametrize("batch", [1, 5, 256])
+def test_batches_match_segments(chunk, batch):
+    data = (
+        b"\xef\xbb\xbf"
+        + build_834(7).replace(b"~", b"~\r\n")
+        + b"\n"
+        + build_834(3, delimiters=Delimiters("|", "!", "^", "\n"))
+        + build_834(4)
+    )
+    expected = [(s.id, s.elements, s.number, s.offset) for s in iter_segments(data)]
+    for seg_id, _elements, _number, offset in expected:
+        assert data[offset : offset + len(seg_id)].decode() == seg_id
+    assert _via_batches(data, chunk, batch) == expected
+    plain = [
+        b.plain for b in SegmentReader(io.BytesIO(data), chunk_size=chunk, batch_segments=batch).batches()
+    ]
+    assert not all(plain)
+
+
+def test_envelope_batches_are_runs_of_one_transaction():
+    data = build_834(40, transactions=3)
+    runs = list(EnvelopeReader(data).batches())
+    flat = [(h, s) for h, b, start, stop in runs for s in b.segments(start, stop)]
+    assert [(h.control_number, s) for h, s in flat] == [
+        (h.control_number, s) for h, s in EnvelopeReader(data).segments()
+    ]
+    for header, batch, start, stop in runs:
+        ids = [e[0] for e in batch.elements[start:stop]]
+        assert "ST" not in ids[1:]
+        assert "SE" not in ids[:-1]
+        assert header.set_id == "834"
+    assert sum(stop - start for _h, _b, start, stop in runs) == 3 * (3 + 40 * 6 + 2)
+
+
+def test_segments_before_an_error_are_yielded_first():
+    data = build_834(30)
+    at = data.index(b"REF", 2000)
+    bad = data[:at] + b"r@F*0F*1~" + data[at:]
+    seen: list[Segment] = []
+    with pytest.raises(X12Error, match="invalid segment id") as info:
+        seen.extend(iter_segments(io.BytesIO(bad)))  # extend keeps what came before the error
+    assert info.value.byte_offset == at
+    assert info.value.segment_number == len(seen) + 1
+    assert seen[-1].offset < at
