@@ -9,15 +9,19 @@ Content errors raise :class:`X12Error` with the segment number, segment id and e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, make_dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from openipa.core.identifiers import is_valid_npi
+from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, SegmentBatch, Source
+from openipa.edi.x12.writer import X12Writer
 
 MAINTENANCE_TYPES: dict[str, str] = {
     "001": "change",
@@ -137,8 +141,8 @@ class Enrollment834:
     """Header DTP*007 (the start of a range)."""
     sponsor: Party | None
     payer: Party | None
-    segment_number: int
-    """The ST segment."""
+    segment_number: int = field(compare=False)
+    """The ST segment (where the header was read: not part of its value, so not compared)."""
 
     @property
     def action(self) -> str:
@@ -163,7 +167,12 @@ class Coverage:
 
 @dataclass(frozen=True, slots=True)
 class PcpChoice:
-    """Loop 2310 NM1*P3: the NPI (NM108 = XX), the name, and its DTP*348 effective date if present."""
+    """Loop 2310 NM1*P3: the NPI (NM108 = XX), the name, and its effective date if present.
+
+    The effective date is PLA03 (005010X220A1 has no DTP in loop 2310); a DTP*348 after the NM1*P3, which
+    some senders use, is read as well. ``name`` is "FIRST MIDDLE LAST" for a person, NM103 for an
+    organization.
+    """
 
     npi: str
     name: str
@@ -210,8 +219,8 @@ class MemberRecord:
     coverage: tuple[Coverage, ...]
     pcp: tuple[PcpChoice, ...]
     reporting_categories: tuple[ReportingCategory, ...]
-    segment_number: int
-    """The INS segment."""
+    segment_number: int = field(compare=False)
+    """The INS segment (where the member was read: not part of its value, so not compared)."""
     control_number: str = ""
     """ST02 of the transaction set."""
     benefit_status: str = ""
@@ -625,6 +634,13 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
             elif sid == "COB":
                 pcp = None
                 loop = 2320
+            elif sid == "PLA" and loop == 2310 and pcp is not None:
+                # provider change reason: PLA03 is the PCP's effective date
+                text = e[3] if len(e) > 3 else ""
+                effective = _d8(text)
+                if effective is None:
+                    raise batch.error(i, f"{text!r} is not a CCYYMMDD date", 3, name)
+                pcp.begin = effective
 
 
 def _header_segment(header: _Header, seg: Segment, filename: str | None) -> None:
@@ -642,3 +658,179 @@ def _header_segment(header: _Header, seg: Segment, filename: str | None) -> None
             header.sponsor = party
         elif seg.get(1) == "IN":
             header.payer = party
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+VERSION = "005010X220A1"
+PCP_RELATIONSHIP = "72"
+"""NM110 of the PCP (loop 2310): 25 established patient, 26 not established, 72 unknown."""
+
+
+def write_834(
+    target: BinaryIO | str | os.PathLike[str],
+    header: Enrollment834,
+    members: Iterable[MemberRecord],
+    *,
+    sender_id: str,
+    receiver_id: str,
+    sender_qualifier: str = "ZZ",
+    receiver_qualifier: str = "ZZ",
+    interchange_control_number: int = 1,
+    group_control_number: int = 1,
+    delimiters: Delimiters | None = None,
+    newline: bool = False,
+    when: dt.datetime | None = None,
+    usage: str = "P",
+    pcp_change_reason: str = "AG",
+) -> int:
+    """Write one 834 interchange (ISA, GS, ST ... SE, GE, IEA) and return the number of members written.
+
+    ``target`` is a binary stream or a path. ``members`` is consumed one record at a time, so a file of
+    any size is written in constant memory. ST02 is ``header.control_number`` (each member's own
+    ``control_number`` is not used); ISA13 and GS06 are the control numbers given. ``when`` dates the
+    ISA and GS and is the BGN04 time (default: ``header.created`` at midnight); BGN03 is ``header.created``
+    (default: the date of ``when``).
+
+    Per member, in 005010X220A1 order: INS, REF*0F, REF*23, DTP*356/357/303, NM1*IL (NM108 34 when the
+    member id is nine digits, else ZZ), N3, N4, DMG, then per coverage HD, DTP*348, DTP*349 and the
+    coverage's PCPs (loop 2310: LX, NM1*P3 with NM110 72, and PLA*2*1P*date**``pcp_change_reason`` when
+    the PCP has an effective date), then the reporting categories (LS*2700, per category LX, N1*75,
+    REF, then LE*2700). A PCP goes under the first coverage of its insurance line, so PCPs read back
+    grouped by coverage. :func:`read_834` reads the file back to equal records.
+
+    Raises ValueError for a record the guide cannot carry: a missing sponsor or payer, an unknown
+    maintenance type, no relationship, benefit status, subscriber id or last name, a coverage with no
+    insurance line or begin date, a sex without a birth date (or one not F, M or U), more than two
+    address lines, a PCP whose insurance line has no coverage, an NPI with a bad check digit, or an
+    element holding a delimiter.
+    """
+    sponsor, payer = header.sponsor, header.payer
+    if sponsor is None or payer is None:
+        raise ValueError("an 834 needs a sponsor (N1*P5) and a payer (N1*IN)")
+    if when is None:
+        when = dt.datetime.combine(header.created, dt.time()) if header.created else dt.datetime(2000, 1, 1)
+    version = header.version or VERSION
+    with contextlib.ExitStack() as stack:
+        stream = (
+            stack.enter_context(open(target, "wb"))  # closed by the exit stack
+            if isinstance(target, (str, os.PathLike))
+            else target
+        )
+        w = X12Writer(stream, delimiters, newline=newline)
+        w.start_interchange(
+            sender_qualifier,
+            sender_id,
+            receiver_qualifier,
+            receiver_id,
+            control_number=interchange_control_number,
+            when=when,
+            usage=usage,
+        )
+        w.start_group(
+            "BE", sender_id, receiver_id, control_number=group_control_number, version=version, when=when
+        )
+        w.start_transaction("834", header.control_number, version)
+        created = header.created or when.date()
+        w.segment("BGN", header.purpose_code, header.reference, _ccyymmdd(created), when.strftime("%H%M"),
+                  "", "", "", header.action_code)  # fmt: skip
+        if header.file_effective_date is not None:
+            w.segment("DTP", "007", "D8", _ccyymmdd(header.file_effective_date))
+        w.segment("N1", "P5", sponsor.name, sponsor.id_qualifier, sponsor.id)
+        w.segment("N1", "IN", payer.name, payer.id_qualifier, payer.id)
+        count = 0
+        for member in members:
+            try:
+                _write_member(w, member, pcp_change_reason)
+            except ValueError as exc:
+                raise ValueError(f"member {count + 1} (subscriber {member.subscriber_id!r}): {exc}") from None
+            count += 1
+        w.end_transaction()
+        w.end_group()
+        w.end_interchange()
+    return count
+
+
+def _ccyymmdd(day: dt.date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _write_member(w: X12Writer, m: MemberRecord, pcp_change_reason: str) -> None:
+    if m.maintenance_type_code not in MAINTENANCE_TYPES:
+        raise ValueError(
+            f"maintenance type code {m.maintenance_type_code!r} is not one of {', '.join(MAINTENANCE_TYPES)}"
+        )
+    for value, what in (
+        (m.relationship_code, "relationship code (INS02)"),
+        (m.benefit_status, "benefit status (INS05)"),
+        (m.subscriber_id, "subscriber id (REF*0F)"),
+        (m.last_name, "last name (NM103)"),
+    ):
+        if not value:
+            raise ValueError(f"no {what}")
+    segment = w.segment
+    segment("INS", "Y" if m.subscriber else "N", m.relationship_code, m.maintenance_type_code, m.reason_code,
+            m.benefit_status, "", "", m.employment_status)  # fmt: skip
+    segment("REF", "0F", m.subscriber_id)
+    if m.client_id:
+        segment("REF", "23", m.client_id)
+    for qualifier, day in (
+        ("356", m.eligibility_begin),
+        ("357", m.eligibility_end),
+        ("303", m.maintenance_effective),
+    ):
+        if day is not None:
+            segment("DTP", qualifier, "D8", _ccyymmdd(day))
+    member_id = m.member_id
+    id_qualifier = (
+        ("34" if len(member_id) == 9 and member_id.isascii() and member_id.isdigit() else "ZZ")
+        if member_id
+        else ""
+    )
+    segment("NM1", "IL", "1", m.last_name, m.first_name, m.middle_name, "", "", id_qualifier, member_id)
+    lines = m.address_lines
+    if len(lines) > 2:
+        raise ValueError(f"{len(lines)} address lines: N3 holds two")
+    if lines:
+        segment("N3", *lines)
+    if m.city or m.state or m.zip:
+        segment("N4", m.city, m.state, m.zip)
+    if m.birth_date is not None:
+        if m.sex not in SEXES:
+            raise ValueError(f"sex {m.sex!r} is not F, M or U")
+        segment("DMG", "D8", _ccyymmdd(m.birth_date), m.sex)
+    elif m.sex:
+        raise ValueError(f"sex {m.sex!r} without a birth date (DMG needs both)")
+    lines_of = [c.insurance_line for c in m.coverage]
+    pcps_of: list[list[PcpChoice]] = [[] for _ in m.coverage]
+    for pcp in m.pcp:
+        if pcp.insurance_line not in lines_of:
+            raise ValueError(f"PCP {pcp.name!r} is for insurance line {pcp.insurance_line!r}, not covered")
+        pcps_of[lines_of.index(pcp.insurance_line)].append(pcp)
+    for coverage, pcps in zip(m.coverage, pcps_of, strict=True):
+        if not coverage.insurance_line:
+            raise ValueError("a coverage has no insurance line (HD03)")
+        if coverage.begin is None:
+            raise ValueError(f"coverage {coverage.insurance_line} has no begin date (DTP*348)")
+        segment("HD", coverage.maintenance_type_code or m.maintenance_type_code, "", coverage.insurance_line,
+                coverage.plan_description, coverage.coverage_level)  # fmt: skip
+        segment("DTP", "348", "D8", _ccyymmdd(coverage.begin))
+        if coverage.end is not None:
+            segment("DTP", "349", "D8", _ccyymmdd(coverage.end))
+        for number, pcp in enumerate(pcps, 1):
+            qualifier = pcp.id_qualifier or ("XX" if pcp.npi else "")
+            ident = pcp.identifier or pcp.npi
+            if qualifier == "XX" and not is_valid_npi(ident):
+                raise ValueError(f"{ident!r} is not a valid NPI (check digit)")
+            first, _, last = pcp.name.rpartition(" ")
+            segment("LX", str(number))
+            segment("NM1", "P3", "1", last, first, "", "", "", qualifier, ident, PCP_RELATIONSHIP)
+            if pcp.begin is not None:
+                segment("PLA", "2", "1P", _ccyymmdd(pcp.begin), "", pcp_change_reason)
+    if m.reporting_categories:
+        segment("LS", "2700")
+        for number, category in enumerate(m.reporting_categories, 1):
+            segment("LX", str(number))
+            segment("N1", "75", category.name)
+            segment("REF", category.qualifier, category.value)
+        segment("LE", "2700")

@@ -450,3 +450,18 @@ def test_mutated_834_raise_only_x12error(ops: list[tuple[str, int, bytes]]) -> N
     except X12Error as exc:
         caught.append(exc)
     assert all(str(exc) and exc.message for exc in caught)
+
+
+def test_pcp_effective_date_from_pla():
+    """005010X220A1 puts the PCP's effective date in PLA03 (loop 2310 has no DTP)."""
+    pcp_loop = [
+        ("HD", "021", "", "HLT"),
+        ("DTP", "348", "D8", "20240101"),
+        ("LX", "1"),
+        ("NM1", "P3", "1", "WELBY", "MARCUS", "", "", "", "XX", NPI, "72"),
+        ("PLA", "2", "1P", "20240315", "", "AG"),
+    ]
+    _head, (m,) = records(build(member(coverage=pcp_loop)))
+    assert m.pcp == (PcpChoice(NPI, "MARCUS WELBY", dt.date(2024, 3, 15), "HLT", "XX", NPI),)
+    data = build(member(coverage=[*pcp_loop[:-1], ("PLA", "2", "1P", "20241332", "", "AG")]))
+    _locate(data, error(data), "PLA", 3)
