@@ -350,13 +350,19 @@ def _d8(text: str) -> dt.date | None:
 
 
 def read_834(
-    source: Source, *, filename: str | None = None, chunk_size: int = CHUNK_SIZE
+    source: Source,
+    *,
+    filename: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    envelope: EnvelopeReader | None = None,
 ) -> Iterator[Enrollment834 | MemberRecord]:
     """Per 834 transaction set: its :class:`Enrollment834`, then its members one at a time.
 
     Other transaction sets in the file are skipped. Envelope and content errors raise :class:`X12Error`.
+    Pass ``envelope`` (an :class:`EnvelopeReader` over ``source``) to look at the interchanges afterwards,
+    e.g. to acknowledge them with a 999 without reading the file again.
     """
-    reader = EnvelopeReader(source, chunk_size=chunk_size, filename=filename)
+    reader = envelope or EnvelopeReader(source, chunk_size=chunk_size, filename=filename)
     return _map_834(reader, filename)
 
 

@@ -453,13 +453,15 @@ def _check_dates(
 # -- reading ----------------------------------------------------------------------------------------
 
 
-def _records(path: Path, ctx: _Context, file_name: str) -> Iterator[Enrollment834 | MemberRecord]:
+def _records(
+    path: Path, ctx: _Context, file_name: str, envelope: EnvelopeReader | None = None
+) -> Iterator[Enrollment834 | MemberRecord]:
     if ctx.is_csv:
         profile = CsvProfile.from_dict(ctx.profile.csv_profile or {})
         return read_csv_roster(
             path, profile, filename=file_name, payer_name=ctx.payer.name, file_date=ctx.reference
         )
-    return read_834(path, filename=file_name)
+    return read_834(path, filename=file_name, envelope=envelope)
 
 
 def _csv_problems(payer: Payer, profile: RosterProfile) -> list[str]:
@@ -510,6 +512,8 @@ class _Validated:
     rejected: int = 0
     full_file: bool = False
     x12_error: X12Error | None = None
+    envelope: EnvelopeReader | None = None
+    """The validation pass's envelope reader (X12): its interchanges are acknowledged when all is well."""
     controls: dict[str, int] = field(default_factory=dict)
     """ST02 -> the ST segment number, for the 999."""
 
@@ -639,7 +643,9 @@ def _validate(path: Path, name: str, ctx: _Context, issues: _Issues, progress: P
     out = _Validated()
     seen: dict[str, int] = {}
     try:
-        for item in _records(path, ctx, name):
+        if not ctx.is_csv:
+            out.envelope = EnvelopeReader(path, filename=name)
+        for item in _records(path, ctx, name, out.envelope):
             if isinstance(item, Enrollment834):
                 _header(item, ctx, out, issues)
                 continue
@@ -948,12 +954,15 @@ def _interval(i: Interval) -> list[object]:
 
 def _acknowledgment(path: Path, name: str, checked: _Validated, issues: _Issues) -> str:
     """The 999 (and a TA1 when the interchange envelope itself is in error) for an X12 roster."""
-    reader = EnvelopeReader(path, strict=False, filename=name)
-    try:
-        for _ in reader.segments():
-            pass
-    except X12Error:
-        pass  # unreadable past this point: acknowledge what was read
+    reader = checked.envelope
+    if reader is None or issues.error_count:
+        # read again, not stopping at envelope errors, so the TA1/999 can name them
+        reader = EnvelopeReader(path, strict=False, filename=name)
+        try:
+            for _ in reader.segments():
+                pass
+        except X12Error:
+            pass  # unreadable past this point: acknowledge what was read
     if not reader.interchanges:
         return ""
     interchange = reader.interchanges[0]
