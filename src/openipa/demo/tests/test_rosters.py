@@ -160,6 +160,7 @@ def test_what_is_known_is_the_truth_up_to_the_first_event_never_sent(
 
 
 def test_every_pcp_change_or_end_is_an_event(data: DemoData, plan: RosterPlan) -> None:
+    assert all(e.kinds for e in plan.events)  # a PCP span ends with coverage or where the next one starts
     days = {(e.member, e.day) for e in plan.events}
     for i in range(len(data.members)):
         for _npi, _practice, start, end in plan.truth(i).pcp:
