@@ -31,10 +31,7 @@ def _converter(field: models.Field[Any, Any]) -> Converter | None:
     return None
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """INSERT ``rows`` (tuples in the order of ``fields``; foreign keys by ``<name>_id`` or ``<name>``) into
-    ``model``'s table. Returns the number of rows. Columns not named get no value: give every column that
-    has no database default."""
+def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Converter | None]]:
     meta = model._meta
     columns: list[str] = []
     converters: list[Converter | None] = []
@@ -43,19 +40,49 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         assert isinstance(field, models.Field)
         columns.append(connection.ops.quote_name(field.column))
         converters.append(_converter(field))
+    return columns, converters
+
+
+def _prepare(rows: Iterable[Sequence[Any]], converters: Sequence[Converter | None]) -> list[Sequence[Any]]:
+    active = [(i, c) for i, c in enumerate(converters) if c is not None]
+    if not active:
+        return list(rows)
+    prepared: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for i, convert in active:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        prepared.append(values)
+    return prepared
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """UPDATE ``model`` rows by primary key: each row is ``(pk, value of fields[0], value of fields[1], ...)``.
+    Returns the number of rows given (each names an existing row; callers read them in the same transaction).
+    """
+    columns, converters = _columns(model, fields)
+    prepared = [[*values[1:], values[0]] for values in _prepare(rows, [None, *converters])]
+    if not prepared:
+        return 0
+    meta = model._meta
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    pk = connection.ops.quote_name(meta.pk.column) if meta.pk is not None else '"id"'
+    sql = f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} WHERE {pk} = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
+    return len(prepared)
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """INSERT ``rows`` (tuples in the order of ``fields``; foreign keys by ``<name>_id`` or ``<name>``) into
+    ``model``'s table. Returns the number of rows. Columns not named get no value: give every column that
+    has no database default."""
+    meta = model._meta
+    columns, converters = _columns(model, fields)
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})"
-    active = [(i, c) for i, c in enumerate(converters) if c is not None]
-    if active:
-        prepared: list[Sequence[Any]] = []
-        for row in rows:
-            values = list(row)
-            for i, convert in active:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            prepared.append(values)
-    else:
-        prepared = list(rows)
+    prepared = _prepare(rows, converters)
     if not prepared:
         return 0
     with connection.cursor() as cursor:

@@ -57,3 +57,22 @@ def test_insert_rows_datetimes(small_ipa: Any) -> None:
     member = Member.objects.get(payer_member_id="Z1")
     assert member.created_at == now
     assert member.date_of_birth == dt.date(1960, 1, 1)
+
+
+@pytest.mark.django_db
+def test_update_rows_by_primary_key(small_ipa: Any) -> None:
+    from openipa.core.bulk import update_rows
+    from openipa.membership.models import EligibilitySpan
+
+    a, b = EligibilitySpan.objects.order_by("pk")
+    n = update_rows(
+        EligibilitySpan,
+        ("valid_from", "valid_to"),
+        [(a.pk, dt.date(2026, 2, 1), dt.date(2026, 3, 31)), (b.pk, dt.date(2026, 1, 15), None)],
+    )
+    assert n == 2
+    assert list(EligibilitySpan.objects.order_by("pk").values_list("valid_from", "valid_to")) == [
+        (dt.date(2026, 2, 1), dt.date(2026, 3, 31)),
+        (dt.date(2026, 1, 15), None),
+    ]
+    assert update_rows(EligibilitySpan, ("valid_to",), []) == 0

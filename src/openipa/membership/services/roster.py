@@ -32,7 +32,7 @@ from django.utils import timezone
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer, Product
 from openipa.core import audit
-from openipa.core.bulk import insert_rows
+from openipa.core.bulk import insert_rows, update_rows
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvroster import CsvProfile, read_csv_roster
@@ -697,6 +697,7 @@ def _resolved_stream(path: Path, name: str, ctx: _Context) -> Iterator[tuple[Mem
 
 MEMBER_COLUMNS = ("payer_id", "payer_member_id", "mbi", *DEMOGRAPHIC_FIELDS, "date_of_death", "phone",
                   "language", "created_at", "updated_at")  # fmt: skip
+SPAN_DATES = ("valid_from", "valid_to", "source_import_id")
 SPAN_COLUMNS = ("member_id", "product_id", "valid_from", "valid_to", "source_import_id")
 PCP_COLUMNS = ("member_id", "provider_id", "practice_id", "valid_from", "valid_to", "source_import_id")
 CHANGE_COLUMNS = ("roster_import_id", "member_id", "kind", "effective", "retro_months", "outside_window",
@@ -797,11 +798,11 @@ class _Applier:
             ):
                 self.ctx.existing[key] = pk
                 self.seen_pks.add(pk)
-        updated: list[Member] = []
+        updated: list[tuple[Any, ...]] = []
         spans: list[tuple[Any, ...]] = []
         pcps: list[tuple[Any, ...]] = []
-        span_updates: list[EligibilitySpan] = []
-        pcp_updates: list[PcpAssignment] = []
+        span_updates: list[tuple[Any, ...]] = []
+        pcp_updates: list[tuple[Any, ...]] = []
         span_deletes: list[int] = []
         pcp_deletes: list[int] = []
         changes: list[tuple[Any, ...]] = []
@@ -813,22 +814,18 @@ class _Applier:
                     **states[current_pk].demographics,
                     **{k: v[1] for k, v in plan.demographics.items()},
                 }
-                updated.append(Member(pk=current_pk, updated_at=now, **values))
+                updated.append((current_pk, *(values.get(f) for f in DEMOGRAPHIC_FIELDS), now))
             for product_key, start, end in plan.coverage.insert:
                 spans.append((member_pk, product_key, start, end, source))
             for row_id, start, end in plan.coverage.update:
-                span_updates.append(
-                    EligibilitySpan(pk=row_id, valid_from=start, valid_to=end, source_import_id=source)
-                )
+                span_updates.append((row_id, start, end, source))
             span_deletes.extend(plan.coverage.delete)
             for pcp_key, start, end in plan.pcp.insert:
                 provider_id, practice_id = cast(tuple[int, int], pcp_key)
                 pcps.append((member_pk, provider_id, practice_id, start, end, source))
                 self.new_assignments[provider_id] = self.new_assignments.get(provider_id, 0) + 1
             for row_id, start, end in plan.pcp.update:
-                pcp_updates.append(
-                    PcpAssignment(pk=row_id, valid_from=start, valid_to=end, source_import_id=source)
-                )
+                pcp_updates.append((row_id, start, end, source))
             pcp_deletes.extend(plan.pcp.delete)
             changes.append(self._change(member_pk, resolved, plan))
         # deletes first, then updates (which may shrink spans), then inserts: no overlap at any point
@@ -836,16 +833,9 @@ class _Applier:
             EligibilitySpan.objects.filter(pk__in=span_deletes).delete()
         if pcp_deletes:
             PcpAssignment.objects.filter(pk__in=pcp_deletes).delete()
-        if span_updates:
-            EligibilitySpan.objects.bulk_update(
-                span_updates, ["valid_from", "valid_to", "source_import"], batch_size=500
-            )
-        if pcp_updates:
-            PcpAssignment.objects.bulk_update(
-                pcp_updates, ["valid_from", "valid_to", "source_import"], batch_size=500
-            )
-        if updated:
-            Member.objects.bulk_update(updated, [*DEMOGRAPHIC_FIELDS, "updated_at"], batch_size=500)
+        update_rows(EligibilitySpan, SPAN_DATES, span_updates)
+        update_rows(PcpAssignment, SPAN_DATES, pcp_updates)
+        update_rows(Member, (*DEMOGRAPHIC_FIELDS, "updated_at"), updated)
         insert_rows(EligibilitySpan, SPAN_COLUMNS, spans)
         insert_rows(PcpAssignment, PCP_COLUMNS, pcps)
         insert_rows(RosterChange, CHANGE_COLUMNS, changes)
