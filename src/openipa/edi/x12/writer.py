@@ -42,9 +42,14 @@ class X12Writer:
         self.segments_written = 0
 
     def _element(self, value: Element) -> str:
-        parts = [value] if isinstance(value, str) else list(value)
+        if isinstance(value, str):
+            # the common case: one set intersection instead of a scan per character
+            if self._forbidden.isdisjoint(value):
+                return value
+            raise ValueError(f"element {value!r} contains a delimiter")
+        parts = list(value)
         for part in parts:
-            if any(ch in self._forbidden for ch in part):
+            if not self._forbidden.isdisjoint(part):
                 raise ValueError(f"element {part!r} contains a delimiter")
         return self.delimiters.component.join(parts)
 
