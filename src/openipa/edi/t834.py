@@ -372,6 +372,8 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
     name = filename
     dates: dict[str, dt.date] = {}
     npis: set[str] = set()
+    new_object = object.__new__
+    categories: dict[str, ReportingCategory] = {}
     maintenance_types = MAINTENANCE_TYPES
     sexes = SEXES
     header: _Header | None = None
@@ -437,27 +439,21 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
                     elif qualifier == "23":
                         client_id = value
                 elif loop == 2750 and category is not None:
-                    rc = _CategoryBuilder(category, qualifier, value)
-                    rc.__class__ = ReportingCategory
+                    # few distinct categories (rate cells, aid codes): share the frozen records
+                    rc = categories.get(value)
+                    if rc is None or rc.name != category or rc.qualifier != qualifier:
+                        rc = _CategoryBuilder(category, qualifier, value)
+                        rc.__class__ = ReportingCategory
+                        if len(categories) >= _CACHE_LIMIT:
+                            categories.clear()
+                        categories[value] = rc
                     cats.append(rc)
             elif sid == "DTP":
-                try:
-                    fmt = e[2]
-                    text = e[3]
-                except IndexError:
-                    fmt = text = ""
-                if fmt == "D8" and text:
-                    begin = dates.get(text)
-                    if begin is None:
-                        begin = _d8(e[3])
-                        if begin is None:
-                            raise batch.error(i, f"{e[3]!r} is not a CCYYMMDD date", 3, name)
-                        if len(dates) >= _CACHE_LIMIT:
-                            dates.clear()
-                        dates[e[3]] = begin
-                    end: dt.date | None = None
+                begin = dates.get(e[3]) if len(e) == 4 and e[2] == "D8" else None
+                if begin is None:
+                    begin, end = _dtp_slow(batch, i, name, dates)
                 else:
-                    begin, end = _dtp(batch.segment(i), name)
+                    end = None
                 qualifier = e[1]
                 if loop == 2300:
                     if qualifier == "348":
@@ -488,27 +484,7 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
                     else:
                         loop = 2101
                 elif loop == 2310 and qualifier == "P3":
-                    if len(e) < 10:
-                        e = e + [""] * (10 - len(e))
-                    id_qualifier, ident = e[8], e[9]
-                    npi = ""
-                    if id_qualifier == "XX":
-                        if ident not in npis:
-                            if not is_valid_npi(ident):
-                                raise batch.error(i, f"{ident!r} is not a valid NPI (check digit)", 9, name)
-                            if len(npis) >= _CACHE_LIMIT:
-                                npis.clear()
-                            npis.add(ident)
-                        npi = ident
-                    first, middle, last = e[4], e[5], e[3]
-                    if e[2] != "1":
-                        pcp_name = last  # an organization
-                    elif first and last:
-                        pcp_name = f"{first} {middle} {last}" if middle else f"{first} {last}"
-                    else:
-                        pcp_name = " ".join(filter(None, (first, middle, last)))
-                    line = cov.insurance_line if cov is not None else ""
-                    pcp = _PcpBuilder(npi, pcp_name, None, line, id_qualifier, ident, batch.number + i)
+                    pcp = _pcp(e, cov, batch, i, name, npis)
                     pcps.append(pcp)
             elif sid == "LX":
                 if loop == 2300 or loop == 2310:
@@ -518,37 +494,46 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
                     loop = 2710
             elif sid == "N3":
                 if loop == 2100:
-                    two = len(e) == 3 and e[1] and e[2]
-                    address = (e[1], e[2]) if two else tuple(filter(None, e[1:3]))
+                    size = len(e)
+                    if size == 2 and e[1]:
+                        address = (e[1],)
+                    elif size == 3 and e[1] and e[2]:
+                        address = (e[1], e[2])
+                    else:
+                        address = tuple(filter(None, e[1:3]))
             elif sid == "N4":
                 if loop == 2100:
                     if len(e) < 4:
                         e = [*e, "", "", ""]
                     city, state, zip_code = e[1], e[2], e[3]
-            elif sid == "DMG":
-                if len(e) < 4:
-                    e = [*e, "", "", ""]
-                if e[1] != "D8":
-                    raise batch.error(i, f"date format qualifier {e[1]!r} is not D8", 1, name)
-                born = dates.get(e[2])
-                if born is None:
-                    born = _d8(e[2])
-                    if born is None:
-                        raise batch.error(i, f"{e[2]!r} is not a CCYYMMDD date", 2, name)
-                    if len(dates) >= _CACHE_LIMIT:
-                        dates.clear()
-                    dates[e[2]] = born
-                if e[3] not in sexes:
-                    raise batch.error(i, f"sex {e[3]!r} is not F, M or U", 3, name)
-                if loop == 2100:
-                    birth, sex = born, e[3]
             elif sid == "HD":
                 if len(e) < 6:
                     e = e + [""] * (6 - len(e))
-                cov = _CoverageBuilder(e[3], e[4], None, None, e[1], e[5], batch.number + i)
+                cov = new_object(_CoverageBuilder)
+                cov.insurance_line = e[3]
+                cov.plan_description = e[4]
+                cov.begin = cov.end = None
+                cov.maintenance_type_code = e[1]
+                cov.coverage_level = e[5]
+                cov.segment_number = batch.number + i
                 covs.append(cov)
                 pcp = None
                 loop = 2300
+            elif sid == "LS":
+                cov = pcp = None
+                loop = 2700
+            elif sid == "N1":
+                if (loop == 2710 or loop == 2750) and len(e) > 1 and e[1] == "75":
+                    category = e[2] if len(e) > 2 else ""
+                    loop = 2750
+            elif sid == "LE":
+                loop = 9999
+            elif sid == "DMG":
+                born = dates.get(e[2]) if len(e) > 3 and e[1] == "D8" and e[3] in sexes else None
+                if born is None:
+                    born = _dmg_slow(batch, i, name, dates)
+                if loop == 2100:
+                    birth, sex = born, e[3]
             elif sid == "INS" or sid == "SE":
                 assert header is not None
                 if ins is not None:
@@ -573,34 +558,33 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
                         built.__class__ = Coverage
                     for built in pcps:
                         built.__class__ = PcpChoice
-                    record = _MemberBuilder(
-                        ins[3],
-                        ins[4],
-                        ins[1] == "Y",
-                        ins[2],
-                        subscriber_id,
-                        name_e[9],
-                        client_id,
-                        name_e[3],
-                        name_e[4],
-                        name_e[5],
-                        address,
-                        city,
-                        state,
-                        zip_code,
-                        birth,
-                        sex,
-                        tuple(covs),
-                        tuple(pcps),
-                        tuple(cats),
-                        ins_batch.number + ins_index,
-                        control,
-                        ins[5],
-                        ins[8],
-                        eligibility_begin,
-                        eligibility_end,
-                        maintenance_effective,
-                    )
+                    record = new_object(_MemberBuilder)
+                    record.maintenance_type_code = ins[3]
+                    record.reason_code = ins[4]
+                    record.subscriber = ins[1] == "Y"
+                    record.relationship_code = ins[2]
+                    record.subscriber_id = subscriber_id
+                    record.member_id = name_e[9]
+                    record.client_id = client_id
+                    record.last_name = name_e[3]
+                    record.first_name = name_e[4]
+                    record.middle_name = name_e[5]
+                    record.address_lines = address
+                    record.city = city
+                    record.state = state
+                    record.zip = zip_code
+                    record.birth_date = birth
+                    record.sex = sex
+                    record.coverage = tuple(covs)
+                    record.pcp = tuple(pcps)
+                    record.reporting_categories = tuple(cats)
+                    record.segment_number = ins_batch.number + ins_index
+                    record.control_number = control
+                    record.benefit_status = ins[5]
+                    record.employment_status = ins[8]
+                    record.eligibility_begin = eligibility_begin
+                    record.eligibility_end = eligibility_end
+                    record.maintenance_effective = maintenance_effective
                     record.__class__ = MemberRecord
                     yield record
                 elif not header.done:
@@ -628,25 +612,85 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
                 eligibility_begin = eligibility_end = maintenance_effective = None
                 covs, pcps, cats = [], [], []
                 cov = pcp = category = None
-            elif sid == "LS":
-                cov = pcp = None
-                loop = 2700
-            elif sid == "N1":
-                if (loop == 2710 or loop == 2750) and len(e) > 1 and e[1] == "75":
-                    category = e[2] if len(e) > 2 else ""
-                    loop = 2750
-            elif sid == "LE":
-                loop = 9999
+            elif sid == "PLA":
+                if loop == 2310 and pcp is not None:
+                    # provider change reason: PLA03 is the PCP's effective date
+                    text = e[3] if len(e) > 3 else ""
+                    effective = dates.get(text) or _cached_date(text, dates)
+                    if effective is None:
+                        raise batch.error(i, f"{text!r} is not a CCYYMMDD date", 3, name)
+                    pcp.begin = effective
             elif sid == "COB":
                 pcp = None
                 loop = 2320
-            elif sid == "PLA" and loop == 2310 and pcp is not None:
-                # provider change reason: PLA03 is the PCP's effective date
-                text = e[3] if len(e) > 3 else ""
-                effective = _d8(text)
-                if effective is None:
-                    raise batch.error(i, f"{text!r} is not a CCYYMMDD date", 3, name)
-                pcp.begin = effective
+
+
+def _cached_date(text: str, dates: dict[str, dt.date]) -> dt.date | None:
+    """``text`` (CCYYMMDD) as a date, remembered in ``dates``; None when it is not a date."""
+    day = _d8(text)
+    if day is not None:
+        if len(dates) >= _CACHE_LIMIT:
+            dates.clear()
+        dates[text] = day
+    return day
+
+
+def _dtp_slow(
+    batch: SegmentBatch, i: int, filename: str | None, dates: dict[str, dt.date]
+) -> tuple[dt.date, dt.date | None]:
+    """A DTP off the fast path (a D8 not seen yet, an RD8 range, or an error)."""
+    e = batch.elements[i]
+    if len(e) > 3 and e[2] == "D8":
+        day = _cached_date(e[3], dates)
+        if day is not None:
+            return day, None
+    return _dtp(batch.segment(i), filename)
+
+
+def _dmg_slow(batch: SegmentBatch, i: int, filename: str | None, dates: dict[str, dt.date]) -> dt.date:
+    """The birth date of a DMG off the fast path (a date not seen yet, or an error)."""
+    e = batch.elements[i]
+    e = [*e, "", "", ""] if len(e) < 4 else e
+    if e[1] != "D8":
+        raise batch.error(i, f"date format qualifier {e[1]!r} is not D8", 1, filename)
+    born = dates.get(e[2]) or _cached_date(e[2], dates)
+    if born is None:
+        raise batch.error(i, f"{e[2]!r} is not a CCYYMMDD date", 2, filename)
+    if e[3] not in SEXES:
+        raise batch.error(i, f"sex {e[3]!r} is not F, M or U", 3, filename)
+    return born
+
+
+def _pcp(e: list[str], cov: Any, batch: SegmentBatch, i: int, filename: str | None, npis: set[str]) -> Any:
+    """A PcpChoice builder for an NM1*P3 (its NPI checked once per file)."""
+    if len(e) < 10:
+        e = e + [""] * (10 - len(e))
+    id_qualifier, ident = e[8], e[9]
+    npi = ""
+    if id_qualifier == "XX":
+        if ident not in npis:
+            if not is_valid_npi(ident):
+                raise batch.error(i, f"{ident!r} is not a valid NPI (check digit)", 9, filename)
+            if len(npis) >= _CACHE_LIMIT:
+                npis.clear()
+            npis.add(ident)
+        npi = ident
+    first, middle, last = e[4], e[5], e[3]
+    if e[2] != "1":
+        name = last  # an organization
+    elif first and last:
+        name = f"{first} {middle} {last}" if middle else f"{first} {last}"
+    else:
+        name = " ".join(filter(None, (first, middle, last)))
+    pcp = object.__new__(_PcpBuilder)
+    pcp.npi = npi
+    pcp.name = name
+    pcp.begin = None
+    pcp.insurance_line = cov.insurance_line if cov is not None else ""
+    pcp.id_qualifier = id_qualifier
+    pcp.identifier = ident
+    pcp.segment_number = batch.number + i
+    return pcp
 
 
 def _header_segment(header: _Header, seg: Segment, filename: str | None) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
@@ -294,7 +295,7 @@ class SegmentReader:
                         texts = [_strip_cr(text.lstrip(_BREAKS)) for text in raw]
                     else:
                         texts = [text.lstrip(_BREAKS) for text in raw]
-                    elements = [text.split(sep) for text in texts]
+                    elements = list(map(str.split, texts, repeat(sep)))
                     # one C-level pass in the common case: every id already seen, none an envelope id
                     plain = plain_ids.issuperset(map(_first, elements))
                     if not plain:
