@@ -148,14 +148,15 @@ def members(count: int, settings: Settings) -> Iterator[MemberRecord]:
             birth = AS_OF - dt.timedelta(days=age * 365 + rng.randint(1, 364))
             if position and rng.random() < 0.2:  # a dependent who chose another PCP
                 npi, pcp_name = rng.choice(panel)
+            start = begin
+            if start <= birth:  # born after the household enrolled: covered from the next first of month
+                start = (birth.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
             end = (
-                (begin + dt.timedelta(days=rng.randint(40, 400))).replace(day=1)
+                (start + dt.timedelta(days=rng.randint(40, 400))).replace(day=1)
                 if rng.random() < 0.03
                 else None
             )
-            if end is not None and end <= begin:
-                end = None
-            coverage = Coverage("HLT", plan, begin, end, "030", "IND")
+            coverage = Coverage("HLT", plan, start, end, "030", "IND")
             yield MemberRecord(
                 maintenance_type_code="030",
                 reason_code="XN",
@@ -174,13 +175,13 @@ def members(count: int, settings: Settings) -> Iterator[MemberRecord]:
                 birth_date=birth,
                 sex=sex,
                 coverage=(coverage,),
-                pcp=(PcpChoice(npi, pcp_name, begin, "HLT", "XX", npi),),
+                pcp=(PcpChoice(npi, pcp_name, start, "HLT", "XX", npi),),
                 reporting_categories=(ReportingCategory("RATE CELL", "ZZ", _rate_cell(age, sex)),),
                 segment_number=0,
                 control_number="0001",
                 benefit_status="A",
                 employment_status="",
-                eligibility_begin=begin,
+                eligibility_begin=start,
                 eligibility_end=end,
                 maintenance_effective=None,
             )
