@@ -721,6 +721,11 @@ class _Applier:
         self.retro = 0
         self.outside = 0
         self.windows = contract_selectors.retro_windows(ctx.payer, ctx.reference)
+        # The payer's first roster is the initial load: everyone's coverage began in the past, and none of
+        # it is a retro change (nothing was reported before it to change).
+        self.initial_load = not RosterImport.objects.filter(
+            payer=ctx.payer, status=RosterImport.Status.APPLIED
+        ).exclude(pk=record.pk).exists()
         self.seen_pks: set[int] = set()
         self.new_assignments: dict[int, int] = {}
         """provider id -> PCP spans this file started for them."""
@@ -844,7 +849,7 @@ class _Applier:
         assert plan.kind is not None
         self.counts[plan.kind] += 1
         effective = plan.effective or self.ctx.reference
-        months = retro_months(effective, self.ctx.reference)
+        months = 0 if self.initial_load else retro_months(effective, self.ctx.reference)
         outside = False
         if months:
             self.retro += 1

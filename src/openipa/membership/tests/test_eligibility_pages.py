@@ -305,7 +305,15 @@ def test_the_imports_list_answers_htmx_with_its_results_only(client_for, small_i
 
 def _two_changes(ipa: Any, tmp_path: Path) -> RosterImport:
     """One file: a new member (added in January by a June file: 5 months retro) and a change of Amy's PCP
-    from June (no retro)."""
+    from June (no retro). An earlier roster of the payer is on record, so this file is not the initial load."""
+    RosterImport.objects.create(
+        payer=ipa.payer,
+        file_name="2026-01.834",
+        sha256="e" * 64,
+        format="x12",
+        status="applied",
+        imported_by="x",
+    )
     data = roster_834(
         [
             M("NEW01", pcp_npi=NPI_A, pcp_begin="20260101"),

@@ -33,6 +33,16 @@ def _var_dir(settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path / "var"
 
 
+@pytest.fixture(autouse=True)
+def earlier_roster(small_ipa: Any) -> RosterImport:
+    """small_ipa's members came from an earlier roster of the payer: the files below are not its initial load
+    (an initial load has no retro changes; see test_initial_load_has_no_retro_changes)."""
+    return RosterImport.objects.create(
+        payer=small_ipa.payer, file_name="2026-01.834", sha256="e" * 64, format="x12", status="applied",
+        imported_by="earlier",
+    )  # fmt: skip
+
+
 def write(tmp_path: Path, data: bytes, name: str = "roster.834") -> Path:
     path = tmp_path / name
     path.write_bytes(data)
@@ -202,6 +212,18 @@ def test_full_file_keeps_missing_members_when_the_payer_says_so(small_ipa: Any, 
 
 
 # -- retro and warnings ----------------------------------------------------------------------------
+
+
+def test_initial_load_has_no_retro_changes(
+    small_ipa: Any, tmp_path: Path, earlier_roster: RosterImport
+) -> None:
+    RosterImport.objects.filter(pk=earlier_roster.pk).delete()
+    rec = run(small_ipa, tmp_path, roster_834([M("NEW01", begin="20200101")], effective="20261201"))
+    assert (rec.status, rec.added, rec.retro, rec.outside_window) == ("applied", 1, 0, 0)
+    assert RosterChange.objects.get(member__payer_member_id="NEW01").retro_months == 0
+    # the next file is measured against it
+    rec = run(small_ipa, tmp_path, roster_834([M("NEW02", begin="20260101")], effective="20261201"), "2.834")
+    assert (rec.retro, rec.outside_window) == (1, 1)
 
 
 def test_retro_outside_the_contract_window_is_flagged(small_ipa: Any, tmp_path: Path) -> None:
@@ -432,7 +454,7 @@ def test_practice_user_may_not_import(small_ipa: Any, tmp_path: Path) -> None:
             actor=small_ipa.users["alice"], payer=small_ipa.payer, path=write(tmp_path, roster_834([M("X1")]))
         )
     assert db_state() == before
-    assert not RosterImport.objects.exists()
+    assert RosterImport.objects.count() == 1  # only the earlier roster
 
 
 # -- CSV rosters -----------------------------------------------------------------------------------
@@ -489,7 +511,7 @@ def test_csv_without_a_mapping_is_refused_before_anything_is_kept(small_ipa: Any
 
     with pytest.raises(ValidationFailed, match="no CSV column mapping"):
         run(small_ipa, tmp_path, CSV_HEAD.encode(), "roster.csv", fmt="csv")
-    assert not RosterImport.objects.exists()
+    assert RosterImport.objects.count() == 1  # only the earlier roster
 
 
 # -- acknowledgments -------------------------------------------------------------------------------
