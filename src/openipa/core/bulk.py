@@ -74,17 +74,33 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     return len(prepared)
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def db_value(model: type[models.Model], field: str, value: Any) -> Any:
+    """``value`` as the database takes it for ``field``: convert a value repeated on every row once, and
+    name the field in ``insert_rows(..., prepared=...)``."""
+    converter = _converter(model._meta.get_field(field))  # type: ignore[arg-type]
+    return value if converter is None or value is None else converter(value)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    prepared: Iterable[str] = (),
+) -> int:
     """INSERT ``rows`` (tuples in the order of ``fields``; foreign keys by ``<name>_id`` or ``<name>``) into
     ``model``'s table. Returns the number of rows. Columns not named get no value: give every column that
-    has no database default."""
+    has no database default. Values of the fields named in ``prepared`` are already database values
+    (see :func:`db_value`) and are not converted again."""
     meta = model._meta
     columns, converters = _columns(model, fields)
+    skip = set(prepared)
+    converters = [None if name in skip else c for name, c in zip(fields, converters, strict=True)]
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})"
-    prepared = _prepare(rows, converters)
-    if not prepared:
+    values = _prepare(rows, converters)
+    if not values:
         return 0
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
-    return len(prepared)
+        cursor.executemany(sql, values)
+    return len(values)

@@ -14,7 +14,10 @@ class Member(models.Model):
         MALE = "M", "Male"
         UNKNOWN = "U", "Unknown"
 
-    payer = models.ForeignKey("contracts.Payer", on_delete=models.PROTECT, related_name="members")
+    # no index of its own: the unique (payer, payer_member_id) index serves lookups by payer
+    payer = models.ForeignKey(
+        "contracts.Payer", on_delete=models.PROTECT, related_name="members", db_index=False
+    )
     payer_member_id = models.CharField(max_length=40)
     mbi = models.CharField("MBI", max_length=11, blank=True)
     first_name = models.CharField(max_length=100)
@@ -66,7 +69,10 @@ class EligibilitySpan(EffectiveDated):
 class PcpAssignment(EffectiveDated):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="pcp_assignments")
     provider = models.ForeignKey("network.Provider", on_delete=models.PROTECT, related_name="pcp_assignments")
-    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="pcp_assignments")
+    # no index of its own: the (practice, valid_from) index serves lookups by practice
+    practice = models.ForeignKey(
+        "network.Practice", on_delete=models.PROTECT, related_name="pcp_assignments", db_index=False
+    )
     source_import = models.ForeignKey(
         "RosterImport", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text="The roster file that last set this span (empty when entered by hand).",
@@ -192,7 +198,10 @@ class RosterChange(models.Model):
         REINSTATE = "reinstate", "Reinstated"
 
     roster_import = models.ForeignKey(RosterImport, on_delete=models.PROTECT, related_name="changes")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="roster_changes")
+    # no index of its own: the (member, roster_import) index serves lookups by member
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="roster_changes", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     effective = models.DateField(help_text="The first day the member's record differs.")
     retro_months = models.PositiveSmallIntegerField(default=0)

@@ -42,6 +42,7 @@ DEMOGRAPHIC_FIELDS = (
     "state",
     "zip_code",
 )
+_DEMOGRAPHIC_SET = frozenset(DEMOGRAPHIC_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,23 +278,36 @@ def plan_member(current: MemberState | None, ins: Instruction) -> Plan:
 
 def _plan_new(ins: Instruction) -> Plan:
     """The common case of a large first file, without diffing against an empty record."""
+    demo = {
+        name: (None, value)
+        for name, value in ins.demographics.items()
+        if name in _DEMOGRAPHIC_SET and value is not None and value != ""
+    }
+    if len(ins.coverage) == 1 and len(ins.pcp) <= 1:
+        # one coverage line and at most one PCP: nothing to merge or cut but the PCP's end
+        line = ins.coverage[0]
+        begin, end = line[1], line[2]
+        pcp: tuple[Interval, ...] = ()
+        if ins.pcp:
+            key, pbegin, pend = ins.pcp[0]
+            if end is not None and (pend is None or pend > end):
+                pend = end
+            if end is None or pbegin <= end:
+                pcp = ((key, pbegin, pend),)
+        effective: dt.date = min(begin, pcp[0][1]) if pcp else begin
+        return Plan("add", demo, SpanOps((line,)), SpanOps(pcp), effective, (line,), pcp)
     cov: list[Interval] = []
     for key, begin, end in _sorted(ins.coverage):
         cov = overwrite(cov, begin, (key, begin, end))
-    pcp: list[Interval] = []
+    pcps: list[Interval] = []
     for key, begin, end in _sorted(ins.pcp):
-        pcp = overwrite(pcp, begin, (key, begin, end))
+        pcps = overwrite(pcps, begin, (key, begin, end))
     if cov and cov[-1][2] is not None:
-        pcp = truncate(pcp, cov[-1][2])
-    demo = {
-        name: (None, ins.demographics[name])
-        for name in DEMOGRAPHIC_FIELDS
-        if ins.demographics.get(name) not in (None, "")
-    }
-    effective = cov[0][1] if cov else (pcp[0][1] if pcp else None)
-    if pcp and effective is not None:
-        effective = min(effective, pcp[0][1])
-    return Plan("add", demo, SpanOps(tuple(cov)), SpanOps(tuple(pcp)), effective, tuple(cov), tuple(pcp))
+        pcps = truncate(pcps, cov[-1][2])
+    first = cov[0][1] if cov else (pcps[0][1] if pcps else None)
+    if pcps and first is not None:
+        first = min(first, pcps[0][1])
+    return Plan("add", demo, SpanOps(tuple(cov)), SpanOps(tuple(pcps)), first, tuple(cov), tuple(pcps))
 
 
 def retro_months(effective: dt.date, reference: dt.date) -> int:
