@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from openipa.core.identifiers import is_valid_npi
+from openipa.edi.x12.dates import dtp_range, element_date
 from openipa.edi.x12.envelope import EnvelopeReader, Group, Interchange
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, Source
@@ -41,7 +42,6 @@ SEXES = frozenset({"F", "M", "U"})
 SUBSCRIBER_ID_QUALIFIERS = frozenset({"MI", "II"})
 """NM108 of loop 2100C: MI member identification number, II standard unique health identifier."""
 
-_DATE = re.compile(r"[0-9]{8}")
 _SERVICE_TYPE = re.compile(r"[A-Z0-9]{1,2}")
 _PARENT_LEVEL = {"21": "20", "22": "21", "23": "22"}
 
@@ -181,31 +181,10 @@ class Inquiry:
 # -- parsing helpers ----------------------------------------------------------------------------------
 
 
-def _date(seg: Segment, element: int, filename: str | None, text: str | None = None) -> dt.date:
-    text = seg.get(element) if text is None else text
-    if _DATE.fullmatch(text):
-        try:
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
-            pass
-    raise seg.error(f"{text!r} is not a CCYYMMDD date", element, filename)
-
-
 def _dtp_291(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | None]:
     if seg.get(1) != "291":
         raise seg.error(f"date qualifier {seg.get(1)!r} is not 291 (plan)", 1, filename)
-    fmt, text = seg.get(2), seg.get(3)
-    if fmt == "D8":
-        return _date(seg, 3, filename), None
-    if fmt == "RD8":
-        start, sep, end = text.partition("-")
-        if not sep:
-            raise seg.error(f"{text!r} is not a CCYYMMDD-CCYYMMDD date range", 3, filename)
-        first, last = _date(seg, 3, filename, start), _date(seg, 3, filename, end)
-        if last < first:
-            raise seg.error(f"date range {text!r} ends before it starts", 3, filename)
-        return first, last
-    raise seg.error(f"date format qualifier {fmt!r} is not D8 or RD8", 2, filename)
+    return dtp_range(seg, filename)
 
 
 def _split(value: str, repetition: str | None) -> list[str]:
@@ -332,7 +311,7 @@ def _bht(state: _State, seg: Segment, filename: str | None) -> None:
     if seg.get(2) not in PURPOSES:
         raise seg.error(f"transaction purpose {seg.get(2)!r} is not 13 (request) or 01 (cancellation)", 2,
                         filename)  # fmt: skip
-    created = _date(seg, 4, filename)
+    created = element_date(seg, 4, filename)
     state.transaction = Transaction270(
         state.control_number, state.version, seg.get(2), seg.get(3), created, seg.get(5), state.st.number,
         state.interchange, state.group,
@@ -495,7 +474,7 @@ def _detail(state: _State, level: _Level, seg: Segment, filename: str | None) ->
     elif sid == "DMG":
         if e1 != "D8":
             raise seg.error(f"date format qualifier {e1!r} is not D8", 1, filename)
-        level.birth_date = _date(seg, 2, filename)
+        level.birth_date = element_date(seg, 2, filename)
         sex = seg.get(3)
         if sex and sex not in SEXES:
             raise seg.error(f"sex {sex!r} is not F, M or U", 3, filename)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any, BinaryIO
 
 from openipa.core.identifiers import is_valid_npi
+from openipa.edi.x12.dates import dtp_range, element_date, parse_d8
 from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, SegmentBatch, Source
@@ -111,8 +111,6 @@ ACTION_CODES: dict[str, str] = {"2": "change (update)", "4": "verify (full file)
 """BGN08."""
 
 SEXES = frozenset({"F", "M", "U"})
-
-_DATE = re.compile(r"[0-9]{8}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,39 +248,6 @@ class MemberRecord:
 # -- parsing helpers ----------------------------------------------------------------------------------
 
 
-def _date(seg: Segment, element: int, filename: str | None) -> dt.date:
-    text = seg.get(element)
-    if _DATE.fullmatch(text):
-        try:
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
-            pass
-    raise seg.error(f"{text!r} is not a CCYYMMDD date", element, filename)
-
-
-def _dtp(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | None]:
-    """DTP02 D8 or RD8 and DTP03: (start, end of the range or None)."""
-    fmt = seg.get(2)
-    text = seg.get(3)
-    if fmt == "D8":
-        return _date(seg, 3, filename), None
-    if fmt == "RD8":
-        start, sep, end = text.partition("-")
-        dates: list[dt.date] = []
-        for part in (start, end):
-            if sep and _DATE.fullmatch(part):
-                try:
-                    dates.append(dt.date(int(part[:4]), int(part[4:6]), int(part[6:])))
-                    continue
-                except ValueError:
-                    pass
-            raise seg.error(f"{text!r} is not a CCYYMMDD-CCYYMMDD date range", 3, filename)
-        if dates[1] < dates[0]:
-            raise seg.error(f"date range {text!r} ends before it starts", 3, filename)
-        return dates[0], dates[1]
-    raise seg.error(f"date format qualifier {fmt!r} is not D8 or RD8", 2, filename)
-
-
 @dataclass(slots=True)
 class _Header:
     st: Segment
@@ -338,15 +303,6 @@ _CategoryBuilder = _builder(ReportingCategory)
 
 _CACHE_LIMIT = 50_000
 """Entries in the per-file caches of parsed dates and checked NPIs (cleared when full: bounded memory)."""
-
-
-def _d8(text: str) -> dt.date | None:
-    if len(text) == 8 and text.isascii() and text.isdigit():
-        try:
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        except ValueError:
-            return None
-    return None
 
 
 def read_834(
@@ -627,7 +583,7 @@ def _map_834(reader: EnvelopeReader, filename: str | None) -> Iterator[Enrollmen
 
 def _cached_date(text: str, dates: dict[str, dt.date]) -> dt.date | None:
     """``text`` (CCYYMMDD) as a date, remembered in ``dates``; None when it is not a date."""
-    day = _d8(text)
+    day = parse_d8(text)
     if day is not None:
         if len(dates) >= _CACHE_LIMIT:
             dates.clear()
@@ -644,7 +600,7 @@ def _dtp_slow(
         day = _cached_date(e[3], dates)
         if day is not None:
             return day, None
-    return _dtp(batch.segment(i), filename)
+    return dtp_range(batch.segment(i), filename)
 
 
 def _dmg_slow(batch: SegmentBatch, i: int, filename: str | None, dates: dict[str, dt.date]) -> dt.date:
@@ -697,9 +653,9 @@ def _header_segment(header: _Header, seg: Segment, filename: str | None) -> None
     sid = seg.id
     if sid == "BGN":
         header.bgn = seg
-        header.created = _date(seg, 3, filename)
+        header.created = element_date(seg, 3, filename)
     elif sid == "DTP":
-        start, _end = _dtp(seg, filename)
+        start, _end = dtp_range(seg, filename)
         if seg.get(1) == "007":
             header.effective = start
     elif sid == "N1":
