@@ -244,3 +244,16 @@ def small_ipa(db: None) -> SmallIpa:
         member_b,
         users,
     )
+
+
+@pytest.fixture
+def client_for(small_ipa: SmallIpa) -> Any:
+    """`client_for("alice")`: a fresh test client with that persona's session (no password round trip)."""
+    from django.test import Client
+
+    def make(name: str) -> Client:
+        client = Client()
+        client.force_login(small_ipa.users[name])
+        return client
+
+    return make

@@ -19,11 +19,6 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
 def _upload(page: Page, base_url: str, path: Path) -> None:
     page.goto(f"{base_url}/rosters/upload/")
     page.get_by_label("Payer").select_option(label="Sunrise Health Plan")

@@ -5,7 +5,6 @@ records they leave."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +28,6 @@ from openipa.web.tests.pages import field_errors, html, nav_labels, results
 pytestmark = pytest.mark.django_db
 
 STAFF = ("admin", "ops", "fin", "auditor")
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
-@pytest.fixture
-def client_for(small_ipa: Any) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(small_ipa.users[name])
-        return client
-
-    return make
 
 
 def db_state() -> tuple[Any, ...]:

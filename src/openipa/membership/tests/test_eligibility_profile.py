@@ -3,13 +3,10 @@ saved), the audit record of a change, and a CSV roster read with the mapping set
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from openipa.contracts.services import product_create
 from openipa.core.models import AuditEvent
@@ -19,21 +16,6 @@ from openipa.membership.services.profiles import csv_problem_field, roster_profi
 from openipa.web.tests.pages import field_errors, html
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
-@pytest.fixture
-def client_for(small_ipa: Any) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(small_ipa.users[name])
-        return client
-
-    return make
 
 
 def url(ipa: Any) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,6 @@ from openipa.web.tests.pages import html, results
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
-@pytest.fixture
-def client_for(small_ipa: Any) -> Callable[[str], Client]:
-    def make(name: str) -> Client:
-        client = Client()
-        client.force_login(small_ipa.users[name])
-        return client
-
-    return make
 
 
 def table(response: Any) -> dict[str, list[str]]:

@@ -29,11 +29,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
-@pytest.fixture(autouse=True)
 def earlier_roster(small_ipa: Any) -> RosterImport:
     """small_ipa's members came from an earlier roster of the payer: the files below are not its initial load
     (an initial load has no retro changes; see test_initial_load_has_no_retro_changes)."""
