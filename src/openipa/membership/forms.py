@@ -15,12 +15,12 @@ from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer, Product
 from openipa.core.errors import ValidationFailed
 from openipa.core.months import Month
-from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
+from openipa.core.roles import Actor, is_practice_scoped
 from openipa.edi.csvroster import REQUIRED_TARGETS, TARGETS, CsvProfile
 from openipa.membership import selectors
 from openipa.membership.models import RosterChange, RosterImport, RosterProfile
 from openipa.network import selectors as network_selectors
-from openipa.web.forms import DateInput, SearchInput, apply_errors, valid_data
+from openipa.web.forms import DateInput, SearchInput, apply_errors, scope_payer_and_practice, valid_data
 
 
 def _blank(label: str, choices: Any) -> list[tuple[str, str]]:
@@ -150,18 +150,7 @@ class MemberMonthsForm(forms.Form):
         data.setdefault("month_from", str(this_month - 11))
         super().__init__(data)
         self.today = today
-        if has_perm(actor, Perm.VIEW_CONTRACTS):
-            payers = contract_selectors.payer_list(actor)
-            _choices(self, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
-        else:
-            del self.fields["payer"]
-        if is_practice_scoped(actor):
-            del self.fields["practice"]
-        else:
-            practices = network_selectors.practice_list(actor)
-            _choices(self, "practice").choices = _blank(
-                "Any practice", ((p.pk, p.legal_name) for p in practices)
-            )
+        scope_payer_and_practice(self, actor)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -71,6 +71,21 @@ def _blank(label: str, choices: Any) -> list[tuple[str, str]]:
     return [("", label), *[(str(k), str(v)) for k, v in choices]]
 
 
+def scope_payer_and_practice(form: forms.Form, actor: Actor) -> None:
+    """Fill a filter form's "payer" and "practice" choices with what ``actor`` may see, or drop the fields:
+    payers are financial (contracts), and a practice user sees only their own practice anyway."""
+    if has_perm(actor, Perm.VIEW_CONTRACTS):
+        payers = contract_selectors.payer_list(actor)
+        _choices(form, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
+    else:
+        del form.fields["payer"]
+    if is_practice_scoped(actor):
+        del form.fields["practice"]
+    else:
+        practices = network_selectors.practice_list(actor)
+        _choices(form, "practice").choices = _blank("Any practice", ((p.pk, p.legal_name) for p in practices))
+
+
 # ----------------------------------------------------------------------------------------- filters
 
 
@@ -121,19 +136,7 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, actor: Actor) -> None:
         super().__init__(data)
-        # Payers are financial (contracts); a practice user sees only their own practice anyway.
-        if has_perm(actor, Perm.VIEW_CONTRACTS):
-            payers = contract_selectors.payer_list(actor)
-            _choices(self, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
-        else:
-            del self.fields["payer"]
-        if is_practice_scoped(actor):
-            del self.fields["practice"]
-        else:
-            practices = network_selectors.practice_list(actor)
-            _choices(self, "practice").choices = _blank(
-                "Any practice", ((p.pk, p.legal_name) for p in practices)
-            )
+        scope_payer_and_practice(self, actor)
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for the member selectors, from the valid fields only."""
