@@ -18,14 +18,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import queue
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -723,70 +721,6 @@ def _resolved_stream(path: Path, name: str, ctx: _Context) -> Iterator[tuple[Mem
 
 # -- applying --------------------------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-_END = object()
-
-
-def _read_ahead(batches: Iterator[list[T]], depth: int = 3) -> Iterator[list[T]]:
-    """Produce ``batches`` on a second thread while the caller writes the previous ones.
-
-    The producer only parses and resolves records (Python, in memory, no database); the caller's writes spend
-    most of their time in the database driver, which releases the GIL, so on two cores the two overlap. An
-    error on either side stops both: the producer's is raised here, and a consumer that stops early tells the
-    producer to quit.
-    """
-    out: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            item: object = _END
-        except BaseException as exc:  # handed to the consumer, raised there
-            item = exc
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    worker = threading.Thread(target=produce, name="roster-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = out.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield cast("list[T]", item)
-    finally:
-        stop.set()
-        worker.join()
-
-
 MEMBER_COLUMNS = ("payer_id", "payer_member_id", "mbi", *DEMOGRAPHIC_FIELDS, "date_of_death", "phone",
                   "language", "created_at", "updated_at")  # fmt: skip
 SPAN_DATES = ("valid_from", "valid_to", "source_import_id")
@@ -844,12 +778,19 @@ class _Applier:
     def run(
         self, stream: Iterable[tuple[MemberRecord, _Resolved]], total: int, progress: Progress | None
     ) -> None:
+        batch: list[tuple[MemberRecord, _Resolved]] = []
         done = 0
-        for batch in _read_ahead(_batches(stream, BATCH)):
+        for item in stream:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._apply_batch(batch)
+                done += len(batch)
+                batch = []
+                if progress is not None:
+                    progress("apply", done, total)
+        if batch:
             self._apply_batch(batch)
             done += len(batch)
-            if progress is not None:
-                progress("apply", done, total)
         if progress is not None:
             progress("apply", done, total)
 
