@@ -110,3 +110,11 @@ def retro_windows(payer: Payer, on: dt.date) -> dict[int, int]:
         if product_id is not None:
             windows[product_id] = max(windows.get(product_id, 0), months)
     return windows
+
+
+def product_ids_by_code(payer: Payer) -> dict[str, int]:
+    """The payer's products: code (upper case, trimmed) -> id. A lookup for roster ingestion (no money in
+    it), so it takes no actor."""
+    return {
+        code.strip().upper(): pk for pk, code in Product.objects.filter(payer=payer).values_list("pk", "code")
+    }

@@ -130,3 +130,17 @@ def test_999_missing_trailers():
     segs = _segments(build_999(interchange))
     assert segs[5:7] == ["IK5*R*2", "AK9*R*1*1*0"]
     assert _pyx12_valid(build_999(interchange))
+
+
+def test_values_echoed_from_the_file_cannot_break_the_acknowledgment():
+    """A control number or id holding a component separator (':') is echoed without it, never an error."""
+    data = (
+        build_834(1).replace(b"GS*BE*SENDER*", b"GS*BE*SEN:DER*").replace(b"ST*834*0001*", b"ST*834*00:01*")
+    )
+    data = data.replace(b"SE*9*0001", b"SE*9*00:01")
+    (interchange,) = _read(data)
+    segs = _segments(build_999(interchange))
+    assert segs[1].startswith("GS*FA*RECEIVER*SENDER*")
+    assert "AK2*834*0001*005010X220A1" in segs
+    ta1 = _segments(build_ta1(interchange))
+    assert ta1[1].startswith("TA1*")

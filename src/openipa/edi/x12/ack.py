@@ -38,6 +38,7 @@ Codes used here (X12 code lists):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Sequence
 
@@ -83,12 +84,13 @@ def group_status(group: Group) -> tuple[str, int, int, int, list[str]]:
 def write_999(writer: X12Writer, group: Group, control_number: str = "0001") -> None:
     """One 999 transaction set (ST..SE) acknowledging ``group``."""
     writer.start_transaction("999", control_number, IMPLEMENTATION_999)
-    writer.segment("AK1", group.functional_id, group.control_number, group.version)
+    e = functools.partial(_clean, writer=writer)  # values echoed from the file lose any delimiter in them
+    writer.segment("AK1", e(group.functional_id), e(group.control_number), e(group.version))
     for result in group.transactions:
-        writer.segment("AK2", result.set_id, result.control_number, result.version)
+        writer.segment("AK2", e(result.set_id), e(result.control_number), e(result.version))
         for error in result.segment_errors:
             # IK303 (loop identifier code, element 447) is 1-4 characters: "2100A" is sent as "2100"
-            writer.segment("IK3", error.segment_id, str(error.position), error.loop_id[:4], error.code)
+            writer.segment("IK3", e(error.segment_id), str(error.position), error.loop_id[:4], error.code)
             for element in error.elements:
                 position = [str(element.position)]
                 if element.component is not None:
@@ -115,13 +117,13 @@ def _reply(
     """A writer with an interchange answering ``interchange`` opened: sender and receiver swapped."""
     w = X12Writer(out, delimiters or interchange.delimiters, newline=newline)
     w.start_interchange(
-        interchange.receiver_qualifier,
-        interchange.receiver_id,
-        interchange.sender_qualifier,
-        interchange.sender_id,
+        _clean(interchange.receiver_qualifier, w),
+        _clean(interchange.receiver_id, w),
+        _clean(interchange.sender_qualifier, w),
+        _clean(interchange.sender_id, w),
         control_number=control_number,
         when=when,
-        usage=interchange.usage or "P",
+        usage=_clean(interchange.usage, w) or "P",
     )
     return w
 
@@ -143,8 +145,8 @@ def build_999(
     acknowledged = list(groups if groups is not None else interchange.groups)
     if acknowledged:
         first = acknowledged[0]
-        w.start_group("FA", first.receiver, first.sender, control_number=control_number, version=IMPLEMENTATION_999,
-                      when=when)  # fmt: skip
+        w.start_group("FA", _clean(first.receiver, w), _clean(first.sender, w), control_number=control_number,
+                      version=IMPLEMENTATION_999, when=when)  # fmt: skip
         for number, group in enumerate(acknowledged, start=1):
             write_999(w, group, f"{number:04d}")
         w.end_group()
@@ -178,7 +180,7 @@ def build_ta1(
     w = _reply(
         out, interchange, control_number=control_number, delimiters=delimiters, when=when, newline=newline
     )
-    w.segment("TA1", *ta1_elements(interchange))
+    w.segment("TA1", *(_clean(value, w) for value in ta1_elements(interchange)))
     w.end_interchange()
     return out.getvalue()
 

@@ -31,7 +31,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from openipa.contracts import selectors as contract_selectors
-from openipa.contracts.models import Payer, Product
+from openipa.contracts.models import Payer
 from openipa.core import audit
 from openipa.core.bulk import db_value, insert_rows, update_rows
 from openipa.core.errors import ValidationFailed
@@ -194,9 +194,7 @@ class _Context:
 
 
 def _context(payer: Payer, profile: RosterProfile, is_csv: bool, today: dt.date) -> _Context:
-    products: dict[str, int] = {}
-    for product_pk, code in Product.objects.filter(payer=payer).values_list("pk", "code"):
-        products[code.strip().upper()] = product_pk
+    products = contract_selectors.product_ids_by_code(payer)
     by_code = dict(products)
     for sent, code in (profile.plan_map or {}).items():
         mapped = by_code.get(str(code).strip().upper())
@@ -586,7 +584,12 @@ def import_roster(
     ctx = _context(payer, profile, fmt == RosterProfile.Format.CSV, day)
     issues = _Issues()
     checked = _validate(path, name, ctx, issues, progress)
-    ack = "" if ctx.is_csv else printable(_acknowledgment(path, name, checked, issues))
+    ack = ""
+    if not ctx.is_csv:
+        try:
+            ack = printable(_acknowledgment(path, name, checked, issues))
+        except ValueError as exc:  # an envelope too broken to answer: the import's own report still stands
+            issues.warn(issue(0, "", None, f"no acknowledgment could be written for this file: {exc}"))
     if issues.error_count:
         rejected = RosterImport.objects.create(
             **base,
