@@ -547,7 +547,7 @@ _MUTATION = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_MUTATION, min_size=1, max_size=3))
 def test_mutated_rosters_are_applied_whole_or_rejected_whole(
     small_ipa: Any, tmp_path: Path, ops: list[tuple[str, int, bytes]]
