@@ -9,6 +9,8 @@ model signals in this project). On PostgreSQL the rows go through COPY.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -20,11 +22,17 @@ Converter = Callable[[Any], Any]
 def _converter(field: models.Field[Any, Any]) -> Converter | None:
     ops = connection.ops
     kind = field.get_internal_type()
+    sqlite = connection.vendor == "sqlite"
+    # The hot columns get the same conversion Django makes, done directly (Django's own path cost more than the
+    # database's inserts on a million-member roster): a date is its ISO text on SQLite and passes through
+    # to the PostgreSQL driver; JSON without a custom encoder is json.dumps text on SQLite.
     if kind == "DateField":
-        return ops.adapt_datefield_value
+        return dt.date.isoformat if sqlite else None
     if kind == "DateTimeField":
         return ops.adapt_datetimefield_value
     if kind == "JSONField":
+        if sqlite and getattr(field, "encoder", None) is None:
+            return json.dumps
         return lambda value: field.get_db_prep_save(value, connection)
     if kind == "DecimalField":
         return lambda value: field.get_db_prep_save(value, connection)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import re
 import time
@@ -580,6 +581,38 @@ def import_roster(
         audit.record_write(actor, "roster.duplicate", dup, after={"sha256": sha, "duplicate_of": original.pk})
         return dup
 
+    with _gc_paused():
+        return _import(actor, payer, path, name, fmt, profile, base, sha, started, today, progress)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a roster is read and applied. The import allocates millions of
+    small acyclic objects (records, rows), and each collection rescans every object alive, the payer's member
+    ids included: on 100,000 members a quarter of the time went there. Reference counting still frees all
+    of them; the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    actor: Actor | None,
+    payer: Payer,
+    path: Path,
+    name: str,
+    fmt: str,
+    profile: RosterProfile,
+    base: dict[str, Any],
+    sha: str,
+    started: float,
+    today: dt.date | None,
+    progress: Progress | None,
+) -> RosterImport:
     day = today or timezone.localdate()
     ctx = _context(payer, profile, fmt == RosterProfile.Format.CSV, day)
     issues = _Issues()
