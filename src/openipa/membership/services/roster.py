@@ -791,6 +791,8 @@ class _Applier:
             .exists()
         )
         self.seen_pks: set[int] = set()
+        self.members_before = len(ctx.existing)
+        """Members of the payer on file before this import: the only ones a full file can leave out."""
         self.new_assignments: dict[int, int] = {}
         """provider id -> PCP spans this file started for them."""
 
@@ -949,6 +951,8 @@ class _Applier:
 
     def term_missing(self, last_day: dt.date) -> None:
         """A full file: members of the payer covered after ``last_day`` but not in the file lose coverage."""
+        if self.members_before == 0:
+            return  # everyone on file came in with this file
         covered = set(
             EligibilitySpan.objects.filter(member__payer=self.ctx.payer)
             .exclude(valid_to__lt=last_day + ONE_DAY)
