@@ -100,22 +100,78 @@ def insert_rows(
     ``model``'s table. Returns the number of rows. Columns not named get no value: give every column that
     has no database default. Values of the fields named in ``prepared`` are already database values
     (see :func:`db_value`) and are not converted again."""
+    columns, values = _insert_values(model, fields, rows, prepared)
+    if values:
+        _insert(model, columns, values)
+    return len(values)
+
+
+def insert_rows_returning_pks(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    prepared: Iterable[str] = (),
+) -> list[int]:
+    """:func:`insert_rows`, returning the new rows' primary keys in the order of ``rows``.
+
+    No query reads the rows back. On PostgreSQL the keys are taken from the table's sequence first (one
+    ``nextval`` per row, in one statement) and written with the rows. On SQLite the rows are numbered by the
+    database: the caller's transaction holds the write lock, so one statement's rows get consecutive ids,
+    which is checked.
+    """
+    columns, values = _insert_values(model, fields, rows, prepared)
+    if not values:
+        return []
     meta = model._meta
+    assert meta.pk is not None
+    table, pk = meta.db_table, meta.pk.column
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk, len(values)],
+            )
+            pks = [row[0] for row in cursor.fetchall()]
+        _insert(
+            model,
+            [connection.ops.quote_name(pk), *columns],
+            [[p, *v] for p, v in zip(pks, values, strict=True)],
+        )
+        return pks
+    _insert(model, columns, values)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_insert_rowid()")
+        (last,) = cursor.fetchone()
+        first = last - len(values) + 1
+        quoted = connection.ops.quote_name(pk)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} WHERE {quoted} BETWEEN %s AND %s",
+            [first, last],
+        )
+        (count,) = cursor.fetchone()
+    if count != len(values):  # another writer between our rows: cannot happen inside a write transaction
+        raise RuntimeError(f"{table}: the {len(values)} new rows did not get consecutive ids")
+    return list(range(first, last + 1))
+
+
+def _insert_values(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], prepared: Iterable[str]
+) -> tuple[list[str], list[Sequence[Any]]]:
     columns, converters = _columns(model, fields)
     skip = set(prepared)
     converters = [None if name in skip else c for name, c in zip(fields, converters, strict=True)]
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})"
-    values = _prepare(rows, converters)
-    if not values:
-        return 0
+    return columns, _prepare(rows, converters)
+
+
+def _insert(model: type[models.Model], columns: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY streams the rows in one command; executemany pays a round of parse/bind/execute per row
-            table = connection.ops.quote_name(meta.db_table)
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
         else:
-            cursor.executemany(sql, values)
-    return len(values)
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", values)

@@ -76,3 +76,31 @@ def test_update_rows_by_primary_key(small_ipa: Any) -> None:
         (dt.date(2026, 1, 15), None),
     ]
     assert update_rows(EligibilitySpan, ("valid_to",), []) == 0
+
+
+@pytest.mark.django_db
+def test_insert_rows_returning_pks_in_row_order(small_ipa: Any) -> None:
+    from openipa.core.bulk import insert_rows_returning_pks
+    from openipa.membership.models import Member
+
+    now = timezone.now()
+    born = dt.date(1970, 1, 1)
+    fields = ("payer_id", "payer_member_id", "first_name", "last_name", "date_of_birth", "mbi", "sex",
+              "address_line1", "city", "state", "zip_code", "phone", "language", "created_at", "updated_at")  # fmt: skip
+
+    def rows(keys: list[str]) -> list[tuple[Any, ...]]:
+        return [
+            (small_ipa.payer.pk, k, k, "Last", born, "", "F", "", "", "", "", "", "", now, now) for k in keys
+        ]
+
+    first = insert_rows_returning_pks(Member, fields, rows(["P3", "P1", "P2"]))
+    assert [Member.objects.get(pk=pk).payer_member_id for pk in first] == ["P3", "P1", "P2"]
+    # the table's own numbering goes on after the rows: an ORM insert gets a fresh key, and so does a second batch
+    orm = Member.objects.create(
+        payer=small_ipa.payer, payer_member_id="P4", first_name="A", last_name="B", date_of_birth=born
+    )
+    assert orm.pk not in first
+    second = insert_rows_returning_pks(Member, fields, rows(["P5"]))
+    assert second[0] not in (*first, orm.pk)
+    assert Member.objects.get(pk=second[0]).payer_member_id == "P5"
+    assert insert_rows_returning_pks(Member, fields, []) == []

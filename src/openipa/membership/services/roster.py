@@ -34,7 +34,7 @@ from django.utils import timezone
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer
 from openipa.core import audit
-from openipa.core.bulk import db_value, insert_rows, update_rows
+from openipa.core.bulk import db_value, insert_rows, insert_rows_returning_pks, update_rows
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvroster import CsvProfile, read_csv_roster
@@ -859,18 +859,15 @@ class _Applier:
         fresh = [(r.key, plan) for r, pk, plan in plans if pk is None]
         if fresh:
             stamp = db_value(Member, "created_at", now)
-            insert_rows(
+            new_pks = insert_rows_returning_pks(
                 Member,
                 MEMBER_COLUMNS,
                 [_member_row(payer_pk, key, plan.demographics, stamp) for key, plan in fresh],
                 prepared=("created_at", "updated_at"),
             )
-            keys = [key for key, _plan in fresh]
-            for key, pk in Member.objects.filter(payer_id=payer_pk, payer_member_id__in=keys).values_list(
-                "payer_member_id", "pk"
-            ):
+            for (key, _plan), pk in zip(fresh, new_pks, strict=True):
                 self.ctx.existing[key] = pk
-                self.seen_pks.add(pk)
+            self.seen_pks.update(new_pks)
         updated: list[tuple[Any, ...]] = []
         spans: list[tuple[Any, ...]] = []
         pcps: list[tuple[Any, ...]] = []
