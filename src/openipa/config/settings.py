@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "openipa.network",
     "openipa.contracts",
     "openipa.membership",
+    "openipa.ledger",
+    "openipa.capitation",
     "openipa.web",
     "openipa.demo",
 ]

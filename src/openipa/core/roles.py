@@ -60,19 +60,22 @@ class Perm(StrEnum):
     EDIT_MEMBERS = "edit_members"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
-    VIEW_FINANCE = "view_finance"  # dashboards with money in them
+    VIEW_FINANCE = "view_finance"  # dashboards, capitation, runs, statements, the ledger
+    EDIT_FINANCE = "edit_finance"  # import remittances, prepare and approve runs, post to the ledger, pay
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
 # Whoever edits the network must not also be able to redirect a practice's payments: bank details are
 # read in clear and changed by finance only, never by the administrator.
 _BANK = {Perm.VIEW_BANK, Perm.EDIT_BANK}
+# Moving money (runs, approvals, payments, journal entries) is finance's alone, for the same reason.
+_MONEY = {Perm.EDIT_FINANCE}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK),
+    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY),
     Role.OPERATIONS: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}),
     Role.FINANCE: frozenset(
-        _STAFF_READ | _BANK | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
+        _STAFF_READ | _BANK | _MONEY | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
     ),
     Role.CREDENTIALING: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK}),
     Role.UM_NURSE: frozenset(_STAFF_READ),

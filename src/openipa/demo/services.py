@@ -52,6 +52,10 @@ STAFF_LOGINS: tuple[tuple[str, Role], ...] = (
     ("admin", Role.IPA_ADMIN),
     ("operations", Role.OPERATIONS),
     ("finance", Role.FINANCE),
+    (
+        "finance-2",
+        Role.FINANCE,
+    ),  # a second finance login: runs are approved by someone who did not prepare them
     ("credentialing", Role.CREDENTIALING),
     ("um-nurse", Role.UM_NURSE),
     ("medical-director", Role.MEDICAL_DIRECTOR),

@@ -49,4 +49,7 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit_export"),
     # rosters, the member-months report and PCP panels: web:eligibility:...
     path("", include("openipa.membership.urls")),
+    # the ledger (web:ledger:...) and capitation (web:capitation:...)
+    path("", include("openipa.ledger.urls")),
+    path("", include("openipa.capitation.urls")),
 ]

@@ -108,13 +108,15 @@ def test_the_loaded_rows_carry_the_generated_values() -> None:
 def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
     _build()
-    staff = ["admin", "operations", "finance", "credentialing", "um-nurse", "medical-director", "quality"]
-    staff += ["messenger", "auditor"]
+    staff = ["admin", "operations", "finance", "finance-2", "credentialing", "um-nurse", "medical-director"]
+    staff += ["quality", "messenger", "auditor"]
     for name in staff:
         assert User.objects.get(username=name).practice_id is None
     assert User.objects.get(username="um-nurse").role == Role.UM_NURSE
     assert User.objects.get(username="medical-director").role == Role.MEDICAL_DIRECTOR
     assert User.objects.get(username="admin").role == Role.IPA_ADMIN
+    # runs are approved by a finance user who did not prepare them: the demo has two
+    assert User.objects.filter(role=Role.FINANCE).count() == 2
     assert User.objects.filter(role=Role.PRACTICE_USER).count() == 40
     first = User.objects.select_related("practice").get(username="practice-01")
     assert first.practice is not None
@@ -123,10 +125,10 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     assert last.practice is not None
     assert last.practice.code == data.practices[39].code
     logins = demo_logins()
-    assert [login.username for login in logins[:9]] == staff
-    assert logins[9].username == "practice-01"
-    assert logins[9].practice == data.practices[0].legal_name
-    assert AuditEvent.objects.filter(action="user.create").count() == 49
+    assert [login.username for login in logins[:10]] == staff
+    assert logins[10].username == "practice-01"
+    assert logins[10].practice == data.practices[0].legal_name
+    assert AuditEvent.objects.filter(action="user.create").count() == 50
 
 
 def test_the_printed_password_signs_in_every_login() -> None:

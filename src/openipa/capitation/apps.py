@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CapitationConfig(AppConfig):
+    name = "openipa.capitation"
+    label = "capitation"
