@@ -1007,3 +1007,132 @@ def roster_profile_get(actor: Actor, payer_id: int) -> tuple[Payer, RosterProfil
     payer = contract_selectors.payer_get(actor, payer_id)
     profile = RosterProfile.objects.filter(payer=payer).select_related("default_product").first()
     return payer, profile if profile is not None else RosterProfile(payer=payer)
+
+
+# -- the roster of one payer-month, for capitation --------------------------------------------------------
+
+MONTH_ROSTER_SCHEMA: dict[str, Any] = {
+    "member_id": pl.Int64,
+    "payer_member_id": pl.String,
+    "product_id": pl.Int64,
+    "birth_date": pl.Date,
+    "sex": pl.String,
+    "date_of_death": pl.Date,
+    "covered_days": pl.Int32,
+    "first_covered_day": pl.Int32,
+    "days_in_month": pl.Int32,
+    "practice_id": pl.Int64,
+    "provider_id": pl.Int64,
+    "coverage_file_date": pl.Date,
+}
+
+
+def month_roster(actor: Actor, *, payer_id: int, month: Month, purpose: str) -> pl.DataFrame:
+    """Every member of the payer covered on at least one day of ``month``, one row each (MONTH_ROSTER_SCHEMA).
+
+    - ``covered_days``: days of the month the member's eligibility covers; ``first_covered_day``: the first
+      of them (1 when covered from the 1st).
+    - ``product_id``: the product of the span covering the most days of the month (on a tie, the later one).
+    - ``practice_id``/``provider_id``: the PCP assignment covering the most of the member's covered days in the
+      month (on a tie, the later one); null when no PCP was assigned.
+    - ``coverage_file_date``: the date of the roster file that set the span of the first covered day (null
+      when the span was entered by hand); a file dated after the month made a retro add.
+
+    A batch read (capitation) of member-level data: written to the audit log as one access with the payer,
+    month, member count and purpose, rather than a row per member.
+    """
+    require(actor, Perm.VIEW_MEMBERS)
+    if is_practice_scoped(actor):
+        raise PermissionDenied("A practice user cannot read a payer's whole roster.")
+    m0 = month.first_day.toordinal() - _EPOCH
+    m1 = month.last_day.toordinal() - _EPOCH
+    spans = _frame(
+        (
+            (m, product, _day(start), _day(end), _day(file_date))
+            for m, product, start, end, file_date in _overlapping(
+                EligibilitySpan.objects.filter(member__payer_id=payer_id), month, month
+            )
+            .values_list("member_id", "product_id", "valid_from", "valid_to", "source_import__file_date")
+            .iterator(chunk_size=5000)
+        ),
+        {"member_id": pl.Int64, "product_id": pl.Int64, "start": pl.Int64, "end": pl.Int64, "file": pl.Int64},
+    ).with_columns(
+        pl.col("start").clip(m0, m1).alias("start"), pl.col("end").fill_null(_FAR).clip(m0, m1).alias("end")
+    )
+    spans = spans.with_columns((pl.col("end") - pl.col("start") + 1).alias("days"))
+    coverage = (
+        spans.sort(["member_id", "days", "start"], descending=[False, True, True])
+        .group_by("member_id", maintain_order=True)
+        .agg(
+            pl.col("product_id").first(),
+            pl.col("days").sum().alias("covered_days"),
+            pl.col("start").min().alias("first_start"),
+            pl.col("file").sort_by("start").first().alias("file"),
+            pl.col("start").min().alias("cover_from"),
+            pl.col("end").max().alias("cover_to"),
+        )
+    )
+    pcp = _frame(
+        (
+            (m, provider, practice, _day(start), _day(end))
+            for m, provider, practice, start, end in _overlapping(
+                PcpAssignment.objects.filter(member__payer_id=payer_id), month, month
+            )
+            .values_list("member_id", "provider_id", "practice_id", "valid_from", "valid_to")
+            .iterator(chunk_size=5000)
+        ),
+        {"member_id": pl.Int64, "provider_id": pl.Int64, "practice_id": pl.Int64, "p_start": pl.Int64,
+         "p_end": pl.Int64},
+    )  # fmt: skip
+    chosen = (
+        pcp.join(coverage.select("member_id", "cover_from", "cover_to"), on="member_id")
+        .with_columns(
+            (
+                pl.min_horizontal(pl.col("p_end").fill_null(_FAR), "cover_to")
+                - pl.max_horizontal("p_start", "cover_from")
+                + 1
+            ).alias("overlap"),
+        )
+        .filter(pl.col("overlap") > 0)
+        .sort(["member_id", "overlap", "p_start"], descending=[False, True, True])
+        .group_by("member_id", maintain_order=True)
+        .agg(pl.col("practice_id").first(), pl.col("provider_id").first())
+    )
+    people = _frame(
+        (
+            (pk, key, _day(born), sex, _day(died))
+            for pk, key, born, sex, died in Member.objects.filter(payer_id=payer_id)
+            .filter(pk__in=EligibilitySpan.objects.filter(member__payer_id=payer_id).values("member_id"))
+            .values_list("pk", "payer_member_id", "date_of_birth", "sex", "date_of_death")
+            .iterator(chunk_size=5000)
+        ),
+        {"member_id": pl.Int64, "payer_member_id": pl.String, "born": pl.Int64, "sex": pl.String,
+         "died": pl.Int64},
+    )  # fmt: skip
+    frame = (
+        coverage.join(people, on="member_id", how="left")
+        .join(chosen, on="member_id", how="left")
+        .select(
+            "member_id",
+            "payer_member_id",
+            "product_id",
+            pl.col("born").cast(pl.Date).alias("birth_date"),
+            "sex",
+            pl.col("died").cast(pl.Date).alias("date_of_death"),
+            pl.col("covered_days").cast(pl.Int32),
+            (pl.col("first_start") - m0 + 1).cast(pl.Int32).alias("first_covered_day"),
+            pl.lit(month.days, dtype=pl.Int32).alias("days_in_month"),
+            "practice_id",
+            "provider_id",
+            pl.col("file").cast(pl.Date).alias("coverage_file_date"),
+        )
+        .sort("member_id")
+    )
+    audit.record_access(
+        actor,
+        object_type="membership.member",
+        action="batch_read",
+        purpose=purpose,
+        details={"payer_id": payer_id, "month": str(month), "members": frame.height},
+    )
+    return frame
