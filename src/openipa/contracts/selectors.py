@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
+import polars as pl
 from django.db.models import Count, Q, QuerySet
 
 from openipa.contracts.models import Contract, ContractTerm, DofrEntry, Payer, Product, RateCell
@@ -118,3 +121,65 @@ def product_ids_by_code(payer: Payer) -> dict[str, int]:
     return {
         code.strip().upper(): pk for pk, code in Product.objects.filter(payer=payer).values_list("pk", "code")
     }
+
+
+# -- the contract terms as frames, for the capitation engines ---------------------------------------------
+
+_CENTS = Decimal(100)
+_MILLI = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class PricingFrames:
+    """The terms (one row per term x product the contract covers) and rate cells of a payer's contracts, in the
+    shapes of ``capitation.engine.expected`` (TERM_SCHEMA, RATE_CELL_SCHEMA); ``terms_by_id`` keeps the term
+    rows themselves for windows, fees and names."""
+
+    terms: pl.DataFrame
+    rate_cells: pl.DataFrame
+    terms_by_id: dict[int, ContractTerm]
+    product_codes: dict[int, str]
+
+
+def pricing_frames(actor: Actor | None, payer: Payer) -> PricingFrames:
+    """Every term version of the payer's active contracts, with its rate cells; money in cents, percents in
+    thousandths of a percent. ``actor`` None is the system (a CLI run)."""
+    if actor is not None:
+        require(actor, Perm.VIEW_CONTRACTS)
+    terms = list(
+        ContractTerm.objects.filter(contract__payer=payer, contract__status=Contract.Status.ACTIVE)
+        .select_related("contract")
+        .prefetch_related("contract__products")
+    )
+    term_rows = []
+    for term in terms:
+        for product in term.contract.products.all():
+            term_rows.append(
+                (
+                    term.pk, product.pk, term.valid_from, term.valid_to, term.capitation_basis,
+                    None if term.percent_of_premium is None else int(term.percent_of_premium * _MILLI),
+                    None if term.risk_base_rate is None else int(term.risk_base_rate * _CENTS),
+                    term.proration_rule, term.cutoff_day, term.age_reference_month,
+                )
+            )  # fmt: skip
+    cells = [
+        (c.term_id, c.pk, c.product_id, c.age_min, c.age_max, c.sex, int(c.pmpm * _CENTS))
+        for c in RateCell.objects.filter(term__in=terms)
+    ]
+    return PricingFrames(
+        terms=pl.DataFrame(
+            term_rows,
+            schema={"term_id": pl.Int64, "product_id": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date,
+                    "basis": pl.String, "percent_milli": pl.Int64, "risk_base_cents": pl.Int64,
+                    "proration": pl.String, "cutoff_day": pl.Int32, "age_reference_month": pl.Int32},
+            orient="row",
+        ),
+        rate_cells=pl.DataFrame(
+            cells,
+            schema={"term_id": pl.Int64, "rate_cell_id": pl.Int64, "product_id": pl.Int64, "age_min": pl.Int32,
+                    "age_max": pl.Int32, "sex": pl.String, "pmpm_cents": pl.Int64},
+            orient="row",
+        ),
+        terms_by_id={t.pk: t for t in terms},
+        product_codes=dict(Product.objects.filter(payer=payer).values_list("pk", "code")),
+    )  # fmt: skip

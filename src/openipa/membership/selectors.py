@@ -1027,7 +1027,7 @@ MONTH_ROSTER_SCHEMA: dict[str, Any] = {
 }
 
 
-def month_roster(actor: Actor, *, payer_id: int, month: Month, purpose: str) -> pl.DataFrame:
+def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: str) -> pl.DataFrame:
     """Every member of the payer covered on at least one day of ``month``, one row each (MONTH_ROSTER_SCHEMA).
 
     - ``covered_days``: days of the month the member's eligibility covers; ``first_covered_day``: the first
@@ -1039,11 +1039,12 @@ def month_roster(actor: Actor, *, payer_id: int, month: Month, purpose: str) -> 
       when the span was entered by hand); a file dated after the month made a retro add.
 
     A batch read (capitation) of member-level data: written to the audit log as one access with the payer,
-    month, member count and purpose, rather than a row per member.
+    month, member count and purpose, rather than a row per member. ``actor`` None is the system (a CLI run).
     """
-    require(actor, Perm.VIEW_MEMBERS)
-    if is_practice_scoped(actor):
-        raise PermissionDenied("A practice user cannot read a payer's whole roster.")
+    if actor is not None:
+        require(actor, Perm.VIEW_MEMBERS)
+        if is_practice_scoped(actor):
+            raise PermissionDenied("A practice user cannot read a payer's whole roster.")
     m0 = month.first_day.toordinal() - _EPOCH
     m1 = month.last_day.toordinal() - _EPOCH
     spans = _frame(
@@ -1136,3 +1137,21 @@ def month_roster(actor: Actor, *, payer_id: int, month: Month, purpose: str) -> 
         details={"payer_id": payer_id, "month": str(month), "members": frame.height},
     )
     return frame
+
+
+def retro_term_dates(member_ids: list[int], month: Month) -> dict[int, dt.date]:
+    """Member id -> the date of the roster file that ended coverage reaching into ``month`` after the month had
+    begun (a retro term), for those of ``member_ids`` it happened to. A lookup for reconciliation (dates only),
+    so it takes no actor."""
+    found: dict[int, dt.date] = {}
+    for start in range(0, len(member_ids), 5000):
+        changes = RosterChange.objects.filter(
+            member_id__in=member_ids[start : start + 5000],
+            kind=RosterChange.Kind.TERM,
+            effective__lte=month.last_day,
+            roster_import__file_date__gt=month.first_day,
+        ).values_list("member_id", "roster_import__file_date")
+        for member_id, filed in changes:
+            if filed is not None and (member_id not in found or filed < found[member_id]):
+                found[member_id] = filed
+    return found

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from openipa.core.money import format_money
+
 RECEIVED_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "member_id": pl.Int64,
     "payer_member_id": pl.String,
@@ -64,11 +66,6 @@ class RateCellInfo:
     age_max: int
     sex: str
     pmpm_cents: int
-
-
-def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
 def months_back(later: dt.date, month: dt.date) -> int:
@@ -152,7 +149,7 @@ def reconcile_month(
         if len(amounts) > 1:
             extra = amounts[1:]
             add(member_id, key, "duplicate_payment", 0, sum(extra),
-                f"paid {len(amounts)} times for the month ({', '.join(_money(a) for a in amounts)})")  # fmt: skip
+                f"paid {len(amounts)} times for the month ({', '.join(format_money(a) for a in amounts)})")  # fmt: skip
         amount = amounts[0]
         died = row["date_of_death"] if row is not None else None
         if died is not None and died < first_day:
@@ -200,7 +197,7 @@ def reconcile_month(
     for kind, amount, reason in payer_level.select("kind", "amount_cents", "reason_code").iter_rows():
         if amount < 0 and (reason or "").strip().upper() not in accepted:
             add(None, "", "deduction_mismatch", 0, amount,
-                f"payer {kind} {reason or '(no reason code)'} of {_money(amount)} is not a deduction "
+                f"payer {kind} {reason or '(no reason code)'} of {format_money(amount)} is not a deduction "
                 "the contract allows")  # fmt: skip
 
     frame = pl.DataFrame(out, schema=DISCREPANCY_SCHEMA, orient="row")
@@ -215,7 +212,7 @@ def _last_day(first: dt.date) -> dt.date:
 def _rate_cause(row: Mapping[str, object], amount: int, cells: list[RateCellInfo]) -> str:
     """Why a member-month was paid ``amount`` instead of the expected amount: the rate cell it matches."""
     expected = int(str(row["expected_cents"]))
-    base = f"paid {_money(amount)}, expected {_money(expected)}"
+    base = f"paid {format_money(amount)}, expected {format_money(expected)}"
     full = row.get("full_month_cents")
     if expected and full and int(str(full)) != expected:
         base += " (prorated)"
@@ -225,7 +222,7 @@ def _rate_cause(row: Mapping[str, object], amount: int, cells: list[RateCellInfo
     product = row.get("product_id")
     matches = [c for c in cells if c.pmpm_cents == amount]
     if not matches:
-        return f"{base}; no rate cell of the contract pays {_money(amount)}"
+        return f"{base}; no rate cell of the contract pays {format_money(amount)}"
     own = next((c for c in cells if c.rate_cell_id == row.get("rate_cell_id")), None)
     best = matches[0]
     reasons: list[str] = []
