@@ -40,10 +40,20 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from openipa.edi.x12.delimiters import Delimiters
-from openipa.edi.x12.envelope import Group, Interchange, TransactionResult
+from openipa.edi.x12.envelope import (
+    ElementError,
+    EnvelopeReader,
+    Group,
+    Interchange,
+    SegmentError,
+    TransactionResult,
+)
+from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.writer import X12Writer
 
 IMPLEMENTATION_999 = "005010X231A1"
@@ -191,3 +201,56 @@ def _clean(value: str, writer: X12Writer) -> str:
     d = writer.delimiters
     bad = {d.element, d.component, d.segment, d.repetition or ""}
     return "".join(ch for ch in value if ch not in bad and ch.isprintable())[:99]
+
+
+def acknowledge_file(
+    path: Path,
+    name: str,
+    envelope: EnvelopeReader | None,
+    controls: Mapping[str, int],
+    errors: Sequence[Mapping[str, Any]],
+) -> str:
+    """The 999 (or a TA1 when the interchange envelope itself is in error) for a received X12 file.
+
+    ``envelope`` is the reader the import read the file through (None, or a file with errors, is read again
+    without stopping at envelope errors, so the TA1/999 can name them); ``controls`` maps each transaction set
+    control number to its ST segment number; ``errors`` are the import's content errors as dicts with
+    ``segment``, ``segment_id``, ``element`` and ``message``: each becomes IK3/IK4 detail on its transaction set.
+    Returns "" when not even an interchange header could be read.
+    """
+    reader = envelope
+    if reader is None or errors:
+        reader = EnvelopeReader(path, strict=False, filename=name)
+        try:
+            for _ in reader.segments():
+                pass
+        except X12Error:
+            pass  # unreadable past this point: acknowledge what was read
+    if not reader.interchanges:
+        return ""
+    interchange = reader.interchanges[0]
+    starts = sorted(controls.items(), key=lambda kv: kv[1])
+    for group in interchange.groups:
+        for result in group.transactions:
+            st = controls.get(result.control_number)
+            if st is None:
+                continue
+            following = [s for _c, s in starts if s > st]
+            end = following[0] if following else None
+            for err in errors:
+                seg = int(err.get("segment") or 0)
+                if seg >= st and (end is None or seg < end) and err.get("segment_id"):
+                    element = err.get("element")
+                    elements = (
+                        (ElementError(int(element), "8" if "date" in str(err["message"]) else "7"),)
+                        if element
+                        else ()
+                    )
+                    result.segment_errors.append(
+                        SegmentError(
+                            str(err["segment_id"]), seg - st + 1, "8" if elements else "3", "", elements
+                        )
+                    )
+                    result.rejected = True
+    data = build_ta1(interchange) if interchange.errors else build_999(interchange)
+    return data.decode("latin-1")

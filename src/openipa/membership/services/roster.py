@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -36,11 +34,12 @@ from openipa.contracts.models import Payer
 from openipa.core import audit
 from openipa.core.bulk import db_value, insert_rows, insert_rows_returning_pks, update_rows
 from openipa.core.errors import ValidationFailed
+from openipa.core.intake import intake_dir, printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvroster import CsvProfile, read_csv_roster
 from openipa.edi.t834 import Enrollment834, MemberRecord, read_834
-from openipa.edi.x12.ack import build_999, build_ta1
-from openipa.edi.x12.envelope import ElementError, EnvelopeReader, SegmentError
+from openipa.edi.x12.ack import acknowledge_file
+from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.errors import X12Error
 from openipa.membership.engine.roster import (
     DEMOGRAPHIC_FIELDS,
@@ -82,9 +81,7 @@ Progress = Callable[[str, int, int | None], None]
 
 
 def roster_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "imports" / "roster"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return intake_dir("roster")
 
 
 def roster_profile_for(payer: Payer) -> RosterProfile:
@@ -97,11 +94,6 @@ def roster_profile_for(payer: Payer) -> RosterProfile:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def printable(text: str) -> str:
-    """Control characters shown as escapes: messages quote the file's bytes, and a NUL cannot be stored."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _control_characters(rec: MemberRecord) -> str | None:
@@ -489,24 +481,11 @@ def sniff_format(path: Path, default: str) -> str:
 
 def _store(path: Path, file_name: str) -> tuple[str, int, Path]:
     """Copy the file under var/imports/roster/ while hashing it; return (sha256, size, stored path)."""
-    digest = hashlib.sha256()
-    size = 0
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)[-120:] or "roster"
-    target = roster_dir() / f"{stamp}-{safe}"
-    with path.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-            dst.write(chunk)
-    return digest.hexdigest(), size, target
+    return store_file(path, file_name, "roster")
 
 
 def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path(settings.VAR_DIR)))
-    except ValueError:
-        return str(path)
+    return relative_to_var(path)
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -1016,44 +995,7 @@ def _interval(i: Interval) -> list[object]:
 
 def _acknowledgment(path: Path, name: str, checked: _Validated, issues: _Issues) -> str:
     """The 999 (and a TA1 when the interchange envelope itself is in error) for an X12 roster."""
-    reader = checked.envelope
-    if reader is None or issues.error_count:
-        # read again, not stopping at envelope errors, so the TA1/999 can name them
-        reader = EnvelopeReader(path, strict=False, filename=name)
-        try:
-            for _ in reader.segments():
-                pass
-        except X12Error:
-            pass  # unreadable past this point: acknowledge what was read
-    if not reader.interchanges:
-        return ""
-    interchange = reader.interchanges[0]
-    # content errors found by the mapper and the validation become IK3/IK4 detail on their transaction set
-    starts = sorted(checked.controls.items(), key=lambda kv: kv[1])
-    for group in interchange.groups:
-        for result in group.transactions:
-            st = checked.controls.get(result.control_number)
-            if st is None:
-                continue
-            following = [s for _c, s in starts if s > st]
-            end = following[0] if following else None
-            for err in issues.errors:
-                seg = int(err.get("segment") or 0)
-                if seg >= st and (end is None or seg < end) and err.get("segment_id"):
-                    element = err.get("element")
-                    elements = (
-                        (ElementError(int(element), "8" if "date" in str(err["message"]) else "7"),)
-                        if element
-                        else ()
-                    )
-                    result.segment_errors.append(
-                        SegmentError(
-                            str(err["segment_id"]), seg - st + 1, "8" if elements else "3", "", elements
-                        )
-                    )
-                    result.rejected = True
-    data = build_ta1(interchange) if interchange.errors else build_999(interchange)
-    return data.decode("latin-1")
+    return acknowledge_file(path, name, checked.envelope, checked.controls, issues.errors)
 
 
 def result_json(record: RosterImport) -> dict[str, Any]:

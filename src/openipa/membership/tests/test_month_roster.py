@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from openipa.core.audit import AuditEvent
+from openipa.core.models import AuditEvent
 from openipa.core.errors import PermissionDenied
 from openipa.core.months import Month
 from openipa.membership.models import EligibilitySpan, PcpAssignment
