@@ -776,14 +776,14 @@ def _write_line(w: X12Writer, line: RemittanceLine, strict: bool) -> None:
 
 
 def _write_adjustment(w: X12Writer, a: Adjustment, reasons: dict[str, str], strict: bool) -> None:
-    if strict:
-        if a.reason_code not in reasons:
-            loop = "2200B" if a.line_index is None else "2320B"
-            raise ValueError(f"ADX02 {a.reason_code!r} is not allowed in loop {loop} ({', '.join(reasons)})")
-        if a.reference_qualifier or a.reference:
-            raise ValueError("ADX03/ADX04 are not used in 005010X218 (write with strict=False)")
     if not a.reason_code:
         raise ValueError("an adjustment needs a reason code (ADX02)")
     if bool(a.reference_qualifier) != bool(a.reference):
         raise ValueError("ADX03 and ADX04 go together")
+    if strict:
+        if a.reason_code not in reasons:
+            loop = "2200B" if a.line_index is None else "2320B"
+            raise ValueError(f"ADX02 {a.reason_code!r} is not allowed in loop {loop} ({', '.join(reasons)})")
+        if a.reference_qualifier:
+            raise ValueError("ADX03/ADX04 are not used in 005010X218 (write with strict=False)")
     w.segment("ADX", format_cents(a.amount_cents), a.reason_code, a.reference_qualifier, a.reference)
