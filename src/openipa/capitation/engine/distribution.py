@@ -204,7 +204,8 @@ class Distribution:
     pool_shares: pl.DataFrame
     """POOL_SHARE_SCHEMA: who gets what of the specialist and quality pools, and on what basis."""
     practice_payouts: pl.DataFrame
-    """PAYOUT_SCHEMA, one row per practice paid anything, sorted by practice_id."""
+    """PAYOUT_SCHEMA, one row per PCP practice with member-months and per listed specialist practice (even
+    at 0), sorted by practice_id."""
     unmatched_cents: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Pool-level explanations: unmatched money, fallbacks, pools kept for lack of recipients."""
