@@ -49,3 +49,13 @@ def relative_to_var(path: Path) -> str:
 def printable(text: str) -> str:
     """Control characters shown as escapes: messages quote the file's bytes, and a NUL cannot be stored."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def cli_user() -> str:
+    """Who runs a command-line import, as recorded on the import: ``cli:<login>`` (or ``cli``)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

@@ -280,7 +280,7 @@ def _value_map_problems(
 # -- reading --------------------------------------------------------------------------------------------
 
 
-class _Lines:
+class TextLines:
     """Decoded lines of a binary stream with their line number and byte offset, in constant memory.
 
     Lines are split on LF (the profile's encoding is ASCII-compatible, so a LF byte is always a line
@@ -460,7 +460,7 @@ def _read(
     problems = profile.validate()
     if problems:
         raise X12Error("the CSV profile cannot be used: " + "; ".join(problems), filename=filename)
-    lines = _Lines(stream, profile.encoding, filename, chunk_size)
+    lines = TextLines(stream, profile.encoding, filename, chunk_size)
     rows = csv.reader(iter(lines), delimiter=profile.delimiter, quotechar='"', strict=True)
 
     def next_row() -> tuple[list[str], int, int] | None:

@@ -1155,3 +1155,9 @@ def retro_term_dates(member_ids: list[int], month: Month) -> dict[int, dt.date]:
             if filed is not None and (member_id not in found or filed < found[member_id]):
                 found[member_id] = filed
     return found
+
+
+def member_ids_by_payer_id(payer_id: int) -> dict[str, int]:
+    """The payer's members on file: payer member id -> member id. A lookup for file imports (ids only), so it
+    takes no actor."""
+    return dict(Member.objects.filter(payer_id=payer_id).values_list("payer_member_id", "pk"))

@@ -6,7 +6,6 @@ exactly as it was; the file, its errors and the 999 are kept on the import recor
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from openipa.contracts.models import Payer
 from openipa.core.errors import ValidationFailed
+from openipa.core.intake import cli_user
 from openipa.membership.models import RosterImport
 from openipa.membership.services.roster import import_roster, result_json
 
@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 record = self._with_bar(console, payer, path, options["format"])
             else:
                 record = import_roster(
-                    actor=None, payer=payer, path=path, fmt=options["format"], imported_by=_who()
+                    actor=None, payer=payer, path=path, fmt=options["format"], imported_by=cli_user()
                 )
         except ValidationFailed as exc:
             raise CommandError("; ".join(m for ms in exc.fields.values() for m in ms)) from None
@@ -80,15 +80,8 @@ class Command(BaseCommand):
                 bar.update(tasks[phase], completed=done, total=total)
 
             return import_roster(
-                actor=None, payer=payer, path=path, fmt=fmt, progress=progress, imported_by=_who()
+                actor=None, payer=payer, path=path, fmt=fmt, progress=progress, imported_by=cli_user()
             )
-
-
-def _who() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _text(record: RosterImport, result: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""Capitation services: remittance import, reconciliation, distribution runs and payments."""
