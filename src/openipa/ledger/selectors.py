@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     BigIntegerField,
     Count,
     ExpressionWrapper,
     F,
-    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -30,6 +30,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 from openipa.core import audit
 from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.money import to_decimal
+from openipa.core.pagination import Page, paginate
 from openipa.core.roles import Actor, Perm, require
 from openipa.ledger.accounts import Kind
 from openipa.ledger.models import Account, JournalEntry, JournalLine
@@ -286,6 +287,15 @@ def account_activity(
 # ------------------------------------------------------------------------------------------- journal
 
 
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """An entry in the journal list, with its size: `total_cents` is its debits (equal to its credits)."""
+
+    entry: JournalEntry
+    line_count: int
+    total_cents: int
+
+
 def journal(
     actor: Actor,
     *,
@@ -293,8 +303,7 @@ def journal(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[JournalEntry]:
-    """Entries newest first (by date, then number), each with `line_count` and `total_cents` (its debits,
-    which equal its credits)."""
+    """Entries newest first (by date, then number), with the entry each reverses and its reversal."""
     require(actor, Perm.VIEW_FINANCE)
     _check_dates(date_from, date_to)
     qs = JournalEntry.objects.all()
@@ -304,11 +313,32 @@ def journal(
         qs = qs.filter(date__gte=date_from)
     if date_to is not None:
         qs = qs.filter(date__lte=date_to)
-    return (
-        qs.select_related("reverses", "reversed_by")
-        .annotate(line_count=Count("lines"), total_cents=Sum(_cents("lines__debit")))
-        .order_by("-date", "-number")
-    )
+    return qs.select_related("reverses", "reversed_by").order_by("-date", "-number")
+
+
+def journal_page(
+    actor: Actor, *, page: int | str | None = 1, per_page: int | str | None = None, **filters: Any
+) -> Page[JournalRow]:
+    """One page of `journal`, each entry with its line count and total. The sums are taken for the page's
+    entries only: a run's entry may have thousands of lines, and summing the whole journal to show 25
+    entries would read every line ever posted."""
+    entries = paginate(journal(actor, **filters), page, per_page)
+    sums = {
+        s["entry_id"]: s
+        for s in JournalLine.objects.filter(entry_id__in=[e.pk for e in entries.items])
+        .values("entry_id")
+        .order_by("entry_id")
+        .annotate(line_count=Count("id"), total=Sum(_cents("debit")))
+    }
+    rows = [
+        JournalRow(
+            entry=e,
+            line_count=int(sums[e.pk]["line_count"]) if e.pk in sums else 0,
+            total_cents=int(sums[e.pk]["total"] or 0) if e.pk in sums else 0,
+        )
+        for e in entries.items
+    ]
+    return Page(items=rows, number=entries.number, per_page=entries.per_page, total=entries.total)
 
 
 def source_types(actor: Actor) -> list[str]:
@@ -318,18 +348,32 @@ def source_types(actor: Actor) -> list[str]:
 
 
 def entry_get(actor: Actor, number: int) -> JournalEntry:
-    """One entry by its number, its lines (with `debit_cents` and `credit_cents`) prefetched in order."""
+    """One entry by its number, with the entry it reverses and its reversal."""
+    require(actor, Perm.VIEW_FINANCE)
+    try:
+        return JournalEntry.objects.select_related("reverses", "reversed_by").get(number=number)
+    except JournalEntry.DoesNotExist:
+        raise NotFound(f"journal entry {number}") from None
+
+
+@dataclass(frozen=True)
+class EntryLines:
+    """An entry's lines in posting order, each with `debit_cents` and `credit_cents`, and its total."""
+
+    lines: QuerySet[JournalLine]
+    count: int
+    total_cents: int
+
+
+def entry_lines(actor: Actor, entry: JournalEntry) -> EntryLines:
     require(actor, Perm.VIEW_FINANCE)
     lines = (
-        JournalLine.objects.select_related("account", "practice", "payer")
+        JournalLine.objects.filter(entry=entry)
+        .select_related("account", "practice", "payer")
         .annotate(debit_cents=_cents("debit"), credit_cents=_cents("credit"))
         .order_by("id")
     )
-    try:
-        return (
-            JournalEntry.objects.select_related("reverses", "reversed_by")
-            .prefetch_related(Prefetch("lines", queryset=lines))
-            .get(number=number)
-        )
-    except JournalEntry.DoesNotExist:
-        raise NotFound(f"journal entry {number}") from None
+    totals = JournalLine.objects.filter(entry=entry).aggregate(
+        count=Count("id"), total=Coalesce(Sum(_cents("debit")), 0)
+    )
+    return EntryLines(lines=lines, count=int(totals["count"]), total_cents=int(totals["total"]))

@@ -23,8 +23,11 @@ from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, has_perm, require
 from openipa.ledger import selectors, services
 from openipa.ledger.forms import AccountActivityForm, JournalFilterForm, ReverseForm, TrialBalanceForm
+from openipa.ledger.models import JournalEntry
 from openipa.web import charts
 from openipa.web.errors import domain_errors
+
+ENTRY_LINES_PER_PAGE = 100
 
 
 def _actor(request: HttpRequest) -> User:
@@ -129,9 +132,19 @@ def account_detail(request: HttpRequest, code: str) -> HttpResponse:
 def journal(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = JournalFilterForm(request.GET, actor=actor)
-    entries = selectors.journal(actor, **form.filters())
-    context = {"form": form, "page": paginate(entries, request.GET.get("page"))}
+    page = selectors.journal_page(actor, page=request.GET.get("page"), **form.filters())
+    context = {"form": form, "page": page}
     return _page_or_results(request, "web/ledger/journal.html", "web/ledger/_journal.html", context)
+
+
+def _lines_context(request: HttpRequest, actor: User, entry: JournalEntry) -> dict[str, Any]:
+    """An entry and one page of its lines (a run's entry may have thousands)."""
+    lines = selectors.entry_lines(actor, entry)
+    return {
+        "entry": entry,
+        "page": paginate(lines.lines, request.GET.get("page"), ENTRY_LINES_PER_PAGE),
+        "total_cents": lines.total_cents,
+    }
 
 
 @never_cache
@@ -140,11 +153,8 @@ def journal(request: HttpRequest) -> HttpResponse:
 def entry_detail(request: HttpRequest, number: int) -> HttpResponse:
     actor = _actor(request)
     entry = selectors.entry_get(actor, number)
-    lines = list(entry.lines.all())
     context = {
-        "entry": entry,
-        "lines": lines,
-        "total_cents": sum(line.debit_cents for line in lines),  # type: ignore[attr-defined]
+        **_lines_context(request, actor, entry),
         "can_reverse": has_perm(actor, Perm.EDIT_FINANCE)
         and entry.reverses_id is None
         and entry.reversal is None,
@@ -174,11 +184,5 @@ def entry_reverse(request: HttpRequest, number: int) -> HttpResponse:
         else:
             messages.success(request, f"Entry {entry.number} is reversed by entry {reversal.number}.")
             return redirect("web:ledger:entry_detail", number=reversal.number)
-    lines = list(entry.lines.all())
-    context = {
-        "entry": entry,
-        "lines": lines,
-        "total_cents": sum(line.debit_cents for line in lines),  # type: ignore[attr-defined]
-        "form": form,
-    }
+    context = {**_lines_context(request, actor, entry), "form": form}
     return render(request, "web/ledger/reverse.html", context, status=400 if form.errors else 200)

@@ -230,6 +230,20 @@ def test_an_entry_page_shows_its_lines_and_source(client_for, entry):
     assert client_for("fin").get("/ledger/entries/999/").status_code == 404
 
 
+def test_an_entry_of_many_lines_is_shown_a_page_at_a_time_with_the_whole_total(client_for, post, small_ipa):
+    lines = [cr(accounts.PROVIDER_CAPITATION_PAYABLE, 100, memo=f"line {i}") for i in range(150)]
+    entry = post([*lines, dr(accounts.CAPITATION_UNDISTRIBUTED, 15_000)])
+    client = client_for("fin")
+    first = html(client.get(f"/ledger/entries/{entry.number}/"))
+    assert "line 99<" in first
+    assert "line 100<" not in first
+    assert "1&ndash;100 of 151" in first
+    assert "(all 151 lines)" in first
+    assert "$150.00" in first
+    second = html(client.get(f"/ledger/entries/{entry.number}/", {"page": 2}))
+    assert "line 149<" in second
+
+
 # -- reversing from the page ---------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.pagination import paginate
 from openipa.ledger import accounts, selectors
 from openipa.ledger.accounts import CHART, Kind
-from openipa.ledger.models import Account
+from openipa.ledger.models import Account, JournalEntry
 from openipa.ledger.services import reverse_entry
 from openipa.ledger.tests.conftest import cr, dr, receipt
 
@@ -166,13 +166,15 @@ def test_account_activity_refuses_a_reversed_range_and_an_unknown_account(fin):
 
 
 def test_the_journal_lists_entries_newest_first_with_their_totals(books, fin):
-    entries: list[Any] = list(selectors.journal(fin))
-    assert [e.number for e in entries] == [3, 2, 1]
-    assert [(e.line_count, e.total_cents) for e in entries] == [
-        (2, 50_000),
-        (4, 100_000),
-        (2, 100_000),
+    assert [e.number for e in selectors.journal(fin)] == [3, 2, 1]
+    page = selectors.journal_page(fin, page=1, per_page=2)
+    assert [(r.entry.number, r.line_count, r.total_cents) for r in page.items] == [
+        (3, 2, 50_000),
+        (2, 4, 100_000),
     ]
+    assert (page.total, page.pages) == (3, 2)
+    last = selectors.journal_page(fin, page=2, per_page=2, source_type="capitation_import")
+    assert [(r.entry.number, r.line_count, r.total_cents) for r in last.items] == [(1, 2, 100_000)]
 
 
 def test_the_journal_filters_by_source_and_dates(books, fin):
@@ -184,13 +186,15 @@ def test_the_journal_filters_by_source_and_dates(books, fin):
 
 def test_an_entry_by_number_with_its_lines(books, fin):
     entry = selectors.entry_get(fin, 2)
-    lines: list[Any] = list(entry.lines.all())
-    assert [(line.account.code, line.debit_cents, line.credit_cents) for line in lines] == [
+    lines = selectors.entry_lines(fin, entry)
+    rows: list[Any] = list(lines.lines)
+    assert [(line.account.code, line.debit_cents, line.credit_cents) for line in rows] == [
         ("2000", 100_000, 0),
         ("2100", 0, 50_000),
         ("2100", 0, 38_000),
         ("4100", 0, 12_000),
     ]
+    assert (lines.count, lines.total_cents) == (4, 100_000)
     with pytest.raises(NotFound):
         selectors.entry_get(fin, 99)
 
@@ -214,8 +218,10 @@ def every_selector(actor: Any) -> list[Any]:
         lambda: selectors.account_get(actor, accounts.CASH),
         lambda: selectors.account_activity(actor, accounts.CASH),
         lambda: selectors.journal(actor),
+        lambda: selectors.journal_page(actor),
         lambda: selectors.source_types(actor),
         lambda: selectors.entry_get(actor, 1),
+        lambda: selectors.entry_lines(actor, JournalEntry.objects.get(number=1)),
     ]
 
 
