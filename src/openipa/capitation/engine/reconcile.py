@@ -16,6 +16,10 @@ Categories, in the order they are decided for a member-month:
 7. ``wrong_rate``: paid, eligible, and the amount differs from the expected one; the likely cause names the
    rate cell the amount matches (age band, sex, product), when one does.
 
+Capitation paid as one amount for the payer-month (an 835 whose PLB carries it; no member lines) covers every
+eligible member without a line of their own: its difference from their expected total is one ``wrong_rate``
+row with no member.
+
 ``deduction_mismatch`` rows come from payer-level lines (no member): a negative amount whose reason code the
 payer's profile does not accept as a contract deduction.
 """
@@ -140,6 +144,9 @@ def reconcile_month(
         out.append((member_id, key, category, expected_cents, received_cents, expected_cents - received_cents,
                     cause, back, inside))  # fmt: skip
 
+    # capitation paid as one amount for the payer-month (an 835's PLB): it covers every eligible member paid no
+    # line of their own, so only its difference from their expected total is a discrepancy
+    lump = paid.pop((None, ""), [])
     for (member_id, sent_key), amounts in paid.items():
         row = by_member.get(member_id) if member_id is not None else None
         if row is not None:
@@ -174,8 +181,14 @@ def reconcile_month(
         if amount != expected_cents:
             add(member_id, key, "wrong_rate", expected_cents, amount, _rate_cause(row, amount, cells))
 
+    lump_expected = 0
+    lump_members = 0
     for member_id, row in by_member.items():
         if (member_id, "") in paid:
+            continue
+        if lump:
+            lump_expected += int(row["expected_cents"])
+            lump_members += 1
             continue
         expected_cents = int(row["expected_cents"])
         if expected_cents == 0:
@@ -193,7 +206,16 @@ def reconcile_month(
             cause = "not paid" + ("; PCP not yet assigned" if row["practice_id"] is None else "")
             add(member_id, key, "eligible_not_paid", expected_cents, 0, cause)
 
-    payer_level = received.filter(pl.col("member_id").is_null() & (pl.col("payer_member_id") == ""))
+    if lump and sum(lump) != lump_expected:
+        add(None, "", "wrong_rate", lump_expected, sum(lump),
+            f"capitation paid as one amount of {format_money(sum(lump))} for {lump_members} members expected to "
+            f"be paid {format_money(lump_expected)}")  # fmt: skip
+
+    payer_level = received.filter(
+        pl.col("member_id").is_null()
+        & (pl.col("payer_member_id") == "")
+        & ~pl.col("kind").is_in(["capitation", "retro"])
+    )
     for kind, amount, reason in payer_level.select("kind", "amount_cents", "reason_code").iter_rows():
         if amount < 0 and (reason or "").strip().upper() not in accepted:
             add(None, "", "deduction_mismatch", 0, amount,

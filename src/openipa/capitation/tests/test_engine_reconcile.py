@@ -133,3 +133,20 @@ def test_a_month_paid_as_expected_has_no_discrepancy() -> None:
 def test_months_back() -> None:
     assert months_back(dt.date(2026, 8, 3), MONTH) == 3
     assert months_back(dt.date(2026, 5, 31), MONTH) == 0
+
+
+def test_capitation_paid_as_one_amount_covers_the_members_without_a_line() -> None:
+    expected = _expected([(1, 67, 1, 30000), (2, 72, 2, 35000)])
+    roster = _roster([(1, "M1", None, 7, None), (2, "M2", None, 7, None)])
+    exact = reconcile_month(
+        month=MONTH, expected=expected, roster=roster, retro_window_months=6,
+        received=_received([(None, "", "capitation", 65000, "CT")]),
+    )  # fmt: skip
+    assert exact.height == 0
+    short = reconcile_month(
+        month=MONTH, expected=expected, roster=roster, retro_window_months=6,
+        received=_received([(None, "", "capitation", 60000, "CT"), (None, "", "interest", 120, "CR")]),
+    )  # fmt: skip
+    (row,) = short.iter_rows(named=True)
+    assert (row["category"], row["member_id"], row["impact_cents"]) == ("wrong_rate", None, 5000)
+    assert "for 2 members" in row["cause"]

@@ -151,3 +151,20 @@ def test_split_by_month_parts_sum_to_the_whole() -> None:
         (dt.date(2026, 1, 1), 55), (dt.date(2026, 2, 1), 45)
     ]  # fmt: skip
     assert split_by_month(-7, dt.date(2026, 5, 1), dt.date(2026, 5, 31)) == [(dt.date(2026, 5, 1), -7)]
+
+
+def test_an_835_with_capitation_in_plb_applies_payer_level_lines(small_ipa: Any) -> None:
+    path = Path(__file__).resolve().parents[2] / "edi" / "tests" / "data" / "835_capitation.x12"
+    record = import_capitation(actor=None, payer=small_ipa.payer, path=path)
+    assert record.status == "applied", record.errors
+    assert record.format == "x12-835"
+    assert record.payment_cents == 2517550
+    got = sorted(ReceivedLine.objects.filter(remittance=record).values_list("month", "kind", "reason_code",
+                                                                           "amount_cents"))  # fmt: skip
+    assert got == [
+        (dt.date(2023, 12, 1), "capitation", "CT", 300), (dt.date(2023, 12, 1), "retro", "RA", 41000),
+        (dt.date(2024, 1, 1), "capitation", "CT", 2500000), (dt.date(2024, 1, 1), "interest", "CR", 1250),
+        (dt.date(2024, 2, 1), "capitation", "CT", -1),
+        (dt.date(2024, 12, 1), "adjustment", "L6", 1), (dt.date(2024, 12, 1), "adjustment", "WO", -25000),
+    ]  # fmt: skip
+    assert sum(c for *_rest, c in got) == record.payment_cents
