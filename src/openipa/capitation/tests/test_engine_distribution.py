@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 import pytest
@@ -52,7 +54,7 @@ SPECIALISTS = pl.DataFrame(
 )
 
 
-def mm_frame(rows):
+def mm_frame(rows: Sequence[tuple[Any, ...]]) -> pl.DataFrame:
     """rows: (member_id, practice_id, share_cents[, age, sex, raf_milli]), all in March 2026."""
     full = []
     for row in rows:
@@ -318,7 +320,9 @@ pmpms = st.integers(0, 10**7)
 
 
 @st.composite
-def scenario(draw):
+def scenario(
+    draw: st.DrawFn,
+) -> tuple[int, pl.DataFrame, DistributionRules, pl.DataFrame, pl.DataFrame]:
     method = draw(st.sampled_from(["flat", "age_sex", "risk_adjusted"]))
     rules = DistributionRules(
         rule_id=draw(st.integers(1, 9)),
@@ -386,7 +390,7 @@ def test_every_cent_of_the_pool_is_accounted_for(case):
     assert tuple(components) == COMPONENTS
     assert sum(components.values()) == pool
 
-    def col(name):
+    def col(name: str) -> int:
         return sum(lines[name].to_list())
 
     assert result.unmatched_cents == pool - col("share_cents")

@@ -4,8 +4,10 @@ test against a row-by-row reference written with Decimal and core.months.age_on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from typing import Any
 
 import polars as pl
 import pytest
@@ -22,13 +24,24 @@ from openipa.capitation.engine import (
     EngineInputError,
     expected_capitation,
 )
+from openipa.capitation.engine.frames import Schema
 from openipa.capitation.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR, half_up, half_up_by
 from openipa.core.months import Month, age_on
 
 MARCH = dt.date(2026, 3, 1)
+Row = dict[str, Any]
+Key = tuple[int, dt.date]
 
 
-def member_month(member_id, product_id, birth, sex, first_day=1, covered=None, month=MARCH):
+def member_month(
+    member_id: int,
+    product_id: int,
+    birth: dt.date | None,
+    sex: str,
+    first_day: int = 1,
+    covered: int | None = None,
+    month: dt.date = MARCH,
+) -> Row:
     days = Month.of(month).days
     return {
         "member_id": member_id,
@@ -43,18 +56,18 @@ def member_month(member_id, product_id, birth, sex, first_day=1, covered=None, m
 
 
 def term(
-    term_id,
-    product_id,
-    basis,
+    term_id: int,
+    product_id: int,
+    basis: str,
     *,
-    valid_from=dt.date(2025, 1, 1),
-    valid_to=None,
-    percent=None,
-    base=None,
-    proration="cutoff",
-    cutoff=15,
-    reference=1,
-):
+    valid_from: dt.date = dt.date(2025, 1, 1),
+    valid_to: dt.date | None = None,
+    percent: int | None = None,
+    base: int | None = None,
+    proration: str = "cutoff",
+    cutoff: int | None = 15,
+    reference: int = 1,
+) -> Row:
     return {
         "term_id": term_id,
         "product_id": product_id,
@@ -69,13 +82,15 @@ def term(
     }
 
 
-def cell(term_id, rate_cell_id, product_id, age_min, age_max, sex, pmpm):
+def cell(
+    term_id: int, rate_cell_id: int, product_id: int, age_min: int, age_max: int, sex: str, pmpm: int
+) -> Row:
     return dict(
         zip(RATE_CELL_SCHEMA, (term_id, rate_cell_id, product_id, age_min, age_max, sex, pmpm), strict=True)
     )
 
 
-def frame(rows, schema):
+def frame(rows: Sequence[Any], schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
@@ -105,7 +120,7 @@ EXAMPLE = [
 ]
 
 
-def run_example():
+def run_example() -> pl.DataFrame:
     return expected_capitation(
         pl.DataFrame(EXAMPLE, schema=EXPECTED_MEMBER_MONTH_SCHEMA),
         pl.DataFrame(TERMS, schema=TERM_SCHEMA),
@@ -155,7 +170,13 @@ def test_worked_example_of_the_rules_document():
     assert out["basis"].to_list()[-3:] == ["percent_of_premium", "risk_adjusted", "risk_adjusted"]
 
 
-def run_one(mm_row, terms=TERMS, cells=CELLS, premiums=None, raf=None):
+def run_one(
+    mm_row: Row,
+    terms: list[Row] = TERMS,
+    cells: list[Row] = CELLS,
+    premiums: pl.DataFrame | None = None,
+    raf: pl.DataFrame | None = None,
+) -> Row:
     return expected_capitation(
         pl.DataFrame([mm_row], schema=EXPECTED_MEMBER_MONTH_SCHEMA),
         pl.DataFrame(terms, schema=TERM_SCHEMA),
@@ -277,7 +298,7 @@ def test_input_types_are_conformed_and_extra_columns_ignored():
     assert out["expected_cents"].to_list() == [95_000]
 
 
-def with_change(rows, schema, **changes):
+def with_change(rows: list[Row], schema: Schema, **changes: object) -> pl.DataFrame:
     return pl.DataFrame([{**rows[0], **changes}, *rows[1:]], schema=schema)
 
 
@@ -404,9 +425,11 @@ def test_half_up_rounds_halves_away_from_zero():
 # -- property: the engine agrees with a row-by-row reference ------------------------------------------------
 
 
-def reference(mm, terms, cells, premiums, raf):
+def reference(
+    mm: list[Row], terms: list[Row], cells: list[Row], premiums: dict[Key, int], raf: dict[Key, int]
+) -> list[tuple[int | None, int | None, int | None, int, bool]]:
     """The rules of docs/capitation-rules.md, one member-month at a time, with Decimal arithmetic."""
-    out = []
+    out: list[tuple[int | None, int | None, int | None, int, bool]] = []
     for row in mm:
         month = row["month"]
         in_force = [
@@ -459,11 +482,11 @@ months = st.sampled_from(
 
 
 @st.composite
-def scenario(draw):
-    terms = []
+def scenario(draw: st.DrawFn) -> tuple[list[Row], list[Row], list[Row], dict[Key, int], dict[Key, int]]:
+    terms: list[Row] = []
     for product in (1, 2):
         split = draw(st.sampled_from([None, dt.date(2026, 1, 1), dt.date(2026, 7, 1)]))
-        spans = (
+        spans: list[tuple[dt.date, dt.date | None]] = (
             [(dt.date(2025, 1, 1), None)]
             if split is None
             else [(dt.date(2025, 1, 1), split - dt.timedelta(days=1)), (split, None)]
@@ -484,7 +507,7 @@ def scenario(draw):
                     reference=draw(st.integers(1, 12)),
                 )
             )
-    cells = []
+    cells: list[Row] = []
     for t in terms:
         for sex in draw(st.sets(st.sampled_from("FMU"))):
             edges = sorted(draw(st.sets(st.integers(0, 110), min_size=2, max_size=5)))
@@ -500,7 +523,9 @@ def scenario(draw):
                         draw(st.integers(0, 10**8)),
                     )
                 )
-    mm, premiums, raf = [], {}, {}
+    mm: list[Row] = []
+    premiums: dict[Key, int] = {}
+    raf: dict[Key, int] = {}
     for member_id in range(draw(st.integers(0, 12))):
         month = draw(months)
         days = Month.of(month).days
