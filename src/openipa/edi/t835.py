@@ -394,7 +394,8 @@ class Address:
 @dataclass(frozen=True, slots=True)
 class Contact:
     """PER*BL, the payer's technical contact (required by 005010X221A1): a name and a phone, email or web
-    address (at least one of the four)."""
+    address (at least one of the four). No value may hold a delimiter: a URL with ``https:`` needs a
+    component separator other than ``:``."""
 
     name: str = ""
     phone: str = ""
@@ -447,7 +448,7 @@ def write_835_capitation(
         w.start_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
                             control_number=control_number, when=when, usage=usage)  # fmt: skip
         w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
-        w.start_transaction("835", header.control_number, version)
+        w.start_transaction("835", header.control_number)  # ST03 is not used in 005010X221A1: GS08 says it
         w.segment("BPR", *bpr_elements(header.handling_code, header.total_cents, header.credit_debit,
                                        header.payment_method, header.originator_id, payment_date, eft))  # fmt: skip
         w.segment("TRN", "1", header.trace_number, header.originator_id)
