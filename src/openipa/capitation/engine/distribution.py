@@ -375,6 +375,7 @@ _SPLIT_BASES = {
     "specialty_weight": "specialty weight (thousandths)",
     "claims_volume": "claims volume (cents)",
 }
+_SPLIT_WEIGHTS = {"specialty_weight": "specialty weight", "claims_volume": "claims volume"}
 
 
 def _specialist_weights(specialists: pl.DataFrame, split: str) -> tuple[pl.DataFrame, str, bool]:
@@ -393,7 +394,7 @@ def _specialist_weights(specialists: pl.DataFrame, split: str) -> tuple[pl.DataF
         .sort("practice_id")
     )
     if split != "equal" and total(per_practice, split) == 0:
-        basis = f"equal: the {_SPLIT_BASES[split].split(' (')[0]} is 0 for every specialist"
+        basis = f"equal: the {_SPLIT_WEIGHTS[split]} is 0 for every specialist"
         return per_practice.select("practice_id", pl.col("equal").alias("weight")), basis, True
     return per_practice.select("practice_id", pl.col(split).alias("weight")), _SPLIT_BASES[split], False
 
