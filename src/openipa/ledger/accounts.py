@@ -21,7 +21,13 @@ class Kind(StrEnum):
 
     @property
     def label(self) -> str:
+        """One account's kind: "Asset"."""
         return KIND_LABELS[self]
+
+    @property
+    def plural(self) -> str:
+        """A group of accounts: "Assets"."""
+        return KIND_PLURALS[self]
 
     @property
     def debit_normal(self) -> bool:
@@ -30,6 +36,13 @@ class Kind(StrEnum):
 
 
 KIND_LABELS: dict[Kind, str] = {
+    Kind.ASSET: "Asset",
+    Kind.LIABILITY: "Liability",
+    Kind.EQUITY: "Equity",
+    Kind.REVENUE: "Revenue",
+    Kind.EXPENSE: "Expense",
+}
+KIND_PLURALS: dict[Kind, str] = {
     Kind.ASSET: "Assets",
     Kind.LIABILITY: "Liabilities",
     Kind.EQUITY: "Equity",

@@ -60,15 +60,9 @@ class LedgerError(ValueError):
         super().__init__("; ".join(shown) + (f"; and {more} more problems" if more > 0 else ""))
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _amount_problem(where: str, side: str, value: object) -> str | None:
-    if not _is_int(value):
-        kind = type(value).__name__
-        return f"{where}: {side} is a {kind} ({value!r}); amounts are integer cents"
-    assert isinstance(value, int)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{where}: {side} is a {type(value).__name__} ({value!r}); amounts are integer cents"
     if value < 0:
         return f"{where}: {side} is negative ({value}); post the other side instead"
     if value > MAX_CENTS:
@@ -77,7 +71,7 @@ def _amount_problem(where: str, side: str, value: object) -> str | None:
 
 
 def _id_problem(where: str, field: str, value: object) -> str | None:
-    if value is None or (_is_int(value) and isinstance(value, int) and value > 0):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         return None
     return f"{where}: {field} must be a positive integer id or None, not {value!r}"
 

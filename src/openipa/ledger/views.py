@@ -57,7 +57,7 @@ def _dollars(cents: int) -> int:
 def _chart(report: selectors.TrialBalance) -> str:
     kinds = report.by_kind()
     svg = charts.bar_chart(
-        [k.kind.label for k in kinds],
+        [k.kind.plural for k in kinds],
         [
             charts.Series("Debit balances", tuple(_dollars(k.debit_cents) for k in kinds)),
             charts.Series("Credit balances", tuple(_dollars(k.credit_cents) for k in kinds)),
@@ -67,6 +67,7 @@ def _chart(report: selectors.TrialBalance) -> str:
         y_label="Dollars",
         stacked=False,
         chart_id="trial-balance",
+        plot_height=180,
     )
     return mark_safe(svg)  # charts escape every text they write
 

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=8, unique=True)),
                 ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('asset', 'Assets'), ('liability', 'Liabilities'), ('equity', 'Equity'), ('revenue', 'Revenue'), ('expense', 'Expenses')], max_length=16)),
+                ('kind', models.CharField(choices=[('asset', 'Asset'), ('liability', 'Liability'), ('equity', 'Equity'), ('revenue', 'Revenue'), ('expense', 'Expense')], max_length=16)),
                 ('description', models.TextField(blank=True)),
                 ('active', models.BooleanField(default=True, help_text='Only active accounts take new postings.')),
             ],

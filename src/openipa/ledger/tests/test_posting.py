@@ -250,3 +250,18 @@ def test_the_counter_holds_the_last_number(post):
     post(receipt())
     post(receipt())
     assert EntryCounter.objects.get().last_number == 2
+
+
+def test_a_practice_or_payer_given_as_anything_but_an_id_is_refused(post, small_ipa):
+    message = refused(
+        post,
+        [
+            dr(accounts.CASH, 100, payer_id=str(small_ipa.payer.pk)),
+            cr(accounts.PROVIDER_CAPITATION_PAYABLE, 100, practice_id=small_ipa.practice_a),
+        ],
+    )
+    assert (
+        f"posting 1 (account 1000): payer_id must be a positive integer id or None, not '{small_ipa.payer.pk}'"
+        in message
+    )
+    assert "posting 2 (account 2100): practice_id must be a positive integer id or None" in message
