@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -266,3 +267,33 @@ def provider_directory_by_npi() -> dict[str, PcpDirectoryEntry]:
             tuple(affiliations.get(provider.pk, ())),
         )
     return out
+
+
+# -- for capitation distribution ----------------------------------------------------------------------
+
+_THOUSANDTHS = Decimal(1000)
+_HUNDREDTHS = Decimal(100)
+
+
+def admin_fee_terms(on: dt.date) -> dict[int, tuple[int, int]]:
+    """Practice id -> (admin fee percent in thousandths of a percent, admin fee PMPM in cents) of the active
+    participation agreement in force on ``on``. A lookup for distribution runs (no member data), no actor."""
+    terms: dict[int, tuple[int, int]] = {}
+    for practice_id, percent, pmpm in (
+        ParticipationAgreement.objects.filter(_in_force(on), status=ParticipationAgreement.Status.ACTIVE)
+        .order_by("practice_id", "-valid_from")
+        .values_list("practice_id", "admin_fee_percent", "admin_fee_pmpm")
+    ):
+        terms.setdefault(practice_id, (int(percent * _THOUSANDTHS), int(pmpm * _HUNDREDTHS)))
+    return terms
+
+
+def specialist_practices(on: dt.date) -> list[tuple[int, str]]:
+    """(practice id, specialty) of every specialist affiliated with a practice on ``on``: who shares a
+    specialist sub-capitation pool. A lookup for distribution runs, no actor."""
+    return sorted(
+        set(
+            Affiliation.objects.filter(_in_force(on), provider__kind=Provider.Kind.SPECIALIST)
+            .values_list("practice_id", "provider__specialty")
+        )
+    )

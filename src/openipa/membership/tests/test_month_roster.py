@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from openipa.core.models import AuditEvent
 from openipa.core.errors import PermissionDenied
+from openipa.core.models import AuditEvent
 from openipa.core.months import Month
 from openipa.membership.models import EligibilitySpan, PcpAssignment
 from openipa.membership.selectors import month_roster

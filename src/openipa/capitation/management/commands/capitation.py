@@ -1,4 +1,8 @@
-"""`openipa capitation reconcile --payer CODE --month YYYY-MM [--json]`: capitation batch verbs.
+"""Capitation batch verbs:
+
+    openipa capitation reconcile --payer CODE --month YYYY-MM [--json]
+    openipa capitation distribute --payer CODE --month YYYY-MM --user NAME [--json]
+    openipa capitation approve RUN_ID --user NAME
 
 Exit status 0 on success; 1 with a message on stderr when the verb is refused (unknown payer, bad month ...).
 """
@@ -10,8 +14,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from openipa.accounts.models import User
+from openipa.capitation.models import DistributionRun
 from openipa.capitation.services import reconcile as reconcile_service
+from openipa.capitation.services import runs as run_service
 from openipa.contracts.models import Payer
+from openipa.core.errors import PermissionDenied
 from openipa.core.money import format_money
 from openipa.core.months import Month
 
@@ -31,8 +39,15 @@ def _month(text: str) -> Month:
         raise CommandError(str(exc)) from None
 
 
+def _user(name: str) -> User:
+    try:
+        return User.objects.get(username=name, is_active=True)
+    except User.DoesNotExist:
+        raise CommandError(f"no active user {name!r}") from None
+
+
 class Command(BaseCommand):
-    help = "Capitation: reconcile a payer-month (expected against received)."
+    help = "Capitation: reconcile a payer-month, prepare its distribution run, approve a run."
 
     def add_arguments(self, parser: CommandParser) -> None:
         verbs = parser.add_subparsers(dest="verb", required=True)
@@ -40,11 +55,49 @@ class Command(BaseCommand):
         rec.add_argument("--payer", required=True, help="payer code")
         rec.add_argument("--month", required=True, help="coverage month, YYYY-MM")
         rec.add_argument("--json", action="store_true", help="print the result as JSON")
+        dist = verbs.add_parser("distribute", help="prepare a payer-month's distribution run (a draft)")
+        dist.add_argument("--payer", required=True, help="payer code")
+        dist.add_argument("--month", required=True, help="coverage month, YYYY-MM")
+        dist.add_argument("--user", required=True, help="the finance user preparing the run")
+        dist.add_argument("--json", action="store_true", help="print the result as JSON")
+        app = verbs.add_parser("approve", help="approve a draft run (not by the user who prepared it)")
+        app.add_argument("run_id", type=int)
+        app.add_argument("--user", required=True, help="the approving finance user")
+        app.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
-        if verb == "reconcile":
-            self._reconcile(options)
+        try:
+            if verb == "reconcile":
+                self._reconcile(options)
+            elif verb == "distribute":
+                user = _user(options["user"])
+                run = run_service.distribute_month(
+                    actor=user, payer=payer_by_code(options["payer"]), month=_month(options["month"])
+                )
+                self._show_run(run, options["json"])
+            elif verb == "approve":
+                user = _user(options["user"])
+                try:
+                    run = DistributionRun.objects.get(pk=options["run_id"])
+                except DistributionRun.DoesNotExist:
+                    raise CommandError(f"no run {options['run_id']}") from None
+                self._show_run(run_service.approve_run(actor=user, run=run), options["json"])
+        except (run_service.RunRefused, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from None
+
+    def _show_run(self, run: DistributionRun, as_json: bool) -> None:
+        result = run_service.result_json(run)
+        if as_json:
+            self.stdout.write(json.dumps(result))
+            return
+        self.stdout.write(
+            f"run {run.pk} ({run.get_kind_display().lower()}, {run.get_status_display().lower()}): "
+            f"{run.payer.code} {run.month:%Y-%m}, pool {format_money(run.pool_cents)}"
+        )
+        for name, cents in result["components"].items():
+            self.stdout.write(f"  {name:<12} {format_money(cents):>16}")
+        self.stdout.write(f"  {len(result['practices'])} practice payments")
 
     def _reconcile(self, options: dict[str, Any]) -> None:
         payer = payer_by_code(options["payer"])
