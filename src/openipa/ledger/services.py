@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Max, Model
 from django.utils import timezone
 
 from openipa.contracts.models import Payer
@@ -192,8 +192,14 @@ def validate_postings(
 
 
 def _next_number() -> int:
-    """The next entry number, holding the counter's row lock until the caller's transaction ends."""
-    counter, _ = EntryCounter.objects.select_for_update().get_or_create(pk=1)
+    """The next entry number, holding the counter's row lock until the caller's transaction ends. A missing
+    counter row (a new or flushed database) starts after the highest number already posted."""
+    counter = EntryCounter.objects.select_for_update().filter(pk=1).first()
+    if counter is None:
+        last = JournalEntry.objects.aggregate(last=Max("number"))["last"] or 0
+        counter, _ = EntryCounter.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_number": last}
+        )
     number = counter.last_number + 1
     EntryCounter.objects.filter(pk=1).update(last_number=number)
     return number

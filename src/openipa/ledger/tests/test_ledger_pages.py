@@ -289,3 +289,14 @@ def test_a_reversal_dated_before_the_entry_is_refused_on_the_page(client_for, en
     assert response.status_code == 400
     assert "is before the entry&#x27;s date" in html(response)
     assert state() == before
+
+
+def test_the_list_pages_read_a_fixed_number_of_rows_whatever_their_length(
+    client_for, post, django_assert_max_num_queries
+):
+    for day in range(1, 26):
+        post(receipt(day * 100), date=dt.date(2026, 1, day))
+    client = client_for("fin")
+    for url in ("/ledger/", "/ledger/entries/", f"/ledger/accounts/{accounts.CASH}/", "/ledger/entries/25/"):
+        with django_assert_max_num_queries(15):
+            assert client.get(url).status_code == 200

@@ -265,3 +265,10 @@ def test_a_practice_or_payer_given_as_anything_but_an_id_is_refused(post, small_
         in message
     )
     assert "posting 2 (account 2100): practice_id must be a positive integer id or None" in message
+
+
+def test_numbering_continues_after_the_highest_entry_when_the_counter_row_is_missing(post):
+    post(receipt())
+    post(receipt())
+    EntryCounter.objects.all().delete()
+    assert post(receipt()).number == 3
