@@ -30,7 +30,7 @@ MAX_CENTS = 10**AMOUNT_DIGITS - 1
 """The largest amount one line holds, in cents (the column has 14 digits, 2 after the point)."""
 MAX_PROBLEMS = 20
 """A refusal lists at most this many problems (a run of thousands of lines could have thousands)."""
-SOURCE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+SOURCE_TYPE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 SOURCE_ID_MAX = 64
 MEMO_MAX = 500
 LINE_MEMO_MAX = 200
@@ -121,7 +121,7 @@ def _header_problems(date: object, memo: object, source_type: object, source_id:
         problems.append("memo is empty; say what the entry records")
     elif len(memo) > MEMO_MAX:
         problems.append(f"memo has {len(memo)} characters; at most {MEMO_MAX}")
-    if not isinstance(source_type, str) or not SOURCE_TYPE.match(source_type):
+    if not isinstance(source_type, str) or not SOURCE_TYPE.fullmatch(source_type):
         problems.append(
             f"source_type {source_type!r} must be lower-case letters, digits and underscores "
             "(e.g. capitation_run), at most 40"

@@ -189,6 +189,7 @@ def test_every_problem_is_listed_at_once(post):
     [
         ("date", dt.datetime(2026, 1, 31, 12, 0), "date must be a date"),
         ("date", "2026-01-31", "date must be a date"),
+        ("source_type", "capitation_run\n", "source_type 'capitation_run\\n' must be"),
         ("source_id", "", "source_id must be a non-empty"),
         ("source_id", "x" * 65, "source_id has 65 characters"),
         ("memo", "x" * 501, "memo has 501 characters"),
