@@ -3,15 +3,15 @@
 Health plans pay an IPA its capitation and send the detail per member as an 820::
 
     ST*820*0001*005010X218~
-    BPR*I*1520.5*C*ACH*CCP*01*011000015*DA*123456*1234567890**01*021000021*DA*98765*20240105~
-    TRN*3*CAP202401*1234567890~                     reassociation trace: matches the payment's addenda
+    BPR*I*150.5*C*ACH*CCP*01*011000015*DA*123456*1234567890**01*021000021*DA*98765*20240105~
+    TRN*1*CAP202401*1234567890~                     reassociation trace: matches the payment's addenda
     DTM*582****RD8*20240101-20240131~               header coverage period
     N1*PE*SUNRISE IPA*FI*123456789~                 1000A premium receiver (the IPA)
     N1*PR*GOOD HEALTH PLAN*PI*00123~                1000B premium payer (the plan)
     ENT*1*2J*EI*M0001~                              2000B individual remittance
     NM1*IL*1*DOE*JANE****N*M0001~                   2100B the member
-    ADX*-35*53~                                     2200B adjustment for a previous payment
-    RMR*IK*CAP-2024-01**40.5~                       2300B remittance detail: paid (RMR04), billed (RMR05)
+    ADX*-35*52~                                     2200B adjustment for a previous payment
+    RMR*IK*CAP-2024-01**190.5~                      2300B remittance detail: paid (RMR04), billed (RMR05)
     REF*ZZ*RC-F40~                                  2300B references (rate cell, plan...)
     DTM*582****RD8*20240101-20240131~               2300B coverage period of this line
     ADX*-5*52~                                      2320B adjustment for the current payment
