@@ -187,3 +187,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The IPA itself as the originator of its ACH payments (NACHA files): its name, employer id and its bank.
+# Set them for the real organization; the defaults are the demo IPA's (a documentation routing number).
+IPA_NAME = os.environ.get("IPA_NAME", "OPEN IPA DEMO")
+IPA_TIN = os.environ.get("IPA_TIN", "951234567")
+IPA_BANK_NAME = os.environ.get("IPA_BANK_NAME", "DEMO BANK")
+IPA_BANK_ROUTING = os.environ.get("IPA_BANK_ROUTING", "121000358")

@@ -31,18 +31,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from openipa.accounts.services import user_create
-from openipa.capitation.models import (
-    DistributionRule,
-    DistributionRun,
-    PracticePayment,
-    ReceivedLine,
-    RemittanceImport,
-)
+from openipa.capitation.models import DistributionRule, DistributionRun, PracticePayment
 from openipa.capitation.services.runs import RunRefused, approve_run, distribute_month, result_json
-from openipa.contracts.models import RateCell
+from openipa.capitation.tests.conftest import paid_month
 from openipa.core.months import Month
-from openipa.core.roles import Role
 from openipa.ledger.models import JournalEntry
 from openipa.ledger.selectors import trial_balance
 from openipa.membership.models import EligibilitySpan
@@ -50,33 +42,7 @@ from openipa.network.models import ParticipationAgreement
 
 pytestmark = pytest.mark.django_db
 MAY, JUNE = Month(2026, 5), Month(2026, 6)
-
-
-@pytest.fixture
-def ipa(small_ipa: Any) -> Any:
-    for low, high, pmpm in ((65, 74, "300.00"), (75, 120, "350.00")):
-        RateCell.objects.create(term=small_ipa.term, product=small_ipa.product, age_min=low, age_max=high,
-                                sex="U", pmpm=pmpm)  # fmt: skip
-    DistributionRule.objects.create(
-        contract=small_ipa.contract, valid_from=dt.date(2026, 1, 1), pcp_method="flat", pcp_pmpm="200.00",
-        risk_pool_percent="2.000", specialist_percent="5.000", quality_percent="3.000",
-    )  # fmt: skip
-    for practice, percent, pmpm in (
-        (small_ipa.practice_a, "10.000", "0"),
-        (small_ipa.practice_b, "8.000", "1.00"),
-    ):
-        ParticipationAgreement.objects.create(practice=practice, valid_from=dt.date(2026, 1, 1),
-                                              admin_fee_percent=percent, admin_fee_pmpm=pmpm)  # fmt: skip
-    small_ipa.users["fin2"] = user_create(actor=None, username="fin2", password="x" * 12, role=Role.FINANCE)
-    return small_ipa
-
-
-def _paid(ipa: Any, month: Month, name: str) -> None:
-    imp = RemittanceImport.objects.create(payer=ipa.payer, file_name=name, sha256=name.ljust(64, "0"),
-                                          format="x12-820", status="applied", imported_by="t")  # fmt: skip
-    for member in (ipa.member_a, ipa.member_b):
-        ReceivedLine.objects.create(remittance=imp, payer=ipa.payer, member=member,
-                                    payer_member_id=member.payer_member_id, month=month.first_day, amount_cents=35000)  # fmt: skip
+_paid = paid_month
 
 
 def test_a_run_is_prepared_approved_by_someone_else_and_posted(ipa: Any) -> None:
