@@ -1161,3 +1161,16 @@ def member_ids_by_payer_id(payer_id: int) -> dict[str, int]:
     """The payer's members on file: payer member id -> member id. A lookup for file imports (ids only), so it
     takes no actor."""
     return dict(Member.objects.filter(payer_id=payer_id).values_list("payer_member_id", "pk"))
+
+
+def death_dates(member_ids: list[int]) -> dict[int, dt.date]:
+    """Member id -> date of death, for those of ``member_ids`` who died. A lookup for reconciliation (dates
+    only), so it takes no actor."""
+    found: dict[int, dt.date] = {}
+    for start in range(0, len(member_ids), 5000):
+        found.update(
+            Member.objects.filter(
+                pk__in=member_ids[start : start + 5000], date_of_death__isnull=False
+            ).values_list("pk", "date_of_death")
+        )
+    return found

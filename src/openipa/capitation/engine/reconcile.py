@@ -102,6 +102,7 @@ def reconcile_month(
     received: pl.DataFrame,
     retro_window_months: int,
     retro_terms: Mapping[int, dt.date] | None = None,
+    deaths: Mapping[int, dt.date] | None = None,
     rate_cells: Iterable[RateCellInfo] = (),
     accepted_deductions: Iterable[str] = (),
 ) -> pl.DataFrame:
@@ -114,9 +115,11 @@ def reconcile_month(
     - ``received``: RECEIVED_SCHEMA rows of the month.
     - ``retro_terms``: member id -> date of the roster file that ended coverage covering this month, for members
       paid but no longer eligible.
+    - ``deaths``: member id -> date of death, for members paid but not on the month's roster.
     - ``retro_window_months``: how far back the contract lets either side correct (retro adds and terms).
     """
     retro_terms = retro_terms or {}
+    deaths = deaths or {}
     first_day = month
     cells = list(rate_cells)
     accepted = {code.strip().upper() for code in accepted_deductions}
@@ -158,7 +161,13 @@ def reconcile_month(
             add(member_id, key, "duplicate_payment", 0, sum(extra),
                 f"paid {len(amounts)} times for the month ({', '.join(format_money(a) for a in amounts)})")  # fmt: skip
         amount = amounts[0]
-        died = row["date_of_death"] if row is not None else None
+        died = (
+            row["date_of_death"]
+            if row is not None
+            else deaths.get(member_id)
+            if member_id is not None
+            else None
+        )
         if died is not None and died < first_day:
             add(member_id, key, "paid_after_death", 0, amount, f"member died {died.isoformat()}")
             continue

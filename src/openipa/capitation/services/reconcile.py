@@ -98,6 +98,7 @@ def reconcile(*, actor: Actor | None, payer: Payer, month: Month, who: str = "")
         received=received,
         retro_window_months=window,
         retro_terms=membership_selectors.retro_term_dates(paid_members, month),
+        deaths=membership_selectors.death_dates(paid_members),
         rate_cells=cells,
         accepted_deductions=list((profile.accepted_deductions or {}) if profile else {}),
     )

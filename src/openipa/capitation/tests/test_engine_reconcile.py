@@ -150,3 +150,12 @@ def test_capitation_paid_as_one_amount_covers_the_members_without_a_line() -> No
     (row,) = short.iter_rows(named=True)
     assert (row["category"], row["member_id"], row["impact_cents"]) == ("wrong_rate", None, 5000)
     assert "for 2 members" in row["cause"]
+
+
+def test_a_member_off_the_roster_who_died_before_the_month_is_paid_after_death() -> None:
+    out = reconcile_month(
+        month=MONTH, expected=_expected([]), roster=_roster([]), retro_window_months=6,
+        received=_received([(9, "M9", "capitation", 30000, "")]), deaths={9: dt.date(2026, 2, 2)},
+    )  # fmt: skip
+    (row,) = out.iter_rows(named=True)
+    assert (row["category"], row["impact_cents"]) == ("paid_after_death", -30000)
