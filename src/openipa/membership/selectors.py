@@ -1168,9 +1168,9 @@ def death_dates(member_ids: list[int]) -> dict[int, dt.date]:
     only), so it takes no actor."""
     found: dict[int, dt.date] = {}
     for start in range(0, len(member_ids), 5000):
-        found.update(
-            Member.objects.filter(
-                pk__in=member_ids[start : start + 5000], date_of_death__isnull=False
-            ).values_list("pk", "date_of_death")
-        )
+        for pk, died in Member.objects.filter(
+            pk__in=member_ids[start : start + 5000], date_of_death__isnull=False
+        ).values_list("pk", "date_of_death"):
+            if died is not None:
+                found[pk] = died
     return found
