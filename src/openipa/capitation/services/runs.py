@@ -50,7 +50,7 @@ DEFAULT_RAF_MILLI = 1000
 """Until risk scores exist every member's RAF is 1.000 (issue 8 brings CMS-HCC scores)."""
 PAYMENT_FIELDS = ("pcp_gross_cents", "withhold_cents", "pcp_net_cents", "quality_cents", "specialist_cents")
 LINE_COLUMNS = ("run_id", "member_id", "month", "practice_id", "provider_id", "product_id", "term_id", "rule_id",
-                "reason", *LINE_AMOUNTS)  # fmt: skip
+                "rate_cell_id", "reason", *LINE_AMOUNTS)  # fmt: skip
 Status = DistributionRun.Status
 
 
@@ -173,6 +173,9 @@ def _inputs(actor: Actor | None, payer: Payer, month: Month) -> tuple[int, pl.Da
         )
     )
     remittances = sorted({int(r) for r in received["remittance_id"].unique().to_list()})
+    member_months = member_months.join(
+        expected.select("member_id", "rate_cell_id"), on="member_id", how="left"
+    )
     inputs = {
         "remittances": remittances,
         "roster_members": roster.height,
@@ -225,6 +228,7 @@ def distribute_month(*, actor: Actor | None, payer: Payer, month: Month, who: st
     pool, member_months, inputs = _inputs(actor, payer, month)
     on = month.first_day
     result = distribute(pool, member_months, rules, _agreements(member_months, on), _specialists(rule, on))
+    cells = member_months.select("member_id", "rate_cell_id")
     inputs.update({"rule_id": rule.pk, "term_id": term.pk, "notes": list(result.notes)})
     with transaction.atomic():
         runs = DistributionRun.objects.select_for_update().filter(payer=payer, month=on)
@@ -232,9 +236,9 @@ def distribute_month(*, actor: Actor | None, payer: Payer, month: Month, who: st
             _discard(draft)
         approved = list(runs.exclude(status=Status.DRAFT).order_by("pk"))
         if approved:
-            run = _adjustment_run(payer, month, approved, pool, result, inputs, preparer)
+            run = _adjustment_run(payer, month, approved, pool, result, inputs, preparer, cells)
         else:
-            run = _regular_run(payer, month, pool, result, inputs, preparer)
+            run = _regular_run(payer, month, pool, result, inputs, preparer, cells)
         audit.record_write(actor, "capitation.distribute", run,
                            after={"pool_cents": run.pool_cents, "kind": run.kind, "lines": run.lines.count()})  # fmt: skip
     return run
@@ -247,8 +251,10 @@ def _discard(draft: DistributionRun) -> None:
     draft.delete()
 
 
-def _lines(run: DistributionRun, lines: pl.DataFrame, reason: str | None = None) -> None:
-    frame = lines.with_columns(pl.lit(run.pk).alias("run_id"))
+def _lines(run: DistributionRun, lines: pl.DataFrame, cells: pl.DataFrame, reason: str | None = None) -> None:
+    """Write a run's lines, each with the rate cell that priced its member-month (``cells``: member_id ->
+    rate_cell_id, from the expected capitation)."""
+    frame = lines.join(cells, on="member_id", how="left").with_columns(pl.lit(run.pk).alias("run_id"))
     if reason is not None or "reason" not in frame.columns:
         frame = frame.with_columns(pl.lit(reason or "").alias("reason"))
     insert_rows(DistributionLine, LINE_COLUMNS, frame.select(LINE_COLUMNS).iter_rows())
@@ -270,7 +276,13 @@ def _pending_netting(payer: Payer) -> dict[int, list[PracticePayment]]:
 
 
 def _regular_run(
-    payer: Payer, month: Month, pool: int, result: Any, inputs: dict[str, Any], preparer: str
+    payer: Payer,
+    month: Month,
+    pool: int,
+    result: Any,
+    inputs: dict[str, Any],
+    preparer: str,
+    cells: pl.DataFrame,
 ) -> DistributionRun:
     netting = _pending_netting(payer)
     inputs["netted_payments"] = sorted(p.pk for ps in netting.values() for p in ps)
@@ -278,7 +290,7 @@ def _regular_run(
         payer=payer, month=month.first_day, kind=DistributionRun.Kind.REGULAR, pool_cents=pool,
         components=result.components, inputs=inputs, prepared_by=preparer,
     )  # fmt: skip
-    _lines(run, result.lines)
+    _lines(run, result.lines, cells)
     PoolShare.objects.bulk_create(
         PoolShare(run=run, pool=r["pool"], practice_id=r["practice_id"], weight=str(r["weight"]), basis=r["basis"],
                   cents=r["cents"])
@@ -331,7 +343,7 @@ def _approved_lines(runs: list[DistributionRun]) -> pl.DataFrame:
 
 def _adjustment_run(
     payer: Payer, month: Month, approved: list[DistributionRun], pool: int, result: Any, inputs: dict[str, Any],
-    preparer: str,
+    preparer: str, cells: pl.DataFrame,
 ) -> DistributionRun:  # fmt: skip
     deltas = adjustment_lines(_approved_lines(approved), result.lines)
     before_pool = sum(r.pool_cents for r in approved)
@@ -357,7 +369,7 @@ def _adjustment_run(
         reason=("; ".join(reasons) or "pool change")[:300], pool_cents=pool - before_pool,
         components=components, inputs=inputs, prepared_by=preparer,
     )  # fmt: skip
-    _lines(run, deltas)
+    _lines(run, deltas, cells)
     PracticePayment.objects.bulk_create(
         PracticePayment(run=run, practice_id=p, net_cents=d["pcp_net_cents"] + d["quality_cents"] + d["specialist_cents"],
                         **d)

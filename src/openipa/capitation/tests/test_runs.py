@@ -34,6 +34,7 @@ from django.core.management.base import CommandError
 from openipa.capitation.models import DistributionRule, DistributionRun, PracticePayment
 from openipa.capitation.services.runs import RunRefused, approve_run, distribute_month, result_json
 from openipa.capitation.tests.conftest import paid_month
+from openipa.contracts.models import RateCell
 from openipa.core.months import Month
 from openipa.ledger.models import JournalEntry
 from openipa.ledger.selectors import trial_balance
@@ -58,6 +59,7 @@ def test_a_run_is_prepared_approved_by_someone_else_and_posted(ipa: Any) -> None
     }  # fmt: skip
     assert sum(result_json(run)["components"].values()) == run.pool_cents
     line = run.lines.get(member=ipa.member_b)
+    assert line.rate_cell_id == RateCell.objects.get(age_min=75).pk  # the cell that priced the member-month
     assert (line.admin_fee_cents, line.retained_cents, line.term_id, line.rule_id) == (
         2900, 8250, ipa.term.pk, DistributionRule.objects.get().pk
     )  # fmt: skip
