@@ -28,7 +28,7 @@ from openipa.core import audit
 from openipa.core.models import AuditEvent
 from openipa.core.months import Month
 from openipa.core.roles import Role
-from openipa.demo import engine
+from openipa.demo import capitation, engine
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
@@ -99,6 +99,11 @@ class DemoSummary:
     roster_files: int
     roster_rejected: int
     logins: tuple[DemoLogin, ...]
+    remittances: int = 0
+    """Capitation 820s imported (one per payer and month)."""
+    distribution_runs: int = 0
+    adjustment_runs: int = 0
+    payment_files: int = 0
 
 
 def practice_username(position: int) -> str:
@@ -197,6 +202,8 @@ def build_demo(
     imports = _import_rosters(files, progress)
     _complete_members(data, plan, progress)
     logins = _create_users(data, practices, password, progress)
+    capitation.load_distribution_rules(data.first_month.first_day)
+    paid = capitation.build_capitation(seed=seed, first=data.first_month, last=as_of, progress=progress)
 
     summary = DemoSummary(
         seed=seed,
@@ -210,6 +217,10 @@ def build_demo(
         roster_files=len(imports),
         roster_rejected=sum(r.status == RosterImport.Status.REJECTED for r in imports),
         logins=tuple(logins),
+        remittances=paid.remittances,
+        distribution_runs=paid.runs,
+        adjustment_runs=paid.adjustment_runs,
+        payment_files=paid.payment_files,
     )
     audit.record_write(
         None,
@@ -227,6 +238,8 @@ def build_demo(
             "pcp_assignments": summary.pcp_assignments,
             "roster_files": summary.roster_files,
             "roster_rejected": summary.roster_rejected,
+            "remittances": summary.remittances,
+            "distribution_runs": summary.distribution_runs,
             "users": len(logins),
         },
         purpose="synthetic demo data",
@@ -602,5 +615,9 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "pcp_assignments": summary.pcp_assignments,
         "roster_files": summary.roster_files,
         "roster_rejected": summary.roster_rejected,
+        "remittances": summary.remittances,
+        "distribution_runs": summary.distribution_runs,
+        "adjustment_runs": summary.adjustment_runs,
+        "payment_files": summary.payment_files,
         "logins": len(summary.logins),
     }

@@ -146,7 +146,9 @@ class Command(BaseCommand):
             f"{summary.providers} providers, {summary.members_on_file:,} members on file "
             f"({summary.members:,} generated), {summary.eligibility_spans:,} eligibility spans, "
             f"{summary.pcp_assignments:,} PCP assignments, from {summary.roster_files} roster files "
-            f"({summary.roster_rejected} rejected) in {roster_dir()}."
+            f"({summary.roster_rejected} rejected) in {roster_dir()}; {summary.remittances} capitation "
+            f"remittances, {summary.distribution_runs} distribution runs approved and paid "
+            f"({summary.adjustment_runs} adjustment runs); the latest month is left to distribute."
         )
         return list(summary.logins)
 
