@@ -8,16 +8,23 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from openipa.core.roles import Perm, has_perm
+from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
 
-# (label, url name, permission needed or None for every signed-in user)
-NAV_ITEMS: list[tuple[str, str, Perm | None]] = [
+PRACTICE_ONLY = "practice"
+"""In place of a permission: only practice users see the item (staff reach the page another way)."""
+
+# (label, url name, permission needed, PRACTICE_ONLY, or None for every signed-in user)
+NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Dashboard", "web:dashboard", None),
     ("Practices", "web:practice_list", Perm.VIEW_NETWORK),
     ("Providers", "web:provider_list", Perm.VIEW_NETWORK),
     ("Members", "web:member_list", Perm.VIEW_MEMBERS),
     ("Payers", "web:payer_list", Perm.VIEW_CONTRACTS),
     ("Contracts", "web:contract_list", Perm.VIEW_CONTRACTS),
+    ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),
+    ("Ledger", "web:ledger:trial_balance", Perm.VIEW_FINANCE),
+    # a practice user's own capitation statements (the page scopes them to the user's practice)
+    ("Statements", "web:capitation:statement_list", PRACTICE_ONLY),
     ("Audit log", "web:audit_list", Perm.VIEW_AUDIT),
 ]
 
@@ -34,12 +41,20 @@ def _is_active(url: str, path: str) -> bool:
     return path == url if url == "/" else path.startswith(url)
 
 
+def _allowed(user: Actor, perm: Perm | str | None) -> bool:
+    if perm is None:
+        return True
+    if perm == PRACTICE_ONLY:
+        return is_practice_scoped(user)
+    return has_perm(user, Perm(perm))
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     """`nav_items` (label, url name) and `nav_links` (label, url, active) allowed to the user's role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "nav_links": []}
-    items = [(label, name) for label, name, perm in NAV_ITEMS if perm is None or has_perm(user, perm)]
+    items = [(label, name) for label, name, perm in NAV_ITEMS if _allowed(user, perm)]
     links = []
     for label, name in items:
         url = reverse(name)

@@ -24,7 +24,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOT = Path("/tmp/openipa-dashboard-admin.png")
 
-NAV = ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Audit log"]
+NAV = [
+    "Dashboard",
+    "Practices",
+    "Providers",
+    "Members",
+    "Payers",
+    "Contracts",
+    "Capitation",
+    "Ledger",
+    "Audit log",
+]
 
 
 @pytest.fixture
@@ -51,8 +61,11 @@ def nav_labels(page: Page) -> list[str]:
     [
         ("system-setup", NAV),
         ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
-        ("fin", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members"]),
+        (
+            "fin",
+            ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Capitation", "Ledger"],
+        ),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Statements"]),
     ],
 )
 def test_each_persona_sees_the_navigation_of_their_role(

@@ -7,7 +7,17 @@ import pytest
 
 from openipa.web.tests.pages import html, nav_labels
 
-ALL = ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Audit log"]
+ALL = [
+    "Dashboard",
+    "Practices",
+    "Providers",
+    "Members",
+    "Payers",
+    "Contracts",
+    "Capitation",
+    "Ledger",
+    "Audit log",
+]
 
 
 @pytest.mark.parametrize(
@@ -15,10 +25,13 @@ ALL = ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", 
     [
         ("admin", ALL),
         ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
-        ("fin", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
+        (
+            "fin",
+            ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Capitation", "Ledger"],
+        ),
         ("auditor", ALL),
         ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts"]),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Statements"]),
     ],
 )
 def test_each_role_sees_its_own_navigation(client_for, persona, expected):
