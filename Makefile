@@ -45,12 +45,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The platform cases (bench/run.py), then the eligibility bench: a generated 834 full file parsed by read_834
-# and pyx12, then imported when bench/eligibility/importing.py is there. Its size: make bench ELIGIBILITY_MEMBERS=N.
+# The platform cases (bench/run.py), then the eligibility bench (a generated 834 full file parsed by read_834
+# and pyx12, then imported), then the capitation bench (the engines, then a month's cycle end to end on the
+# same members). Sizes: make bench ELIGIBILITY_MEMBERS=N CAPITATION_MEMBERS=N.
 ELIGIBILITY_MEMBERS ?= 1000000
+CAPITATION_MEMBERS ?= 1000000
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/eligibility/run.py --members $(ELIGIBILITY_MEMBERS)
+	$(BIN)/python bench/capitation/run.py --members $(CAPITATION_MEMBERS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache

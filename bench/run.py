@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENIPA = ROOT / ".venv" / "bin" / "openipa"
@@ -111,6 +112,22 @@ def bench_demo(members: int, kind: str) -> list[dict[str, object]]:
     return results
 
 
+def machine() -> str:
+    """The machine the figures were measured on, as the results record it."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def record(rows: list[dict[str, Any]], bench: str | None = None) -> None:
+    """Append result rows to bench/out/results.jsonl with the machine and the time."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    extra = {"bench": bench} if bench else {}
+    with (OUT / "results.jsonl").open("a") as fh:
+        for r in rows:
+            fh.write(
+                json.dumps({**extra, **r, "machine": machine(), "at": time.strftime("%Y-%m-%d %H:%M")}) + "\n"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,8 +137,6 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(args.members or [25_000, 200_000])
     kinds = ["sqlite", "postgresql"] if args.postgres else ["sqlite"]
-    OUT.mkdir(parents=True, exist_ok=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"{'case':<14} {'db':<10} {'members':>9} {'seconds':>8} {'throughput':>24} {'peak MiB':>9}")
     for kind in kinds:
         for members in sizes:
@@ -130,10 +145,7 @@ def main() -> None:
                     f"{r['case']:<14} {r['db']:<10} {r['members']:>9} {r['seconds']:>8} "
                     f"{str(r['per_second']) + ' ' + str(r['unit']):>24} {r['peak_mib']:>9}"
                 )
-                with (OUT / "results.jsonl").open("a") as fh:
-                    fh.write(
-                        json.dumps({**r, "machine": machine, "at": time.strftime("%Y-%m-%d %H:%M")}) + "\n"
-                    )
+                record([r])
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ import argparse
 import importlib
 import importlib.util
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,8 @@ if not __package__:  # run as a script (PEP 366): import this directory as the p
     sys.path.insert(0, str(ROOT))
     __package__ = "bench.eligibility"
     importlib.import_module(__package__)
+
+from bench.run import machine, record  # noqa: E402
 
 from . import generate, parse  # noqa: E402
 
@@ -115,17 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     elif not args.no_import:
         say("  import: skipped (bench/eligibility/importing.py is not there)")
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    OUT.mkdir(parents=True, exist_ok=True)
-    with (OUT / "results.jsonl").open("a") as fh:
-        for r in rows:
-            fh.write(json.dumps({"bench": "eligibility", **r, "machine": machine,
-                                 "at": time.strftime("%Y-%m-%d %H:%M")}) + "\n")  # fmt: skip
+    record(rows, "eligibility")
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         print(_table(rows))
-        print(f"machine: {machine}")
+        print(f"machine: {machine()}")
 
 
 if __name__ == "__main__":
