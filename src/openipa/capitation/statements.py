@@ -6,10 +6,11 @@ sub-capitation, plus what earlier adjustment runs carried into this payment. The
 where those amounts came from: the run's member-month lines by rate cell, retro adds and terms by month
 (an adjustment run's own lines, or the lines of the adjustment runs netted here), and each member-month.
 
-Run lines do not carry their rate cell yet (`DistributionLine.rate_cell_id` is left empty by the runs
-service), so a line's cell is found the way the expected-capitation engine finds it: the member's age on the
-1st of the term's age reference month of the service month's year, and sex, within the line's term and
-product (a sex-specific cell beats an "any sex" one). A line with no such cell is grouped by its product.
+A run line carries the rate cell that priced it (`DistributionLine.rate_cell_id`), and the summary groups by
+it. A line without one (a run prepared before lines carried it) gets its cell the way the expected-capitation
+engine finds it: the member's age on the 1st of the term's age reference month of the service month's year,
+and sex, within the line's term and product (a sex-specific cell beats an "any sex" one). A line no cell
+prices is grouped by its product.
 
 Who may read a statement is the selectors' business (`statement_payment`); reading member-months here is
 recorded in the audit log with the caller's purpose.

@@ -1,7 +1,7 @@
 """The scenario the capitation page, statement and discrepancy tests share (no tests of its own).
 
 The small IPA priced and set up for distribution as in test_runs.py: rate cells 65-74 at $300.00 and 75+ at
-$350.00 (Amy is 76 and Bert 77 on 1 January 2026), a flat $200.00 PCP rule with a 2% risk pool, 5% specialist
+$350.00 (Amy is 75 and Bert 77 on 1 January 2026), a flat $200.00 PCP rule with a 2% risk pool, 5% specialist
 and 3% quality pools, Alder's agreement at 10% and Birch's at 8% + $1.00 PMPM, and a second finance user
 (fin2) to approve what fin prepares. `paid` records a remittance as applied without a file.
 
