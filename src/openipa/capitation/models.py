@@ -8,6 +8,8 @@ cents and a run writes a line per member-month (ADR 0007). Configuration keeps D
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -284,6 +286,25 @@ class DistributionRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.payer} {self.month:%Y-%m} ({self.get_status_display()})"
+
+    PAYMENT_FIELDS = frozenset({"status", "paid_at", "payment_date"})
+    """All an approved run may still change: becoming paid."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An approved or paid run never changes, but for being paid (``update_fields`` limited to
+        PAYMENT_FIELDS, status approved -> paid); a correction is an adjustment run."""
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored in (self.Status.APPROVED, self.Status.PAID) and stored != self.Status.DRAFT:
+                fields = set(kwargs.get("update_fields") or ())
+                if not fields or not fields <= self.PAYMENT_FIELDS or stored == self.Status.PAID:
+                    raise ValueError(f"run {self.pk} is {stored}: it cannot change (make an adjustment run)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.status != self.Status.DRAFT:
+            raise ValueError(f"run {self.pk} is {self.status}: it cannot be deleted")
+        return super().delete(*args, **kwargs)
 
 
 class DistributionLine(models.Model):

@@ -79,6 +79,14 @@ def test_a_run_is_prepared_approved_by_someone_else_and_posted(ipa: Any) -> None
     assert balance.total_debit_cents == balance.total_credit_cents
     with pytest.raises(RunRefused, match="only a draft"):
         approve_run(actor=ipa.users["fin2"], run=run)
+    # an approved run cannot change, nor be deleted
+    run.pool_cents = 1
+    with pytest.raises(ValueError, match="cannot change"):
+        run.save()
+    with pytest.raises(ValueError, match="cannot be deleted"):
+        DistributionRun.objects.get(pk=run.pk).delete()
+    run.refresh_from_db()
+    assert run.pool_cents == 70000
     with pytest.raises(RunRefused, match="nothing changed"):
         distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
 
@@ -89,7 +97,9 @@ def test_a_retro_term_after_approval_makes_an_adjustment_netted_next_month(ipa: 
     approve_run(actor=ipa.users["fin2"], run=may)
     # Bert's coverage is ended retroactively at the end of April: May was paid for a member not eligible
     EligibilitySpan.objects.filter(member=ipa.member_b).update(valid_to=dt.date(2026, 4, 30))
+    may_lines = sorted(may.lines.values_list("member_id", "pcp_net_cents", "retained_cents"))
     adjustment = distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
+    assert sorted(may.lines.values_list("member_id", "pcp_net_cents", "retained_cents")) == may_lines
     assert (adjustment.kind, adjustment.adjusts_id, adjustment.pool_cents) == ("adjustment", may.pk, 0)
     assert "retro term" in adjustment.reason
     (bert,) = adjustment.lines.filter(member=ipa.member_b)
