@@ -89,3 +89,22 @@ def test_a_practice_without_bank_details_is_held(ipa: Any, tmp_path: Path) -> No
     record = pay_run(actor=ipa.users["fin"], run=run, out=tmp_path / "may.ach")
     assert (record.entries, record.total_cents) == (1, 19050)
     assert PracticePayment.objects.get(run=run, practice=ipa.practice_b).status == "held"
+
+
+def test_the_cli_writes_every_practices_statement(ipa: Any, tmp_path: Path) -> None:
+    _paid(ipa, MAY, "may")
+    run = distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
+    approve_run(actor=ipa.users["fin2"], run=run)
+    out = tmp_path / "statements"
+    call_command(
+        "capitation", "statements", str(run.pk), "--out", str(out), "--user", "fin", stdout=StringIO()
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"ALDER-run{run.pk}.csv", f"ALDER-run{run.pk}.pdf", f"BIRCH-run{run.pk}.csv", f"BIRCH-run{run.pk}.pdf"
+    ]  # fmt: skip
+    assert (out / f"ALDER-run{run.pk}.pdf").read_bytes().startswith(b"%PDF")
+    rows = (out / f"BIRCH-run{run.pk}.csv").read_text().splitlines()
+    assert len(rows) == 2  # the header and Bert's member-month
+    assert "SUN0002" in rows[1]
+    with pytest.raises(CommandError, match="no active user"):
+        call_command("capitation", "statements", str(run.pk), "--out", str(out), "--user", "nobody")

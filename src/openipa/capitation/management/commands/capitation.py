@@ -3,6 +3,7 @@
     openipa capitation reconcile --payer CODE --month YYYY-MM [--json]
     openipa capitation distribute --payer CODE --month YYYY-MM --user NAME [--json]
     openipa capitation approve RUN_ID --user NAME
+    openipa capitation statements RUN_ID --out DIR [--user NAME]
 
 Exit status 0 on success; 1 with a message on stderr when the verb is refused (unknown payer, bad month ...).
 """
@@ -10,6 +11,7 @@ Exit status 0 on success; 1 with a message on stderr when the verb is refused (u
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -64,6 +66,12 @@ class Command(BaseCommand):
         app.add_argument("run_id", type=int)
         app.add_argument("--user", required=True, help="the approving finance user")
         app.add_argument("--json", action="store_true", help="print the result as JSON")
+        stm = verbs.add_parser("statements", help="write each practice's statement of a run (PDF and CSV)")
+        stm.add_argument("run_id", type=int)
+        stm.add_argument(
+            "--out", required=True, help="the folder to write <practice code>-<run>.pdf/.csv into"
+        )
+        stm.add_argument("--user", default="", help="who reads the statements (default: a finance user)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
@@ -83,8 +91,32 @@ class Command(BaseCommand):
                 except DistributionRun.DoesNotExist:
                     raise CommandError(f"no run {options['run_id']}") from None
                 self._show_run(run_service.approve_run(actor=user, run=run), options["json"])
+            elif verb == "statements":
+                self._statements(options)
         except (run_service.RunRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
+
+    def _statements(self, options: dict[str, Any]) -> None:
+        from openipa.capitation import statements
+
+        reader = _user(options["user"]) if options["user"] else User.objects.filter(role="finance").first()
+        if reader is None:
+            raise CommandError("no finance user to read the statements as (give --user)")
+        try:
+            run = DistributionRun.objects.get(pk=options["run_id"])
+        except DistributionRun.DoesNotExist:
+            raise CommandError(f"no run {options['run_id']}") from None
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        written = 0
+        for payment_id, code in run.payments.order_by("practice__code").values_list("pk", "practice__code"):
+            statement = statements.statement_for(reader, payment_id)
+            lines = statements.all_member_lines(reader, statement, purpose="statements written by the CLI")
+            stem = out / f"{code}-run{run.pk}"
+            stem.with_suffix(".pdf").write_bytes(statements.statement_pdf(statement, lines))
+            stem.with_suffix(".csv").write_text(statements.statement_csv(lines))
+            written += 1
+        self.stdout.write(f"{written} statements (PDF and CSV) in {out}")
 
     def _show_run(self, run: DistributionRun, as_json: bool) -> None:
         result = run_service.result_json(run)
