@@ -118,7 +118,7 @@ def test_an_adjustment_statement_lists_retro_terms_and_the_next_payment_carries_
     carried = statements.statement_for(ipa.users["fin"], june_birch.pk)
     assert carried.carried == (CarriedRow(recoup.pk, adjustment.pk, MAY.first_day, "Adjustment", -20800),)
     assert carried.retro == s.retro
-    assert dict((line.label, line.cents) for line in carried.summary)["Adjustments carried in"] == -20800
+    assert {line.label: line.cents for line in carried.summary}["Adjustments carried in"] == -20800
     assert carried.net_cents == june_birch.net_cents
     assert carried.ties
     june_alder = june.payments.get(practice=ipa.practice_a)
