@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 
+from openipa.core.bulk import insert_rows
 from openipa.core.models import AuditEvent, AuditMember
 from openipa.core.roles import Actor
 
@@ -88,8 +89,9 @@ def _actor_fields(actor: Actor | None) -> dict[str, Any]:
 
 
 def _index_members(event: AuditEvent, member_ids: list[int]) -> None:
+    # plain rows, not model instances: a statement or an export can name a few hundred thousand members
     if member_ids:
-        AuditMember.objects.bulk_create([AuditMember(event=event, member_id=m) for m in member_ids])
+        insert_rows(AuditMember, ("event_id", "member_id"), ((event.pk, m) for m in member_ids))
 
 
 def record_write(
