@@ -408,6 +408,14 @@ def payer_month(
     return PayerMonth(payer, month, rec, categories, rows)
 
 
+def open_discrepancy_count(actor: Actor, payer_id: int, month: Month) -> int:
+    """How many of the payer-month's discrepancies are open or disputed."""
+    _require_staff(actor)
+    return Discrepancy.objects.filter(
+        payer_id=payer_id, month=month.first_day, status__in=OPEN_STATUSES
+    ).count()
+
+
 def discrepancy_owners(actor: Actor) -> QuerySet[User]:
     """Who may own a discrepancy: active finance users."""
     _require_staff(actor)

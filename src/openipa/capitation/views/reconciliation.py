@@ -102,14 +102,12 @@ def reconcile_month(request: HttpRequest, payer_pk: int) -> HttpResponseBase:
     except ValueError as exc:
         messages.error(request, f"{payer.code} {month} was not reconciled: {exc}")
         return redirect("web:capitation:payer_detail", payer_pk=payer.pk)
-    opened = Discrepancy.objects.filter(
-        payer=payer, month=month.first_day, status__in=selectors.OPEN_STATUSES
-    )
+    opened = selectors.open_discrepancy_count(actor, payer.pk, month)
     messages.success(
         request,
         f"Reconciled {payer.code} {month}: expected {format_money(record.expected_cents)}, received "
         f"{format_money(record.received_cents)}, variance {format_money(record.variance_cents)}; "
-        f"{opened.count()} open discrepancies.",
+        f"{opened} open discrepanc{'y' if opened == 1 else 'ies'}.",
     )
     return redirect("web:capitation:payer_month", payer_pk=payer.pk, month=str(month))
 
