@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -104,12 +105,13 @@ def test_a_closed_discrepancy_cannot_be_changed_and_disputing_twice_is_refused(c
         service.dispute_discrepancy(actor=fin, discrepancy=d)
     service.resolve_discrepancy(actor=fin, discrepancy=d, note="corrected")
     closed = state(d)
-    for call in (
+    calls: tuple[Callable[[], Any], ...] = (
         lambda: service.assign_discrepancy(actor=fin, discrepancy=d, owner=fin),
         lambda: service.dispute_discrepancy(actor=fin, discrepancy=d),
         lambda: service.write_off_discrepancy(actor=fin, discrepancy=d, note="again"),
         lambda: service.resolve_discrepancy(actor=fin, discrepancy=d, note="again"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ValidationFailed, match="already resolved"):
             call()
     assert state(d) == closed
@@ -138,12 +140,13 @@ def test_the_owner_must_be_an_active_finance_user(capitated):
 def test_only_finance_may_work_discrepancies(capitated, persona):
     d = make(capitated, capitated.member_a)
     actor = capitated.users[persona]
-    for call in (
+    calls: tuple[Callable[[], Any], ...] = (
         lambda: service.assign_discrepancy(actor=actor, discrepancy=d, owner=None),
         lambda: service.dispute_discrepancy(actor=actor, discrepancy=d),
         lambda: service.resolve_discrepancy(actor=actor, discrepancy=d, note="n"),
         lambda: service.write_off_discrepancy(actor=actor, discrepancy=d, note="n"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(PermissionDenied):
             call()
     assert state(d) == ("open", None, "", None)

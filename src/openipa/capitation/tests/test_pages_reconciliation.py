@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
-from openipa.capitation.models import Discrepancy, ReceivedLine, Reconciliation
+from openipa.capitation.models import Discrepancy, ReceivedLine, Reconciliation, RemittanceImport
 from openipa.capitation.services import discrepancies as service
 from openipa.capitation.services.reconcile import reconcile
 from openipa.capitation.tests.test_pages_common import *  # noqa: F403 (the fixtures)
@@ -19,7 +20,7 @@ from openipa.web.tests.pages import html
 pytestmark = pytest.mark.django_db
 
 
-def may_underpaid(ipa):
+def may_underpaid(ipa: Any) -> RemittanceImport:
     """May: Amy paid at the 65-74 rate ($300.00 instead of $350.00), Bert in full, GHOST1 $200.00."""
     remittance = paid(ipa, MAY, "may", {ipa.member_a: 30000, ipa.member_b: 35000})
     ReceivedLine.objects.create(remittance=remittance, payer=ipa.payer, payer_member_id="GHOST1",
