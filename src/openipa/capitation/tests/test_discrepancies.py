@@ -168,7 +168,7 @@ def test_a_change_and_its_audit_record_commit_together(capitated, monkeypatch):
 
 
 def ids(response: Any) -> list[int]:
-    return [int(i) for i in re.findall(r'<tr id="discrepancy-(\d+)"', results(response))]
+    return [int(i) for i in re.findall(r'<tbody id="discrepancy-(\d+)"', results(response))]
 
 
 def test_the_queue_lists_open_and_disputed_largest_impact_first(client_for, capitated):
@@ -266,7 +266,7 @@ def test_a_row_action_with_htmx_returns_the_row(client_for, capitated):
     response = client.post(url, {"action": "resolve", "note": ""}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     body = html(response)
-    assert body.strip().startswith(f'<tr id="discrepancy-{d.pk}"')
+    assert body.strip().startswith(f'<tbody id="discrepancy-{d.pk}"')
     assert "Write why the discrepancy is resolved" in body
     assert state(d)[0] == "open"
     response = client.post(
