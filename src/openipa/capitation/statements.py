@@ -43,6 +43,8 @@ CSV_COLUMNS = ("member_id", "name", "month", "pcp_npi", "product", "pcp_gross", 
                "quality_share", "reason")  # fmt: skip
 LINE_FIELDS = ("pcp_gross_cents", "withhold_cents", "pcp_net_cents", "quality_share_cents")
 SEX_WORDS = {"F": " female", "M": " male", "U": ""}
+PDF_DETAIL_LIMIT = 5_000
+"""Member-months a PDF lists one by one (about 100 pages); a larger panel's detail is in the CSV only."""
 
 
 @dataclass(frozen=True)
@@ -360,12 +362,22 @@ def member_lines(
     return Page(rows, result.number, result.per_page, result.total)
 
 
+_DETAIL_COLUMNS = ("member_id", "member__payer_member_id", "member__last_name", "member__first_name", "month",
+                   "provider__npi", "product_id", *LINE_FIELDS, "reason")  # fmt: skip
+
+
 def all_member_lines(actor: Actor, statement: Statement, *, purpose: str) -> list[MemberLine]:
-    """Every member-month of the statement (for its PDF and CSV); every member is recorded as read."""
+    """Every member-month of the statement (for its PDF and CSV); every member is recorded as read. Read as
+    plain rows: a large practice has a few hundred thousand member-months in a month."""
     selectors.statement_payment(actor, statement.payment.pk)
-    items = list(_member_lines_query(statement))
-    products = _products(items)
-    rows = [_member_line(line, products) for line in items]
+    raw = list(_member_lines_query(statement).values_list(*_DETAIL_COLUMNS))
+    products = dict(Product.objects.filter(pk__in={r[6] for r in raw if r[6]}).values_list("pk", "code"))
+    rows = [
+        MemberLine(member_pk=pk, member_id=key, name=f"{last}, {first}", month=month, pcp_npi=npi or "",
+                   product=products.get(product or 0, ""), pcp_gross_cents=gross, withhold_cents=withhold,
+                   pcp_net_cents=net, quality_share_cents=quality, reason=reason)
+        for pk, key, last, first, month, npi, product, gross, withhold, net, quality, reason in raw
+    ]  # fmt: skip
     _read(actor, statement, rows, purpose, "export")
     return rows
 
@@ -478,6 +490,11 @@ def statement_pdf(statement: Statement, lines: list[MemberLine]) -> bytes:
     rows.append(["Net payment", money(s.net_cents)])
     story.append(table(rows, total=True))
     story.append(Paragraph(f"Member detail ({len(lines):,} member-months)", styles["Heading3"]))
+    if len(lines) > PDF_DETAIL_LIMIT:
+        story.append(Paragraph(
+            f"More than {PDF_DETAIL_LIMIT:,} member-months: the member detail is in the statement's CSV, one row "
+            "per member-month, with the same columns.", styles["Normal"]))  # fmt: skip
+        lines = []
     rows = [["Member id", "Name", "Month", "PCP NPI", "Product", "PCP gross", "Withhold", "PCP net",
              "Quality share", "Reason"]]  # fmt: skip
     for line in lines:

@@ -108,3 +108,20 @@ def test_the_cli_writes_every_practices_statement(ipa: Any, tmp_path: Path) -> N
     assert "SUN0002" in rows[1]
     with pytest.raises(CommandError, match="no active user"):
         call_command("capitation", "statements", str(run.pk), "--out", str(out), "--user", "nobody")
+
+
+def test_a_large_panels_pdf_leaves_the_member_detail_to_the_csv(ipa: Any, monkeypatch: Any) -> None:
+    from openipa.capitation import statements
+
+    _paid(ipa, MAY, "may")
+    run = distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
+    approve_run(actor=ipa.users["fin2"], run=run)
+    payment = run.payments.get(practice=ipa.practice_a)
+    statement = statements.statement_for(ipa.users["fin"], payment.pk)
+    lines = statements.all_member_lines(ipa.users["fin"], statement, purpose="test")
+    assert [(line.member_id, line.pcp_net_cents) for line in lines] == [("SUN0001", 18000)]
+    with_detail = statements.statement_pdf(statement, lines)
+    monkeypatch.setattr(statements, "PDF_DETAIL_LIMIT", 0)
+    without = statements.statement_pdf(statement, lines)
+    assert without.startswith(b"%PDF")
+    assert with_detail != without
