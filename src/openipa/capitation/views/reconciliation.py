@@ -32,10 +32,10 @@ DISPUTE_PURPOSE = "capitation dispute file for the payer"
 CHART_MONTHS = 24
 
 
-def _dollars(cents: int) -> float:
+def _dollars(cents: int) -> int:
     """Whole dollars, half-up, for a chart's bar heights (the table beside it has the cents). A negative
     amount (a month of recoupments) is drawn as no bar: the charts start at zero."""
-    return float(max(0, (cents + 50) // 100))
+    return max(0, (cents + 50) // 100)
 
 
 @never_cache

@@ -85,8 +85,8 @@ def _chart(run: DistributionRun, components: list[tuple[str, int]]) -> str:
     """A bar per component, in dollars. An adjustment run's components are differences: increases and
     decreases are two series, since the bars start at zero."""
     labels = [label for label, _c in components]
-    up = tuple(float(max(0, (c + 50) // 100)) for _l, c in components)
-    down = tuple(float(max(0, (-c + 50) // 100)) for _l, c in components)
+    up = tuple(max(0, (c + 50) // 100) for _l, c in components)
+    down = tuple(max(0, (-c + 50) // 100) for _l, c in components)
     series = [charts.Series("Increase" if any(down) else "Amount", up)]
     if any(down):
         series.append(charts.Series("Decrease", down))
