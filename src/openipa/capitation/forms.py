@@ -7,6 +7,7 @@ Choices come from the acting user's selectors, so nobody is offered what they ma
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
@@ -215,3 +216,62 @@ class StatementFilterForm(forms.Form):
             "practice_id": data.get("practice"),
             "month": data.get("month"),
         }
+
+
+class CapitationProfileForm(forms.Form):
+    """A payer's capitation profile: the CSV column mapping as JSON, accepted deductions one per line."""
+
+    default_format = forms.ChoiceField(label="Default format", choices=CapitationProfile.Format.choices)
+    csv_profile = forms.CharField(
+        label="CSV column mapping (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text='e.g. {"columns": {"member_id": "Member ID", "month": "Coverage Month", "amount": "Paid"}, '
+        '"month_format": "%Y-%m"}; fields: member_id, month, amount, kind, reason, reference, last_name.',
+    )
+    accepted_deductions = forms.CharField(
+        label="Deductions the contract allows",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: the payer's reason code, a colon, what it is (e.g. RP: reinsurance premium).",
+    )
+
+    def __init__(
+        self, data: Any = None, *, profile: CapitationProfile, disabled: bool = False, **kwargs: Any
+    ) -> None:
+        initial = {
+            "default_format": profile.default_format,
+            "csv_profile": json.dumps(profile.csv_profile, indent=2) if profile.csv_profile else "",
+            "accepted_deductions": "\n".join(
+                f"{k}: {v}" for k, v in (profile.accepted_deductions or {}).items()
+            ),
+        }
+        super().__init__(data, initial=initial, **kwargs)
+        if disabled:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def clean_csv_profile(self) -> dict[str, Any]:
+        text = self.cleaned_data.get("csv_profile", "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The mapping is a JSON object: {...}.")
+        return value
+
+    def clean_accepted_deductions(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get("accepted_deductions", "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            code, _sep, label = line.partition(":")
+            if not code.strip():
+                raise forms.ValidationError(f"Line {number}: no reason code before the colon.")
+            out[code.strip()] = label.strip()
+        return out

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openipa.capitation.views import discrepancies, reconciliation, remittances, runs, statements
+from openipa.capitation.views import discrepancies, profiles, reconciliation, remittances, runs, statements
 
 app_name = "capitation"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "capitation/payers/<int:payer_pk>/reconcile/", reconciliation.reconcile_month, name="reconcile_month"
     ),
+    path("capitation/payers/<int:payer_pk>/profile/", profiles.capitation_profile, name="capitation_profile"),
     path("capitation/payers/<int:payer_pk>/disputes.csv", reconciliation.dispute_file, name="dispute_file"),
     path("capitation/payers/<int:payer_pk>/<str:month>/", reconciliation.payer_month, name="payer_month"),
     path("capitation/discrepancies/", discrepancies.work_queue, name="work_queue"),
