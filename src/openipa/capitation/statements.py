@@ -27,13 +27,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from openipa.capitation import selectors
 from openipa.capitation.models import DistributionLine, DistributionRun, PracticePayment
 from openipa.contracts.models import ContractTerm, Payer, Product, RateCell
 from openipa.core import audit
-from openipa.core.money import format_money, to_cents, to_decimal
+from openipa.core.money import decimal_text, format_money, to_cents
 from openipa.core.months import Month, age_on
 from openipa.core.pagination import Page, paginate
 from openipa.core.roles import Actor
@@ -226,8 +226,16 @@ class _CellFinder:
 def _rate_cells(run: DistributionRun, practice_id: int) -> tuple[CellRow, ...]:
     if run.kind != DistributionRun.Kind.REGULAR:
         return ()
-    lines = list(
-        _lines([run.pk], practice_id).values(
+    lines = _lines([run.pk], practice_id)
+    # lines that carry their rate cell are summed by the database; the others are priced one by one
+    carried = list(
+        lines.filter(rate_cell_id__isnull=False)
+        .values("product_id", "term_id", "rate_cell_id")
+        .annotate(count=Count("id"), **{f"sum_{f}": Sum(f) for f in LINE_FIELDS})
+        .order_by()
+    )
+    bare = list(
+        lines.filter(rate_cell_id__isnull=True).values(
             "month",
             "product_id",
             "term_id",
@@ -237,9 +245,14 @@ def _rate_cells(run: DistributionRun, practice_id: int) -> tuple[CellRow, ...]:
             *LINE_FIELDS,
         )
     )
-    finder = _CellFinder(lines)
+    finder = _CellFinder([*carried, *bare])
     groups: dict[tuple[tuple[Any, ...], str], list[int]] = {}
-    for line in lines:
+    for row in carried:
+        sums = groups.setdefault(finder.label(row), [0, 0, 0, 0, 0])
+        sums[0] += int(row["count"])
+        for i, name in enumerate(LINE_FIELDS, start=1):
+            sums[i] += int(row[f"sum_{name}"] or 0)
+    for line in bare:
         sums = groups.setdefault(finder.label(line), [0, 0, 0, 0, 0])
         sums[0] += 1
         for i, name in enumerate(LINE_FIELDS, start=1):
@@ -386,7 +399,7 @@ def all_member_lines(actor: Actor, statement: Statement, *, purpose: str) -> lis
 
 
 def _dollars(cents: int) -> str:
-    return str(to_decimal(cents))
+    return decimal_text(cents)
 
 
 def csv_rows(lines: Iterable[MemberLine]) -> Iterator[tuple[str, ...]]:

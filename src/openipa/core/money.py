@@ -90,6 +90,15 @@ def format_money(cents: int) -> str:
     return f"{sign}${dollars:,}.{rest:02d}"
 
 
+def decimal_text(cents: int) -> str:
+    """Return `cents` as a plain decimal amount for files: 123456 -> "1234.56", -5 -> "-0.05" (the text of
+    `to_decimal(cents)`, without building a Decimal: exports write millions of them)."""
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError(f"decimal_text() takes int cents, not {type(cents).__name__}")
+    dollars, rest = divmod(abs(cents), _CENTS_PER_DOLLAR)
+    return f"{'-' if cents < 0 else ''}{dollars}.{rest:02d}"
+
+
 def percent_of(cents: int, percent: Decimal) -> int:
     """Return `percent` percent of `cents`, rounded half-up to a whole cent.
 

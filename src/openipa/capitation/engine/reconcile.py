@@ -128,8 +128,26 @@ def reconcile_month(
         on="member_id",
         how="left",
     )
-    by_member = {row["member_id"]: row for row in eligible.iter_rows(named=True)}
     capitation = received.filter(pl.col("kind").is_in(["capitation", "retro"]))
+    # Most member-months are paid once, at the expected amount, for a living member: settle those in one
+    # vectorized pass and look at the rest (a few percent of a month) one by one.
+    per_member = (
+        capitation.filter(pl.col("member_id").is_not_null())
+        .group_by("member_id", maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col("amount_cents").first().alias("first"))
+    )
+    settled = (
+        eligible.join(per_member, on="member_id", how="inner")
+        .filter(
+            (pl.col("n") == 1)
+            & (pl.col("first") == pl.col("expected_cents"))
+            & (pl.col("date_of_death").is_null() | (pl.col("date_of_death") >= month))
+        )
+        .select("member_id")
+    )
+    eligible = eligible.join(settled, on="member_id", how="anti")
+    capitation = capitation.join(settled, on="member_id", how="anti")
+    by_member = {row["member_id"]: row for row in eligible.iter_rows(named=True)}
     paid: dict[tuple[int | None, str], list[int]] = {}
     sent_keys: dict[int, str] = {}
     for member_id, key, amount in capitation.select(

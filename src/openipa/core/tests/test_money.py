@@ -180,3 +180,10 @@ def test_pmpm_total_refuses_float_rate() -> None:
 @given(st.decimals(min_value=0, max_value=10_000, places=2), st.integers(min_value=-(10**6), max_value=10**6))
 def test_pmpm_total_of_a_whole_cent_rate_is_exact(rate: Decimal, months: int) -> None:
     assert pmpm_total(rate, months) == to_cents(rate) * months
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_decimal_text_is_the_text_of_the_decimal(cents: int) -> None:
+    from openipa.core.money import decimal_text, to_decimal
+
+    assert decimal_text(cents) == str(to_decimal(cents))
