@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from openipa.core.bulk import insert_rows
 from openipa.core.models import AuditEvent, AuditMember
@@ -89,7 +89,8 @@ def _actor_fields(actor: Actor | None) -> dict[str, Any]:
 
 
 def _index_members(event: AuditEvent, member_ids: list[int]) -> None:
-    # plain rows, not model instances: a statement or an export can name a few hundred thousand members
+    # plain rows, not model instances: a statement or an export can name a few hundred thousand members. The
+    # callers write the event and its index in one transaction (outside one, SQLite commits row by row).
     if member_ids:
         insert_rows(AuditMember, ("event_id", "member_id"), ((event.pk, m) for m in member_ids))
 
@@ -112,20 +113,21 @@ def record_write(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    event = AuditEvent.objects.create(
-        kind=AuditEvent.Kind.WRITE,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=str(obj)[:200] if obj is not None else "",
-        changes=diff(before, after),
-        member_ids=members[:50],
-        member_count=len(members),
-        purpose=purpose,
-        ip_address=_ip(ip_address),
-        **_actor_fields(actor),
-    )
-    _index_members(event, members)
+    with transaction.atomic():
+        event = AuditEvent.objects.create(
+            kind=AuditEvent.Kind.WRITE,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=str(obj)[:200] if obj is not None else "",
+            changes=diff(before, after),
+            member_ids=members[:50],
+            member_count=len(members),
+            purpose=purpose,
+            ip_address=_ip(ip_address),
+            **_actor_fields(actor),
+        )
+        _index_members(event, members)
     return event
 
 
@@ -146,18 +148,19 @@ def record_read(
     members = sorted({int(m) for m in member_ids})
     if not members:
         return None
-    event = AuditEvent.objects.create(
-        kind=AuditEvent.Kind.READ,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        member_ids=members[:50],
-        member_count=len(members),
-        purpose=purpose,
-        ip_address=_ip(ip_address),
-        **_actor_fields(actor),
-    )
-    _index_members(event, members)
+    with transaction.atomic():
+        event = AuditEvent.objects.create(
+            kind=AuditEvent.Kind.READ,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            member_ids=members[:50],
+            member_count=len(members),
+            purpose=purpose,
+            ip_address=_ip(ip_address),
+            **_actor_fields(actor),
+        )
+        _index_members(event, members)
     return event
 
 
