@@ -441,18 +441,29 @@ class _Member:
         )
 
 
+_PERIODS: dict[str, tuple[dt.date, dt.date]] = {}
+"""Valid RD8 periods already read (a month's remittance repeats one period on every line); bounded."""
+_PERIODS_LIMIT = 10_000
+
+
 def dtm_period(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | None]:
     """A DTM's date or period: DTM05 RD8 with DTM06 CCYYMMDD-CCYYMMDD gives (start, end); DTM05 D8 with a
     CCYYMMDD DTM06, or no DTM05 and a CCYYMMDD DTM02, gives (date, None). X12Error at the element if not."""
     fmt = seg.get(5)
     if fmt == "RD8":
         text = seg.get(6)
+        known = _PERIODS.get(text)
+        if known is not None:
+            return known
         start, sep, end = text.partition("-")
         first, last = parse_d8(start), parse_d8(end)
         if not sep or first is None or last is None:
             raise seg.error(f"{text!r} is not a CCYYMMDD-CCYYMMDD date range", 6, filename)
         if last < first:
             raise seg.error(f"date range {text!r} ends before it starts", 6, filename)
+        if len(_PERIODS) >= _PERIODS_LIMIT:
+            _PERIODS.clear()
+        _PERIODS[text] = (first, last)
         return first, last
     if fmt == "D8":
         return element_date(seg, 6, filename), None

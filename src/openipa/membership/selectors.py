@@ -332,6 +332,7 @@ from django.conf import settings  # noqa: E402
 
 from openipa.contracts.models import Payer, Product  # noqa: E402
 from openipa.core.errors import PermissionDenied  # noqa: E402
+from openipa.core.frames import query_frame  # noqa: E402
 from openipa.core.months import Month, months_between  # noqa: E402
 from openipa.core.pagination import clamp_page  # noqa: E402
 from openipa.core.roles import has_perm  # noqa: E402
@@ -1027,6 +1028,11 @@ MONTH_ROSTER_SCHEMA: dict[str, Any] = {
 }
 
 
+def _day_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every date column as days since 1970-01-01 (Int64), as the month arithmetic below counts."""
+    return frame.with_columns(pl.col(pl.Date).cast(pl.Int64))
+
+
 def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: str) -> pl.DataFrame:
     """Every member of the payer covered on at least one day of ``month``, one row each (MONTH_ROSTER_SCHEMA).
 
@@ -1047,16 +1053,19 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
             raise PermissionDenied("A practice user cannot read a payer's whole roster.")
     m0 = month.first_day.toordinal() - _EPOCH
     m1 = month.last_day.toordinal() - _EPOCH
-    spans = _frame(
-        (
-            (m, product, _day(start), _day(end), _day(file_date))
-            for m, product, start, end, file_date in _overlapping(
-                EligibilitySpan.objects.filter(member__payer_id=payer_id), month, month
-            )
-            .values_list("member_id", "product_id", "valid_from", "valid_to", "source_import__file_date")
-            .iterator(chunk_size=5000)
-        ),
-        {"member_id": pl.Int64, "product_id": pl.Int64, "start": pl.Int64, "end": pl.Int64, "file": pl.Int64},
+    spans = _day_numbers(
+        query_frame(
+            _overlapping(EligibilitySpan.objects.filter(member__payer_id=payer_id), month, month).values_list(
+                "member_id", "product_id", "valid_from", "valid_to", "source_import__file_date"
+            ),
+            {
+                "member_id": pl.Int64,
+                "product_id": pl.Int64,
+                "start": pl.Date,
+                "end": pl.Date,
+                "file": pl.Date,
+            },
+        )
     ).with_columns(
         pl.col("start").clip(m0, m1).alias("start"), pl.col("end").fill_null(_FAR).clip(m0, m1).alias("end")
     )
@@ -1073,17 +1082,14 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
             pl.col("end").max().alias("cover_to"),
         )
     )
-    pcp = _frame(
-        (
-            (m, provider, practice, _day(start), _day(end))
-            for m, provider, practice, start, end in _overlapping(
-                PcpAssignment.objects.filter(member__payer_id=payer_id), month, month
-            )
-            .values_list("member_id", "provider_id", "practice_id", "valid_from", "valid_to")
-            .iterator(chunk_size=5000)
-        ),
-        {"member_id": pl.Int64, "provider_id": pl.Int64, "practice_id": pl.Int64, "p_start": pl.Int64,
-         "p_end": pl.Int64},
+    pcp = _day_numbers(
+        query_frame(
+            _overlapping(PcpAssignment.objects.filter(member__payer_id=payer_id), month, month).values_list(
+                "member_id", "provider_id", "practice_id", "valid_from", "valid_to"
+            ),
+            {"member_id": pl.Int64, "provider_id": pl.Int64, "practice_id": pl.Int64, "p_start": pl.Date,
+             "p_end": pl.Date},
+        )
     )  # fmt: skip
     chosen = (
         pcp.join(coverage.select("member_id", "cover_from", "cover_to"), on="member_id")
@@ -1099,16 +1105,14 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
         .group_by("member_id", maintain_order=True)
         .agg(pl.col("practice_id").first(), pl.col("provider_id").first())
     )
-    people = _frame(
-        (
-            (pk, key, _day(born), sex, _day(died))
-            for pk, key, born, sex, died in Member.objects.filter(payer_id=payer_id)
+    people = _day_numbers(
+        query_frame(
+            Member.objects.filter(payer_id=payer_id)
             .filter(pk__in=EligibilitySpan.objects.filter(member__payer_id=payer_id).values("member_id"))
-            .values_list("pk", "payer_member_id", "date_of_birth", "sex", "date_of_death")
-            .iterator(chunk_size=5000)
-        ),
-        {"member_id": pl.Int64, "payer_member_id": pl.String, "born": pl.Int64, "sex": pl.String,
-         "died": pl.Int64},
+            .values_list("pk", "payer_member_id", "date_of_birth", "sex", "date_of_death"),
+            {"member_id": pl.Int64, "payer_member_id": pl.String, "born": pl.Date, "sex": pl.String,
+             "died": pl.Date},
+        )
     )  # fmt: skip
     frame = (
         coverage.join(people, on="member_id", how="left")

@@ -24,7 +24,7 @@ from django.utils import timezone
 from openipa.capitation.models import CapitationProfile, ReceivedLine, RemittanceImport
 from openipa.contracts.models import Payer
 from openipa.core import audit
-from openipa.core.bulk import insert_rows
+from openipa.core.bulk import db_value, insert_rows
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import printable, relative_to_var, store_file
 from openipa.core.money import allocate, format_money
@@ -124,9 +124,9 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
 
 def split_by_month(cents: int, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     """``cents`` paid for [start, end] as (month, cents) per month, by days covered; parts sum to ``cents``."""
+    if start.month == end.month and start.year == end.year:
+        return [(start.replace(day=1), cents)]
     months = _months(start, end)
-    if len(months) == 1:
-        return [(months[0][0], cents)]
     parts = allocate(cents, [days for _m, days in months])
     return [(month, part) for (month, _d), part in zip(months, parts, strict=True)]
 
@@ -351,7 +351,7 @@ def import_capitation(
             ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
         except ValueError as exc:
             checked.warn(0, "", None, f"no acknowledgment could be written for this file: {exc}")
-    months = sorted({line[3].strftime("%Y-%m") for line in checked.lines})
+    months = [m.strftime("%Y-%m") for m in sorted({line[3] for line in checked.lines})]
     summary: dict[str, Any] = {
         "trace_number": checked.trace_number[:50], "payment_date": checked.payment_date,
         "payment_cents": checked.payment_cents, "detail_cents": checked.detail_cents,
@@ -372,7 +372,14 @@ def import_capitation(
         record = RemittanceImport.objects.create(
             **base, **summary, status=RemittanceImport.Status.APPLIED, lines=len(checked.lines)
         )
-        insert_rows(ReceivedLine, LINE_COLUMNS, ((record.pk, *line) for line in checked.lines))
+        # the few distinct months converted once, not on every line
+        month_values = {m: db_value(ReceivedLine, "month", m) for m in {line[3] for line in checked.lines}}
+        insert_rows(
+            ReceivedLine,
+            LINE_COLUMNS,
+            ((record.pk, *line[:3], month_values[line[3]], *line[4:]) for line in checked.lines),
+            prepared=("month",),
+        )
         _post_receipt(actor, record, payer)
         RemittanceImport.objects.filter(pk=record.pk).update(seconds=time.perf_counter() - started)
         record.refresh_from_db()

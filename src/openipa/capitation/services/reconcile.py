@@ -32,11 +32,15 @@ from openipa.capitation.models import (
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer
 from openipa.core import audit
+from openipa.core.bulk import update_rows
+from openipa.core.frames import query_frame
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership import selectors as membership_selectors
 
 OPEN_STATUSES = (Discrepancy.Status.OPEN, Discrepancy.Status.DISPUTED)
+CHANGING = ("expected_cents", "received_cents", "impact_cents", "cause", "detail")
+"""What reconciling again may change on an open discrepancy."""
 DEFAULT_RETRO_WINDOW = 6
 """Months, when no contract term is in force for the month (the contract model's own default)."""
 
@@ -45,9 +49,9 @@ def received_frame(payer: Payer, month: Month) -> pl.DataFrame:
     """Every line of the payer's applied remittances paying ``month`` (RECEIVED_SCHEMA)."""
     rows = ReceivedLine.objects.filter(
         payer=payer, month=month.first_day, remittance__status=RemittanceImport.Status.APPLIED
-    ).values_list("member_id", "payer_member_id", "kind", "amount_cents", "reason_code", "reference",
-                  "remittance_id")  # fmt: skip
-    return pl.DataFrame(list(rows), schema=RECEIVED_SCHEMA, orient="row")
+    ).order_by("remittance_id", "id").values_list("member_id", "payer_member_id", "kind", "amount_cents",
+                                                   "reason_code", "reference", "remittance_id")  # fmt: skip
+    return query_frame(rows, RECEIVED_SCHEMA)
 
 
 def expected_frame(actor: Actor | None, payer: Payer, month: Month, roster: pl.DataFrame) -> pl.DataFrame:
@@ -165,15 +169,22 @@ def _update_discrepancies(payer: Payer, month: Month, found: pl.DataFrame, remit
                 )
             )  # fmt: skip
             continue
-        current.expected_cents = row["expected_cents"]
-        current.received_cents = row["received_cents"]
-        current.impact_cents = row["impact_cents"]
-        current.cause = row["cause"][:300]
-        current.detail = detail
-        changed.append(current)
+        values = (
+            row["expected_cents"],
+            row["received_cents"],
+            row["impact_cents"],
+            row["cause"][:300],
+            detail,
+        )
+        if values != tuple(getattr(current, f) for f in CHANGING):
+            for field, value in zip(CHANGING, values, strict=True):
+                setattr(current, field, value)
+            changed.append(current)
     Discrepancy.objects.bulk_create(fresh, batch_size=2000)
-    Discrepancy.objects.bulk_update(
-        changed, ["expected_cents", "received_cents", "impact_cents", "cause", "detail"], batch_size=2000
+    update_rows(
+        Discrepancy,
+        CHANGING,
+        [(d.pk, *(getattr(d, f) for f in CHANGING)) for d in changed],
     )
     settled = [d for key, d in existing.items() if key not in seen]
     if settled:
