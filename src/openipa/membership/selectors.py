@@ -1107,9 +1107,10 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
     )
     people = _day_numbers(
         query_frame(
-            Member.objects.filter(payer_id=payer_id)
-            .filter(pk__in=EligibilitySpan.objects.filter(member__payer_id=payer_id).values("member_id"))
-            .values_list("pk", "payer_member_id", "date_of_birth", "sex", "date_of_death"),
+            # every member of the payer: the join below keeps the covered ones (cheaper than a subquery)
+            Member.objects.filter(payer_id=payer_id).values_list(
+                "pk", "payer_member_id", "date_of_birth", "sex", "date_of_death"
+            ),
             {"member_id": pl.Int64, "payer_member_id": pl.String, "born": pl.Date, "sex": pl.String,
              "died": pl.Date},
         )

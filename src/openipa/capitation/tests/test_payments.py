@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openipa.capitation.models import PracticePayment
 from openipa.capitation.services.payments import pay_run
@@ -125,3 +127,31 @@ def test_a_large_panels_pdf_leaves_the_member_detail_to_the_csv(ipa: Any, monkey
     without = statements.statement_pdf(statement, lines)
     assert without.startswith(b"%PDF")
     assert with_detail != without
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet='ab ,"\\n-', max_size=8), st.integers(-(10**9), 10**9), st.integers(-999, 999)
+        ),
+        max_size=20,
+    )
+)
+def test_the_statement_csv_is_the_csv_of_its_rows(rows: list[tuple[str, int, int]]) -> None:
+    import csv
+    import datetime as dt
+    import io
+
+    from openipa.capitation import statements
+
+    lines = [
+        statements.MemberLine(member_pk=i, member_id=f"M{i}", name=name, month=dt.date(2026, 5, 1), pcp_npi="1",
+                              product="HMO", pcp_gross_cents=gross, withhold_cents=small, pcp_net_cents=gross - small,
+                              quality_share_cents=small, reason=name)
+        for i, (name, gross, small) in enumerate(rows)
+    ]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(statements.CSV_COLUMNS)
+    writer.writerows(statements.csv_rows(lines))
+    assert statements.statement_csv(lines) == out.getvalue()
