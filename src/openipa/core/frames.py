@@ -1,9 +1,9 @@
 """Query results straight into Polars frames, for batch runs that read a million rows.
 
-``query_frame(queryset.values_list(...), schema)`` runs the queryset's own SQL (so filters stay ORM code) on a
-plain cursor and builds the frame chunk by chunk: no model instances and none of Django's per-value converters,
-which cost more than the query on a million rows. Both database drivers hand back dates for date columns
-(Django's SQLite connection declares its converters), so a ``pl.Date`` column takes them as they are.
+``query_frame(queryset, {"name": ("field path", pl.Int64), ...})`` runs the queryset's own SQL (so filters stay
+ORM code) on a plain cursor and builds the frame chunk by chunk: no model instances and none of Django's
+per-value converters, which cost more than the query on a million rows. Dates are read as ISO text (a cast in
+the SQL) and parsed by Polars in one vectorized step.
 """
 
 from __future__ import annotations
@@ -13,20 +13,33 @@ from typing import Any
 import polars as pl
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, F, QuerySet
+from django.db.models.functions import Cast
 
 CHUNK = 100_000
 
+Columns = dict[str, tuple[str, Any]]
+"""Output column -> (field path as ``values_list`` takes it, Polars dtype)."""
 
-def query_frame(query: QuerySet[Any, Any], schema: dict[str, Any]) -> pl.DataFrame:
-    """The rows of ``query`` (a ``values_list`` with one field per ``schema`` column, in order) as a frame."""
+
+def query_frame(query: QuerySet[Any, Any], columns: Columns) -> pl.DataFrame:
+    """The rows of ``query`` as a frame with ``columns``."""
+    schema = {name: kind for name, (_path, kind) in columns.items()}
+    read = {name: (pl.String if kind == pl.Date else kind) for name, kind in schema.items()}
+    selected = {
+        f"c{i}": Cast(F(path), output_field=CharField()) if kind == pl.Date else F(path)
+        for i, (path, kind) in enumerate(columns.values())
+    }
+    rows_query = query.annotate(**selected).values_list(*selected)
     try:
-        sql, params = query.query.sql_with_params()
+        sql, params = rows_query.query.sql_with_params()
     except EmptyResultSet:  # a queryset that can match nothing (e.g. .none(), pk__in=[])
         return pl.DataFrame(schema=schema)
     frames: list[pl.DataFrame] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
-            frames.append(pl.DataFrame(rows, schema=schema, orient="row"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+            frames.append(pl.DataFrame(rows, schema=read, orient="row"))
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=read)
+    dates = [name for name, kind in schema.items() if kind == pl.Date]
+    return frame.with_columns(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d") for name in dates)

@@ -1055,15 +1055,13 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
     m1 = month.last_day.toordinal() - _EPOCH
     spans = _day_numbers(
         query_frame(
-            _overlapping(EligibilitySpan.objects.filter(member__payer_id=payer_id), month, month).values_list(
-                "member_id", "product_id", "valid_from", "valid_to", "source_import__file_date"
-            ),
+            _overlapping(EligibilitySpan.objects.filter(member__payer_id=payer_id), month, month),
             {
-                "member_id": pl.Int64,
-                "product_id": pl.Int64,
-                "start": pl.Date,
-                "end": pl.Date,
-                "file": pl.Date,
+                "member_id": ("member_id", pl.Int64),
+                "product_id": ("product_id", pl.Int64),
+                "start": ("valid_from", pl.Date),
+                "end": ("valid_to", pl.Date),
+                "file": ("source_import__file_date", pl.Date),
             },
         )
     ).with_columns(
@@ -1084,11 +1082,10 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
     )
     pcp = _day_numbers(
         query_frame(
-            _overlapping(PcpAssignment.objects.filter(member__payer_id=payer_id), month, month).values_list(
-                "member_id", "provider_id", "practice_id", "valid_from", "valid_to"
-            ),
-            {"member_id": pl.Int64, "provider_id": pl.Int64, "practice_id": pl.Int64, "p_start": pl.Date,
-             "p_end": pl.Date},
+            _overlapping(PcpAssignment.objects.filter(member__payer_id=payer_id), month, month),
+            {"member_id": ("member_id", pl.Int64), "provider_id": ("provider_id", pl.Int64),
+             "practice_id": ("practice_id", pl.Int64), "p_start": ("valid_from", pl.Date),
+             "p_end": ("valid_to", pl.Date)},
         )
     )  # fmt: skip
     chosen = (
@@ -1108,11 +1105,9 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
     people = _day_numbers(
         query_frame(
             # every member of the payer: the join below keeps the covered ones (cheaper than a subquery)
-            Member.objects.filter(payer_id=payer_id).values_list(
-                "pk", "payer_member_id", "date_of_birth", "sex", "date_of_death"
-            ),
-            {"member_id": pl.Int64, "payer_member_id": pl.String, "born": pl.Date, "sex": pl.String,
-             "died": pl.Date},
+            Member.objects.filter(payer_id=payer_id),
+            {"member_id": ("pk", pl.Int64), "payer_member_id": ("payer_member_id", pl.String),
+             "born": ("date_of_birth", pl.Date), "sex": ("sex", pl.String), "died": ("date_of_death", pl.Date)},
         )
     )  # fmt: skip
     frame = (

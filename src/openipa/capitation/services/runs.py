@@ -36,7 +36,7 @@ from openipa.capitation.models import (
 from openipa.capitation.services.reconcile import expected_frame, received_frame
 from openipa.contracts.models import Contract, ContractTerm, Payer
 from openipa.core import audit
-from openipa.core.bulk import insert_rows
+from openipa.core.bulk import db_value, insert_rows
 from openipa.core.money import allocate
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
@@ -255,9 +255,13 @@ def _lines(run: DistributionRun, lines: pl.DataFrame, cells: pl.DataFrame, reaso
     """Write a run's lines, each with the rate cell that priced its member-month (``cells``: member_id ->
     rate_cell_id, from the expected capitation)."""
     frame = lines.join(cells, on="member_id", how="left").with_columns(pl.lit(run.pk).alias("run_id"))
+    # the few distinct months go to the database as it takes them, once, not row by row
+    months = {m: db_value(DistributionLine, "month", m) for m in frame["month"].unique().to_list()}
     if reason is not None or "reason" not in frame.columns:
         frame = frame.with_columns(pl.lit(reason or "").alias("reason"))
-    insert_rows(DistributionLine, LINE_COLUMNS, frame.select(LINE_COLUMNS).iter_rows())
+    at = LINE_COLUMNS.index("month")
+    rows = ((*r[:at], months[r[at]], *r[at + 1 :]) for r in frame.select(LINE_COLUMNS).iter_rows())
+    insert_rows(DistributionLine, LINE_COLUMNS, rows, prepared=("month",))
 
 
 def _pending_netting(payer: Payer) -> dict[int, list[PracticePayment]]:
