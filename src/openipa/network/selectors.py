@@ -293,7 +293,8 @@ def specialist_practices(on: dt.date) -> list[tuple[int, str]]:
     specialist sub-capitation pool. A lookup for distribution runs, no actor."""
     return sorted(
         set(
-            Affiliation.objects.filter(_in_force(on), provider__kind=Provider.Kind.SPECIALIST)
-            .values_list("practice_id", "provider__specialty")
+            Affiliation.objects.filter(_in_force(on), provider__kind=Provider.Kind.SPECIALIST).values_list(
+                "practice_id", "provider__specialty"
+            )
         )
     )
