@@ -295,7 +295,7 @@ class DistributionRun(models.Model):
         PAYMENT_FIELDS, status approved -> paid); a correction is an adjustment run."""
         if self.pk is not None:
             stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored in (self.Status.APPROVED, self.Status.PAID) and stored != self.Status.DRAFT:
+            if stored in (self.Status.APPROVED, self.Status.PAID):
                 fields = set(kwargs.get("update_fields") or ())
                 if not fields or not fields <= self.PAYMENT_FIELDS or stored == self.Status.PAID:
                     raise ValueError(f"run {self.pk} is {stored}: it cannot change (make an adjustment run)")
