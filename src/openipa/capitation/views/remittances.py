@@ -4,7 +4,6 @@ indicator), and one file's detail with its errors, its 999 and the file as recei
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -27,7 +26,7 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, require
-from openipa.membership.views.common import actor_of, is_htmx_partial, page_or_results
+from openipa.membership.views.common import actor_of, is_htmx_partial, on_disk, page_or_results
 from openipa.web.errors import domain_errors
 
 FILE_PURPOSE = "capitation remittance file download"
@@ -47,17 +46,7 @@ def remittance_list(request: HttpRequest) -> HttpResponse:
 
 
 def _run_import(actor: User, payer: Payer, upload: UploadedFile, fmt: str | None) -> RemittanceImport:
-    """Hand the upload to the import as a file on disk: Django's own temporary file for a large upload,
-    else a copy in a temporary directory (removed afterwards; the import keeps its own copy)."""
-    name = Path(upload.name or "remittance").name or "remittance"
-    on_disk = getattr(upload, "temporary_file_path", None)
-    if callable(on_disk):
-        return import_capitation(actor=actor, payer=payer, path=Path(on_disk()), file_name=name, fmt=fmt)
-    with tempfile.TemporaryDirectory(prefix="openipa-remit-") as tmp:
-        path = Path(tmp) / (re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-120:] or "remittance")
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+    with on_disk(upload, "remittance") as (path, name):
         return import_capitation(actor=actor, payer=payer, path=path, file_name=name, fmt=fmt)
 
 

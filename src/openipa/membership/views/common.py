@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from collections.abc import Iterable
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -52,3 +57,21 @@ def csv_download(filename: str, header: Iterable[str], rows: Iterable[Iterable[o
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@contextlib.contextmanager
+def on_disk(upload: UploadedFile, default_name: str) -> Iterator[tuple[Path, str]]:
+    """``with on_disk(upload, "roster") as (path, name)``: an uploaded file on disk for an import that reads
+    files, and its name as sent. Django's own temporary file for a large upload, else a copy in a temporary
+    directory, removed afterwards (the imports keep their own copy)."""
+    name = Path(upload.name or default_name).name or default_name
+    temporary = getattr(upload, "temporary_file_path", None)
+    if callable(temporary):
+        yield Path(temporary()), name
+        return
+    with tempfile.TemporaryDirectory(prefix=f"openipa-{default_name}-") as tmp:
+        path = Path(tmp) / (re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-120:] or default_name)
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        yield path, name

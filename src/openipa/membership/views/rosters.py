@@ -7,8 +7,6 @@ by the selectors. The report records the members it shows as read.
 
 from __future__ import annotations
 
-import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ from openipa.membership.forms import (
 from openipa.membership.models import RosterImport
 from openipa.membership.services import profiles
 from openipa.membership.services.roster import import_roster
-from openipa.membership.views.common import actor_of, is_htmx_partial, page_or_results
+from openipa.membership.views.common import actor_of, is_htmx_partial, on_disk, page_or_results
 from openipa.web import charts
 from openipa.web.errors import domain_errors
 
@@ -63,17 +61,7 @@ def roster_list(request: HttpRequest) -> HttpResponse:
 
 
 def _run_import(actor: User, payer: Payer, upload: UploadedFile, fmt: str | None) -> RosterImport:
-    """Hand the upload to the import as a file on disk: Django's own temporary file for a large upload,
-    else a copy in a temporary directory (removed afterwards; the import keeps its own copy)."""
-    name = Path(upload.name or "roster").name or "roster"
-    on_disk = getattr(upload, "temporary_file_path", None)
-    if callable(on_disk):
-        return import_roster(actor=actor, payer=payer, path=Path(on_disk()), file_name=name, fmt=fmt)
-    with tempfile.TemporaryDirectory(prefix="openipa-roster-") as tmp:
-        path = Path(tmp) / (re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-120:] or "roster")
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+    with on_disk(upload, "roster") as (path, name):
         return import_roster(actor=actor, payer=payer, path=path, file_name=name, fmt=fmt)
 
 
