@@ -156,6 +156,11 @@ class Discrepancy(models.Model):
     )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    dispute_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the dispute with the payer rests on (e.g. its ticket number).",
+    )
     resolution = models.CharField(max_length=300, blank=True)
     settled_by = models.ForeignKey(
         RemittanceImport, null=True, blank=True, on_delete=models.PROTECT, related_name="+",

@@ -56,7 +56,7 @@ QUEUE_STATUSES: dict[str, str] = {
     "all": "Any status",
 }
 DISPUTE_COLUMNS = ("member_id", "name", "month", "category", "expected", "received", "impact", "cause", "status",
-                   "age_days")  # fmt: skip
+                   "dispute_note", "age_days")  # fmt: skip
 
 
 def _require_staff(actor: Actor) -> None:
@@ -533,7 +533,8 @@ def dispute_rows(
         name = f"{d.member.last_name}, {d.member.first_name}" if d.member else ""
         rows.append((
             d.payer_member_id, name, d.month.strftime("%Y-%m"), d.get_category_display(), _dollars(d.expected_cents),
-            _dollars(d.received_cents), _dollars(d.impact_cents), d.cause, d.get_status_display(), _age(d, now),
+            _dollars(d.received_cents), _dollars(d.impact_cents), d.cause, d.get_status_display(), d.dispute_note,
+            _age(d, now),
         ))  # fmt: skip
     return payer, rows
 

@@ -6,8 +6,7 @@ Closed discrepancies (resolved or written off) stay closed: reconciliation opens
 difference comes back. Money a person gives up on (write off) or declares settled (resolve) needs words:
 the note is what an auditor reads later.
 
-The model has no field for a dispute's note, so it lives in the audit record of the dispute (the queue
-shows the discrepancy's status; the audit log its history).
+A dispute's note (the payer's ticket, what was sent) is kept on the discrepancy and in the audit record.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ Status = Discrepancy.Status
 OPEN_STATUSES = (Status.OPEN, Status.DISPUTED)
 NOTE_MAX = 300
 """The length of `Discrepancy.resolution`."""
-AUDITED = ("status", "owner", "closed_at", "resolution")
+AUDITED = ("status", "owner", "closed_at", "dispute_note", "resolution")
 
 
 def _note(note: str, *, required: bool, what: str) -> str:
@@ -62,7 +61,7 @@ def _change(
             )
         before = audit.snapshot(current, AUDITED)
         apply(current)
-        current.save(update_fields=["status", "owner", "closed_at", "resolution"])
+        current.save(update_fields=["status", "owner", "closed_at", "dispute_note", "resolution"])
         after = {**audit.snapshot(current, AUDITED), **(extra or {})}
         audit.record_write(
             actor,
@@ -90,15 +89,16 @@ def assign_discrepancy(*, actor: Actor, discrepancy: Discrepancy, owner: User | 
 
 def dispute_discrepancy(*, actor: Actor, discrepancy: Discrepancy, note: str = "") -> Discrepancy:
     """Mark an open discrepancy as disputed with the payer (a disputed one stays disputed); the note, e.g.
-    the payer's ticket number, goes into the audit record."""
+    the payer's ticket number, is kept on it."""
     text = _note(note, required=False, what="disputed")
 
     def apply(d: Discrepancy) -> None:
         if d.status == Status.DISPUTED:
             raise ValidationFailed.single("status", "This discrepancy is already disputed.")
         d.status = Status.DISPUTED
+        d.dispute_note = text
 
-    return _change(actor, discrepancy, "dispute", apply, extra={"note": text} if text else None)
+    return _change(actor, discrepancy, "dispute", apply)
 
 
 def resolve_discrepancy(*, actor: Actor, discrepancy: Discrepancy, note: str) -> Discrepancy:

@@ -53,7 +53,8 @@ def test_assign_dispute_and_resolve_each_leave_an_audit_record(capitated):
     fin, fin2 = ipa.users["fin"], ipa.users["fin2"]
     d = make(ipa, ipa.member_a)
     service.assign_discrepancy(actor=fin, discrepancy=d, owner=fin2)
-    service.dispute_discrepancy(actor=fin2, discrepancy=d, note="  payer ticket   4711 ")
+    disputed = service.dispute_discrepancy(actor=fin2, discrepancy=d, note="  payer ticket   4711 ")
+    assert disputed.dispute_note == "payer ticket 4711"  # kept on the discrepancy, and in the dispute file
     d = service.resolve_discrepancy(actor=fin2, discrepancy=d, note="payer paid the difference in June")
     assert (d.status, d.owner_id, d.resolution) == ("resolved", fin2.pk, "payer paid the difference in June")
     assert d.closed_at is not None
@@ -64,7 +65,7 @@ def test_assign_dispute_and_resolve_each_leave_an_audit_record(capitated):
         "capitation.discrepancy.assign", "capitation.discrepancy.dispute", "capitation.discrepancy.resolve"
     ]  # fmt: skip
     assert events[0].changes == {"owner": [None, fin2.pk]}
-    assert events[1].changes == {"status": ["open", "disputed"], "note": [None, "payer ticket 4711"]}
+    assert events[1].changes == {"status": ["open", "disputed"], "dispute_note": ["", "payer ticket 4711"]}
     assert events[2].changes["resolution"] == ["", "payer paid the difference in June"]
     assert [e.actor_username for e in events] == ["fin", "fin2", "fin2"]
     assert {
