@@ -170,12 +170,14 @@ def build_demo(
     password: str = DEFAULT_PASSWORD,
     as_of: Month,
     progress: ProgressFn | None = None,
+    capitation_year: bool = True,
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
     The network and contracts are loaded in bulk; members, eligibility and PCP assignments come from the
     payers' 834 files, written under `var/demo/rosters/` and imported one by one (one of them is rejected
-    first and sent again corrected). All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
+    first and sent again corrected), then (unless ``capitation_year`` is off, as tests of the other parts do)
+    the year's capitation of ``demo.capitation``. All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
     (the demo only goes into an empty database), or if one of the demo's user names is taken.
     """
     if Practice.objects.exists():
@@ -203,7 +205,11 @@ def build_demo(
     _complete_members(data, plan, progress)
     logins = _create_users(data, practices, password, progress)
     capitation.load_distribution_rules(data.first_month.first_day)
-    paid = capitation.build_capitation(seed=seed, first=data.first_month, last=as_of, progress=progress)
+    paid = (
+        capitation.build_capitation(seed=seed, first=data.first_month, last=as_of, progress=progress)
+        if capitation_year
+        else capitation.CapitationSummary()
+    )
 
     summary = DemoSummary(
         seed=seed,

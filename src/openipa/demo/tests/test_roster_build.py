@@ -38,7 +38,7 @@ def _var_dir(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def built() -> tuple[engine.DemoData, RosterPlan]:
-    build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF)
+    build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF, capitation_year=False)
     data = engine.generate(seed=SEED, members=MEMBERS, as_of=AS_OF)
     return data, plan_rosters(data)
 
@@ -200,7 +200,7 @@ def test_the_same_seed_builds_the_same_files_and_eligibility() -> None:
     prints = []
     for seed in (SEED, SEED, SEED + 1):
         with transaction.atomic():
-            build_demo(seed=seed, members=400, password="pw", as_of=AS_OF)
+            build_demo(seed=seed, members=400, password="pw", as_of=AS_OF, capitation_year=False)
             prints.append(_fingerprint())
             transaction.set_rollback(True)
     assert prints[0] == prints[1]
