@@ -183,3 +183,14 @@ def pricing_frames(actor: Actor | None, payer: Payer) -> PricingFrames:
         terms_by_id={t.pk: t for t in terms},
         product_codes=dict(Product.objects.filter(payer=payer).values_list("pk", "code")),
     )  # fmt: skip
+
+
+def term_of_contract_on(contract_id: int, on: dt.date) -> ContractTerm | None:
+    """The version of a contract's terms in force on ``on`` (versions never overlap). A lookup for batch runs
+    (the run records which version priced it), so it takes no actor."""
+    return (
+        ContractTerm.objects.filter(contract_id=contract_id, valid_from__lte=on)
+        .exclude(valid_to__lt=on)
+        .order_by("-valid_from")
+        .first()
+    )

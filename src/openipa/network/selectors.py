@@ -298,3 +298,12 @@ def specialist_practices(on: dt.date) -> list[tuple[int, str]]:
             )
         )
     )
+
+
+def practice_codes_and_tins(practice_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Practice id -> (code, TIN), for naming practices in run messages and results. No actor: the callers
+    are finance services that already checked theirs."""
+    return {
+        pk: (code, tin)
+        for pk, code, tin in Practice.objects.filter(pk__in=practice_ids).values_list("pk", "code", "tin")
+    }

@@ -34,6 +34,7 @@ from openipa.capitation.models import (
     PracticePayment,
 )
 from openipa.capitation.services.reconcile import expected_frame, received_frame
+from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Contract, ContractTerm, Payer
 from openipa.core import audit
 from openipa.core.bulk import db_value, insert_rows
@@ -44,7 +45,6 @@ from openipa.ledger import accounts
 from openipa.ledger.services import Posting, post_entry
 from openipa.membership import selectors as membership_selectors
 from openipa.network import selectors as network_selectors
-from openipa.network.models import Practice
 
 DEFAULT_RAF_MILLI = 1000
 """Until risk scores exist every member's RAF is 1.000 (issue 8 brings CMS-HCC scores)."""
@@ -88,11 +88,7 @@ def rules_for(payer: Payer, month: Month) -> tuple[DistributionRules, Distributi
         raise RunRefused(f"{payer.code} has {len(in_force)} contracts with distribution rules in {month} ({numbers}); "
                          "a run distributes one contract's money")  # fmt: skip
     rule = in_force[0]
-    term = (
-        ContractTerm.objects.filter(contract=rule.contract, valid_from__lte=on)
-        .exclude(valid_to__lt=on)
-        .first()
-    )
+    term = contract_selectors.term_of_contract_on(rule.contract_id, on)
     if term is None:
         raise RunRefused(f"contract {rule.contract.number} has no term in force in {month}")
     factors = tuple((int(a), int(b), str(sex), _milli(str(f))) for a, b, sex, f in rule.age_sex_factors or ())
@@ -191,7 +187,7 @@ def _agreements(member_months: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     missing = sorted(p for p in practices if p not in terms)
     if missing:
         names = ", ".join(
-            Practice.objects.filter(pk__in=missing[:10]).order_by("code").values_list("code", flat=True)
+            sorted(code for code, _tin in network_selectors.practice_codes_and_tins(missing[:10]).values())
         )
         raise RunRefused(f"{len(missing)} practice(s) with members have no participation agreement in force on {on}: "
                          f"{names}")  # fmt: skip
@@ -462,7 +458,8 @@ def _post_run(actor: Actor | None, run: DistributionRun) -> None:
 
 def result_json(run: DistributionRun) -> dict[str, Any]:
     """The CLI's ``--json``."""
-    tins = dict(Practice.objects.filter(pk__in=run.payments.values("practice_id")).values_list("pk", "tin"))
+    ids = list(run.payments.values_list("practice_id", flat=True))
+    tins = {pk: tin for pk, (_code, tin) in network_selectors.practice_codes_and_tins(ids).items()}
     keys = ("admin_fee", "reinsurance", "withhold", "pcp", "specialist", "quality", "retained")
     return {
         "run_id": run.pk,
