@@ -3,12 +3,9 @@ indicator), and one file's detail with its errors, its 999 and the file as recei
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +23,14 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, require
-from openipa.membership.views.common import actor_of, is_htmx_partial, on_disk, page_or_results
+from openipa.membership.views.common import (
+    ack_download,
+    actor_of,
+    is_htmx_partial,
+    on_disk,
+    page_or_results,
+    received_file,
+)
 from openipa.web.errors import domain_errors
 
 FILE_PURPOSE = "capitation remittance file download"
@@ -128,9 +132,7 @@ def remittance_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     actor = actor_of(request)
     record = selectors.remittance_get(actor, pk)
     path = selectors.remittance_file(actor, record, purpose=FILE_PURPOSE)
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=record.file_name)
-    response["Cache-Control"] = "no-store"
-    return response
+    return received_file(path, record.file_name)
 
 
 @never_cache
@@ -139,9 +141,4 @@ def remittance_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 def remittance_ack(request: HttpRequest, pk: int) -> HttpResponse:
     """The 999 acknowledgment of an X12 remittance, as the file to send back to the payer."""
     record = selectors.remittance_get(actor_of(request), pk)
-    if not record.ack_999:
-        return render(request, "404.html", {}, status=404)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(record.file_name).stem)[-100:] or "remittance"
-    response = HttpResponse(record.ack_999, content_type="text/plain; charset=latin-1")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-999.x12"'
-    return response
+    return ack_download(request, record.ack_999, record.file_name, "remittance")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
@@ -75,3 +75,21 @@ def on_disk(upload: UploadedFile, default_name: str) -> Iterator[tuple[Path, str
             for chunk in upload.chunks():
                 out.write(chunk)
         yield path, name
+
+
+def received_file(path: Path, file_name: str) -> FileResponse:
+    """A kept import file as received, for download (never cached)."""
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=file_name)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def ack_download(request: HttpRequest, ack: str, file_name: str, default_stem: str) -> HttpResponse:
+    """An import's 999 acknowledgment as the file to send back to the payer (404 when there is none); the
+    name is the received file's, made safe for the header."""
+    if not ack:
+        return render(request, "404.html", {}, status=404)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file_name).stem)[-100:] or default_stem
+    response = HttpResponse(ack, content_type="text/plain; charset=latin-1")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-999.x12"'
+    return response

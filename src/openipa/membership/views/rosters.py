@@ -7,12 +7,11 @@ by the selectors. The report records the members it shows as read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,7 +35,14 @@ from openipa.membership.forms import (
 from openipa.membership.models import RosterImport
 from openipa.membership.services import profiles
 from openipa.membership.services.roster import import_roster
-from openipa.membership.views.common import actor_of, is_htmx_partial, on_disk, page_or_results
+from openipa.membership.views.common import (
+    ack_download,
+    actor_of,
+    is_htmx_partial,
+    on_disk,
+    page_or_results,
+    received_file,
+)
 from openipa.web import charts
 from openipa.web.errors import domain_errors
 
@@ -167,9 +173,7 @@ def roster_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     actor = actor_of(request)
     record = selectors.roster_import_get(actor, pk)
     path = selectors.roster_import_file(actor, record, purpose=FILE_PURPOSE)
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=record.file_name)
-    response["Cache-Control"] = "no-store"
-    return response
+    return received_file(path, record.file_name)
 
 
 @never_cache
@@ -178,12 +182,7 @@ def roster_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 def roster_ack(request: HttpRequest, pk: int) -> HttpResponse:
     """The 999 acknowledgment of an X12 roster, as the text file to send back to the payer."""
     record = selectors.roster_import_get(actor_of(request), pk)
-    if not record.ack_999:
-        return render(request, "404.html", {}, status=404)
-    stem = Path(record.file_name).stem or "roster"
-    response = HttpResponse(record.ack_999, content_type="text/plain; charset=latin-1")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-999.x12"'
-    return response
+    return ack_download(request, record.ack_999, record.file_name, "roster")
 
 
 # ----------------------------------------------------------------------------------- roster profile
