@@ -33,6 +33,7 @@ from openipa.capitation import selectors
 from openipa.capitation.models import DistributionLine, DistributionRun, PracticePayment
 from openipa.contracts.models import ContractTerm, Payer, Product, RateCell
 from openipa.core import audit
+from openipa.core.frames import query_frame
 from openipa.core.money import decimal_text, format_money, to_cents
 from openipa.core.months import Month, age_on
 from openipa.core.pagination import Page, paginate
@@ -342,14 +343,37 @@ def _member_line(line: DistributionLine, products: dict[int, str]) -> MemberLine
     )
 
 
-def _read(actor: Actor, statement: Statement, lines: list[MemberLine], purpose: str, action: str) -> None:
+STATEMENT_SET = "capitation.statement"
+"""The audit log's member set of a statement of an approved run: ``capitation.statement:<payment id>``."""
+FROZEN = (DistributionRun.Status.APPROVED, DistributionRun.Status.PAID)
+"""Runs whose lines can no longer change."""
+
+
+def statements_holding(member_id: int) -> list[str]:
+    """The payments (statements) of approved runs whose member-months include ``member_id`` (core.audit asks,
+    to find the statement exports that read the member)."""
+    pairs = set(
+        DistributionLine.objects.filter(member_id=member_id, run__status__in=FROZEN)
+        .values_list("run_id", "practice_id")
+        .distinct()
+    )
+    if not pairs:
+        return []
+    runs = {run for run, _practice in pairs}
+    payments = PracticePayment.objects.filter(run_id__in=runs).values_list("pk", "run_id", "practice_id")
+    return [str(pk) for pk, run, practice in payments if (run, practice) in pairs]
+
+
+def _read(actor: Actor, statement: Statement, member_ids: list[int], purpose: str, action: str) -> None:
+    whole = action == "export" and statement.run.status in FROZEN
     audit.record_read(
         actor,
         object_type="capitation.practicepayment",
         object_id=str(statement.payment.pk),
         action=action,
-        member_ids=[line.member_pk for line in lines],
+        member_ids=member_ids,
         purpose=purpose,
+        member_set=f"{STATEMENT_SET}:{statement.payment.pk}" if whole else "",
     )
 
 
@@ -371,28 +395,54 @@ def member_lines(
     result = paginate(_member_lines_query(statement), page, per_page)
     products = _products(result.items)
     rows = [_member_line(line, products) for line in result.items]
-    _read(actor, statement, rows, purpose, "view")
+    _read(actor, statement, [line.member_pk for line in rows], purpose, "view")
     return Page(rows, result.number, result.per_page, result.total)
 
 
-_DETAIL_COLUMNS = ("member_id", "member__payer_member_id", "member__last_name", "member__first_name", "month",
-                   "provider__npi", "product_id", *LINE_FIELDS, "reason")  # fmt: skip
+DETAIL_SCHEMA = {"member_pk": pl.Int64, "member_id": pl.String, "name": pl.String, "month": pl.Date,
+                 "pcp_npi": pl.String, "product": pl.String, "pcp_gross_cents": pl.Int64, "withhold_cents": pl.Int64,
+                 "pcp_net_cents": pl.Int64, "quality_share_cents": pl.Int64, "reason": pl.String}  # fmt: skip
+"""The member detail's columns, in the order of :class:`MemberLine`'s fields."""
 
 
-def all_member_lines(actor: Actor, statement: Statement, *, purpose: str) -> list[MemberLine]:
-    """Every member-month of the statement (for its PDF and CSV); every member is recorded as read. Read as
-    plain rows: a large practice has a few hundred thousand member-months in a month."""
+class MemberDetail:
+    """Every member-month of a statement, as a frame (a large practice has a few hundred thousand in a month);
+    iterating gives :class:`MemberLine` rows."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame.select(list(DETAIL_SCHEMA))
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __iter__(self) -> Iterator[MemberLine]:
+        for row in self.frame.iter_rows():
+            yield MemberLine(*row)
+
+
+def all_member_lines(actor: Actor, statement: Statement, *, purpose: str) -> MemberDetail:
+    """Every member-month of the statement (for its PDF and CSV), ordered by member name, member id and month;
+    every member is recorded as read. Read straight into a frame (`core.frames`)."""
     selectors.statement_payment(actor, statement.payment.pk)
-    raw = list(_member_lines_query(statement).values_list(*_DETAIL_COLUMNS))
-    products = dict(Product.objects.filter(pk__in={r[6] for r in raw if r[6]}).values_list("pk", "code"))
-    rows = [
-        MemberLine(member_pk=pk, member_id=key, name=f"{last}, {first}", month=month, pcp_npi=npi or "",
-                   product=products.get(product or 0, ""), pcp_gross_cents=gross, withhold_cents=withhold,
-                   pcp_net_cents=net, quality_share_cents=quality, reason=reason)
-        for pk, key, last, first, month, npi, product, gross, withhold, net, quality, reason in raw
-    ]  # fmt: skip
-    _read(actor, statement, rows, purpose, "export")
-    return rows
+    raw = query_frame(
+        _lines([statement.run.pk], statement.practice.pk),
+        {"member_pk": ("member_id", pl.Int64), "member_id": ("member__payer_member_id", pl.String),
+         "last": ("member__last_name", pl.String), "first": ("member__first_name", pl.String),
+         "month": ("month", pl.Date), "pcp_npi": ("provider__npi", pl.String), "product_id": ("product_id", pl.Int64),
+         "pk": ("pk", pl.Int64), **{name: (name, pl.Int64) for name in LINE_FIELDS}, "reason": ("reason", pl.String)},
+    )  # fmt: skip
+    ids = raw["product_id"].drop_nulls().unique().to_list()
+    products = dict(Product.objects.filter(pk__in=ids).values_list("pk", "code"))
+    frame = raw.sort(["last", "first", "member_id", "month", "pk"]).with_columns(
+        pl.concat_str([pl.col("last"), pl.lit(", "), pl.col("first")]).alias("name"),
+        pl.col("pcp_npi").fill_null(""),
+        pl.col("product_id")
+        .replace_strict(products, default="", return_dtype=pl.String)
+        .fill_null("")
+        .alias("product"),
+    )
+    _read(actor, statement, frame["member_pk"].to_list(), purpose, "export")
+    return MemberDetail(frame)
 
 
 # -- CSV ---------------------------------------------------------------------------------------------------
@@ -421,26 +471,12 @@ def _amount_text(column: str) -> pl.Expr:
     return pl.concat_str([sign, whole, pl.lit("."), rest]).alias(column)
 
 
-def statement_csv(lines: Iterable[MemberLine]) -> str:
+def statement_csv(lines: MemberDetail | Iterable[MemberLine]) -> str:
     """The member detail as CSV (CSV_COLUMNS, the rows of ``csv_rows``), written by Polars: a large practice's
     statement has a few hundred thousand member-months."""
-    items = list(lines)
-    frame = pl.DataFrame(
-        {
-            "member_id": [x.member_id for x in items],
-            "name": [x.name for x in items],
-            "month": [x.month for x in items],
-            "pcp_npi": [x.pcp_npi for x in items],
-            "product": [x.product for x in items],
-            "pcp_gross": [x.pcp_gross_cents for x in items],
-            "withhold": [x.withhold_cents for x in items],
-            "pcp_net": [x.pcp_net_cents for x in items],
-            "quality_share": [x.quality_share_cents for x in items],
-            "reason": [x.reason for x in items],
-        },
-        schema={"member_id": pl.String, "name": pl.String, "month": pl.Date, "pcp_npi": pl.String,
-                "product": pl.String, "pcp_gross": pl.Int64, "withhold": pl.Int64, "pcp_net": pl.Int64,
-                "quality_share": pl.Int64, "reason": pl.String},
+    frame = (lines.frame if isinstance(lines, MemberDetail) else _detail_frame(list(lines))).rename(
+        {"pcp_gross_cents": "pcp_gross", "withhold_cents": "withhold", "pcp_net_cents": "pcp_net",
+         "quality_share_cents": "quality_share"}
     ).with_columns(
         pl.col("month").dt.strftime("%Y-%m"), *(_amount_text(c) for c in ("pcp_gross", "withhold", "pcp_net",
                                                                            "quality_share"))
@@ -449,6 +485,12 @@ def statement_csv(lines: Iterable[MemberLine]) -> str:
     texts = [c for c, kind in frame.schema.items() if kind == pl.String]
     frame = frame.with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in texts)
     return frame.select(CSV_COLUMNS).write_csv(line_terminator="\r\n")
+
+
+def _detail_frame(items: list[MemberLine]) -> pl.DataFrame:
+    columns = list(DETAIL_SCHEMA)
+    return pl.DataFrame([tuple(getattr(x, c) for c in columns) for x in items], schema=DETAIL_SCHEMA,
+                        orient="row")  # fmt: skip
 
 
 # -- PDF ---------------------------------------------------------------------------------------------------
@@ -467,7 +509,7 @@ def _header_rows(s: Statement) -> list[list[str]]:
     ]
 
 
-def statement_pdf(statement: Statement, lines: list[MemberLine]) -> bytes:
+def statement_pdf(statement: Statement, lines: MemberDetail | list[MemberLine]) -> bytes:
     """The statement as a PDF: header, summary by rate cell, retro lines, carried adjustments, the payment
     down to its net, then every member-month. Letter, landscape; the standard Helvetica fonts only."""
     from reportlab.lib import colors

@@ -6,7 +6,7 @@ Nothing here updates or deletes: the log is append-only through the application.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
@@ -77,6 +77,33 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> d
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
+# -- member sets --------------------------------------------------------------------------------------------
+# A statement export reads a few hundred thousand members at once. When what was read is a set that can never
+# change (the member-months of an approved run), the event names the set instead of indexing every member; the
+# app that owns the set says which of its sets hold a member, so "who read member X" still finds the event.
+
+_MEMBER_SETS: dict[str, Callable[[int], Iterable[str]]] = {}
+
+
+def register_member_set(kind: str, holding: Callable[[int], Iterable[str]]) -> None:
+    """Register a kind of immutable member set: ``holding(member_id)`` gives the keys of the sets of this kind
+    that hold the member. An app registers its kinds when it is ready (``AppConfig.ready``)."""
+    if ":" in kind:
+        raise ValueError(f"a member set kind has no colon: {kind!r}")
+    _MEMBER_SETS[kind] = holding
+
+
+def member_sets_holding(member_id: int) -> list[str]:
+    """The names (``kind:key``) of every registered member set that holds ``member_id``."""
+    return [f"{kind}:{key}" for kind, holding in _MEMBER_SETS.items() for key in holding(member_id)]
+
+
+def _check_member_set(name: str) -> None:
+    kind, sep, key = name.partition(":")
+    if not sep or not key or kind not in _MEMBER_SETS:
+        raise ValueError(f"{name!r} is not 'kind:key' of a registered member set")
+
+
 def _actor_fields(actor: Actor | None) -> dict[str, Any]:
     if actor is None:
         return {"actor_id": None, "actor_username": "system", "actor_role": ""}
@@ -140,14 +167,19 @@ def record_read(
     object_id: str = "",
     action: str = "view",
     ip_address: str | None = None,
+    member_set: str = "",
 ) -> AuditEvent | None:
     """Record a read of member-level data (a member page, a member API response, an export).
 
-    Returns None, and writes nothing, when the read returned no member.
+    ``member_set`` (``kind:key`` of a registered set, see :func:`register_member_set`): the read was of exactly
+    that immutable set, ``member_ids`` being its members; the event names the set instead of indexing each
+    member. Returns None, and writes nothing, when the read returned no member.
     """
     members = sorted({int(m) for m in member_ids})
     if not members:
         return None
+    if member_set:
+        _check_member_set(member_set)
     with transaction.atomic():
         event = AuditEvent.objects.create(
             kind=AuditEvent.Kind.READ,
@@ -156,11 +188,13 @@ def record_read(
             object_id=object_id,
             member_ids=members[:50],
             member_count=len(members),
+            member_set=member_set,
             purpose=purpose,
             ip_address=_ip(ip_address),
             **_actor_fields(actor),
         )
-        _index_members(event, members)
+        if not member_set:
+            _index_members(event, members)
     return event
 
 

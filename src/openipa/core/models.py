@@ -51,6 +51,13 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     member_ids = models.JSONField(default=list, blank=True)
     member_count = models.PositiveIntegerField(default=0)
+    member_set = models.CharField(
+        max_length=80,
+        blank=True,
+        db_index=True,
+        help_text="For a read of a whole immutable set of members (an approved run's statement), the set's name "
+        "('kind:key', see core.audit.register_member_set) instead of one AuditMember row per member.",
+    )
     purpose = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from openipa.core import audit
@@ -47,15 +47,18 @@ def audit_events(
 ) -> QuerySet[AuditEvent]:
     """Audit events matching every given filter, newest first. Dates are inclusive, in the site's time zone.
 
-    `member_id` finds every event that touched that member (through the `AuditMember` index, so exports
-    listing thousands of members are found too). Raise PermissionDenied unless the actor may view the log.
+    `member_id` finds every event that touched that member: through the `AuditMember` index, so exports
+    listing thousands of members are found too, and through the registered member sets that hold the member
+    (an approved run's statement export names its set rather than indexing each member). Raise PermissionDenied unless the actor may view the log.
     """
     require(actor, Perm.VIEW_AUDIT)
     qs = AuditEvent.objects.all()
     if actor_username:
         qs = qs.filter(actor_username__iexact=actor_username.strip())
     if member_id is not None:
-        qs = qs.filter(Exists(AuditMember.objects.filter(event=OuterRef("pk"), member_id=member_id)))
+        indexed = Exists(AuditMember.objects.filter(event=OuterRef("pk"), member_id=member_id))
+        sets = audit.member_sets_holding(member_id)
+        qs = qs.filter(indexed | Q(member_set__in=sets)) if sets else qs.filter(indexed)
     if object_type:
         qs = qs.filter(object_type=object_type.strip())
     if object_id:

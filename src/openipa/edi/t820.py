@@ -33,12 +33,12 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from openipa.edi.amounts import element_cents, format_cents, optional_cents
+from openipa.edi.amounts import AmountError, element_cents, format_cents, parse_cents
 from openipa.edi.nacha import is_valid_routing
 from openipa.edi.x12.dates import element_date, parse_d8
 from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
-from openipa.edi.x12.reader import CHUNK_SIZE, Segment, Source
+from openipa.edi.x12.reader import CHUNK_SIZE, Segment, SegmentBatch, Source
 from openipa.edi.x12.writer import X12Writer
 
 VERSION = "005010X218"
@@ -336,13 +336,39 @@ class _Header:
         )
 
 
+def _cents(e: list[str], position: int, batch: SegmentBatch, index: int, filename: str | None) -> int:
+    """The required amount in element ``position`` of segment ``index`` of ``batch``, in cents."""
+    text = e[position] if position < len(e) else ""
+    cents = _AMOUNTS.get(text)
+    if cents is not None:
+        return cents
+    if not text:
+        raise batch.error(index, f"amount ({e[0]}{position:02d}) is missing", position, filename)
+    try:
+        cents = parse_cents(text)
+    except AmountError as exc:
+        raise batch.error(index, str(exc), position, filename) from None
+    if len(_AMOUNTS) >= _CACHE_LIMIT:
+        _AMOUNTS.clear()
+    _AMOUNTS[text] = cents
+    return cents
+
+
+_AMOUNTS: dict[str, int] = {}
+"""Amounts already read (a month's capitation repeats a few rates); bounded."""
+_PERIODS: dict[str, tuple[dt.date, dt.date]] = {}
+"""Valid RD8 periods already read (a month's remittance repeats one period on every line); bounded."""
+_CACHE_LIMIT = 10_000
+
+
 def _at(elements: list[str], position: int) -> str:
     return elements[position] if position < len(elements) else ""
 
 
 @dataclass(slots=True)
 class _Line:
-    rmr: Segment
+    rmr: list[str]
+    number: int
     paid_cents: int
     billed_cents: int | None
     references: list[tuple[str, str]] = field(default_factory=list)
@@ -350,100 +376,127 @@ class _Line:
 
     def build(self) -> RemittanceLine:
         start, end = self.coverage or (None, None)
+        rmr = self.rmr
         return RemittanceLine(
-            reference_qualifier=self.rmr.get(1),
-            reference=self.rmr.get(2),
+            reference_qualifier=rmr[1],
+            reference=rmr[2],
             paid_cents=self.paid_cents,
             billed_cents=self.billed_cents,
             coverage_start=start,
             coverage_end=end,
             references=tuple(self.references),
-            segment_number=self.rmr.number,
+            segment_number=self.number,
         )
 
 
 @dataclass(slots=True)
 class _Member:
-    ent: Segment
+    ent: list[str]
+    ent_batch: SegmentBatch
+    ent_index: int
     control_number: str
     ent_number: int
-    name: Segment | None = None
+    name: list[str] | None = None
     subscriber_id: str = ""
     lines: list[_Line] = field(default_factory=list)
     adjustments: list[Adjustment] = field(default_factory=list)
 
-    def segment(self, seg: Segment, filename: str | None) -> None:
-        sid = seg.id
-        line = self.lines[-1] if self.lines else None
+    def segment(self, e: list[str], batch: SegmentBatch, index: int, filename: str | None) -> None:
+        """Segment ``index`` of ``batch`` (elements ``e``), inside this member's loops."""
+        sid = e[0]
+        size = len(e)
         if sid == "RMR":
-            if not seg.get(4):
-                raise seg.error("RMR04 (detail premium payment amount) is missing", 4, filename)
-            paid = element_cents(seg, 4, filename)
-            self.lines.append(_Line(seg, paid, optional_cents(seg, 5, filename)))
-        elif sid == "ADX":
-            if not seg.get(2):
-                raise seg.error("ADX02 (adjustment reason code) is missing", 2, filename)
-            self.adjustments.append(
-                Adjustment(
-                    amount_cents=element_cents(seg, 1, filename),
-                    reason_code=seg.get(2),
-                    reference_qualifier=seg.get(3),
-                    reference=seg.get(4),
-                    line_index=len(self.lines) - 1 if self.lines else None,
-                    segment_number=seg.number,
-                )
-            )
-        elif sid == "REF":
-            if seg.get(1) == "0F":
-                self.subscriber_id = seg.get(2)
-            elif line is not None:
-                line.references.append((seg.get(1), seg.get(2)))
+            paid = _cents(e, 4, batch, index, filename) if size > 4 and e[4] else None
+            if paid is None:
+                raise batch.error(index, "RMR04 (detail premium payment amount) is missing", 4, filename)
+            billed = _cents(e, 5, batch, index, filename) if size > 5 and e[5] else None
+            self.lines.append(_Line(e if size > 2 else [*e, "", ""], batch.number + index, paid, billed))
         elif sid == "DTM":
-            if seg.get(1) not in ("582", "AAG"):
+            if size < 2 or e[1] not in ("582", "AAG"):
                 return
-            if line is None:
-                raise seg.error("coverage period (DTM) before the member's first RMR", None, filename)
+            if not self.lines:
+                raise batch.error(
+                    index, "coverage period (DTM) before the member's first RMR", None, filename
+                )
+            line = self.lines[-1]
             if line.coverage is not None:
-                raise seg.error(
-                    f"second coverage period (DTM) for the RMR at segment {line.rmr.number}", None, filename
-                )
-            line.coverage = dtm_period(seg, filename)
-        elif sid == "NM1" and seg.get(1) == "IL":
-            if self.lines:
-                raise seg.error(
-                    "NM1*IL after the member's RMR: loop 2100B comes before loop 2300B", None, filename
-                )
-            if self.name is not None:
-                raise seg.error(
-                    f"second NM1*IL in the individual remittance loop of ENT at segment {self.ent.number}",
+                raise batch.error(
+                    index,
+                    f"second coverage period (DTM) for the RMR at segment {line.number}",
                     None,
                     filename,
                 )
-            self.name = seg
+            line.coverage = _period(e, batch, index, filename)
+        elif sid == "ADX":
+            if not _at(e, 2):
+                raise batch.error(index, "ADX02 (adjustment reason code) is missing", 2, filename)
+            self.adjustments.append(
+                Adjustment(
+                    amount_cents=_cents(e, 1, batch, index, filename),
+                    reason_code=e[2],
+                    reference_qualifier=_at(e, 3),
+                    reference=_at(e, 4),
+                    line_index=len(self.lines) - 1 if self.lines else None,
+                    segment_number=batch.number + index,
+                )
+            )
+        elif sid == "REF":
+            if _at(e, 1) == "0F":
+                self.subscriber_id = _at(e, 2)
+            elif self.lines:
+                self.lines[-1].references.append((_at(e, 1), _at(e, 2)))
+        elif sid == "NM1" and _at(e, 1) == "IL":
+            if self.lines:
+                raise batch.error(
+                    index, "NM1*IL after the member's RMR: loop 2100B comes before loop 2300B", None, filename
+                )
+            if self.name is not None:
+                raise batch.error(
+                    index,
+                    "second NM1*IL in the individual remittance loop of ENT at segment "
+                    f"{self.ent_batch.number + self.ent_index}",
+                    None,
+                    filename,
+                )
+            self.name = e if size > 9 else e + [""] * (10 - size)
 
     def build(self, filename: str | None) -> MemberRemittance:
-        name = self.name
+        name, ent = self.name, self.ent
         if name is None:
-            raise self.ent.error("no NM1*IL (the member's name and id) in this individual remittance loop",
-                                 None, filename)  # fmt: skip
+            raise self.ent_batch.error(
+                self.ent_index, "no NM1*IL (the member's name and id) in this individual remittance loop", None,
+                filename,
+            )  # fmt: skip
+        lines = self.lines
         return MemberRemittance(
             control_number=self.control_number,
             ent_number=self.ent_number,
-            member_id=name.get(9) or self.ent.get(4),
-            last_name=name.get(3),
-            first_name=name.get(4),
+            member_id=name[9] or ent[4],
+            last_name=name[3],
+            first_name=name[4],
             subscriber_id=self.subscriber_id,
-            lines=tuple(line.build() for line in self.lines),
+            lines=(lines[0].build(),) if len(lines) == 1 else tuple(line.build() for line in lines),
             adjustments=tuple(self.adjustments),
-            segment_number=self.ent.number,
-            ent_id_qualifier=self.ent.get(3),
-            ent_id=self.ent.get(4),
+            segment_number=self.ent_batch.number + self.ent_index,
+            ent_id_qualifier=ent[3],
+            ent_id=ent[4],
         )
 
 
-_PERIODS: dict[str, tuple[dt.date, dt.date]] = {}
-"""Valid RD8 periods already read (a month's remittance repeats one period on every line); bounded."""
-_PERIODS_LIMIT = 10_000
+def _period(
+    e: list[str], batch: SegmentBatch, index: int, filename: str | None
+) -> tuple[dt.date, dt.date | None]:
+    """:func:`dtm_period` of segment ``index`` of ``batch``, with the RD8 periods already read remembered."""
+    if len(e) > 6 and e[5] == "RD8":
+        known = _PERIODS.get(e[6])
+        if known is not None:
+            return known
+        period = dtm_period(batch.segment(index), filename)
+        if len(_PERIODS) >= _CACHE_LIMIT:
+            _PERIODS.clear()
+        _PERIODS[e[6]] = period  # type: ignore[assignment]
+        return period
+    return dtm_period(batch.segment(index), filename)
 
 
 def dtm_period(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | None]:
@@ -452,18 +505,12 @@ def dtm_period(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | N
     fmt = seg.get(5)
     if fmt == "RD8":
         text = seg.get(6)
-        known = _PERIODS.get(text)
-        if known is not None:
-            return known
         start, sep, end = text.partition("-")
         first, last = parse_d8(start), parse_d8(end)
         if not sep or first is None or last is None:
             raise seg.error(f"{text!r} is not a CCYYMMDD-CCYYMMDD date range", 6, filename)
         if last < first:
             raise seg.error(f"date range {text!r} ends before it starts", 6, filename)
-        if len(_PERIODS) >= _PERIODS_LIMIT:
-            _PERIODS.clear()
-        _PERIODS[text] = (first, last)
         return first, last
     if fmt == "D8":
         return element_date(seg, 6, filename), None
@@ -472,62 +519,77 @@ def dtm_period(seg: Segment, filename: str | None) -> tuple[dt.date, dt.date | N
     return element_date(seg, 2, filename), None
 
 
-def _ent_number(seg: Segment, filename: str | None) -> int:
-    text = seg.get(1)
-    if not (text.isascii() and text.isdigit() and len(text) <= 6):
-        raise seg.error(f"ENT01 (assigned number) {text!r} is not a number of up to 6 digits", 1, filename)
+def _ent_number(e: list[str], batch: SegmentBatch, index: int, filename: str | None) -> int:
+    text = e[1] if len(e) > 1 else ""
+    if not (len(text) <= 6 and text.isdigit() and text.isascii()):
+        raise batch.error(
+            index, f"ENT01 (assigned number) {text!r} is not a number of up to 6 digits", 1, filename
+        )
     return int(text)
 
 
 def _map_820(reader: EnvelopeReader) -> Iterator[Remittance820 | MemberRemittance]:
+    # Runs of already split segments (the reader's fast path): a million-member month is read in seconds.
+    # Segment tuples are made only for the few header segments and for errors.
     header: _Header | None = None
     member: _Member | None = None
     in_detail = False  # past the first ENT
-    for th, seg in reader.segments():
+    header_only = _HEADER_ONLY
+    for th, batch, start, stop in reader.batches():
         if th.set_id != "820":
             continue
-        sid = seg.id
         name = reader.filename
-        if sid == "ST":
-            header = _Header(seg, th.control_number, th.version)
-            member = None
-            in_detail = False
-            continue
-        if header is None:
-            continue
-        if sid == "SE":
-            if member is not None:
-                yield member.build(name)
-            if not header.done:
-                yield header.build(seg, name)
-            header = member = None
-            continue
-        if sid == "ENT":
-            if not header.done:
-                yield header.build(seg, name)
-            if member is not None:
-                yield member.build(name)
-            in_detail = True
-            entity = seg.get(2)
-            if entity == INDIVIDUAL:
-                member = _Member(seg, header.control_number, _ent_number(seg, name))
-            elif entity in ORGANIZATION_ENTITIES:
+        elements = batch.elements
+        for index in range(start, stop):
+            e = elements[index]
+            sid = e[0]
+            if member is not None and sid != "ENT" and sid != "SE":
+                if sid in header_only:
+                    raise batch.error(index, f"{sid} after the first ENT: header segments come before the "
+                                      "remittance loops", None, name)  # fmt: skip
+                member.segment(e, batch, index, name)
+                continue
+            if sid == "ST":
+                header = _Header(batch.segment(index), th.control_number, th.version)
                 member = None
-            else:
-                raise seg.error(
-                    f"ENT02 {entity!r} is neither 2J (individual) nor an organization code "
-                    f"({', '.join(sorted(ORGANIZATION_ENTITIES))})",
-                    2,
-                    name,
-                )
-            continue
-        if not in_detail:
-            header.segment(seg, name)
-        elif sid in _HEADER_ONLY:
-            raise seg.error(f"{sid} after the first ENT: header segments come before the remittance loops",
-                            None, name)  # fmt: skip
-        elif member is not None:
-            member.segment(seg, name)
+                in_detail = False
+                continue
+            if header is None:
+                continue
+            if sid == "SE":
+                if member is not None:
+                    yield member.build(name)
+                if not header.done:
+                    yield header.build(batch.segment(index), name)
+                header = member = None
+                continue
+            if sid == "ENT":
+                if not header.done:
+                    yield header.build(batch.segment(index), name)
+                if member is not None:
+                    yield member.build(name)
+                in_detail = True
+                entity = _at(e, 2)
+                if entity == INDIVIDUAL:
+                    member = _Member(
+                        e, batch, index, header.control_number, _ent_number(e, batch, index, name)
+                    )
+                elif entity in ORGANIZATION_ENTITIES:
+                    member = None
+                else:
+                    raise batch.error(
+                        index,
+                        f"ENT02 {entity!r} is neither 2J (individual) nor an organization code "
+                        f"({', '.join(sorted(ORGANIZATION_ENTITIES))})",
+                        2,
+                        name,
+                    )
+                continue
+            if not in_detail:
+                header.segment(batch.segment(index), name)
+            elif sid in header_only:
+                raise batch.error(index, f"{sid} after the first ENT: header segments come before the "
+                                  "remittance loops", None, name)  # fmt: skip
 
 
 # -- writing ----------------------------------------------------------------------------------------

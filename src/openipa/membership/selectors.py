@@ -1062,6 +1062,11 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
                 "start": ("valid_from", pl.Date),
                 "end": ("valid_to", pl.Date),
                 "file": ("source_import__file_date", pl.Date),
+                # the member's own columns come with the spans: the query joins the member table anyway
+                "payer_member_id": ("member__payer_member_id", pl.String),
+                "born": ("member__date_of_birth", pl.Date),
+                "sex": ("member__sex", pl.String),
+                "died": ("member__date_of_death", pl.Date),
             },
         )
     ).with_columns(
@@ -1078,6 +1083,10 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
             pl.col("file").sort_by("start").first().alias("file"),
             pl.col("start").min().alias("cover_from"),
             pl.col("end").max().alias("cover_to"),
+            pl.col("payer_member_id").first(),
+            pl.col("born").first(),
+            pl.col("sex").first(),
+            pl.col("died").first(),
         )
     )
     pcp = _day_numbers(
@@ -1102,17 +1111,8 @@ def month_roster(actor: Actor | None, *, payer_id: int, month: Month, purpose: s
         .group_by("member_id", maintain_order=True)
         .agg(pl.col("practice_id").first(), pl.col("provider_id").first())
     )
-    people = _day_numbers(
-        query_frame(
-            # every member of the payer: the join below keeps the covered ones (cheaper than a subquery)
-            Member.objects.filter(payer_id=payer_id),
-            {"member_id": ("pk", pl.Int64), "payer_member_id": ("payer_member_id", pl.String),
-             "born": ("date_of_birth", pl.Date), "sex": ("sex", pl.String), "died": ("date_of_death", pl.Date)},
-        )
-    )  # fmt: skip
     frame = (
-        coverage.join(people, on="member_id", how="left")
-        .join(chosen, on="member_id", how="left")
+        coverage.join(chosen, on="member_id", how="left")
         .select(
             "member_id",
             "payer_member_id",

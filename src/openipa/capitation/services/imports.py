@@ -122,6 +122,19 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     return out
 
 
+_FIRSTS: dict[dt.date, dt.date] = {}
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    """The first of ``day``'s month (remembered: a month's remittance repeats a few dates on every line)."""
+    first = _FIRSTS.get(day)
+    if first is None:
+        if len(_FIRSTS) > 10_000:
+            _FIRSTS.clear()
+        first = _FIRSTS[day] = day.replace(day=1)
+    return first
+
+
 def split_by_month(cents: int, start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
     """``cents`` paid for [start, end] as (month, cents) per month, by days covered; parts sum to ``cents``."""
     if start.month == end.month and start.year == end.year:
@@ -145,13 +158,14 @@ class _Reader:
 
     def _line(self, key: str, month: dt.date, kind: str, cents: int, reason: str, reference: str,
               segment: int) -> None:  # fmt: skip
+        out = self.out
         member = self.members.get(key) if key else None
         if key:
-            self.out.members.add(key)
+            out.members.add(key)
             if member is None:
-                self.out.unknown.add(key)
-        self.out.lines.append((self.payer.pk, member, key[:40], month, kind, cents, reason[:10], reference[:50],
-                               segment))  # fmt: skip
+                out.unknown.add(key)
+        out.lines.append((self.payer.pk, member, key[:40], month, kind, cents, reason[:10], reference[:50],
+                          segment))  # fmt: skip
 
     def read(self) -> _Checked:
         try:
@@ -187,8 +201,7 @@ class _Reader:
                 out.payment_date = out.payment_date or item.payment_date
                 continue
             assert header is not None
-            members_total += item.paid_cents
-            self._member_820(header, item)
+            members_total += self._member_820(header, item)
         self._close_820(header, members_total)
         if not out.controls and not out.error_count:
             out.error(0, "", None, f"{self.name} holds no 820 transaction set")
@@ -202,43 +215,55 @@ class _Reader:
             f"(RMR04 and ADX01): {format_money(members_total)}",
         )  # fmt: skip
 
-    def _member_820(self, header: Remittance820, member: MemberRemittance) -> None:
+    def _member_820(self, header: Remittance820, member: MemberRemittance) -> int:
+        """Adds the member's month lines; returns what the member's loops add to the payment."""
         key = member.member_id or member.subscriber_id
+        paid = sum(line.paid_cents for line in member.lines) + sum(a.amount_cents for a in member.adjustments)
         if not key:
             self.out.error(member.segment_number, "NM1", 9, "member has no id (NM109 or REF*0F)")
-            return
+            return paid
+        out = self.out
         line_months: list[dt.date] = []
+        period_start = header.period_start
         for line in member.lines:
-            start = line.coverage_start or header.period_start
+            start = line.coverage_start or period_start
             end = line.coverage_end or (
                 header.period_end if line.coverage_start is None else line.coverage_start
             )
             if start is None or end is None:
-                self.out.error(line.segment_number, "RMR", 4,
-                               "no coverage period for the line (DTM*582 after the RMR, or in the header)")  # fmt: skip
+                out.error(line.segment_number, "RMR", 4,
+                          "no coverage period for the line (DTM*582 after the RMR, or in the header)")  # fmt: skip
                 line_months.append(dt.date.min)
                 continue
             if end < start:
-                self.out.error(
+                out.error(
                     line.segment_number, "DTM", 2, f"coverage period ends {end} before it begins {start}"
                 )
                 line_months.append(dt.date.min)
                 continue
-            retro = header.period_start is not None and start < header.period_start.replace(day=1)
-            kind = ReceivedLine.Kind.RETRO if retro else ReceivedLine.Kind.CAPITATION
-            for month, cents in split_by_month(line.paid_cents, start, end):
-                self._line(key, month, kind, cents, "", line.reference, line.segment_number)
-            self.out.detail_cents += line.paid_cents
-            line_months.append(start.replace(day=1))
-        fallback = header.period_start.replace(day=1) if header.period_start else None
+            first = _first_of_month(start)
+            kind = (
+                ReceivedLine.Kind.RETRO
+                if period_start is not None and first < _first_of_month(period_start)
+                else ReceivedLine.Kind.CAPITATION
+            )
+            if _first_of_month(end) == first:
+                self._line(key, first, kind, line.paid_cents, "", line.reference, line.segment_number)
+            else:
+                for month, cents in split_by_month(line.paid_cents, start, end):
+                    self._line(key, month, kind, cents, "", line.reference, line.segment_number)
+            out.detail_cents += line.paid_cents
+            line_months.append(first)
+        fallback = _first_of_month(period_start) if period_start else None
         for adj in member.adjustments:
             adj_month = line_months[adj.line_index] if adj.line_index is not None else fallback
             if adj_month is None or adj_month == dt.date.min:
-                self.out.error(adj.segment_number, "ADX", 1, "adjustment with no coverage month")
+                out.error(adj.segment_number, "ADX", 1, "adjustment with no coverage month")
                 continue
             self._line(key, adj_month, ReceivedLine.Kind.ADJUSTMENT, adj.amount_cents, adj.reason_code,
                        adj.reference, adj.segment_number)  # fmt: skip
-            self.out.adjustment_cents += adj.amount_cents
+            out.adjustment_cents += adj.amount_cents
+        return paid
 
     # -- 835 ---------------------------------------------------------------------------------------------
 

@@ -255,9 +255,8 @@ def _lines(run: DistributionRun, lines: pl.DataFrame, cells: pl.DataFrame, reaso
     months = {m: db_value(DistributionLine, "month", m) for m in frame["month"].unique().to_list()}
     if reason is not None or "reason" not in frame.columns:
         frame = frame.with_columns(pl.lit(reason or "").alias("reason"))
-    at = LINE_COLUMNS.index("month")
-    rows = ((*r[:at], months[r[at]], *r[at + 1 :]) for r in frame.select(LINE_COLUMNS).iter_rows())
-    insert_rows(DistributionLine, LINE_COLUMNS, rows, prepared=("month",))
+    frame = frame.with_columns(pl.col("month").replace_strict(months))
+    insert_rows(DistributionLine, LINE_COLUMNS, frame.select(LINE_COLUMNS).iter_rows(), prepared=("month",))
 
 
 def _pending_netting(payer: Payer) -> dict[int, list[PracticePayment]]:

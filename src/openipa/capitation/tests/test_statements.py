@@ -26,6 +26,7 @@ from openipa.capitation.tests.test_pages_common import *  # noqa: F403 (the fixt
 from openipa.capitation.tests.test_pages_common import JUNE, MAY, paid, pdf_text
 from openipa.contracts.models import RateCell
 from openipa.core.models import AuditEvent, AuditMember
+from openipa.core.selectors import audit_events
 from openipa.membership.models import EligibilitySpan
 from openipa.web.tests.pages import html
 
@@ -216,6 +217,8 @@ def test_a_paid_statement_shows_its_date_and_trace(client_for, capitated):
 
 
 def test_reading_a_statement_records_its_members(client_for, capitated):
+    """The page indexes the members it shows; an export of an approved run's statement names the statement's
+    member set instead of writing a row per member, and the audit log still finds it by member."""
     run = approved_may(capitated)
     payment = run.payments.get(practice=capitated.practice_a)
     client = client_for("alice")
@@ -223,10 +226,40 @@ def test_reading_a_statement_records_its_members(client_for, capitated):
         assert client.get(f"/capitation/statements/{payment.pk}/{suffix}").status_code == 200
         event = AuditEvent.objects.filter(kind="read", object_type="capitation.practicepayment").latest("id")
         assert (event.actor_username, event.action, event.object_id) == ("alice", action, str(payment.pk))
-        assert list(AuditMember.objects.filter(event=event).values_list("member_id", flat=True)) == [
-            capitated.member_a.pk
-        ]
+        assert event.member_ids == [capitated.member_a.pk]
+        assert event.member_count == 1
+        indexed = list(AuditMember.objects.filter(event=event).values_list("member_id", flat=True))
+        if action == "view":
+            assert indexed == [capitated.member_a.pk]
+            assert event.member_set == ""
+        else:
+            assert indexed == []
+            assert event.member_set == f"capitation.statement:{payment.pk}"
         assert event.purpose.startswith("capitation statement")
+    found = audit_events(capitated.users["auditor"], member_id=capitated.member_a.pk)
+    assert found.filter(object_type="capitation.practicepayment").count() == 3
+    assert (
+        not audit_events(capitated.users["auditor"], member_id=capitated.member_b.pk)
+        .filter(object_type="capitation.practicepayment")
+        .exists()
+    )
+
+
+def test_a_draft_statements_export_indexes_every_member(capitated):
+    """A draft run can still be recomputed, so its statement is not a fixed set: its members are indexed."""
+    paid(capitated, MAY, "may")
+    run = distribute_month(actor=capitated.users["fin"], payer=capitated.payer, month=MAY)
+    payment = run.payments.get(practice=capitated.practice_a)
+    s = statements.statement_for(capitated.users["fin"], payment.pk)
+    statements.all_member_lines(capitated.users["fin"], s, purpose="test")
+    event = AuditEvent.objects.filter(kind="read", object_type="capitation.practicepayment").latest("id")
+    assert event.member_set == ""
+    assert list(AuditMember.objects.filter(event=event).values_list("member_id", flat=True)) == [
+        capitated.member_a.pk
+    ]
+    assert statements.statements_holding(capitated.member_a.pk) == []
+    approve_run(actor=capitated.users["fin2"], run=run)
+    assert statements.statements_holding(capitated.member_a.pk) == [str(payment.pk)]
 
 
 def test_the_statement_list_filters_by_practice_and_month(client_for, capitated):
