@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "openipa.membership",
     "openipa.ledger",
     "openipa.capitation",
+    "openipa.utilization",
+    "openipa.claims",
     "openipa.web",
     "openipa.demo",
 ]

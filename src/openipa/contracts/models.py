@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -85,6 +87,10 @@ class ContractTerm(EffectiveDated):
         CUTOFF = "cutoff", "Full month by cut-off day"
         DAILY = "daily", "Daily"
 
+    class ClaimsPricing(models.TextChoices):
+        PERCENT_OF_MEDICARE = "percent_of_medicare", "Percent of Medicare (RBRVS)"
+        CODE_RATES = "code_rates", "Flat code rates"
+
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="terms")
     capitation_basis = models.CharField(max_length=32, choices=CapitationBasis.choices)
     percent_of_premium = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
@@ -102,6 +108,24 @@ class ContractTerm(EffectiveDated):
     )
     age_reference_month = models.PositiveSmallIntegerField(
         default=1, help_text="Age for rate bands is taken on the 1st of this month of the coverage year."
+    )
+    # claims the IPA pays under this version (issue 5)
+    timely_filing_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Days from the date of service within which a claim must be received."
+    )
+    claims_pricing = models.CharField(
+        max_length=24, choices=ClaimsPricing.choices, default=ClaimsPricing.PERCENT_OF_MEDICARE,
+        help_text="How the IPA prices the claims it pays under this version.",
+    )  # fmt: skip
+    claims_percent_of_medicare = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("100.00"),
+        help_text="With percent-of-Medicare pricing: the percent of the Medicare (RBRVS) fee paid.",
+    )  # fmt: skip
+    claims_locality = models.CharField(
+        max_length=16, blank=True, help_text="Medicare locality (MAC + locality number) for RBRVS pricing."
+    )
+    claims_lesser_of_charge = models.BooleanField(
+        default=True, help_text="Pay the lesser of the billed charge and the fee."
     )
     notes = models.TextField(blank=True)
 
@@ -170,3 +194,43 @@ class DofrEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_category}: {self.responsible_party}"
+
+
+class ServiceCategoryRule(EffectiveDated):
+    """Maps a claim line to a service category by code range, revenue codes, place of service and provider
+    type; the DOFR entries of a term then say who pays for each category. The first matching rule by
+    priority (lowest first) wins."""
+
+    category = models.CharField(max_length=100)
+    priority = models.PositiveSmallIntegerField(default=100)
+    code_from = models.CharField(max_length=5, blank=True, help_text="First CPT/HCPCS code of the range.")
+    code_to = models.CharField(max_length=5, blank=True, help_text="Last code of the range (inclusive).")
+    revenue_from = models.CharField(max_length=4, blank=True, help_text="First revenue code (837I).")
+    revenue_to = models.CharField(max_length=4, blank=True)
+    places_of_service = models.CharField(
+        max_length=100, blank=True, help_text="Comma-separated POS codes; empty for any."
+    )
+    provider_kind = models.CharField(max_length=16, blank=True, help_text="Empty for any.")
+    emergency = models.BooleanField(default=False, help_text="Emergency services never need authorization.")
+    requires_authorization = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["priority", "category", "code_from"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.code_from}-{self.code_to} {self.revenue_from}-{self.revenue_to}"
+
+
+class CostShare(EffectiveDated):
+    """What the member pays for a service category under a product: a copay and/or a coinsurance percent."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="cost_shares")
+    service_category = models.CharField(max_length=100)
+    copay = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    coinsurance_percent = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+
+    class Meta:
+        ordering = ["product", "service_category", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} {self.service_category}: {self.copay} + {self.coinsurance_percent}%"

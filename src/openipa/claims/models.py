@@ -1,0 +1,167 @@
+"""Claims: the 837 files received, their claims, lines and diagnoses, and what adjudication decided per line.
+
+High-volume amounts are integer cents (`*_cents`), as in capitation (ADR 0007); units are exact decimals.
+A claim is never edited after it is received: a replacement (frequency 7) or a void (8) is a new claim that
+points at the original, and adjudication reverses the original's lines.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ClaimImport(models.Model):
+    """One 837 file received: applied, rejected or a duplicate. Never changed once written."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    class Format(models.TextChoices):
+        X12 = "x12", "X12 837"
+        CSV = "csv", "CSV"
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    stored_path = models.CharField(max_length=500, blank=True, help_text="The file as received, under var/.")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField(help_text="The date the claims count as received (timely filing, clocks).")
+    claims = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    charge_cents = models.BigIntegerField(default=0)
+    unknown_members = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="segment, segment_id, element, message")
+    error_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    warning_count = models.PositiveIntegerField(default=0)
+    ack_999 = models.TextField(blank=True)
+    ack_277ca = models.TextField(blank=True)
+    imported_by_id = models.BigIntegerField(null=True, blank=True)
+    imported_by = models.CharField(max_length=150)
+    seconds = models.FloatField(default=0, help_text="Wall time of the import (a measurement, not money).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class Claim(models.Model):
+    """One claim (an 837 CLM loop) as received."""
+
+    class Kind(models.TextChoices):
+        PROFESSIONAL = "professional", "Professional (837P)"
+        INSTITUTIONAL = "institutional", "Institutional (837I)"
+
+    class Frequency(models.TextChoices):
+        ORIGINAL = "1", "Original"
+        REPLACEMENT = "7", "Replacement"
+        VOID = "8", "Void"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PENDED = "pended", "Pended"
+        ADJUDICATED = "adjudicated", "Adjudicated"
+        PAID = "paid", "Paid"
+        REVERSED = "reversed", "Reversed (replaced or voided)"
+
+    source = models.ForeignKey(ClaimImport, on_delete=models.PROTECT, related_name="claim_rows")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    patient_control_number = models.CharField(max_length=38, help_text="CLM01, the submitter's claim id.")
+    frequency = models.CharField(max_length=1, choices=Frequency.choices, default=Frequency.ORIGINAL)
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections",
+        help_text="For a replacement or void: the claim it corrects (REF*F8).",
+    )  # fmt: skip
+    original_reference = models.CharField(max_length=50, blank=True, help_text="REF*F8 as sent.")
+    member = models.ForeignKey(
+        "membership.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    member_key = models.CharField(max_length=80, help_text="The subscriber/patient id as sent (NM109).")
+    patient_last_name = models.CharField(max_length=60, blank=True)
+    patient_first_name = models.CharField(max_length=35, blank=True)
+    patient_birth_date = models.DateField(null=True, blank=True)
+    billing_npi = models.CharField(max_length=10)
+    billing_tin = models.CharField(max_length=9, blank=True)
+    billing_name = models.CharField(max_length=60, blank=True)
+    billing_practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    rendering_npi = models.CharField(max_length=10, blank=True)
+    referring_npi = models.CharField(max_length=10, blank=True)
+    facility_npi = models.CharField(max_length=10, blank=True)
+    place_of_service = models.CharField(max_length=2, blank=True)
+    type_of_bill = models.CharField(max_length=4, blank=True)
+    prior_authorization = models.CharField(max_length=50, blank=True)
+    referral_number = models.CharField(max_length=50, blank=True)
+    service_from = models.DateField()
+    service_to = models.DateField()
+    received_on = models.DateField()
+    charge_cents = models.BigIntegerField()
+    diagnoses = models.JSONField(default=list, help_text='[["ABK", "E119"], ["ABF", "I10"]] in order.')
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    segment = models.PositiveIntegerField(default=0, help_text="The CLM's segment number in the file.")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["billing_npi", "patient_control_number"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.pk} ({self.patient_control_number})"
+
+
+class ClaimLine(models.Model):
+    """One service line and what adjudication decided for it."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", "Not adjudicated yet"
+        PAID = "paid", "Payable"
+        DENIED = "denied", "Denied"
+        PENDED = "pended", "Pended"
+        REVERSED = "reversed", "Reversed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    number = models.PositiveSmallIntegerField(help_text="LX01.")
+    code = models.CharField(max_length=10, blank=True, help_text="CPT/HCPCS (codes only; no descriptions).")
+    modifiers = models.CharField(max_length=11, blank=True, help_text="Up to four, comma separated.")
+    revenue_code = models.CharField(max_length=4, blank=True)
+    units = models.DecimalField(max_digits=10, decimal_places=3)
+    charge_cents = models.BigIntegerField()
+    service_from = models.DateField()
+    service_to = models.DateField()
+    place_of_service = models.CharField(max_length=2, blank=True)
+    diagnosis_codes = models.CharField(max_length=40, blank=True, help_text="The pointed diagnoses, in order.")
+    rendering_npi = models.CharField(max_length=10, blank=True)
+    line_control = models.CharField(max_length=50, blank=True, help_text="REF*6R.")
+    segment = models.PositiveIntegerField(default=0)
+    # adjudication
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.NEW)
+    responsible = models.CharField(max_length=16, blank=True, help_text="DOFR party of the line.")
+    service_category = models.CharField(max_length=40, blank=True)
+    allowed_cents = models.BigIntegerField(null=True, blank=True)
+    cost_share_cents = models.BigIntegerField(default=0, help_text="Copay, coinsurance, deductible (PR).")
+    paid_cents = models.BigIntegerField(default=0)
+    carc = models.CharField(max_length=5, blank=True, help_text="Claim adjustment reason code of a denial.")
+    rarc = models.CharField(max_length=5, blank=True)
+    pend_reason = models.CharField(max_length=200, blank=True)
+    findings = models.JSONField(default=list, blank=True, help_text="What each rule said (not the 'ok's).")
+    pricing = models.JSONField(default=dict, blank=True, help_text="Method and inputs of the allowed amount.")
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
+    payment_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["claim_id", "number"]
+        indexes = [models.Index(fields=["outcome"])]
+        constraints = [models.UniqueConstraint(fields=["claim", "number"], name="claimline_unique_number")]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} line {self.number} {self.code or self.revenue_code}"
