@@ -550,3 +550,41 @@ def test_with_factors_of_at_least_one_ibnr_is_never_negative(data, method, bump,
     assert (out["ultimate_cents"] >= out["paid_cents"]).all()
     assert result.total_ibnr_cents == result.total_ultimate_cents - result.total_paid_cents
     assert result.total_paid_cents == sum(lines["paid_cents"])
+
+
+def test_grouped_pmpm_takes_each_groups_own_member_months():
+    """Two groups with the golden lines each; group "b" has twice the member-months, so its April PMPM is
+    half of "a"'s: a 355301 / 190 = 1870.005.. -> 1870, x 110 = 205700; b 355301 / 380 = 935.002.. -> 935,
+    x 220 = 205700."""
+    both = pl.concat(
+        [
+            GOLDEN.with_columns(pl.lit("a").alias("lob")),
+            GOLDEN.with_columns(pl.lit("b").alias("lob")),
+        ]
+    )
+    triangle = lag_triangle(both, as_of=APR, months=4, group_by=["lob"])
+    exposure = pl.concat(
+        [
+            MEMBER_MONTHS.with_columns(pl.lit("a").alias("lob")),
+            MEMBER_MONTHS.with_columns(pl.lit("b").alias("lob"), pl.col("member_months") * 2),
+        ]
+    )
+    result = estimate(
+        triangle,
+        development_factors(triangle),
+        member_months=exposure,
+        threshold=Decimal("0.6"),
+        pmpm_months=2,
+    )
+    april = result.months.filter(pl.col("incurred_month") == APR)
+    assert april.select("lob", "member_months", "pmpm_cents", "ultimate_cents").rows() == [
+        ("a", 110, 1_870, 205_700),
+        ("b", 220, 935, 205_700),
+    ]
+    with pytest.raises(IbnrInputError, match="no row for lob b, month 2026-04"):
+        estimate(
+            triangle,
+            development_factors(triangle),
+            member_months=exposure.filter((pl.col("lob") == "a") | (pl.col("month") < APR)),
+            threshold=Decimal("0.6"),
+        )
