@@ -18,7 +18,9 @@ sum(PLB amounts). :func:`write_835_capitation` writes an 835 with no claims and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import io
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from typing import BinaryIO
 
 from openipa.core.money import format_money
 from openipa.edi.amounts import element_cents, format_cents
+from openipa.edi.nacha import reassociation_addenda
 from openipa.edi.t820 import EftAccounts, bpr_elements, d8, open_target
 from openipa.edi.x12.dates import element_date, parse_d8
 from openipa.edi.x12.delimiters import Delimiters
@@ -449,35 +452,54 @@ def write_835_capitation(
                             control_number=control_number, when=when, usage=usage)  # fmt: skip
         w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
         w.start_transaction("835", header.control_number)  # ST03 is not used in 005010X221A1: GS08 says it
-        w.segment("BPR", *bpr_elements(header.handling_code, header.total_cents, header.credit_debit,
-                                       header.payment_method, header.originator_id, payment_date, eft))  # fmt: skip
-        w.segment("TRN", "1", header.trace_number, header.originator_id)
-        if header.production_date is not None:
-            w.segment("DTM", "405", d8(header.production_date))
-        w.segment("N1", "PR", header.payer_name)
-        _address(w, payer_address)
-        if header.payer_id:
-            w.segment("REF", "2U", header.payer_id)
-        c = payer_contact
-        numbers = [(q, v) for q, v in (("TE", c.phone), ("EM", c.email), ("UR", c.url)) if v]
-        w.segment("PER", "BL", c.name, *(x for pair in numbers for x in pair))
-        w.segment("N1", "PE", header.payee_name, header.payee_id_qualifier, header.payee_id)
-        if payee_address is not None:
-            _address(w, payee_address)
-        if header.payee_tin:
-            w.segment("REF", "TJ", header.payee_tin)
-        count = 0
-        for group in _plb_groups(adjustments):
-            first = group[0]
-            pairs: list[str | list[str]] = []
-            for a in group:
-                pairs.append([a.reason_code, a.reference] if a.reference else a.reason_code)
-                pairs.append(format_cents(a.amount_cents))
-            w.segment("PLB", first.provider_id, d8(first.fiscal_period_end), *pairs)
-            count += 1
+        _write_header(w, header, payer_address, payer_contact, payee_address, eft)
+        count = _write_plbs(w, adjustments)
         w.end_transaction()
         w.end_group()
         w.end_interchange()
+    return count
+
+
+def _write_header(
+    w: X12Writer,
+    header: Payment835,
+    payer_address: Address,
+    payer_contact: Contact,
+    payee_address: Address | None,
+    eft: EftAccounts | None,
+) -> None:
+    """BPR, TRN*1, DTM*405, loop 1000A (N1*PR, N3, N4, REF*2U, PER*BL), loop 1000B (N1*PE, N3, N4, REF*TJ)."""
+    payment_date = header.payment_date
+    assert payment_date is not None  # checked by the caller
+    w.segment("BPR", *bpr_elements(header.handling_code, header.total_cents, header.credit_debit,
+                                   header.payment_method, header.originator_id, payment_date, eft))  # fmt: skip
+    w.segment("TRN", "1", header.trace_number, header.originator_id)
+    if header.production_date is not None:
+        w.segment("DTM", "405", d8(header.production_date))
+    w.segment("N1", "PR", header.payer_name)
+    _address(w, payer_address)
+    if header.payer_id:
+        w.segment("REF", "2U", header.payer_id)
+    c = payer_contact
+    numbers = [(q, v) for q, v in (("TE", c.phone), ("EM", c.email), ("UR", c.url)) if v]
+    w.segment("PER", "BL", c.name, *(x for pair in numbers for x in pair))
+    w.segment("N1", "PE", header.payee_name, header.payee_id_qualifier, header.payee_id)
+    if payee_address is not None:
+        _address(w, payee_address)
+    if header.payee_tin:
+        w.segment("REF", "TJ", header.payee_tin)
+
+
+def _write_plbs(w: X12Writer, adjustments: Sequence[ProviderAdjustment]) -> int:
+    count = 0
+    for group in _plb_groups(adjustments):
+        first = group[0]
+        pairs: list[str | list[str]] = []
+        for a in group:
+            pairs.append([a.reason_code, a.reference] if a.reference else a.reason_code)
+            pairs.append(format_cents(a.amount_cents))
+        w.segment("PLB", first.provider_id, d8(first.fiscal_period_end), *pairs)
+        count += 1
     return count
 
 
@@ -509,6 +531,19 @@ def _check(
 ) -> None:
     if h.claim_count or h.claim_paid_cents:
         raise ValueError("a capitation 835 has no claims (claim_count and claim_paid_cents must be 0)")
+    _check_header(h, payer_address, payer_contact, payee_address)
+    _check_adjustments(adjustments)
+    balanced = -sum(a.amount_cents for a in adjustments)
+    if h.signed_total_cents != balanced:
+        raise ValueError(
+            f"BPR02 {format_money(h.signed_total_cents)} does not balance: with no claims it must be minus "
+            f"the sum of the provider adjustments, {format_money(balanced)}"
+        )
+
+
+def _check_header(
+    h: Payment835, payer_address: Address, payer_contact: Contact, payee_address: Address | None
+) -> None:
     for value, allowed, what in (
         (h.handling_code, HANDLING_CODES, "BPR01 handling code"),
         (h.credit_debit, frozenset({"C", "D"}), "BPR03 credit/debit flag"),
@@ -538,14 +573,644 @@ def _check(
     c = payer_contact
     if not (c.name or c.phone or c.email or c.url):
         raise ValueError("the payer's technical contact (PER*BL) needs a name, phone, email or web address")
+
+
+def _check_adjustments(adjustments: Sequence[ProviderAdjustment]) -> None:
     for index, a in enumerate(adjustments, 1):
         if a.reason_code not in PLB_REASONS:
             raise ValueError(f"adjustment {index}: reason code {a.reason_code!r} is not a PLB03-1 code")
         if not a.provider_id:
             raise ValueError(f"adjustment {index}: no provider id (PLB01)")
-    balanced = -sum(a.amount_cents for a in adjustments)
-    if h.signed_total_cents != balanced:
-        raise ValueError(
-            f"BPR02 {format_money(h.signed_total_cents)} does not balance: with no claims it must be minus "
-            f"the sum of the provider adjustments, {format_money(balanced)}"
+
+
+# -- claim payments ---------------------------------------------------------------------------------
+
+CLAIM_STATUSES: dict[str, str] = {
+    "1": "processed as primary",
+    "2": "processed as secondary",
+    "3": "processed as tertiary",
+    "4": "denied",
+    "19": "processed as primary, forwarded to additional payer(s)",
+    "20": "processed as secondary, forwarded to additional payer(s)",
+    "21": "processed as tertiary, forwarded to additional payer(s)",
+    "22": "reversal of previous payment",
+    "23": "not our claim, forwarded to additional payer(s)",
+    "25": "predetermination pricing only, no payment",
+}
+"""CLP02 in 005010X221A1."""
+REVERSAL = "22"
+DENIED = "4"
+CLAIM_FILING_INDICATORS = frozenset(
+    {
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "AM",
+        "CH",
+        "DS",
+        "HM",
+        "LM",
+        "MA",
+        "MB",
+        "MC",
+        "OF",
+        "TV",
+        "VA",
+        "WC",
+        "ZZ",
+    }
+)
+"""CLP06 in 005010X221A1 (HM: health maintenance organization)."""
+ADJUSTMENT_GROUPS: dict[str, str] = {
+    "CO": "contractual obligation",
+    "OA": "other adjustment",
+    "PI": "payer initiated reduction",
+    "PR": "patient responsibility",
+}
+"""CAS01 claim adjustment group codes."""
+SERVICE_QUALIFIERS = frozenset({"AD", "ER", "HC", "HP", "IV", "N4", "N6", "NU", "UI", "WK"})
+"""SVC01-1 (HC: HCPCS/CPT)."""
+PATIENT_ID_QUALIFIERS = frozenset({"34", "HN", "II", "MI", "MR"})
+"""NM108 of NM1*QC (MI: member id)."""
+TRIPLETS_PER_CAS = 6
+"""A CAS holds at most six reason/amount/quantity triplets (CAS02-04 to CAS17-19)."""
+SERVICE_MODIFIERS = 4
+"""SVC01-3 to SVC01-6."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAdjustment:
+    """One CAS triplet: a group (CO, PR, OA, PI), a CARC reason code and its amount.
+
+    A positive amount reduces the payment (CO-45: charge above the allowed amount; PR-1 deductible,
+    PR-2 coinsurance, PR-3 copay; CO-97 bundled); a negative one increases it.
+    """
+
+    group: str
+    reason_code: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePayment835:
+    """Loop 2110: one service line (SVC) with its date, adjustments, control number, allowed amount, remarks."""
+
+    procedure_code: str
+    """SVC01-2 (a CPT/HCPCS code with the default qualifier HC)."""
+    charge_cents: int
+    """SVC02."""
+    paid_cents: int
+    """SVC03."""
+    modifiers: tuple[str, ...] = ()
+    """SVC01-3 to SVC01-6."""
+    units: int | None = None
+    """SVC05, units of service paid (None: not written, meaning one)."""
+    service_date: dt.date | None = None
+    """DTM*472."""
+    adjustments: tuple[ClaimAdjustment, ...] = ()
+    """The line's CAS, grouped by group code when written."""
+    line_control_number: str = ""
+    """REF*6R: the line item control number the provider sent on the 837 (REF*6R of loop 2400)."""
+    allowed_cents: int | None = None
+    """AMT*B6."""
+    remark_codes: tuple[str, ...] = ()
+    """LQ*HE: RARC remark codes (N130, M15...)."""
+    qualifier: str = "HC"
+    """SVC01-1."""
+
+    @property
+    def adjustment_cents(self) -> int:
+        return sum(a.amount_cents for a in self.adjustments)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPayment835:
+    """Loop 2100: one claim (CLP), its claim-level adjustments, patient, rendering provider, dates, lines."""
+
+    patient_control_number: str
+    """CLP01: the provider's claim id (CLM01 of the 837)."""
+    status: str
+    """CLP02 (see :data:`CLAIM_STATUSES`: 1 primary, 4 denied, 22 reversal)."""
+    charge_cents: int
+    """CLP03 (negative in a reversal)."""
+    paid_cents: int
+    """CLP04."""
+    payer_claim_number: str
+    """CLP07: the payer's (the IPA's) claim control number."""
+    patient_last_name: str
+    """NM1*QC NM103."""
+    patient_first_name: str = ""
+    patient_id: str = ""
+    """NM1*QC NM109 (qualifier ``patient_id_qualifier``, MI member id by default)."""
+    patient_responsibility_cents: int = 0
+    """CLP05: must equal the claim's PR adjustments (0 is not written)."""
+    filing_indicator: str = "HM"
+    """CLP06."""
+    facility_code: str = ""
+    """CLP08: place of service (11 office) for professional claims."""
+    frequency_code: str = ""
+    """CLP09: 1 original, 7 replacement, 8 void."""
+    adjustments: tuple[ClaimAdjustment, ...] = ()
+    """Claim-level CAS (e.g. a denial of the whole claim with no lines)."""
+    rendering_npi: str = ""
+    """NM1*82 NM109 (XX), written when it differs from the payee's id."""
+    rendering_last_name: str = ""
+    rendering_first_name: str = ""
+    """Empty for an organization (NM102 2)."""
+    statement_from: dt.date | None = None
+    """DTM*232."""
+    statement_to: dt.date | None = None
+    """DTM*233."""
+    received: dt.date | None = None
+    """DTM*050."""
+    services: tuple[ServicePayment835, ...] = ()
+    patient_id_qualifier: str = "MI"
+
+    @property
+    def adjustment_cents(self) -> int:
+        """Every CAS amount of the claim, claim level and line level."""
+        return sum(a.amount_cents for a in self.adjustments) + sum(s.adjustment_cents for s in self.services)
+
+    def balance_problems(self) -> list[str]:
+        """The 835 balancing rules of one claim, as messages naming the claim and line; [] when it balances."""
+        name = f"claim {self.patient_control_number!r} (CLP07 {self.payer_claim_number!r})"
+        found: list[str] = []
+        for number, s in enumerate(self.services, 1):
+            if s.charge_cents - s.adjustment_cents != s.paid_cents:
+                found.append(
+                    f"{name} line {number} (SVC {s.procedure_code}): charge SVC02 {format_money(s.charge_cents)}"
+                    f" minus its adjustments {format_money(s.adjustment_cents)} is"
+                    f" {format_money(s.charge_cents - s.adjustment_cents)}, not the paid SVC03"
+                    f" {format_money(s.paid_cents)}"
+                )
+        if self.charge_cents - self.adjustment_cents != self.paid_cents:
+            found.append(
+                f"{name}: charge CLP03 {format_money(self.charge_cents)} minus all its adjustments"
+                f" {format_money(self.adjustment_cents)} is {format_money(self.charge_cents - self.adjustment_cents)},"
+                f" not the paid CLP04 {format_money(self.paid_cents)}"
+            )
+        if self.services:
+            lines = sum(s.paid_cents for s in self.services)
+            if lines != self.paid_cents:
+                found.append(
+                    f"{name}: paid CLP04 {format_money(self.paid_cents)} is not the sum of the lines' SVC03"
+                    f" {format_money(lines)}"
+                )
+        responsibility = sum(a.amount_cents for a in self.adjustments if a.group == "PR") + sum(
+            a.amount_cents for s in self.services for a in s.adjustments if a.group == "PR"
         )
+        if responsibility != self.patient_responsibility_cents:
+            found.append(
+                f"{name}: patient responsibility CLP05 {format_money(self.patient_responsibility_cents)} is not"
+                f" the sum of its PR adjustments {format_money(responsibility)}"
+            )
+        return found
+
+
+def reversal_of(claim: ClaimPayment835) -> ClaimPayment835:
+    """The CLP02 22 claim that takes back ``claim``'s payment: every amount negated (charge, paid, patient
+    responsibility, each adjustment, each line's charge, paid and allowed), everything else kept."""
+
+    def negate(adjustments: tuple[ClaimAdjustment, ...]) -> tuple[ClaimAdjustment, ...]:
+        return tuple(ClaimAdjustment(a.group, a.reason_code, -a.amount_cents) for a in adjustments)
+
+    services = tuple(
+        ServicePayment835(
+            procedure_code=s.procedure_code,
+            charge_cents=-s.charge_cents,
+            paid_cents=-s.paid_cents,
+            modifiers=s.modifiers,
+            units=s.units,
+            service_date=s.service_date,
+            adjustments=negate(s.adjustments),
+            line_control_number=s.line_control_number,
+            allowed_cents=None if s.allowed_cents is None else -s.allowed_cents,
+            remark_codes=s.remark_codes,
+            qualifier=s.qualifier,
+        )
+        for s in claim.services
+    )
+    return dataclasses.replace(
+        claim,
+        status=REVERSAL,
+        charge_cents=-claim.charge_cents,
+        paid_cents=-claim.paid_cents,
+        patient_responsibility_cents=-claim.patient_responsibility_cents,
+        adjustments=negate(claim.adjustments),
+        services=services,
+    )
+
+
+def interest(
+    provider_id: str, fiscal_period_end: dt.date, cents: int, reference: str = ""
+) -> ProviderAdjustment:
+    """PLB L6: ``cents`` of interest paid to the provider (late claims), written as a negative PLB amount
+    because a PLB amount is subtracted from the payment."""
+    return ProviderAdjustment(provider_id, fiscal_period_end, "L6", reference, -cents)
+
+
+def overpayment_recovery(
+    provider_id: str, fiscal_period_end: dt.date, cents: int, reference: str = ""
+) -> ProviderAdjustment:
+    """PLB WO: ``cents`` taken back from this payment for an earlier overpayment (a positive PLB amount);
+    ``reference`` is usually the payer claim number of the overpaid claim."""
+    return ProviderAdjustment(provider_id, fiscal_period_end, "WO", reference, cents)
+
+
+def claims_payment(
+    header: Payment835,
+    claims: Sequence[ClaimPayment835],
+    adjustments: Sequence[ProviderAdjustment] = (),
+) -> Payment835:
+    """``header`` with its totals made from ``claims`` and ``adjustments``: claim_count, claim_paid_cents,
+    the PLB ``adjustments``, BPR02 = sum(CLP04) - sum(PLB) with BPR03 D when that is negative, and a zero
+    payment made a notification with no payment (BPR01 H, BPR04 NON)."""
+    paid = sum(c.paid_cents for c in claims)
+    total = paid - sum(a.amount_cents for a in adjustments)
+    changes: dict[str, object] = {}
+    if total == 0:
+        changes = {"handling_code": "H", "payment_method": "NON"}
+    return dataclasses.replace(
+        header,
+        claim_count=len(claims),
+        claim_paid_cents=paid,
+        adjustments=tuple(adjustments),
+        total_cents=abs(total),
+        credit_debit="D" if total < 0 else "C",
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Remittance835:
+    """One 835 read back in full: the payment (as :func:`read_835_payments` gives it) and its claims."""
+
+    payment: Payment835
+    claims: tuple[ClaimPayment835, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Written835:
+    """What :func:`write_835_claims` wrote."""
+
+    claims: int
+    """CLP segments."""
+    services: int
+    """SVC segments."""
+    plbs: int
+    """PLB segments."""
+    segments: int
+    """SE01: the transaction set's segments, ST and SE included."""
+    addenda: str
+    """The NACHA CCD+ addenda text for this payment's EFT (``TRN*1*<trace>*<originator>\\``), "" unless ACH."""
+
+
+def check_claims(payment: Payment835, claims: Sequence[ClaimPayment835]) -> None:
+    """ValueError naming the claim, line and element when ``claims`` or ``payment`` cannot be written as an
+    835 that balances (see :func:`write_835_claims`)."""
+    for number, claim in enumerate(claims, 1):
+        _check_claim(number, claim)
+        problems = claim.balance_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+    paid = sum(c.paid_cents for c in claims)
+    if (payment.claim_count, payment.claim_paid_cents) != (len(claims), paid):
+        raise ValueError(
+            f"the payment says {payment.claim_count} claims paying {format_money(payment.claim_paid_cents)},"
+            f" the claims are {len(claims)} paying {format_money(paid)} (claims_payment() fills these in)"
+        )
+    problem = balance_problem(payment)
+    if problem is not None:
+        raise ValueError(problem)
+    if payment.total_cents == 0 and payment.payment_method != "NON":
+        raise ValueError(f"BPR02 is 0: BPR04 must be NON (no payment), not {payment.payment_method}")
+
+
+def _check_claim(number: int, c: ClaimPayment835) -> None:
+    name = f"claim {number} ({c.patient_control_number!r})"
+    for value, what in (
+        (c.patient_control_number, "patient control number (CLP01)"),
+        (c.payer_claim_number, "payer claim control number (CLP07)"),
+        (c.patient_last_name, "patient last name (NM1*QC NM103)"),
+    ):
+        if not value:
+            raise ValueError(f"{name}: no {what}")
+    for value, allowed, what in (
+        (c.status, frozenset(CLAIM_STATUSES), "CLP02 claim status"),
+        (c.filing_indicator, CLAIM_FILING_INDICATORS, "CLP06 claim filing indicator"),
+        (c.patient_id_qualifier, PATIENT_ID_QUALIFIERS, "NM1*QC NM108"),
+    ):
+        if value not in allowed:
+            raise ValueError(f"{name}: {what} {value!r} is not one of {', '.join(sorted(allowed))}")
+    if c.status == REVERSAL and (c.charge_cents > 0 or c.paid_cents > 0):
+        raise ValueError(
+            f"{name}: a reversal (CLP02 22) has negated amounts, CLP03 and CLP04 cannot be positive"
+        )
+    if c.status != REVERSAL and c.charge_cents < 0:
+        raise ValueError(f"{name}: CLP03 is negative but CLP02 is {c.status}, not 22 (reversal)")
+    if c.status == DENIED and c.paid_cents != 0:
+        raise ValueError(f"{name}: a denied claim (CLP02 4) pays 0, not CLP04 {format_money(c.paid_cents)}")
+    if c.statement_to is not None and c.statement_from is not None and c.statement_to < c.statement_from:
+        raise ValueError(
+            f"{name}: statement to date DTM*233 {c.statement_to} is before DTM*232 {c.statement_from}"
+        )
+    _check_cas(name, c.adjustments)
+    for line, s in enumerate(c.services, 1):
+        where = f"{name} line {line} ({s.procedure_code!r})"
+        if not s.procedure_code:
+            raise ValueError(f"{name} line {line}: no procedure code (SVC01-2)")
+        if s.qualifier not in SERVICE_QUALIFIERS:
+            raise ValueError(
+                f"{where}: SVC01-1 {s.qualifier!r} is not one of {', '.join(sorted(SERVICE_QUALIFIERS))}"
+            )
+        if len(s.modifiers) > SERVICE_MODIFIERS or not all(s.modifiers):
+            raise ValueError(f"{where}: SVC01 holds one to four non-empty modifiers, not {s.modifiers!r}")
+        if s.units is not None and s.units == 0:
+            raise ValueError(f"{where}: SVC05 units of service cannot be 0 (None leaves it out)")
+        if not all(s.remark_codes):
+            raise ValueError(f"{where}: empty remark code (LQ02)")
+        _check_cas(where, s.adjustments)
+
+
+def _check_cas(where: str, adjustments: tuple[ClaimAdjustment, ...]) -> None:
+    for a in adjustments:
+        if a.group not in ADJUSTMENT_GROUPS:
+            raise ValueError(f"{where}: CAS01 group {a.group!r} is not one of {', '.join(ADJUSTMENT_GROUPS)}")
+        if not a.reason_code or not a.reason_code.isalnum() or len(a.reason_code) > 5:
+            raise ValueError(
+                f"{where}: CAS reason code {a.reason_code!r} is not a CARC (1-5 letters or digits)"
+            )
+
+
+def write_835_claims(
+    target: BinaryIO | str | os.PathLike[str],
+    payment: Payment835,
+    claims: Sequence[ClaimPayment835],
+    *,
+    sender_id: str,
+    receiver_id: str,
+    payer_address: Address,
+    payer_contact: Contact,
+    payee_address: Address | None = None,
+    sender_qualifier: str = "ZZ",
+    receiver_qualifier: str = "ZZ",
+    control_number: int = 1,
+    delimiters: Delimiters | None = None,
+    newline: bool = False,
+    when: dt.datetime | None = None,
+    usage: str = "P",
+    eft: EftAccounts | None = None,
+) -> Written835:
+    """Write an 835 paying ``claims`` to one payee, with ``payment.adjustments`` as PLB segments.
+
+    ``payment`` is the payment and its parties as :func:`read_835_payments` reads them: the IPA is the
+    payer (N1*PR), the practice the payee (N1*PE, its NPI with XX and REF*TJ its TIN). Its claim_count,
+    claim_paid_cents, total and credit/debit flag must agree with ``claims`` and the PLBs;
+    :func:`claims_payment` fills them in. Everything is checked before a byte is written (ValueError naming
+    the claim, line and element): each line balances (SVC02 - its CAS = SVC03), each claim balances
+    (CLP03 - every CAS of the claim and its lines = CLP04, CLP04 = sum of SVC03 when there are lines,
+    CLP05 = its PR adjustments), BPR02 = sum(CLP04) - sum(PLB), codes are the guide's (CLP02, CLP06, CAS01,
+    SVC01-1, NM108), a reversal (22) has no positive amount and a denial (4) pays nothing, a zero payment
+    is NON; then the header checks of :func:`write_835_capitation`.
+
+    Written in 005010X221A1 order: the header as :func:`write_835_capitation` writes it; then one LX per
+    run of claims with the same CLP08; per claim CLP, CAS (one per group, six triplets at most), NM1*QC,
+    NM1*82 (when ``rendering_npi`` is not the payee's id), DTM*232/233, DTM*050; per line SVC, DTM*472,
+    CAS, REF*6R, AMT*B6, LQ*HE; then PLB. :func:`read_835_claims` reads the file back to equal records.
+    """
+    check_claims(payment, claims)
+    _check_header(payment, payer_address, payer_contact, payee_address)
+    _check_adjustments(payment.adjustments)
+    payment_date = payment.payment_date
+    assert payment_date is not None  # checked above
+    if when is None:
+        when = dt.datetime.combine(payment.production_date or payment_date, dt.time())
+    version = payment.version or VERSION
+    services = 0
+    buffer = io.BytesIO()  # written in memory first: a value holding a delimiter leaves no partial file
+    w = X12Writer(buffer, delimiters, newline=newline)
+    w.start_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
+                        control_number=control_number, when=when, usage=usage)  # fmt: skip
+    w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
+    w.start_transaction("835", payment.control_number)
+    start = w.segments_written
+    _write_header(w, payment, payer_address, payer_contact, payee_address, eft)
+    lx = 0
+    facility: str | None = None
+    for claim in claims:
+        if facility != claim.facility_code or lx == 0:
+            lx += 1
+            facility = claim.facility_code
+            w.segment("LX", str(lx))
+        services += _write_claim(w, claim, payment.payee_id)
+    plbs = _write_plbs(w, payment.adjustments)
+    w.end_transaction()
+    segments = w.segments_written - start + 1
+    w.end_group()
+    w.end_interchange()
+    with contextlib.ExitStack() as stack:
+        open_target(stack, target).write(buffer.getvalue())
+    addenda = ""
+    if payment.payment_method == "ACH":
+        addenda = reassociation_addenda(payment.trace_number, payment.originator_id)
+    return Written835(len(claims), services, plbs, segments, addenda)
+
+
+def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
+    w.segment(
+        "CLP", c.patient_control_number, c.status, format_cents(c.charge_cents), format_cents(c.paid_cents),
+        format_cents(c.patient_responsibility_cents) if c.patient_responsibility_cents else "",
+        c.filing_indicator, c.payer_claim_number, c.facility_code, c.frequency_code,
+    )  # fmt: skip
+    _write_cas(w, c.adjustments)
+    w.segment("NM1", "QC", "1", c.patient_last_name, c.patient_first_name, "", "", "",
+              c.patient_id_qualifier if c.patient_id else "", c.patient_id)  # fmt: skip
+    if c.rendering_npi and c.rendering_npi != payee_id:
+        kind = "1" if c.rendering_first_name else "2"
+        w.segment("NM1", "82", kind, c.rendering_last_name, c.rendering_first_name, "", "", "", "XX",
+                  c.rendering_npi)  # fmt: skip
+    for qualifier, day in (("232", c.statement_from), ("233", c.statement_to), ("050", c.received)):
+        if day is not None:
+            w.segment("DTM", qualifier, d8(day))
+    for s in c.services:
+        w.segment(
+            "SVC", [s.qualifier, s.procedure_code, *s.modifiers], format_cents(s.charge_cents),
+            format_cents(s.paid_cents), "", "" if s.units is None else str(s.units),
+        )  # fmt: skip
+        if s.service_date is not None:
+            w.segment("DTM", "472", d8(s.service_date))
+        _write_cas(w, s.adjustments)
+        if s.line_control_number:
+            w.segment("REF", "6R", s.line_control_number)
+        if s.allowed_cents is not None:
+            w.segment("AMT", "B6", format_cents(s.allowed_cents))
+        for code in s.remark_codes:
+            w.segment("LQ", "HE", code)
+    return len(c.services)
+
+
+def _write_cas(w: X12Writer, adjustments: tuple[ClaimAdjustment, ...]) -> None:
+    groups: dict[str, list[ClaimAdjustment]] = {}
+    for a in adjustments:
+        groups.setdefault(a.group, []).append(a)
+    for group, found in groups.items():
+        for start in range(0, len(found), TRIPLETS_PER_CAS):
+            triplets: list[str] = []
+            for a in found[start : start + TRIPLETS_PER_CAS]:
+                triplets += [a.reason_code, format_cents(a.amount_cents), ""]
+            w.segment("CAS", group, *triplets)
+
+
+# -- reading claims back ----------------------------------------------------------------------------
+
+
+def read_835_claims(
+    source: Source,
+    *,
+    filename: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    envelope: EnvelopeReader | None = None,
+) -> Iterator[Remittance835]:
+    """One :class:`Remittance835` per 835 transaction set: the payment and every claim, kept in memory.
+
+    Reads what :func:`write_835_claims` writes (CLP, CAS, NM1*QC/82, DTM*232/233/050, SVC, DTM*472,
+    REF*6R, AMT*B6, LQ*HE; other segments of loops 2100 and 2110 are skipped) and raises
+    :class:`X12Error` at the segment and element at fault as :func:`read_835_payments` does, and for a CAS
+    or SVC before any CLP, a CAS amount without its reason code, an SVC01 without a procedure code.
+    """
+    reader = envelope or EnvelopeReader(source, chunk_size=chunk_size, filename=filename)
+    payment: _Payment | None = None
+    claims: _Claims | None = None
+    for th, seg in reader.segments():
+        if th.set_id != "835":
+            continue
+        if seg.id == "ST":
+            component = th.group.interchange.delimiters.component
+            payment = _Payment(seg, th.control_number, th.version, component)
+            claims = _Claims(component, reader.filename)
+        elif payment is None or claims is None:
+            continue
+        elif seg.id == "SE":
+            yield Remittance835(payment.build(seg, reader.filename), claims.finish())
+            payment = claims = None
+        else:
+            payment.segment(seg, reader.filename)
+            claims.segment(seg)
+
+
+@dataclass(slots=True)
+class _Claims:
+    component: str
+    filename: str | None
+    done: list[ClaimPayment835] = field(default_factory=list)
+    claim: dict[str, object] | None = None
+    claim_cas: list[ClaimAdjustment] = field(default_factory=list)
+    services: list[ServicePayment835] = field(default_factory=list)
+    service: dict[str, object] | None = None
+    service_cas: list[ClaimAdjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+
+    def segment(self, seg: Segment) -> None:
+        sid, f = seg.id, self.filename
+        if sid == "CLP":
+            self._end_claim()
+            self.claim = {
+                "patient_control_number": seg.get(1),
+                "status": seg.get(2),
+                "charge_cents": element_cents(seg, 3, f),
+                "paid_cents": element_cents(seg, 4, f),
+                "patient_responsibility_cents": element_cents(seg, 5, f) if seg.get(5) else 0,
+                "filing_indicator": seg.get(6),
+                "payer_claim_number": seg.get(7),
+                "facility_code": seg.get(8),
+                "frequency_code": seg.get(9),
+            }
+        elif sid in ("LX", "PLB"):
+            self._end_claim()
+        elif self.claim is None:
+            if sid in ("CAS", "SVC"):
+                raise seg.error(f"{sid} before any CLP", None, f)
+        elif sid == "CAS":
+            (self.service_cas if self.service is not None else self.claim_cas).extend(self._cas(seg))
+        elif sid == "SVC":
+            self._end_service()
+            code = seg.get(1).split(self.component)
+            if len(code) < 2 or not code[1]:
+                raise seg.error("SVC01 has no procedure code (SVC01-2)", 1, f)
+            units = seg.get(5)
+            if units and not units.lstrip("-").isdigit():
+                raise seg.error(f"SVC05 {units!r} is not a whole number of units", 5, f)
+            self.service = {
+                "qualifier": code[0],
+                "procedure_code": code[1],
+                "modifiers": tuple(code[2:]),
+                "charge_cents": element_cents(seg, 2, f),
+                "paid_cents": element_cents(seg, 3, f),
+                "units": int(units) if units else None,
+            }
+        elif self.service is not None:
+            if sid == "DTM" and seg.get(1) == "472":
+                self.service["service_date"] = element_date(seg, 2, f)
+            elif sid == "REF" and seg.get(1) == "6R":
+                self.service["line_control_number"] = seg.get(2)
+            elif sid == "AMT" and seg.get(1) == "B6":
+                self.service["allowed_cents"] = element_cents(seg, 2, f)
+            elif sid == "LQ" and seg.get(1) == "HE":
+                self.remarks.append(seg.get(2))
+        elif sid == "NM1" and seg.get(1) == "QC":
+            self.claim.update(patient_last_name=seg.get(3), patient_first_name=seg.get(4),
+                              patient_id=seg.get(9), patient_id_qualifier=seg.get(8) or "MI")  # fmt: skip
+        elif sid == "NM1" and seg.get(1) == "82":
+            self.claim.update(rendering_last_name=seg.get(3), rendering_first_name=seg.get(4),
+                              rendering_npi=seg.get(9))  # fmt: skip
+        elif sid == "DTM" and seg.get(1) in ("232", "233", "050"):
+            key = {"232": "statement_from", "233": "statement_to", "050": "received"}[seg.get(1)]
+            self.claim[key] = element_date(seg, 2, f)
+
+    def _cas(self, seg: Segment) -> Iterator[ClaimAdjustment]:
+        group = seg.get(1)
+        if group not in ADJUSTMENT_GROUPS:
+            raise seg.error(f"CAS01 {group!r} is not one of {', '.join(ADJUSTMENT_GROUPS)}", 1, self.filename)
+        for triplet in range(TRIPLETS_PER_CAS):
+            position = 2 + 3 * triplet
+            reason, amount = seg.get(position), seg.get(position + 1)
+            if not reason and not amount:
+                continue
+            if not reason:
+                raise seg.error(
+                    f"CAS{position + 1:02d} amount without its reason code", position, self.filename
+                )
+            yield ClaimAdjustment(group, reason, element_cents(seg, position + 1, self.filename))
+
+    def _end_service(self) -> None:
+        if self.service is not None:
+            service = ServicePayment835(
+                **self.service,  # type: ignore[arg-type]
+                adjustments=tuple(self.service_cas),
+                remark_codes=tuple(self.remarks),
+            )
+            self.services.append(service)
+        self.service = None
+        self.service_cas = []
+        self.remarks = []
+
+    def _end_claim(self) -> None:
+        self._end_service()
+        if self.claim is not None:
+            self.claim.setdefault("patient_last_name", "")
+            claim = ClaimPayment835(
+                **self.claim,  # type: ignore[arg-type]
+                adjustments=tuple(self.claim_cas),
+                services=tuple(self.services),
+            )
+            self.done.append(claim)
+        self.claim = None
+        self.claim_cas = []
+        self.services = []
+
+    def finish(self) -> tuple[ClaimPayment835, ...]:
+        self._end_claim()
+        return tuple(self.done)
