@@ -62,6 +62,8 @@ class Perm(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_FINANCE = "view_finance"  # dashboards, capitation, runs, statements, the ledger
     EDIT_FINANCE = "edit_finance"  # import remittances, prepare and approve runs, post to the ledger, pay
+    VIEW_CLAIMS = "view_claims"  # claims, their lines and adjudication (member-level: scoped, audited)
+    EDIT_CLAIMS = "edit_claims"  # import 837s, adjudicate, work the pend queue (paying them is EDIT_FINANCE)
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -73,9 +75,15 @@ _MONEY = {Perm.EDIT_FINANCE}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY),
-    Role.OPERATIONS: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS}),
+    Role.OPERATIONS: frozenset(
+        _STAFF_READ
+        | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
+    ),
     Role.FINANCE: frozenset(
-        _STAFF_READ | _BANK | _MONEY | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE}
+        _STAFF_READ
+        | _BANK
+        | _MONEY
+        | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
     ),
     Role.CREDENTIALING: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK}),
     Role.UM_NURSE: frozenset(_STAFF_READ),
@@ -84,7 +92,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS}),
     Role.PRACTICE_USER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}),
     Role.AUDITOR: frozenset(
-        {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CONTRACTS, Perm.VIEW_AUDIT, Perm.VIEW_FINANCE}
+        {
+            Perm.VIEW_NETWORK,
+            Perm.VIEW_MEMBERS,
+            Perm.VIEW_CONTRACTS,
+            Perm.VIEW_AUDIT,
+            Perm.VIEW_FINANCE,
+            Perm.VIEW_CLAIMS,
+        }
     ),
 }
 

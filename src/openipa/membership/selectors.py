@@ -8,7 +8,7 @@ builds a query (`member_queryset`) does not, and must not be handed to a page or
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -1161,6 +1161,20 @@ def member_ids_by_payer_id(payer_id: int) -> dict[str, int]:
     """The payer's members on file: payer member id -> member id. A lookup for file imports (ids only), so it
     takes no actor."""
     return dict(Member.objects.filter(payer_id=payer_id).values_list("payer_member_id", "pk"))
+
+
+def members_by_payer_member_id(keys: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """Payer member id -> [(member id, payer code)] for each key on file (a key can be on file for two payers).
+    A lookup for claim files (ids only), so it takes no actor."""
+    wanted = sorted(set(keys))
+    found: dict[str, list[tuple[int, str]]] = {}
+    for start in range(0, len(wanted), 5000):
+        rows = Member.objects.filter(payer_member_id__in=wanted[start : start + 5000]).values_list(
+            "payer_member_id", "pk", "payer__code"
+        )
+        for key, pk, payer in rows:
+            found.setdefault(key, []).append((pk, payer))
+    return found
 
 
 def death_dates(member_ids: list[int]) -> dict[int, dt.date]:

@@ -1,0 +1,277 @@
+"""Import a claims file (X12 837P/837I): validate all, apply all or nothing.
+
+The same discipline as rosters and remittances: the file is kept as received; the whole file is read and
+checked (every claim's content problems are listed, with the segment, element and claim) before anything is
+written; then one transaction writes the import record, its claims and their lines. A file with any error is
+rejected, with its errors and its 999; the database is left as it was. The same file again (by content hash)
+is a duplicate and changes nothing.
+
+Checked against the database: a replacement (frequency 7) or void (8) must name, in REF*F8, a claim on file
+from the same billing provider (its claim number is what our 835s send in CLP07). A member the file names
+but we do not have is a warning, not an error: the claim is kept and adjudication denies it (CARC 31).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from openipa.claims.models import Claim, ClaimImport, ClaimLine
+from openipa.core import audit
+from openipa.core.bulk import insert_rows, insert_rows_returning_pks
+from openipa.core.errors import ValidationFailed
+from openipa.core.intake import printable, relative_to_var, store_file
+from openipa.core.roles import Actor, Perm, require
+from openipa.edi.t837 import Claim837, ClaimProblem, read_837
+from openipa.edi.x12.ack import acknowledge_file
+from openipa.edi.x12.envelope import EnvelopeReader, TransactionHeader
+from openipa.edi.x12.errors import X12Error
+from openipa.edi.x12.reader import SegmentBatch
+from openipa.membership import selectors as membership_selectors
+
+MAX_LISTED = 200
+"""Errors and warnings kept on the record (the counts are always exact)."""
+CLAIM_COLUMNS = (
+    "source_id", "kind", "patient_control_number", "frequency", "original_id", "original_reference", "member_id",
+    "member_key", "patient_last_name", "patient_first_name", "patient_birth_date", "billing_npi", "billing_tin",
+    "billing_name", "rendering_npi", "referring_npi", "facility_npi", "place_of_service", "type_of_bill",
+    "prior_authorization", "referral_number", "service_from", "service_to", "received_on", "charge_cents",
+    "diagnoses", "status", "segment",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "claim_id", "number", "code", "modifiers", "revenue_code", "units", "charge_cents", "service_from",
+    "service_to", "place_of_service", "diagnosis_codes", "rendering_npi", "line_control", "segment", "outcome",
+    "responsible", "service_category", "cost_share_cents", "paid_cents", "carc", "rarc", "pend_reason", "findings",
+    "pricing",
+)  # fmt: skip
+
+
+@dataclass
+class _Checked:
+    claims: list[Claim837] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
+    controls: dict[str, int] = field(default_factory=dict)
+    envelope: EnvelopeReader | None = None
+
+    def error(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append({"segment": segment, "segment_id": printable(segment_id), "element": element,
+                                "message": printable(message)})  # fmt: skip
+
+    def warn(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_LISTED:
+            self.warnings.append({"segment": segment, "segment_id": printable(segment_id), "element": element,
+                                  "message": printable(message)})  # fmt: skip
+
+
+class _Envelope(EnvelopeReader):
+    """The envelope reader, noting each transaction set's ST segment number (the 999 places errors by it)."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        super().__init__(path, filename=name)
+        self.starts: dict[str, int] = {}
+
+    def batches(self) -> Iterator[tuple[TransactionHeader, SegmentBatch, int, int]]:
+        for header, batch, start, stop in super().batches():
+            self.starts.setdefault(header.control_number, header.segment.number)
+            yield header, batch, start, stop
+
+
+def _read(path: Path, name: str) -> _Checked:
+    out = _Checked()
+    envelope = out.envelope = _Envelope(path, name)
+    try:
+        for item in read_837(path, filename=name, envelope=envelope):
+            if isinstance(item, ClaimProblem):
+                out.error(item.segment_number, item.segment_id, item.element,
+                          f"claim {item.claim_id}: {item.message}" if item.claim_id else item.message)  # fmt: skip
+                continue
+            out.claims.append(item)
+    except X12Error as exc:
+        out.error(exc.segment_number or 0, exc.segment_id or "", exc.element, exc.message)
+    out.controls.update(envelope.starts)
+    if not out.claims and not out.error_count:
+        out.error(0, "", None, f"{name} holds no 837 claim")
+    return out
+
+
+def _span(claim: Claim837) -> tuple[dt.date | None, dt.date | None]:
+    days = [d for line in claim.lines for d in (line.service_date, line.service_date_end) if d is not None]
+    first = claim.statement_from or (min(days) if days else None)
+    last = claim.statement_to or (max(days) if days else first)
+    return first, last
+
+
+def _resolve(checked: _Checked) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Member ids by key, and the originals of replacements and voids by (billing NPI, claim number);
+    problems go on ``checked``."""
+    keys = {c.patient_person.member_id or c.subscriber.person.member_id for c in checked.claims}
+    on_file = membership_selectors.members_by_payer_member_id(k for k in keys if k)
+    members: dict[str, int] = {}
+    for key, found in on_file.items():
+        members[key] = found[0][0]
+    unknown = sorted(k for k in keys if k and k not in on_file)
+    for key in unknown[:MAX_LISTED]:
+        checked.warn(
+            0, "NM1", 9, f"member {key} is not on file: the claim is kept and will be denied (CARC 31)"
+        )
+    checked.warning_count += max(0, len(unknown) - MAX_LISTED)
+    wanted = [c.payer_claim_control_number for c in checked.claims if c.frequency_code in ("7", "8")]
+    numbers = [int(n) for n in wanted if n.isdigit()]
+    originals: dict[tuple[str, str], int] = {
+        (npi, str(pk)): pk
+        for pk, npi in Claim.objects.filter(pk__in=numbers).values_list("pk", "billing_npi")
+    }
+    for c in checked.claims:
+        if c.frequency_code in ("7", "8"):
+            ref = c.payer_claim_control_number
+            if not ref:
+                checked.error(c.segment_number, "CLM", 5, f"claim {c.claim_id}: a replacement or void (CLM05-3 "
+                              f"{c.frequency_code}) needs the original claim's number in REF*F8")  # fmt: skip
+            elif (c.billing_provider.identifier, ref) not in originals:
+                checked.error(c.segment_number, "REF", 2, f"claim {c.claim_id}: REF*F8 {ref} is not a claim on file "
+                              f"from billing provider {c.billing_provider.identifier}")  # fmt: skip
+    return members, originals
+
+
+def import_claims(
+    *,
+    actor: Actor | None,
+    path: Path,
+    file_name: str | None = None,
+    received_on: dt.date | None = None,
+    imported_by: str = "",
+) -> ClaimImport:
+    """Import one 837 file: applied, rejected or duplicate (the returned record says which)."""
+    if actor is not None:
+        require(actor, Perm.EDIT_CLAIMS)
+    started = time.perf_counter()
+    name = file_name or path.name
+    if not path.is_file():
+        raise ValidationFailed.single("file", f"no such file: {path}")
+    received = received_on or timezone.localdate()
+    sha, size, stored = store_file(path, name, "claims")
+    who = imported_by or (getattr(actor, "username", "") if actor is not None else "") or "system"
+    base: dict[str, Any] = {
+        "file_name": printable(name)[:255], "sha256": sha, "size_bytes": size, "format": ClaimImport.Format.X12,
+        "stored_path": relative_to_var(stored), "imported_by_id": getattr(actor, "pk", None),
+        "imported_by": who[:150], "received_on": received,
+    }  # fmt: skip
+    original = ClaimImport.objects.filter(sha256=sha, status=ClaimImport.Status.APPLIED).first()
+    if original is not None:
+        stored.unlink(missing_ok=True)
+        dup = ClaimImport.objects.create(
+            **{**base, "stored_path": original.stored_path}, status=ClaimImport.Status.DUPLICATE,
+            duplicate_of=original, claims=original.claims, lines=original.lines,
+            charge_cents=original.charge_cents, seconds=time.perf_counter() - started,
+        )  # fmt: skip
+        audit.record_write(actor, "claims.duplicate", dup, after={"sha256": sha, "duplicate_of": original.pk})
+        return dup
+    checked = _read(path, name)
+    members, originals = _resolve(checked) if checked.claims else ({}, {})
+    ack = ""
+    try:
+        ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
+    except ValueError as exc:
+        checked.warn(0, "", None, f"no acknowledgment could be written for this file: {exc}")
+    summary: dict[str, Any] = {
+        "claims": len(checked.claims), "lines": sum(len(c.lines) for c in checked.claims),
+        "charge_cents": sum(c.total_charge_cents for c in checked.claims),
+        "unknown_members": sum(1 for c in checked.claims if _key(c) not in members),
+        "warnings": checked.warnings, "warning_count": checked.warning_count, "ack_999": ack,
+    }  # fmt: skip
+    if checked.error_count:
+        rejected = ClaimImport.objects.create(
+            **base, **summary, status=ClaimImport.Status.REJECTED, errors=checked.errors,
+            error_count=checked.error_count, seconds=time.perf_counter() - started,
+        )  # fmt: skip
+        audit.record_write(
+            actor, "claims.reject", rejected, after={"errors": checked.error_count, "sha256": sha}
+        )
+        return rejected
+    with transaction.atomic():
+        record = ClaimImport.objects.create(**base, **summary, status=ClaimImport.Status.APPLIED)
+        _write(record, checked.claims, members, originals, received)
+        ClaimImport.objects.filter(pk=record.pk).update(seconds=time.perf_counter() - started)
+        record.refresh_from_db()
+        audit.record_write(actor, "claims.apply", record,
+                           after={"sha256": sha, "claims": record.claims, "lines": record.lines},
+                           member_ids=set(members.values()))  # fmt: skip
+    return record
+
+
+def _key(claim: Claim837) -> str:
+    return claim.patient_person.member_id or claim.subscriber.person.member_id
+
+
+def _npi(provider: Any) -> str:
+    return provider.identifier if provider is not None and provider.id_qualifier == "XX" else ""
+
+
+def _write(
+    record: ClaimImport,
+    claims: list[Claim837],
+    members: dict[str, int],
+    originals: dict[tuple[str, str], int],
+    received: dt.date,
+) -> None:
+    rows = []
+    for c in claims:
+        first, last = _span(c)
+        person = c.patient_person
+        original = originals.get((c.billing_provider.identifier, c.payer_claim_control_number))
+        key = _key(c)
+        rows.append((
+            record.pk, c.kind, c.claim_id[:38], c.frequency_code or "1", original, c.payer_claim_control_number[:50],
+            members.get(key), key[:80], person.last_name[:60], person.first_name[:35], person.birth_date,
+            c.billing_provider.identifier[:10], c.billing_provider.tin[:9], c.billing_provider.name[:60],
+            _npi(c.rendering or c.attending), _npi(c.referring), _npi(c.service_facility), c.place_of_service[:2],
+            c.type_of_bill[:4], c.prior_authorization[:50], c.referral_number[:50], first, last, received,
+            c.total_charge_cents, [[d.qualifier, d.code] for d in c.diagnoses], Claim.Status.RECEIVED,
+            c.segment_number,
+        ))  # fmt: skip
+    pks = insert_rows_returning_pks(Claim, CLAIM_COLUMNS, rows)
+    lines: list[tuple[Any, ...]] = []
+    for pk, c in zip(pks, claims, strict=True):
+        first, last = _span(c)
+        for line in c.lines:
+            start = line.service_date or first
+            end = line.service_date_end or line.service_date or last
+            lines.append((
+                pk, line.number, line.procedure_code[:10], ",".join(line.modifiers)[:11], line.revenue_code[:4],
+                line.units, line.charge_cents, start, end, (line.place_of_service or c.place_of_service)[:2],
+                ",".join(d.code for d in line.diagnoses)[:40], _npi(line.rendering) or _npi(c.rendering or c.attending),
+                line.control_number[:50], line.segment_number, ClaimLine.Outcome.NEW, "", "", 0, 0, "", "", "", [], {},
+            ))  # fmt: skip
+    insert_rows(ClaimLine, LINE_COLUMNS, lines)
+    record.lines = len(lines)
+
+
+def result_json(record: ClaimImport) -> dict[str, Any]:
+    """The CLI's ``--json``."""
+    return {
+        "import_id": record.pk,
+        "status": record.status,
+        "claims": record.claims,
+        "lines": record.lines,
+        "charge_cents": record.charge_cents,
+        "unknown_members": record.unknown_members,
+        "warnings": list(record.warnings),
+        "errors": [
+            {"segment": e.get("segment"), "segment_id": e.get("segment_id"), "element": e.get("element"),
+             "message": e.get("message")}
+            for e in record.errors
+        ],
+    }  # fmt: skip
