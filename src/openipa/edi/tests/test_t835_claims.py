@@ -244,7 +244,7 @@ def test_fully_denied_claim_pays_nothing(caplog: pytest.LogCaptureFixture) -> No
 
 def test_reversal_and_correction(caplog: pytest.LogCaptureFixture) -> None:
     """The earlier payment of PCN1 (92.00) is taken back (CLP02 22, every amount negated) and the corrected
-    claim (frequency 7, the copay was 18.00) paid again: 82.00 - 92.00 + 92.00 of PARTLY... in all 82 - 92."""
+    claim (frequency 7, the copay was 18.00) paid again, with PCN2: BPR02 = -92.00 + 82.00 + 95.00 = 85.00."""
     corrected = claim(
         "PCN1",
         line("99213", 15000, 8200, ClaimAdjustment("CO", "45", 5000), ClaimAdjustment("PR", "3", 1800)),
