@@ -361,7 +361,10 @@ def write(header: Payment835, adjustments: list[ProviderAdjustment], **kwargs: o
     plbs = write_835_capitation(out, header, adjustments, **{**OPTIONS, **kwargs})  # type: ignore[arg-type]
     delimiters = kwargs.get("delimiters")
     separator = delimiters.element if isinstance(delimiters, Delimiters) else "*"
-    assert plbs == out.getvalue().count(f"PLB{separator}".encode())
+    terminator = delimiters.segment if isinstance(delimiters, Delimiters) else "~"
+    # count PLB segments, not the bytes "PLB*" (a generated trace number can be "PLB": TRN*1*PLB*...)
+    segments = out.getvalue().decode("latin-1").split(terminator)
+    assert plbs == sum(1 for text in segments if text.strip().startswith(f"PLB{separator}"))
     return out.getvalue()
 
 
