@@ -28,7 +28,9 @@ class ClaimImport(models.Model):
     format = models.CharField(max_length=8, choices=Format.choices)
     stored_path = models.CharField(max_length=500, blank=True, help_text="The file as received, under var/.")
     status = models.CharField(max_length=16, choices=Status.choices)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     received_on = models.DateField(help_text="The date the claims count as received (timely filing, clocks).")
     claims = models.PositiveIntegerField(default=0)
     lines = models.PositiveIntegerField(default=0)
@@ -139,7 +141,9 @@ class ClaimLine(models.Model):
     service_from = models.DateField()
     service_to = models.DateField()
     place_of_service = models.CharField(max_length=2, blank=True)
-    diagnosis_codes = models.CharField(max_length=40, blank=True, help_text="The pointed diagnoses, in order.")
+    diagnosis_codes = models.CharField(
+        max_length=40, blank=True, help_text="The pointed diagnoses, in order."
+    )
     rendering_npi = models.CharField(max_length=10, blank=True)
     line_control = models.CharField(max_length=50, blank=True, help_text="REF*6R.")
     segment = models.PositiveIntegerField(default=0)

@@ -56,7 +56,7 @@ def paid_lines(rows: list[tuple[dt.date, dt.date, int]], **groups: list[str]) ->
         "paid_date": [r[1] for r in rows],
         "paid_cents": [r[2] for r in rows],
     }
-    data.update(groups)
+    data.update({name: list(values) for name, values in groups.items()})
     return pl.DataFrame(data)
 
 
