@@ -21,18 +21,22 @@ them against its provider table. :func:`write_837` writes claims back as valid 8
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
 from openipa.edi.amounts import AmountError, format_cents, parse_cents
 from openipa.edi.t834 import _builder
 from openipa.edi.x12.dates import parse_d8
+from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, SegmentBatch, Source
+from openipa.edi.x12.writer import X12Writer
 
 PROFESSIONAL = "professional"
 INSTITUTIONAL = "institutional"
@@ -243,6 +247,12 @@ class Claim837:
     lines: tuple[ServiceLine, ...]
     segment_number: int = field(compare=False)
     """The CLM segment."""
+    admission_type: str = ""
+    """CL101 (837I): 1 emergency, 2 urgent, 3 elective..."""
+    admission_source: str = ""
+    """CL102 (837I)."""
+    patient_status: str = ""
+    """CL103 (837I): 01 discharged home, 30 still a patient..."""
 
     @property
     def kind(self) -> str:
@@ -695,6 +705,14 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                 elif sid == "PAT":
                     if st is not None and st.hl == "23":
                         st.patient_pending = {"relationship": _get(e, 1)}
+                elif sid == "CL1":
+                    if loop != 2300:
+                        raise batch.error(i, "CL1 outside a claim (loop 2300)", None, name)
+                    clm.admission_type, clm.admission_source, clm.patient_status = (
+                        _get(e, 1),
+                        _get(e, 2),
+                        _get(e, 3),
+                    )
                 elif sid == "SVD":
                     loop = 2430
                     entity = None
@@ -873,6 +891,7 @@ def _start_claim(clm: Any, st: _State, subscriber: Subscriber, professional: boo
     clm.onset_date = clm.statement_from = clm.statement_to = clm.admission_date = None
     clm.rendering = clm.attending = clm.operating = clm.referring = clm.service_facility = None
     clm.diagnoses = clm.lines = ()
+    clm.admission_type = clm.admission_source = clm.patient_status = ""
 
 
 _CLAIM_PROVIDERS = {
@@ -961,3 +980,283 @@ def _nm1(
 def _set_provider_later(target: Any, attr: str, d: dict[str, Any]) -> None:
     """Keep the NM1 dict: its N3/N4/REF/PRV follow, so the Provider is built when the claim is complete."""
     setattr(target, attr, d)
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+
+def _d8(day: dt.date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _units(value: Decimal) -> str:
+    text = format(value, "f")
+    return text
+
+
+def write_837(
+    target: BinaryIO | str | os.PathLike[str],
+    claims: Iterable[Claim837],
+    *,
+    sender: str,
+    receiver: str,
+    sender_qualifier: str = "ZZ",
+    receiver_qualifier: str = "ZZ",
+    interchange_control_number: int = 1,
+    group_control_number: int = 1,
+    claims_per_transaction: int = 5000,
+    contact_phone: str = "8005550100",
+    delimiters: Delimiters | None = None,
+    newline: bool = False,
+    when: dt.datetime | None = None,
+    usage: str = "P",
+) -> int:
+    """Write ``claims`` as one 837 interchange (ISA, GS, ST ... SE, GE, IEA); return the number written.
+
+    ``claims`` is consumed one at a time (constant memory). A new transaction set starts when a claim's
+    :class:`Header837` differs from the previous one's or ``claims_per_transaction`` claims were written;
+    ST02 is the header's control number the first time it is used, else a running number. Within a set
+    the HL hierarchy is billing provider (20) -> subscriber (22) -> patient (23): consecutive claims with
+    the same billing provider, subscriber and payer (and patient) share their HL loops. All claims must be
+    of one version (GS08). The 1000A contact (PER*IC) is the submitter's name with ``contact_phone``.
+
+    What the writer does not carry (the reader does not map it either): claim-level NM1 REFs, CL1 codes
+    beyond a default, other payers (2320). :func:`read_837` reads the file back to equal claims, given
+    diagnoses numbered in order and line rendering providers that are either the claim's or their own.
+    Raises ValueError for a claim the guide cannot carry (no lines, an unknown kind, mixed versions, an
+    element holding a delimiter).
+    """
+    with contextlib.ExitStack() as stack:
+        stream = (
+            stack.enter_context(open(target, "wb"))  # closed by the exit stack
+            if isinstance(target, (str, os.PathLike))
+            else target
+        )
+        w = X12Writer(stream, delimiters, newline=newline)
+        writer = _ClaimWriter(w, contact_phone)
+        count = 0
+        version = ""
+        for c in claims:
+            h = c.transaction
+            if not version:
+                version = h.version
+                stamp = when or dt.datetime.combine(h.created or dt.date(2000, 1, 1), dt.time())
+                w.start_interchange(
+                    sender_qualifier, sender, receiver_qualifier, receiver,
+                    control_number=interchange_control_number, when=stamp, usage=usage,
+                )  # fmt: skip
+                w.start_group(
+                    "HC", sender, receiver, control_number=group_control_number, version=version, when=stamp
+                )
+            elif h.version != version:
+                raise ValueError(f"claim {c.claim_id!r}: version {h.version} in a {version} interchange")
+            if writer.header != h or writer.in_set >= claims_per_transaction:
+                writer.start(h)
+            try:
+                writer.claim(c)
+            except ValueError as exc:
+                raise ValueError(f"claim {count + 1} ({c.claim_id!r}): {exc}") from None
+            count += 1
+        if not version:
+            raise ValueError("no claims to write")
+        writer.end()
+        w.end_group()
+        w.end_interchange()
+    return count
+
+
+class _ClaimWriter:
+    def __init__(self, w: X12Writer, phone: str) -> None:
+        self.w = w
+        self.phone = phone
+        self.header: Header837 | None = None
+        self.in_set = 0
+        self.used: set[str] = set()
+        self.sets = 0
+        self.hl = 0
+        self.billing_key: tuple[Any, ...] | None = None
+        self.billing_hl = 0
+        self.subscriber_key: tuple[Any, ...] | None = None
+        self.subscriber_hl = 0
+        self.patient_key: Patient | None = None
+
+    def start(self, h: Header837) -> None:
+        w = self.w
+        if self.header is not None:
+            w.end_transaction()
+        self.sets += 1
+        control = (
+            h.control_number if h.control_number and h.control_number not in self.used else f"{self.sets:04d}"
+        )
+        while control in self.used:
+            control = f"{int(control) + 1:04d}" if control.isdigit() else f"{control}1"
+        self.used.add(control)
+        w.start_transaction("837", control, h.version)
+        created = h.created or dt.date(2000, 1, 1)
+        w.segment("BHT", "0019", "00", h.originator_reference, _d8(created), "0000", "CH")
+        w.segment("NM1", "41", "2", h.submitter_name, "", "", "", "", "46", h.submitter_id)
+        w.segment("PER", "IC", h.submitter_name, "TE", self.phone)
+        w.segment("NM1", "40", "2", h.receiver_name, "", "", "", "", "46", h.receiver_id)
+        self.header = h
+        self.in_set = 0
+        self.hl = 0
+        self.billing_key = self.subscriber_key = self.patient_key = None
+
+    def end(self) -> None:
+        if self.header is not None:
+            self.w.end_transaction()
+
+    def _address(self, a: Address | None) -> None:
+        if a is None:
+            return
+        if a.line1 or a.line2:
+            self.w.segment("N3", a.line1, a.line2)
+        self.w.segment("N4", a.city, a.state, a.zip)
+
+    def _nm1(self, role: str, p: Provider) -> None:
+        self.w.segment(
+            "NM1",
+            role,
+            p.entity_type,
+            p.name,
+            p.first_name,
+            p.middle_name,
+            "",
+            "",
+            p.id_qualifier,
+            p.identifier,
+        )
+
+    def _person(self, role: str, p: Person) -> None:
+        self.w.segment(
+            "NM1", role, "1", p.last_name, p.first_name, p.middle_name, "", "", p.id_qualifier, p.member_id
+        )
+        self._address(p.address)
+        if p.birth_date is not None:
+            self.w.segment("DMG", "D8", _d8(p.birth_date), p.sex)
+        elif p.sex:
+            raise ValueError(f"sex {p.sex!r} without a birth date (DMG needs both)")
+
+    def claim(self, c: Claim837) -> None:
+        w = self.w
+        segment = w.segment
+        if not c.lines:
+            raise ValueError("no service line")
+        billing_key = (c.billing_provider, c.pay_to)
+        if billing_key != self.billing_key:
+            self.hl += 1
+            self.billing_hl = self.hl
+            segment("HL", str(self.hl), "", "20", "1")
+            b = c.billing_provider
+            if b.taxonomy:
+                segment("PRV", "BI", "PXC", b.taxonomy)
+            self._nm1("85", b)
+            self._address(b.address)
+            if b.tin:
+                segment("REF", "EI", b.tin)
+            if c.pay_to is not None:
+                self._nm1("87", c.pay_to)
+                self._address(c.pay_to.address)
+            self.billing_key = billing_key
+            self.subscriber_key = None
+        subscriber_key = (c.subscriber, c.payer, c.patient is None)
+        if subscriber_key != self.subscriber_key:
+            self.hl += 1
+            self.subscriber_hl = self.hl
+            s = c.subscriber
+            segment("HL", str(self.hl), str(self.billing_hl), "22", "0" if c.patient is None else "1")
+            segment("SBR", s.payer_responsibility, s.relationship, s.group_number, s.group_name,
+                    "", "", "", "", s.filing_indicator)  # fmt: skip
+            self._person("IL", s.person)
+            p = c.payer
+            segment("NM1", "PR", "2", p.name, "", "", "", "", p.id_qualifier, p.identifier)
+            self._address(p.address)
+            self.subscriber_key = subscriber_key
+            self.patient_key = None
+        if c.patient is not None and c.patient != self.patient_key:
+            self.hl += 1
+            segment("HL", str(self.hl), str(self.subscriber_hl), "23", "0")
+            segment("PAT", c.patient.relationship)
+            self._person("QC", c.patient.person)
+            self.patient_key = c.patient
+        professional = c.kind == PROFESSIONAL
+        if c.kind not in (PROFESSIONAL, INSTITUTIONAL):
+            raise ValueError(f"kind {c.kind!r} is not {PROFESSIONAL} or {INSTITUTIONAL}")
+        if professional:
+            segment("CLM", c.claim_id, format_cents(c.total_charge_cents), "", "",
+                    (c.place_of_service, "B", c.frequency_code), "Y", "A", "Y", "Y")  # fmt: skip
+            if c.onset_date is not None:
+                segment("DTP", "431", "D8", _d8(c.onset_date))
+        else:
+            segment("CLM", c.claim_id, format_cents(c.total_charge_cents), "", "",
+                    (c.facility_type, "A", c.frequency_code), "", "A", "Y", "Y")  # fmt: skip
+            if c.statement_from is not None:
+                end = c.statement_to or c.statement_from
+                segment("DTP", "434", "RD8", f"{_d8(c.statement_from)}-{_d8(end)}")
+            if c.admission_date is not None:
+                segment("DTP", "435", "D8", _d8(c.admission_date))
+            if c.admission_type or c.admission_source or c.patient_status:
+                segment("CL1", c.admission_type, c.admission_source, c.patient_status)
+        if c.referral_number:
+            segment("REF", "9F", c.referral_number)
+        if c.prior_authorization:
+            segment("REF", "G1", c.prior_authorization)
+        if c.payer_claim_control_number:
+            segment("REF", "F8", c.payer_claim_control_number)
+        self._diagnoses(c.diagnoses, professional)
+        roles: list[tuple[str, Provider | None, str]] = (
+            [("DN", c.referring, ""), ("82", c.rendering, "PE"), ("77", c.service_facility, "")]
+            if professional
+            else [("71", c.attending, "AT"), ("72", c.operating, ""), ("77", c.service_facility, ""),
+                  ("82", c.rendering, ""), ("DN", c.referring, "")]
+        )  # fmt: skip
+        for role, provider, prv in roles:
+            if provider is None:
+                continue
+            self._nm1(role, provider)
+            if provider.taxonomy:
+                segment("PRV", prv or "PE", "PXC", provider.taxonomy)
+            self._address(provider.address)
+        for line in c.lines:
+            self._line(line, c, professional)
+        self.in_set += 1
+
+    def _diagnoses(self, diagnoses: tuple[Diagnosis, ...], professional: bool) -> None:
+        runs: list[list[Diagnosis]] = []
+        for d in diagnoses:
+            if (
+                runs
+                and len(runs[-1]) < 12
+                and (professional or runs[-1][0].qualifier == d.qualifier)
+                and d.qualifier not in ("ABK", "BK")
+            ):
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        for run in runs:
+            self.w.segment("HI", *[(d.qualifier, d.code) for d in run])
+
+    def _line(self, line: ServiceLine, c: Claim837, professional: bool) -> None:
+        segment = self.w.segment
+        segment("LX", str(line.number))
+        procedure: tuple[str, ...] | str = (
+            (line.procedure_qualifier, line.procedure_code, *line.modifiers) if line.procedure_code else ""
+        )
+        if professional:
+            pointers = tuple(str(p) for p in line.diagnosis_pointers) or ""
+            segment("SV1", procedure, format_cents(line.charge_cents), line.unit_basis, _units(line.units),
+                    line.place_of_service, "", pointers)  # fmt: skip
+        else:
+            segment("SV2", line.revenue_code, procedure, format_cents(line.charge_cents), line.unit_basis,
+                    _units(line.units))  # fmt: skip
+        if line.service_date is not None:
+            if line.service_date_end is not None:
+                segment("DTP", "472", "RD8", f"{_d8(line.service_date)}-{_d8(line.service_date_end)}")
+            else:
+                segment("DTP", "472", "D8", _d8(line.service_date))
+        if line.control_number:
+            segment("REF", "6R", line.control_number)
+        if line.rendering is not None and line.rendering != c.rendering:
+            self._nm1("82", line.rendering)
+            if line.rendering.taxonomy:
+                segment("PRV", "PE", "PXC", line.rendering.taxonomy)
