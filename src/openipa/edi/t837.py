@@ -310,6 +310,19 @@ class _Problem(Exception):
         self.element = element
 
 
+_PAD = [""] * 12
+
+
+def _pointers(text: str, comp: str) -> tuple[tuple[int, ...], int]:
+    """SV107 pointers as integers and the highest (0 when one is not a positive integer)."""
+    parts = text.split(comp)
+    if not all(p.isdigit() and len(p) < 3 for p in parts):
+        values = tuple(int(p) if p.isdigit() and len(p) < 3 else 0 for p in parts)
+        return values, 0
+    values = tuple(map(int, parts))
+    return values, 0 if min(values) == 0 else max(values)
+
+
 def _get(e: list[str], position: int) -> str:
     return e[position] if len(e) > position else ""
 
@@ -368,6 +381,9 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
     dates: dict[str, dt.date] = {}
     amounts: dict[str, int] = {}
     quantities: dict[str, Decimal] = {}
+    procedures: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    pointer_cache: dict[str, tuple[tuple[int, ...], int]] = {}
+    numbers: dict[str, int] = {}
     new_object = object.__new__
     seen_837 = False
     st: _State | None = None
@@ -444,31 +460,31 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                     if professional != (sid == "SV1"):
                         raise batch.error(i, f"{sid} in a {kind} 837", None, name)
                     line.segment_number = batch.number + i
+                    if len(e) < 8:
+                        e = e + _PAD[: 8 - len(e)]
                     if sid == "SV1":
-                        proc, charge, basis, units, pos, ptr = (
-                            _get(e, 1), _get(e, 2), _get(e, 3), _get(e, 4), _get(e, 5), _get(e, 7),
-                        )  # fmt: skip
+                        proc, charge, basis, units, pos, ptr = e[1], e[2], e[3], e[4], e[5], e[7]
                         revenue = ""
                         p_el, c_el, u_el = 1, 2, 4
                     else:
-                        revenue, proc, charge, basis, units = (
-                            _get(e, 1),
-                            _get(e, 2),
-                            _get(e, 3),
-                            _get(e, 4),
-                            _get(e, 5),
-                        )
+                        revenue, proc, charge, basis, units = e[1], e[2], e[3], e[4], e[5]
                         pos = ptr = ""
                         p_el, c_el, u_el = 2, 3, 5
                         if not revenue:
                             raise _Problem(batch, i, "no revenue code (SV201)", 1)
                     if proc:
-                        parts = proc.split(comp)
-                        if len(parts) < 2 or not parts[1]:
-                            raise _Problem(batch, i, f"procedure {proc!r} is not qualifier{comp}code", p_el)
-                        line.procedure_qualifier = parts[0]
-                        line.procedure_code = parts[1]
-                        line.modifiers = tuple(m for m in parts[2:6] if m)
+                        parsed = procedures.get(proc)
+                        if parsed is None:
+                            parts = proc.split(comp)
+                            if len(parts) < 2 or not parts[1]:
+                                raise _Problem(
+                                    batch, i, f"procedure {proc!r} is not qualifier{comp}code", p_el
+                                )
+                            parsed = (parts[0], parts[1], tuple(m for m in parts[2:6] if m))
+                            if len(procedures) >= _CACHE_LIMIT:
+                                procedures.clear()
+                            procedures[proc] = parsed
+                        line.procedure_qualifier, line.procedure_code, line.modifiers = parsed
                     elif professional:
                         raise _Problem(batch, i, "no procedure (SV101)", 1)
                     else:
@@ -503,24 +519,30 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                     line.revenue_code = revenue
                     line.place_of_service = pos
                     if ptr:
-                        pointers: list[int] = []
-                        for p in ptr.split(comp):
-                            if not p.isdigit() or not 0 < int(p) <= len(pointable):
-                                raise _Problem(
-                                    batch,
-                                    i,
-                                    f"diagnosis pointer {p!r} points to no diagnosis "
-                                    f"(the claim has {len(pointable)})",
-                                    7,
-                                )
-                            pointers.append(int(p))
-                        line.diagnosis_pointers = tuple(pointers)
-                        line.diagnoses = tuple(pointable[p - 1] for p in pointers)
+                        known = pointer_cache.get(ptr)
+                        if known is None:
+                            known = _pointers(ptr, comp)
+                            if len(pointer_cache) >= _CACHE_LIMIT:
+                                pointer_cache.clear()
+                            pointer_cache[ptr] = known
+                        pointers, highest = known
+                        if highest > len(pointable) or highest == 0:
+                            bad = next(str(p) for p in pointers if not 0 < p <= len(pointable))
+                            raise _Problem(
+                                batch,
+                                i,
+                                f"diagnosis pointer {bad!r} points to no diagnosis (the claim has {len(pointable)})",
+                                7,
+                            )
+                        line.diagnosis_pointers = pointers
+                        line.diagnoses = tuple([pointable[p - 1] for p in pointers])
                     else:
                         line.diagnosis_pointers = line.diagnoses = ()
                 elif sid == "DTP":
                     if loop == 2400 or loop == 2300:
-                        qualifier, fmt, text = _get(e, 1), _get(e, 2), _get(e, 3)
+                        if len(e) < 4:
+                            e = e + _PAD[: 4 - len(e)]
+                        qualifier, fmt, text = e[1], e[2], e[3]
                         end: dt.date | None = None
                         begin: dt.date | None
                         if fmt == "D8":
@@ -557,11 +579,16 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                         raise batch.error(i, "LX (loop 2400) outside a claim (no CLM before it)", None, name)
                     if line is not None and line.charge_cents is None:
                         raise batch.error(i, "the previous service line has no SV1/SV2", None, name)
-                    number = _get(e, 1)
-                    if not number.isdigit():
-                        raise _Problem(batch, i, f"line number {number!r} is not a positive integer", 1)
+                    number = e[1] if len(e) > 1 else ""
+                    line_number = numbers.get(number)
+                    if line_number is None:
+                        if not number.isdigit() or len(number) > 6:
+                            raise _Problem(batch, i, f"line number {number!r} is not a positive integer", 1)
+                        line_number = int(number)
+                        if len(numbers) < 1000:
+                            numbers[number] = line_number
                     line = new_object(_LineBuilder)
-                    line.number = int(number)
+                    line.number = line_number
                     line.charge_cents = None
                     line.service_date = line.service_date_end = line.rendering = None
                     line.control_number = ""
@@ -569,7 +596,9 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                     loop = 2400
                     entity = None
                 elif sid == "REF":
-                    qualifier, value = _get(e, 1), _get(e, 2)
+                    if len(e) < 3:
+                        e = e + _PAD[: 3 - len(e)]
+                    qualifier, value = e[1], e[2]
                     if loop == 2400:
                         if qualifier == "6R":
                             line.control_number = value
@@ -612,10 +641,13 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                     _start_claim(clm, st, subscriber, professional)
                     if not e[1]:
                         raise _Problem(batch, i, "no patient control number (CLM01)", 1)
-                    try:
-                        clm.total_charge_cents = parse_cents(e[2])
-                    except AmountError as exc:
-                        raise _Problem(batch, i, f"total charge: {exc}", 2) from None
+                    total = amounts.get(e[2])
+                    if total is None:
+                        try:
+                            total = parse_cents(e[2])
+                        except AmountError as exc:
+                            raise _Problem(batch, i, f"total charge: {exc}", 2) from None
+                    clm.total_charge_cents = total
                     facility = e[5].split(comp)
                     if not e[5] or len(facility) < 3 or not facility[0]:
                         raise _Problem(
@@ -657,25 +689,27 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                 elif sid == "NM1":
                     entity, entity_role, loop = _nm1(e, batch, i, name, st, loop, clm, line, dates)
                 elif sid == "N3" or sid == "N4" or sid == "PRV" or sid == "DMG":
+                    if len(e) < 4:
+                        e = e + _PAD[: 4 - len(e)]
                     if sid == "PRV":
                         if loop == 2000 and st is not None and st.billing_pending is None and st.hl == "20":
                             # PRV*BI comes before NM1*85 in loop 2000A
                             st.pay_to = None
-                            st.billing_pending = {"taxonomy": _get(e, 3)}
+                            st.billing_pending = {"taxonomy": e[3]}
                             continue
                         if entity is not None:
-                            entity["taxonomy"] = _get(e, 3)
+                            entity["taxonomy"] = e[3]
                         continue
                     if entity is None:
                         continue
                     if sid == "N3":
-                        entity["line1"], entity["line2"] = _get(e, 1), _get(e, 2)
+                        entity["line1"], entity["line2"] = e[1], e[2]
                         entity["address"] = True
                     elif sid == "N4":
-                        entity["city"], entity["state"], entity["zip"] = _get(e, 1), _get(e, 2), _get(e, 3)
+                        entity["city"], entity["state"], entity["zip"] = e[1], e[2], e[3]
                         entity["address"] = True
                     else:
-                        fmt, text, sex = _get(e, 1), _get(e, 2), _get(e, 3)
+                        fmt, text, sex = e[1], e[2], e[3]
                         if fmt != "D8":
                             raise _Problem(batch, i, f"date format qualifier {fmt!r} is not D8", 1)
                         born = dates.get(text) or _cached_date(text, dates)
@@ -860,9 +894,8 @@ def _subscriber(st: _State, batch: SegmentBatch, i: int, name: str | None) -> Su
         if st.payer is None:
             raise batch.error(i, "the subscriber loop (HL 22) has no NM1*PR payer (loop 2010BB)", None, name)
         s = st.sbr
-        st.subscriber = Subscriber(
-            _get(s, 1), _get(s, 2), _get(s, 3), _get(s, 4), _get(s, 9), _person(st.subscriber_person)
-        )
+        s = s + _PAD[: 10 - len(s)] if len(s) < 10 else s
+        st.subscriber = Subscriber(s[1], s[2], s[3], s[4], s[9], _person(st.subscriber_person))
     pending = st.patient_pending
     if st.hl == "23":
         if pending is None:
@@ -917,10 +950,12 @@ def _nm1(
     """Open the NM1 loop ``e``: (the dict its N3/N4/REF/PRV/DMG fill, its NM101, the loop now open)."""
     if st is None:
         raise batch.error(i, "NM1 outside a transaction set", None, name)
-    role = _get(e, 1)
+    if len(e) < 10:
+        e = e + _PAD[: 10 - len(e)]
+    role = e[1]
     d: dict[str, Any] = {
-        "entity_type": _get(e, 2), "name": _get(e, 3), "first_name": _get(e, 4), "middle_name": _get(e, 5),
-        "id_qualifier": _get(e, 8), "identifier": _get(e, 9),
+        "entity_type": e[2], "name": e[3], "first_name": e[4], "middle_name": e[5],
+        "id_qualifier": e[8], "identifier": e[9],
     }  # fmt: skip
     if loop == 1000:
         header = st.header
