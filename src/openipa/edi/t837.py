@@ -285,6 +285,17 @@ class ClaimProblem:
     element: int | None
     message: str
     claim_id: str
+    billing_provider: Provider | None = None
+    """What was read of the claim before the problem (for a 277CA rejection): the billing provider,"""
+    patient: Person | None = None
+    """the person treated (the 2000C patient, else the subscriber),"""
+    member_id: str = ""
+    """the subscriber's member id,"""
+    total_charge_cents: int | None = None
+    """CLM02 when it was a valid amount,"""
+    service_from: dt.date | None = None
+    service_to: dt.date | None = None
+    """and the span of the service dates of the lines read (the statement period for an 837I)."""
 
     def __str__(self) -> str:
         where = f"segment {self.segment_number} ({self.segment_id})"
@@ -409,17 +420,18 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
         clm = None
         assert st is not None
         if not lines:
-            return ClaimProblem(
-                clm_number, "CLM", None, "claim has no service line (LX loop 2400)", c.claim_id
+            return _claim_problem(
+                clm_number, "CLM", None, "claim has no service line (LX loop 2400)", c, lines
             )
         if sum_cents != c.total_charge_cents:
-            return ClaimProblem(
+            return _claim_problem(
                 clm_number,
                 "CLM",
                 2,
                 f"total charge {format_cents(c.total_charge_cents)} is not the sum of the line charges "
                 f"{format_cents(sum_cents)}",
-                c.claim_id,
+                c,
+                lines,
             )
         for attr in ("rendering", "attending", "operating", "referring", "service_facility"):
             value = getattr(c, attr)
@@ -636,7 +648,10 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                         at, seg_id, element, message = st.sbr_problem
                         skip = True
                         clm = None
-                        yield ClaimProblem(at, seg_id, element, message, e[1])
+                        yield ClaimProblem(
+                            at, seg_id, element, message, e[1], st.billing, subscriber.person,
+                            subscriber.person.member_id,
+                        )  # fmt: skip
                         continue
                     _start_claim(clm, st, subscriber, professional)
                     if not e[1]:
@@ -798,12 +813,36 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                         p.message, segment_number=p.number, segment_id=p.segment_id, element=p.element,
                         filename=name,
                     ) from None  # fmt: skip
-                claim_id = clm.claim_id
+                problem = _claim_problem(p.number, p.segment_id, p.element, p.message, clm, lines)
                 clm = None
                 skip = True
-                yield ClaimProblem(p.number, p.segment_id, p.element, p.message, claim_id)
+                yield problem
     if not seen_837:
         raise X12Error("no 837 transaction set in the file", filename=reader.filename)
+
+
+def _claim_problem(
+    number: int, segment_id: str, element: int | None, message: str, clm: Any, lines: list[Any]
+) -> ClaimProblem:
+    """A ClaimProblem with what was read of the claim (``clm``, a claim builder, may be half filled)."""
+    subscriber: Subscriber | None = getattr(clm, "subscriber", None)
+    patient: Patient | None = getattr(clm, "patient", None)
+    total = getattr(clm, "total_charge_cents", None)
+    days = [
+        d
+        for ln in lines
+        for d in (getattr(ln, "service_date", None), getattr(ln, "service_date_end", None))
+        if d
+    ]
+    start = getattr(clm, "statement_from", None)
+    if start is not None:
+        days += [start, getattr(clm, "statement_to", None) or start]
+    return ClaimProblem(
+        number, segment_id, element, message, clm.claim_id, getattr(clm, "billing_provider", None),
+        patient.person if patient is not None else subscriber.person if subscriber is not None else None,
+        subscriber.person.member_id if subscriber is not None else "",
+        total if isinstance(total, int) else None, min(days) if days else None, max(days) if days else None,
+    )  # fmt: skip
 
 
 def _cached_date(text: str, dates: dict[str, dt.date]) -> dt.date | None:

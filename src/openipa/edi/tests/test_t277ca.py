@@ -1,0 +1,161 @@
+"""277CA: accepted and rejected claims of a read 837, the per-provider and batch totals, checked by pyx12."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import logging
+
+import pytest
+
+from openipa.edi.t277ca import ClaimAck, acknowledge, write_277ca
+from openipa.edi.t837 import Claim837, read_837
+from openipa.edi.tests.test_t837 import HEADER, INST, INST_CLAIM, build, claim, subscriber
+from openipa.edi.x12 import EnvelopeReader
+
+RECEIVED = dt.date(2024, 1, 5)
+SECOND_BILLING = [
+    ("HL", "3", "", "20", "1"),
+    ("NM1", "85", "2", "OTHER CLINIC", "", "", "", "", "XX", "5544332211"),
+    ("N3", "2 MAIN ST"),
+    ("N4", "AUSTIN", "TX", "78701"),
+    ("REF", "EI", "987654321"),
+]
+BATCH = build(
+    HEADER
+    + subscriber()
+    + claim("GOOD1")
+    + claim("BADSUM", total="999")
+    + SECOND_BILLING
+    + subscriber(2, 4)
+    + claim("GOOD2")
+)
+
+
+def acks(data: bytes = BATCH, **kwargs: object) -> list[ClaimAck]:
+    return list(acknowledge(read_837(data), received=RECEIVED, **kwargs))  # type: ignore[arg-type]
+
+
+def write(items: list[ClaimAck]) -> bytes:
+    out = io.BytesIO()
+    write_277ca(
+        out, items, source_name="SUNRISE IPA", source_id="IPA01", receiver_name="CLEARING HOUSE",
+        receiver_id="SUB01", batch_reference="BATCH1", received=RECEIVED, sender="SUNRISEIPA",
+        receiver="CLEARINGHSE", when=dt.datetime(2024, 1, 6, 9, 30),
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def segments(data: bytes) -> list[str]:
+    return data.decode().split("~")[:-1]
+
+
+def test_accepted_and_rejected_claims() -> None:
+    items = acks(payer_claim_number=lambda c: f"PCN-{c.claim_id}")
+    assert [(a.claim_id, a.accepted, a.category, a.status) for a in items] == [
+        ("GOOD1", True, "A2", "20"),
+        ("BADSUM", False, "A3", "21"),
+        ("GOOD2", True, "A2", "20"),
+    ]
+    bad = items[1]
+    assert bad.total_charge_cents == 99900
+    assert "not the sum of the line charges 150" in bad.message
+    assert "segment" in bad.message
+    assert bad.billing_provider.name == "GOOD CLINIC"
+    assert bad.member_id == "M000000001"
+    assert (bad.service_from, bad.service_to) == (dt.date(2024, 1, 2), dt.date(2024, 1, 3))
+    assert items[0].payer_claim_number == "PCN-GOOD1"
+    assert bad.payer_claim_number == ""
+
+
+def test_written_277ca_content() -> None:
+    data = write(acks(payer_claim_number=lambda c: f"PCN-{c.claim_id}"))
+    segs = segments(data)
+    assert "TRN*2*BATCH1" in segs
+    batch_stc = segs.index("TRN*2*BATCH1") + 1
+    assert segs[batch_stc : batch_stc + 5] == [
+        "STC*A1:19*20240106*WQ*1299",
+        "QTY*90*2",
+        "QTY*AA*1",
+        "AMT*YU*300",
+        "AMT*YY*999",
+    ]
+    first = segs.index("NM1*85*2*GOOD CLINIC*****XX*1912301953")
+    assert segs[first + 1 : first + 7] == ["TRN*1*1912301953", "STC*A1:19**WQ*1149", "QTY*QA*1", "QTY*QC*1",
+                                           "AMT*YU*150", "AMT*YY*999"]  # fmt: skip
+    second = segs.index("NM1*85*2*OTHER CLINIC*****XX*5544332211")
+    assert segs[second + 1 : second + 5] == [
+        "TRN*1*5544332211",
+        "STC*A1:19**WQ*150",
+        "QTY*QA*1",
+        "AMT*YU*150",
+    ]
+    good = segs.index("TRN*2*GOOD1")
+    assert segs[good - 1] == "NM1*QC*1*DOE*JANE****MI*M000000001"
+    assert segs[good + 1 : good + 4] == [
+        "STC*A2:20*20240106*WQ*150",
+        "REF*1K*PCN-GOOD1",
+        "DTP*472*RD8*20240102-20240103",
+    ]
+    bad = segs.index("TRN*2*BADSUM")
+    assert segs[bad + 1].startswith("STC*A3:21*20240106*WQ*999********claim 'BADSUM'")
+    assert "not the sum of the line charges 150" in segs[bad + 1]
+    assert [s[:6] for s in segs if s.startswith("HL*")] == ["HL*1**", "HL*2*1", "HL*3*2", "HL*4*3", "HL*5*3",
+                                                             "HL*6*2", "HL*7*6"]  # fmt: skip
+    # the envelope is consistent: the reader checks SE/GE/IEA counts and control numbers
+    txs = list(EnvelopeReader(data).transactions())
+    assert [t.set_id for t in txs] == ["277"]
+
+
+def test_check_rejects_a_clean_claim_and_837i_bill_type() -> None:
+    data = build(HEADER + subscriber() + INST_CLAIM, INST)
+    (ack,) = acks(data, check=lambda c: "member not on the roster" if c.claim_id == "I1" else None)
+    assert not ack.accepted
+    assert ack.message == "claim 'I1': member not on the roster"
+    assert ack.type_of_bill == "0117"
+    assert (ack.service_from, ack.service_to) == (dt.date(2024, 1, 1), dt.date(2024, 1, 4))
+    assert "REF*BLT*117" in segments(write([ack]))
+
+
+def test_delimiters_in_a_message_are_made_safe() -> None:
+    (c,) = [x for x in read_837(build(HEADER + subscriber() + claim("X"))) if isinstance(x, Claim837)]
+    (ack,) = acknowledge([c], received=RECEIVED, check=lambda _: "bad*value:here~" + "x" * 400)
+    stc = next(s for s in segments(write([ack])) if s.startswith("STC*A3"))
+    message = stc.split("*")[-1]
+    assert message.startswith("claim 'X'  bad value here x")  # ':' is the component separator
+    assert len(message) <= 264
+
+
+def test_nothing_to_acknowledge() -> None:
+    with pytest.raises(ValueError, match="no claims"):
+        write([])
+
+
+def pyx12_errors(data: bytes, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """pyx12 has a 005010X214 map (277.5010.X214.xml), picked from GS08."""
+    document = pytest.importorskip("pyx12.x12n_document")
+    params = pytest.importorskip("pyx12.params")
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="pyx12"):
+        valid = document.x12n_document(params.params(), io.StringIO(data.decode("latin-1")), None, None)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert bool(valid) == (not errors), errors
+    return errors
+
+
+def test_pyx12_accepts_the_277ca(caplog: pytest.LogCaptureFixture) -> None:
+    items = acks(payer_claim_number=lambda c: f"PCN-{c.claim_id}")
+    inst = acks(build(HEADER + subscriber() + INST_CLAIM, INST))
+    data = write(items + inst)
+    assert pyx12_errors(data, caplog) == []
+    assert pyx12_errors(data.replace(b"STC*A2:20*", b"STC*A2:20**", 1), caplog)  # the harness can fail
+
+
+def test_all_rejected_and_all_accepted_batches(caplog: pytest.LogCaptureFixture) -> None:
+    items = acks()
+    rejected = [
+        dataclasses.replace(a, accepted=False, category="A3", status="21", message="no") for a in items
+    ]
+    for batch in (rejected, [a for a in items if a.accepted]):
+        assert pyx12_errors(write(batch), caplog) == []
