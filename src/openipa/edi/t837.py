@@ -862,7 +862,25 @@ def _address(d: dict[str, Any]) -> Address | None:
     )
 
 
+_PROVIDERS: dict[tuple[Any, ...], Provider] = {}
+
+
 def _provider(d: dict[str, Any]) -> Provider:
+    """The Provider of an NM1 loop's dict; equal loops share one frozen Provider (a bounded cache)."""
+    key = tuple(d.items())
+    try:
+        return _PROVIDERS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: not cached
+        return _new_provider(d)
+    if len(_PROVIDERS) >= _CACHE_LIMIT:
+        _PROVIDERS.clear()
+    provider = _PROVIDERS[key] = _new_provider(d)
+    return provider
+
+
+def _new_provider(d: dict[str, Any]) -> Provider:
     return Provider(
         d["entity_type"], d["name"], d["first_name"], d["middle_name"], d["id_qualifier"], d["identifier"],
         d.get("tin", ""), d.get("taxonomy", ""), _address(d),
