@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from openipa.edi.t837 import Claim837, ClaimProblem, Diagnosis, read_837
 from openipa.edi.tests.helpers import mutate, samples_dir
-from openipa.edi.x12 import X12Error, X12Writer
+from openipa.edi.x12 import EnvelopeReader, X12Error, X12Writer, build_999
 
 DATA = Path(__file__).parent / "data" / "837"
 
@@ -535,3 +535,12 @@ def test_mutated_files_raise_only_x12error(ops: list[tuple[str, int, bytes]]) ->
     except X12Error as exc:
         caught.append(exc)
     assert all(str(exc) and exc.message for exc in caught)
+
+
+def test_envelope_is_kept_for_a_999() -> None:
+    envelope = EnvelopeReader(VALID)
+    assert len(list(read_837(VALID, envelope=envelope))) == 1
+    (interchange,) = envelope.interchanges
+    assert interchange.groups[0].functional_id == "HC"
+    ack = build_999(interchange)
+    assert b"AK1*HC*1" in (ack if isinstance(ack, bytes) else ack.encode())
