@@ -571,9 +571,9 @@ def _map_820(reader: EnvelopeReader) -> Iterator[Remittance820 | MemberRemittanc
                 in_detail = True
                 entity = _at(e, 2)
                 if entity == INDIVIDUAL:
-                    member = _Member(
-                        e, batch, index, header.control_number, _ent_number(e, batch, index, name)
-                    )
+                    number = _ent_number(e, batch, index, name)
+                    padded = e if len(e) > 4 else e + [""] * (5 - len(e))
+                    member = _Member(padded, batch, index, header.control_number, number)
                 elif entity in ORGANIZATION_ENTITIES:
                     member = None
                 else:

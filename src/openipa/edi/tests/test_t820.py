@@ -199,6 +199,14 @@ def test_member_id_falls_back_to_ent04_and_subscriber_ref() -> None:
     assert (m.lines[0].coverage_start, m.lines[0].coverage_end) == (None, None)
 
 
+def test_a_short_ent_reads_with_empty_ids() -> None:
+    # ENT*1*2J with no ENT03/ENT04: the member's id comes from NM109 and the ENT ids are empty (found by fuzzing)
+    segs = member(3)
+    segs[0] = ("ENT", "3", "2J")
+    (m,) = records(build(segs))[1]
+    assert (m.member_id, m.ent_id_qualifier, m.ent_id) == ("M00003", "", "")
+
+
 def test_coverage_date_forms() -> None:
     body: list[Seg] = [
         ("RMR", "IK", "A", "", "1"),
