@@ -36,7 +36,7 @@ from openipa.capitation.engine.expected import (
     expected_capitation,
 )
 from openipa.capitation.engine.expected import MEMBER_MONTH_SCHEMA as EXPECTED_MEMBER_MONTH_SCHEMA
-from openipa.capitation.engine.frames import EngineInputError
+from openipa.core.engine.frames import EngineInputError
 
 __all__ = [
     "ADJUSTMENT_SCHEMA",

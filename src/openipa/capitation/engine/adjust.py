@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from openipa.capitation.engine.distribution import LINE_AMOUNTS, LINE_SCHEMA
-from openipa.capitation.engine.frames import Schema, conform, require_not_null
+from openipa.core.engine.frames import Schema, conform, require_not_null
 
 REASONS = ("retro add", "retro term", "changed PCP", "rate change")
 

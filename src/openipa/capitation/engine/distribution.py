@@ -19,7 +19,7 @@ from itertools import pairwise
 
 import polars as pl
 
-from openipa.capitation.engine.frames import (
+from openipa.core.engine.frames import (
     EngineInputError,
     Schema,
     conform,
@@ -30,7 +30,7 @@ from openipa.capitation.engine.frames import (
     require_unique,
     total,
 )
-from openipa.capitation.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR, half_up
+from openipa.core.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR, half_up
 from openipa.core.money import allocate
 
 PCP_METHODS = ("flat", "age_sex", "risk_adjusted")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from openipa.capitation.engine.frames import (
+from openipa.core.engine.frames import (
     Schema,
     conform,
     require,
@@ -23,7 +23,7 @@ from openipa.capitation.engine.frames import (
     require_not_null,
     require_unique,
 )
-from openipa.capitation.engine.rounding import half_up, half_up_by
+from openipa.core.engine.rounding import half_up, half_up_by
 
 BASES = ("pmpm_table", "percent_of_premium", "risk_adjusted")
 PRORATIONS = ("cutoff", "daily")

@@ -25,7 +25,7 @@ from openipa.capitation.engine import (
     EngineInputError,
     distribute,
 )
-from openipa.capitation.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR
+from openipa.core.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR
 from openipa.core.money import allocate
 
 MARCH = dt.date(2026, 3, 1)

@@ -24,8 +24,8 @@ from openipa.capitation.engine import (
     EngineInputError,
     expected_capitation,
 )
-from openipa.capitation.engine.frames import Schema
-from openipa.capitation.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR, half_up, half_up_by
+from openipa.core.engine.frames import Schema
+from openipa.core.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR, half_up, half_up_by
 from openipa.core.months import Month, age_on
 
 MARCH = dt.date(2026, 3, 1)

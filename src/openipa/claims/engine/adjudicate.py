@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from openipa.capitation.engine.frames import EngineInputError, Schema, conform
-from openipa.capitation.engine.rounding import half_up
+from openipa.core.engine.frames import EngineInputError, Schema, conform, in_force
+from openipa.core.engine.rounding import half_up
 
 LINE_SCHEMA: Schema = {
     "line_id": pl.Int64,
@@ -160,12 +160,6 @@ class Adjudication:
         return {k: int(v) for k, v in self.lines.group_by("outcome").len().iter_rows()}
 
 
-def _in_force(frame: pl.DataFrame, day: str) -> pl.Expr:
-    return (pl.col("valid_from") <= pl.col(day)) & (
-        pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col(day))
-    )
-
-
 def _findings(
     frame: pl.DataFrame, rule: str, outcome: str, carc: str, rarc: str, message: pl.Expr
 ) -> pl.DataFrame:
@@ -189,7 +183,7 @@ def enrich(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     covered = (
         lines.select("line_id", "member_id", "service_from")
         .join(spans, on="member_id", how="inner")
-        .filter(_in_force(spans, "service_from"))
+        .filter(in_force(pl.col("service_from")))
         .sort(["line_id", "valid_from"], descending=[False, True])
         .group_by("line_id", maintain_order=True)
         .agg(pl.col("product_id").first())
@@ -199,7 +193,7 @@ def enrich(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     term_of = (
         out.select("line_id", "product_id", "service_from")
         .join(terms, on="product_id", how="inner")
-        .filter(_in_force(terms, "service_from"))
+        .filter(in_force(pl.col("service_from")))
         .group_by("line_id")
         .agg(pl.col("term_id").max(), pl.col("timely_filing_days").max())
     )
@@ -236,7 +230,7 @@ def _categories(lines: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
     matched = (
         distinct.join(rules, how="cross")
         .filter(
-            _in_force(rules, "service_from")
+            in_force(pl.col("service_from"))
             & (
                 ((pl.col("code_from") != "") & (pl.col("code") >= pl.col("code_from"))
                  & (pl.col("code") <= pl.col("code_to")) & (pl.col("code").str.len_chars() == pl.col("code_from").str.len_chars()))
@@ -445,7 +439,7 @@ def _cost_share(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     found = (
         lines.select("line_id", "product_id", "category", "service_from", "allowed_cents")
         .join(shares, on=["product_id", "category"], how="inner")
-        .filter(_in_force(shares, "service_from"))
+        .filter(in_force(pl.col("service_from")))
         .group_by("line_id")
         .agg(pl.col("allowed_cents").first(), pl.col("copay_cents").max(), pl.col("coinsurance_milli").max())
     )

@@ -39,8 +39,9 @@ from pathlib import Path
 
 import polars as pl
 
-from openipa.claims.engine.pricing import EngineInputError, conform, pick_version, require, require_not_null
-from openipa.claims.engine.rbrvs import ScheduleFileError, Schema
+from openipa.claims.engine.pricing import pick_version
+from openipa.claims.engine.rbrvs import ScheduleFileError
+from openipa.core.engine.frames import EngineInputError, Schema, conform, require, require_not_null
 
 DEFAULT_BYPASS_MODIFIERS = frozenset(
     {"59", "XE", "XS", "XP", "XU", "91", "24", "25", "57", "58", "78", "79", "27", "LT", "RT"}

@@ -33,7 +33,7 @@ from collections.abc import Collection, Sequence
 
 import polars as pl
 
-from openipa.claims.engine.rbrvs import Schema
+from openipa.core.engine.frames import Schema, conform, in_force, require, require_not_null
 
 METHODS = ("medicare_rbrvs", "percent_of_medicare", "code_rate", "percent_of_billed")
 DEFAULT_FACILITY_POS = frozenset(
@@ -143,51 +143,6 @@ the multiple-procedure reduction."""
 # The exact fee is carried in units of 1e-14 cent (see _fee_e14); times the multiple-procedure percent (in
 # hundredths) it is in 1e-16 cent, and rounding divides by this.
 _ALLOWED_SCALE = 10**16
-
-
-class EngineInputError(ValueError):
-    """An input frame is unusable; the message names the frame, the field and the offending row."""
-
-
-def conform(frame: pl.DataFrame, schema: Schema, name: str) -> pl.DataFrame:
-    """Return `frame` reduced to the columns of `schema`, cast to its types; EngineInputError names the
-    frame and column for a missing column or a value that cannot be cast."""
-    missing = [column for column in schema if column not in frame.columns]
-    if missing:
-        raise EngineInputError(f"{name}: missing column(s) {', '.join(missing)}")
-    casts: list[pl.Expr] = []
-    for column, dtype in schema.items():
-        expr = pl.col(column).cast(dtype, strict=True)
-        try:
-            frame.select(expr)
-        except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as error:
-            raise EngineInputError(
-                f"{name}: column {column} is {frame.schema[column]}, expected {dtype}: {error}"
-            ) from None
-        casts.append(expr)
-    return frame.select(casts)
-
-
-def require(frame: pl.DataFrame, bad: pl.Expr, key: Sequence[str], message: str) -> None:
-    """Raise EngineInputError(`message`) naming the first row (by its `key` columns) where `bad` holds."""
-    hits = frame.filter(bad.fill_null(False))
-    if hits.height:
-        row = hits.row(0, named=True)
-        where = ", ".join(f"{column} {row[column]}" for column in key)
-        more = f" (and {hits.height - 1} more row(s))" if hits.height > 1 else ""
-        raise EngineInputError(f"{message}: {where}{more}")
-
-
-def require_not_null(frame: pl.DataFrame, columns: Collection[str], key: Sequence[str], name: str) -> None:
-    for column in columns:
-        require(frame, pl.col(column).is_null(), key, f"{name}: {column} is empty")
-
-
-def in_force(date: pl.Expr) -> pl.Expr:
-    """True where `date` lies in [valid_from, valid_to] (inclusive; a null bound is open)."""
-    return (pl.col("valid_from").is_null() | (pl.col("valid_from") <= date)) & (
-        pl.col("valid_to").is_null() | (date <= pl.col("valid_to"))
-    )
 
 
 def pick_version(

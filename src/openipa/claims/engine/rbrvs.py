@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-Schema = dict[str, pl.DataType | type[pl.DataType]]
+from openipa.core.engine.frames import Schema
 
 RVU_SCHEMA: Schema = {
     "code": pl.String,

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openipa.capitation.engine.frames import EngineInputError
 from openipa.claims.engine.adjudicate import (
     AUTH_SCHEMA,
     CATEGORY_RULE_SCHEMA,
@@ -27,6 +26,7 @@ from openipa.claims.engine.adjudicate import (
     Context,
     adjudicate,
 )
+from openipa.core.engine.frames import EngineInputError
 
 D = dt.date
 AMY, BERT = 1, 2

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from openipa.claims.engine.ibnr import (
@@ -544,7 +544,12 @@ def test_with_factors_of_at_least_one_ibnr_is_never_negative(data, method, bump,
         {"month": sorted(set(triangle["incurred_month"])), "member_months": [mm] * months}
     )
     # the oldest month is at the last lag, whose completion is 1 (no tail), so there is always a PMPM base
-    result = estimate(triangle, factors, member_months=member_months, threshold=threshold)
+    try:
+        result = estimate(triangle, factors, member_months=member_months, threshold=threshold)
+    except IbnrInputError as error:
+        # every month immature: no chain-ladder month to take a PMPM from, which the engine refuses (tested above)
+        assume("no chain-ladder month to take a PMPM from" not in str(error))
+        raise
     out = result.months
     assert (out["ibnr_cents"] >= 0).all()
     assert (out["ultimate_cents"] >= out["paid_cents"]).all()

@@ -25,10 +25,10 @@ from openipa.claims.engine.pricing import (
     CONVERSION_FACTOR_SCHEMA,
     LINE_SCHEMA,
     PRICED_SCHEMA,
-    EngineInputError,
     price_lines,
 )
 from openipa.claims.engine.rbrvs import read_gpci_file, read_rvu_file
+from openipa.core.engine.frames import EngineInputError
 
 DATA = Path(__file__).parent / "data"
 DOS = dt.date(2026, 3, 2)

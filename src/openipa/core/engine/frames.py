@@ -1,4 +1,4 @@
-"""Checking the frames handed to the capitation engines, so bad input fails with a message that names it.
+"""Checking the frames handed to the engines, so bad input fails with a message that names it.
 
 A caller builds each input frame from database rows; a missing column, a value of the wrong type or an
 amount outside the bounds the arithmetic is exact for is a programming or data error that must stop the run
@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 import polars as pl
 
-from openipa.capitation.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR
+from openipa.core.engine.rounding import MAX_AMOUNT_CENTS, MAX_FACTOR
 
 Schema = dict[str, pl.DataType | type[pl.DataType]]
 
@@ -98,3 +98,11 @@ def total(frame: pl.DataFrame, column: str) -> int:
         return 0
     value = frame.select(pl.col(column).cast(pl.Int128).sum()).item()
     return int(value) if value is not None else 0
+
+
+def in_force(date: pl.Expr) -> pl.Expr:
+    """True where ``date`` lies in [valid_from, valid_to] of the row (inclusive; a null bound is open): the
+    effective-dated version of a rule, rate or span in force on that day."""
+    return (pl.col("valid_from").is_null() | (pl.col("valid_from") <= date)) & (
+        pl.col("valid_to").is_null() | (date <= pl.col("valid_to"))
+    )
