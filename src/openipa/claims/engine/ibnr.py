@@ -37,9 +37,9 @@ from typing import Any
 
 import polars as pl
 
+from openipa.core.engine.frames import EngineInputError, Schema, conform, require, require_not_null
 from openipa.core.money import D
 
-Schema = dict[str, pl.DataType | type[pl.DataType]]
 GroupKey = tuple[Any, ...]
 
 MICRO = 1_000_000
@@ -149,8 +149,8 @@ _FACTOR_COLUMNS = tuple(FACTOR_SCHEMA)
 _ESTIMATE_COLUMNS = tuple(ESTIMATE_SCHEMA)
 
 
-class IbnrInputError(ValueError):
-    """An input frame or parameter is unusable; the message names the frame, the field and the row or group."""
+IbnrInputError = EngineInputError
+"""An input frame or parameter is unusable; the message names the frame, the field and the row or group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,33 +231,7 @@ def _require_columns(frame: pl.DataFrame, columns: Sequence[str], name: str) -> 
 def _conform(frame: pl.DataFrame, schema: Schema, keys: Sequence[str], name: str) -> pl.DataFrame:
     """Return `frame` with the `keys` columns as they are, then `schema`'s columns cast to its types."""
     _require_columns(frame, [*keys, *schema], name)
-    casts: list[pl.Expr] = [pl.col(k) for k in keys]
-    for column, dtype in schema.items():
-        if frame.schema[column] != dtype:
-            try:
-                frame.select(pl.col(column).cast(dtype, strict=True))
-            except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as error:
-                raise IbnrInputError(
-                    f"{name}: column {column} is {frame.schema[column]}, expected {dtype}: {error}"
-                ) from None
-        casts.append(pl.col(column).cast(dtype, strict=True))
-    return frame.select(casts)
-
-
-def _require(frame: pl.DataFrame, bad: pl.Expr, show: Sequence[str], message: str) -> None:
-    """Raise IbnrInputError(message) naming the first row where `bad` holds by its `show` columns."""
-    hits = frame.filter(bad.fill_null(False))
-    if hits.height == 0:
-        return
-    row = hits.row(0, named=True)
-    described = ", ".join(f"{c} {row[c]}" for c in show)
-    more = f" (and {hits.height - 1} more row(s))" if hits.height > 1 else ""
-    raise IbnrInputError(f"{message}: {described}{more}")
-
-
-def _require_not_null(frame: pl.DataFrame, columns: Sequence[str], show: Sequence[str], name: str) -> None:
-    for column in columns:
-        _require(frame, pl.col(column).is_null(), show, f"{name}: {column} is empty")
+    return conform(frame, {**{k: frame.schema[k] for k in keys}, **schema}, name)
 
 
 def _split(frame: pl.DataFrame, keys: Sequence[str]) -> list[tuple[GroupKey, pl.DataFrame]]:
@@ -307,8 +281,8 @@ def lag_triangle(paid: pl.DataFrame, *, as_of: dt.date, months: int, group_by: S
         raise IbnrInputError(f"group_by {keys}: repeated or reserved column name")
     lines = _conform(paid, PAID_SCHEMA, keys, name).with_row_index("row", offset=1)
     show = ["row", "incurred_date", "paid_date"]
-    _require_not_null(lines, [*keys, *PAID_SCHEMA], ["row"], name)
-    _require(
+    require_not_null(lines, [*keys, *PAID_SCHEMA], ["row"], name)
+    require(
         lines,
         pl.col("paid_date") < pl.col("incurred_date"),
         show,
@@ -367,11 +341,11 @@ def _checked_triangle(triangle: pl.DataFrame) -> tuple[pl.DataFrame, list[str], 
     name = "triangle"
     keys = _group_columns(triangle, _TRIANGLE_COLUMNS)
     frame = _conform(triangle, TRIANGLE_SCHEMA, keys, name)
-    _require_not_null(frame, _TRIANGLE_COLUMNS, [*keys, "incurred_month", "lag"], name)
+    require_not_null(frame, _TRIANGLE_COLUMNS, [*keys, "incurred_month", "lag"], name)
     if frame.height == 0:
         return frame, keys, 0
-    _require(frame, pl.col("lag") < 0, [*keys, "incurred_month", "lag"], f"{name}: lag is negative")
-    _require(
+    require(frame, pl.col("lag") < 0, [*keys, "incurred_month", "lag"], f"{name}: lag is negative")
+    require(
         frame,
         pl.len().over([*keys, "incurred_month", "lag"]) > 1,
         [*keys, "incurred_month", "lag"],
@@ -392,7 +366,7 @@ def _checked_triangle(triangle: pl.DataFrame) -> tuple[pl.DataFrame, list[str], 
     counts = frame.group_by([*keys, "incurred_month"]).agg(
         pl.len().alias("n"), pl.col("lag").max().alias("top")
     )
-    _require(
+    require(
         counts,
         (
             pl.col("top")
@@ -523,8 +497,8 @@ def override_factors(factors: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataF
     if extra:
         raise IbnrInputError(f"overrides: column(s) {', '.join(extra)} are not group columns of the factors")
     wanted = _conform(overrides, OVERRIDE_SCHEMA, keys, "overrides")
-    _require_not_null(wanted, [*keys, *OVERRIDE_SCHEMA], [*keys, "lag"], "overrides")
-    _require(
+    require_not_null(wanted, [*keys, *OVERRIDE_SCHEMA], [*keys, "lag"], "overrides")
+    require(
         wanted,
         pl.len().over([*keys, "lag"]) > 1,
         [*keys, "lag"],
@@ -568,10 +542,10 @@ def _checked_member_months(
         *[member_months[k].cast(key_dtypes[k]) for k in keys]
     )
     show = [*keys, "month"]
-    _require_not_null(frame, [*keys, *MEMBER_MONTH_SCHEMA], show, name)
-    _require(frame, pl.col("month").dt.day() != 1, show, f"{name}: month is not the first day of a month")
-    _require(frame, pl.col("member_months") < 0, show, f"{name}: member_months is negative")
-    _require(frame, pl.len().over(show) > 1, show, f"{name}: more than one row for the same group and month")
+    require_not_null(frame, [*keys, *MEMBER_MONTH_SCHEMA], show, name)
+    require(frame, pl.col("month").dt.day() != 1, show, f"{name}: month is not the first day of a month")
+    require(frame, pl.col("member_months") < 0, show, f"{name}: member_months is negative")
+    require(frame, pl.len().over(show) > 1, show, f"{name}: more than one row for the same group and month")
     return {
         (tuple(row[: len(keys)]), row[len(keys)]): row[len(keys) + 1]
         for row in frame.select(*keys, "month", "member_months").iter_rows()
@@ -613,7 +587,7 @@ def estimate(
     if sorted(fkeys) != sorted(keys):
         raise IbnrInputError(f"factors: grouped by {fkeys}, the triangle by {keys}")
     checked = _conform(factors, FACTOR_SCHEMA, keys, "factors")
-    _require_not_null(checked, ["lag", "completion_micro", "cdf_source"], [*keys, "lag"], "factors")
+    require_not_null(checked, ["lag", "completion_micro", "cdf_source"], [*keys, "lag"], "factors")
     completion: dict[tuple[GroupKey, int], tuple[int, str]] = {
         (tuple(row[: len(keys)]), row[len(keys)]): (row[len(keys) + 1], row[len(keys) + 2])
         for row in checked.select(*keys, "lag", "completion_micro", "cdf_source").iter_rows()
