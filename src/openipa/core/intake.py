@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -59,3 +61,57 @@ def cli_user() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+MAX_LISTED = 200
+"""Errors and warnings an import keeps on its record (the counts are always exact)."""
+
+
+def issue(
+    segment: int, segment_id: str, element: int | None, message: str, member_id: str = ""
+) -> dict[str, Any]:
+    """One error or warning of a received file, as import records keep them: where (segment or line, segment
+    id, element) and what; control characters escaped."""
+    out: dict[str, Any] = {
+        "segment": segment,
+        "segment_id": printable(segment_id),
+        "element": element,
+        "message": printable(message),
+    }
+    if member_id:
+        out["member_id"] = printable(member_id)
+    return out
+
+
+@dataclass
+class Issues:
+    """The errors and warnings found reading a file: the first ``limit`` of each are kept, all are counted."""
+
+    limit: int = MAX_LISTED
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
+    error_count: int = 0
+
+    def error(self, item: dict[str, Any]) -> None:
+        self.error_count += 1
+        if len(self.errors) < self.limit:
+            self.errors.append(item)
+
+    def warn(self, item: dict[str, Any]) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < self.limit:
+            self.warnings.append(item)
+
+    def error_at(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
+        self.error(issue(segment, segment_id, element, message))
+
+    def warn_at(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
+        self.warn(issue(segment, segment_id, element, message))
+
+    def listed_warnings(self) -> list[dict[str, Any]]:
+        """The warnings kept, and a last one saying how many more were found."""
+        extra = self.warning_count - len(self.warnings)
+        if extra > 0:
+            return [*self.warnings, issue(0, "", None, f"{extra} more warnings not listed")]
+        return list(self.warnings)

@@ -26,7 +26,7 @@ from openipa.contracts.models import Payer
 from openipa.core import audit
 from openipa.core.bulk import db_value, insert_rows
 from openipa.core.errors import ValidationFailed
-from openipa.core.intake import printable, relative_to_var, store_file
+from openipa.core.intake import MAX_LISTED, Issues, printable, relative_to_var, store_file
 from openipa.core.money import allocate, format_money
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvremit import CsvRemitProfile, read_csv_remit
@@ -39,8 +39,6 @@ from openipa.ledger import accounts
 from openipa.ledger.services import Posting, post_entry
 from openipa.membership import selectors as membership_selectors
 
-MAX_LISTED = 200
-"""Errors and warnings kept on the record (the counts are always exact)."""
 PLB_KINDS = {
     "CT": ReceivedLine.Kind.CAPITATION,
     "CR": ReceivedLine.Kind.INTEREST,
@@ -75,14 +73,10 @@ def sniff_format(path: Path, default: str) -> str:
 
 
 @dataclass
-class _Checked:
+class _Checked(Issues):
     """What the read found: lines to write, totals, problems; nothing is written until all of it is known."""
 
     lines: list[tuple[Any, ...]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_count: int = 0
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    warning_count: int = 0
     payment_cents: int = 0
     detail_cents: int = 0
     adjustment_cents: int = 0
@@ -92,21 +86,6 @@ class _Checked:
     unknown: set[str] = field(default_factory=set)
     controls: dict[str, int] = field(default_factory=dict)
     envelope: EnvelopeReader | None = None
-
-    def error(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED:
-            self.errors.append(_issue(segment, segment_id, element, message))
-
-    def warn(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
-        self.warning_count += 1
-        if len(self.warnings) < MAX_LISTED:
-            self.warnings.append(_issue(segment, segment_id, element, message))
-
-
-def _issue(segment: int, segment_id: str, element: int | None, message: str) -> dict[str, Any]:
-    return {"segment": segment, "segment_id": printable(segment_id), "element": element,
-            "message": printable(message)}  # fmt: skip
 
 
 def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, int]]:
@@ -176,9 +155,9 @@ class _Reader:
             else:
                 self._read_csv()
         except X12Error as exc:
-            self.out.error(exc.segment_number or 0, exc.segment_id or "", exc.element, exc.message)
+            self.out.error_at(exc.segment_number or 0, exc.segment_id or "", exc.element, exc.message)
         for key in sorted(self.out.unknown)[:MAX_LISTED]:
-            self.out.warn(
+            self.out.warn_at(
                 0, "NM1", 9, f"member {key} is not on file for {self.payer.code}: paid but not eligible"
             )
         self.out.warning_count += max(0, len(self.out.unknown) - MAX_LISTED)
@@ -204,12 +183,12 @@ class _Reader:
             members_total += self._member_820(header, item)
         self._close_820(header, members_total)
         if not out.controls and not out.error_count:
-            out.error(0, "", None, f"{self.name} holds no 820 transaction set")
+            out.error_at(0, "", None, f"{self.name} holds no 820 transaction set")
 
     def _close_820(self, header: Remittance820 | None, members_total: int) -> None:
         if header is None or header.total_cents == members_total:
             return
-        self.out.error(
+        self.out.error_at(
             header.segment_number + 1, "BPR", 2,
             f"BPR02 payment amount {format_money(header.total_cents)} is not the sum of the member detail "
             f"(RMR04 and ADX01): {format_money(members_total)}",
@@ -220,7 +199,7 @@ class _Reader:
         key = member.member_id or member.subscriber_id
         paid = sum(line.paid_cents for line in member.lines) + sum(a.amount_cents for a in member.adjustments)
         if not key:
-            self.out.error(member.segment_number, "NM1", 9, "member has no id (NM109 or REF*0F)")
+            self.out.error_at(member.segment_number, "NM1", 9, "member has no id (NM109 or REF*0F)")
             return paid
         out = self.out
         line_months: list[dt.date] = []
@@ -231,12 +210,12 @@ class _Reader:
                 header.period_end if line.coverage_start is None else line.coverage_start
             )
             if start is None or end is None:
-                out.error(line.segment_number, "RMR", 4,
+                out.error_at(line.segment_number, "RMR", 4,
                           "no coverage period for the line (DTM*582 after the RMR, or in the header)")  # fmt: skip
                 line_months.append(dt.date.min)
                 continue
             if end < start:
-                out.error(
+                out.error_at(
                     line.segment_number, "DTM", 2, f"coverage period ends {end} before it begins {start}"
                 )
                 line_months.append(dt.date.min)
@@ -258,7 +237,7 @@ class _Reader:
         for adj in member.adjustments:
             adj_month = line_months[adj.line_index] if adj.line_index is not None else fallback
             if adj_month is None or adj_month == dt.date.min:
-                out.error(adj.segment_number, "ADX", 1, "adjustment with no coverage month")
+                out.error_at(adj.segment_number, "ADX", 1, "adjustment with no coverage month")
                 continue
             self._line(key, adj_month, ReceivedLine.Kind.ADJUSTMENT, adj.amount_cents, adj.reason_code,
                        adj.reference, adj.segment_number)  # fmt: skip
@@ -274,12 +253,12 @@ class _Reader:
             out.controls[payment.control_number] = payment.segment_number
             problem = balance_problem(payment)
             if problem:
-                out.error(payment.segment_number + 1, "BPR", 2, problem)
+                out.error_at(payment.segment_number + 1, "BPR", 2, problem)
             out.payment_cents += payment.total_cents if payment.credit_debit != "D" else -payment.total_cents
             out.trace_number = out.trace_number or payment.trace_number
             out.payment_date = out.payment_date or payment.payment_date
             if payment.claim_count:
-                out.warn(payment.segment_number, "CLP", None,
+                out.warn_at(payment.segment_number, "CLP", None,
                          f"{payment.claim_count} claim(s) in the 835 are not capitation and were not imported")  # fmt: skip
             for adj in payment.adjustments:
                 kind = PLB_KINDS.get(adj.reason_code, ReceivedLine.Kind.ADJUSTMENT)
@@ -293,7 +272,7 @@ class _Reader:
                 else:
                     out.detail_cents -= adj.amount_cents
         if not out.controls and not out.error_count:
-            out.error(0, "", None, f"{self.name} holds no 835 transaction set")
+            out.error_at(0, "", None, f"{self.name} holds no 835 transaction set")
 
     # -- CSV ---------------------------------------------------------------------------------------------
 
@@ -301,11 +280,11 @@ class _Reader:
         try:
             profile = CsvRemitProfile.from_dict(self.profile.csv_profile or {})
         except (TypeError, ValueError) as exc:
-            self.out.error(0, "", None, f"the payer's CSV profile cannot be used: {exc}")
+            self.out.error_at(0, "", None, f"the payer's CSV profile cannot be used: {exc}")
             return
         problems = profile.problems()
         if problems:
-            self.out.error(0, "", None, "the payer's CSV profile cannot be used: " + "; ".join(problems))
+            self.out.error_at(0, "", None, "the payer's CSV profile cannot be used: " + "; ".join(problems))
             return
         for row in read_csv_remit(self.path, profile, filename=self.name):
             self._line(row.member_id, row.month, row.kind, row.amount_cents, row.reason_code, row.reference,
@@ -375,7 +354,7 @@ def import_capitation(
         try:
             ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
         except ValueError as exc:
-            checked.warn(0, "", None, f"no acknowledgment could be written for this file: {exc}")
+            checked.warn_at(0, "", None, f"no acknowledgment could be written for this file: {exc}")
     months = [m.strftime("%Y-%m") for m in sorted({line[3] for line in checked.lines})]
     summary: dict[str, Any] = {
         "trace_number": checked.trace_number[:50], "payment_date": checked.payment_date,

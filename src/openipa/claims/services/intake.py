@@ -27,7 +27,7 @@ from openipa.claims.models import Claim, ClaimImport, ClaimLine
 from openipa.core import audit
 from openipa.core.bulk import insert_rows, insert_rows_returning_pks
 from openipa.core.errors import ValidationFailed
-from openipa.core.intake import printable, relative_to_var, store_file
+from openipa.core.intake import MAX_LISTED, Issues, printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.t837 import Claim837, ClaimProblem, read_837
 from openipa.edi.x12.ack import acknowledge_file
@@ -36,8 +36,6 @@ from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import SegmentBatch
 from openipa.membership import selectors as membership_selectors
 
-MAX_LISTED = 200
-"""Errors and warnings kept on the record (the counts are always exact)."""
 CLAIM_COLUMNS = (
     "source_id", "kind", "patient_control_number", "frequency", "original_id", "original_reference", "member_id",
     "member_key", "patient_last_name", "patient_first_name", "patient_birth_date", "billing_npi", "billing_tin",
@@ -54,26 +52,10 @@ LINE_COLUMNS = (
 
 
 @dataclass
-class _Checked:
+class _Checked(Issues):
     claims: list[Claim837] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_count: int = 0
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    warning_count: int = 0
     controls: dict[str, int] = field(default_factory=dict)
     envelope: EnvelopeReader | None = None
-
-    def error(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED:
-            self.errors.append({"segment": segment, "segment_id": printable(segment_id), "element": element,
-                                "message": printable(message)})  # fmt: skip
-
-    def warn(self, segment: int, segment_id: str, element: int | None, message: str) -> None:
-        self.warning_count += 1
-        if len(self.warnings) < MAX_LISTED:
-            self.warnings.append({"segment": segment, "segment_id": printable(segment_id), "element": element,
-                                  "message": printable(message)})  # fmt: skip
 
 
 class _Envelope(EnvelopeReader):
@@ -95,15 +77,15 @@ def _read(path: Path, name: str) -> _Checked:
     try:
         for item in read_837(path, filename=name, envelope=envelope):
             if isinstance(item, ClaimProblem):
-                out.error(item.segment_number, item.segment_id, item.element,
+                out.error_at(item.segment_number, item.segment_id, item.element,
                           f"claim {item.claim_id}: {item.message}" if item.claim_id else item.message)  # fmt: skip
                 continue
             out.claims.append(item)
     except X12Error as exc:
-        out.error(exc.segment_number or 0, exc.segment_id or "", exc.element, exc.message)
+        out.error_at(exc.segment_number or 0, exc.segment_id or "", exc.element, exc.message)
     out.controls.update(envelope.starts)
     if not out.claims and not out.error_count:
-        out.error(0, "", None, f"{name} holds no 837 claim")
+        out.error_at(0, "", None, f"{name} holds no 837 claim")
     return out
 
 
@@ -124,7 +106,7 @@ def _resolve(checked: _Checked) -> tuple[dict[str, int], dict[tuple[str, str], i
         members[key] = found[0][0]
     unknown = sorted(k for k in keys if k and k not in on_file)
     for key in unknown[:MAX_LISTED]:
-        checked.warn(
+        checked.warn_at(
             0, "NM1", 9, f"member {key} is not on file: the claim is kept and will be denied (CARC 31)"
         )
     checked.warning_count += max(0, len(unknown) - MAX_LISTED)
@@ -138,10 +120,10 @@ def _resolve(checked: _Checked) -> tuple[dict[str, int], dict[tuple[str, str], i
         if c.frequency_code in ("7", "8"):
             ref = c.payer_claim_control_number
             if not ref:
-                checked.error(c.segment_number, "CLM", 5, f"claim {c.claim_id}: a replacement or void (CLM05-3 "
+                checked.error_at(c.segment_number, "CLM", 5, f"claim {c.claim_id}: a replacement or void (CLM05-3 "
                               f"{c.frequency_code}) needs the original claim's number in REF*F8")  # fmt: skip
             elif (c.billing_provider.identifier, ref) not in originals:
-                checked.error(c.segment_number, "REF", 2, f"claim {c.claim_id}: REF*F8 {ref} is not a claim on file "
+                checked.error_at(c.segment_number, "REF", 2, f"claim {c.claim_id}: REF*F8 {ref} is not a claim on file "
                               f"from billing provider {c.billing_provider.identifier}")  # fmt: skip
     return members, originals
 
@@ -185,7 +167,7 @@ def import_claims(
     try:
         ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
     except ValueError as exc:
-        checked.warn(0, "", None, f"no acknowledgment could be written for this file: {exc}")
+        checked.warn_at(0, "", None, f"no acknowledgment could be written for this file: {exc}")
     summary: dict[str, Any] = {
         "claims": len(checked.claims), "lines": sum(len(c.lines) for c in checked.claims),
         "charge_cents": sum(c.total_charge_cents for c in checked.claims),

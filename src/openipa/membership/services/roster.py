@@ -34,7 +34,7 @@ from openipa.contracts.models import Payer
 from openipa.core import audit
 from openipa.core.bulk import db_value, insert_rows, insert_rows_returning_pks, update_rows
 from openipa.core.errors import ValidationFailed
-from openipa.core.intake import intake_dir, printable, relative_to_var, store_file
+from openipa.core.intake import Issues, intake_dir, issue, printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.csvroster import CsvProfile, read_csv_roster
 from openipa.edi.t834 import Enrollment834, MemberRecord, read_834
@@ -117,46 +117,8 @@ def _control_characters(rec: MemberRecord) -> str | None:
     return next(label for label, value in fields.items() if _CONTROL.search(value))
 
 
-def issue(
-    segment: int, segment_id: str, element: int | None, message: str, member_id: str = ""
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "segment": segment,
-        "segment_id": printable(segment_id),
-        "element": element,
-        "message": printable(message),
-    }
-    if member_id:
-        out["member_id"] = printable(member_id)
-    return out
-
-
 def _from_x12(error: X12Error) -> dict[str, Any]:
     return issue(error.segment_number or 0, error.segment_id or "", error.element, error.message)
-
-
-@dataclass
-class _Issues:
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    warning_count: int = 0
-    error_count: int = 0
-
-    def error(self, item: dict[str, Any]) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_LISTED:
-            self.errors.append(item)
-
-    def warn(self, item: dict[str, Any]) -> None:
-        self.warning_count += 1
-        if len(self.warnings) < MAX_LISTED:
-            self.warnings.append(item)
-
-    def listed_warnings(self) -> list[dict[str, Any]]:
-        extra = self.warning_count - len(self.warnings)
-        if extra > 0:
-            return [*self.warnings, issue(0, "", None, f"{extra} more warnings not listed")]
-        return list(self.warnings)
 
 
 # -- context: what the file is resolved against ---------------------------------------------------
@@ -241,7 +203,7 @@ def _demographics(rec: MemberRecord) -> dict[str, object]:
 
 
 def _resolve(
-    rec: MemberRecord, ctx: _Context, issues: _Issues, seen: dict[str, int], *, checks: bool = True
+    rec: MemberRecord, ctx: _Context, issues: Issues, seen: dict[str, int], *, checks: bool = True
 ) -> _Resolved | None:
     """Check one record and turn it into an Instruction. Errors and warnings go to ``issues``; returns None
     when the record has errors. ``checks=False`` (the apply pass, after validation) skips the date
@@ -420,7 +382,7 @@ def _resolve(
 
 
 def _check_dates(
-    rec: MemberRecord, begin: dt.date, seg: int, ctx: _Context, issues: _Issues, key: str
+    rec: MemberRecord, begin: dt.date, seg: int, ctx: _Context, issues: Issues, key: str
 ) -> None:
     if rec.birth_date is not None:
         if begin < rec.birth_date:
@@ -594,7 +556,7 @@ def _import(
 ) -> RosterImport:
     day = today or timezone.localdate()
     ctx = _context(payer, profile, fmt == RosterProfile.Format.CSV, day)
-    issues = _Issues()
+    issues = Issues(MAX_LISTED)
     checked = _validate(path, name, ctx, issues, progress)
     ack = ""
     if not ctx.is_csv:
@@ -680,7 +642,7 @@ def _large_page_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _validate(path: Path, name: str, ctx: _Context, issues: _Issues, progress: Progress | None) -> _Validated:
+def _validate(path: Path, name: str, ctx: _Context, issues: Issues, progress: Progress | None) -> _Validated:
     out = _Validated()
     seen: dict[str, int] = {}
     try:
@@ -710,7 +672,7 @@ def _validate(path: Path, name: str, ctx: _Context, issues: _Issues, progress: P
     return out
 
 
-def _header(head: Enrollment834, ctx: _Context, out: _Validated, issues: _Issues) -> None:
+def _header(head: Enrollment834, ctx: _Context, out: _Validated, issues: Issues) -> None:
     if out.header is None:
         out.header = head
         date = head.file_effective_date or head.created
@@ -723,7 +685,7 @@ def _header(head: Enrollment834, ctx: _Context, out: _Validated, issues: _Issues
 
 def _resolved_stream(path: Path, name: str, ctx: _Context) -> Iterator[tuple[MemberRecord, _Resolved]]:
     """The second read: records resolved again (they validated in the first pass, so nothing is dropped)."""
-    scratch = _Issues()
+    scratch = Issues(MAX_LISTED)
     seen: dict[str, int] = {}
     for item in _records(path, ctx, name):
         if isinstance(item, Enrollment834):
@@ -754,7 +716,7 @@ def _member_row(
 
 
 class _Applier:
-    def __init__(self, ctx: _Context, record: RosterImport, issues: _Issues) -> None:
+    def __init__(self, ctx: _Context, record: RosterImport, issues: Issues) -> None:
         self.ctx = ctx
         self.record = record
         self.issues = issues
@@ -993,7 +955,7 @@ def _interval(i: Interval) -> list[object]:
 # -- acknowledgment --------------------------------------------------------------------------------
 
 
-def _acknowledgment(path: Path, name: str, checked: _Validated, issues: _Issues) -> str:
+def _acknowledgment(path: Path, name: str, checked: _Validated, issues: Issues) -> str:
     """The 999 (and a TA1 when the interchange envelope itself is in error) for an X12 roster."""
     return acknowledge_file(path, name, checked.envelope, checked.controls, issues.errors)
 
