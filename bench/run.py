@@ -31,11 +31,11 @@ OPENIPA = ROOT / ".venv" / "bin" / "openipa"
 OUT = ROOT / "bench" / "out"
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+def run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, int, str]:
     """Run one command; return wall seconds, that process's peak RSS in MiB, and its stdout."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True, cwd=cwd)
         # wait4 gives the resource usage of this one child, not the maximum over all children so far.
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -47,6 +47,45 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
             sys.stderr.write(stdout[-2000:] + err.read()[-4000:])
             raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
     return wall, usage.ru_maxrss // 1024, stdout
+
+
+def run_child(module: str, kind: str, path: Path) -> tuple[dict[str, Any], int]:
+    """Run ``python -m module --child kind path`` (one parser in a fresh interpreter); return the JSON it
+    prints and its peak RSS in MiB."""
+    _wall, rss, out = run(
+        [sys.executable, "-m", module, "--child", kind, str(path)], dict(os.environ), cwd=ROOT
+    )
+    result: dict[str, Any] = json.loads(out)
+    return result, rss
+
+
+def pyx12_validate(path: Path) -> dict[str, Any]:
+    """Validate ``path`` with pyx12 (the independent X12 validator parsers are compared with): seconds, CPU
+    seconds, whether it is valid, and its first errors."""
+    import logging
+
+    from pyx12 import params, x12n_document
+
+    errors: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.append(record.getMessage())
+
+    logger = logging.getLogger("pyx12")
+    logger.addHandler(Collect(logging.ERROR))
+    logger.setLevel(logging.ERROR)
+    logger.propagate = False
+    start, cpu = time.perf_counter(), time.process_time()
+    with path.open(encoding="latin-1") as fh:
+        valid = x12n_document.x12n_document(params.params(), fh, None, None)
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+        "valid": bool(valid),
+        "errors": len(errors),
+        "first_errors": errors[:5],
+    }
 
 
 @contextlib.contextmanager

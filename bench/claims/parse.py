@@ -16,9 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +28,7 @@ if not __package__:  # run as a script (PEP 366): import this directory as the p
     __package__ = "bench.claims"
     importlib.import_module(__package__)
 
-from bench.run import OUT, machine, record  # noqa: E402
+from bench.run import OUT, machine, pyx12_validate, record, run_child  # noqa: E402
 
 from openipa.edi.t837 import Claim837, read_837  # noqa: E402
 
@@ -58,46 +55,6 @@ def _child_read_837(path: Path) -> dict[str, Any]:
     }
 
 
-def _child_pyx12(path: Path) -> dict[str, Any]:
-    from pyx12 import params, x12n_document
-
-    errors: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            errors.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    logger.addHandler(Collect(logging.ERROR))
-    logger.setLevel(logging.ERROR)
-    logger.propagate = False
-    start, cpu = time.perf_counter(), time.process_time()
-    with path.open(encoding="latin-1") as fh:
-        valid = x12n_document.x12n_document(params.params(), fh, None, None)
-    return {
-        "seconds": time.perf_counter() - start,
-        "cpu_seconds": time.process_time() - cpu,
-        "valid": bool(valid),
-        "errors": len(errors),
-        "first_errors": errors[:5],
-    }
-
-
-def run_child(kind: str, path: Path) -> tuple[dict[str, Any], int]:
-    """Run one parser in a fresh interpreter; its result and its peak RSS in MiB."""
-    cmd = [sys.executable, "-m", "bench.claims.parse", "--child", kind, str(path)]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own resource usage
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.stderr.write(err.read()[-4000:])
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-        result: dict[str, Any] = json.loads(out.read())
-    return result, usage.ru_maxrss // 1024
-
-
 def generated(claims: int, seed: int, reuse: bool) -> Path:
     path = OUT / "claims" / f"claims-{claims}-seed{seed}.837"
     if not (reuse and path.exists()):
@@ -108,7 +65,7 @@ def generated(claims: int, seed: int, reuse: bool) -> Path:
 
 def parse(claims: int, seed: int, pyx12_claims: int, reuse: bool) -> list[dict[str, Any]]:
     path = generated(claims, seed, reuse)
-    ours, ours_rss = run_child("read_837", path)
+    ours, ours_rss = run_child("bench.claims.parse", "read_837", path)
     rows: list[dict[str, Any]] = [
         {
             "case": "read_837 (parse only)",
@@ -129,7 +86,7 @@ def parse(claims: int, seed: int, pyx12_claims: int, reuse: bool) -> list[dict[s
     with tempfile.TemporaryDirectory(prefix="openipa-bench-pyx12-") as tmp:
         prefix = Path(tmp) / f"first-{pyx12_claims}.837"
         generate.write(prefix, claims=pyx12_claims, seed=seed)
-        theirs, theirs_rss = run_child("pyx12", prefix)
+        theirs, theirs_rss = run_child("bench.claims.parse", "pyx12", prefix)
         prefix_mib = round(prefix.stat().st_size / 2**20, 1)
     rate = pyx12_claims / theirs["seconds"]
     rows.append(
@@ -184,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child_read_837(args.file)))
         return
     if args.child == "pyx12":
-        print(json.dumps(_child_pyx12(args.file)))
+        print(json.dumps(pyx12_validate(args.file)))
         return
     rows = parse(args.claims, args.seed, args.pyx12_claims, args.reuse)
     record(rows, "claims")

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.run import pyx12_validate, run_child
 
 from openipa.edi.t834 import MemberRecord, read_834
 from openipa.edi.x12.envelope import EnvelopeReader
@@ -79,51 +77,10 @@ def _child_read_834(path: Path) -> dict[str, Any]:
     }
 
 
-def _child_pyx12(path: Path) -> dict[str, Any]:
-    from pyx12 import params, x12n_document
-
-    errors: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            errors.append(record.getMessage())
-
-    logger = logging.getLogger("pyx12")
-    logger.addHandler(Collect(logging.ERROR))
-    logger.setLevel(logging.ERROR)
-    logger.propagate = False
-    start, cpu = time.perf_counter(), time.process_time()
-    with path.open(encoding="latin-1") as fh:
-        valid = x12n_document.x12n_document(params.params(), fh, None, None)
-    return {
-        "seconds": time.perf_counter() - start,
-        "cpu_seconds": time.process_time() - cpu,
-        "valid": bool(valid),
-        "errors": len(errors),
-        "first_errors": errors[:5],
-    }
-
-
-def run_child(kind: str, path: Path) -> tuple[dict[str, Any], int]:
-    """Run one parser in a fresh interpreter; its result and its peak RSS in MiB."""
-    cmd = [sys.executable, "-m", "bench.eligibility.parse", "--child", kind, str(path)]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT)
-        # wait4 gives the resource usage of this one child, not the maximum over all children so far.
-        _, status, usage = os.wait4(proc.pid, 0)
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.stderr.write(err.read()[-4000:])
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-        result: dict[str, Any] = json.loads(out.read())
-    return result, usage.ru_maxrss // 1024
-
-
 def parse(path: Path, pyx12_members: int = PYX12_MEMBERS) -> list[dict[str, Any]]:
     """Both parsers on ``path``; one result row each (pyx12's row holds the ratio)."""
     size_mib = round(path.stat().st_size / 2**20, 1)
-    ours, ours_rss = run_child("read_834", path)
+    ours, ours_rss = run_child("bench.eligibility.parse", "read_834", path)
     rows: list[dict[str, Any]] = [
         {
             "case": "read_834 (parse only)",
@@ -141,7 +98,7 @@ def parse(path: Path, pyx12_members: int = PYX12_MEMBERS) -> list[dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="openipa-bench-pyx12-") as tmp:
         prefix = Path(tmp) / f"first-{pyx12_members}.834"
         members = cut_after(path, prefix, pyx12_members)
-        theirs, theirs_rss = run_child("pyx12", prefix)
+        theirs, theirs_rss = run_child("bench.eligibility.parse", "pyx12", prefix)
         prefix_mib = round(prefix.stat().st_size / 2**20, 1)
     theirs_rate = members / theirs["seconds"]
     rows.append(
@@ -193,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child_read_834(args.file)))
         return
     if args.child == "pyx12":
-        print(json.dumps(_child_pyx12(args.file)))
+        print(json.dumps(pyx12_validate(args.file)))
         return
     rows = parse(args.file, args.pyx12_members)
     print(json.dumps(rows, indent=2) if args.json else "\n".join(describe(rows)))

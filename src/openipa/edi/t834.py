@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from openipa.core.identifiers import is_valid_npi
@@ -21,6 +21,7 @@ from openipa.edi.x12.dates import dtp_range, element_date, parse_d8
 from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, SegmentBatch, Source
+from openipa.edi.x12.records import builder
 from openipa.edi.x12.writer import X12Writer
 
 MAINTENANCE_TYPES: dict[str, str] = {
@@ -279,27 +280,10 @@ class _Header:
         )
 
 
-def _builder(cls: type) -> Any:
-    """A plain (not frozen) slots class with the fields of the frozen dataclass ``cls``, in order.
-
-    A frozen dataclass sets each field through ``object.__setattr__``: for MemberRecord's 26 fields that
-    was a quarter of the time :func:`read_834` spent per member. The mapper fills the plain twin and then
-    gives the instance its real class (the slots are identical, so CPython allows the ``__class__``
-    assignment): the result is a true, frozen ``cls`` instance, equal to one built by ``cls(...)``.
-    """
-    names = [f.name for f in fields(cls)]
-    twin = make_dataclass(
-        f"_{cls.__name__}Builder", names, slots=True, eq=False, repr=False, match_args=False
-    )
-    probe = twin(*names)
-    probe.__class__ = cls  # fails at import time, not in the mapper, if the layouts ever differ
-    return twin
-
-
-_MemberBuilder = _builder(MemberRecord)
-_CoverageBuilder = _builder(Coverage)
-_PcpBuilder = _builder(PcpChoice)
-_CategoryBuilder = _builder(ReportingCategory)
+_MemberBuilder = builder(MemberRecord)
+_CoverageBuilder = builder(Coverage)
+_PcpBuilder = builder(PcpChoice)
+_CategoryBuilder = builder(ReportingCategory)
 
 _CACHE_LIMIT = 50_000
 """Entries in the per-file caches of parsed dates and checked NPIs (cleared when full: bounded memory)."""

@@ -30,12 +30,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
 from openipa.edi.amounts import AmountError, format_cents, parse_cents
-from openipa.edi.t834 import _builder
 from openipa.edi.x12.dates import parse_d8
 from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, SegmentBatch, Source
+from openipa.edi.x12.records import builder
 from openipa.edi.x12.writer import X12Writer
 
 PROFESSIONAL = "professional"
@@ -304,8 +304,8 @@ class ClaimProblem:
         return f"claim {self.claim_id!r}: {where}: {self.message}"
 
 
-_ClaimBuilder = _builder(Claim837)
-_LineBuilder = _builder(ServiceLine)
+_ClaimBuilder = builder(Claim837)
+_LineBuilder = builder(ServiceLine)
 
 _CACHE_LIMIT = 50_000
 

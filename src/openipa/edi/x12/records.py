@@ -1,0 +1,23 @@
+"""Building frozen records fast, for the readers' hot paths (read_834, read_837)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, make_dataclass
+from typing import Any
+
+
+def builder(cls: type) -> Any:
+    """A plain (not frozen) slots class with the fields of the frozen dataclass ``cls``, in order.
+
+    A frozen dataclass sets each field through ``object.__setattr__``: for MemberRecord's 26 fields that
+    was a quarter of the time ``read_834`` spent per member. The mapper fills the plain twin and then
+    gives the instance its real class (the slots are identical, so CPython allows the ``__class__``
+    assignment): the result is a true, frozen ``cls`` instance, equal to one built by ``cls(...)``.
+    """
+    names = [f.name for f in fields(cls)]
+    twin = make_dataclass(
+        f"_{cls.__name__}Builder", names, slots=True, eq=False, repr=False, match_args=False
+    )
+    probe = twin(*names)
+    probe.__class__ = cls  # fails at import time, not in the mapper, if the layouts ever differ
+    return twin
