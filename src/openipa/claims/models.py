@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from openipa.core.models import EffectiveDated
+
 
 class ClaimImport(models.Model):
     """One 837 file received: applied, rejected or a duplicate. Never changed once written."""
@@ -160,7 +162,11 @@ class ClaimLine(models.Model):
     findings = models.JSONField(default=list, blank=True, help_text="What each rule said (not the 'ok's).")
     pricing = models.JSONField(default=dict, blank=True, help_text="Method and inputs of the allowed amount.")
     adjudicated_at = models.DateTimeField(null=True, blank=True)
+    adjudication_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     payment_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    reversal_run_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The payment run that remitted the reversal of a paid line."
+    )
 
     class Meta:
         ordering = ["claim_id", "number"]
@@ -169,3 +175,55 @@ class ClaimLine(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.claim_id} line {self.number} {self.code or self.revenue_code}"
+
+
+class AdjudicationRun(models.Model):
+    """One adjudication of the lines waiting: what it decided, by whom, from which inputs."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    run_by = models.CharField(max_length=150)
+    lines = models.PositiveIntegerField(default=0)
+    paid = models.PositiveIntegerField(default=0)
+    denied = models.PositiveIntegerField(default=0)
+    pended = models.PositiveIntegerField(default=0)
+    reversed = models.PositiveIntegerField(default=0, help_text="Lines of originals replaced or voided.")
+    paid_cents = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0, help_text="Wall time (a measurement, not money).")
+    inputs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"adjudication {self.pk}: {self.lines} lines"
+
+    @property
+    def auto_adjudication_rate(self) -> float:
+        """Share of the lines decided without a person (paid or denied, not pended); 0 with no lines."""
+        return (self.paid + self.denied) / self.lines if self.lines else 0.0
+
+
+class ProcedurePairEdit(EffectiveDated):
+    """A procedure-to-procedure (NCCI-style) edit: column 2 is not paid with column 1 on the same claim and date,
+    unless the modifier indicator allows a bypass modifier (1) - 0 never, 9 not applicable."""
+
+    column1 = models.CharField(max_length=5)
+    column2 = models.CharField(max_length=5)
+    modifier_indicator = models.SmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["column1", "column2"])]
+
+    def __str__(self) -> str:
+        return f"{self.column1}/{self.column2} ({self.modifier_indicator})"
+
+
+class UnitLimit(EffectiveDated):
+    """A medically unlikely edit: the most units of a code per day (MAI 1 per line, 2-3 per day)."""
+
+    code = models.CharField(max_length=5, db_index=True)
+    max_units = models.PositiveIntegerField()
+    mai = models.SmallIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.code} <= {self.max_units} (MAI {self.mai})"

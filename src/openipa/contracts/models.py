@@ -89,7 +89,8 @@ class ContractTerm(EffectiveDated):
 
     class ClaimsPricing(models.TextChoices):
         PERCENT_OF_MEDICARE = "percent_of_medicare", "Percent of Medicare (RBRVS)"
-        CODE_RATES = "code_rates", "Flat code rates"
+        CODE_RATE = "code_rate", "Flat code rates"
+        PERCENT_OF_BILLED = "percent_of_billed", "Percent of billed charges"
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="terms")
     capitation_basis = models.CharField(max_length=32, choices=CapitationBasis.choices)
@@ -234,3 +235,95 @@ class CostShare(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.product.code} {self.service_category}: {self.copay} + {self.coinsurance_percent}%"
+
+
+class FeeScheduleFile(models.Model):
+    """A fee schedule file loaded (CMS RVU or GPCI file, or a contract's code rates): what, when, by whom."""
+
+    class Kind(models.TextChoices):
+        RVU = "rvu", "Medicare RVU file (PPRRVU)"
+        GPCI = "gpci", "Medicare GPCI / locality file"
+        CODE_RATES = "code_rates", "Contract code rates (CSV)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    stored_path = models.CharField(max_length=500, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    loaded_by = models.CharField(max_length=150)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-loaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} from {self.valid_from}"
+
+
+class RvuEntry(EffectiveDated):
+    """One code and modifier of a Medicare RVU file, as exact scaled integers (RVUs in hundredths). Codes only:
+    CPT descriptions are the AMA's and are not kept."""
+
+    source = models.ForeignKey(FeeScheduleFile, on_delete=models.CASCADE, related_name="rvus")
+    code = models.CharField(max_length=5)
+    modifier = models.CharField(max_length=2, blank=True)
+    status = models.CharField(max_length=1)
+    work_rvu_centi = models.IntegerField()
+    pe_nonfacility_rvu_centi = models.IntegerField()
+    pe_facility_rvu_centi = models.IntegerField()
+    mp_rvu_centi = models.IntegerField()
+    pctc = models.SmallIntegerField(default=0)
+    global_days = models.CharField(max_length=3, blank=True)
+    mult_proc = models.SmallIntegerField(default=0)
+    bilat_surg = models.SmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "modifier"])]
+
+    def __str__(self) -> str:
+        return f"{self.code}{('-' + self.modifier) if self.modifier else ''} from {self.valid_from}"
+
+
+class GpciEntry(EffectiveDated):
+    """One Medicare payment locality's geographic practice cost indices (thousandths)."""
+
+    source = models.ForeignKey(FeeScheduleFile, on_delete=models.CASCADE, related_name="gpcis")
+    locality_id = models.CharField(max_length=16, help_text="MAC number + locality number, e.g. 0118218.")
+    state = models.CharField(max_length=2, blank=True)
+    name = models.CharField(max_length=100, blank=True)
+    pw_gpci_milli = models.IntegerField()
+    pe_gpci_milli = models.IntegerField()
+    mp_gpci_milli = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.locality_id} {self.name}"
+
+
+class ConversionFactor(EffectiveDated):
+    """The Medicare physician fee schedule conversion factor in force (dollars per RVU)."""
+
+    amount = models.DecimalField(max_digits=8, decimal_places=4)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"CF {self.amount} from {self.valid_from}"
+
+
+class CodeRate(EffectiveDated):
+    """A contract's flat rate for a code (and modifier, or any when empty)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="code_rates")
+    code = models.CharField(max_length=5)
+    modifier = models.CharField(max_length=2, blank=True)
+    rate = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["contract", "code", "modifier", "-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} {self.code} {self.rate}"

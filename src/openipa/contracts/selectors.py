@@ -194,3 +194,201 @@ def term_of_contract_on(contract_id: int, on: dt.date) -> ContractTerm | None:
         .order_by("-valid_from")
         .first()
     )
+
+
+# -- claims: what prices a line and who pays for it --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimsFrames:
+    """The effective-dated data claims adjudication reads, as frames shaped for the claims engines."""
+
+    terms: pl.DataFrame
+    """Per term version and product: term_id, contract_id, product_id, valid_from, valid_to, timely_filing_days,
+    method, percent_milli, cap_at_billed, locality_id."""
+    dofr: pl.DataFrame
+    category_rules: pl.DataFrame
+    cost_shares: pl.DataFrame
+    rvus: pl.DataFrame
+    gpcis: pl.DataFrame
+    conversion_factors: pl.DataFrame
+    code_rates: pl.DataFrame
+
+
+def claims_frames(actor: Actor | None) -> ClaimsFrames:
+    """Every active contract's claims terms, the DOFR, the service-category rules, cost shares and the fee
+    schedules. ``actor`` None is the system (a CLI run)."""
+    from openipa.contracts.models import (
+        CodeRate,
+        ConversionFactor,
+        CostShare,
+        GpciEntry,
+        RvuEntry,
+        ServiceCategoryRule,
+    )
+
+    if actor is not None:
+        require(actor, Perm.VIEW_CONTRACTS)
+    terms = list(
+        ContractTerm.objects.filter(contract__status=Contract.Status.ACTIVE).prefetch_related(
+            "contract__products"
+        )
+    )
+    term_rows = [
+        (
+            t.pk,
+            t.contract_id,
+            p.pk,
+            t.valid_from,
+            t.valid_to,
+            t.timely_filing_days,
+            t.claims_pricing,
+            int(t.claims_percent_of_medicare * _MILLI),
+            t.claims_lesser_of_charge,
+            t.claims_locality,
+        )
+        for t in terms
+        for p in t.contract.products.all()
+    ]
+    dates = {"valid_from": pl.Date, "valid_to": pl.Date}
+    return ClaimsFrames(
+        terms=pl.DataFrame(
+            term_rows,
+            schema={
+                "term_id": pl.Int64,
+                "contract_id": pl.Int64,
+                "product_id": pl.Int64,
+                **dates,
+                "timely_filing_days": pl.Int32,
+                "method": pl.String,
+                "percent_milli": pl.Int64,
+                "cap_at_billed": pl.Boolean,
+                "locality_id": pl.String,
+            },
+            orient="row",
+        ),
+        dofr=pl.DataFrame(
+            list(DofrEntry.objects.values_list("term_id", "service_category", "responsible_party")),
+            schema={"term_id": pl.Int64, "category": pl.String, "party": pl.String},
+            orient="row",
+        ),
+        category_rules=pl.DataFrame(
+            list(
+                ServiceCategoryRule.objects.values_list(
+                    "pk",
+                    "category",
+                    "priority",
+                    "code_from",
+                    "code_to",
+                    "revenue_from",
+                    "revenue_to",
+                    "places_of_service",
+                    "provider_kind",
+                    "emergency",
+                    "requires_authorization",
+                    "valid_from",
+                    "valid_to",
+                )
+            ),
+            schema={
+                "category_rule_id": pl.Int64,
+                "category": pl.String,
+                "priority": pl.Int32,
+                "code_from": pl.String,
+                "code_to": pl.String,
+                "revenue_from": pl.String,
+                "revenue_to": pl.String,
+                "places": pl.String,
+                "provider_kind": pl.String,
+                "emergency": pl.Boolean,
+                "requires_authorization": pl.Boolean,
+                **dates,
+            },
+            orient="row",
+        ),
+        cost_shares=pl.DataFrame(
+            [
+                (
+                    c.product_id,
+                    c.service_category,
+                    int(c.copay * _CENTS),
+                    int(c.coinsurance_percent * _MILLI),
+                    c.valid_from,
+                    c.valid_to,
+                )
+                for c in CostShare.objects.all()
+            ],
+            schema={
+                "product_id": pl.Int64,
+                "category": pl.String,
+                "copay_cents": pl.Int64,
+                "coinsurance_milli": pl.Int64,
+                **dates,
+            },
+            orient="row",
+        ),
+        rvus=pl.DataFrame(
+            list(
+                RvuEntry.objects.values_list(
+                    "code",
+                    "modifier",
+                    "status",
+                    "work_rvu_centi",
+                    "pe_nonfacility_rvu_centi",
+                    "pe_facility_rvu_centi",
+                    "mp_rvu_centi",
+                    "mult_proc",
+                    "bilat_surg",
+                    "valid_from",
+                    "valid_to",
+                )
+            ),
+            schema={
+                "code": pl.String,
+                "modifier": pl.String,
+                "status": pl.String,
+                "work_rvu_centi": pl.Int64,
+                "pe_nonfacility_rvu_centi": pl.Int64,
+                "pe_facility_rvu_centi": pl.Int64,
+                "mp_rvu_centi": pl.Int64,
+                "mult_proc": pl.Int8,
+                "bilat_surg": pl.Int8,
+                **dates,
+            },
+            orient="row",
+        ),
+        gpcis=pl.DataFrame(
+            list(
+                GpciEntry.objects.values_list(
+                    "locality_id", "pw_gpci_milli", "pe_gpci_milli", "mp_gpci_milli", "valid_from", "valid_to"
+                )
+            ),
+            schema={
+                "locality_id": pl.String,
+                "pw_gpci_milli": pl.Int64,
+                "pe_gpci_milli": pl.Int64,
+                "mp_gpci_milli": pl.Int64,
+                **dates,
+            },
+            orient="row",
+        ),
+        conversion_factors=pl.DataFrame(
+            [(c.valid_from, c.valid_to, int(c.amount * 10_000)) for c in ConversionFactor.objects.all()],
+            schema={**dates, "conversion_factor_e4": pl.Int64},
+            orient="row",
+        ),
+        code_rates=pl.DataFrame(
+            [
+                (r.contract_id, r.code, r.modifier, int(r.rate * _CENTS), r.valid_from, r.valid_to)
+                for r in CodeRate.objects.all()
+            ],
+            schema={
+                "contract_id": pl.Int64,
+                "code": pl.String,
+                "modifier": pl.String,
+                "rate_cents": pl.Int64,
+                **dates,
+            },
+            orient="row",
+        ),
+    )

@@ -1188,3 +1188,17 @@ def death_dates(member_ids: list[int]) -> dict[int, dt.date]:
             if died is not None:
                 found[pk] = died
     return found
+
+
+def eligibility_spans_frame(member_ids: Iterable[int]) -> pl.DataFrame:
+    """Every eligibility span of ``member_ids`` (member_id, product_id, valid_from, valid_to): the coverage claims
+    adjudication checks dates of service against. A lookup for a batch run (no member data beyond ids and
+    dates), so it takes no actor."""
+    ids = sorted(set(member_ids))
+    schema = {"member_id": ("member_id", pl.Int64), "product_id": ("product_id", pl.Int64),
+              "valid_from": ("valid_from", pl.Date), "valid_to": ("valid_to", pl.Date)}  # fmt: skip
+    frames = [
+        query_frame(EligibilitySpan.objects.filter(member_id__in=ids[start : start + 20_000]), schema)
+        for start in range(0, len(ids), 20_000)
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema={k: v[1] for k, v in schema.items()})

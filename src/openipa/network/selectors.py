@@ -8,10 +8,12 @@ are masked for everyone but finance, the IPA administrator included.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from openipa.core.errors import NotFound
@@ -307,3 +309,36 @@ def practice_codes_and_tins(practice_ids: list[int]) -> dict[int, tuple[str, str
         pk: (code, tin)
         for pk, code, tin in Practice.objects.filter(pk__in=practice_ids).values_list("pk", "code", "tin")
     }
+
+
+def provider_status_frame(npis: Iterable[str], tins: Iterable[tuple[str, str]], on: dt.date) -> pl.DataFrame:
+    """For claims adjudication: each NPI's kind, whether it is contracted (a network provider affiliated with a
+    practice whose participation agreement is active on ``on``, or a billing NPI whose TIN is such a practice's
+    (``tins``: (npi, tin) pairs from the claims), whether it is credentialed (not known yet: null) and excluded
+    (not known yet: false). NPIs unknown to the network are absent (the engine treats them as not contracted)."""
+    wanted = set(npis)
+    contracted_practices = set(
+        ParticipationAgreement.objects.filter(
+            _in_force(on), status=ParticipationAgreement.Status.ACTIVE
+        ).values_list("practice_id", flat=True)
+    )
+    rows: dict[str, tuple[str, str, bool, bool | None, bool]] = {}
+    providers = Provider.objects.filter(npi__in=wanted).values_list("pk", "npi", "kind")
+    by_pk = {pk: (npi, kind) for pk, npi, kind in providers}
+    affiliated = set(
+        Affiliation.objects.filter(
+            _in_force(on), provider_id__in=by_pk, practice_id__in=contracted_practices
+        ).values_list("provider_id", flat=True)
+    )
+    for pk, (npi, kind) in by_pk.items():
+        rows[npi] = (npi, kind, pk in affiliated, None, False)
+    practice_tins = dict(Practice.objects.filter(pk__in=contracted_practices).values_list("tin", "pk"))
+    for npi, tin in tins:
+        if npi not in rows and tin in practice_tins:
+            rows[npi] = (npi, "group", True, None, False)
+    return pl.DataFrame(
+        list(rows.values()),
+        schema={"npi": pl.String, "kind": pl.String, "contracted": pl.Boolean, "credentialed": pl.Boolean,
+                "excluded": pl.Boolean},
+        orient="row",
+    )  # fmt: skip

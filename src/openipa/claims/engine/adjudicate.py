@@ -407,7 +407,8 @@ def code_edits(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """Procedure-to-procedure and medically-unlikely-units findings, computed by the edits engine."""
     if ctx.edits is None:
         return pl.DataFrame(schema=FINDING_SCHEMA)
-    return conform(ctx.edits, FINDING_SCHEMA, "edits").join(lines.select("line_id"), on="line_id", how="semi")
+    found = conform(ctx.edits, FINDING_SCHEMA, "edits").filter(pl.col("outcome").is_in(["deny", "pend"]))
+    return found.join(lines.select("line_id"), on="line_id", how="semi")
 
 
 def pricing(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
