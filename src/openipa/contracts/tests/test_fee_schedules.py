@@ -47,7 +47,8 @@ def test_a_bad_file_is_refused_with_its_line_and_nothing_changes(small_ipa: Any,
     )
     with pytest.raises(ValidationFailed) as error:
         load_rvu_file(actor=small_ipa.users["fin"], path=bad, valid_from=JAN)
-    assert "bad.csv" in str(error.value.fields) and "WORK RVU" in str(error.value.fields)
+    assert "bad.csv" in str(error.value.fields)
+    assert "WORK RVU" in str(error.value.fields)
     assert (RvuEntry.objects.count(), FeeScheduleFile.objects.count(), ConversionFactor.objects.count()) == (
         0,
         0,
