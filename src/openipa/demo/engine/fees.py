@@ -332,3 +332,17 @@ DOFR: dict[str, str] = {
 }
 """Service category -> responsible party under the demo's contracts: professional services are the IPA's,
 facility services the hospital's (so the IPA denies facility claims, CARC 109, and forwards them)."""
+
+
+_BASE_FEES: dict[str, int] = {
+    row[0]: ((_centi(row[1]) + _centi(row[2]) + _centi(row[4])) * int(CONVERSION_FACTOR * 10_000) + 5_000)
+    // 10_000
+    for row in _BASE
+}
+
+
+def base_fee_cents(code: str) -> int:
+    """The unjittered non-facility Medicare-style fee of ``code`` in cents (total RVUs x the conversion
+    factor, rounded half up): what the demo's providers mark their charges up from. KeyError for a code
+    the demo's fee file does not list."""
+    return _BASE_FEES[code]
