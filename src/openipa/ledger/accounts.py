@@ -1,9 +1,9 @@
 """The chart of accounts the application posts to, by code.
 
 Callers name accounts by these constants (``accounts.CASH``), never by literal codes, so a search for a
-constant finds every place that posts to the account. `CHART` is the chart as first seeded; the data
-migration `0002_chart_of_accounts` holds its own frozen copy (a migration must not change when this module
-does), and a test keeps the two equal.
+constant finds every place that posts to the account. `CHART` is the chart as seeded; the data
+migrations `0002_chart_of_accounts` and `0003_claims_accounts` hold frozen copies of what each added (a
+migration must not change when this module does), and a test keeps their union equal to `CHART`.
 """
 
 from __future__ import annotations
@@ -60,9 +60,12 @@ RISK_POOL_LIABILITY = "2400"
 SPECIALIST_POOL_PAYABLE = "2500"
 QUALITY_POOL_LIABILITY = "2600"
 PAYER_RECOUPMENTS_PAYABLE = "2700"
+CLAIMS_PAYABLE = "2800"
 RETAINED_SURPLUS = "3000"
 CAPITATION_REVENUE = "4000"
 ADMIN_FEE_REVENUE = "4100"
+MEDICAL_CLAIMS_EXPENSE = "5000"
+CLAIMS_INTEREST_EXPENSE = "5100"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,5 +149,23 @@ CHART: tuple[ChartAccount, ...] = (
         "Administrative fee revenue",
         Kind.REVENUE,
         "The administrative fee taken from capitation under the contract's terms.",
+    ),
+    ChartAccount(
+        CLAIMS_PAYABLE,
+        "Claims payable",
+        Kind.LIABILITY,
+        "Claims (and their late-payment interest) the IPA has approved for payment and not yet paid.",
+    ),
+    ChartAccount(
+        MEDICAL_CLAIMS_EXPENSE,
+        "Medical claims expense",
+        Kind.EXPENSE,
+        "Fee-for-service claims the IPA pays for services it is responsible for under the DOFR.",
+    ),
+    ChartAccount(
+        CLAIMS_INTEREST_EXPENSE,
+        "Claims interest expense",
+        Kind.EXPENSE,
+        "Interest paid on clean claims paid late (prompt-payment rules).",
     ),
 )

@@ -28,9 +28,12 @@ EXPECTED_CODES = {
     "2500": "liability",
     "2600": "liability",
     "2700": "liability",
+    "2800": "liability",
     "3000": "equity",
     "4000": "revenue",
     "4100": "revenue",
+    "5000": "expense",
+    "5100": "expense",
 }
 
 
@@ -42,8 +45,12 @@ def test_the_migration_seeds_the_chart_with_the_codes_callers_post_to(db):
 
 
 def test_the_migrations_frozen_chart_is_the_modules_chart():
-    migration = importlib.import_module("openipa.ledger.migrations.0002_chart_of_accounts")
-    assert list(migration.CHART) == [(a.code, a.name, a.kind.value, a.description) for a in CHART]
+    frozen = [
+        row
+        for name in ("0002_chart_of_accounts", "0003_claims_accounts")
+        for row in importlib.import_module(f"openipa.ledger.migrations.{name}").CHART
+    ]
+    assert frozen == [(a.code, a.name, a.kind.value, a.description) for a in CHART]
 
 
 def test_the_constants_name_the_charts_codes():
