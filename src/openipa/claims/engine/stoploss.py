@@ -152,22 +152,68 @@ def assign_policies(paid_lines: pl.DataFrame, policies: pl.DataFrame) -> pl.Data
     """
     lines = _lines(paid_lines)
     frame = _policies(policies)
-    covered = (
-        pl.col("categories")
-        .str.split(",")
-        .list.eval(pl.element().str.strip_chars())
-        .list.contains(pl.col("category"))
+    # One row per policy and covered category (null: all categories), then one keyed join per combination of
+    # wildcards (payer, product, category), so the work grows with the lines, not lines x policies.
+    scopes = (
+        frame.select(
+            "policy_id",
+            pl.col("payer_id").alias("policy_payer_id"),
+            pl.col("product_id").alias("policy_product_id"),
+            pl.col("categories")
+            .str.split(",")
+            .list.eval(pl.element().str.strip_chars())
+            .list.eval(pl.element().filter(pl.element() != ""))
+            .alias("policy_category"),
+            "valid_from",
+            "valid_to",
+        )
+        .explode(
+            "policy_category", empty_as_null=True
+        )  # an empty list (no category named) becomes one null row: all categories
+        .unique()
+    )
+    keys = (
+        ("payer_id", "policy_payer_id"),
+        ("product_id", "policy_product_id"),
+        ("category", "policy_category"),
+    )
+    parts = []
+    for wildcards in range(2 ** len(keys)):
+        chosen = scopes
+        left_on: list[str] = []
+        right_on: list[str] = []
+        for bit, (line_key, policy_key) in enumerate(keys):
+            if wildcards >> bit & 1:
+                chosen = chosen.filter(pl.col(policy_key).is_null())
+            else:
+                chosen = chosen.filter(pl.col(policy_key).is_not_null())
+                left_on.append(line_key)
+                right_on.append(policy_key)
+        if chosen.height == 0:
+            continue
+        joined = (
+            lines.join(chosen, left_on=left_on, right_on=right_on, how="inner", coalesce=False)
+            if left_on
+            else lines.join(chosen, how="cross")
+        )
+        parts.append(
+            joined.filter(in_force(pl.col("service_from"))).select(
+                "line_id", "member_id", "paid_cents", "policy_id", "policy_payer_id", "policy_product_id"
+            )
+        )
+    empty = pl.DataFrame(
+        schema={
+            "line_id": pl.Int64,
+            "member_id": pl.Int64,
+            "paid_cents": pl.Int64,
+            "policy_id": pl.Int64,
+            "policy_payer_id": pl.Int64,
+            "policy_product_id": pl.Int64,
+        }
     )
     matched = (
-        lines.join(
-            frame.rename({"payer_id": "policy_payer_id", "product_id": "policy_product_id"}), how="cross"
-        )
-        .filter(
-            (pl.col("policy_payer_id").is_null() | (pl.col("policy_payer_id") == pl.col("payer_id")))
-            & (pl.col("policy_product_id").is_null() | (pl.col("policy_product_id") == pl.col("product_id")))
-            & in_force(pl.col("service_from"))
-            & ((pl.col("categories") == "") | covered.fill_null(False))
-        )
+        pl.concat([empty, *parts])
+        .unique(["line_id", "policy_id"])
         .with_columns(
             (
                 pl.col("policy_product_id").is_not_null().cast(pl.Int32) * 2

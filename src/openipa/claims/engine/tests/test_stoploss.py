@@ -191,6 +191,18 @@ def test_a_category_filter_excludes_uncovered_lines_and_a_line_without_category(
     assert events_of(events) == [(1, 10, 50, 700_000, 1)]
 
 
+def test_blank_entries_in_the_category_list_do_not_widen_it() -> None:
+    p = policies(policy(1, categories="lab, ,"), policy(2, year=2027, categories=" , "))
+    frame = pl.concat(
+        [
+            lines([(1, 10, 100)], category="lab"),
+            lines([(2, 10, 200)], category="professional"),  # not covered: "lab, ," names only lab
+            lines([(3, 10, 300)], category="professional", when=d(2027, 2, 1)),  # " , " names none: all
+        ]
+    )
+    assert assign_policies(frame, p).sort("line_id").select("line_id", "policy_id").rows() == [(1, 1), (3, 2)]
+
+
 def test_a_payer_scoped_policy_covers_only_its_payer() -> None:
     p = policies(policy(1, payer_id=3), policy(2, payer_id=4))
     frame = pl.concat(
