@@ -65,7 +65,7 @@ ONE_DAY = dt.timedelta(days=1)
 
 LINES_PER_MEMBER_YEAR = 8.0
 """The target average (all ages and products); the encounter rates below are tuned to it."""
-HIGH_COST_ONE_IN = 2000
+HIGH_COST_ONE_IN = 1000
 """One adult member in this many is a catastrophic case."""
 STOP_LOSS_ATTACHMENT_CENTS = 15_000_000
 """$150,000: the attachment point the high-cost members' yearly professional charges pass."""
@@ -517,7 +517,7 @@ class _Planner:
         lines = [_Line(code, _charge(code, provider.npi), pointers=len(dx))]
         for extra, share in (("36415", 0.15), ("81002", 0.08), ("93000", 0.06 if age >= 40 else 0.0),
                              ("87880", 0.08 if age < 18 else 0.0), ("90471", 0.12), ("96372", 0.05)):  # fmt: skip
-            if rng.random() < share:
+            if rng.random() < share and len(lines) < 6:
                 lines.append(_Line(extra, _charge(extra, provider.npi)))
         if any(ln.code == "90471" for ln in lines) and "Z23" not in dx and len(dx) < 4:
             dx = (*dx, "Z23")
@@ -646,14 +646,15 @@ class _Planner:
             while monday + dt.timedelta(days=6) <= self.month.last_day:
                 friday = monday + dt.timedelta(days=4)
                 if monday >= m.covered_from and (m.covered_to is None or friday <= m.covered_to):
-                    lines = [_Line("96413", 2 * _charge("96413", oncology.npi), pointers=2),
+                    chemo = [_Line("96413", 2 * _charge("96413", oncology.npi), pointers=2),
                              _Line("96415", 2 * _charge("96415", oncology.npi, 3), 3, pointers=2)]  # fmt: skip
-                    for k in range(5):
-                        lines.append(
-                            _Line("77385", 2 * _charge("77385", oncology.npi), modifiers=("TC",),
-                                  day=monday + dt.timedelta(days=k), pointers=1)
-                        )  # fmt: skip
-                    out.append(_Encounter(m, oncology, "11", monday, dx, lines))
+                    out.append(_Encounter(m, oncology, "11", monday, dx, chemo))
+                    radiation = [
+                        _Line("77385", 2 * _charge("77385", oncology.npi), modifiers=("TC",),
+                              day=monday + dt.timedelta(days=k), pointers=1)
+                        for k in range(5)
+                    ]  # fmt: skip
+                    out.append(_Encounter(m, oncology, "11", monday, dx, radiation))
                 monday += dt.timedelta(days=7)
         if _stable("surgery-month", self.seed, m.key) % 12 == self.month.month % 12:
             code = rng.choice(("33533", "33405", "22612", "63047", "27447"))
@@ -811,7 +812,7 @@ def plan_claims(
     planned: list[PlannedClaim] = []
     for e, noise in encounters:
         end = max([e.discharged or e.day, *(ln.day or e.day for ln in e.lines)])
-        if end > last - ONE_DAY:  # a stay or a series running past the month: billed next month
+        if end > last - ONE_DAY * 2:  # a stay or a series ending too late to be billed this month: dropped
             continue
         received = receive(end)
         claim = plan.to_claim(e, received, plan.claim_id())
@@ -847,7 +848,8 @@ def plan_claims(
         out.noise["exact_duplicate"] += 1
     # suspect duplicates: the first line again, from another provider of the same kind
     by_key = {m.key: m for m in members}
-    for i in sorted(rng.sample(plain, min(len(plain), count(SUSPECT_SHARE, len(plain))))):
+    unauthorized = [i for i in plain if not planned[i].claim.prior_authorization]
+    for i in sorted(rng.sample(unauthorized, min(len(unauthorized), count(SUSPECT_SHARE, len(plain))))):
         p = planned[i]
         source = plan.by_npi[p.claim.billing_provider.identifier]
         others = [q for q in plan.pool[source.kind] if q.npi != source.npi]
