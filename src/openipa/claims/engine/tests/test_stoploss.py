@@ -108,6 +108,11 @@ def test_it_alerts_each_threshold_once_and_computes_the_recoverable() -> None:
     assert events.schema == pl.Schema(EVENT_SCHEMA)
 
 
+def test_reaching_a_threshold_exactly_alerts() -> None:
+    _, events = accumulate(EMPTY, lines([(1, 10, 500_000), (2, 10, 250_000), (3, 10, 249_999)]), policies())
+    assert events_of(events) == [(1, 10, 50, 500_000, 1), (1, 10, 75, 750_000, 2)]
+
+
 def test_lines_apply_in_line_id_order_whatever_the_row_order() -> None:
     shuffled = lines([(3, 10, 500_000), (1, 10, 400_000), (2, 10, 200_000)])
     accs, events = accumulate(EMPTY, shuffled, policies())
@@ -309,7 +314,9 @@ PROPERTY_POLICIES = policies(
 )
 _line = st.tuples(
     st.integers(1, 4),  # member
-    st.integers(-400, 1_500),  # paid cents
+    st.one_of(
+        st.integers(-400, 1_500), st.integers(-8, 30).map(lambda n: n * 50)
+    ),  # paid; 50s hit thresholds
     st.sampled_from([7, 8]),  # product
     st.sampled_from(["professional", "facility"]),
 )
