@@ -26,9 +26,12 @@ Noise, so adjudication has something to find (counted in :attr:`ClaimMonth.noise
 - ``replacement`` and ``void``: frequency 7 and 8 claims naming, in REF*F8, an earlier claim by the number
   the import gave it (the ``earlier`` argument: claim numbers are assigned on import);
 - ``facility``: the hospitals' 837I claims (DOFR: the hospital's);
-- ``high_cost``: claims of the few catastrophic members (one in :data:`HIGH_COST_ONE_IN`, adults): each month
-  they are treated (chemotherapy and radiation), one month of the year they have major surgery with an
-  inpatient stay, so their professional charges pass a $150,000 attachment point over a year.
+- ``high_cost``: claims of the few catastrophic members (:func:`is_high_cost`: one in :data:`HIGH_COST_ONE_IN`
+  of those 30 or older): each month they are treated (weekly chemotherapy, daily radiation), and in one month of
+  the year they have major surgery with an inpatient stay, so their professional *charges* pass a $150,000
+  attachment point within about six covered months. What the IPA *pays* for them depends on the contract's
+  pricing (at 100% of the demo's Medicare-style fees it is well under that: professional fees are small next to
+  the facility's, which are the hospital's under the DOFR).
 """
 
 from __future__ import annotations
@@ -311,6 +314,12 @@ SUPPORT_ORGANIZATIONS: tuple[tuple[str, str, str, str], ...] = (
 their claims find a provider."""
 
 
+def _zip9(zip_code: str, street: str) -> str:
+    """ZIP+4, which the 837 requires for a billing provider: the ZIP as given, its +4 made up from the
+    street (stable)."""
+    return zip_code if len(zip_code) == 9 else f"{zip_code[:5]}{1000 + _stable('zip4', street) % 9000:04d}"
+
+
 def claim_providers(data: DemoData, seed: int) -> list[ClaimProvider]:
     """The network's billing providers (PCPs, specialists, behavioral health; individuals billing under their
     practice's TIN at its primary location), then :data:`SUPPORT_ORGANIZATIONS` with NPIs and TINs drawn
@@ -326,13 +335,20 @@ def claim_providers(data: DemoData, seed: int) -> list[ClaimProvider]:
             continue
         practice = practices[practice_of[p.npi]]
         loc = primary.get(practice.code)
-        address = Address(loc.address_line1, "", loc.city, loc.state, loc.zip_code) if loc else None
+        address = (
+            Address(loc.address_line1, "", loc.city, loc.state, _zip9(loc.zip_code, loc.address_line1))
+            if loc
+            else None
+        )
         out.append(ClaimProvider(p.npi, practice.tin, p.last_name, p.first_name, p.kind, p.specialty,
                                  p.taxonomy_code, practice.code, address))  # fmt: skip
     rng = random.Random(f"openipa-demo-837-providers-{seed}")
     used_npis = {p.npi for p in data.providers}
     used_tins = {p.tin for p in data.practices}
-    cities = (("1200 W Olympic Blvd", "Los Angeles", "90015"), ("2100 E Katella Ave", "Anaheim", "92806"))
+    cities = (
+        ("1200 W Olympic Blvd", "Los Angeles", "900152203"),
+        ("2100 E Katella Ave", "Anaheim", "928061918"),
+    )
     for n, (name, kind, specialty, taxonomy) in enumerate(SUPPORT_ORGANIZATIONS):
         npi = generate_npi(rng)
         while npi in used_npis or not npi.startswith("2"):  # organizations' NPIs start with 2
@@ -389,6 +405,7 @@ def _charge(code: str, npi: str, units: int = 1) -> int:
 
 
 def is_high_cost(seed: int, member: ClaimMember) -> bool:
+    """Whether the member is one of the catastrophic cases (stable over the months of a seed)."""
     return (
         _stable("high-cost", seed, member.key) % HIGH_COST_ONE_IN == 0
         and age_on(member.birth_date, member.covered_from) >= 30
@@ -407,6 +424,7 @@ class _Line:
     pointers: int = 1
     """How many of the claim's diagnoses it points at (from the first)."""
     place: str = ""
+    """SV105: the line's place of service when it differs from the claim's (empty: the claim's)."""
 
 
 @dataclass
@@ -424,6 +442,7 @@ class _Encounter:
     attending: ClaimProvider | None = None
     auth: str = ""
     referral: str = ""
+    """REF*9F (none of the demo's claims carries one yet)."""
 
 
 class _Planner:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -420,3 +421,38 @@ def test_every_generated_line_has_a_category_and_a_payer(
     assert er.height
     assert er["emergency"].all()
     assert not parties.filter(~pl.col("code").is_in(sorted(ADVANCED_IMAGING)))["requires_authorization"].any()
+
+
+def test_written_files_validate_with_pyx12(
+    year: list[tuple[list[ClaimMember], ClaimMonth]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """pyx12 (an independent 837 validator) accepts the files of the last month that hold institutional claims,
+    replacements or voids, and the first professional ones."""
+    document = pytest.importorskip("pyx12.x12n_document")
+    params = pytest.importorskip("pyx12.params")
+    _members, plan = year[-1]
+    files = plan.files()
+    special = {
+        (p.received, p.claim.kind) for p in plan.claims if p.noise in ("replacement", "void", "facility")
+    }
+    chosen = [f for f in files if (f[0], f[1]) in special][:6] + [f for f in files if f[1] == PROFESSIONAL][
+        :2
+    ]
+    assert {kind for _day, kind, _claims in chosen} == {PROFESSIONAL, INSTITUTIONAL}
+    for day, kind, claims in chosen:
+        out = io.BytesIO()
+        write_837(out, claims, sender="DEMOCH01", receiver="OPENIPA")
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="pyx12"):
+            valid = document.x12n_document(
+                params.params(), io.StringIO(out.getvalue().decode("latin-1")), None, None
+            )
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert valid, (day, kind, errors[:5])
+        assert errors == [], (day, kind)
+    # the harness can fail: a broken copy is flagged
+    broken = io.StringIO(out.getvalue().decode("latin-1").replace("SBR*P*18", "SBR*Q*18", 1))
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="pyx12"):
+        document.x12n_document(params.params(), broken, None, None)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR]
