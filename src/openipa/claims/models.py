@@ -227,3 +227,103 @@ class UnitLimit(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.code} <= {self.max_units} (MAI {self.mai})"
+
+
+class InterestRule(EffectiveDated):
+    """Interest owed on clean claims paid late, per line of business: e.g. California's 15% a year after 45
+    working days from receipt. The version in force on the payment date applies."""
+
+    line_of_business = models.CharField(max_length=32)
+    limit_days = models.PositiveSmallIntegerField()
+    working_days = models.BooleanField(
+        default=True, help_text="The limit counts working days of the calendar."
+    )
+    calendar_code = models.CharField(max_length=16, default="US-CA")
+    annual_rate_percent = models.DecimalField(max_digits=6, decimal_places=3)
+    minimum_interest = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    count_from_next_day = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["line_of_business", "-valid_from"]
+
+    def __str__(self) -> str:
+        unit = "working days" if self.working_days else "days"
+        return f"{self.line_of_business}: {self.annual_rate_percent}% after {self.limit_days} {unit}"
+
+
+class ClaimPaymentRun(models.Model):
+    """One payment of adjudicated claims through a date: draft -> approved (by a second finance user) -> paid.
+    Approved runs never change; a reversal is remitted by a later run."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    through = models.DateField(help_text="Lines adjudicated on or before this day are in the run.")
+    payment_date = models.DateField(help_text="The day the money is meant to arrive (interest runs to it).")
+    prepared_by = models.CharField(max_length=150)
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    lines = models.PositiveIntegerField(default=0)
+    paid_cents = models.BigIntegerField(default=0)
+    interest_cents = models.BigIntegerField(default=0)
+    reversal_cents = models.BigIntegerField(default=0, help_text="Negative: earlier payments reversed.")
+    net_cents = models.BigIntegerField(default=0)
+    inputs = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-prepared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"claims payment run {self.pk} through {self.through} ({self.status})"
+
+
+class ClaimPayment(models.Model):
+    """What one payee (a billing provider) gets from a run: its claims, interest, reversals and the net."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        HELD = "held", "Held (no bank details)"
+        CARRIED = "carried", "Carried (net not above zero)"
+
+    run = models.ForeignKey(ClaimPaymentRun, on_delete=models.PROTECT, related_name="payments")
+    payee_npi = models.CharField(max_length=10)
+    payee_tin = models.CharField(max_length=9, blank=True)
+    payee_name = models.CharField(max_length=60, blank=True)
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    claims = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    paid_cents = models.BigIntegerField(default=0)
+    interest_cents = models.BigIntegerField(default=0)
+    reversal_cents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    trace_number = models.CharField(max_length=15, blank=True)
+
+    class Meta:
+        ordering = ["run", "payee_tin", "payee_npi"]
+        constraints = [models.UniqueConstraint(fields=["run", "payee_npi"], name="claimpayment_unique_payee")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.payee_npi}: {self.net_cents}"
+
+
+class LineInterest(models.Model):
+    """Interest a run pays on one late clean line (the interest engine's figures, kept to explain it)."""
+
+    run = models.ForeignKey(ClaimPaymentRun, on_delete=models.PROTECT, related_name="interest_lines")
+    line = models.ForeignKey(ClaimLine, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(InterestRule, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    days_late = models.PositiveIntegerField()
+    interest_cents = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"line {self.line_id}: {self.interest_cents} for {self.days_late} days"

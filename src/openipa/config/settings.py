@@ -203,3 +203,9 @@ IPA_NAME = os.environ.get("IPA_NAME", "OPEN IPA DEMO")
 IPA_TIN = os.environ.get("IPA_TIN", "951234567")
 IPA_BANK_NAME = os.environ.get("IPA_BANK_NAME", "DEMO BANK")
 IPA_BANK_ROUTING = os.environ.get("IPA_BANK_ROUTING", "121000358")
+IPA_BANK_ACCOUNT = os.environ.get("IPA_BANK_ACCOUNT", "000123456789")
+"""The IPA's own account at that bank (BPR07 of the 835s it sends with an ACH payment)."""
+IPA_ADDRESS = os.environ.get("IPA_ADDRESS", "100 DEMO WAY|PASADENA|CA|91101")
+"""The IPA's address as street|city|state|ZIP (the payer's address on the 835s it sends)."""
+IPA_CLAIMS_PHONE = os.environ.get("IPA_CLAIMS_PHONE", "6265550100")
+"""The claims department's phone (PER*BL on the 835s)."""

@@ -342,3 +342,8 @@ def provider_status_frame(npis: Iterable[str], tins: Iterable[tuple[str, str]], 
                 "excluded": pl.Boolean},
         orient="row",
     )  # fmt: skip
+
+
+def practice_ids_by_tin(tins: Iterable[str]) -> dict[str, int]:
+    """TIN -> practice id for the practices with those TINs (a lookup for payment runs: ids only)."""
+    return dict(Practice.objects.filter(tin__in=set(tins)).values_list("tin", "pk"))

@@ -10,35 +10,20 @@ paid by itself: its differences net into the practices' next regular payment.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import shutil
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from openipa.capitation.models import DistributionRun, PaymentFile, PracticePayment
 from openipa.capitation.services.runs import RunRefused
 from openipa.core import audit
-from openipa.core.intake import relative_to_var
 from openipa.core.roles import Actor, Perm, require
-from openipa.edi.nacha import (
-    NachaBatchHeader,
-    NachaEntry,
-    NachaFileHeader,
-    nacha_text,
-    reassociation_addenda,
-    write_nacha,
-)
 from openipa.ledger import accounts
+from openipa.ledger.payouts import Credit, trace_prefix, write_ach
 from openipa.ledger.services import Posting, post_entry
 
 Status = PracticePayment.Status
-
-
-def _company_id() -> str:
-    return "1" + str(settings.IPA_TIN)
 
 
 def pay_run(
@@ -65,48 +50,20 @@ def pay_run(
         held = [p for p in payable if p not in banked]
         if not banked:
             raise RunRefused(f"run {run.pk} has no payment to send (none above zero with bank details)")
-        odfi = str(settings.IPA_BANK_ROUTING)[:8]
+        odfi = trace_prefix()
         traces = [f"{odfi}{n:07d}" for n in range(1, len(banked) + 1)]
-        entries = [
-            NachaEntry(
-                routing_number=p.practice.bank_routing_number,
-                account_number=nacha_text(p.practice.bank_account_number, 17).strip(),
-                account_type="checking",
-                amount_cents=p.net_cents,
-                individual_id=p.practice.tin,
-                name=nacha_text(p.practice.legal_name, 22).strip(),
-                addenda=reassociation_addenda(trace, _company_id()),
-            )
+        credits = [
+            Credit(routing_number=p.practice.bank_routing_number, account_number=p.practice.bank_account_number,
+                   amount_cents=p.net_cents, tin=p.practice.tin, name=p.practice.legal_name, trace_number=trace)
             for p, trace in zip(banked, traces, strict=True)
-        ]
-        header = NachaFileHeader(
-            immediate_destination=str(settings.IPA_BANK_ROUTING),
-            immediate_origin=_company_id(),
-            destination_name=nacha_text(str(settings.IPA_BANK_NAME), 23).strip(),
-            origin_name=nacha_text(str(settings.IPA_NAME), 23).strip(),
-            created=created.replace(tzinfo=None),
-            reference_code=f"RUN{run.pk}"[:8],
-        )
-        batch = NachaBatchHeader(
-            company_name=nacha_text(str(settings.IPA_NAME), 16).strip(),
-            company_id=_company_id(),
-            company_entry_description="CAPITATION",
-            effective_entry_date=effective,
-            originating_dfi=odfi,
-            batch_number=1,
-            company_descriptive_date=run.month.strftime("%b %y").upper(),
-        )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        summary = write_nacha(out, header, [(batch, entries)])
-        if tuple(traces) != summary.trace_numbers:  # the addenda quote the traces the file gives the entries
-            raise RuntimeError("NACHA trace numbers differ from the ones the addenda name")
-        kept = Path(settings.VAR_DIR) / "payments" / f"run-{run.pk}-{created:%Y%m%dT%H%M%S}.ach"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out, kept)
+        ]  # fmt: skip
+        written = write_ach(
+            out, credits, description="CAPITATION", descriptive_date=run.month.strftime("%b %y").upper(),
+            reference=f"RUN{run.pk}", effective=effective, kept_name=f"run-{run.pk}",
+        )  # fmt: skip
         record = PaymentFile.objects.create(
-            run=run, file_name=out.name, stored_path=relative_to_var(kept),
-            sha256=hashlib.sha256(kept.read_bytes()).hexdigest(), entries=len(entries),
-            total_cents=summary.total_credit_cents, entry_hash=f"{summary.entry_hash:010d}",
+            run=run, file_name=out.name, stored_path=written.stored_path, sha256=written.sha256,
+            entries=written.entries, total_cents=written.total_cents, entry_hash=written.entry_hash,
             created_by=who or (getattr(actor, "username", "") if actor is not None else "") or "system",
         )  # fmt: skip
         for payment, trace in zip(banked, traces, strict=True):
@@ -128,12 +85,12 @@ def pay_run(
                 *(Posting(account=accounts.PROVIDER_CAPITATION_PAYABLE, debit_cents=p.net_cents,
                           practice_id=p.practice_id, payer_id=run.payer_id, memo=f"ACH trace {p.trace_number}")
                   for p in banked),
-                Posting(account=accounts.CASH, credit_cents=summary.total_credit_cents, payer_id=run.payer_id),
+                Posting(account=accounts.CASH, credit_cents=written.total_cents, payer_id=run.payer_id),
             ],
             source_type="capitation_payment",
             source_id=record.pk,
         )  # fmt: skip
         audit.record_write(actor, "capitation.pay", record,
-                           after={"run": run.pk, "entries": len(entries), "total_cents": record.total_cents,
+                           after={"run": run.pk, "entries": written.entries, "total_cents": record.total_cents,
                                   "held": len(held)})  # fmt: skip
     return record

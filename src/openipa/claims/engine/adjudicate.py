@@ -125,6 +125,8 @@ RESULT_SCHEMA: Schema = {
     "party": pl.String,
     "allowed_cents": pl.Int64,
     "cost_share_cents": pl.Int64,
+    "copay_cents": pl.Int64,  # the cost share's parts, for the 835 (PR-3 copay, PR-2 coinsurance)
+    "coinsurance_cents": pl.Int64,
     "paid_cents": pl.Int64,
 }
 IPA = "ipa"
@@ -446,9 +448,12 @@ def _cost_share(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     )
     copay = pl.min_horizontal(pl.col("copay_cents"), pl.col("allowed_cents"))
     rest = pl.col("allowed_cents") - copay
-    coinsurance = half_up(rest, pl.col("coinsurance_milli"), 100_000)
+    coinsurance = pl.min_horizontal(half_up(rest, pl.col("coinsurance_milli"), 100_000), rest)
     return found.select(
-        "line_id", pl.min_horizontal(copay + coinsurance, pl.col("allowed_cents")).alias("cost_share_cents")
+        "line_id",
+        (copay + coinsurance).alias("cost_share_cents"),
+        copay.alias("copay_cents"),
+        coinsurance.alias("coinsurance_cents"),
     )
 
 
@@ -487,6 +492,8 @@ def adjudicate(
     paid = pl.col("outcome") == "paid"
     out = out.with_columns(
         pl.when(paid).then(pl.col("cost_share_cents").fill_null(0)).otherwise(0).alias("cost_share_cents"),
+        pl.when(paid).then(pl.col("copay_cents").fill_null(0)).otherwise(0).alias("copay_cents"),
+        pl.when(paid).then(pl.col("coinsurance_cents").fill_null(0)).otherwise(0).alias("coinsurance_cents"),
         pl.when(pl.col("finding") == "pend")
         .then(pl.col("message"))
         .otherwise(pl.lit(""))

@@ -192,7 +192,9 @@ def adjudicate_waiting(
             rows.append((
                 r["line_id"], r["outcome"], r["party"] or "", r["category"] or "", r["allowed_cents"],
                 r["cost_share_cents"], r["paid_cents"], r["carc"], r["rarc"], r["pend_reason"][:200],
-                list(r["findings"] or []), _json(r["pricing"]), now, run.pk,
+                list(r["findings"] or []),
+                {**_json(r["pricing"]), "copay_cents": r["copay_cents"], "coinsurance_cents": r["coinsurance_cents"]},
+                now, run.pk,
             ))  # fmt: skip
         update_rows(ClaimLine, RESULT_FIELDS, rows)
         _claim_statuses([int(c) for c in decide["claim_id"].unique().to_list()] if decide.height else [])

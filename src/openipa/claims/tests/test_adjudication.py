@@ -16,50 +16,10 @@ from django.core.management import call_command
 from openipa.claims.models import AdjudicationRun, Claim, ClaimLine
 from openipa.claims.services.adjudication import adjudicate_waiting
 from openipa.claims.services.intake import import_claims
-from openipa.contracts.models import ContractTerm, DofrEntry, ServiceCategoryRule
-from openipa.contracts.services.fees import load_gpci_file, load_rvu_file
+from openipa.claims.tests.conftest import claim_file
 from openipa.core.errors import PermissionDenied
-from openipa.network.models import ParticipationAgreement
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).resolve().parents[1] / "engine" / "tests" / "data"
-SAMPLES = Path(__file__).resolve().parents[5] / "shared" / "samples" / "x12"
-if not SAMPLES.is_dir():
-    SAMPLES = Path("/tmp/shared/samples/x12")
-JAN = dt.date(2026, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = str(tmp_path / "var")
-
-
-@pytest.fixture
-def claims_ipa(small_ipa: Any) -> Any:
-    """Birch Pediatrics (TIN 234567891) contracted; professional services the IPA's, labs the plan's; the test
-    RVU and GPCI files in force from 1 January 2026; the term prices at 100% of Medicare in Los Angeles."""
-    ParticipationAgreement.objects.create(practice=small_ipa.practice_b, valid_from=JAN, status="active")
-    ContractTerm.objects.filter(pk=small_ipa.term.pk).update(claims_locality="0118218", timely_filing_days=90)
-    for category, low, high in (("professional", "99201", "99499"), ("lab", "80000", "89999")):
-        ServiceCategoryRule.objects.create(category=category, code_from=low, code_to=high, valid_from=JAN)
-    DofrEntry.objects.create(term=small_ipa.term, service_category="professional", responsible_party="ipa")
-    DofrEntry.objects.create(term=small_ipa.term, service_category="lab", responsible_party="plan")
-    fin = small_ipa.users["fin"]
-    load_rvu_file(actor=fin, path=DATA / "PPRRVU_TEST.csv", valid_from=JAN)
-    load_gpci_file(actor=fin, path=DATA / "GPCI_TEST.csv", valid_from=JAN)
-    return small_ipa
-
-
-def _claim_file(tmp_path: Path, name: str = "claims.837", *, member: str = "SUN0001", clm: str = "") -> Path:
-    """The public 837P sample made ours: Amy's claim from Birch Pediatrics' TIN, dated October 2026."""
-    text = (SAMPLES / "lfh_demo.example1.837").read_text()
-    text = text.replace("JS00111223333", member).replace("REF*EI*587654321", "REF*EI*234567891")
-    text = text.replace("*20061003", "*20261003").replace("*20061010", "*20261010")
-    if clm:
-        text = text.replace("CLM*26463774*100.00***11:B:1*Y*A*Y*I", clm)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def _outcomes(claim: Claim) -> dict[str, tuple[str, str, int, int | None]]:
@@ -71,7 +31,7 @@ def _outcomes(claim: Claim) -> dict[str, tuple[str, str, int, int | None]]:
 
 def test_each_line_is_paid_denied_or_pended_with_its_reason(claims_ipa: Any, tmp_path: Path) -> None:
     record = import_claims(
-        actor=claims_ipa.users["ops"], path=_claim_file(tmp_path), received_on=dt.date(2026, 11, 2)
+        actor=claims_ipa.users["ops"], path=claim_file(tmp_path), received_on=dt.date(2026, 11, 2)
     )
     assert record.status == "applied", record.errors
     run = adjudicate_waiting(actor=claims_ipa.users["ops"], today=dt.date(2026, 11, 3))
@@ -94,7 +54,7 @@ def test_each_line_is_paid_denied_or_pended_with_its_reason(claims_ipa: Any, tmp
 
 
 def test_late_claims_are_denied_for_timely_filing(claims_ipa: Any, tmp_path: Path) -> None:
-    import_claims(actor=None, path=_claim_file(tmp_path), received_on=dt.date(2027, 3, 1))
+    import_claims(actor=None, path=claim_file(tmp_path), received_on=dt.date(2027, 3, 1))
     adjudicate_waiting(actor=None)
     assert ClaimLine.objects.get(code="99213").carc == "29"
 
@@ -102,10 +62,10 @@ def test_late_claims_are_denied_for_timely_filing(claims_ipa: Any, tmp_path: Pat
 def test_a_replacement_reverses_the_original_and_a_void_reverses_the_replacement(
     claims_ipa: Any, tmp_path: Path
 ) -> None:
-    first = import_claims(actor=None, path=_claim_file(tmp_path), received_on=dt.date(2026, 11, 2))
+    first = import_claims(actor=None, path=claim_file(tmp_path), received_on=dt.date(2026, 11, 2))
     adjudicate_waiting(actor=None)
     original = Claim.objects.get(source=first)
-    replacement_file = _claim_file(tmp_path, "replacement.837", clm="CLM*26463774*100.00***11:B:7*Y*A*Y*I")
+    replacement_file = claim_file(tmp_path, "replacement.837", clm="CLM*26463774*100.00***11:B:7*Y*A*Y*I")
     text = replacement_file.read_text().replace("REF*D9*17312345600006351", f"REF*F8*{original.pk}")
     replacement_file.write_text(text)
     second = import_claims(actor=None, path=replacement_file, received_on=dt.date(2026, 11, 5))
@@ -121,7 +81,7 @@ def test_a_replacement_reverses_the_original_and_a_void_reverses_the_replacement
 
 
 def test_the_cli_prints_counts_and_the_rate(claims_ipa: Any, tmp_path: Path) -> None:
-    import_claims(actor=None, path=_claim_file(tmp_path), received_on=dt.date(2026, 11, 2))
+    import_claims(actor=None, path=claim_file(tmp_path), received_on=dt.date(2026, 11, 2))
     out = StringIO()
     call_command("claims", "adjudicate", "--json", stdout=out)
     result = json.loads(out.getvalue())
@@ -130,7 +90,7 @@ def test_the_cli_prints_counts_and_the_rate(claims_ipa: Any, tmp_path: Path) -> 
 
 
 def test_a_practice_user_cannot_adjudicate(claims_ipa: Any, tmp_path: Path) -> None:
-    import_claims(actor=None, path=_claim_file(tmp_path))
+    import_claims(actor=None, path=claim_file(tmp_path))
     with pytest.raises(PermissionDenied):
         adjudicate_waiting(actor=claims_ipa.users["alice"])
     assert AdjudicationRun.objects.count() == 0

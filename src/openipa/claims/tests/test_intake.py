@@ -26,11 +26,6 @@ EXAMPLE1 = SAMPLES / "lfh_demo.example1.837"
 INSTITUTIONAL = SAMPLES / "lfh_institutional-claim.837i"
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = str(tmp_path / "var")
-
-
 def test_the_professional_and_institutional_samples_apply(small_ipa: Any) -> None:
     ops = small_ipa.users["ops"]
     record = import_claims(actor=ops, path=EXAMPLE1, received_on=dt.date(2026, 5, 2))

@@ -240,6 +240,7 @@ def test_coinsurance_is_on_what_the_copay_leaves_and_never_above_allowed():
     out = run([line(1), line(2, code="99214")], prices={1: 10001, 2: 500}, cost_shares=shares)
     # 10001: copay 1000, then 20% of 9001 = 1800.2 -> 1800; paid 10001 - 2800 = 7201
     assert (out[1]["cost_share_cents"], out[1]["paid_cents"]) == (2800, 7201)
+    assert (out[1]["copay_cents"], out[1]["coinsurance_cents"]) == (1000, 1800)  # PR-3 and PR-2 on the 835
     # 500: the copay is capped at the allowed amount
     assert (out[2]["cost_share_cents"], out[2]["paid_cents"]) == (500, 0)
 

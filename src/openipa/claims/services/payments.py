@@ -1,0 +1,451 @@
+"""Claims payment runs: pick the decided lines by payee, add interest on late clean claims, approve (a second
+finance user), remit an 835 per payee and pay by NACHA CCD+ with the 835's trace in the addenda.
+
+- **Prepare** (``prepare_run``): every payable or denied line adjudicated on or before ``through`` and not yet
+  in a run, and every reversal of a line an earlier run paid, grouped by billing provider (the payee). Interest
+  on each late clean line comes from the interest engine under the rule of the line's product's line of
+  business in force on the payment date. A draft can be prepared again: the new draft replaces it.
+- **Approve** (``approve_run``): by a finance user other than the one who prepared it. Posts medical claims
+  and interest expense against claims payable. Approved runs never change.
+- **Remit** (``remit_run``): one 835 (005010X221A1) per payee: paid lines, denials with their CARC/RARC,
+  member cost share, reversals (CLP status 22) and interest (PLB L6), balanced exactly.
+- **Pay** (``pay_run``): a NACHA file with one CCD+ credit per payee whose net is above zero and who has bank
+  details; claims payable paid out of cash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from openipa.claims.engine.interest import interest_due
+from openipa.claims.models import Claim, ClaimLine, ClaimPayment, ClaimPaymentRun, InterestRule, LineInterest
+from openipa.core import audit
+from openipa.core.roles import Actor, Perm, require
+from openipa.edi.t820 import EftAccounts
+from openipa.edi.t835 import (
+    Address,
+    ClaimAdjustment,
+    ClaimPayment835,
+    Contact,
+    Payment835,
+    ServicePayment835,
+    claims_payment,
+    interest,
+    reversal_of,
+    write_835_claims,
+)
+from openipa.ledger import accounts
+from openipa.ledger.payouts import AchFile, Credit, company_id, trace_prefix, write_ach
+from openipa.ledger.services import Posting, post_entry
+
+Status = ClaimPaymentRun.Status
+Outcome = ClaimLine.Outcome
+
+
+class RunRefused(ValueError):
+    """A payment run cannot be prepared, approved, remitted or paid as asked; the message says why."""
+
+
+def _who(actor: Actor | None, who: str) -> str:
+    return (who or (getattr(actor, "username", "") if actor is not None else "") or "system")[:150]
+
+
+def _picked(through: dt.date) -> tuple[list[ClaimLine], list[ClaimLine]]:
+    """Lines decided (paid or denied) by ``through`` and in no run; reversed lines an earlier run paid."""
+    end = dt.datetime.combine(
+        through + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    fresh = list(
+        ClaimLine.objects.filter(outcome__in=(Outcome.PAID, Outcome.DENIED), payment_run_id__isnull=True,
+                                 adjudicated_at__lt=end)
+        .select_related("claim")
+        .order_by("claim_id", "number")
+    )  # fmt: skip
+    reversals = list(
+        ClaimLine.objects.filter(outcome=Outcome.REVERSED, payment_run_id__isnull=False, reversal_run_id__isnull=True)
+        .filter(~Q(paid_cents=0))
+        .select_related("claim")
+        .order_by("claim_id", "number")
+    )  # fmt: skip
+    return fresh, reversals
+
+
+def _interest(lines: list[ClaimLine], payment_date: dt.date) -> dict[int, tuple[int, int, dt.date, int]]:
+    """line id -> (interest cents, rule id, due on, days late) for the late clean paid lines."""
+    from openipa.contracts.models import Product
+    from openipa.membership.models import EligibilitySpan
+
+    paid = [line for line in lines if line.outcome == Outcome.PAID and line.paid_cents > 0]
+    if not paid:
+        return {}
+    rules = list(InterestRule.objects.all())
+    if not rules:
+        return {}
+    members = {line.claim.member_id for line in paid}
+    lob_by_product = dict(Product.objects.values_list("pk", "line_of_business"))
+    spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
+    for member_id, valid_from, valid_to, product_id in EligibilitySpan.objects.filter(
+        member_id__in=members
+    ).values_list("member_id", "valid_from", "valid_to", "product_id"):
+        spans[member_id].append((valid_from, valid_to, product_id))
+
+    def lob(line: ClaimLine) -> str:
+        for start, end, product in spans.get(line.claim.member_id or 0, []):
+            if start <= line.service_from and (end is None or line.service_from <= end):
+                return str(lob_by_product.get(product, ""))
+        return ""
+
+    frame = pl.DataFrame(
+        [(line.pk, lob(line), line.claim.received_on, line.paid_cents, True) for line in paid],
+        schema={"line_id": pl.Int64, "line_of_business": pl.String, "received_on": pl.Date, "paid_cents": pl.Int64,
+                "clean": pl.Boolean},
+        orient="row",
+    )  # fmt: skip
+    rule_frame = pl.DataFrame(
+        [(r.pk, r.line_of_business, r.valid_from, r.valid_to, r.limit_days, r.working_days, r.calendar_code,
+          int(r.annual_rate_percent * 1000), int(r.minimum_interest * 100), r.count_from_next_day) for r in rules],
+        schema={"rule_id": pl.Int64, "line_of_business": pl.String, "valid_from": pl.Date, "valid_to": pl.Date,
+                "limit_days": pl.Int32, "working_days": pl.Boolean, "calendar_code": pl.String,
+                "rate_milli": pl.Int64, "minimum_interest_cents": pl.Int64, "count_from_next_day": pl.Boolean},
+        orient="row",
+    )  # fmt: skip
+    due = interest_due(frame, rule_frame, payment_date).filter(pl.col("interest_cents") > 0)
+    return {
+        r["line_id"]: (r["interest_cents"], r["rule_id"], r["due_on"], r["days_late"])
+        for r in due.iter_rows(named=True)
+    }
+
+
+def prepare_run(
+    *, actor: Actor | None, through: dt.date, payment_date: dt.date | None = None, who: str = ""
+) -> ClaimPaymentRun:
+    """Prepare the draft run of everything decided through ``through`` (see the module docstring)."""
+    if actor is not None:
+        require(actor, Perm.EDIT_FINANCE)
+    payment_date = payment_date or timezone.localdate() + dt.timedelta(days=1)
+    if payment_date < through:
+        raise RunRefused(f"the payment date {payment_date} is before the run's through date {through}")
+    with transaction.atomic():
+        for draft in ClaimPaymentRun.objects.select_for_update().filter(status=Status.DRAFT):
+            _discard(draft)
+        fresh, reversals = _picked(through)
+        if not fresh and not reversals:
+            raise RunRefused(f"no decided claim line through {through} is waiting for payment")
+        interest = _interest(fresh, payment_date)
+        run = ClaimPaymentRun.objects.create(
+            through=through, payment_date=payment_date, prepared_by=_who(actor, who),
+            inputs={"lines": len(fresh), "reversals": len(reversals)},
+        )  # fmt: skip
+        by_payee: dict[str, dict[str, Any]] = {}
+        for line in [*fresh, *reversals]:
+            claim = line.claim
+            p = by_payee.setdefault(claim.billing_npi, {
+                "tin": claim.billing_tin, "name": claim.billing_name, "practice": claim.billing_practice_id,
+                "claims": set(), "lines": 0, "paid": 0, "interest": 0, "reversal": 0,
+            })  # fmt: skip
+            p["claims"].add(claim.pk)
+            p["lines"] += 1
+            if line.outcome == Outcome.REVERSED:
+                p["reversal"] -= line.paid_cents
+            else:
+                p["paid"] += line.paid_cents
+                p["interest"] += interest.get(line.pk, (0, 0, None, 0))[0]
+        practices = _practices_by_tin({p["tin"] for p in by_payee.values()})
+        for npi, p in sorted(by_payee.items()):
+            ClaimPayment.objects.create(
+                run=run, payee_npi=npi, payee_tin=p["tin"], payee_name=p["name"][:60],
+                practice_id=p["practice"] or practices.get(p["tin"]), claims=len(p["claims"]), lines=p["lines"],
+                paid_cents=p["paid"], interest_cents=p["interest"], reversal_cents=p["reversal"],
+                net_cents=p["paid"] + p["interest"] + p["reversal"],
+            )  # fmt: skip
+        LineInterest.objects.bulk_create(
+            LineInterest(run=run, line_id=pk, rule_id=rule, due_on=due, days_late=days, interest_cents=cents)
+            for pk, (cents, rule, due, days) in interest.items()
+        )
+        ClaimLine.objects.filter(pk__in=[line.pk for line in fresh]).update(payment_run_id=run.pk)
+        ClaimLine.objects.filter(pk__in=[line.pk for line in reversals]).update(reversal_run_id=run.pk)
+        totals = {
+            "paid_cents": sum(p["paid"] for p in by_payee.values()),
+            "interest_cents": sum(p["interest"] for p in by_payee.values()),
+            "reversal_cents": sum(p["reversal"] for p in by_payee.values()),
+        }
+        ClaimPaymentRun.objects.filter(pk=run.pk).update(
+            lines=len(fresh) + len(reversals), net_cents=sum(totals.values()), **totals
+        )
+        run.refresh_from_db()
+        audit.record_write(actor, "claims.prepare_run", run,
+                           after={"through": through.isoformat(), "lines": run.lines, "net_cents": run.net_cents})  # fmt: skip
+    return run
+
+
+def _practices_by_tin(tins: set[str]) -> dict[str, int]:
+    from openipa.network.selectors import practice_ids_by_tin
+
+    return practice_ids_by_tin(tins)
+
+
+def _discard(draft: ClaimPaymentRun) -> None:
+    ClaimLine.objects.filter(payment_run_id=draft.pk).update(payment_run_id=None)
+    ClaimLine.objects.filter(reversal_run_id=draft.pk).update(reversal_run_id=None)
+    LineInterest.objects.filter(run=draft).delete()
+    ClaimPayment.objects.filter(run=draft).delete()
+    draft.delete()
+
+
+def approve_run(*, actor: Actor, run: ClaimPaymentRun) -> ClaimPaymentRun:
+    """Approve a draft: a finance user other than its preparer. Posts the expense against claims payable."""
+    require(actor, Perm.EDIT_FINANCE)
+    with transaction.atomic():
+        run = ClaimPaymentRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != Status.DRAFT:
+            raise RunRefused(
+                f"run {run.pk} is {run.get_status_display().lower()}: only a draft can be approved"
+            )
+        if actor.username == run.prepared_by:
+            raise RunRefused(
+                f"run {run.pk} was prepared by {run.prepared_by}: another finance user must approve it"
+            )
+        run.status = Status.APPROVED
+        run.approved_by = actor.username
+        run.approved_at = timezone.now()
+        run.save(update_fields=["status", "approved_by", "approved_at"])
+        for payment in run.payments.all():
+            payment.trace_number = trace_number(payment)
+            payment.save(update_fields=["trace_number"])
+        Claim.objects.filter(lines__payment_run_id=run.pk, status=Claim.Status.ADJUDICATED).update(
+            status=Claim.Status.PAID
+        )
+        postings = []
+        for p in run.payments.all():
+            claims_cost = p.paid_cents + p.reversal_cents
+            if claims_cost:
+                postings.append(_side(accounts.MEDICAL_CLAIMS_EXPENSE, claims_cost, p, debit=True))
+            if p.interest_cents:
+                postings.append(_side(accounts.CLAIMS_INTEREST_EXPENSE, p.interest_cents, p, debit=True))
+            if p.net_cents:
+                postings.append(_side(accounts.CLAIMS_PAYABLE, p.net_cents, p, debit=False))
+        if postings:
+            post_entry(actor=actor, date=timezone.localdate(), memo=f"claims payment run {run.pk} through {run.through}",
+                       postings=postings, source_type="claims_run", source_id=run.pk)  # fmt: skip
+        audit.record_write(
+            actor, "claims.approve_run", run, after={"status": run.status, "net_cents": run.net_cents}
+        )
+    return run
+
+
+def _side(account: str, cents: int, payment: ClaimPayment, *, debit: bool) -> Posting:
+    """``cents`` on the account's normal side (``debit``), or on the other side when negative."""
+    on_debit = (cents > 0) == debit
+    amount = abs(cents)
+    return Posting(account=account, debit_cents=amount if on_debit else 0, credit_cents=0 if on_debit else amount,
+                   practice_id=payment.practice_id, memo=f"payee {payment.payee_npi}")  # fmt: skip
+
+
+def result_json(run: ClaimPaymentRun) -> dict[str, Any]:
+    """The CLI's ``--json``."""
+    return {
+        "run_id": run.pk,
+        "status": run.status,
+        "through": run.through.isoformat(),
+        "payment_date": run.payment_date.isoformat(),
+        "lines": run.lines,
+        "paid_cents": run.paid_cents,
+        "interest_cents": run.interest_cents,
+        "reversal_cents": run.reversal_cents,
+        "net_cents": run.net_cents,
+        "payees": [
+            {"npi": p.payee_npi, "tin": p.payee_tin, "net_cents": p.net_cents}
+            for p in run.payments.order_by("payee_tin", "payee_npi")
+        ],
+    }
+
+
+# -- remittance advice (835) and payment (NACHA) ------------------------------------------------------------
+
+
+def _ipa_address() -> Address:
+    street, city, state, zip_code = [*str(settings.IPA_ADDRESS).split("|"), "", "", "", ""][:4]
+    return Address((street,), city, state, zip_code)
+
+
+def trace_number(payment: ClaimPayment) -> str:
+    """The payment's EFT trace: the IPA's bank (first 8 digits of its routing number) and the payment's id."""
+    return f"{trace_prefix()}{payment.pk:07d}"
+
+
+def _service(line: ClaimLine) -> ServicePayment835:
+    """A line as the 835 explains it: denied lines carry their CARC for the whole charge, paid lines the
+    contractual reduction (CO-45) and the member's copay (PR-3) and coinsurance (PR-2)."""
+    pricing = line.pricing or {}
+    adjustments: list[ClaimAdjustment] = []
+    allowed: int | None = None
+    if line.outcome == Outcome.DENIED or (line.outcome == Outcome.REVERSED and not line.paid_cents):
+        adjustments.append(ClaimAdjustment("CO", line.carc or "A1", line.charge_cents))
+    else:
+        allowed = (
+            line.allowed_cents if line.allowed_cents is not None else line.paid_cents + line.cost_share_cents
+        )
+        if line.charge_cents != allowed:
+            adjustments.append(ClaimAdjustment("CO", "45", line.charge_cents - allowed))
+        copay = int(pricing.get("copay_cents") or 0)
+        coinsurance = int(pricing.get("coinsurance_cents") or 0)
+        other = line.cost_share_cents - copay - coinsurance  # lines decided before the split was kept
+        for reason, cents in (("3", copay), ("2", coinsurance + other)):
+            if cents:
+                adjustments.append(ClaimAdjustment("PR", reason, cents))
+    units = int(line.units) if line.units == int(line.units) and line.units > 1 else None
+    return ServicePayment835(
+        procedure_code=line.code or line.revenue_code,
+        charge_cents=line.charge_cents,
+        paid_cents=line.paid_cents if line.outcome != Outcome.DENIED else 0,
+        modifiers=tuple(m for m in line.modifiers.split(",") if m),
+        units=units,
+        service_date=line.service_from,
+        adjustments=tuple(adjustments),
+        line_control_number=line.line_control,
+        allowed_cents=allowed,
+        remark_codes=(line.rarc,) if line.rarc else (),
+        qualifier="HC" if line.code else "NU",
+    )
+
+
+def _claim_835(claim: Claim, lines: list[ClaimLine]) -> ClaimPayment835:
+    services = tuple(_service(line) for line in lines)
+    paid = sum(s.paid_cents for s in services)
+    responsibility = sum(a.amount_cents for s in services for a in s.adjustments if a.group == "PR")
+    return ClaimPayment835(
+        patient_control_number=claim.patient_control_number,
+        status="1" if paid or responsibility else "4",
+        charge_cents=sum(s.charge_cents for s in services),
+        paid_cents=paid,
+        payer_claim_number=str(claim.pk),
+        patient_last_name=claim.patient_last_name or "UNKNOWN",
+        patient_first_name=claim.patient_first_name,
+        patient_id=claim.member_key,
+        patient_responsibility_cents=responsibility,
+        facility_code=claim.place_of_service or (claim.type_of_bill[1:3] if claim.type_of_bill else ""),
+        frequency_code=claim.frequency,
+        rendering_npi=claim.rendering_npi if claim.rendering_npi != claim.billing_npi else "",
+        received=claim.received_on,
+        services=services,
+    )
+
+
+def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[Path]:
+    """Write one 835 per payee of an approved (or paid) run into the folder ``out``; return the files."""
+    if actor is not None:
+        require(actor, Perm.VIEW_FINANCE)
+    if run.status == Status.DRAFT:
+        raise RunRefused(f"run {run.pk} is a draft: only an approved run is remitted")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    year_end = dt.date(run.payment_date.year, 12, 31)
+    payments = list(run.payments.select_related("practice").order_by("payee_tin", "payee_npi"))
+    for number, payment in enumerate(payments, start=1):
+        fresh = ClaimLine.objects.filter(payment_run_id=run.pk, claim__billing_npi=payment.payee_npi)
+        reversed_lines = ClaimLine.objects.filter(
+            reversal_run_id=run.pk, claim__billing_npi=payment.payee_npi
+        )
+        claims_835: list[ClaimPayment835] = []
+        for group, reverse in ((reversed_lines, True), (fresh, False)):
+            by_claim: dict[int, list[ClaimLine]] = defaultdict(list)
+            for line in group.select_related("claim").order_by("claim_id", "number"):
+                by_claim[line.claim_id].append(line)
+            for lines in by_claim.values():
+                c = _claim_835(lines[0].claim, lines)
+                claims_835.append(reversal_of(c) if reverse else c)
+        plbs = (
+            [interest(payment.payee_npi, year_end, payment.interest_cents)] if payment.interest_cents else []
+        )
+        banked = payment.practice is not None and bool(payment.practice.bank_routing_number)
+        header = Payment835(
+            control_number=f"{number:04d}", total_cents=0, credit_debit="C",
+            payment_method="ACH" if banked else "CHK", payment_date=run.payment_date,
+            trace_number=payment.trace_number or trace_number(payment), originator_id=company_id(),
+            payer_name=str(settings.IPA_NAME)[:60], payer_id=str(settings.IPA_TIN),
+            payee_name=(payment.payee_name or payment.payee_npi)[:60], payee_id_qualifier="XX",
+            payee_id=payment.payee_npi, payee_tin=payment.payee_tin, production_date=timezone.localdate(),
+            claim_count=0, claim_paid_cents=0, adjustments=(), segment_number=0,
+        )  # fmt: skip
+        document = claims_payment(header, claims_835, plbs)
+        path = out / f"835-run{run.pk}-{payment.payee_npi}.x12"
+        write_835_claims(
+            path, document, claims_835, sender_id=str(settings.IPA_TIN), receiver_id=payment.payee_tin or payment.payee_npi,
+            payer_address=_ipa_address(),
+            payer_contact=Contact(name="CLAIMS", phone=str(settings.IPA_CLAIMS_PHONE)),
+            eft=EftAccounts(
+                originating_dfi=str(settings.IPA_BANK_ROUTING), originating_account=str(settings.IPA_BANK_ACCOUNT),
+                receiving_dfi=payment.practice.bank_routing_number,
+                receiving_account=payment.practice.bank_account_number,
+            ) if banked and payment.practice is not None else None, control_number=run.pk * 1000 + number,
+        )  # fmt: skip
+        written.append(path)
+    audit.record_write(actor, "claims.remit_run", run, after={"files": len(written)})
+    return written
+
+
+def pay_run(
+    *, actor: Actor | None, run: ClaimPaymentRun, out: Path, effective: dt.date | None = None
+) -> AchFile:
+    """Write the NACHA file paying an approved run (one CCD+ credit per payee whose net is above zero and who
+    has bank details, with the 835's trace in its addenda); mark the run paid and post cash out of claims
+    payable. Payees without bank details are held; a net not above zero is carried."""
+    if actor is not None:
+        require(actor, Perm.EDIT_FINANCE)
+    effective = effective or run.payment_date
+    with transaction.atomic():
+        run = ClaimPaymentRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != Status.APPROVED:
+            raise RunRefused(
+                f"run {run.pk} is {run.get_status_display().lower()}: only an approved run is paid"
+            )
+        payments = list(run.payments.select_related("practice").order_by("pk"))
+        banked = [p for p in payments if p.net_cents > 0 and p.practice is not None
+                  and p.practice.bank_routing_number and p.practice.bank_account_number]  # fmt: skip
+        if not banked:
+            raise RunRefused(f"run {run.pk} has no payment to send (none above zero with bank details)")
+        credits = [
+            Credit(routing_number=p.practice.bank_routing_number, account_number=p.practice.bank_account_number,
+                   amount_cents=p.net_cents, tin=p.payee_tin or p.practice.tin, name=p.payee_name or p.practice.legal_name,
+                   trace_number=p.trace_number)
+            for p in banked if p.practice is not None
+        ]  # fmt: skip
+        written = write_ach(
+            out, credits, description="CLAIMS", descriptive_date=run.payment_date.strftime("%b %y").upper(),
+            reference=f"CLM{run.pk}", effective=effective, kept_name=f"claims-run-{run.pk}",
+        )  # fmt: skip
+        for p in payments:
+            p.status = (
+                ClaimPayment.Status.SENT if p in banked
+                else ClaimPayment.Status.CARRIED if p.net_cents <= 0
+                else ClaimPayment.Status.HELD
+            )  # fmt: skip
+            p.save(update_fields=["status"])
+        run.status = Status.PAID
+        run.paid_at = timezone.now()
+        run.save(update_fields=["status", "paid_at"])
+        post_entry(
+            actor=actor,
+            date=effective,
+            memo=f"claims payments of run {run.pk}: {out.name}",
+            postings=[
+                *(Posting(account=accounts.CLAIMS_PAYABLE, debit_cents=p.net_cents, practice_id=p.practice_id,
+                          memo=f"ACH trace {p.trace_number}") for p in banked),
+                Posting(account=accounts.CASH, credit_cents=written.total_cents),
+            ],
+            source_type="claims_payment",
+            source_id=run.pk,
+        )  # fmt: skip
+        audit.record_write(actor, "claims.pay_run", run,
+                           after={"entries": written.entries, "total_cents": written.total_cents,
+                                  "file": written.stored_path})  # fmt: skip
+    return written
