@@ -7,6 +7,8 @@ points at the original, and adjudication reverses the original's lines.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 from openipa.core.models import EffectiveDated
@@ -327,3 +329,126 @@ class LineInterest(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line_id}: {self.interest_cents} for {self.days_late} days"
+
+
+class PendOverride(models.Model):
+    """An examiner's decision on a pended line: pay (with the allowed amount) or deny (with a CARC), and why."""
+
+    class Decision(models.TextChoices):
+        PAY = "pay", "Pay"
+        DENY = "deny", "Deny"
+
+    line = models.ForeignKey(ClaimLine, on_delete=models.PROTECT, related_name="overrides")
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.CharField(max_length=500)
+    allowed_cents = models.BigIntegerField(null=True, blank=True)
+    cost_share_cents = models.BigIntegerField(default=0)
+    carc = models.CharField(max_length=5, blank=True)
+    rarc = models.CharField(max_length=5, blank=True)
+    pend_reason = models.CharField(max_length=200, help_text="What the line was pended for.")
+    decided_by = models.CharField(max_length=150)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"line {self.line_id}: {self.decision} by {self.decided_by}"
+
+
+class IbnrEstimate(models.Model):
+    """A reserve estimate as of a month: the method and factors chosen, the results, who prepared and approved
+    it. Approved estimates never change; a new estimate is a new row."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+
+    as_of = models.DateField(
+        help_text="The first day of the month the estimate is as of (payments to its end)."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    method = models.CharField(max_length=32, help_text="The averaging method of the development factors.")
+    periods = models.PositiveSmallIntegerField(null=True, blank=True)
+    months = models.PositiveSmallIntegerField(default=24, help_text="Incurred months in the triangle.")
+    threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.500"))
+    pmpm_months = models.PositiveSmallIntegerField(default=12)
+    group_by = models.JSONField(default=list, blank=True)
+    factors = models.JSONField(default=list, help_text="The selected factors, with their source.")
+    results = models.JSONField(default=list, help_text="Per group and incurred month: paid, ultimate, IBNR.")
+    total_paid_cents = models.BigIntegerField(default=0)
+    total_ibnr_cents = models.BigIntegerField(default=0)
+    inputs = models.JSONField(default=dict, blank=True)
+    prepared_by = models.CharField(max_length=150)
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self) -> str:
+        return f"IBNR as of {self.as_of:%Y-%m} ({self.status})"
+
+
+class StopLossPolicy(EffectiveDated):
+    """Specific (per member) stop-loss: above the attachment point in a policy year (valid_from..valid_to),
+    the reinsurer pays its coinsurance share of covered claims, up to the maximum."""
+
+    name = models.CharField(max_length=200)
+    carrier = models.CharField(max_length=200, blank=True)
+    payer = models.ForeignKey(
+        "contracts.Payer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(
+        "contracts.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attachment = models.DecimalField(max_digits=12, decimal_places=2)
+    coinsurance_percent = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("90.000"))
+    maximum = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    categories = models.CharField(
+        max_length=500, blank=True, help_text="Covered service categories; empty: all."
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from:%Y})"
+
+
+class StopLossAccumulator(models.Model):
+    """A member's covered paid claims in a policy year, what is recoverable, and the highest alert sent."""
+
+    policy = models.ForeignKey(StopLossPolicy, on_delete=models.PROTECT, related_name="accumulators")
+    member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="+")
+    paid_cents = models.BigIntegerField(default=0)
+    recoverable_cents = models.BigIntegerField(default=0)
+    alerted = models.PositiveSmallIntegerField(default=0, help_text="0, 50, 75 or 100 (% of the attachment).")
+    updated_by_run = models.ForeignKey(
+        ClaimPaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "member"], name="stoploss_one_accumulator")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.member_id}: {self.paid_cents}"
+
+
+class StopLossAlert(models.Model):
+    """A member crossing 50%, 75% or 100% of a policy's attachment point, and the payment run that did it."""
+
+    policy = models.ForeignKey(StopLossPolicy, on_delete=models.PROTECT, related_name="alerts")
+    member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="+")
+    threshold = models.PositiveSmallIntegerField()
+    paid_cents = models.BigIntegerField()
+    line = models.ForeignKey(ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(ClaimPaymentRun, on_delete=models.PROTECT, related_name="stoploss_alerts")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} at {self.threshold}% of policy {self.policy_id}"

@@ -49,7 +49,8 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit_export"),
     # rosters, the member-months report and PCP panels: web:eligibility:...
     path("", include("openipa.membership.urls")),
-    # the ledger (web:ledger:...) and capitation (web:capitation:...)
+    # the ledger (web:ledger:...), capitation (web:capitation:...) and claims (web:claims:...)
     path("", include("openipa.ledger.urls")),
     path("", include("openipa.capitation.urls")),
+    path("", include("openipa.claims.urls")),
 ]
