@@ -14,12 +14,14 @@ but we do not have is a warning, not an error: the claim is kept and adjudicatio
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from openipa.core.bulk import insert_rows, insert_rows_returning_pks
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, Issues, printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
+from openipa.edi.t277ca import acknowledge, write_277ca
 from openipa.edi.t837 import Claim837, ClaimProblem, read_837
 from openipa.edi.x12.ack import acknowledge_file
 from openipa.edi.x12.envelope import EnvelopeReader, TransactionHeader
@@ -54,6 +57,8 @@ LINE_COLUMNS = (
 @dataclass
 class _Checked(Issues):
     claims: list[Claim837] = field(default_factory=list)
+    items: list[Claim837 | ClaimProblem] = field(default_factory=list)
+    """Everything read, in order (claims and the problems of bad claims), for the 277CA."""
     controls: dict[str, int] = field(default_factory=dict)
     envelope: EnvelopeReader | None = None
 
@@ -76,6 +81,7 @@ def _read(path: Path, name: str) -> _Checked:
     envelope = out.envelope = _Envelope(path, name)
     try:
         for item in read_837(path, filename=name, envelope=envelope):
+            out.items.append(item)
             if isinstance(item, ClaimProblem):
                 out.error_at(item.segment_number, item.segment_id, item.element,
                           f"claim {item.claim_id}: {item.message}" if item.claim_id else item.message)  # fmt: skip
@@ -175,6 +181,7 @@ def import_claims(
         "warnings": checked.warnings, "warning_count": checked.warning_count, "ack_999": ack,
     }  # fmt: skip
     if checked.error_count:
+        summary["ack_277ca"] = _ack_277ca(checked, name, received, rejected=True)
         rejected = ClaimImport.objects.create(
             **base, **summary, status=ClaimImport.Status.REJECTED, errors=checked.errors,
             error_count=checked.error_count, seconds=time.perf_counter() - started,
@@ -185,7 +192,9 @@ def import_claims(
         return rejected
     with transaction.atomic():
         record = ClaimImport.objects.create(**base, **summary, status=ClaimImport.Status.APPLIED)
-        _write(record, checked.claims, members, originals, received)
+        numbers = _write(record, checked.claims, members, originals, received)
+        record.ack_277ca = _ack_277ca(checked, name, received, rejected=False, numbers=numbers)
+        record.save(update_fields=["ack_277ca"])
         ClaimImport.objects.filter(pk=record.pk).update(seconds=time.perf_counter() - started)
         record.refresh_from_db()
         audit.record_write(actor, "claims.apply", record,
@@ -208,7 +217,7 @@ def _write(
     members: dict[str, int],
     originals: dict[tuple[str, str], int],
     received: dt.date,
-) -> None:
+) -> dict[int, str]:
     rows = []
     for c in claims:
         first, last = _span(c)
@@ -225,6 +234,7 @@ def _write(
             c.segment_number,
         ))  # fmt: skip
     pks = insert_rows_returning_pks(Claim, CLAIM_COLUMNS, rows)
+    numbers = {id(c): str(pk) for pk, c in zip(pks, claims, strict=True)}
     lines: list[tuple[Any, ...]] = []
     for pk, c in zip(pks, claims, strict=True):
         first, last = _span(c)
@@ -239,6 +249,36 @@ def _write(
             ))  # fmt: skip
     insert_rows(ClaimLine, LINE_COLUMNS, lines)
     record.lines = len(lines)
+    return numbers
+
+
+def _ack_277ca(
+    checked: _Checked, name: str, received: dt.date, *, rejected: bool, numbers: dict[int, str] | None = None
+) -> str:
+    """The 277CA of the file: each claim accepted into adjudication (with the claim number it got), or
+    rejected with its problem; in a rejected file, the clean claims too (nothing was applied)."""
+    if not checked.items:
+        return ""
+    first = next((c for c in checked.items if isinstance(c, Claim837)), None)
+    whole_file = "not applied: other claims in the file have errors; correct them and send the file again"
+    acks = list(acknowledge(
+        checked.items, received=received, check=(lambda _c: whole_file) if rejected else None,
+        payer_claim_number=(lambda c: (numbers or {}).get(id(c), "")) if numbers else None,
+    ))  # fmt: skip
+    out = io.BytesIO()
+    header = first.transaction if first is not None else None
+    try:
+        write_277ca(
+            out, acks, source_name=str(settings.IPA_NAME)[:60], source_id=str(settings.IPA_TIN),
+            receiver_name=(header.submitter_name if header else "SUBMITTER")[:60] or "SUBMITTER",
+            receiver_id=(header.submitter_id if header else "") or "UNKNOWN",
+            batch_reference=(header.originator_reference if header else "") or name[:30], received=received,
+            sender=str(settings.IPA_TIN), receiver=(header.submitter_id if header else "") or "UNKNOWN",
+        )  # fmt: skip
+    except ValueError as exc:
+        checked.warn_at(0, "", None, f"no 277CA could be written for this file: {exc}")
+        return ""
+    return printable(out.getvalue().decode("latin-1"))
 
 
 def result_json(record: ClaimImport) -> dict[str, Any]:

@@ -39,6 +39,9 @@ def test_the_professional_and_institutional_samples_apply(small_ipa: Any) -> Non
     assert sum(line.charge_cents for line in lines) == claim.charge_cents
     assert all(line.outcome == ClaimLine.Outcome.NEW for line in lines)
     assert record.ack_999.startswith("ISA")
+    # the 277CA accepts the claim into adjudication under the claim number it got (REF*1K)
+    assert "STC*A2:20" in record.ack_277ca
+    assert f"REF*1K*{claim.pk}~" in record.ack_277ca
     institutional = import_claims(actor=ops, path=INSTITUTIONAL)
     assert institutional.status == ClaimImport.Status.APPLIED, institutional.errors
     inst = Claim.objects.get(source=institutional)
@@ -88,6 +91,8 @@ def test_a_file_with_a_bad_claim_is_rejected_and_nothing_is_applied(
     assert ClaimLine.objects.count() == 0
     assert (Path(small_ipa_var(record))).is_file()  # the rejected file is kept
     assert "IK5*R" in record.ack_999
+    assert "STC*A2" not in record.ack_277ca  # nothing was accepted: the bad claim and the file's others rejected
+    assert "STC*A3" in record.ack_277ca
 
 
 def small_ipa_var(record: ClaimImport) -> str:
