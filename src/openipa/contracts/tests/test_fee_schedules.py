@@ -73,3 +73,31 @@ def test_code_rates_and_the_conversion_factor(small_ipa: Any, tmp_path: Path) ->
         set_conversion_factor(
             actor=small_ipa.users["alice"], amount=Decimal("1"), valid_from=dt.date(2027, 1, 1)
         )
+
+
+def test_the_cli_loads_schedules_and_edits(small_ipa: Any, tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from openipa.claims.models import ProcedurePairEdit, UnitLimit
+    from openipa.contracts.models import GpciEntry
+
+    out = StringIO()
+    call_command("fee-schedules", "rvu", str(DATA / "PPRRVU_TEST.csv"), "--from", "2026-01-01", stdout=out)
+    call_command("fee-schedules", "gpci", str(DATA / "GPCI_TEST.csv"), "--from", "2026-01-01", stdout=out)
+    call_command("fee-schedules", "edits", "--ptp", str(DATA / "ptp_test.csv"), "--mue", str(DATA / "mue_test.csv"),
+                 stdout=out)  # fmt: skip
+    assert RvuEntry.objects.exists()
+    assert GpciEntry.objects.exists()
+    pairs, limits = ProcedurePairEdit.objects.count(), UnitLimit.objects.count()
+    assert pairs > 0
+    assert limits > 0
+    bad = tmp_path / "mue.csv"
+    bad.write_text("code,max_units,mai,valid_from,valid_to\n99213,x,1,2026-01-01,\n")
+    with pytest.raises(CommandError, match="max_units"):
+        call_command("fee-schedules", "edits", "--mue", str(bad), stdout=StringIO())
+    assert UnitLimit.objects.count() == limits  # the old table stays
+    with pytest.raises(CommandError, match="no contract"):
+        call_command("fee-schedules", "code-rates", str(bad), "--contract", "NOPE", "--from", "2026-01-01")
