@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from openipa.claims.engine.interest import interest_due
 from openipa.claims.models import Claim, ClaimLine, ClaimPayment, ClaimPaymentRun, InterestRule, LineInterest
+from openipa.claims.services.stoploss import update_accumulators
 from openipa.core import audit
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.t820 import EftAccounts
@@ -239,6 +240,7 @@ def approve_run(*, actor: Actor, run: ClaimPaymentRun) -> ClaimPaymentRun:
         audit.record_write(
             actor, "claims.approve_run", run, after={"status": run.status, "net_cents": run.net_cents}
         )
+        update_accumulators(actor=actor, run=run)
     return run
 
 
