@@ -1,0 +1,267 @@
+"""IBNR reserves end to end: claim lines paid by paid runs on known dates give the engine's golden triangle and
+numbers (docs/reserves.md, section 1-3); the PMPM months use the members' member-months; approval by a second
+finance user; approved estimates never change; refusals change nothing; hindsight; the CLI; the page.
+
+The golden lines (all Medicare Advantage, professional), cumulative paid in cents as of 2026-04:
+
+    incurred   lag 0     lag 1     lag 2     lag 3
+    2026-01    100000    150000    165000    168300
+    2026-02    120000    174000    193140
+    2026-03     90000    140400
+    2026-04    110000
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from openipa.claims.models import Claim, ClaimImport, ClaimLine, ClaimPaymentRun, IbnrEstimate
+from openipa.claims.selectors.reserves import hindsight, paid_lines_frame
+from openipa.claims.services.reserves import ReserveRefused, approve_estimate, estimate_ibnr
+from openipa.core.errors import PermissionDenied
+from openipa.core.models import AuditEvent
+from openipa.core.months import Month
+
+pytestmark = pytest.mark.django_db
+d = dt.date
+MAR, APR = Month(2026, 3), Month(2026, 4)
+LOB, CAT = "medicare_advantage", "professional"
+
+# (date of service, payment date, cents, reversed on): one line each, paid by the run paying on that date
+GOLDEN = [
+    (d(2026, 1, 5), d(2026, 1, 20), 60_000, None),
+    (d(2026, 1, 28), d(2026, 1, 31), 40_000, None),
+    (d(2026, 1, 9), d(2026, 2, 14), 50_000, None),
+    (d(2026, 1, 30), d(2026, 3, 2), 15_000, None),
+    (d(2026, 1, 2), d(2026, 4, 30), 3_300, None),
+    (d(2026, 2, 3), d(2026, 2, 27), 120_000, None),
+    (d(2026, 2, 10), d(2026, 3, 12), 53_140, None),
+    (d(2026, 2, 10), d(2026, 3, 12), 860, d(2026, 4, 2)),  # reversed at lag 2: -860
+    (d(2026, 2, 11), d(2026, 4, 1), 20_000, None),
+    (d(2026, 3, 1), d(2026, 3, 31), 90_000, None),
+    (d(2026, 3, 15), d(2026, 4, 15), 50_400, None),
+    (d(2026, 4, 2), d(2026, 4, 29), 110_000, None),
+    # left out: paid in May, incurred before the window
+    (d(2026, 1, 5), d(2026, 5, 1), 7_777, None),
+    (d(2025, 12, 20), d(2026, 1, 10), 9_999, None),
+]
+
+
+def _run(payment_date: dt.date, status: str = ClaimPaymentRun.Status.PAID) -> ClaimPaymentRun:
+    run = ClaimPaymentRun.objects.filter(payment_date=payment_date, status=status).first()
+    return run or ClaimPaymentRun.objects.create(
+        through=payment_date, payment_date=payment_date, prepared_by="fin", status=status
+    )
+
+
+def _line(ipa: Any, service: dt.date, cents: int, run: ClaimPaymentRun | None, *, category: str = CAT,
+          reversal: ClaimPaymentRun | None = None, outcome: str = ClaimLine.Outcome.PAID) -> ClaimLine:  # fmt: skip
+    source = ClaimImport.objects.first() or ClaimImport.objects.create(
+        file_name="t.837",
+        sha256="0" * 64,
+        format="x12",
+        status="applied",
+        received_on=service,
+        imported_by="t",
+    )
+    claim = Claim.objects.create(
+        source=source, kind="professional", patient_control_number=f"P{Claim.objects.count()}",
+        member=ipa.member_a, member_key="SUN0001", billing_npi="1912301953", service_from=service,
+        service_to=service, received_on=service, charge_cents=cents,
+    )  # fmt: skip
+    return ClaimLine.objects.create(
+        claim=claim, number=1, code="99213", units=1, charge_cents=cents, service_from=service, service_to=service,
+        outcome=ClaimLine.Outcome.REVERSED if reversal else outcome, service_category=category,
+        allowed_cents=cents, paid_cents=cents, payment_run_id=run.pk if run else None,
+        reversal_run_id=reversal.pk if reversal else None,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def golden(claims_ipa: Any) -> Any:
+    for service, paid_on, cents, reversed_on in GOLDEN:
+        _line(claims_ipa, service, cents, _run(paid_on), reversal=_run(reversed_on) if reversed_on else None)
+    # not counted: a run approved but not paid, a denied line
+    _line(claims_ipa, d(2026, 3, 3), 5_555, _run(d(2026, 3, 20), ClaimPaymentRun.Status.APPROVED))
+    denied = _line(claims_ipa, d(2026, 3, 4), 0, _run(d(2026, 3, 20)), outcome=ClaimLine.Outcome.DENIED)
+    assert denied.paid_cents == 0
+    return claims_ipa
+
+
+def _by_month(estimate: IbnrEstimate) -> dict[str, dict[str, Any]]:
+    return {r["incurred_month"]: r for r in estimate.results}
+
+
+def test_paid_lines_are_read_from_paid_runs_with_reversals_negative(golden: Any) -> None:
+    frame = paid_lines_frame(golden.users["fin"], first=Month(2026, 1), last=APR)
+    assert frame.columns == [
+        "incurred_date",
+        "paid_date",
+        "paid_cents",
+        "line_of_business",
+        "service_category",
+    ]
+    assert frame["paid_cents"].sum() == 100_000 + 50_000 + 15_000 + 3_300 + 193_140 + 140_400 + 110_000
+    reversal = frame.filter(frame["paid_cents"] < 0).rows()
+    assert reversal == [(d(2026, 2, 10), d(2026, 4, 2), -860, LOB, CAT)]
+    assert set(frame["line_of_business"]) == {LOB}
+
+
+def test_golden_estimate_end_to_end(golden: Any) -> None:
+    estimate = estimate_ibnr(golden.users["fin"], APR, months=4)
+    assert (estimate.status, estimate.prepared_by, estimate.as_of) == ("draft", "fin", d(2026, 4, 1))
+    triangle = {(r["incurred_month"], r["lag"]): r["cumulative_cents"] for r in estimate.inputs["triangle"]}
+    assert [triangle[("2026-01", lag)] for lag in range(4)] == [100_000, 150_000, 165_000, 168_300]
+    assert [triangle[("2026-02", lag)] for lag in range(3)] == [120_000, 174_000, 193_140]
+    assert [triangle[("2026-03", lag)] for lag in range(2)] == [90_000, 140_400]
+    assert triangle[("2026-04", 0)] == 110_000
+    factors = [
+        (f["lag"], f["age_to_age_micro"], f["cdf_micro"], f["completion_micro"]) for f in estimate.factors
+    ]
+    assert factors == [
+        (0, 1_498_065, 1_689_034, 592_054),
+        (1, 1_105_370, 1_127_477, 886_936),
+        (2, 1_020_000, 1_020_000, 980_392),
+        (3, 1_000_000, 1_000_000, 1_000_000),
+    ]
+    months = _by_month(estimate)
+    # 2026-03: 140400 / 0.886936 = 158298.0... -> IBNR 17898 (docs/reserves.md section 3)
+    assert (months["2026-03"]["ultimate_cents"], months["2026-03"]["ibnr_cents"]) == (158_298, 17_898)
+    # 2026-04: 110000 / 0.592054 = 185794.0...; 2026-02: 193140 / 0.980392 = 197002.8...
+    assert months["2026-04"]["ibnr_cents"] == 185_794 - 110_000
+    assert months["2026-02"]["ibnr_cents"] == 197_003 - 193_140
+    assert months["2026-01"]["ibnr_cents"] == 0
+    assert {m["method"] for m in months.values()} == {"chain_ladder"}
+    assert estimate.total_paid_cents == 168_300 + 193_140 + 140_400 + 110_000
+    assert estimate.total_ibnr_cents == 17_898 + 75_794 + 3_863
+    (group,) = estimate.inputs["groups"]
+    assert (group["line_of_business"], group["service_category"], group["ibnr_cents"]) == (LOB, CAT, 97_555)
+
+
+def test_a_young_month_is_projected_from_the_members_member_months(golden: Any) -> None:
+    estimate = estimate_ibnr(golden.users["fin"], APR, months=4, threshold="0.6")
+    april = _by_month(estimate)["2026-04"]
+    # both members eligible all year: 2 member-months a month. PMPM = (168300 + 197003 + 158298) / 6 = 87266.83
+    assert (april["method"], april["member_months"], april["pmpm_cents"]) == ("pmpm", 2, 87_267)
+    assert (april["ultimate_cents"], april["ibnr_cents"]) == (174_534, 64_534)
+    assert april["note"] == "PMPM of 2026-01..2026-03"
+    assert {"line_of_business": LOB, "service_category": CAT, "month": "2026-04", "member_months": 2} in (
+        estimate.inputs["member_months"]
+    )
+
+
+def test_selected_factors_are_kept_and_marked(golden: Any) -> None:
+    override = {"line_of_business": LOB, "service_category": CAT, "lag": 3, "age_to_age": "1.05"}
+    estimate = estimate_ibnr(golden.users["fin"], APR, months=4, overrides=[override])
+    tail = estimate.factors[3]
+    assert (tail["source"], tail["age_to_age_micro"], tail["note"]) == (
+        "override",
+        1_050_000,
+        "selected; computed 1.000000",
+    )
+    assert _by_month(estimate)["2026-01"]["ibnr_cents"] == 8_415  # 168300 x 1.05 = 176715
+    assert estimate.inputs["factor_source"] == "override"
+
+
+def test_only_a_second_finance_user_approves(golden: Any) -> None:
+    fin, fin2, ops = golden.users["fin"], golden.users["fin2"], golden.users["ops"]
+    estimate = estimate_ibnr(fin, APR, months=4)
+    events = AuditEvent.objects.count()
+    with pytest.raises(ReserveRefused, match="prepared by fin: another finance user"):
+        approve_estimate(fin, estimate)
+    with pytest.raises(PermissionDenied):
+        approve_estimate(ops, estimate)
+    estimate.refresh_from_db()
+    assert (estimate.status, estimate.approved_by, estimate.approved_at) == ("draft", "", None)
+    assert AuditEvent.objects.count() == events
+    approve_estimate(fin2, estimate)
+    estimate.refresh_from_db()
+    assert (estimate.status, estimate.approved_by) == ("approved", "fin2")
+    assert estimate.approved_at is not None
+
+
+def test_an_approved_estimate_never_changes(golden: Any) -> None:
+    fin, fin2 = golden.users["fin"], golden.users["fin2"]
+    approved = approve_estimate(fin2, estimate_ibnr(fin, APR, months=4))
+    before = IbnrEstimate.objects.filter(pk=approved.pk).values().get()
+    with pytest.raises(ReserveRefused, match="is approved: only a draft"):
+        approve_estimate(fin, approved)
+    # more paid for April later, a new estimate of the same month: a new row, the approved one as it was
+    _line(golden, d(2026, 4, 3), 1_000, _run(d(2026, 4, 28)))
+    again = estimate_ibnr(fin, APR, months=4)
+    assert again.pk != approved.pk
+    assert again.total_paid_cents == approved.total_paid_cents + 1_000
+    assert IbnrEstimate.objects.filter(pk=approved.pk).values().get() == before
+
+
+def test_refused_preparations_write_nothing(claims_ipa: Any, golden: Any) -> None:
+    fin = golden.users["fin"]
+    events = AuditEvent.objects.count()
+    with pytest.raises(PermissionDenied):
+        estimate_ibnr(golden.users["ops"], APR, months=4)
+    with pytest.raises(ReserveRefused, match="no claim line incurred from 2025-01 to 2025-04"):
+        estimate_ibnr(fin, Month(2025, 4), months=4)
+    with pytest.raises(ReserveRefused, match="method must be one of"):
+        estimate_ibnr(fin, APR, months=4, method="median")
+    with pytest.raises(ReserveRefused, match="group_by"):
+        estimate_ibnr(fin, APR, group_by=["payer"])
+    with pytest.raises(ReserveRefused, match="overrides: line_of_business medicare_advantage, service_category "
+                                             "professional, lag 9: no such group and lag"):  # fmt: skip
+        estimate_ibnr(fin, APR, months=4, overrides=[{"line_of_business": LOB, "service_category": CAT,
+                                                      "lag": 9, "age_to_age": "1.1"}])  # fmt: skip
+    with pytest.raises(ReserveRefused, match="threshold"):
+        estimate_ibnr(fin, APR, months=4, threshold="half")
+    assert not IbnrEstimate.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_hindsight_sets_the_last_approved_estimate_against_the_run_out(golden: Any) -> None:
+    fin, fin2 = golden.users["fin"], golden.users["fin2"]
+    march = approve_estimate(fin2, estimate_ibnr(fin, MAR, months=3))
+    april = estimate_ibnr(fin, APR, months=4)
+    seen = hindsight(fin, april)
+    assert seen.previous is not None
+    assert seen.previous.pk == march.pk
+    rows = {r["incurred_month"]: r for r in seen.rows}
+    then = _by_month(march)
+    assert rows["2026-01"]["paid_then_cents"] == 165_000
+    assert rows["2026-01"]["runout_cents"] == 3_300
+    assert rows["2026-03"]["runout_cents"] == 50_400
+    assert rows["2026-03"]["remaining_ibnr_cents"] == then["2026-03"]["ibnr_cents"] - 50_400
+    assert "2026-04" not in rows
+    assert hindsight(fin, march).previous is None
+
+
+def test_the_cli_prints_json_and_approves(golden: Any) -> None:
+    out = StringIO()
+    call_command(
+        "reserves", "ibnr", "--as-of", "2026-04", "--months", "4", "--user", "fin", "--json", stdout=out
+    )
+    result = json.loads(out.getvalue())
+    estimate = IbnrEstimate.objects.get()
+    assert (result["as_of"], result["estimate_id"]) == ("2026-04", estimate.pk)
+    assert (result["total_paid_cents"], result["total_ibnr_cents"]) == (611_840, 97_555)
+    assert [(g["line_of_business"], g["service_category"], g["ibnr_cents"]) for g in result["groups"]] == [
+        (LOB, CAT, 97_555)
+    ]
+    assert [(m["incurred_month"], m["ibnr_cents"]) for m in result["months"]] == [
+        ("2026-01", 0), ("2026-02", 3_863), ("2026-03", 17_898), ("2026-04", 75_794)
+    ]  # fmt: skip
+    with pytest.raises(CommandError, match="another finance user"):
+        call_command("reserves", "approve", str(estimate.pk), "--user", "fin", stdout=StringIO())
+    out = StringIO()
+    call_command("reserves", "approve", str(estimate.pk), "--user", "fin2", "--json", stdout=out)
+    assert json.loads(out.getvalue())["status"] == "approved"
+    with pytest.raises(CommandError, match="not a YYYY-MM month"):
+        call_command("reserves", "ibnr", "--as-of", "April", stdout=StringIO())
+    out = StringIO()
+    call_command("reserves", "ibnr", "--as-of", "2026-04", "--months", "4", stdout=out)
+    assert "IBNR $975.55" in out.getvalue()
+    assert IbnrEstimate.objects.order_by("-id").first().prepared_by == "cli"  # type: ignore[union-attr]
