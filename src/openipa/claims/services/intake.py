@@ -31,6 +31,7 @@ from openipa.core.bulk import insert_rows, insert_rows_returning_pks
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, Issues, printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
+from openipa.edi.csvclaims import CsvClaimsError, read_claims_csv
 from openipa.edi.t277ca import acknowledge, write_277ca
 from openipa.edi.t837 import Claim837, ClaimProblem, read_837
 from openipa.edi.x12.ack import acknowledge_file
@@ -74,6 +75,31 @@ class _Envelope(EnvelopeReader):
         for header, batch, start, stop in super().batches():
             self.starts.setdefault(header.control_number, header.segment.number)
             yield header, batch, start, stop
+
+
+def sniff_format(path: Path) -> str:
+    """x12 for a file that starts with an ISA segment, else csv."""
+    with path.open("rb") as fh:
+        head = fh.read(16).lstrip(b"\xef\xbb\xbf \r\n\t")
+    return ClaimImport.Format.X12 if head.startswith(b"ISA") else ClaimImport.Format.CSV
+
+
+def _read_csv(path: Path, name: str) -> _Checked:
+    out = _Checked()
+    try:
+        for item in read_claims_csv(path, filename=name):
+            out.items.append(item)
+            if isinstance(item, ClaimProblem):
+                out.error_at(
+                    item.segment_number, item.segment_id, None, f"claim {item.claim_id}: {item.message}"
+                )
+                continue
+            out.claims.append(item)
+    except CsvClaimsError as exc:
+        out.error_at(1, "", None, str(exc))
+    if not out.claims and not out.error_count:
+        out.error_at(0, "", None, f"{name} holds no claim")
+    return out
 
 
 def _read(path: Path, name: str) -> _Checked:
@@ -141,8 +167,10 @@ def import_claims(
     file_name: str | None = None,
     received_on: dt.date | None = None,
     imported_by: str = "",
+    fmt: str | None = None,
 ) -> ClaimImport:
-    """Import one 837 file: applied, rejected or duplicate (the returned record says which)."""
+    """Import one claims file (X12 837, or CSV: ``fmt`` None detects it): applied, rejected or duplicate (the
+    returned record says which). A CSV's errors name its line and column; it gets no 999 or 277CA."""
     if actor is not None:
         require(actor, Perm.EDIT_CLAIMS)
     started = time.perf_counter()
@@ -150,10 +178,16 @@ def import_claims(
     if not path.is_file():
         raise ValidationFailed.single("file", f"no such file: {path}")
     received = received_on or timezone.localdate()
+    fmt = fmt or sniff_format(path)
+    if fmt not in ClaimImport.Format.values:
+        raise ValidationFailed.single(
+            "format", f"format {fmt!r} is not one of {', '.join(ClaimImport.Format.values)}"
+        )
+    x12 = fmt == ClaimImport.Format.X12
     sha, size, stored = store_file(path, name, "claims")
     who = imported_by or (getattr(actor, "username", "") if actor is not None else "") or "system"
     base: dict[str, Any] = {
-        "file_name": printable(name)[:255], "sha256": sha, "size_bytes": size, "format": ClaimImport.Format.X12,
+        "file_name": printable(name)[:255], "sha256": sha, "size_bytes": size, "format": fmt,
         "stored_path": relative_to_var(stored), "imported_by_id": getattr(actor, "pk", None),
         "imported_by": who[:150], "received_on": received,
     }  # fmt: skip
@@ -167,13 +201,14 @@ def import_claims(
         )  # fmt: skip
         audit.record_write(actor, "claims.duplicate", dup, after={"sha256": sha, "duplicate_of": original.pk})
         return dup
-    checked = _read(path, name)
+    checked = _read(path, name) if x12 else _read_csv(path, name)
     members, originals = _resolve(checked) if checked.claims else ({}, {})
     ack = ""
-    try:
-        ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
-    except ValueError as exc:
-        checked.warn_at(0, "", None, f"no acknowledgment could be written for this file: {exc}")
+    if x12:
+        try:
+            ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
+        except ValueError as exc:
+            checked.warn_at(0, "", None, f"no acknowledgment could be written for this file: {exc}")
     summary: dict[str, Any] = {
         "claims": len(checked.claims), "lines": sum(len(c.lines) for c in checked.claims),
         "charge_cents": sum(c.total_charge_cents for c in checked.claims),
@@ -181,7 +216,7 @@ def import_claims(
         "warnings": checked.warnings, "warning_count": checked.warning_count, "ack_999": ack,
     }  # fmt: skip
     if checked.error_count:
-        summary["ack_277ca"] = _ack_277ca(checked, name, received, rejected=True)
+        summary["ack_277ca"] = _ack_277ca(checked, name, received, rejected=True) if x12 else ""
         rejected = ClaimImport.objects.create(
             **base, **summary, status=ClaimImport.Status.REJECTED, errors=checked.errors,
             error_count=checked.error_count, seconds=time.perf_counter() - started,
@@ -193,8 +228,9 @@ def import_claims(
     with transaction.atomic():
         record = ClaimImport.objects.create(**base, **summary, status=ClaimImport.Status.APPLIED)
         numbers = _write(record, checked.claims, members, originals, received)
-        record.ack_277ca = _ack_277ca(checked, name, received, rejected=False, numbers=numbers)
-        record.save(update_fields=["ack_277ca"])
+        if x12:
+            record.ack_277ca = _ack_277ca(checked, name, received, rejected=False, numbers=numbers)
+            record.save(update_fields=["ack_277ca"])
         ClaimImport.objects.filter(pk=record.pk).update(seconds=time.perf_counter() - started)
         record.refresh_from_db()
         audit.record_write(actor, "claims.apply", record,

@@ -91,7 +91,9 @@ def test_a_file_with_a_bad_claim_is_rejected_and_nothing_is_applied(
     assert ClaimLine.objects.count() == 0
     assert (Path(small_ipa_var(record))).is_file()  # the rejected file is kept
     assert "IK5*R" in record.ack_999
-    assert "STC*A2" not in record.ack_277ca  # nothing was accepted: the bad claim and the file's others rejected
+    assert (
+        "STC*A2" not in record.ack_277ca
+    )  # nothing was accepted: the bad claim and the file's others rejected
     assert "STC*A3" in record.ack_277ca
 
 
@@ -130,3 +132,21 @@ def test_a_practice_user_cannot_import_and_nothing_is_written(small_ipa: Any) ->
     with pytest.raises(PermissionDenied):
         import_claims(actor=small_ipa.users["alice"], path=EXAMPLE1)
     assert ClaimImport.objects.count() == 0
+
+
+def test_a_csv_claims_file_applies_and_a_bad_one_is_rejected_with_its_line(
+    small_ipa: Any, tmp_path: Path
+) -> None:
+    header = "claim_id,line,member_id,billing_npi,place_of_service,service_from,code,units,charge,diagnoses\n"
+    good = tmp_path / "claims.csv"
+    good.write_text(header + "A1,1,SUN0001,1003000126,11,2026-05-10,99213,1,125.00,E119\n")
+    record = import_claims(actor=small_ipa.users["ops"], path=good)
+    assert (record.status, record.format, record.claims, record.charge_cents) == ("applied", "csv", 1, 12500)
+    assert Claim.objects.get(source=record).member == small_ipa.member_a
+    assert record.ack_999 == ""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + "B1,1,SUN0001,1003000126,11,2026-05-10,99213,0,125.00,E119\n")
+    rejected = import_claims(actor=small_ipa.users["ops"], path=bad, fmt="csv")
+    assert rejected.status == "rejected"
+    assert (rejected.errors[0]["segment"], rejected.errors[0]["segment_id"]) == (2, "units")
+    assert Claim.objects.count() == 1

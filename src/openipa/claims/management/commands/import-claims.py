@@ -26,8 +26,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the claims file")
         parser.add_argument(
-            "--format", choices=["x12"], default="x12",
-            help="x12 (837P/837I); CSV claims files are not read yet",
+            "--format", choices=ClaimImport.Format.values, default=None,
+            help="x12 (837P/837I) or csv (one row per line; see docs/claims.md); default: detected",
         )  # fmt: skip
         parser.add_argument("--received", help="the date the claims count as received (default: today)")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -43,7 +43,9 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"--received {options['received']!r} is not a YYYY-MM-DD date") from None
         try:
-            record = import_claims(actor=None, path=path, received_on=received, imported_by=cli_user())
+            record = import_claims(
+                actor=None, path=path, received_on=received, imported_by=cli_user(), fmt=options["format"]
+            )
         except ValidationFailed as exc:
             raise CommandError("; ".join(m for ms in exc.fields.values() for m in ms)) from None
         result = result_json(record)
