@@ -23,6 +23,7 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Contracts", "web:contract_list", Perm.VIEW_CONTRACTS),
     ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),
     ("Ledger", "web:ledger:trial_balance", Perm.VIEW_FINANCE),
+    ("Claims", "web:claims:claim_list", Perm.VIEW_CLAIMS),
     # a practice user's own capitation statements (the page scopes them to the user's practice)
     ("Statements", "web:capitation:statement_list", PRACTICE_ONLY),
     ("Audit log", "web:audit_list", Perm.VIEW_AUDIT),
