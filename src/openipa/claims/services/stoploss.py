@@ -30,6 +30,7 @@ from openipa.claims.models import (
     StopLossAlert,
     StopLossPolicy,
 )
+from openipa.claims.selectors.stoploss import accumulators_frame, policies_frame
 from openipa.core import audit
 from openipa.core.errors import ValidationFailed
 from openipa.core.frames import query_frame
@@ -147,34 +148,6 @@ def policy_create(*, actor: Actor, data: Mapping[str, Any]) -> StopLossPolicy:
         policy.save()
         audit.record_write(actor, "claims.stoploss_policy_create", policy, after=audit.snapshot(policy))
     return policy
-
-
-def policies_frame(policies: list[StopLossPolicy] | None = None) -> pl.DataFrame:
-    """The policies (all of them by default) as the engine's POLICY_SCHEMA frame, amounts in cents."""
-    rows = policies if policies is not None else list(StopLossPolicy.objects.order_by("pk"))
-    return pl.DataFrame(
-        [
-            (p.pk, p.payer_id, p.product_id, p.valid_from, p.valid_to, round_cents(p.attachment),
-             int(p.coinsurance_percent * 1000), round_cents(p.maximum) if p.maximum is not None else None,
-             p.categories)
-            for p in rows
-        ],
-        schema=engine.POLICY_SCHEMA,
-        orient="row",
-    )  # fmt: skip
-
-
-def accumulators_frame(member_ids: list[int] | None = None) -> pl.DataFrame:
-    """The stored accumulators (of ``member_ids``, or all) as the engine's ACCUMULATOR_SCHEMA frame."""
-    query = StopLossAccumulator.objects.all()
-    if member_ids is not None:
-        query = query.filter(member_id__in=member_ids)
-    return query_frame(
-        query.order_by("policy_id", "member_id"),
-        {"policy_id": ("policy_id", pl.Int64), "member_id": ("member_id", pl.Int64),
-         "paid_cents": ("paid_cents", pl.Int64), "recoverable_cents": ("recoverable_cents", pl.Int64),
-         "alerted_pct": ("alerted", pl.Int32)},
-    )  # fmt: skip
 
 
 def run_lines_frame(run: ClaimPaymentRun) -> pl.DataFrame:
@@ -300,9 +273,7 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
 
 
 __all__ = [
-    "accumulators_frame",
     "categories_text",
-    "policies_frame",
     "policy_create",
     "run_lines_frame",
     "update_accumulators",
