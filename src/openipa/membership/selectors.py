@@ -1202,3 +1202,28 @@ def eligibility_spans_frame(member_ids: Iterable[int]) -> pl.DataFrame:
         for start in range(0, len(ids), 20_000)
     ]
     return pl.concat(frames) if frames else pl.DataFrame(schema={k: v[1] for k, v in schema.items()})
+
+
+def lines_of_business_on(lines: pl.DataFrame) -> pl.DataFrame:
+    """For rows (line_id, member_id, service_from): the line of business of the member's product on that day
+    (line_id, line_of_business; rows of members not covered that day are absent). A lookup for batch runs
+    (claims interest, reserves), so it takes no actor."""
+    from openipa.contracts.models import Product
+
+    spans = eligibility_spans_frame(int(m) for m in lines["member_id"].drop_nulls().unique().to_list())
+    lob = pl.DataFrame(
+        list(Product.objects.values_list("pk", "line_of_business")),
+        schema={"product_id": pl.Int64, "line_of_business": pl.String},
+        orient="row",
+    )
+    return (
+        lines.join(spans, on="member_id", how="inner")
+        .filter(
+            (pl.col("valid_from") <= pl.col("service_from"))
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("service_from")))
+        )
+        .sort(["line_id", "valid_from"], descending=[False, True])
+        .unique(subset=["line_id"], keep="first", maintain_order=True)
+        .join(lob, on="product_id", how="left")
+        .select("line_id", "line_of_business")
+    )

@@ -23,13 +23,14 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from openipa.claims.engine.interest import interest_due
 from openipa.claims.models import Claim, ClaimLine, ClaimPayment, ClaimPaymentRun, InterestRule, LineInterest
 from openipa.claims.services.stoploss import update_accumulators
 from openipa.core import audit
+from openipa.core.frames import query_frame
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi.t820 import EftAccounts
 from openipa.edi.t835 import (
@@ -47,6 +48,7 @@ from openipa.edi.t835 import (
 from openipa.ledger import accounts
 from openipa.ledger.payouts import AchFile, Credit, company_id, trace_prefix, write_ach
 from openipa.ledger.services import Posting, post_entry
+from openipa.membership import selectors as membership_selectors
 
 Status = ClaimPaymentRun.Status
 Outcome = ClaimLine.Outcome
@@ -60,57 +62,62 @@ def _who(actor: Actor | None, who: str) -> str:
     return (who or (getattr(actor, "username", "") if actor is not None else "") or "system")[:150]
 
 
-def _picked(through: dt.date) -> tuple[list[ClaimLine], list[ClaimLine]]:
-    """Lines decided (paid or denied) by ``through`` and in no run; reversed lines an earlier run paid."""
+def _fresh(through: dt.date, last_pk: int) -> QuerySet[ClaimLine]:
+    """Lines decided (paid or denied) by the end of ``through`` and in no run (up to ``last_pk``)."""
     end = dt.datetime.combine(
         through + dt.timedelta(days=1), dt.time.min, tzinfo=timezone.get_current_timezone()
     )
-    fresh = list(
-        ClaimLine.objects.filter(outcome__in=(Outcome.PAID, Outcome.DENIED), payment_run_id__isnull=True,
-                                 adjudicated_at__lt=end)
-        .select_related("claim")
-        .order_by("claim_id", "number")
+    return ClaimLine.objects.filter(
+        outcome__in=(Outcome.PAID, Outcome.DENIED), payment_run_id__isnull=True, adjudicated_at__lt=end,
+        pk__lte=last_pk,
     )  # fmt: skip
-    reversals = list(
-        ClaimLine.objects.filter(outcome=Outcome.REVERSED, payment_run_id__isnull=False, reversal_run_id__isnull=True)
-        .filter(~Q(paid_cents=0))
-        .select_related("claim")
-        .order_by("claim_id", "number")
-    )  # fmt: skip
-    return fresh, reversals
 
 
-def _interest(lines: list[ClaimLine], payment_date: dt.date) -> dict[int, tuple[int, int, dt.date, int]]:
-    """line id -> (interest cents, rule id, due on, days late) for the late clean paid lines."""
-    from openipa.contracts.models import Product
-    from openipa.membership.models import EligibilitySpan
+def _reversals(last_pk: int) -> QuerySet[ClaimLine]:
+    """Reversed lines an earlier run paid, not yet remitted as reversals."""
+    return ClaimLine.objects.filter(
+        outcome=Outcome.REVERSED, payment_run_id__isnull=False, reversal_run_id__isnull=True, pk__lte=last_pk
+    ).exclude(paid_cents=0)
 
-    paid = [line for line in lines if line.outcome == Outcome.PAID and line.paid_cents > 0]
-    if not paid:
-        return {}
+
+_PAYEE = ("claim__billing_npi", "claim__billing_tin", "claim__billing_name", "claim__billing_practice_id")
+
+
+def _by_payee(lines: QuerySet[ClaimLine], sign: int) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for npi, tin, name, practice, claims, count, paid in (
+        lines.values_list(*_PAYEE)
+        .annotate(claims=Count("claim_id", distinct=True), count=Count("pk"), paid=Sum("paid_cents"))
+        .order_by()
+    ):
+        p = out.setdefault(npi, {"tin": tin, "name": name, "practice": practice, "claims": 0, "lines": 0})
+        p["claims"] += claims
+        p["lines"] += count
+        p["cents"] = p.get("cents", 0) + sign * int(paid or 0)
+    return out
+
+
+def _interest(lines: QuerySet[ClaimLine], payment_date: dt.date) -> pl.DataFrame:
+    """Interest on the late clean paid lines (the interest engine's rows, with the payee's NPI); only the lines
+    received early enough to be late under the shortest rule are read."""
     rules = list(InterestRule.objects.all())
+    schema = {"line_id": pl.Int64, "rule_id": pl.Int64, "due_on": pl.Date, "days_late": pl.Int32,
+              "interest_cents": pl.Int64, "billing_npi": pl.String}  # fmt: skip
     if not rules:
-        return {}
-    members = {line.claim.member_id for line in paid}
-    lob_by_product = dict(Product.objects.values_list("pk", "line_of_business"))
-    spans: dict[int, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
-    for member_id, valid_from, valid_to, product_id in EligibilitySpan.objects.filter(
-        member_id__in=members
-    ).values_list("member_id", "valid_from", "valid_to", "product_id"):
-        spans[member_id].append((valid_from, valid_to, product_id))
-
-    def lob(line: ClaimLine) -> str:
-        for start, end, product in spans.get(line.claim.member_id or 0, []):
-            if start <= line.service_from and (end is None or line.service_from <= end):
-                return str(lob_by_product.get(product, ""))
-        return ""
-
-    frame = pl.DataFrame(
-        [(line.pk, lob(line), line.claim.received_on, line.paid_cents, True) for line in paid],
-        schema={"line_id": pl.Int64, "line_of_business": pl.String, "received_on": pl.Date, "paid_cents": pl.Int64,
-                "clean": pl.Boolean},
-        orient="row",
+        return pl.DataFrame(schema=schema)
+    earliest = payment_date - dt.timedelta(days=min(r.limit_days for r in rules))
+    candidates = query_frame(
+        lines.filter(outcome=Outcome.PAID, paid_cents__gt=0, claim__received_on__lt=earliest),
+        {"line_id": ("pk", pl.Int64), "member_id": ("claim__member_id", pl.Int64),
+         "service_from": ("service_from", pl.Date), "received_on": ("claim__received_on", pl.Date),
+         "paid_cents": ("paid_cents", pl.Int64), "billing_npi": ("claim__billing_npi", pl.String)},
     )  # fmt: skip
+    if candidates.height == 0:
+        return pl.DataFrame(schema=schema)
+    lob = membership_selectors.lines_of_business_on(candidates.select("line_id", "member_id", "service_from"))
+    frame = candidates.join(lob, on="line_id", how="left").with_columns(
+        pl.col("line_of_business").fill_null(""), pl.lit(True).alias("clean")
+    )
     rule_frame = pl.DataFrame(
         [(r.pk, r.line_of_business, r.valid_from, r.valid_to, r.limit_days, r.working_days, r.calendar_code,
           int(r.annual_rate_percent * 1000), int(r.minimum_interest * 100), r.count_from_next_day) for r in rules],
@@ -120,10 +127,7 @@ def _interest(lines: list[ClaimLine], payment_date: dt.date) -> dict[int, tuple[
         orient="row",
     )  # fmt: skip
     due = interest_due(frame, rule_frame, payment_date).filter(pl.col("interest_cents") > 0)
-    return {
-        r["line_id"]: (r["interest_cents"], r["rule_id"], r["due_on"], r["days_late"])
-        for r in due.iter_rows(named=True)
-    }
+    return due.join(frame.select("line_id", "billing_npi"), on="line_id").select(list(schema))
 
 
 def prepare_run(
@@ -138,50 +142,46 @@ def prepare_run(
     with transaction.atomic():
         for draft in ClaimPaymentRun.objects.select_for_update().filter(status=Status.DRAFT):
             _discard(draft)
-        fresh, reversals = _picked(through)
-        if not fresh and not reversals:
+        last_pk = ClaimLine.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        fresh, reversals = _fresh(through, last_pk), _reversals(last_pk)
+        paid_by, reversed_by = _by_payee(fresh, 1), _by_payee(reversals, -1)
+        if not paid_by and not reversed_by:
             raise RunRefused(f"no decided claim line through {through} is waiting for payment")
         interest = _interest(fresh, payment_date)
-        run = ClaimPaymentRun.objects.create(
-            through=through, payment_date=payment_date, prepared_by=_who(actor, who),
-            inputs={"lines": len(fresh), "reversals": len(reversals)},
-        )  # fmt: skip
-        by_payee: dict[str, dict[str, Any]] = {}
-        for line in [*fresh, *reversals]:
-            claim = line.claim
-            p = by_payee.setdefault(claim.billing_npi, {
-                "tin": claim.billing_tin, "name": claim.billing_name, "practice": claim.billing_practice_id,
-                "claims": set(), "lines": 0, "paid": 0, "interest": 0, "reversal": 0,
-            })  # fmt: skip
-            p["claims"].add(claim.pk)
-            p["lines"] += 1
-            if line.outcome == Outcome.REVERSED:
-                p["reversal"] -= line.paid_cents
-            else:
-                p["paid"] += line.paid_cents
-                p["interest"] += interest.get(line.pk, (0, 0, None, 0))[0]
-        practices = _practices_by_tin({p["tin"] for p in by_payee.values()})
-        for npi, p in sorted(by_payee.items()):
-            ClaimPayment.objects.create(
-                run=run, payee_npi=npi, payee_tin=p["tin"], payee_name=p["name"][:60],
-                practice_id=p["practice"] or practices.get(p["tin"]), claims=len(p["claims"]), lines=p["lines"],
-                paid_cents=p["paid"], interest_cents=p["interest"], reversal_cents=p["reversal"],
-                net_cents=p["paid"] + p["interest"] + p["reversal"],
-            )  # fmt: skip
-        LineInterest.objects.bulk_create(
-            LineInterest(run=run, line_id=pk, rule_id=rule, due_on=due, days_late=days, interest_cents=cents)
-            for pk, (cents, rule, due, days) in interest.items()
-        )
-        ClaimLine.objects.filter(pk__in=[line.pk for line in fresh]).update(payment_run_id=run.pk)
-        ClaimLine.objects.filter(pk__in=[line.pk for line in reversals]).update(reversal_run_id=run.pk)
-        totals = {
-            "paid_cents": sum(p["paid"] for p in by_payee.values()),
-            "interest_cents": sum(p["interest"] for p in by_payee.values()),
-            "reversal_cents": sum(p["reversal"] for p in by_payee.values()),
+        interest_by = {
+            npi: int(c)
+            for npi, c in interest.group_by("billing_npi").agg(pl.col("interest_cents").sum()).rows()
         }
-        ClaimPaymentRun.objects.filter(pk=run.pk).update(
-            lines=len(fresh) + len(reversals), net_cents=sum(totals.values()), **totals
+        run = ClaimPaymentRun.objects.create(
+            through=through, payment_date=payment_date, prepared_by=_who(actor, who)
         )
+        practices = _practices_by_tin({p["tin"] for p in (*paid_by.values(), *reversed_by.values())})
+        totals = {"paid_cents": 0, "interest_cents": 0, "reversal_cents": 0, "lines": 0}
+        for npi in sorted(set(paid_by) | set(reversed_by)):
+            paid, rev = paid_by.get(npi, {}), reversed_by.get(npi, {})
+            about = paid or rev
+            cents = {"paid_cents": paid.get("cents", 0), "interest_cents": interest_by.get(npi, 0),
+                     "reversal_cents": rev.get("cents", 0)}  # fmt: skip
+            ClaimPayment.objects.create(
+                run=run, payee_npi=npi, payee_tin=about["tin"], payee_name=about["name"][:60],
+                practice_id=about["practice"] or practices.get(about["tin"]),
+                claims=paid.get("claims", 0) + rev.get("claims", 0), lines=paid.get("lines", 0) + rev.get("lines", 0),
+                net_cents=sum(cents.values()), **cents,
+            )  # fmt: skip
+            for key, value in cents.items():
+                totals[key] += value
+            totals["lines"] += paid.get("lines", 0) + rev.get("lines", 0)
+        LineInterest.objects.bulk_create(
+            LineInterest(run=run, line_id=r["line_id"], rule_id=r["rule_id"], due_on=r["due_on"],
+                         days_late=r["days_late"], interest_cents=r["interest_cents"])
+            for r in interest.iter_rows(named=True)
+        )  # fmt: skip
+        fresh.update(payment_run_id=run.pk)
+        reversals.update(reversal_run_id=run.pk)
+        ClaimPaymentRun.objects.filter(pk=run.pk).update(
+            net_cents=totals["paid_cents"] + totals["interest_cents"] + totals["reversal_cents"],
+            inputs={"last_line_id": last_pk}, **totals,
+        )  # fmt: skip
         run.refresh_from_db()
         audit.record_write(actor, "claims.prepare_run", run,
                            after={"through": through.isoformat(), "lines": run.lines, "net_cents": run.net_cents})  # fmt: skip
