@@ -28,6 +28,7 @@ from openipa.claims.services.reserves import ReserveRefused, approve_estimate, e
 from openipa.core.errors import PermissionDenied
 from openipa.core.models import AuditEvent
 from openipa.core.months import Month
+from openipa.web.tests.pages import html
 
 pytestmark = pytest.mark.django_db
 d = dt.date
@@ -265,3 +266,78 @@ def test_the_cli_prints_json_and_approves(golden: Any) -> None:
     call_command("reserves", "ibnr", "--as-of", "2026-04", "--months", "4", stdout=out)
     assert "IBNR $975.55" in out.getvalue()
     assert IbnrEstimate.objects.order_by("-id").first().prepared_by == "cli"  # type: ignore[union-attr]
+
+
+# -- the pages
+
+
+def test_finance_prepares_an_estimate_from_the_page(golden: Any, client_for: Any) -> None:
+    client = client_for("fin")
+    assert "Prepare an estimate" in html(client.get("/claims/reserves/"))
+    response = client.post("/claims/reserves/prepare/", {
+        "prepare-as_of": "2026-04", "prepare-method": "volume_weighted", "prepare-months": "4",
+        "prepare-threshold": "0.5", "prepare-pmpm_months": "12", "prepare-tail": "1", "prepare-monthly_trend": "0",
+    })  # fmt: skip
+    estimate = IbnrEstimate.objects.get()
+    assert (response.status_code, response["Location"]) == (302, f"/claims/reserves/{estimate.pk}/")
+    assert (estimate.prepared_by, estimate.total_ibnr_cents) == ("fin", 97_555)
+    listing = html(client.get("/claims/reserves/"))
+    assert f"/claims/reserves/{estimate.pk}/" in listing
+    assert "$975.55" in listing
+
+
+def test_a_refused_preparation_is_shown_and_writes_nothing(golden: Any, client_for: Any) -> None:
+    response = client_for("fin").post("/claims/reserves/prepare/", {
+        "prepare-as_of": "2025-04", "prepare-method": "volume_weighted", "prepare-months": "4",
+        "prepare-threshold": "0.5", "prepare-pmpm_months": "12", "prepare-tail": "1", "prepare-monthly_trend": "0",
+    })  # fmt: skip
+    assert response.status_code == 400
+    assert "No estimate was prepared as of 2025-04: as_of 2025-04: no claim line incurred" in html(response)
+    assert (
+        client_for("ops").post("/claims/reserves/prepare/", {"prepare-as_of": "2026-04"}).status_code == 403
+    )
+    assert not IbnrEstimate.objects.exists()
+
+
+def test_the_report_shows_triangle_factors_months_chart_and_hindsight(golden: Any, client_for: Any) -> None:
+    fin, fin2 = golden.users["fin"], golden.users["fin2"]
+    march = approve_estimate(fin2, estimate_ibnr(fin, MAR, months=3))
+    april = estimate_ibnr(fin, APR, months=4, threshold="0.6")
+    body = html(client_for("auditor").get(f"/claims/reserves/{april.pk}/"))
+    triangle = body[body.index('data-testid="triangle"') :].split("</table>")[0]
+    assert "<td>2026-01</td>" in triangle
+    for amount in ("$1,683.00", "$1,931.40", "$1,404.00", "$1,100.00"):
+        assert amount in triangle
+    factors = body[body.index('data-testid="factors"') :].split("</table>")[0]
+    for text in ("1.498065", "1.689034", "0.592054", "0.886936"):
+        assert text in factors
+    months = body[body.index('data-testid="months"') :].split("</table>")[0]
+    assert "PMPM of 2026-01..2026-03" in months
+    assert "$872.67" in months  # April's PMPM
+    assert "<svg" in body
+    assert "Paid and IBNR by incurred month, as of 2026-04" in body
+    hindsight_table = body[body.index('data-testid="hindsight"') :].split("</table>")[0]
+    assert f"/claims/reserves/{march.pk}/" in body
+    assert "$33.00" in hindsight_table  # January's run-out: 3,300 cents
+    assert "Approve estimate" not in body  # the auditor reads only
+
+
+def test_approval_on_the_page_by_a_second_finance_user_only(golden: Any, client_for: Any) -> None:
+    estimate = estimate_ibnr(golden.users["fin"], APR, months=4)
+    url = f"/claims/reserves/{estimate.pk}/"
+    own = html(client_for("fin").get(url))
+    assert "another finance user must approve it" in own
+    assert "Approve estimate" not in own
+    assert client_for("ops").post(f"{url}approve/").status_code == 403
+    assert client_for("alice").get(url).status_code == 403
+    assert client_for("alice").get("/claims/reserves/").status_code == 403
+    response = client_for("fin").post(f"{url}approve/", follow=True)
+    assert "another finance user must approve it" in html(response)
+    estimate.refresh_from_db()
+    assert (estimate.status, estimate.approved_by) == ("draft", "")
+    client = client_for("fin2")
+    assert "Approve estimate" in html(client.get(url))
+    assert client.post(f"{url}approve/").status_code == 302
+    estimate.refresh_from_db()
+    assert (estimate.status, estimate.approved_by) == ("approved", "fin2")
+    assert "Approve estimate" not in html(client.get(url))
