@@ -36,7 +36,11 @@ def _queue(request: HttpRequest, *, bound: PendDecisionForm | None = None, bound
         (item, bound if bound is not None and item.line.pk == bound_line else PendDecisionForm(prefix=_prefix(item.line.pk)))
         for item in page.items
     ]  # fmt: skip
-    context = {"page": page, "rows": rows, "can_edit": can_edit}
+    refusal: list[str] = []
+    if bound is not None and all(item.line.pk != bound_line for item in page.items):
+        # the line is no longer in the queue (decided meanwhile): its refusal goes on top of the page
+        refusal = [str(m) for messages_ in bound.errors.values() for m in messages_]
+    context = {"page": page, "rows": rows, "can_edit": can_edit, "refusal": refusal}
     return render(request, "web/claims/pend_queue.html", context, status=status)
 
 
