@@ -23,11 +23,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from openipa.claims.models import Claim, ClaimImport, ClaimLine, ClaimPaymentRun, IbnrEstimate
-from openipa.claims.selectors.reserves import hindsight, paid_lines_frame
+from openipa.claims.selectors.reserves import hindsight, member_months_frame, paid_lines_frame
 from openipa.claims.services.reserves import ReserveRefused, approve_estimate, estimate_ibnr
+from openipa.contracts.models import Product
 from openipa.core.errors import PermissionDenied
 from openipa.core.models import AuditEvent
 from openipa.core.months import Month
+from openipa.membership.models import EligibilitySpan
+from openipa.membership.services import eligibility_add
 from openipa.web.tests.pages import html
 
 pytestmark = pytest.mark.django_db
@@ -266,6 +269,37 @@ def test_the_cli_prints_json_and_approves(golden: Any) -> None:
     call_command("reserves", "ibnr", "--as-of", "2026-04", "--months", "4", stdout=out)
     assert "IBNR $975.55" in out.getvalue()
     assert IbnrEstimate.objects.order_by("-id").first().prepared_by == "cli"  # type: ignore[union-attr]
+
+
+def test_line_of_business_is_the_members_product_on_the_date_of_service(golden: Any) -> None:
+    """Bert leaves the Medicare product at the end of February for a Medicaid one: his March lab line is
+    Medicaid's, and the member-months move with him (a member counts once a month per line of business)."""
+    ipa = golden
+    medicaid = Product.objects.create(
+        payer=ipa.payer, code="MCAL", name="Sunrise Medi-Cal", line_of_business="medicaid"
+    )
+    EligibilitySpan.objects.filter(member=ipa.member_b).update(valid_to=d(2026, 2, 28))
+    eligibility_add(
+        actor=None, member=ipa.member_b, product=medicaid, valid_from=d(2026, 3, 1), valid_to=None
+    )
+    line = _line(ipa, d(2026, 3, 5), 5_000, _run(d(2026, 3, 20)), category="lab")
+    Claim.objects.filter(pk=line.claim_id).update(member=ipa.member_b)
+    fin = ipa.users["fin"]
+    frame = paid_lines_frame(fin, first=Month(2026, 1), last=APR)
+    assert frame.filter(frame["service_category"] == "lab").rows() == [
+        (d(2026, 3, 5), d(2026, 3, 20), 5_000, "medicaid", "lab")
+    ]
+    exposure = member_months_frame(fin, first=Month(2026, 1), last=APR, group_by=["line_of_business"])
+    assert exposure.rows() == [
+        ("medicaid", d(2026, 1, 1), 0), ("medicaid", d(2026, 2, 1), 0), ("medicaid", d(2026, 3, 1), 1),
+        ("medicaid", d(2026, 4, 1), 1), (LOB, d(2026, 1, 1), 2), (LOB, d(2026, 2, 1), 2), (LOB, d(2026, 3, 1), 1),
+        (LOB, d(2026, 4, 1), 1),
+    ]  # fmt: skip
+    estimate = estimate_ibnr(fin, APR, months=4, group_by=["line_of_business"])
+    groups = {g["line_of_business"]: g["paid_cents"] for g in estimate.inputs["groups"]}
+    assert groups == {"medicaid": 5_000, LOB: 611_840}
+    whole = estimate_ibnr(fin, APR, months=4, group_by=[])
+    assert whole.total_paid_cents == 616_840
 
 
 # -- the pages
