@@ -9,6 +9,10 @@ a billing group from a panel of 200 (valid NPIs and TINs, a taxonomy, an address
 ICD-10 diagnoses, a rendering provider (2310B), sometimes a prior authorization, and one to ten service
 lines (5-character CPT/HCPCS-like codes, charges from a fee table, units, DTP*472, diagnosis pointers).
 Codes carry no descriptions.
+
+``members``: the member ids to bill for (the end-to-end bench passes the ids of the roster it imported). Claim n
+is then for ``members[(n - 1) * 7919 % len(members)]`` instead of M00000000n: every member has claims and
+the random stream is untouched, so the file is otherwise the same claims.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import datetime as dt
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,7 +125,7 @@ def _address(rng: random.Random) -> Address:
     )
 
 
-def _panels(seed: int) -> tuple[list[Provider], list[Provider]]:
+def panels(seed: int) -> tuple[list[Provider], list[Provider]]:
     """The billing groups and rendering providers (from their own stream: fixed whatever N is)."""
     rng = random.Random(f"837-providers-{seed}")
     groups = [
@@ -154,9 +158,16 @@ def _panels(seed: int) -> tuple[list[Provider], list[Provider]]:
     return groups, doctors
 
 
-def claims(count: int, seed: int = DEFAULT_SEED) -> Iterator[Claim837]:
-    """``count`` claims, the same first K for any count (one seeded stream, in file order)."""
-    groups, doctors = _panels(seed)
+MEMBER_STRIDE = 7919
+"""A prime: claim n goes to member (n - 1) * 7919 modulo the pool, spreading a member's claims over the file."""
+
+
+def claims(count: int, seed: int = DEFAULT_SEED, members: Sequence[str] | None = None) -> Iterator[Claim837]:
+    """``count`` claims, the same first K for any count (one seeded stream, in file order); ``members``: see
+    the module docstring."""
+    if members is not None and not members:
+        raise ValueError("members: an empty pool of member ids")
+    groups, doctors = panels(seed)
     rng = random.Random(seed)
     group = groups[0]
     run = 0
@@ -166,7 +177,14 @@ def claims(count: int, seed: int = DEFAULT_SEED) -> Iterator[Claim837]:
         run -= 1
         born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(25_000))
         member = Person(
-            rng.choice(LAST), rng.choice(FIRST), "", "MI", f"M{n:09d}", born, rng.choice("FM"), _address(rng)
+            rng.choice(LAST),
+            rng.choice(FIRST),
+            "",
+            "MI",
+            _member_id(n, members),
+            born,
+            rng.choice("FM"),
+            _address(rng),
         )
         patient = None
         if rng.random() < 0.2:
@@ -243,11 +261,19 @@ def claims(count: int, seed: int = DEFAULT_SEED) -> Iterator[Claim837]:
         )
 
 
-def write(path: str | Path, claims: int, seed: int = DEFAULT_SEED) -> int:
-    """Write an 837P file of ``claims`` claims to ``path``; the number written."""
+def _member_id(n: int, members: Sequence[str] | None) -> str:
+    if members is None:
+        return f"M{n:09d}"
+    return members[(n - 1) * MEMBER_STRIDE % len(members)]
+
+
+def write(
+    path: str | Path, claims: int, seed: int = DEFAULT_SEED, members: Sequence[str] | None = None
+) -> int:
+    """Write an 837P file of ``claims`` claims to ``path`` (for ``members``, if given); the number written."""
     return write_837(
         Path(path),
-        _claims(claims, seed),
+        _claims(claims, seed, members),
         sender="SUNRISECH",
         receiver="SUNRISEIPA",
         newline=False,
