@@ -110,6 +110,8 @@ def estimate_ibnr(
     if not 1 <= months <= 120:
         raise ReserveRefused(f"months: {months} (the window is 1 to 120 incurred months)")
     threshold_d = _decimal(threshold, "threshold")
+    if threshold_d != threshold_d.quantize(Decimal("0.001")):
+        raise ReserveRefused(f"threshold: {threshold} has more than 3 decimal places")
     tail_d = _decimal(tail, "tail")
     trend_d = _decimal(monthly_trend, "monthly_trend")
     first = as_of - (months - 1)

@@ -222,6 +222,10 @@ def test_refused_preparations_write_nothing(claims_ipa: Any, golden: Any) -> Non
                                                       "lag": 9, "age_to_age": "1.1"}])  # fmt: skip
     with pytest.raises(ReserveRefused, match="threshold"):
         estimate_ibnr(fin, APR, months=4, threshold="half")
+    with pytest.raises(ReserveRefused, match=r"threshold: 0\.5555 has more than 3 decimal places"):
+        estimate_ibnr(fin, APR, months=4, threshold="0.5555")
+    with pytest.raises(ReserveRefused, match="periods applies only to volume_weighted_last_n"):
+        estimate_ibnr(fin, APR, months=4, periods=2)
     assert not IbnrEstimate.objects.exists()
     assert AuditEvent.objects.count() == events
 
