@@ -212,7 +212,8 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
 
     Runs in the caller's transaction when there is one (``approve_run`` calls it after approving), so the
     approval, the accumulators and the alerts commit together or not at all; an engine refusal
-    (EngineInputError: two policies of one scope covering a line, say) undoes the approval. A run whose lines
+    (two policies of one scope covering a line, say) is raised as RunRefused, with the engine's message, and
+    undoes the approval. A run whose lines
     were already counted (an alert or an accumulator names it) is refused, so no line counts twice."""
     if actor is not None:
         require(actor, Perm.EDIT_FINANCE)
@@ -221,7 +222,9 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
             StopLossAlert.objects.filter(run=run).exists()
             or StopLossAccumulator.objects.filter(updated_by_run=run).exists()
         ):
-            raise ValueError(f"run {run.pk}'s lines are already in the stop-loss accumulators")
+            from openipa.claims.services.payments import RunRefused
+
+            raise RunRefused(f"run {run.pk}'s lines are already in the stop-loss accumulators")
         policies = list(StopLossPolicy.objects.order_by("pk"))
         lines = run_lines_frame(run)
         if not policies or lines.height == 0:
@@ -234,7 +237,15 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
             .filter(member_id__in=members)
             .order_by("pk")
         }
-        accumulators, events = engine.accumulate(accumulators_frame(members), lines, policies_frame(policies))
+        try:
+            accumulators, events = engine.accumulate(
+                accumulators_frame(members), lines, policies_frame(policies)
+            )
+        except engine.EngineInputError as exc:
+            # payments imports this module: its refusal type is taken at call time
+            from openipa.claims.services.payments import RunRefused
+
+            raise RunRefused(f"run {run.pk} cannot be added to the stop-loss accumulators: {exc}") from exc
         created: list[StopLossAccumulator] = []
         changed: list[StopLossAccumulator] = []
         touched: set[int] = set()

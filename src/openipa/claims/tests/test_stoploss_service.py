@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from openipa.claims.engine.stoploss import EngineInputError
 from openipa.claims.models import (
     Claim,
     ClaimLine,
@@ -23,7 +25,7 @@ from openipa.claims.models import (
 )
 from openipa.claims.services.adjudication import adjudicate_waiting
 from openipa.claims.services.intake import import_claims
-from openipa.claims.services.payments import approve_run, prepare_run
+from openipa.claims.services.payments import RunRefused, approve_run, prepare_run
 from openipa.claims.services.stoploss import policy_create, update_accumulators
 from openipa.claims.tests.conftest import claim_file
 from openipa.core.errors import PermissionDenied, ValidationFailed
@@ -202,7 +204,7 @@ def test_a_run_is_counted_once(claims_ipa: Any, tmp_path: Path) -> None:
     _policy(claims_ipa)
     _claim(tmp_path, "first.837", "A1", 3)
     run = _pay(claims_ipa)
-    with pytest.raises(ValueError, match="already in the stop-loss accumulators"):
+    with pytest.raises(RunRefused, match="already in the stop-loss accumulators"):
         update_accumulators(actor=claims_ipa.users["fin"], run=run)
     assert _accumulator(claims_ipa) == (4000, 0, 50)
 
@@ -214,8 +216,10 @@ def test_an_engine_refusal_undoes_the_approval(claims_ipa: Any, tmp_path: Path) 
     StopLossPolicy.objects.create(name="twin", payer=ipa.payer, attachment=Decimal("60"), **YEAR)
     _claim(tmp_path, "first.837", "A1", 3)
     run = prepare_run(actor=ipa.users["fin"], through=TODAY)
-    with pytest.raises(EngineInputError, match="more than one stop-loss policy"):
+    with pytest.raises(RunRefused, match=r"stop-loss accumulators: .*more than one stop-loss policy"):
         approve_run(actor=ipa.users["fin2"], run=run)
+    with pytest.raises(CommandError, match="more than one stop-loss policy"):
+        call_command("claims", "approve", str(run.pk), "--user", "fin2", stdout=StringIO())
     run.refresh_from_db()
     assert run.status == "draft"
     assert not StopLossAccumulator.objects.exists()
