@@ -193,6 +193,19 @@ def test_lines_outside_the_policy_do_not_count(claims_ipa: Any, tmp_path: Path) 
     assert not StopLossAlert.objects.exists()
 
 
+def test_the_product_of_the_members_eligibility_on_the_date_of_service_picks_the_most_specific_policy(
+    claims_ipa: Any, tmp_path: Path
+) -> None:
+    ipa = claims_ipa
+    _policy(ipa, name="Sunrise, every product")
+    by_product = _policy(ipa, name="Medicare HMO", payer=None, product=ipa.product)
+    _claim(tmp_path, "first.837", "A1", 3)
+    _pay(ipa)
+    # the member's span is of the product (and its payer): the product's policy takes the line
+    assert list(StopLossAccumulator.objects.values_list("policy_id", "paid_cents")) == [(by_product.pk, 4000)]
+    assert by_product.payer_id == ipa.payer.pk  # the product's payer is stored with it
+
+
 def test_a_run_without_policies_approves_and_counts_nothing(claims_ipa: Any, tmp_path: Path) -> None:
     _claim(tmp_path, "first.837", "A1", 3)
     run = _pay(claims_ipa)
