@@ -15,6 +15,8 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from openipa.claims.engine import adjudicate as engine
@@ -222,7 +224,13 @@ def _json(text: str | None) -> dict[str, Any]:
 def _reverse(originals: list[int], voids: pl.DataFrame, run_id: int, now: dt.datetime) -> int:
     """Reverse the lines of the claims replaced or voided, and mark the voids' own lines as reversals."""
     reversed_lines = ClaimLine.objects.filter(claim_id__in=originals).exclude(outcome=Outcome.REVERSED)
-    count = reversed_lines.update(outcome=Outcome.REVERSED, adjudicated_at=now, adjudication_run_id=run_id)
+    # the original decision's day and run stay (timeliness is measured from them); the correction claim says
+    # what reversed the line
+    count = reversed_lines.update(
+        outcome=Outcome.REVERSED,
+        adjudicated_at=Coalesce("adjudicated_at", Value(now)),
+        adjudication_run_id=Coalesce("adjudication_run_id", Value(run_id)),
+    )
     Claim.objects.filter(pk__in=originals).update(status=Claim.Status.REVERSED)
     void_ids = [int(x) for x in voids["line_id"].to_list()]
     if void_ids:

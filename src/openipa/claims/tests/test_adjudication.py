@@ -95,3 +95,18 @@ def test_a_practice_user_cannot_adjudicate(claims_ipa: Any, tmp_path: Path) -> N
         adjudicate_waiting(actor=claims_ipa.users["alice"])
     assert AdjudicationRun.objects.count() == 0
     assert set(ClaimLine.objects.values_list("outcome", flat=True)) == {"new"}
+
+
+def test_reversing_keeps_the_original_decisions_day(claims_ipa: Any, tmp_path: Path) -> None:
+    first = import_claims(actor=None, path=claim_file(tmp_path), received_on=dt.date(2026, 11, 2))
+    run = adjudicate_waiting(actor=None)
+    original = Claim.objects.get(source=first)
+    decided = dict(ClaimLine.objects.filter(claim=original).values_list("pk", "adjudicated_at"))
+    void = claim_file(tmp_path, "void.837", clm="CLM*26463774*100.00***11:B:8*Y*A*Y*I")
+    void.write_text(void.read_text().replace("REF*D9*17312345600006351", f"REF*F8*{original.pk}"))
+    import_claims(actor=None, path=void, received_on=dt.date(2026, 11, 9))
+    adjudicate_waiting(actor=None)
+    after = ClaimLine.objects.filter(claim=original)
+    assert set(after.values_list("outcome", flat=True)) == {"reversed"}
+    assert dict(after.values_list("pk", "adjudicated_at")) == decided
+    assert set(after.values_list("adjudication_run_id", flat=True)) == {run.pk}
