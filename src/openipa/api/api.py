@@ -29,6 +29,7 @@ from openipa.api import (
     regions,
 )
 from openipa.api.auth import AUTH
+from openipa.claims import api as claims_api
 
 DESCRIPTION = """\
 The OpenIPA REST API.
@@ -75,6 +76,7 @@ api.add_router("/members", members.router)
 api.add_router("/eligibility", eligibility.router)
 api.add_router("/payers", payers.router)
 api.add_router("/contracts", contracts.router)
+api.add_router("/claims", claims_api.router)
 
 
 def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
