@@ -21,9 +21,9 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Members", "web:member_list", Perm.VIEW_MEMBERS),
     ("Payers", "web:payer_list", Perm.VIEW_CONTRACTS),
     ("Contracts", "web:contract_list", Perm.VIEW_CONTRACTS),
+    ("Claims", "web:claims:claim_list", Perm.VIEW_CLAIMS),
     ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),
     ("Ledger", "web:ledger:trial_balance", Perm.VIEW_FINANCE),
-    ("Claims", "web:claims:claim_list", Perm.VIEW_CLAIMS),
     # a practice user's own capitation statements (the page scopes them to the user's practice)
     ("Statements", "web:capitation:statement_list", PRACTICE_ONLY),
     ("Audit log", "web:audit_list", Perm.VIEW_AUDIT),
