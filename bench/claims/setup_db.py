@@ -40,7 +40,7 @@ from . import generate  # noqa: E402
 
 START = dt.date(2000, 1, 1)
 FEES_FROM = dt.date(2026, 1, 1)
-HCPCS_LEVEL_II = "HCPCS level II (drugs, supplies, Medicare visits)"
+HCPCS_LEVEL_II = "HCPCS level II services"
 PCP_TAXONOMIES = ("207Q00000X", "208D00000X")
 UNIT_LIMITS = (("99211", 1), ("99212", 1), ("99213", 1), ("99214", 1), ("99215", 1), ("36415", 2))
 PAIRS = (("99213", "99211", 0), ("80053", "85025", 1))
