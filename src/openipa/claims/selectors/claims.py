@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from openipa.claims.models import (
@@ -312,3 +312,35 @@ def pended_line_get(actor: Actor, line_id: int) -> ClaimLine:
         return ClaimLine.objects.select_related("claim").get(pk=line_id)
     except ClaimLine.DoesNotExist:
         raise NotFound(f"claim line {line_id}") from None
+
+
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-15", 0, 15),
+    ("16-30", 16, 30),
+    ("31-45", 31, 45),
+    ("46-60", 46, 60),
+    ("over 60", 61, None),
+)
+"""Days since received: California's 45 working days make 31-45 calendar days the bucket to watch."""
+
+
+def pend_aging(actor: Actor, *, today: dt.date | None = None) -> list[tuple[str, int]]:
+    """Every pended line counted by its age bucket (counts only, no members). Staff only."""
+    _require_staff(actor)
+    on = today or timezone.localdate()
+    counts = dict.fromkeys((label for label, _low, _high in AGE_BUCKETS), 0)
+    rows = (
+        ClaimLine.objects.filter(outcome=ClaimLine.Outcome.PENDED)
+        .values("claim__received_on")
+        .annotate(n=Count("id"))
+        .values_list("claim__received_on", "n")
+    )
+    for received, n in rows:
+        age = (on - received).days
+        for label, low, high in AGE_BUCKETS:
+            if age >= low and (high is None or age <= high):
+                counts[label] += n
+                break
+        else:  # received after today (a future received date): the youngest bucket
+            counts[AGE_BUCKETS[0][0]] += n
+    return list(counts.items())

@@ -45,6 +45,15 @@ def test_the_queue_lists_pended_lines_oldest_first_with_age_and_reason(
     assert f'<td class="num">{age:,}</td>' in body
     assert f'action="/claims/pends/{older.pk}/decide/"' in body
     assert AuditEvent.objects.filter(kind="read", action="pend_queue").exists()
+    aging = body[body.index('data-testid="aging"') :]
+    buckets = {"0-15": 0, "16-30": 0, "31-45": 0, "46-60": 0, "over 60": 0}
+    for received in (dt.date(2026, 10, 20), dt.date(2026, 11, 2)):
+        days = (dt.date.today() - received).days
+        label = next(k for k, high in zip(buckets, (15, 30, 45, 60, 10**9), strict=True) if days <= high)
+        buckets[label] += 1
+    for label, n in buckets.items():
+        assert f'<td>{label}</td><td class="num">{n}</td>' in aging, label
+    assert 'id="pend-aging-title"' in body
 
 
 def test_paying_a_line_from_the_queue(claims_ipa: Any, client_for: Any, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +19,7 @@ from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import actor_of
+from openipa.web import charts
 from openipa.web.errors import domain_errors
 
 PURPOSE = "pend queue"
@@ -40,7 +42,20 @@ def _queue(request: HttpRequest, *, bound: PendDecisionForm | None = None, bound
     if bound is not None and all(item.line.pk != bound_line for item in page.items):
         # the line is no longer in the queue (decided meanwhile): its refusal goes on top of the page
         refusal = [str(m) for messages_ in bound.errors.values() for m in messages_]
-    context = {"page": page, "rows": rows, "can_edit": can_edit, "refusal": refusal}
+    aging = selectors.pend_aging(actor)
+    chart = charts.bar_chart(
+        [label for label, _n in aging],
+        [charts.Series("Pended lines", tuple(float(n) for _label, n in aging))],
+        title="Pended lines by days since received",
+        x_label="Days since received",
+        y_label="Lines",
+        chart_id="pend-aging",
+        plot_height=180,
+    )
+    context = {
+        "page": page, "rows": rows, "can_edit": can_edit, "refusal": refusal, "aging": aging,
+        "chart": mark_safe(chart),  # charts escape every text they write
+    }  # fmt: skip
     return render(request, "web/claims/pend_queue.html", context, status=status)
 
 
