@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -175,7 +176,7 @@ def import_claims_file(
     its errors with their segment and element, and its 999 are kept; nothing was applied) or a duplicate
     (nothing changed). 403 for roles that do not import claims."""
     who = actor(request)
-    if received_on is not None and received_on > dt.date.today() + dt.timedelta(days=1):
+    if received_on is not None and received_on > timezone.localdate() + dt.timedelta(days=1):
         raise ValidationFailed.single("received_on", "claims cannot be received in the future")
     with on_disk(file, "claims") as (path, name):
         record = import_claims(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from openipa.claims.models import ClaimImport, PendOverride
 from openipa.claims.selectors.claims import claim_statuses
@@ -71,7 +72,7 @@ class ClaimUploadForm(forms.Form):
 
     def clean_received_on(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data.get("received_on")
-        if value is not None and value > dt.date.today() + dt.timedelta(days=1):
+        if value is not None and value > timezone.localdate() + dt.timedelta(days=1):
             raise forms.ValidationError("claims cannot be received in the future")
         return value
 

@@ -207,3 +207,13 @@ def test_a_correction_and_its_original_point_at_each_other(
     client = client_for("ops")
     assert f'href="/claims/{void.pk}/"' in html(client.get(f"/claims/{original.pk}/"))
     assert f'href="/claims/{original.pk}/"' in html(client.get(f"/claims/{void.pk}/"))
+
+
+def test_htmx_filtering_answers_only_the_results(claims_ipa: Any, client_for: Any, tmp_path: Path) -> None:
+    claim = _adjudicated(tmp_path)
+    response = client_for("ops").get("/claims/?payee=234567891", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = html(response)
+    assert f'href="/claims/{claim.pk}/"' in body
+    assert "<html" not in body
+    assert "HX-Request" in response["Vary"]

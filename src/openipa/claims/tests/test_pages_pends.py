@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from openipa.claims.models import Claim, ClaimLine, PendOverride
 from openipa.claims.services.adjudication import adjudicate_waiting
@@ -41,14 +42,14 @@ def test_the_queue_lists_pended_lines_oldest_first_with_age_and_reason(
     body = html(client_for("ops").get("/claims/pends/"))
     assert body.index(f'id="pend-{older.pk}"') < body.index(f'id="pend-{newer.pk}"')
     assert older.pend_reason in body
-    age = (dt.date.today() - dt.date(2026, 10, 20)).days
+    age = (timezone.localdate() - dt.date(2026, 10, 20)).days
     assert f'<td class="num">{age:,}</td>' in body
     assert f'action="/claims/pends/{older.pk}/decide/"' in body
     assert AuditEvent.objects.filter(kind="read", action="pend_queue").exists()
     aging = body[body.index('data-testid="aging"') :]
     buckets = {"0-15": 0, "16-30": 0, "31-45": 0, "46-60": 0, "over 60": 0}
     for received in (dt.date(2026, 10, 20), dt.date(2026, 11, 2)):
-        days = (dt.date.today() - received).days
+        days = (timezone.localdate() - received).days
         label = next(k for k, high in zip(buckets, (15, 30, 45, 60, 10**9), strict=True) if days <= high)
         buckets[label] += 1
     for label, n in buckets.items():
