@@ -40,6 +40,13 @@ class SmallIpa:
     users: dict[str, Any]
 
 
+@pytest.fixture(autouse=True)
+def _var_dir_of_the_test(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Files a test imports, stores or writes (var/imports, var/payments...) go to a folder of its own, never
+    to the checkout's var/ (a test may still point VAR_DIR elsewhere)."""
+    settings.VAR_DIR = str(tmp_path_factory.mktemp("var"))
+
+
 @pytest.fixture
 def small_ipa(db: None) -> SmallIpa:
     from openipa.accounts.services import user_create

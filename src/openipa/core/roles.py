@@ -90,7 +90,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.MEDICAL_DIRECTOR: frozenset(_STAFF_READ),
     Role.QUALITY: frozenset(_STAFF_READ),
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS}),
-    Role.PRACTICE_USER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}),
+    # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
+    Role.PRACTICE_USER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CLAIMS}),
     Role.AUDITOR: frozenset(
         {
             Perm.VIEW_NETWORK,

@@ -39,11 +39,12 @@ from openipa.edi.x12.envelope import EnvelopeReader, TransactionHeader
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import SegmentBatch
 from openipa.membership import selectors as membership_selectors
+from openipa.network import selectors as network_selectors
 
 CLAIM_COLUMNS = (
     "source_id", "kind", "patient_control_number", "frequency", "original_id", "original_reference", "member_id",
     "member_key", "patient_last_name", "patient_first_name", "patient_birth_date", "billing_npi", "billing_tin",
-    "billing_name", "rendering_npi", "referring_npi", "facility_npi", "place_of_service", "type_of_bill",
+    "billing_name", "billing_practice_id", "rendering_npi", "referring_npi", "facility_npi", "place_of_service", "type_of_bill",
     "prior_authorization", "referral_number", "service_from", "service_to", "received_on", "charge_cents",
     "diagnoses", "status", "segment",
 )  # fmt: skip
@@ -255,6 +256,9 @@ def _write(
     received: dt.date,
 ) -> dict[int, str]:
     rows = []
+    practices = network_selectors.practice_ids_by_tin(
+        {c.billing_provider.tin for c in claims if c.billing_provider.tin}
+    )
     for c in claims:
         first, last = _span(c)
         person = c.patient_person
@@ -264,6 +268,7 @@ def _write(
             record.pk, c.kind, c.claim_id[:38], c.frequency_code or "1", original, c.payer_claim_control_number[:50],
             members.get(key), key[:80], person.last_name[:60], person.first_name[:35], person.birth_date,
             c.billing_provider.identifier[:10], c.billing_provider.tin[:9], c.billing_provider.name[:60],
+            practices.get(c.billing_provider.tin),
             _npi(c.rendering or c.attending), _npi(c.referring), _npi(c.service_facility), c.place_of_service[:2],
             c.type_of_bill[:4], c.prior_authorization[:50], c.referral_number[:50], first, last, received,
             c.total_charge_cents, [[d.qualifier, d.code] for d in c.diagnoses], Claim.Status.RECEIVED,

@@ -49,6 +49,7 @@ def test_each_line_is_paid_denied_or_pended_with_its_reason(claims_ipa: Any, tmp
     assert (run.lines, run.paid, run.denied, run.pended, run.paid_cents) == (4, 1, 2, 1, 4000)
     assert run.auto_adjudication_rate == 0.75
     assert claim.status == Claim.Status.PENDED
+    assert claim.billing_practice == claims_ipa.practice_b  # by the billing TIN: Birch Pediatrics' claims
     again = adjudicate_waiting(actor=None)
     assert again.lines == 0  # nothing waits any more
 

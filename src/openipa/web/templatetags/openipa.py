@@ -25,3 +25,14 @@ def describe_changes(changes: object) -> str:
     from openipa.core.selectors import describe_changes as describe
 
     return describe(changes)
+
+
+@register.filter
+def can(user: object, perm: str) -> bool:
+    """True when the signed-in ``user``'s role has the permission named ``perm`` (``user|can:"view_finance"``):
+    pages show a link only to those it would not refuse."""
+    from openipa.core.roles import Perm, has_perm
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return has_perm(user, Perm(perm))  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ NAV = [
     "Members",
     "Payers",
     "Contracts",
+    "Claims",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -60,12 +61,22 @@ def nav_labels(page: Page) -> list[str]:
     ("username", "expected"),
     [
         ("system-setup", NAV),
-        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
+        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Claims"]),
         (
             "fin",
-            ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Capitation", "Ledger"],
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Payers",
+                "Contracts",
+                "Claims",
+                "Capitation",
+                "Ledger",
+            ],
         ),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Statements"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Statements"]),
     ],
 )
 def test_each_persona_sees_the_navigation_of_their_role(

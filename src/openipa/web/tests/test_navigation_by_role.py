@@ -14,6 +14,7 @@ ALL = [
     "Members",
     "Payers",
     "Contracts",
+    "Claims",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -24,14 +25,24 @@ ALL = [
     ("persona", "expected"),
     [
         ("admin", ALL),
-        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts"]),
+        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Claims"]),
         (
             "fin",
-            ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Capitation", "Ledger"],
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Payers",
+                "Contracts",
+                "Claims",
+                "Capitation",
+                "Ledger",
+            ],
         ),
         ("auditor", ALL),
         ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts"]),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Statements"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Statements"]),
     ],
 )
 def test_each_role_sees_its_own_navigation(client_for, persona, expected):
