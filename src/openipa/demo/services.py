@@ -29,6 +29,7 @@ from openipa.core.models import AuditEvent
 from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import capitation, engine
+from openipa.demo import claims as demo_claims
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
@@ -104,6 +105,15 @@ class DemoSummary:
     distribution_runs: int = 0
     adjustment_runs: int = 0
     payment_files: int = 0
+    claim_files: int = 0
+    """837 files imported (one per received day and kind)."""
+    claims: int = 0
+    claim_lines: int = 0
+    claim_payment_runs: int = 0
+    """Claims payment runs approved (one per month but the last)."""
+    claim_payment_files: int = 0
+    claim_noise: tuple[tuple[str, int], ...] = ()
+    """What the claims generator put in (``demo.engine.claims.NOISE_KINDS``: count of claims)."""
 
 
 def practice_username(position: int) -> str:
@@ -171,13 +181,15 @@ def build_demo(
     as_of: Month,
     progress: ProgressFn | None = None,
     capitation_year: bool = True,
+    claims_year: bool | None = None,
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
     The network and contracts are loaded in bulk; members, eligibility and PCP assignments come from the
     payers' 834 files, written under `var/demo/rosters/` and imported one by one (one of them is rejected
     first and sent again corrected), then (unless ``capitation_year`` is off, as tests of the other parts do)
-    the year's capitation of ``demo.capitation``. All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
+    the year's capitation of ``demo.capitation``, and (unless ``claims_year`` is off; None: as
+    ``capitation_year``) the year's claims of ``demo.claims``. All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
     (the demo only goes into an empty database), or if one of the demo's user names is taken.
     """
     if Practice.objects.exists():
@@ -210,6 +222,11 @@ def build_demo(
         if capitation_year
         else capitation.CapitationSummary()
     )
+    claimed = (
+        demo_claims.build_claims(data=data, seed=seed, first=data.first_month, last=as_of, progress=progress)
+        if (capitation_year if claims_year is None else claims_year)
+        else demo_claims.ClaimsSummary()
+    )
 
     summary = DemoSummary(
         seed=seed,
@@ -227,6 +244,12 @@ def build_demo(
         distribution_runs=paid.runs,
         adjustment_runs=paid.adjustment_runs,
         payment_files=paid.payment_files,
+        claim_files=claimed.files,
+        claims=claimed.claims,
+        claim_lines=claimed.lines,
+        claim_payment_runs=claimed.payment_runs,
+        claim_payment_files=claimed.payment_files,
+        claim_noise=tuple(claimed.noise.items()),
     )
     audit.record_write(
         None,
@@ -246,6 +269,9 @@ def build_demo(
             "roster_rejected": summary.roster_rejected,
             "remittances": summary.remittances,
             "distribution_runs": summary.distribution_runs,
+            "claims": summary.claims,
+            "claim_lines": summary.claim_lines,
+            "claim_payment_runs": summary.claim_payment_runs,
             "users": len(logins),
         },
         purpose="synthetic demo data",
@@ -625,5 +651,10 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "distribution_runs": summary.distribution_runs,
         "adjustment_runs": summary.adjustment_runs,
         "payment_files": summary.payment_files,
+        "claim_files": summary.claim_files,
+        "claims": summary.claims,
+        "claim_lines": summary.claim_lines,
+        "claim_payment_runs": summary.claim_payment_runs,
+        "claim_payment_files": summary.claim_payment_files,
         "logins": len(summary.logins),
     }
