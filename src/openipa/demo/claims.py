@@ -28,6 +28,7 @@ on the month's last day at noon, as if they had been adjudicated then.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -207,10 +208,6 @@ def add_support_organizations(
     providers: list[demo_claims.ClaimProvider], seed: int, valid_from: dt.date
 ) -> None:
     """The claims' organizations that the network lacks, as contracted practices with one provider each."""
-    import random
-
-    from openipa.demo.engine import _routing_number
-
     rng = random.Random(f"openipa-demo-support-banks-{seed}")
     region = Region.objects.order_by("pk").first()
     if region is None:
@@ -221,7 +218,7 @@ def add_support_organizations(
         practice = Practice.objects.create(
             code=p.practice_code, legal_name=p.name, tin=p.tin, address_line1=p.address.line1, city=p.address.city,
             state=p.address.state, zip_code=p.address.zip[:5], region=region, status=Practice.Status.ACTIVE,
-            bank_name="Demo Community Bank", bank_routing_number=_routing_number(rng),
+            bank_name="Demo Community Bank", bank_routing_number=engine.routing_number(rng),
             bank_account_number="".join(str(rng.randint(0, 9)) for _ in range(11)),
         )  # fmt: skip
         location = Location.objects.create(practice=practice, name=p.name[:100], address_line1=p.address.line1,

@@ -853,8 +853,9 @@ def _phone(rng: random.Random, area_code: str) -> str:
     return f"({area_code}) {rng.randint(200, 989)}-{rng.randint(0, 9999):04d}"
 
 
-def _routing_number(rng: random.Random) -> str:
-    """A nine-digit ABA routing number in the San Francisco Fed district (12) with a valid check digit."""
+def routing_number(rng: random.Random) -> str:
+    """A nine-digit ABA routing number in the San Francisco Fed district (12) with a valid check digit (also
+    the demo's claims-only organizations' banks)."""
     first8 = "12" + "".join(str(rng.randint(0, 9)) for _ in range(6))
     weights = (3, 7, 1, 3, 7, 1, 3, 7)
     total = sum(int(d) * w for d, w in zip(first8, weights, strict=True))
@@ -1681,7 +1682,7 @@ class _Generator:
                     phone=p.locations[0].phone,
                     region_code=p.region.code,
                     bank_name=rng.choice(_BANKS),
-                    bank_routing_number=_routing_number(rng),
+                    bank_routing_number=routing_number(rng),
                     bank_account_number="".join(str(rng.randint(0, 9)) for _ in range(rng.randint(10, 12))),
                 )
             )

@@ -47,7 +47,8 @@ class Command(BaseCommand):
     help = (
         "Build the demo IPA if this database has none (about 40 practices, 150 providers, 3 payers and "
         "--members members with 12 months of eligibility ending with the --as-of month, imported from the "
-        "payers' monthly 834 files, which are kept in var/demo/rosters/), print one login per role and "
+        "payers' monthly 834 files, which are kept in var/demo/rosters/), a year of capitation and of claims "
+        "(837s in var/demo/claims/, adjudicated, paid monthly but the last), print one login per role and "
         "per practice, then serve the site (unless --no-serve). The same --seed, --members "
         "and --as-of always build the same data; --as-of defaults to the current month, so pass it "
         "explicitly to compare builds made in different months."
@@ -150,6 +151,12 @@ class Command(BaseCommand):
             f"remittances, {summary.distribution_runs} distribution runs approved and paid "
             f"({summary.adjustment_runs} adjustment runs); the latest month is left to distribute."
         )
+        if summary.claims:
+            console.print(
+                f"Claims: {summary.claims:,} claims ({summary.claim_lines:,} lines) from {summary.claim_files} 837 "
+                f"files, adjudicated; {summary.claim_payment_runs} monthly payment runs approved "
+                f"({summary.claim_payment_files} paid by NACHA); the latest month is left to pay."
+            )
         return list(summary.logins)
 
     @staticmethod
