@@ -18,7 +18,9 @@ Then, month by month: the approved authorizations the month's imaging claims nam
 837 files (one per received day and kind) are written under ``var/demo/claims/<YYYY-MM>/`` and imported in
 order with their received dates, and the waiting lines adjudicated. For every month but the last, finance
 prepares the payment run through the month's end, the second finance login approves it, and it is paid by a
-NACHA file under ``var/demo/claims-payments/``. The last month is adjudicated and left for a new user to pay.
+NACHA file under ``var/demo/claims-payments/`` (a run the NACHA step refuses for the trace-number defect of
+``claims.services.payments`` stays approved; see ``ClaimsSummary.unpaid_runs``). The last month is adjudicated
+and left for a new user to pay.
 
 The demo is history built today: adjudication stamps its lines with the current time, and a payment run
 picks the lines adjudicated by its through date, so each month's decided lines are dated (``adjudicated_at``)
