@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import os
 import string
 import unicodedata
@@ -149,6 +150,10 @@ class NachaEntry:
     """Up to 80 characters of payment related information (addenda 05); "" writes no addenda record."""
     discretionary_data: str = ""
     """Up to 2 characters, free."""
+    trace_sequence: int | None = None
+    """The last 7 digits of the entry's trace number (the first 8 are the ODFI's), when the originator has
+    already quoted the trace elsewhere (an 835's TRN, the addenda): ascending within the file. None: the
+    writer numbers the entries 1, 2, ... (every entry of a file alike, numbered or not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +217,7 @@ def write_nacha(
         sequence += len(entries)
     if sequence > 9_999_999:
         raise ValueError(f"{sequence} entries: the trace sequence holds 7 digits")
+    _check_sequences([e for _b, entries in batches for e in entries])
     if entry_total > _MAX_TOTAL_CENTS:
         raise ValueError(f"file total credit {entry_total} cents is over 12 digits")
     blocks = -(-records // BLOCKING_FACTOR)
@@ -221,6 +227,20 @@ def write_nacha(
         with Path(target).open("wb") as stream:
             return _write_records(_writer(stream, line_ending), header, batches, records, blocks)
     return _write_records(_writer(target, line_ending), header, batches, records, blocks)
+
+
+def _check_sequences(entries: Sequence[NachaEntry]) -> None:
+    given = [e.trace_sequence for e in entries]
+    if all(g is None for g in given):
+        return
+    if any(g is None for g in given):
+        raise ValueError("give every entry a trace_sequence, or none")
+    numbers = [int(g) for g in given if g is not None]
+    for before, after in itertools.pairwise(numbers):
+        if after <= before:
+            raise ValueError(f"trace sequence {after} does not ascend (after {before})")
+    if numbers[0] < 1 or numbers[-1] > 9_999_999:
+        raise ValueError("a trace sequence is 1 to 9999999 (7 digits)")
 
 
 def _writer(target: BinaryIO | TextIO, line_ending: str) -> _Write:
@@ -245,7 +265,8 @@ def _write_records(
         write(_batch_header_record(batch))
         batch_hash = batch_credit = batch_count = 0
         for entry in entries:
-            trace = f"{batch.originating_dfi}{len(traces) + 1:07d}"
+            number = entry.trace_sequence if entry.trace_sequence is not None else len(traces) + 1
+            trace = f"{batch.originating_dfi}{number:07d}"
             traces.append(trace)
             write(_entry_record(entry, trace))
             batch_count += 1

@@ -60,6 +60,13 @@ def trace_prefix() -> str:
     return str(settings.IPA_BANK_ROUTING)[:8]
 
 
+def _sequence(trace: str) -> int:
+    """The 7-digit sequence of a trace number the IPA gave (its bank's 8 digits, then the sequence)."""
+    if len(trace) != 15 or not trace.isdigit() or not trace.startswith(trace_prefix()):
+        raise ValueError(f"trace number {trace!r} is not the IPA bank's 8 digits and a 7-digit sequence")
+    return int(trace[8:])
+
+
 def write_ach(
     out: Path,
     credits: list[Credit],
@@ -70,7 +77,9 @@ def write_ach(
     effective: dt.date,
     kept_name: str,
 ) -> AchFile:
-    """Write ``credits`` as one batch of CCD+ entries into ``out`` and keep a copy named ``kept_name``."""
+    """Write ``credits`` as one batch of CCD+ entries into ``out`` and keep a copy named ``kept_name``. Each
+    entry carries the trace number its credit was given (quoted by the statement or 835 that explains it);
+    credits are given in ascending trace order."""
     created = timezone.localtime()
     entries = [
         NachaEntry(
@@ -81,6 +90,7 @@ def write_ach(
             individual_id=c.tin,
             name=nacha_text(c.name, 22).strip(),
             addenda=reassociation_addenda(c.trace_number, company_id()),
+            trace_sequence=_sequence(c.trace_number),
         )
         for c in credits
     ]

@@ -154,3 +154,29 @@ def test_the_cli_prepares_approves_and_refuses_the_preparer(claims_ipa: Any, tmp
     assert ClaimPaymentRun.objects.get(pk=result["run_id"]).status == "approved"
     with pytest.raises(CommandError, match="no decided claim line"):
         call_command("claims", "pay", "--through", TODAY.isoformat(), "--user", "fin", stdout=StringIO())
+
+
+def test_a_run_with_two_payees_pays_each_under_the_trace_its_835_quotes(
+    claims_ipa: Any, tmp_path: Path
+) -> None:
+    from openipa.network.models import ParticipationAgreement
+
+    ipa = claims_ipa
+    ParticipationAgreement.objects.create(
+        practice=ipa.practice_a, valid_from=dt.date(2026, 1, 1), status="active"
+    )
+    _decided(ipa, tmp_path)
+    alder = claim_file(tmp_path, "alder.837", member="SUN0002")
+    text = (
+        alder.read_text().replace("REF*EI*234567891", "REF*EI*123456789").replace("1912301953", "1234567893")
+    )
+    alder.write_text(text.replace("CLM*26463774", "CLM*A77"))
+    import_claims(actor=None, path=alder, received_on=NOV2)
+    adjudicate_waiting(actor=None)
+    run = approve_run(actor=ipa.users["fin2"], run=prepare_run(actor=ipa.users["fin"], through=TODAY))
+    payments = list(run.payments.order_by("pk"))
+    assert len(payments) == 2
+    pay_run(actor=ipa.users["fin"], run=run, out=tmp_path / "two.ach")
+    (batch,) = read_nacha(tmp_path / "two.ach").batches
+    assert [e.trace_number for e in batch.entries] == [p.trace_number for p in payments]
+    assert [e.entry.amount_cents for e in batch.entries] == [p.net_cents for p in payments]

@@ -563,3 +563,16 @@ def test_short_line() -> None:
     with pytest.raises(NachaError, match="95 characters, not 94") as info:
         read_nacha(data)
     assert info.value.line == 1
+
+
+def test_trace_numbers_the_originator_already_quoted() -> None:
+    given = [dataclasses.replace(e, trace_sequence=n) for e, n in zip(ENTRIES, (7, 42, 1_000_003), strict=True)]
+    text, summary = written([(BATCH, given)])
+    assert summary.trace_numbers == ("011000010000007", "011000010000042", "011000011000003")
+    lines = text.splitlines()
+    assert lines[2].endswith("011000010000007")
+    assert lines[3].endswith("0001" + "0000007")  # the addenda names the entry by the same sequence
+    with pytest.raises(ValueError, match="does not ascend"):
+        written([(BATCH, [given[1], given[0]])])
+    with pytest.raises(ValueError, match="every entry a trace_sequence, or none"):
+        written([(BATCH, [given[0], ENTRIES[1]])])
