@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -74,12 +75,38 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     if not prepared:
         return 0
     meta = model._meta
-    assignments = ", ".join(f"{column} = %s" for column in columns)
     pk = connection.ops.quote_name(meta.pk.column) if meta.pk is not None else '"id"'
-    sql = f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {assignments} WHERE {pk} = %s"
+    table = connection.ops.quote_name(meta.db_table)
+    if connection.vendor == "postgresql" and len(prepared) > _UPDATE_BY_COPY:
+        _update_by_copy(table, pk, columns, prepared)
+        return len(prepared)
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
     with connection.cursor() as cursor:
         cursor.executemany(sql, prepared)
     return len(prepared)
+
+
+_UPDATE_BY_COPY = 1_000
+"""Rows above which PostgreSQL updates go through a temporary table (one UPDATE ... FROM) instead of a
+statement per row."""
+
+
+def _update_by_copy(table: str, pk: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """COPY ``rows`` (the values of ``columns``, then the key) into a temporary table shaped like the target's
+    columns, then one UPDATE ... FROM it."""
+    scratch = connection.ops.quote_name(f"openipa_update_{uuid.uuid4().hex[:12]}")
+    listed = ", ".join([*columns, pk])
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {scratch} AS SELECT {listed} FROM {table} WITH NO DATA")
+        try:
+            with cursor.cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            assignments = ", ".join(f"{column} = s.{column}" for column in columns)
+            cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s WHERE t.{pk} = s.{pk}")
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
 
 
 def db_value(model: type[models.Model], field: str, value: Any) -> Any:

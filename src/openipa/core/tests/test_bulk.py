@@ -104,3 +104,24 @@ def test_insert_rows_returning_pks_in_row_order(small_ipa: Any) -> None:
     assert second[0] not in (*first, orm.pk)
     assert Member.objects.get(pk=second[0]).payer_member_id == "P5"
     assert insert_rows_returning_pks(Member, fields, []) == []
+
+
+@pytest.mark.django_db
+def test_update_rows_in_bulk_with_json_dates_and_nulls(small_ipa: Any, monkeypatch: Any) -> None:
+    """Past the threshold PostgreSQL updates through a temporary table: the same rows come out either way."""
+    from openipa.capitation.models import RemittanceImport
+    from openipa.core import bulk
+
+    made = [
+        RemittanceImport.objects.create(payer=small_ipa.payer, file_name=f"f{n}", sha256=str(n) * 64, format="csv",
+                                        status="applied", imported_by="test")
+        for n in range(5)
+    ]  # fmt: skip
+    monkeypatch.setattr(bulk, "_UPDATE_BY_COPY", 2)
+    rows = [
+        (r.pk, [{"n": i, "none": None}], dt.date(2026, 5, i + 1) if i % 2 else None)
+        for i, r in enumerate(made)
+    ]
+    assert bulk.update_rows(RemittanceImport, ("warnings", "payment_date"), rows) == 5
+    got = list(RemittanceImport.objects.order_by("pk").values_list("warnings", "payment_date"))
+    assert got == [([{"n": i, "none": None}], dt.date(2026, 5, i + 1) if i % 2 else None) for i in range(5)]
