@@ -16,14 +16,13 @@ finance user), remit an 835 per payee and pay by NACHA CCD+ with the 835's trace
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from openipa.claims.engine.interest import interest_due
@@ -289,62 +288,109 @@ def trace_number(payment: ClaimPayment) -> str:
     return f"{trace_prefix()}{payment.pk:07d}"
 
 
-def _service(line: ClaimLine) -> ServicePayment835:
+_LINE_FIELDS = ("outcome", "carc", "rarc", "charge_cents", "allowed_cents", "paid_cents", "cost_share_cents",
+                "pricing", "units", "code", "revenue_code", "modifiers", "service_from", "line_control",
+                "reversal_run_id")  # fmt: skip
+_CLAIM_FIELDS = ("claim_id", "claim__billing_npi", "claim__patient_control_number", "claim__patient_last_name",
+                 "claim__patient_first_name", "claim__member_key", "claim__place_of_service", "claim__type_of_bill",
+                 "claim__frequency", "claim__rendering_npi", "claim__received_on")  # fmt: skip
+
+
+def _service(line: dict[str, Any]) -> ServicePayment835:
     """A line as the 835 explains it: denied lines carry their CARC for the whole charge, paid lines the
     contractual reduction (CO-45) and the member's copay (PR-3) and coinsurance (PR-2)."""
-    pricing = line.pricing or {}
+    pricing = line["pricing"] or {}
     adjustments: list[ClaimAdjustment] = []
     allowed: int | None = None
-    if line.outcome == Outcome.DENIED or (line.outcome == Outcome.REVERSED and not line.paid_cents):
-        adjustments.append(ClaimAdjustment("CO", line.carc or "A1", line.charge_cents))
+    outcome, charge, paid, share = (
+        line["outcome"],
+        line["charge_cents"],
+        line["paid_cents"],
+        line["cost_share_cents"],
+    )
+    if outcome == Outcome.DENIED or (outcome == Outcome.REVERSED and not paid):
+        adjustments.append(ClaimAdjustment("CO", line["carc"] or "A1", charge))
     else:
-        allowed = (
-            line.allowed_cents if line.allowed_cents is not None else line.paid_cents + line.cost_share_cents
-        )
-        if line.charge_cents != allowed:
-            adjustments.append(ClaimAdjustment("CO", "45", line.charge_cents - allowed))
+        allowed = line["allowed_cents"] if line["allowed_cents"] is not None else paid + share
+        if charge != allowed:
+            adjustments.append(ClaimAdjustment("CO", "45", charge - allowed))
         copay = int(pricing.get("copay_cents") or 0)
         coinsurance = int(pricing.get("coinsurance_cents") or 0)
-        other = line.cost_share_cents - copay - coinsurance  # lines decided before the split was kept
+        other = share - copay - coinsurance  # lines decided before the split was kept
         for reason, cents in (("3", copay), ("2", coinsurance + other)):
             if cents:
                 adjustments.append(ClaimAdjustment("PR", reason, cents))
-    units = int(line.units) if line.units == int(line.units) and line.units > 1 else None
+    units = line["units"]
     return ServicePayment835(
-        procedure_code=line.code or line.revenue_code,
-        charge_cents=line.charge_cents,
-        paid_cents=line.paid_cents if line.outcome != Outcome.DENIED else 0,
-        modifiers=tuple(m for m in line.modifiers.split(",") if m),
-        units=units,
-        service_date=line.service_from,
+        procedure_code=line["code"] or line["revenue_code"],
+        charge_cents=charge,
+        paid_cents=paid if outcome != Outcome.DENIED else 0,
+        modifiers=tuple(m for m in line["modifiers"].split(",") if m),
+        units=int(units) if units == int(units) and units > 1 else None,
+        service_date=line["service_from"],
         adjustments=tuple(adjustments),
-        line_control_number=line.line_control,
+        line_control_number=line["line_control"],
         allowed_cents=allowed,
-        remark_codes=(line.rarc,) if line.rarc else (),
-        qualifier="HC" if line.code else "NU",
+        remark_codes=(line["rarc"],) if line["rarc"] else (),
+        qualifier="HC" if line["code"] else "NU",
     )
 
 
-def _claim_835(claim: Claim, lines: list[ClaimLine]) -> ClaimPayment835:
+def _claim_835(lines: list[dict[str, Any]]) -> ClaimPayment835:
+    c = lines[0]
     services = tuple(_service(line) for line in lines)
     paid = sum(s.paid_cents for s in services)
     responsibility = sum(a.amount_cents for s in services for a in s.adjustments if a.group == "PR")
+    type_of_bill = c["claim__type_of_bill"]
     return ClaimPayment835(
-        patient_control_number=claim.patient_control_number,
+        patient_control_number=c["claim__patient_control_number"],
         status="1" if paid or responsibility else "4",
         charge_cents=sum(s.charge_cents for s in services),
         paid_cents=paid,
-        payer_claim_number=str(claim.pk),
-        patient_last_name=claim.patient_last_name or "UNKNOWN",
-        patient_first_name=claim.patient_first_name,
-        patient_id=claim.member_key,
+        payer_claim_number=str(c["claim_id"]),
+        patient_last_name=c["claim__patient_last_name"] or "UNKNOWN",
+        patient_first_name=c["claim__patient_first_name"],
+        patient_id=c["claim__member_key"],
         patient_responsibility_cents=responsibility,
-        facility_code=claim.place_of_service or (claim.type_of_bill[1:3] if claim.type_of_bill else ""),
-        frequency_code=claim.frequency,
-        rendering_npi=claim.rendering_npi if claim.rendering_npi != claim.billing_npi else "",
-        received=claim.received_on,
+        facility_code=c["claim__place_of_service"] or (type_of_bill[1:3] if type_of_bill else ""),
+        frequency_code=c["claim__frequency"],
+        rendering_npi=c["claim__rendering_npi"]
+        if c["claim__rendering_npi"] != c["claim__billing_npi"]
+        else "",
+        received=c["claim__received_on"],
         services=services,
     )
+
+
+def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
+    """Every claim the run remits, by payee NPI: reversals (CLP status 22) first, then the claims paid or
+    denied; read in one pass over the run's lines."""
+    lines = (
+        ClaimLine.objects.filter(Q(payment_run_id=run.pk) | Q(reversal_run_id=run.pk))
+        .order_by("claim__billing_npi", "claim_id", "number")
+        .values(*_LINE_FIELDS, *_CLAIM_FIELDS)
+    )
+    by_payee: dict[str, tuple[list[ClaimPayment835], list[ClaimPayment835]]] = {}
+    group: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        reversal = group[0]["reversal_run_id"] == run.pk
+        claim = _claim_835(group)
+        reversals, fresh = by_payee.setdefault(group[0]["claim__billing_npi"], ([], []))
+        (reversals if reversal else fresh).append(reversal_of(claim) if reversal else claim)
+
+    key: tuple[int, bool] | None = None
+    for line in lines.iterator(chunk_size=20_000):
+        this = (line["claim_id"], line["reversal_run_id"] == run.pk)
+        if this != key:
+            flush()
+            group = []
+            key = this
+        group.append(line)
+    flush()
+    return {npi: [*reversals, *fresh] for npi, (reversals, fresh) in by_payee.items()}
 
 
 def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[Path]:
@@ -357,19 +403,9 @@ def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[P
     written = []
     year_end = dt.date(run.payment_date.year, 12, 31)
     payments = list(run.payments.select_related("practice").order_by("payee_tin", "payee_npi"))
+    claims = _run_claims(run)
     for number, payment in enumerate(payments, start=1):
-        fresh = ClaimLine.objects.filter(payment_run_id=run.pk, claim__billing_npi=payment.payee_npi)
-        reversed_lines = ClaimLine.objects.filter(
-            reversal_run_id=run.pk, claim__billing_npi=payment.payee_npi
-        )
-        claims_835: list[ClaimPayment835] = []
-        for group, reverse in ((reversed_lines, True), (fresh, False)):
-            by_claim: dict[int, list[ClaimLine]] = defaultdict(list)
-            for line in group.select_related("claim").order_by("claim_id", "number"):
-                by_claim[line.claim_id].append(line)
-            for lines in by_claim.values():
-                c = _claim_835(lines[0].claim, lines)
-                claims_835.append(reversal_of(c) if reverse else c)
+        claims_835 = claims.get(payment.payee_npi, [])
         plbs = (
             [interest(payment.payee_npi, year_end, payment.interest_cents)] if payment.interest_cents else []
         )
