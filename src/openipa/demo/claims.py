@@ -15,12 +15,10 @@ Setup (seed data of the claims world, as an IPA's configuration would be entered
 - one specific stop-loss policy for the year (:data:`STOP_LOSS_ATTACHMENT`).
 
 Then, month by month: the approved authorizations the month's imaging claims name are recorded, the month's
-837 files (one per received day and kind) are written under ``var/demo/claims/<YYYY-MM>/`` and imported in
+837 files (one per week and kind, as a clearinghouse batches them) are written under ``var/demo/claims/<YYYY-MM>/`` and imported in
 order with their received dates, and the waiting lines adjudicated. For every month but the last, finance
 prepares the payment run through the month's end, the second finance login approves it, and it is paid by a
-NACHA file under ``var/demo/claims-payments/`` (a run the NACHA step refuses for the trace-number defect of
-``claims.services.payments`` stays approved; see ``ClaimsSummary.unpaid_runs``). The last month is adjudicated
-and left for a new user to pay.
+NACHA file under ``var/demo/claims-payments/``. The last month is adjudicated and left for a new user to pay.
 
 The demo is history built today: adjudication stamps its lines with the current time, and a payment run
 picks the lines adjudicated by its through date, so each month's decided lines are dated (``adjudicated_at``)
@@ -133,8 +131,6 @@ class ClaimsSummary:
     payment_files: int = 0
     authorizations: int = 0
     noise: dict[str, int] = field(default_factory=dict)
-    unpaid_runs: list[int] = field(default_factory=list)
-    """Approved runs the NACHA step refused (see build_claims)."""
 
 
 def claims_dir() -> Path:
@@ -253,6 +249,19 @@ def _authorize(month: demo_claims.ClaimMonth, members: dict[str, int]) -> int:
 # ------------------------------------------------------------------------------------------------ months
 
 
+def _weekly(files: list[tuple[dt.date, str, list[Claim837]]]) -> list[tuple[dt.date, str, list[Claim837]]]:
+    """The day's files of a week (Monday to Sunday, within the month) as one file per kind, as a clearinghouse
+    sends a weekly batch: received on its last day (its claims keep their own transaction sets and dates)."""
+    weeks: dict[tuple[int, str], tuple[dt.date, list[Claim837]]] = {}
+    for day, kind, claims in files:
+        key = (day.isocalendar()[1], kind)
+        last, batch = weeks.get(key, (day, []))
+        weeks[key] = (max(last, day), [*batch, *claims])
+    order = {"professional": 0, "institutional": 1}
+    return sorted(((day, kind, claims) for (_week, kind), (day, claims) in weeks.items()),
+                  key=lambda f: (f[0], order.get(f[1], 2)))  # fmt: skip
+
+
 def _import_month(
     plan: demo_claims.ClaimMonth, month: Month, control: int, summary: ClaimsSummary
 ) -> tuple[list[tuple[str, Claim837]], int]:
@@ -260,7 +269,7 @@ def _import_month(
     folder = claims_dir() / str(month)
     folder.mkdir(parents=True, exist_ok=True)
     numbered: list[tuple[str, Claim837]] = []
-    for day, kind, claims in plan.files():
+    for day, kind, claims in _weekly(plan.files()):
         control += 1
         path = folder / f"{day.isoformat()}-{'P' if kind == 'professional' else 'I'}.837"
         with path.open("wb") as stream:
@@ -339,14 +348,6 @@ def build_claims(
                     summary.payment_files += 1
                 except RunRefused:
                     pass  # nothing above zero to send: the run stays approved
-                except RuntimeError as exc:
-                    if "trace numbers" not in str(exc):
-                        raise
-                    # KNOWN DEFECT of claims.services.payments (not the demo's): the runs' traces are the
-                    # payments' ids, the NACHA writer's are 1..n, so a run of two payees or more cannot be
-                    # paid. The run stays approved (its ledger entry balanced); the half-written file goes.
-                    out.unlink(missing_ok=True)
-                    summary.unpaid_runs.append(payment.pk)
         _stage(progress, stage, index + 1, len(months))
     return summary
 

@@ -32,6 +32,7 @@ from openipa.claims.models import (
 )
 from openipa.claims.selectors.stoploss import accumulators_frame, policies_frame
 from openipa.core import audit
+from openipa.core.bulk import update_rows
 from openipa.core.errors import ValidationFailed
 from openipa.core.frames import query_frame
 from openipa.core.money import round_cents
@@ -266,8 +267,11 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
                 continue
             touched.add(key[1])
         StopLossAccumulator.objects.bulk_create(created)
-        StopLossAccumulator.objects.bulk_update(
-            changed, ["paid_cents", "recoverable_cents", "alerted", "updated_by_run"]
+        # plain-row updates: Django's bulk_update writes one CASE per column over every row (slow by thousands)
+        update_rows(
+            StopLossAccumulator,
+            ("paid_cents", "recoverable_cents", "alerted", "updated_by_run_id"),
+            [(a.pk, a.paid_cents, a.recoverable_cents, a.alerted, run.pk) for a in changed],
         )
         alerts = StopLossAlert.objects.bulk_create(
             StopLossAlert(policy_id=e["policy_id"], member_id=e["member_id"], threshold=e["threshold_pct"],

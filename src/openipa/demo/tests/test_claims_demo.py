@@ -62,7 +62,7 @@ def demo(built: tuple[DemoSummary, Path], db: None) -> tuple[DemoSummary, Path]:
 def test_every_months_files_are_applied(demo: tuple[DemoSummary, Path]) -> None:
     summary, var = demo
     imports = ClaimImport.objects.all()
-    assert imports.count() == summary.claim_files > 12 * 20
+    assert imports.count() == summary.claim_files >= 12 * 8  # a professional and a facility file a week
     assert set(imports.values_list("status", flat=True)) == {"applied"}
     assert Claim.objects.count() == summary.claims
     assert ClaimLine.objects.count() == summary.claim_lines
@@ -139,11 +139,6 @@ def test_eleven_months_are_approved_and_the_last_is_adjudicated_unpaid(
     assert not earlier.filter(payment_run_id__isnull=True).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claims.services.payments: a run's traces are its payments' ids, the NACHA writer's are 1..n, so "
-    "pay_run refuses any run of two payees or more ('NACHA trace numbers differ'); the demo leaves them approved",
-)
 def test_eleven_months_are_paid_by_nacha_files(demo: tuple[DemoSummary, Path]) -> None:
     summary, var = demo
     assert set(ClaimPaymentRun.objects.values_list("status", flat=True)) == {"paid"}
