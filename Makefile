@@ -50,10 +50,12 @@ lint: install
 # same members). Sizes: make bench ELIGIBILITY_MEMBERS=N CAPITATION_MEMBERS=N.
 ELIGIBILITY_MEMBERS ?= 1000000
 CAPITATION_MEMBERS ?= 1000000
+CLAIMS_LINES ?= 1000000
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/eligibility/run.py --members $(ELIGIBILITY_MEMBERS)
 	$(BIN)/python bench/capitation/run.py --members $(CAPITATION_MEMBERS)
+	$(BIN)/python bench/claims/run.py --lines $(CLAIMS_LINES)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache
