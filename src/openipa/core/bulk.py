@@ -66,25 +66,37 @@ def _prepare(rows: Iterable[Sequence[Any]], converters: Sequence[Converter | Non
     return prepared
 
 
-def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, prepared: Iterable[str] = ()
+) -> int:
     """UPDATE ``model`` rows by primary key: each row is ``(pk, value of fields[0], value of fields[1], ...)``.
     Returns the number of rows given (each names an existing row; callers read them in the same transaction).
-    """
+    Values of the fields named in ``prepared`` are already database values (JSON as its text, say) and are not
+    converted again."""
+    skip = set(prepared)
     columns, converters = _columns(model, fields)
-    prepared = [[*values[1:], values[0]] for values in _prepare(rows, [None, *converters])]
-    if not prepared:
+    converters = [None if name in skip else c for name, c in zip(fields, converters, strict=True)]
+    json_text = {
+        column
+        for name, column in zip(fields, columns, strict=True)
+        if name in skip and isinstance(model._meta.get_field(name), models.JSONField)
+    }
+    prepared_rows = [[*values[1:], values[0]] for values in _prepare(rows, [None, *converters])]
+    if not prepared_rows:
         return 0
     meta = model._meta
     pk = connection.ops.quote_name(meta.pk.column) if meta.pk is not None else '"id"'
     table = connection.ops.quote_name(meta.db_table)
-    if connection.vendor == "postgresql" and len(prepared) > _UPDATE_BY_COPY:
-        _update_by_copy(table, pk, columns, prepared)
-        return len(prepared)
-    assignments = ", ".join(f"{column} = %s" for column in columns)
+    postgres = connection.vendor == "postgresql"
+    if postgres and len(prepared_rows) > _UPDATE_BY_COPY:
+        _update_by_copy(table, pk, columns, prepared_rows)
+        return len(prepared_rows)
+    cast = "::jsonb" if postgres else ""
+    assignments = ", ".join(f"{column} = %s{cast if column in json_text else ''}" for column in columns)
     sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
-    return len(prepared)
+        cursor.executemany(sql, prepared_rows)
+    return len(prepared_rows)
 
 
 _UPDATE_BY_COPY = 1_000

@@ -174,31 +174,26 @@ def adjudicate_waiting(
         prices = _prices(enriched, frames)
         ctx = engine.Context(**{**ctx.__dict__, "prices": prices})
         result = engine.adjudicate(decide, ctx)
-        decided = result.lines.join(prices.select("line_id", "pricing"), on="line_id", how="left")
-        findings = result.findings.group_by("line_id").agg(
-            pl.struct("rule", "outcome", "carc", "rarc", "message").alias("findings")
-        )
-        decided = decided.join(findings, on="line_id", how="left")
+        decided = _with_json(result.lines.join(prices.select("line_id", "pricing"), on="line_id", how="left"),
+                             result.findings)  # fmt: skip
     else:
         decided = pl.DataFrame()
     now = timezone.now()
     with transaction.atomic():
         run = AdjudicationRun.objects.create(run_by=run_by, inputs={"as_of": today.isoformat()})
         reversed_count = _reverse(originals, voids, run.pk, now)
-        rows = []
         counts = {"paid": 0, "denied": 0, "pended": 0}
         paid_total = 0
-        for r in decided.iter_rows(named=True) if decided.height else ():
-            counts[r["outcome"]] += 1
-            paid_total += r["paid_cents"]
-            rows.append((
-                r["line_id"], r["outcome"], r["party"] or "", r["category"] or "", r["allowed_cents"],
-                r["cost_share_cents"], r["paid_cents"], r["carc"], r["rarc"], r["pend_reason"][:200],
-                list(r["findings"] or []),
-                {**_json(r["pricing"]), "copay_cents": r["copay_cents"], "coinsurance_cents": r["coinsurance_cents"]},
-                now, run.pk,
-            ))  # fmt: skip
-        update_rows(ClaimLine, RESULT_FIELDS, rows)
+        if decided.height:
+            counts.update(dict(decided.group_by("outcome").len().iter_rows()))
+            paid_total = int(decided["paid_cents"].sum())
+            rows = decided.select(
+                "line_id", "outcome", pl.col("party").fill_null(""), pl.col("category").fill_null(""),
+                "allowed_cents", "cost_share_cents", "paid_cents", "carc", "rarc", pl.col("pend_reason").str.slice(0, 200),
+                "findings_json", "pricing_json", pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("at"),
+                pl.lit(run.pk).alias("run"),
+            ).iter_rows()  # fmt: skip
+            update_rows(ClaimLine, RESULT_FIELDS, rows, prepared=("findings", "pricing"))
         _claim_statuses([int(c) for c in decide["claim_id"].unique().to_list()] if decide.height else [])
         run.lines = decided.height if decided.height else 0
         run.paid, run.denied, run.pended = counts["paid"], counts["denied"], counts["pended"]
@@ -212,13 +207,24 @@ def adjudicate_waiting(
     return run
 
 
-def _json(text: str | None) -> dict[str, Any]:
-    import json
-
-    if not text:
-        return {}
-    value: dict[str, Any] = json.loads(text)
-    return {k: v for k, v in value.items() if v is not None}
+def _with_json(decided: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """``findings_json`` (every rule's finding of the line, as a JSON list) and ``pricing_json`` (the pricing
+    detail with the cost share's copay and coinsurance parts), written as text by Polars: a million lines'
+    JSON in one vectorized step, not a Python dict per line."""
+    listed = (
+        findings.select("line_id", pl.struct("rule", "outcome", "carc", "rarc", "message").struct.json_encode().alias("j"))
+        .group_by("line_id")
+        .agg(pl.concat_str([pl.lit("["), pl.col("j").str.join(","), pl.lit("]")]).alias("findings_json"))
+    )  # fmt: skip
+    base = pl.col("pricing").fill_null("{").str.strip_suffix("}")
+    parts = pl.concat_str([
+        base, pl.when(pl.col("pricing").is_null()).then(pl.lit("")).otherwise(pl.lit(",")),
+        pl.lit('"copay_cents":'), pl.col("copay_cents").cast(pl.String), pl.lit(',"coinsurance_cents":'),
+        pl.col("coinsurance_cents").cast(pl.String), pl.lit("}"),
+    ])  # fmt: skip
+    return decided.join(listed, on="line_id", how="left").with_columns(
+        pl.col("findings_json").fill_null("[]"), parts.alias("pricing_json")
+    )
 
 
 def _reverse(originals: list[int], voids: pl.DataFrame, run_id: int, now: dt.datetime) -> int:

@@ -286,9 +286,9 @@ def _write(
                 pk, line.number, line.procedure_code[:10], ",".join(line.modifiers)[:11], line.revenue_code[:4],
                 line.units, line.charge_cents, start, end, (line.place_of_service or c.place_of_service)[:2],
                 ",".join(d.code for d in line.diagnoses)[:40], _npi(line.rendering) or _npi(c.rendering or c.attending),
-                line.control_number[:50], line.segment_number, ClaimLine.Outcome.NEW, "", "", 0, 0, "", "", "", [], {},
+                line.control_number[:50], line.segment_number, ClaimLine.Outcome.NEW, "", "", 0, 0, "", "", "", "[]", "{}",
             ))  # fmt: skip
-    insert_rows(ClaimLine, LINE_COLUMNS, lines)
+    insert_rows(ClaimLine, LINE_COLUMNS, lines, prepared=("findings", "pricing"))  # empty JSON, as text
     record.lines = len(lines)
     return numbers
 
