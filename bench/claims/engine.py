@@ -42,7 +42,7 @@ from bench.claims.setup_db import HCPCS_LEVEL_II, PAIRS, UNIT_LIMITS, rvu_file  
 from openipa.claims.engine import adjudicate as engine  # noqa: E402
 from openipa.claims.engine.edits import mue_edits, ptp_edits  # noqa: E402
 from openipa.claims.engine.pricing import price_lines  # noqa: E402
-from openipa.claims.engine.rbrvs import read_gpci_file, read_rvu_file  # noqa: E402
+from openipa.contracts.engine.rbrvs import read_gpci_file, read_rvu_file  # noqa: E402
 from openipa.demo.engine import fees  # noqa: E402
 
 RECEIVED = dt.date(2026, 11, 2)

@@ -154,7 +154,9 @@ class ClaimLine(models.Model):
     # adjudication
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.NEW)
     responsible = models.CharField(max_length=16, blank=True, help_text="DOFR party of the line.")
-    service_category = models.CharField(max_length=100, blank=True, help_text="As ServiceCategoryRule.category.")
+    service_category = models.CharField(
+        max_length=100, blank=True, help_text="As ServiceCategoryRule.category."
+    )
     allowed_cents = models.BigIntegerField(null=True, blank=True)
     cost_share_cents = models.BigIntegerField(default=0, help_text="Copay, coinsurance, deductible (PR).")
     paid_cents = models.BigIntegerField(default=0)

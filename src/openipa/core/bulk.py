@@ -67,7 +67,11 @@ def _prepare(rows: Iterable[Sequence[Any]], converters: Sequence[Converter | Non
 
 
 def update_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, prepared: Iterable[str] = ()
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    prepared: Iterable[str] = (),
 ) -> int:
     """UPDATE ``model`` rows by primary key: each row is ``(pk, value of fields[0], value of fields[1], ...)``.
     Returns the number of rows given (each names an existing row; callers read them in the same transaction).

@@ -40,7 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from openipa.claims.engine.pricing import pick_version
-from openipa.claims.engine.rbrvs import ScheduleFileError
+from openipa.contracts.engine.rbrvs import ScheduleFileError
 from openipa.core.engine.frames import EngineInputError, Schema, conform, require, require_not_null
 
 DEFAULT_BYPASS_MODIFIERS = frozenset(

@@ -1,7 +1,7 @@
 """Claim line pricing: what a contract allows for each professional claim line, explained.
 
 `price_lines` takes one row per claim line and the schedules (contract pricing terms, the Medicare RVU and
-GPCI files read by `openipa.claims.engine.rbrvs`, conversion factors, flat code-rate tables) and returns one
+GPCI files read by `openipa.contracts.engine.rbrvs`, conversion factors, flat code-rate tables) and returns one
 row per line, in input order, with `allowed_cents` and every input the amount was computed from. A line no
 schedule prices keeps `allowed_cents` null and says why in `reason`; the adjudication turns that into a pend.
 

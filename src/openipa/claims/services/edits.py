@@ -9,8 +9,8 @@ from pathlib import Path
 from django.db import transaction
 
 from openipa.claims.engine.edits import read_mue_csv, read_ptp_csv
-from openipa.claims.engine.rbrvs import ScheduleFileError
 from openipa.claims.models import ProcedurePairEdit, UnitLimit
+from openipa.contracts.engine.rbrvs import ScheduleFileError
 from openipa.core import audit
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import printable

@@ -18,7 +18,7 @@ import polars as pl
 from django.db import transaction
 from django.db.models import Model, Q
 
-from openipa.claims.engine.rbrvs import ScheduleFileError, read_gpci_file, read_rvu_file
+from openipa.contracts.engine.rbrvs import ScheduleFileError, read_gpci_file, read_rvu_file
 from openipa.contracts.models import (
     CodeRate,
     Contract,

@@ -3,7 +3,7 @@
 Pure: no Django, no clock; deterministic from the seed. Nothing here is CMS data: the relative value units
 are made up (plausible in size, jittered by the seed) for the CPT-like codes the demo's claims use
 (:mod:`openipa.demo.engine.claims`), and the GPCIs are made up for two California localities. The files are
-written in the layouts :func:`openipa.claims.engine.rbrvs.read_rvu_file` and ``read_gpci_file`` read (CMS's
+written in the layouts :func:`openipa.contracts.engine.rbrvs.read_rvu_file` and ``read_gpci_file`` read (CMS's
 PPRRVU and GPCI CSVs, title lines first), so the demo loads its fee schedule through the real importers.
 CPT descriptions are AMA-licensed: the DESCRIPTION column is left empty.
 

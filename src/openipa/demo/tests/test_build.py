@@ -61,7 +61,11 @@ def test_it_loads_everything_the_engine_generates() -> None:
     known = [plan.known(i) for i in range(len(data.members))]
     stages: list[str] = []
     build_demo(
-        seed=9, members=MEMBERS, password=PASSWORD, as_of=AS_OF, progress=lambda s, d, t: stages.append(s),
+        seed=9,
+        members=MEMBERS,
+        password=PASSWORD,
+        as_of=AS_OF,
+        progress=lambda s, d, t: stages.append(s),
         claims_year=False,
     )
     assert Practice.objects.count() == 40

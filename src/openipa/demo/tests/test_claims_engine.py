@@ -21,7 +21,7 @@ from openipa.claims.engine.pricing import (
     LINE_SCHEMA,
     price_lines,
 )
-from openipa.claims.engine.rbrvs import read_gpci_file, read_rvu_file
+from openipa.contracts.engine.rbrvs import read_gpci_file, read_rvu_file
 from openipa.core.months import Month
 from openipa.demo.engine import DemoData, fees, generate
 from openipa.demo.engine.claims import (

@@ -566,7 +566,9 @@ def test_short_line() -> None:
 
 
 def test_trace_numbers_the_originator_already_quoted() -> None:
-    given = [dataclasses.replace(e, trace_sequence=n) for e, n in zip(ENTRIES, (7, 42, 1_000_003), strict=True)]
+    given = [
+        dataclasses.replace(e, trace_sequence=n) for e, n in zip(ENTRIES, (7, 42, 1_000_003), strict=True)
+    ]
     text, summary = written([(BATCH, given)])
     assert summary.trace_numbers == ("011000010000007", "011000010000042", "011000011000003")
     lines = text.splitlines()

@@ -27,7 +27,7 @@ from openipa.claims.engine.pricing import (
     PRICED_SCHEMA,
     price_lines,
 )
-from openipa.claims.engine.rbrvs import read_gpci_file, read_rvu_file
+from openipa.contracts.engine.rbrvs import read_gpci_file, read_rvu_file
 from openipa.core.engine.frames import EngineInputError
 
 DATA = Path(__file__).parent / "data"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from openipa.claims.engine.rbrvs import (
+from openipa.contracts.engine.rbrvs import (
     GPCI_SCHEMA,
     RVU_SCHEMA,
     ScheduleFileError,
@@ -15,7 +15,7 @@ from openipa.claims.engine.rbrvs import (
     read_rvu_file,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[3] / "claims" / "engine" / "tests" / "data"  # shared with pricing
 RVU_HEADER = (
     "HCPCS,MOD,DESCRIPTION,CODE STATUS,PAYMENT POLICY INDICATOR,WORK RVU,NON-FAC PE RVU,NON-FAC NA INDICATOR,"
     "FACILITY PE RVU,FACILITY NA INDICATOR,MP RVU,NON-FACILITY TOTAL,FACILITY TOTAL,PCTC IND,GLOB DAYS,PRE OP,"
