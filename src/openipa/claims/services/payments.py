@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from openipa.claims.engine.interest import interest_due
 from openipa.claims.models import Claim, ClaimLine, ClaimPayment, ClaimPaymentRun, InterestRule, LineInterest
+from openipa.claims.services.errors import RunRefused as RunRefused
 from openipa.claims.services.stoploss import update_accumulators
 from openipa.core import audit
 from openipa.core.frames import query_frame
@@ -51,10 +52,6 @@ from openipa.membership import selectors as membership_selectors
 
 Status = ClaimPaymentRun.Status
 Outcome = ClaimLine.Outcome
-
-
-class RunRefused(ValueError):
-    """A payment run cannot be prepared, approved, remitted or paid as asked; the message says why."""
 
 
 def _who(actor: Actor | None, who: str) -> str:

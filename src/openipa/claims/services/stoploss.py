@@ -31,6 +31,7 @@ from openipa.claims.models import (
     StopLossPolicy,
 )
 from openipa.claims.selectors.stoploss import accumulators_frame, policies_frame
+from openipa.claims.services.errors import RunRefused
 from openipa.core import audit
 from openipa.core.bulk import update_rows
 from openipa.core.errors import ValidationFailed
@@ -223,8 +224,6 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
             StopLossAlert.objects.filter(run=run).exists()
             or StopLossAccumulator.objects.filter(updated_by_run=run).exists()
         ):
-            from openipa.claims.services.payments import RunRefused
-
             raise RunRefused(f"run {run.pk}'s lines are already in the stop-loss accumulators")
         policies = list(StopLossPolicy.objects.order_by("pk"))
         lines = run_lines_frame(run)
@@ -243,9 +242,6 @@ def update_accumulators(*, actor: Actor | None, run: ClaimPaymentRun) -> list[St
                 accumulators_frame(members), lines, policies_frame(policies)
             )
         except engine.EngineInputError as exc:
-            # payments imports this module: its refusal type is taken at call time
-            from openipa.claims.services.payments import RunRefused
-
             raise RunRefused(f"run {run.pk} cannot be added to the stop-loss accumulators: {exc}") from exc
         created: list[StopLossAccumulator] = []
         changed: list[StopLossAccumulator] = []
