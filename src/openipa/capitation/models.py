@@ -96,10 +96,21 @@ class ReceivedLine(models.Model):
         RETRO = "retro", "Retro-activity"
         INTEREST = "interest", "Capitation interest"
 
-    remittance = models.ForeignKey(RemittanceImport, on_delete=models.PROTECT, related_name="received")
-    payer = models.ForeignKey("contracts.Payer", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # A line table: references are checked as a set when a file's lines are written, not by a database
+    # constraint row by row (ADR 0009); PROTECT still guards deletes through the ORM.
+    remittance = models.ForeignKey(
+        RemittanceImport, on_delete=models.PROTECT, related_name="received", db_constraint=False
+    )
+    payer = models.ForeignKey(
+        "contracts.Payer", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     member = models.ForeignKey(
-        "membership.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "membership.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     payer_member_id = models.CharField(max_length=40, blank=True, help_text="As the payer sent it.")
     month = models.DateField(help_text="First day of the coverage month paid.")
@@ -316,15 +327,24 @@ class DistributionLine(models.Model):
     """One member-month of a run: where each cent of its share of the pool went, and the rule and contract
     term version that priced it. An adjustment run's lines are the differences (negative: recoupments)."""
 
-    run = models.ForeignKey(DistributionRun, on_delete=models.PROTECT, related_name="lines")
-    member = models.ForeignKey("membership.Member", on_delete=models.PROTECT, related_name="+")
+    # A line table: references are checked as a set when a run's lines are written, not by a database
+    # constraint row by row (ADR 0009); PROTECT still guards deletes through the ORM. The (run, practice) index
+    # serves lookups by run.
+    run = models.ForeignKey(
+        DistributionRun, on_delete=models.PROTECT, related_name="lines", db_index=False, db_constraint=False
+    )
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     month = models.DateField()
     practice = models.ForeignKey(
-        "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     provider = models.ForeignKey(
-        "network.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
+        "network.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     product_id = models.BigIntegerField(null=True, blank=True)
     term_id = models.BigIntegerField(null=True, blank=True, help_text="The contract term version.")
     rule_id = models.BigIntegerField(null=True, blank=True, help_text="The distribution rule version.")

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
 from openipa.capitation.models import CapitationProfile, ReceivedLine, RemittanceImport
 from openipa.contracts.models import Payer
 from openipa.core import audit
-from openipa.core.bulk import db_value, insert_rows
+from openipa.core.bulk import check_references, insert_frame
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, Issues, printable, relative_to_var, store_file
 from openipa.core.money import allocate, format_money
@@ -45,8 +46,9 @@ PLB_KINDS = {
     "RA": ReceivedLine.Kind.RETRO,
 }
 """835 PLB reason codes that carry capitation; any other PLB adjustment is a payer adjustment."""
-LINE_COLUMNS = ("remittance_id", "payer_id", "member_id", "payer_member_id", "month", "kind", "amount_cents",
-                "reason_code", "reference", "segment")  # fmt: skip
+LINE_SCHEMA = {"member_id": pl.Int64, "payer_member_id": pl.String, "month": pl.Date, "kind": pl.String,
+               "amount_cents": pl.Int64, "reason_code": pl.String, "reference": pl.String, "segment": pl.Int64}  # fmt: skip
+"""A remittance's member-month lines as read, before they are written (with the import and payer ids)."""
 
 Format = CapitationProfile.Format
 
@@ -143,8 +145,7 @@ class _Reader:
             out.members.add(key)
             if member is None:
                 out.unknown.add(key)
-        out.lines.append((self.payer.pk, member, key[:40], month, kind, cents, reason[:10], reference[:50],
-                          segment))  # fmt: skip
+        out.lines.append((member, key[:40], month, kind, cents, reason[:10], reference[:50], segment))
 
     def read(self) -> _Checked:
         try:
@@ -355,7 +356,7 @@ def import_capitation(
             ack = printable(acknowledge_file(path, name, checked.envelope, checked.controls, checked.errors))
         except ValueError as exc:
             checked.warn_at(0, "", None, f"no acknowledgment could be written for this file: {exc}")
-    months = [m.strftime("%Y-%m") for m in sorted({line[3] for line in checked.lines})]
+    months = [m.strftime("%Y-%m") for m in sorted({line[2] for line in checked.lines})]
     summary: dict[str, Any] = {
         "trace_number": checked.trace_number[:50], "payment_date": checked.payment_date,
         "payment_cents": checked.payment_cents, "detail_cents": checked.detail_cents,
@@ -376,14 +377,9 @@ def import_capitation(
         record = RemittanceImport.objects.create(
             **base, **summary, status=RemittanceImport.Status.APPLIED, lines=len(checked.lines)
         )
-        # the few distinct months converted once, not on every line
-        month_values = {m: db_value(ReceivedLine, "month", m) for m in {line[3] for line in checked.lines}}
-        insert_rows(
-            ReceivedLine,
-            LINE_COLUMNS,
-            ((record.pk, *line[:3], month_values[line[3]], *line[4:]) for line in checked.lines),
-            prepared=("month",),
-        )
+        lines = pl.DataFrame(checked.lines, schema=LINE_SCHEMA, orient="row")
+        insert_frame(ReceivedLine, lines, constants={"remittance_id": record.pk, "payer_id": payer.pk})
+        check_references(ReceivedLine, ("member",), remittance_id=record.pk)
         _post_receipt(actor, record, payer)
         RemittanceImport.objects.filter(pk=record.pk).update(seconds=time.perf_counter() - started)
         record.refresh_from_db()

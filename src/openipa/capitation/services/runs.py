@@ -37,7 +37,7 @@ from openipa.capitation.services.reconcile import expected_frame, received_frame
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Contract, ContractTerm, Payer
 from openipa.core import audit
-from openipa.core.bulk import db_value, insert_rows
+from openipa.core.bulk import check_references, insert_frame
 from openipa.core.money import allocate
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
@@ -49,7 +49,7 @@ from openipa.network import selectors as network_selectors
 DEFAULT_RAF_MILLI = 1000
 """Until risk scores exist every member's RAF is 1.000 (issue 8 brings CMS-HCC scores)."""
 PAYMENT_FIELDS = ("pcp_gross_cents", "withhold_cents", "pcp_net_cents", "quality_cents", "specialist_cents")
-LINE_COLUMNS = ("run_id", "member_id", "month", "practice_id", "provider_id", "product_id", "term_id", "rule_id",
+LINE_COLUMNS = ("member_id", "month", "practice_id", "provider_id", "product_id", "term_id", "rule_id",
                 "rate_cell_id", "reason", *LINE_AMOUNTS)  # fmt: skip
 Status = DistributionRun.Status
 
@@ -250,13 +250,11 @@ def _discard(draft: DistributionRun) -> None:
 def _lines(run: DistributionRun, lines: pl.DataFrame, cells: pl.DataFrame, reason: str | None = None) -> None:
     """Write a run's lines, each with the rate cell that priced its member-month (``cells``: member_id ->
     rate_cell_id, from the expected capitation)."""
-    frame = lines.join(cells, on="member_id", how="left").with_columns(pl.lit(run.pk).alias("run_id"))
-    # the few distinct months go to the database as it takes them, once, not row by row
-    months = {m: db_value(DistributionLine, "month", m) for m in frame["month"].unique().to_list()}
+    frame = lines.join(cells, on="member_id", how="left")
     if reason is not None or "reason" not in frame.columns:
         frame = frame.with_columns(pl.lit(reason or "").alias("reason"))
-    frame = frame.with_columns(pl.col("month").replace_strict(months))
-    insert_rows(DistributionLine, LINE_COLUMNS, frame.select(LINE_COLUMNS).iter_rows(), prepared=("month",))
+    insert_frame(DistributionLine, frame.select(LINE_COLUMNS), constants={"run_id": run.pk})
+    check_references(DistributionLine, ("member", "practice", "provider"), run_id=run.pk)
 
 
 def _pending_netting(payer: Payer) -> dict[int, list[PracticePayment]]:

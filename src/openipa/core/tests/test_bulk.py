@@ -125,3 +125,78 @@ def test_update_rows_in_bulk_with_json_dates_and_nulls(small_ipa: Any, monkeypat
     assert bulk.update_rows(RemittanceImport, ("warnings", "payment_date"), rows) == 5
     got = list(RemittanceImport.objects.order_by("pk").values_list("warnings", "payment_date"))
     assert got == [([{"n": i, "none": None}], dt.date(2026, 5, i + 1) if i % 2 else None) for i in range(5)]
+
+
+@pytest.mark.django_db
+def test_insert_frame_types_nulls_and_constants(small_ipa: Any, monkeypatch: Any) -> None:
+    """A frame's integers, dates, booleans and text (empty apart from null, commas, quotes, line breaks) arrive
+    as they were, with the constant columns on every row; PostgreSQL's CSV COPY goes chunk by chunk."""
+    import polars as pl
+
+    from openipa.capitation.models import ReceivedLine, RemittanceImport
+    from openipa.core import bulk
+
+    remittance = RemittanceImport.objects.create(payer=small_ipa.payer, file_name="f", sha256="0" * 64,
+                                                 format="csv", status="applied", imported_by="t")  # fmt: skip
+    monkeypatch.setattr(bulk, "_COPY_CHUNK", 2)
+    a = small_ipa.member_a.pk
+    frame = pl.DataFrame(
+        {"member_id": [a, None, a], "payer_member_id": ["A1", 'te,"rm"\nx', ""],
+         "month": [dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 1)], "kind": ["capitation"] * 3,
+         "amount_cents": [30000, -125, 0], "reason_code": ["", "RP", ""], "reference": ["CAP", "", "NULL"],
+         "segment": [8, 9, 10]},
+    )  # fmt: skip
+    constants = {"remittance_id": remittance.pk, "payer_id": small_ipa.payer.pk}
+    assert bulk.insert_frame(ReceivedLine, frame, constants=constants) == 3
+    got = list(
+        ReceivedLine.objects.filter(remittance=remittance, payer=small_ipa.payer)
+        .order_by("segment")
+        .values_list(
+            "member_id", "payer_member_id", "month", "amount_cents", "reason_code", "reference", "segment"
+        )
+    )
+    assert got == [
+        (a, "A1", dt.date(2026, 2, 1), 30000, "", "CAP", 8),
+        (None, 'te,"rm"\nx', dt.date(2026, 3, 1), -125, "RP", "", 9),
+        (a, "", dt.date(2026, 3, 1), 0, "", "NULL", 10),
+    ]
+    assert bulk.insert_frame(ReceivedLine, frame.clear(), constants=constants) == 0
+    imp = RosterImport.objects.create(
+        payer=small_ipa.payer, file_name="f", sha256="0" * 64, format="x12", status="applied", imported_by="t"
+    )
+    flags = pl.DataFrame({"member_id": [a, a], "kind": ["add", "term"], "effective": [dt.date(2026, 2, 1)] * 2,
+                          "outside_window": [True, False], "segment": [1, 2], "detail": ["{}", "{}"]})  # fmt: skip
+    bulk.insert_frame(RosterChange, flags, constants={"roster_import_id": imp.pk, "retro_months": 0})
+    assert list(imp.changes.order_by("segment").values_list("outside_window", flat=True)) == [True, False]
+    with pytest.raises(TypeError, match="share"):
+        bulk.insert_frame(RosterChange, pl.DataFrame({"share": [1.5]}))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_references_refuses_a_dangling_key(small_ipa: Any) -> None:
+    """A line table without database constraints checks its references as a set; a dangling one raises and
+    rolls the write back."""
+    from django.db import IntegrityError, transaction
+
+    from openipa.capitation.models import ReceivedLine, RemittanceImport
+    from openipa.core.bulk import check_references, insert_rows
+
+    remittance = RemittanceImport.objects.create(payer=small_ipa.payer, file_name="f", sha256="0" * 64,
+                                                 format="csv", status="applied", imported_by="t")  # fmt: skip
+    fields = ("remittance_id", "payer_id", "member_id", "month", "kind", "amount_cents", "segment",
+              "payer_member_id", "reason_code", "reference")  # fmt: skip
+    good = (remittance.pk, small_ipa.payer.pk, small_ipa.member_a.pk, dt.date(2026, 1, 1), "capitation", 1, 1,
+            "A", "", "")  # fmt: skip
+    with transaction.atomic():
+        insert_rows(ReceivedLine, fields, [good, (*good[:2], None, *good[3:])])
+        check_references(ReceivedLine, ("remittance", "payer", "member"), remittance=remittance)
+    assert ReceivedLine.objects.filter(remittance=remittance).count() == 2
+
+    def dangling() -> None:
+        with transaction.atomic():
+            insert_rows(ReceivedLine, fields, [(*good[:2], 999_999, *good[3:])])
+            check_references(ReceivedLine, ("remittance", "payer", "member"), remittance=remittance)
+
+    with pytest.raises(IntegrityError, match=r"member: 999999 names no membership\.Member"):
+        dangling()
+    assert ReceivedLine.objects.filter(remittance=remittance).count() == 2

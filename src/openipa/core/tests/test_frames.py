@@ -30,3 +30,38 @@ def test_rows_dates_and_nulls(small_ipa: Any) -> None:
     ]
     empty = query_frame(EligibilitySpan.objects.none(), {"member_id": ("member_id", pl.Int64)})
     assert empty.height == 0
+
+
+def test_text_empty_null_and_awkward_characters(small_ipa: Any) -> None:
+    """Text keeps empty strings apart from NULLs, and commas, quotes and line breaks survive (PostgreSQL reads
+    the rows as CSV)."""
+    from openipa.membership.models import Member
+
+    a, b = small_ipa.member_a, small_ipa.member_b
+    Member.objects.filter(pk=a.pk).update(last_name='O\'Brien, "Jr"\nII', address_line1="")
+    Member.objects.filter(pk=b.pk).update(last_name="Núñez", date_of_death=dt.date(2026, 3, 4))
+    frame = query_frame(
+        Member.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk"),
+        {"last": ("last_name", pl.String), "address": ("address_line1", pl.String),
+         "died": ("date_of_death", pl.Date), "death_year": ("date_of_death__year", pl.Int32)},
+    )  # fmt: skip
+    assert frame.rows() == [
+        ('O\'Brien, "Jr"\nII', "", None, None),
+        ("Núñez", b.address_line1, dt.date(2026, 3, 4), 2026),
+    ]
+
+
+def test_booleans(small_ipa: Any) -> None:
+    from openipa.claims.models import InterestRule
+
+    for n, (working, following) in enumerate([(True, False), (False, True)]):
+        InterestRule.objects.create(line_of_business=f"lob{n}", limit_days=45, working_days=working,
+                                    annual_rate_percent=15, count_from_next_day=following,
+                                    valid_from=dt.date(2026, 1, 1))  # fmt: skip
+    frame = query_frame(InterestRule.objects.order_by("pk"), {"working": ("working_days", pl.Boolean),
+                                                             "next": ("count_from_next_day", pl.Boolean)})  # fmt: skip
+    rows = list(InterestRule.objects.order_by("pk").values_list("working_days", "count_from_next_day"))
+    assert frame.schema == {"working": pl.Boolean, "next": pl.Boolean}
+    assert (True, False) in rows
+    assert (False, True) in rows
+    assert frame.rows() == rows
