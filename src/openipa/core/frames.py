@@ -43,10 +43,32 @@ def query_frame(query: QuerySet[Any, Any], columns: Columns) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     if connection.vendor == "postgresql":
         frame = _copy_frame(sql, params, read)
+    elif all(kind in _JSON_KINDS for kind in read.values()):
+        frame = _sqlite_json_frame(sql, params, read)
     else:
         frame = _fetch_frame(sql, params, read)
     dates = [name for name, kind in schema.items() if kind == pl.Date]
     return frame.with_columns(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d") for name in dates)
+
+
+_JSON_KINDS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.String, pl.Boolean)
+"""Column types SQLite can hand over as JSON (dates are text by then)."""
+
+
+def _sqlite_json_frame(sql: str, params: Any, read: dict[str, Any]) -> pl.DataFrame:
+    """The query's rows as one text of JSON lines made by SQLite itself (``json_object`` per row,
+    ``group_concat`` over them), parsed by Polars: no Python object per value."""
+    pairs = ", ".join(f"'c{i}', \"c{i}\"" for i in range(len(read)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT GROUP_CONCAT(JSON_OBJECT({pairs}), CHAR(10)) FROM ({sql})", params)
+        (text,) = cursor.fetchone()
+    if not text:
+        return pl.DataFrame(schema=read)
+    keys = {f"c{i}": (pl.Int64 if kind == pl.Boolean else kind) for i, kind in enumerate(read.values())}
+    frame = pl.read_ndjson(io.StringIO(text), schema=keys)
+    frame.columns = list(read)
+    flags = [name for name, kind in read.items() if kind == pl.Boolean]
+    return frame.with_columns(pl.col(name).cast(pl.Boolean) for name in flags)
 
 
 def _fetch_frame(sql: str, params: Any, read: dict[str, Any]) -> pl.DataFrame:

@@ -253,8 +253,9 @@ def _lines(run: DistributionRun, lines: pl.DataFrame, cells: pl.DataFrame, reaso
     frame = lines.join(cells, on="member_id", how="left")
     if reason is not None or "reason" not in frame.columns:
         frame = frame.with_columns(pl.lit(reason or "").alias("reason"))
-    insert_frame(DistributionLine, frame.select(LINE_COLUMNS), constants={"run_id": run.pk})
-    check_references(DistributionLine, ("member", "practice", "provider"), run_id=run.pk)
+    frame = frame.select(LINE_COLUMNS)
+    check_references(DistributionLine, frame, ("member", "practice", "provider"))
+    insert_frame(DistributionLine, frame, constants={"run_id": run.pk})
 
 
 def _pending_netting(payer: Payer) -> dict[int, list[PracticePayment]]:

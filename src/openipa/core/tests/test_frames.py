@@ -65,3 +65,15 @@ def test_booleans(small_ipa: Any) -> None:
     assert (True, False) in rows
     assert (False, True) in rows
     assert frame.rows() == rows
+
+
+def test_rows_keep_the_query_order(small_ipa: Any) -> None:
+    from openipa.membership.models import Member
+
+    for n in range(30):
+        Member.objects.create(payer=small_ipa.payer, payer_member_id=f"ORD{n:02d}", first_name="A",
+                              last_name=f"{(n * 7) % 30:02d}", date_of_birth=dt.date(1980, 1, 1))  # fmt: skip
+    query = Member.objects.filter(payer_member_id__startswith="ORD")
+    for order in ("-last_name", "last_name", "-payer_member_id"):
+        frame = query_frame(query.order_by(order), {"key": ("payer_member_id", pl.String)})
+        assert frame["key"].to_list() == list(query.order_by(order).values_list("payer_member_id", flat=True))
