@@ -162,9 +162,12 @@ class Remittance820:
     """N1*PR N103 (PI payer id, FI tax id...)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RemittanceLine:
-    """Loop 2300B: one RMR with its references and coverage period (one member-month of capitation)."""
+    """Loop 2300B: one RMR with its references and coverage period (one member-month of capitation).
+
+    Not frozen, as :class:`MemberRemittance`: a month's file makes a million of each, and a frozen dataclass
+    costs five times as much to make. Treat them as values all the same."""
 
     reference_qualifier: str
     """RMR01 (see :data:`RMR_QUALIFIERS`)."""
@@ -203,7 +206,7 @@ class Adjustment:
     """The ADX segment."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberRemittance:
     """Loop 2000B: ENT, the member's NM1*IL, its remittance lines and adjustments."""
 

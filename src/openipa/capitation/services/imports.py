@@ -198,7 +198,24 @@ class _Reader:
     def _member_820(self, header: Remittance820, member: MemberRemittance) -> int:
         """Adds the member's month lines; returns what the member's loops add to the payment."""
         key = member.member_id or member.subscriber_id
-        paid = sum(line.paid_cents for line in member.lines) + sum(a.amount_cents for a in member.adjustments)
+        lines = member.lines
+        if key and len(lines) == 1 and not member.adjustments:
+            # most members: one line for one month, no adjustment
+            line = lines[0]
+            start = line.coverage_start or header.period_start
+            end = line.coverage_end or (
+                header.period_end if line.coverage_start is None else line.coverage_start
+            )
+            if start is not None and end is not None and start <= end:
+                first = _first_of_month(start)
+                if _first_of_month(end) == first:
+                    period_start = header.period_start
+                    retro = period_start is not None and first < _first_of_month(period_start)
+                    kind = ReceivedLine.Kind.RETRO if retro else ReceivedLine.Kind.CAPITATION
+                    self._line(key, first, kind, line.paid_cents, "", line.reference, line.segment_number)
+                    self.out.detail_cents += line.paid_cents
+                    return line.paid_cents
+        paid = sum(line.paid_cents for line in lines) + sum(a.amount_cents for a in member.adjustments)
         if not key:
             self.out.error_at(member.segment_number, "NM1", 9, "member has no id (NM109 or REF*0F)")
             return paid

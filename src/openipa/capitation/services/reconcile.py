@@ -32,7 +32,7 @@ from openipa.capitation.models import (
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Payer
 from openipa.core import audit
-from openipa.core.bulk import update_rows
+from openipa.core.bulk import insert_rows, update_rows
 from openipa.core.frames import query_frame
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
@@ -41,6 +41,9 @@ from openipa.membership import selectors as membership_selectors
 OPEN_STATUSES = (Discrepancy.Status.OPEN, Discrepancy.Status.DISPUTED)
 CHANGING = ("expected_cents", "received_cents", "impact_cents", "cause", "detail")
 """What reconciling again may change on an open discrepancy."""
+NEW_FIELDS = ("payer_id", "month", "member_id", "payer_member_id", "category", "expected_cents", "received_cents",
+              "impact_cents", "cause", "detail", "status", "opened_at", "dispute_note", "resolution")  # fmt: skip
+"""The columns a new discrepancy is written with (the others are null)."""
 DEFAULT_RETRO_WINDOW = 6
 """Months, when no contract term is in force for the month (the contract model's own default)."""
 
@@ -149,7 +152,8 @@ def _update_discrepancies(payer: Payer, month: Month, found: pl.DataFrame, remit
         _key(d.member_id, d.payer_member_id, d.category): d
         for d in Discrepancy.objects.filter(payer=payer, month=month.first_day, status__in=OPEN_STATUSES)
     }
-    fresh: list[Discrepancy] = []
+    fresh: list[tuple[Any, ...]] = []
+    now = timezone.now()
     changed: list[Discrepancy] = []
     seen: set[tuple[Any, ...]] = set()
     # payer-level deductions have no member: several may share a key, so they are matched in order
@@ -160,12 +164,9 @@ def _update_discrepancies(payer: Payer, month: Month, found: pl.DataFrame, remit
         seen.add(key)
         if current is None:
             fresh.append(
-                Discrepancy(
-                    payer=payer, month=month.first_day, member_id=row["member_id"],
-                    payer_member_id=row["payer_member_id"], category=row["category"],
-                    expected_cents=row["expected_cents"], received_cents=row["received_cents"],
-                    impact_cents=row["impact_cents"], cause=row["cause"][:300], detail=detail,
-                )
+                (payer.pk, month.first_day, row["member_id"], row["payer_member_id"], row["category"],
+                 row["expected_cents"], row["received_cents"], row["impact_cents"], row["cause"][:300], detail,
+                 Discrepancy.Status.OPEN, now, "", "")
             )  # fmt: skip
             continue
         values = (
@@ -179,7 +180,7 @@ def _update_discrepancies(payer: Payer, month: Month, found: pl.DataFrame, remit
             for field, value in zip(CHANGING, values, strict=True):
                 setattr(current, field, value)
             changed.append(current)
-    Discrepancy.objects.bulk_create(fresh, batch_size=2000)
+    insert_rows(Discrepancy, NEW_FIELDS, fresh)
     update_rows(
         Discrepancy,
         CHANGING,
@@ -188,7 +189,6 @@ def _update_discrepancies(payer: Payer, month: Month, found: pl.DataFrame, remit
     settled = [d for key, d in existing.items() if key not in seen]
     if settled:
         latest = max(remittances) if remittances else None
-        now = timezone.now()
         for d in settled:
             d.status = Discrepancy.Status.RESOLVED
             d.closed_at = now
