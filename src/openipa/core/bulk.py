@@ -35,14 +35,35 @@ def _converter(field: models.Field[Any, Any]) -> Converter | None:
     if kind == "DateField":
         return dt.date.isoformat if sqlite else None
     if kind == "DateTimeField":
-        return ops.adapt_datetimefield_value
+        return _remembered(ops.adapt_datetimefield_value)
     if kind == "JSONField":
         if sqlite and getattr(field, "encoder", None) is None:
             return json.dumps
         return lambda value: field.get_db_prep_save(value, connection)
     if kind == "DecimalField":
-        return lambda value: field.get_db_prep_save(value, connection)
+        return _remembered(lambda value: field.get_db_prep_save(value, connection))
     return None
+
+
+def _remembered(convert: Converter) -> Converter:
+    """``convert`` remembering the values it converted (bounded): a batch repeats a few of them (a run's
+    timestamp on every row, units of 1, 2, 3), and Django's decimal and datetime adapters cost microseconds
+    each."""
+    seen: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            if len(seen) >= _REMEMBER:
+                seen.clear()
+            converted = seen[value] = convert(value)
+            return converted
+
+    return remembered
+
+
+_REMEMBER = 10_000
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Converter | None]]:

@@ -79,8 +79,19 @@ def format_cents(cents: int) -> str:
     """
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise TypeError(f"format_cents() takes int cents, not {type(cents).__name__}")
+    known = _FORMATTED.get(cents)
+    if known is not None:
+        return known
     dollars, rest = divmod(abs(cents), 100)
     text = f"{dollars}.{rest:02d}".rstrip("0").rstrip(".")
     if len(text.replace(".", "")) > MAX_DIGITS:
         raise ValueError(f"{cents} cents has more than {MAX_DIGITS} digits")
-    return f"-{text}" if cents < 0 else text
+    text = f"-{text}" if cents < 0 else text
+    if len(_FORMATTED) >= 50_000:
+        _FORMATTED.clear()
+    _FORMATTED[int(cents)] = text
+    return text
+
+
+_FORMATTED: dict[int, str] = {}
+"""Amounts already formatted (an 835 repeats a few charges and fees on every line); bounded."""

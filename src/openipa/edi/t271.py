@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from openipa.edi.t270 import IMPLEMENTATION, Inquiry, Party, Patient, Transaction270
-from openipa.edi.x12.ack import _reply
+from openipa.edi.x12.ack import _clean, _reply
 from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.writer import X12Writer
 
@@ -320,7 +320,8 @@ def write_271(
     w = _reply(
         out, tx.interchange, control_number=control_number, delimiters=delimiters, when=stamp, newline=newline
     )
-    w.start_group("HB", tx.group.receiver, tx.group.sender, control_number=control_number,
+    # the 270's GS ids come back swapped, without any delimiter of this interchange they may hold
+    w.start_group("HB", _clean(tx.group.receiver, w), _clean(tx.group.sender, w), control_number=control_number,
                   version=IMPLEMENTATION, when=stamp)  # fmt: skip
     body = Writer271(w, when=stamp)
     body.add(*first)

@@ -192,3 +192,20 @@ def test_check_references_refuses_a_dangling_key(small_ipa: Any, monkeypatch: An
         frame = pl.DataFrame({"member_id": [a, dangling, b], "payer_id": [small_ipa.payer.pk] * 3})
         with pytest.raises(IntegrityError, match=rf"member: {dangling} names no membership\.Member"):
             bulk.check_references(ReceivedLine, frame, ("payer", "member"))
+
+
+def test_remembered_conversions_convert_each_value_once() -> None:
+    from decimal import Decimal
+
+    from openipa.core import bulk
+
+    calls: list[Any] = []
+
+    def convert(value: Any) -> str:
+        calls.append(value)
+        return f"<{value}>"
+
+    remembered = bulk._remembered(convert)
+    values = [Decimal("1.000"), Decimal(2), Decimal("1.000"), Decimal(1), Decimal(2)]
+    assert [remembered(v) for v in values] == ["<1.000>", "<2>", "<1.000>", "<1.000>", "<2>"]
+    assert calls == [Decimal("1.000"), Decimal(2)]

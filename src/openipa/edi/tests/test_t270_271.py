@@ -614,3 +614,13 @@ def test_271_eligibility_for_a_dependent_carries_no_member_id():
     assert "NM1*03*1*Anders*Alex" in segs
     assert not any(s.startswith("INS") for s in segs)
     assert pyx12_valid(data)
+
+
+def test_271_answers_a_270_whose_group_ids_hold_a_delimiter():
+    """A GS sender id holding the repetition separator (found by the mutation test) reads; the 271 sends it back
+    without the separator instead of failing."""
+    data = VALID.replace(b"GS*HS*CLINIC*IPA*", b"GS*HS*^LINIC*IPA*", 1)
+    read = inquiries(data)
+    assert read
+    reply = build_271([(i, Rejection("75")) for i in read]).decode()
+    assert "GS*HB*IPA*LINIC*" in reply

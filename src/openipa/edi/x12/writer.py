@@ -33,6 +33,8 @@ class X12Writer:
         self._forbidden = {self.delimiters.element, self.delimiters.component, self.delimiters.segment}
         if self.delimiters.repetition:
             self._forbidden.add(self.delimiters.repetition)
+        self._inner = self._forbidden - {self.delimiters.element}
+        """What no element may hold, but for the element separator (counted instead)."""
         self._isa_control = ""
         self._gs_control = ""
         self._st_control = ""
@@ -59,6 +61,17 @@ class X12Writer:
 
     def segment(self, segment_id: str, *elements: Element) -> None:
         """One segment; trailing empty elements are dropped, as X12 requires."""
+        separator = self.delimiters.element
+        try:
+            # the common case, every element a string: one join and two checks for the whole segment
+            text = separator.join(elements)  # type: ignore[arg-type]
+        except TypeError:  # a composite among them
+            text = None
+        if text is not None and self._inner.isdisjoint(text) and text.count(separator) == len(elements) - 1:
+            # no element held a delimiter; trailing empty elements are trailing separators
+            self.raw(f"{segment_id}{separator}{text}".rstrip(separator))
+            self._segments += 1
+            return
         values = [self._element(e) for e in elements]
         while values and values[-1] == "":
             values.pop()
