@@ -21,18 +21,18 @@ from django.db.models.functions import Cast
 
 CHUNK = 100_000
 
-Columns = dict[str, tuple[str, Any]]
-"""Output column -> (field path as ``values_list`` takes it, Polars dtype)."""
+Columns = dict[str, tuple[Any, Any]]
+"""Output column -> (field path as ``values_list`` takes it, or an expression, Polars dtype)."""
 
 
 def query_frame(query: QuerySet[Any, Any], columns: Columns) -> pl.DataFrame:
     """The rows of ``query`` as a frame with ``columns``."""
     schema = {name: kind for name, (_path, kind) in columns.items()}
     read = {name: (pl.String if kind == pl.Date else kind) for name, kind in schema.items()}
-    selected = {
-        f"c{i}": Cast(F(path), output_field=CharField()) if kind == pl.Date else F(path)
-        for i, (path, kind) in enumerate(columns.values())
-    }
+    selected = {}
+    for i, (path, kind) in enumerate(columns.values()):
+        value = F(path) if isinstance(path, str) else path
+        selected[f"c{i}"] = Cast(value, output_field=CharField()) if kind == pl.Date else value
     if not query.query.order_by:
         # a model's default ordering (members by name...) would sort a million rows for nothing
         query = query.order_by()

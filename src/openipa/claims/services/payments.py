@@ -22,7 +22,9 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from openipa.claims.engine.interest import interest_due
@@ -285,18 +287,31 @@ def trace_number(payment: ClaimPayment) -> str:
     return f"{trace_prefix()}{payment.pk:07d}"
 
 
-_LINE_FIELDS = ("outcome", "carc", "rarc", "charge_cents", "allowed_cents", "paid_cents", "cost_share_cents",
-                "pricing", "units", "code", "revenue_code", "modifiers", "service_from", "line_control",
-                "reversal_run_id")  # fmt: skip
-_CLAIM_FIELDS = ("claim_id", "claim__billing_npi", "claim__patient_control_number", "claim__patient_last_name",
-                 "claim__patient_first_name", "claim__member_key", "claim__place_of_service", "claim__type_of_bill",
-                 "claim__frequency", "claim__rendering_npi", "claim__received_on")  # fmt: skip
+_REMIT_COLUMNS: dict[str, tuple[Any, Any]] = {
+    "outcome": ("outcome", pl.String), "carc": ("carc", pl.String), "rarc": ("rarc", pl.String),
+    "charge_cents": ("charge_cents", pl.Int64), "allowed_cents": ("allowed_cents", pl.Int64),
+    "paid_cents": ("paid_cents", pl.Int64), "cost_share_cents": ("cost_share_cents", pl.Int64),
+    # the member's share as the pricing split it, read out of the JSON by the database
+    "copay_cents": (Cast(KT("pricing__copay_cents"), BigIntegerField()), pl.Int64),
+    "coinsurance_cents": (Cast(KT("pricing__coinsurance_cents"), BigIntegerField()), pl.Int64),
+    "units_milli": (Cast(F("units") * 1000, BigIntegerField()), pl.Int64),
+    "code": ("code", pl.String), "revenue_code": ("revenue_code", pl.String), "modifiers": ("modifiers", pl.String),
+    "service_from": ("service_from", pl.Date), "line_control": ("line_control", pl.String),
+    "reversal_run_id": ("reversal_run_id", pl.Int64), "claim_id": ("claim_id", pl.Int64),
+    "billing_npi": ("claim__billing_npi", pl.String),
+    "patient_control_number": ("claim__patient_control_number", pl.String),
+    "patient_last_name": ("claim__patient_last_name", pl.String),
+    "patient_first_name": ("claim__patient_first_name", pl.String), "member_key": ("claim__member_key", pl.String),
+    "place_of_service": ("claim__place_of_service", pl.String),
+    "type_of_bill": ("claim__type_of_bill", pl.String), "frequency": ("claim__frequency", pl.String),
+    "rendering_npi": ("claim__rendering_npi", pl.String), "received_on": ("claim__received_on", pl.Date),
+}  # fmt: skip
+"""What a remittance reads of each line of the run and of its claim."""
 
 
 def _service(line: dict[str, Any]) -> ServicePayment835:
     """A line as the 835 explains it: denied lines carry their CARC for the whole charge, paid lines the
     contractual reduction (CO-45) and the member's copay (PR-3) and coinsurance (PR-2)."""
-    pricing = line["pricing"] or {}
     adjustments: list[ClaimAdjustment] = []
     allowed: int | None = None
     outcome, charge, paid, share = (
@@ -311,19 +326,20 @@ def _service(line: dict[str, Any]) -> ServicePayment835:
         allowed = line["allowed_cents"] if line["allowed_cents"] is not None else paid + share
         if charge != allowed:
             adjustments.append(ClaimAdjustment("CO", "45", charge - allowed))
-        copay = int(pricing.get("copay_cents") or 0)
-        coinsurance = int(pricing.get("coinsurance_cents") or 0)
+        copay = line["copay_cents"] or 0
+        coinsurance = line["coinsurance_cents"] or 0
         other = share - copay - coinsurance  # lines decided before the split was kept
         for reason, cents in (("3", copay), ("2", coinsurance + other)):
             if cents:
                 adjustments.append(ClaimAdjustment("PR", reason, cents))
-    units = line["units"]
+    milli = line["units_milli"]
+    modifiers = line["modifiers"]
     return ServicePayment835(
         procedure_code=line["code"] or line["revenue_code"],
         charge_cents=charge,
         paid_cents=paid if outcome != Outcome.DENIED else 0,
-        modifiers=tuple(m for m in line["modifiers"].split(",") if m),
-        units=int(units) if units == int(units) and units > 1 else None,
+        modifiers=tuple(m for m in modifiers.split(",") if m) if modifiers else (),
+        units=milli // 1000 if milli % 1000 == 0 and milli > 1000 else None,
         service_date=line["service_from"],
         adjustments=tuple(adjustments),
         line_control_number=line["line_control"],
@@ -338,23 +354,21 @@ def _claim_835(lines: list[dict[str, Any]]) -> ClaimPayment835:
     services = tuple(_service(line) for line in lines)
     paid = sum(s.paid_cents for s in services)
     responsibility = sum(a.amount_cents for s in services for a in s.adjustments if a.group == "PR")
-    type_of_bill = c["claim__type_of_bill"]
+    type_of_bill = c["type_of_bill"]
     return ClaimPayment835(
-        patient_control_number=c["claim__patient_control_number"],
+        patient_control_number=c["patient_control_number"],
         status="1" if paid or responsibility else "4",
         charge_cents=sum(s.charge_cents for s in services),
         paid_cents=paid,
         payer_claim_number=str(c["claim_id"]),
-        patient_last_name=c["claim__patient_last_name"] or "UNKNOWN",
-        patient_first_name=c["claim__patient_first_name"],
-        patient_id=c["claim__member_key"],
+        patient_last_name=c["patient_last_name"] or "UNKNOWN",
+        patient_first_name=c["patient_first_name"],
+        patient_id=c["member_key"],
         patient_responsibility_cents=responsibility,
-        facility_code=c["claim__place_of_service"] or (type_of_bill[1:3] if type_of_bill else ""),
-        frequency_code=c["claim__frequency"],
-        rendering_npi=c["claim__rendering_npi"]
-        if c["claim__rendering_npi"] != c["claim__billing_npi"]
-        else "",
-        received=c["claim__received_on"],
+        facility_code=c["place_of_service"] or (type_of_bill[1:3] if type_of_bill else ""),
+        frequency_code=c["frequency"],
+        rendering_npi=c["rendering_npi"] if c["rendering_npi"] != c["billing_npi"] else "",
+        received=c["received_on"],
         services=services,
     )
 
@@ -362,10 +376,11 @@ def _claim_835(lines: list[dict[str, Any]]) -> ClaimPayment835:
 def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
     """Every claim the run remits, by payee NPI: reversals (CLP status 22) first, then the claims paid or
     denied; read in one pass over the run's lines."""
-    lines = (
-        ClaimLine.objects.filter(Q(payment_run_id=run.pk) | Q(reversal_run_id=run.pk))
-        .order_by("claim__billing_npi", "claim_id", "number")
-        .values(*_LINE_FIELDS, *_CLAIM_FIELDS)
+    lines = query_frame(
+        ClaimLine.objects.filter(Q(payment_run_id=run.pk) | Q(reversal_run_id=run.pk)).order_by(
+            "claim__billing_npi", "claim_id", "number"
+        ),
+        _REMIT_COLUMNS,
     )
     by_payee: dict[str, tuple[list[ClaimPayment835], list[ClaimPayment835]]] = {}
     group: list[dict[str, Any]] = []
@@ -375,11 +390,11 @@ def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
             return
         reversal = group[0]["reversal_run_id"] == run.pk
         claim = _claim_835(group)
-        reversals, fresh = by_payee.setdefault(group[0]["claim__billing_npi"], ([], []))
+        reversals, fresh = by_payee.setdefault(group[0]["billing_npi"], ([], []))
         (reversals if reversal else fresh).append(reversal_of(claim) if reversal else claim)
 
     key: tuple[int, bool] | None = None
-    for line in lines.iterator(chunk_size=20_000):
+    for line in lines.iter_rows(named=True):
         this = (line["claim_id"], line["reversal_run_id"] == run.pk)
         if this != key:
             flush()
