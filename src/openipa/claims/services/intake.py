@@ -259,8 +259,8 @@ def _write(
     practices = network_selectors.practice_ids_by_tin(
         {c.billing_provider.tin for c in claims if c.billing_provider.tin}
     )
-    for c in claims:
-        first, last = _span(c)
+    spans = [_span(c) for c in claims]
+    for c, (first, last) in zip(claims, spans, strict=True):
         person = c.patient_person
         original = originals.get((c.billing_provider.identifier, c.payer_claim_control_number))
         key = _key(c)
@@ -277,8 +277,7 @@ def _write(
     pks = insert_rows_returning_pks(Claim, CLAIM_COLUMNS, rows)
     numbers = {id(c): str(pk) for pk, c in zip(pks, claims, strict=True)}
     lines: list[tuple[Any, ...]] = []
-    for pk, c in zip(pks, claims, strict=True):
-        first, last = _span(c)
+    for pk, c, (first, last) in zip(pks, claims, spans, strict=True):
         for line in c.lines:
             start = line.service_date or first
             end = line.service_date_end or line.service_date or last
