@@ -22,6 +22,8 @@ from typing import Any
 import polars as pl
 from django.db import IntegrityError, connection, models
 
+from openipa.core.frames import query_frame
+
 Converter = Callable[[Any], Any]
 
 
@@ -250,6 +252,7 @@ _FRAME_KINDS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.U
                 pl.Boolean)  # fmt: skip
 """Column types :func:`insert_frame` writes (JSON, decimals and datetimes go through :func:`insert_rows`)."""
 _COPY_CHUNK = 250_000
+"""Rows per CSV piece sent to PostgreSQL's COPY (the whole frame is never one text)."""
 
 
 def insert_frame(
@@ -297,8 +300,6 @@ def check_references(model: type[models.Model], frame: pl.DataFrame, fields: Seq
     For line tables written in bulk without database constraints (ADR 0009): one set operation per reference
     where a constraint would look up each row on its own. A few distinct keys (practices) are looked up by
     value; a million (members) are compared, in Polars, with the keys of the target's rows in their range."""
-    from openipa.core.frames import query_frame
-
     for name in fields:
         field = model._meta.get_field(name)
         assert isinstance(field, models.ForeignKey)
