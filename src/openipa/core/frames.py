@@ -64,8 +64,11 @@ def _sqlite_json_frame(sql: str, params: Any, read: dict[str, Any]) -> pl.DataFr
         (text,) = cursor.fetchone()
     if not text:
         return pl.DataFrame(schema=read)
+    # Polars reads bytes with no copy of its own; a StringIO would hold the text again, four bytes a character
+    data = text.encode()
+    del text
     keys = {f"c{i}": (pl.Int64 if kind == pl.Boolean else kind) for i, kind in enumerate(read.values())}
-    frame = pl.read_ndjson(io.StringIO(text), schema=keys)
+    frame = pl.read_ndjson(io.BytesIO(data), schema=keys)
     frame.columns = list(read)
     flags = [name for name, kind in read.items() if kind == pl.Boolean]
     return frame.with_columns(pl.col(name).cast(pl.Boolean) for name in flags)
