@@ -7,11 +7,9 @@ from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from openipa.accounts.models import User
 from openipa.capitation import selectors
@@ -19,17 +17,17 @@ from openipa.capitation.forms import RemittanceFilterForm, RemittanceUploadForm
 from openipa.capitation.models import RemittanceImport
 from openipa.capitation.services.imports import import_capitation
 from openipa.contracts.models import Payer
-from openipa.core.errors import ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import (
     ack_download,
     actor_of,
-    is_htmx_partial,
     on_disk,
     page_or_results,
     received_file,
+    record_url,
+    upload_page,
 )
 from openipa.web.errors import domain_errors
 
@@ -82,31 +80,11 @@ def remittance_upload(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     require(actor, Perm.EDIT_FINANCE)
     form = RemittanceUploadForm(request.POST or None, request.FILES or None, actor=actor)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            record = _run_import(actor, data["payer"], data["file"], data["format"] or None)
-        except ValidationFailed as exc:
-            form.add_error(None, f"{form.filename} was not imported; nothing changed.")
-            form.put_errors(exc)
-        except OSError as exc:
-            form.add_error(
-                "file", f"{form.filename} could not be stored ({exc.strerror or exc}); nothing changed."
-            )
-        else:
-            _outcome(request, record)
-            url = reverse("web:capitation:remittance_detail", args=[record.pk])
-            return HttpResponseClientRedirect(url) if is_htmx_partial(request) else redirect(url)
-    context = {"form": form}
-    if is_htmx_partial(request):
-        # htmx swaps only successful responses: the form with its errors comes back as a 200 fragment.
-        return render(request, "web/capitation/_upload_form.html", context)
-    return render(
-        request,
-        "web/capitation/remittance_upload.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return upload_page(
+        request, form, lambda data: _run_import(actor, data["payer"], data["file"], data["format"] or None),
+        outcome=_outcome, detail=record_url("web:capitation:remittance_detail"),
+        fragment="web/capitation/_upload_form.html", page="web/capitation/remittance_upload.html",
+    )  # fmt: skip
 
 
 @never_cache

@@ -8,29 +8,29 @@ from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.shortcuts import render
+from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from openipa.accounts.models import User
 from openipa.claims.forms import ClaimFilterForm, ClaimUploadForm, ImportFilterForm
 from openipa.claims.models import ClaimImport
 from openipa.claims.selectors import claims as selectors
 from openipa.claims.services.intake import import_claims
-from openipa.core.errors import PermissionDenied, ValidationFailed
+from openipa.core.errors import PermissionDenied
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import (
     ack_download,
     actor_of,
-    is_htmx_partial,
     on_disk,
     page_or_results,
     query_without_page,
     received_file,
+    record_url,
+    upload_page,
 )
 from openipa.web.errors import domain_errors
 
@@ -118,27 +118,11 @@ def import_upload(request: HttpRequest) -> HttpResponseBase:
     if not selectors.can_edit_claims(actor):
         raise PermissionDenied("practice users do not import claims")
     form = ClaimUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            record = _run_import(actor, form.cleaned_data["file"], form)
-        except ValidationFailed as exc:
-            form.add_error(None, f"{form.filename} was not imported; nothing changed.")
-            form.put_errors(exc)
-        except OSError as exc:
-            form.add_error(
-                "file", f"{form.filename} could not be stored ({exc.strerror or exc}); nothing changed."
-            )
-        else:
-            _outcome(request, record)
-            url = reverse("web:claims:import_detail", args=[record.pk])
-            return HttpResponseClientRedirect(url) if is_htmx_partial(request) else redirect(url)
-    context = {"form": form}
-    if is_htmx_partial(request):
-        # htmx swaps only successful responses: the form with its errors comes back as a 200 fragment.
-        return render(request, "web/claims/import_form.html", context)
-    return render(
-        request, "web/claims/import_upload.html", context, status=400 if request.method == "POST" else 200
-    )
+    return upload_page(
+        request, form, lambda data: _run_import(actor, data["file"], form),
+        outcome=_outcome, detail=record_url("web:claims:import_detail"),
+        fragment="web/claims/import_form.html", page="web/claims/import_upload.html",
+    )  # fmt: skip
 
 
 @never_cache

@@ -7,16 +7,20 @@ import csv
 import io
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from openipa.accounts.models import User
-from openipa.core.errors import PermissionDenied
+from openipa.core.errors import PermissionDenied, ValidationFailed
 
 
 def actor_of(request: HttpRequest) -> User:
@@ -30,6 +34,66 @@ def actor_of(request: HttpRequest) -> User:
 def is_htmx_partial(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not getattr(htmx, "history_restore_request", False)
+
+
+class UploadForm(Protocol):
+    """What :func:`upload_page` needs of an upload form (the roster, remittance and claims forms)."""
+
+    cleaned_data: dict[str, Any]
+
+    def is_valid(self) -> bool: ...
+
+    def add_error(self, field: str | None, error: Any) -> None: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    def put_errors(self, exc: ValidationFailed) -> None: ...
+
+
+Record = TypeVar("Record")
+
+
+def upload_page(
+    request: HttpRequest,
+    form: UploadForm,
+    run_import: Callable[[dict[str, Any]], Record],
+    *,
+    outcome: Callable[[HttpRequest, Record], None],
+    detail: Callable[[Record], str],
+    fragment: str,
+    page: str,
+    refused_whole: Callable[[ValidationFailed], bool] = lambda exc: True,
+) -> HttpResponseBase:
+    """An upload page whose import runs in the request: on success the outcome message and a redirect to the
+    record (``detail`` gives its URL; htmx gets a client redirect). A file refused outright (ValidationFailed;
+    ``refused_whole`` says whether to say so above the form) or that could not be stored stays on the form,
+    with nothing changed. htmx swaps only successful responses, so the form with its errors comes back to it
+    as a 200 fragment; the whole page answers a failed POST with 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = run_import(form.cleaned_data)
+        except ValidationFailed as exc:
+            if refused_whole(exc):
+                form.add_error(None, f"{form.filename} was not imported; nothing changed.")
+            form.put_errors(exc)
+        except OSError as exc:
+            form.add_error(
+                "file", f"{form.filename} could not be stored ({exc.strerror or exc}); nothing changed."
+            )
+        else:
+            outcome(request, record)
+            url = detail(record)
+            return HttpResponseClientRedirect(url) if is_htmx_partial(request) else redirect(url)
+    context = {"form": form}
+    if is_htmx_partial(request):
+        return render(request, fragment, context)
+    return render(request, page, context, status=400 if request.method == "POST" else 200)
+
+
+def record_url(name: str) -> Callable[[Any], str]:
+    """The URL of the page ``name`` for a record (by its primary key), for :func:`upload_page`."""
+    return lambda record: reverse(name, args=[record.pk])
 
 
 def page_or_results(

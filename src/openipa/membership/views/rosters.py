@@ -14,11 +14,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from openipa.accounts.models import User
 from openipa.contracts.models import Payer
@@ -38,10 +36,11 @@ from openipa.membership.services.roster import import_roster
 from openipa.membership.views.common import (
     ack_download,
     actor_of,
-    is_htmx_partial,
     on_disk,
     page_or_results,
     received_file,
+    record_url,
+    upload_page,
 )
 from openipa.web import charts
 from openipa.web.errors import domain_errors
@@ -98,32 +97,12 @@ def roster_upload(request: HttpRequest) -> HttpResponseBase:
     actor = actor_of(request)
     require(actor, Perm.EDIT_MEMBERS)
     form = RosterUploadForm(request.POST or None, request.FILES or None, actor=actor)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            record = _run_import(actor, data["payer"], data["file"], data["format"] or None)
-        except ValidationFailed as exc:
-            if "file" in exc.fields or "format" in exc.fields:
-                form.add_error(None, f"{form.filename} was not imported; nothing changed.")
-            form.put_errors(exc)
-        except OSError as exc:
-            form.add_error(
-                "file", f"{form.filename} could not be stored ({exc.strerror or exc}); nothing changed."
-            )
-        else:
-            _outcome(request, record)
-            url = reverse("web:eligibility:roster_report", args=[record.pk])
-            return HttpResponseClientRedirect(url) if is_htmx_partial(request) else redirect(url)
-    context = {"form": form}
-    if is_htmx_partial(request):
-        # htmx swaps only successful responses: the form with its errors comes back as a 200 fragment.
-        return render(request, "web/eligibility/_upload_form.html", context)
-    return render(
-        request,
-        "web/eligibility/roster_upload.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return upload_page(
+        request, form, lambda data: _run_import(actor, data["payer"], data["file"], data["format"] or None),
+        outcome=_outcome, detail=record_url("web:eligibility:roster_report"),
+        fragment="web/eligibility/_upload_form.html", page="web/eligibility/roster_upload.html",
+        refused_whole=lambda exc: "file" in exc.fields or "format" in exc.fields,
+    )  # fmt: skip
 
 
 def _counts_chart(record: RosterImport) -> str:
