@@ -414,8 +414,10 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
     loop = 0  # 1000, 2000 (2000A/B/C), 2300, 2310, 2320 (other subscriber: skipped), 2400, 2420, 2430
     sum_cents = 0
 
-    def finish_claim() -> Claim837 | ClaimProblem:
+    def finish_claim(batch: SegmentBatch, i: int) -> Claim837 | ClaimProblem:
         nonlocal clm
+        if lines and lines[-1].charge_cents is None:
+            raise batch.error(i, "the previous service line has no SV1/SV2", None, name)
         c = clm
         clm = None
         assert st is not None
@@ -625,7 +627,7 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                         entity["tin"] = value
                 elif sid == "CLM":
                     if clm is not None:
-                        yield finish_claim()
+                        yield finish_claim(batch, i)
                     skip = False
                     if st is None or st.hl not in ("22", "23"):
                         raise batch.error(
@@ -735,7 +737,7 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                         entity["birth_date"], entity["sex"] = born, sex
                 elif sid == "HL":
                     if clm is not None:
-                        yield finish_claim()
+                        yield finish_claim(batch, i)
                     skip = False
                     if st is None or st.header is None:
                         raise batch.error(i, "HL before the BHT and the submitter/receiver loops", None, name)
@@ -767,7 +769,7 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                     entity = None
                 elif sid == "SE":
                     if clm is not None:
-                        yield finish_claim()
+                        yield finish_claim(batch, i)
                     skip = False
                     st = None
                     line = None

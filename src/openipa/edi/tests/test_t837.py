@@ -459,6 +459,9 @@ def test_missing_billing_provider_loop() -> None:
             "outside a service",
         ),
         (HEADER + subscriber() + claim("A", body=[("LX", "1"), ("LX", "2")]), "LX", "no SV1/SV2"),
+        # the claim's last line without its SV1: found when the next claim (or loop, or the set) starts
+        (HEADER + subscriber() + claim("A", body=[("LX", "1")]) + claim("B"), "CLM", "no SV1/SV2"),
+        (HEADER + subscriber() + claim("A", body=[("LX", "1")]), "SE", "no SV1/SV2"),
         (
             HEADER + subscriber() + claim("A", body=[("NM1", "82", "1", "X"), ("HI", "ABK:E119")]),
             "HI",
