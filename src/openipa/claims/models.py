@@ -135,7 +135,8 @@ class ClaimLine(models.Model):
         PENDED = "pended", "Pended"
         REVERSED = "reversed", "Reversed"
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    # no index of its own: the unique (claim, number) serves every lookup by claim
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines", db_index=False)
     number = models.PositiveSmallIntegerField(help_text="LX01.")
     code = models.CharField(max_length=10, blank=True, help_text="CPT/HCPCS (codes only; no descriptions).")
     modifiers = models.CharField(max_length=11, blank=True, help_text="Up to four, comma separated.")
@@ -166,15 +167,24 @@ class ClaimLine(models.Model):
     findings = models.JSONField(default=list, blank=True, help_text="What each rule said (not the 'ok's).")
     pricing = models.JSONField(default=dict, blank=True, help_text="Method and inputs of the allowed amount.")
     adjudicated_at = models.DateTimeField(null=True, blank=True)
-    adjudication_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    payment_run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Not indexed (ADR 0011): a run's lines are read by a scan, and marking a million lines paid then updates
+    # them in place (PostgreSQL's HOT: no index changes, the new versions on the same pages).
+    adjudication_run_id = models.BigIntegerField(null=True, blank=True)
+    payment_run_id = models.BigIntegerField(null=True, blank=True)
     reversal_run_id = models.BigIntegerField(
         null=True, blank=True, help_text="The payment run that remitted the reversal of a paid line."
     )
 
     class Meta:
         ordering = ["claim_id", "number"]
-        indexes = [models.Index(fields=["outcome"])]
+        # only the lines still waiting (new, pended) are looked up by outcome; a decided line leaves the index
+        indexes = [
+            models.Index(
+                fields=["outcome"],
+                name="claimline_waiting",
+                condition=models.Q(outcome__in=["new", "pended"]),
+            )
+        ]
         constraints = [models.UniqueConstraint(fields=["claim", "number"], name="claimline_unique_number")]
 
     def __str__(self) -> str:

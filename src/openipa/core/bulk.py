@@ -323,3 +323,86 @@ def check_references(model: type[models.Model], frame: pl.DataFrame, fields: Seq
                 f"{model._meta.label}.{name}: {first} names no {target._meta.label} "
                 f"({missing.len()} such key(s); nothing was written)"
             )
+
+
+_JSON_KINDS = (pl.String,)
+"""A JSON field's column in :func:`update_frame` is its JSON text (Polars builds it; no Python dict per row)."""
+
+
+def update_frame(
+    model: type[models.Model],
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """UPDATE the rows of ``model`` whose primary key is the column ``key`` of ``frame``: every other column of
+    ``frame`` (named after a field, as :func:`insert_frame` takes them) is written to its field, and every
+    ``constants`` field (field -> value, converted once as Django would: a run's timestamp and id) gets the same
+    value on every row. Returns the number of rows of ``frame`` (each names an existing row).
+
+    Integer, text, date and boolean columns, and JSON fields as their JSON text. On PostgreSQL Polars writes the
+    frame as CSV to ``COPY ... (FORMAT csv)`` into a temporary table, then one ``UPDATE ... FROM``; on SQLite
+    the frame's rows go to ``executemany``. No Python object is made per value on PostgreSQL."""
+    fixed = dict(constants or {})
+    columns = [name for name in frame.columns if name != key]
+    for name, kind in frame.schema.items():
+        field = model._meta.get_field(name) if name != key else None
+        json_text = isinstance(field, models.JSONField) and kind in _JSON_KINDS
+        if kind not in _FRAME_KINDS and not json_text:
+            raise TypeError(f"update_frame: column {name} is {kind}; write it with update_rows")
+    if frame.height == 0:
+        return 0
+    quoted, _converters = _columns(model, columns)
+    fixed_quoted, _fixed_converters = _columns(model, list(fixed))
+    fixed_values = [db_value(model, name, value) for name, value in fixed.items()]
+    meta = model._meta
+    assert meta.pk is not None
+    pk = connection.ops.quote_name(meta.pk.column)
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            scratch = connection.ops.quote_name(f"openipa_update_{uuid.uuid4().hex[:12]}")
+            listed = ", ".join([*quoted, pk])
+            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} AS SELECT {listed} FROM {table} WITH NO DATA")
+            try:
+                ordered = frame.select([*columns, key])
+                with cursor.cursor.copy(f"COPY {scratch} ({listed}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    for start in range(0, ordered.height, _COPY_CHUNK):
+                        buffer = io.BytesIO()
+                        # strings quoted, so an empty one is "" and a null (unquoted, empty) is NULL
+                        ordered.slice(start, _COPY_CHUNK).write_csv(buffer, include_header=False,
+                                                                     quote_style="non_numeric")  # fmt: skip
+                        copy.write(buffer.getvalue())
+                assignments = ", ".join(
+                    [*(f"{c} = s.{c}" for c in quoted), *(f"{c} = %s" for c in fixed_quoted)]
+                )
+                cursor.execute(
+                    f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s WHERE t.{pk} = s.{pk}",
+                    fixed_values,
+                )
+            finally:
+                cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+        else:
+            dates = [name for name, kind in frame.schema.items() if kind == pl.Date]
+            rows = frame.select([*columns, key]).with_columns(
+                pl.col(name).dt.to_string("%Y-%m-%d") for name in dates
+            )
+            assignments = ", ".join([*(f"{c} = %s" for c in quoted), *(f"{c} = {_sqlite_literal(v)}"
+                                                                        for c, v in zip(fixed_quoted, fixed_values,
+                                                                                        strict=True))])  # fmt: skip
+            # the driver takes any iterable: the rows stream rather than sitting in a list
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows.iter_rows())  # type: ignore[arg-type]
+    return frame.height
+
+
+def _sqlite_literal(value: Any) -> str:
+    """A constant of :func:`update_frame` as an SQLite literal (written once into the statement, not bound on
+    every row): NULL, an integer, or quoted text (a converted date or timestamp)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"

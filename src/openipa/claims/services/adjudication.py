@@ -25,7 +25,7 @@ from openipa.claims.engine.pricing import price_lines
 from openipa.claims.models import AdjudicationRun, Claim, ClaimLine, ProcedurePairEdit, UnitLimit
 from openipa.contracts import selectors as contract_selectors
 from openipa.core import audit
-from openipa.core.bulk import update_rows
+from openipa.core.bulk import update_frame
 from openipa.core.frames import query_frame
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership import selectors as membership_selectors
@@ -52,8 +52,6 @@ LINE_COLUMNS: dict[str, tuple[str, Any]] = {
     "frequency": ("claim__frequency", pl.String),
     "original_id": ("claim__original_id", pl.Int64),
 }
-RESULT_FIELDS = ("outcome", "responsible", "service_category", "allowed_cents", "cost_share_cents", "paid_cents",
-                 "carc", "rarc", "pend_reason", "findings", "pricing", "adjudicated_at", "adjudication_run_id")  # fmt: skip
 
 
 def _waiting() -> pl.DataFrame:
@@ -187,13 +185,15 @@ def adjudicate_waiting(
         if decided.height:
             counts.update(dict(decided.group_by("outcome").len().iter_rows()))
             paid_total = int(decided["paid_cents"].sum())
-            rows = decided.select(
-                "line_id", "outcome", pl.col("party").fill_null(""), pl.col("category").fill_null(""),
-                "allowed_cents", "cost_share_cents", "paid_cents", "carc", "rarc", pl.col("pend_reason").str.slice(0, 200),
-                "findings_json", "pricing_json", pl.lit(now, dtype=pl.Datetime("us", "UTC")).alias("at"),
-                pl.lit(run.pk).alias("run"),
-            ).iter_rows()  # fmt: skip
-            update_rows(ClaimLine, RESULT_FIELDS, rows, prepared=("findings", "pricing"))
+            results = decided.select(
+                "line_id", "outcome", pl.col("party").fill_null("").alias("responsible"),
+                pl.col("category").fill_null("").alias("service_category"), "allowed_cents", "cost_share_cents",
+                "paid_cents", "carc", "rarc", pl.col("pend_reason").str.slice(0, 200),
+                pl.col("findings_json").alias("findings"), pl.col("pricing_json").alias("pricing"),
+            )  # fmt: skip
+            # the findings and pricing as the JSON text Polars built; the run's time and id written once
+            update_frame(ClaimLine, results, key="line_id",
+                         constants={"adjudicated_at": now, "adjudication_run_id": run.pk})  # fmt: skip
         _claim_statuses([int(c) for c in decide["claim_id"].unique().to_list()] if decide.height else [])
         run.lines = decided.height if decided.height else 0
         run.paid, run.denied, run.pended = counts["paid"], counts["denied"], counts["pended"]
@@ -251,18 +251,22 @@ def _reverse(originals: list[int], voids: pl.DataFrame, run_id: int, now: dt.dat
 
 
 def _claim_statuses(claim_ids: list[int]) -> None:
-    """A claim with any pended line is pended; otherwise it is adjudicated."""
-    for start in range(0, len(claim_ids), 20_000):
-        chunk = claim_ids[start : start + 20_000]
-        pended = set(
-            ClaimLine.objects.filter(claim_id__in=chunk, outcome=Outcome.PENDED).values_list(
-                "claim_id", flat=True
-            )
-        )
-        Claim.objects.filter(pk__in=[c for c in chunk if c in pended]).update(status=Claim.Status.PENDED)
-        Claim.objects.filter(pk__in=[c for c in chunk if c not in pended]).update(
-            status=Claim.Status.ADJUDICATED
-        )
+    """A claim with any pended line is pended; otherwise it is adjudicated. The pended lines are few (read by
+    the index of lines waiting), and the claims' statuses are written as one frame."""
+    if not claim_ids:
+        return
+    pended = pl.Series(
+        "id",
+        list(ClaimLine.objects.filter(outcome=Outcome.PENDED).values_list("claim_id", flat=True).distinct()),
+        dtype=pl.Int64,
+    )  # fmt: skip
+    statuses = pl.DataFrame({"id": claim_ids}, schema={"id": pl.Int64}).with_columns(
+        pl.when(pl.col("id").is_in(pended.implode()))
+        .then(pl.lit(Claim.Status.PENDED.value))
+        .otherwise(pl.lit(Claim.Status.ADJUDICATED.value))
+        .alias("status")
+    )
+    update_frame(Claim, statuses, key="id")
 
 
 def result_json(run: AdjudicationRun) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import polars as pl
 import pytest
 from django.utils import timezone
 
@@ -209,3 +210,42 @@ def test_remembered_conversions_convert_each_value_once() -> None:
     values = [Decimal("1.000"), Decimal(2), Decimal("1.000"), Decimal(1), Decimal(2)]
     assert [remembered(v) for v in values] == ["<1.000>", "<2>", "<1.000>", "<1.000>", "<2>"]
     assert calls == [Decimal("1.000"), Decimal(2)]
+
+
+@pytest.mark.django_db
+def test_update_frame_writes_columns_json_text_and_constants(small_ipa: Any) -> None:
+    """update_frame: text (empty stays empty), integers, dates and nulls from the frame, a JSON field from its
+    JSON text, and constants (a timestamp, an id) converted once; rows not in the frame keep their values."""
+    from openipa.capitation.models import RemittanceImport
+    from openipa.core import bulk
+
+    made = [
+        RemittanceImport.objects.create(payer=small_ipa.payer, file_name=f"f{n}", sha256=str(n) * 64, format="csv",
+                                        status="applied", imported_by="test", trace_number="old")
+        for n in range(4)
+    ]  # fmt: skip
+    when = dt.datetime(2026, 11, 2, 13, 45, 7, 123456, tzinfo=dt.UTC)
+    frame = pl.DataFrame(
+        {
+            "id": [made[0].pk, made[2].pk, made[3].pk],
+            "trace_number": ["T1", "", "it's"],
+            "payment_date": [dt.date(2026, 5, 1), None, dt.date(2026, 5, 3)],
+            "payment_cents": [12345, -7, 0],
+            "warnings": ['[{"n": 1, "none": null}]', "[]", '["a,\\"b\\""]'],
+        },
+        schema_overrides={"payment_date": pl.Date},
+    )
+    constants = {"imported_by_id": 42, "created_at": when}
+    assert bulk.update_frame(RemittanceImport, frame, key="id", constants=constants) == 3
+    got = list(
+        RemittanceImport.objects.order_by("pk").values_list(
+            "trace_number", "payment_date", "payment_cents", "warnings", "imported_by_id", "created_at"
+        )
+    )
+    assert got[0] == ("T1", dt.date(2026, 5, 1), 12345, [{"n": 1, "none": None}], 42, when)
+    assert got[1][:5] == ("old", None, 0, [], None)
+    assert got[2] == ("", None, -7, [], 42, when)
+    assert got[3] == ("it's", dt.date(2026, 5, 3), 0, ['a,"b"'], 42, when)
+    assert bulk.update_frame(RemittanceImport, frame.clear(), key="id") == 0
+    with pytest.raises(TypeError):
+        bulk.update_frame(RemittanceImport, frame.with_columns(pl.lit(1.5).alias("payment_cents")), key="id")
