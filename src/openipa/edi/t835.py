@@ -1022,6 +1022,95 @@ def write_835_claims(
 
 
 def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
+    """The claim's segments (loop 2100 and its 2110 lines) made as text in one go, then written as one block:
+    a run's 835s hold millions of segments, and the writer's per-segment work was most of their cost. The
+    text is what :func:`_write_claim_checked` writes, byte for byte; when any value of the claim holds a
+    delimiter, that one writes it (and refuses it, naming the element)."""
+    d = w.delimiters
+    e = d.element
+    texts: list[str] = [c.patient_control_number, c.status, c.filing_indicator, c.payer_claim_number,
+                        c.facility_code, c.frequency_code, c.patient_last_name, c.patient_first_name,
+                        c.patient_id_qualifier, c.patient_id]  # fmt: skip
+    segments = [
+        e.join((
+            "CLP", c.patient_control_number, c.status, format_cents(c.charge_cents), format_cents(c.paid_cents),
+            format_cents(c.patient_responsibility_cents) if c.patient_responsibility_cents else "",
+            c.filing_indicator, c.payer_claim_number, c.facility_code, c.frequency_code,
+        )).rstrip(e)
+    ]  # fmt: skip
+    if c.adjustments:
+        _cas_texts(e, c.adjustments, segments, texts)
+    segments.append(e.join(("NM1", "QC", "1", c.patient_last_name, c.patient_first_name, "", "", "",
+                            c.patient_id_qualifier if c.patient_id else "", c.patient_id)).rstrip(e))  # fmt: skip
+    if c.rendering_npi and c.rendering_npi != payee_id:
+        kind = "1" if c.rendering_first_name else "2"
+        texts += (c.rendering_last_name, c.rendering_first_name, c.rendering_npi)
+        segments.append(e.join(("NM1", "82", kind, c.rendering_last_name, c.rendering_first_name, "", "", "",
+                                "XX", c.rendering_npi)).rstrip(e))  # fmt: skip
+    for qualifier, day in (("232", c.statement_from), ("233", c.statement_to), ("050", c.received)):
+        if day is not None:
+            segments.append(f"DTM{e}{qualifier}{e}{_d8(day)}")
+    component = d.component
+    for s in c.services:
+        texts += (s.qualifier, s.procedure_code, *s.modifiers, s.line_control_number, *s.remark_codes)
+        segments.append(e.join((
+            "SVC", component.join((s.qualifier, s.procedure_code, *s.modifiers)), format_cents(s.charge_cents),
+            format_cents(s.paid_cents), "", "" if s.units is None else str(s.units),
+        )).rstrip(e))  # fmt: skip
+        if s.service_date is not None:
+            segments.append(f"DTM{e}472{e}{_d8(s.service_date)}")
+        if s.adjustments:
+            _cas_texts(e, s.adjustments, segments, texts)
+        if s.line_control_number:
+            segments.append(f"REF{e}6R{e}{s.line_control_number}")
+        if s.allowed_cents is not None:
+            segments.append(f"AMT{e}B6{e}{format_cents(s.allowed_cents)}")
+        for code in s.remark_codes:
+            segments.append(f"LQ{e}HE{e}{code}")
+    # one look at every value for a delimiter (the element separator too: the segments were joined with it)
+    if not w._forbidden.isdisjoint("".join(texts)):
+        return _write_claim_checked(w, c, payee_id)
+    terminator = w.terminator
+    w.stream.write((terminator.join(segments) + terminator).encode("latin-1"))
+    w.segments_written += len(segments)
+    w._segments += len(segments)
+    return len(c.services)
+
+
+def _cas_texts(
+    e: str, adjustments: tuple[ClaimAdjustment, ...], segments: list[str], texts: list[str]
+) -> None:
+    """The CAS segments of ``adjustments`` as :func:`_write_cas` writes them, added to ``segments``; their
+    codes added to ``texts`` (to be checked for delimiters)."""
+    groups: dict[str, list[ClaimAdjustment]] = {}
+    for a in adjustments:
+        groups.setdefault(a.group, []).append(a)
+    for group, found in groups.items():
+        texts.append(group)
+        for start in range(0, len(found), TRIPLETS_PER_CAS):
+            triplets: list[str] = ["CAS", group]
+            for a in found[start : start + TRIPLETS_PER_CAS]:
+                texts.append(a.reason_code)
+                triplets += (a.reason_code, format_cents(a.amount_cents), "")
+            segments.append(e.join(triplets).rstrip(e))
+
+
+_D8: dict[dt.date, str] = {}
+
+
+def _d8(day: dt.date) -> str:
+    """:func:`d8`, remembered: a run's lines share a few hundred service dates."""
+    text = _D8.get(day)
+    if text is None:
+        if len(_D8) >= 10_000:
+            _D8.clear()
+        text = _D8[day] = d8(day)
+    return text
+
+
+def _write_claim_checked(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
+    """The claim through the writer's per-element checks: what :func:`_write_claim` falls back to, so that
+    an element holding a delimiter is refused with the writer's own message."""
     w.segment(
         "CLP", c.patient_control_number, c.status, format_cents(c.charge_cents), format_cents(c.paid_cents),
         format_cents(c.patient_responsibility_cents) if c.patient_responsibility_cents else "",

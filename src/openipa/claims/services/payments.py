@@ -309,73 +309,73 @@ _REMIT_COLUMNS: dict[str, tuple[Any, Any]] = {
 """What a remittance reads of each line of the run and of its claim."""
 
 
-def _service(line: dict[str, Any]) -> ServicePayment835:
+_DENIED, _REVERSED = Outcome.DENIED.value, Outcome.REVERSED.value
+_SERVICE_COLUMNS = ("outcome", "carc", "rarc", "charge_cents", "allowed_cents", "paid_cents", "cost_share_cents",
+                    "copay_cents", "coinsurance_cents", "units_milli", "code", "revenue_code", "modifiers",
+                    "service_from", "line_control")  # fmt: skip
+_CLAIM_COLUMNS = ("claim_id", "reversal_run_id", "billing_npi", "patient_control_number", "patient_last_name",
+                  "patient_first_name", "member_key", "place_of_service", "type_of_bill", "frequency",
+                  "rendering_npi", "received_on")  # fmt: skip
+
+
+def _service(
+    outcome: str, carc: str, rarc: str, charge: int, allowed_cents: int | None, paid: int, share: int,
+    copay_cents: int | None, coinsurance_cents: int | None, milli: int, code: str, revenue_code: str,
+    modifiers: str, service_from: dt.date, line_control: str,
+) -> ServicePayment835:  # fmt: skip
     """A line as the 835 explains it: denied lines carry their CARC for the whole charge, paid lines the
-    contractual reduction (CO-45) and the member's copay (PR-3) and coinsurance (PR-2)."""
+    contractual reduction (CO-45) and the member's copay (PR-3) and coinsurance (PR-2). Takes the values of
+    ``_SERVICE_COLUMNS`` in order (a run has a million lines: no dict per line)."""
     adjustments: list[ClaimAdjustment] = []
     allowed: int | None = None
-    outcome, charge, paid, share = (
-        line["outcome"],
-        line["charge_cents"],
-        line["paid_cents"],
-        line["cost_share_cents"],
-    )
-    if outcome == Outcome.DENIED or (outcome == Outcome.REVERSED and not paid):
-        adjustments.append(ClaimAdjustment("CO", line["carc"] or "A1", charge))
+    if outcome == _DENIED or (outcome == _REVERSED and not paid):
+        adjustments.append(ClaimAdjustment("CO", carc or "A1", charge))
     else:
-        allowed = line["allowed_cents"] if line["allowed_cents"] is not None else paid + share
+        allowed = allowed_cents if allowed_cents is not None else paid + share
         if charge != allowed:
             adjustments.append(ClaimAdjustment("CO", "45", charge - allowed))
-        copay = line["copay_cents"] or 0
-        coinsurance = line["coinsurance_cents"] or 0
+        copay = copay_cents or 0
+        coinsurance = coinsurance_cents or 0
         other = share - copay - coinsurance  # lines decided before the split was kept
-        for reason, cents in (("3", copay), ("2", coinsurance + other)):
-            if cents:
-                adjustments.append(ClaimAdjustment("PR", reason, cents))
-    milli = line["units_milli"]
-    modifiers = line["modifiers"]
+        if copay:
+            adjustments.append(ClaimAdjustment("PR", "3", copay))
+        if coinsurance + other:
+            adjustments.append(ClaimAdjustment("PR", "2", coinsurance + other))
     return ServicePayment835(
-        procedure_code=line["code"] or line["revenue_code"],
-        charge_cents=charge,
-        paid_cents=paid if outcome != Outcome.DENIED else 0,
-        modifiers=tuple(m for m in modifiers.split(",") if m) if modifiers else (),
-        units=milli // 1000 if milli % 1000 == 0 and milli > 1000 else None,
-        service_date=line["service_from"],
-        adjustments=tuple(adjustments),
-        line_control_number=line["line_control"],
-        allowed_cents=allowed,
-        remark_codes=(line["rarc"],) if line["rarc"] else (),
-        qualifier="HC" if line["code"] else "NU",
-    )
+        code or revenue_code, charge, paid if outcome != _DENIED else 0,
+        tuple(m for m in modifiers.split(",") if m) if modifiers else (),
+        milli // 1000 if milli % 1000 == 0 and milli > 1000 else None,
+        service_from, tuple(adjustments), line_control, allowed, (rarc,) if rarc else (), "HC" if code else "NU",
+    )  # fmt: skip
 
 
-def _claim_835(lines: list[dict[str, Any]]) -> ClaimPayment835:
-    c = lines[0]
-    services = tuple(_service(line) for line in lines)
+def _claim_835(c: tuple[Any, ...], services: tuple[ServicePayment835, ...]) -> ClaimPayment835:
+    """The claim of ``services``; ``c`` holds the values of ``_CLAIM_COLUMNS`` of its first line."""
+    (claim_id, _reversal, billing_npi, patient_control_number, last_name, first_name, member_key, place_of_service,
+     type_of_bill, frequency, rendering_npi, received_on) = c  # fmt: skip
     paid = sum(s.paid_cents for s in services)
     responsibility = sum(a.amount_cents for s in services for a in s.adjustments if a.group == "PR")
-    type_of_bill = c["type_of_bill"]
     return ClaimPayment835(
-        patient_control_number=c["patient_control_number"],
+        patient_control_number=patient_control_number,
         status="1" if paid or responsibility else "4",
         charge_cents=sum(s.charge_cents for s in services),
         paid_cents=paid,
-        payer_claim_number=str(c["claim_id"]),
-        patient_last_name=c["patient_last_name"] or "UNKNOWN",
-        patient_first_name=c["patient_first_name"],
-        patient_id=c["member_key"],
+        payer_claim_number=str(claim_id),
+        patient_last_name=last_name or "UNKNOWN",
+        patient_first_name=first_name,
+        patient_id=member_key,
         patient_responsibility_cents=responsibility,
-        facility_code=c["place_of_service"] or (type_of_bill[1:3] if type_of_bill else ""),
-        frequency_code=c["frequency"],
-        rendering_npi=c["rendering_npi"] if c["rendering_npi"] != c["billing_npi"] else "",
-        received=c["received_on"],
+        facility_code=place_of_service or (type_of_bill[1:3] if type_of_bill else ""),
+        frequency_code=frequency,
+        rendering_npi=rendering_npi if rendering_npi != billing_npi else "",
+        received=received_on,
         services=services,
     )
 
 
 def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
     """Every claim the run remits, by payee NPI: reversals (CLP status 22) first, then the claims paid or
-    denied; read in one pass over the run's lines."""
+    denied; read in one pass over the run's lines (as tuples of columns: no dict per line)."""
     lines = query_frame(
         ClaimLine.objects.filter(Q(payment_run_id=run.pk) | Q(reversal_run_id=run.pk)).order_by(
             "claim__billing_npi", "claim_id", "number"
@@ -383,24 +383,25 @@ def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
         _REMIT_COLUMNS,
     )
     by_payee: dict[str, tuple[list[ClaimPayment835], list[ClaimPayment835]]] = {}
-    group: list[dict[str, Any]] = []
+    claims = lines.select(_CLAIM_COLUMNS).iter_rows()
+    first: tuple[Any, ...] | None = None
+    services: list[ServicePayment835] = []
 
     def flush() -> None:
-        if not group:
+        if first is None:
             return
-        reversal = group[0]["reversal_run_id"] == run.pk
-        claim = _claim_835(group)
-        reversals, fresh = by_payee.setdefault(group[0]["billing_npi"], ([], []))
+        reversal = first[1] == run.pk
+        claim = _claim_835(first, tuple(services))
+        reversals, fresh = by_payee.setdefault(first[2], ([], []))
         (reversals if reversal else fresh).append(reversal_of(claim) if reversal else claim)
 
     key: tuple[int, bool] | None = None
-    for line in lines.iter_rows(named=True):
-        this = (line["claim_id"], line["reversal_run_id"] == run.pk)
+    for values, c in zip(lines.select(_SERVICE_COLUMNS).iter_rows(), claims, strict=True):
+        this = (c[0], c[1] == run.pk)
         if this != key:
             flush()
-            group = []
-            key = this
-        group.append(line)
+            first, services, key = c, [], this
+        services.append(_service(*values))
     flush()
     return {npi: [*reversals, *fresh] for npi, (reversals, fresh) in by_payee.items()}
 

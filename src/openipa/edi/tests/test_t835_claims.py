@@ -491,3 +491,25 @@ def test_balanced_lines_make_a_balanced_file(
     assert r.payment.claim_paid_cents == sum(c.paid_cents for c in r.claims)
     assert r.claims == tuple(claims)
     assert r.payment.adjustments == tuple(plbs)
+
+
+@pytest.mark.parametrize(("delimiters", "newline"), [(None, False), (Delimiters("|", ">", "^", "!"), True)])
+def test_claim_text_is_what_the_checked_writer_writes(delimiters: Delimiters | None, newline: bool) -> None:
+    """The claims are written as one block of text per claim (no per-segment writer call): byte for byte what
+    the writer's checked segments give, with the same segment counts, for paid, denied, reversed, claim-level
+    CAS, rendering provider, statement dates and remark codes."""
+    from openipa.edi.t835 import _write_claim, _write_claim_checked
+    from openipa.edi.x12.writer import X12Writer
+
+    seven = tuple(ClaimAdjustment("CO", str(reason), 100) for reason in range(10, 17))
+    busy = claim("PCN4", line("99215", 30000, 29300, *seven), facility_code="22")
+    dated = dataclasses.replace(
+        PAID, statement_from=DOS, statement_to=DOS, adjustments=(ClaimAdjustment("OA", "23", 0),),
+        rendering_first_name="ANA",
+    )  # fmt: skip
+    for c in (PAID, PARTLY_DENIED, DENIED, busy, dated, reversal_of(PAID)):
+        fast, checked = io.BytesIO(), io.BytesIO()
+        w1, w2 = X12Writer(fast, delimiters, newline=newline), X12Writer(checked, delimiters, newline=newline)
+        assert _write_claim(w1, c, NPI) == _write_claim_checked(w2, c, NPI)
+        assert fast.getvalue() == checked.getvalue()
+        assert (w1.segments_written, w1._segments) == (w2.segments_written, w2._segments)
