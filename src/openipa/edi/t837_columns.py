@@ -445,8 +445,8 @@ def _claims(seg: _Parts, envelope: _Envelope, comp: str) -> Columns837:
     claims = claims.join(totals, on="claim", how="left")
     _check(claims, pl.col("lines").is_null() | (pl.col("sum") != pl.col("total_charge_cents")))
     return Columns837(
-        claims.select(list(CLAIM_SCHEMA)).cast(CLAIM_SCHEMA),  # type: ignore[arg-type]
-        lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA),  # type: ignore[arg-type]
+        claims.select(list(CLAIM_SCHEMA)).cast(CLAIM_SCHEMA).sort("claim"),  # type: ignore[arg-type]
+        lines.select(list(LINE_SCHEMA)).cast(LINE_SCHEMA).sort("segment"),  # type: ignore[arg-type]
         envelope.interchange,
         envelope.controls,
         submitter_name,

@@ -8,11 +8,14 @@ import io
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from openipa.edi.t277ca import ClaimAck, acknowledge, write_277ca
-from openipa.edi.t837 import Claim837, read_837
+from openipa.edi.amounts import format_cents
+from openipa.edi.t277ca import ClaimAck, _claim_loops, _clean, _d8, acknowledge, write_277ca
+from openipa.edi.t837 import Claim837, Provider, read_837
 from openipa.edi.tests.test_t837 import HEADER, INST, INST_CLAIM, build, claim, subscriber
-from openipa.edi.x12 import EnvelopeReader
+from openipa.edi.x12 import EnvelopeReader, X12Writer
 
 RECEIVED = dt.date(2024, 1, 5)
 SECOND_BILLING = [
@@ -159,3 +162,67 @@ def test_all_rejected_and_all_accepted_batches(caplog: pytest.LogCaptureFixture)
     ]
     for batch in (rejected, [a for a in items if a.accepted]):
         assert pyx12_errors(write(batch), caplog) == []
+
+
+def _reference_loops(acks: list[ClaimAck], parent: int, today: str, w: X12Writer) -> None:
+    """Loop 2000D written one segment at a time with X12Writer.segment: what the columnar rendering must equal."""
+    forbidden = {
+        w.delimiters.element,
+        w.delimiters.component,
+        w.delimiters.segment,
+        w.delimiters.repetition or "^",
+    }
+    for hl, ack in enumerate(acks, start=parent + 1):
+        w.segment("HL", str(hl), str(parent), "PT")
+        w.segment(
+            "NM1", "QC", "1", ack.patient_last_name, ack.patient_first_name, "", "", "", "MI", ack.member_id
+        )
+        w.segment("TRN", "2", ack.claim_id)
+        w.segment("STC", (ack.category, ack.status), today, "WQ", format_cents(ack.total_charge_cents),
+                  "", "", "", "", "", "", "", _clean(ack.message, forbidden))  # fmt: skip
+        if ack.payer_claim_number:
+            w.segment("REF", "1K", ack.payer_claim_number)
+        if ack.type_of_bill:
+            w.segment("REF", "BLT", ack.type_of_bill[1:] if len(ack.type_of_bill) == 4 else ack.type_of_bill)
+        if ack.service_from == ack.service_to:
+            w.segment("DTP", "472", "D8", _d8(ack.service_from))
+        else:
+            w.segment("DTP", "472", "RD8", f"{_d8(ack.service_from)}-{_d8(ack.service_to)}")
+
+
+text = st.text(alphabet=st.sampled_from("AZ09 .-'*:~^"), max_size=6)
+
+
+@st.composite
+def claim_acks(draw: st.DrawFn) -> list[ClaimAck]:
+    provider = Provider("2", "CLINIC", identifier="1912301953", id_qualifier="XX")
+    out = []
+    for _ in range(draw(st.integers(1, 8))):
+        start = draw(st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1)))
+        accepted = draw(st.booleans())
+        out.append(ClaimAck(
+            claim_id=draw(text), total_charge_cents=draw(st.integers(-10**9, 10**12)), accepted=accepted,
+            billing_provider=provider, patient_last_name=draw(text), patient_first_name=draw(text),
+            member_id=draw(text) or "UNKNOWN", service_from=start,
+            service_to=start + dt.timedelta(days=draw(st.integers(0, 3))),
+            category="A2" if accepted else "A3", status="20" if accepted else "21", message=draw(text),
+            payer_claim_number=draw(text), type_of_bill=draw(st.sampled_from(["", "0111", "131"])),
+        ))  # fmt: skip
+    return out
+
+
+@given(acks=claim_acks())
+def test_claim_loops_render_as_the_writer_writes_segments(acks: list[ClaimAck]) -> None:
+    """The claims' loops, rendered as columns, are byte for byte what X12Writer.segment writes, and refused
+    alike when an element holds a delimiter."""
+    reference = io.BytesIO()
+    w = X12Writer(reference)
+    try:
+        _reference_loops(acks, 3, "20261102", w)
+    except ValueError:
+        with pytest.raises(ValueError, match="delimiter"):
+            _claim_loops(acks, 3, 3, "20261102", w.delimiters, w.terminator, w._forbidden)
+        return
+    text, count = _claim_loops(acks, 3, 3, "20261102", w.delimiters, w.terminator, w._forbidden)
+    assert text.encode("latin-1") == reference.getvalue()
+    assert count == w.segments_written

@@ -59,6 +59,13 @@ class X12Writer:
         self.stream.write((text + self.terminator).encode("latin-1"))
         self.segments_written += 1
 
+    def block(self, text: str, segments: int) -> None:
+        """``segments`` segments already written out, each with its terminator (a bulk writer's, which checked
+        its elements for delimiters), counted into the transaction set."""
+        self.stream.write(text.encode("latin-1"))
+        self.segments_written += segments
+        self._segments += segments
+
     def segment(self, segment_id: str, *elements: Element) -> None:
         """One segment; trailing empty elements are dropped, as X12 requires."""
         separator = self.delimiters.element
