@@ -1,12 +1,14 @@
-"""Parse throughput of an 837P file: read_837 over N claims, pyx12 over the first K, in the same run.
+"""Parse throughput of an 837P file: read_837_columns and read_837 over N claims, pyx12 over the first K, in the
+same run.
 
     python bench/claims/parse.py [--claims 200000] [--seed 7] [--pyx12-claims 2000] [--reuse] [--json]
 
 The file is generated with bench/claims/generate.py into bench/out/claims/ (``--reuse`` keeps one
-already generated with the same size and seed). Each parser runs in its own process (one core), timed
-inside that process (interpreter start-up not counted); its peak resident memory is read from ``wait4``,
-so it is that process's alone. read_837 maps every claim to a Claim837 (parse only, nothing stored) and
-counts its service lines. pyx12 validates the K-claim file of the same seed (the generator's first K
+already generated with the same size and seed). Each parser runs in its own process, timed inside that
+process (interpreter start-up not counted); its peak resident memory is read from ``wait4``, so it is that
+process's alone. read_837_columns (the bulk path claims intake takes) reads the file into a claims frame and
+a lines frame with Polars, on every core; read_837 (the reference reader, one core) maps every claim to a
+Claim837 and counts its service lines; neither stores anything. pyx12 validates the K-claim file of the same seed (the generator's first K
 claims are the same whatever N is) against its 005010X222A1 map; claims per second are comparable.
 Rows are printed and appended to bench/out/results.jsonl (bench/run.py's ``record``).
 """
@@ -31,6 +33,7 @@ if not __package__:  # run as a script (PEP 366): import this directory as the p
 from bench.run import OUT, machine, pyx12_validate, record, run_child  # noqa: E402
 
 from openipa.edi.t837 import Claim837, read_837  # noqa: E402
+from openipa.edi.t837_columns import read_837_columns  # noqa: E402
 
 from . import generate  # noqa: E402
 
@@ -55,6 +58,36 @@ def _child_read_837(path: Path) -> dict[str, Any]:
     }
 
 
+def _child_read_837_columns(path: Path) -> dict[str, Any]:
+    start, cpu = time.perf_counter(), time.process_time()
+    read = read_837_columns(path)
+    if read is None:
+        raise SystemExit(f"read_837_columns does not read {path}: read_837 says what is wrong with it")
+    return {
+        "claims": read.claims.height,
+        "lines": read.lines.height,
+        "problems": 0,
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+    }
+
+
+def _row(case: str, result: dict[str, Any], rss: int, path: Path) -> dict[str, Any]:
+    return {
+        "case": case,
+        "claims": result["claims"],
+        "lines": result["lines"],
+        "problems": result["problems"],
+        "seconds": round(result["seconds"], 2),
+        "cpu_seconds": round(result["cpu_seconds"], 2),
+        "per_second": round(result["claims"] / result["seconds"]),
+        "lines_per_second": round(result["lines"] / result["seconds"]),
+        "unit": "claims/s",
+        "peak_mib": rss,
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+    }
+
+
 def generated(claims: int, seed: int, reuse: bool) -> Path:
     path = OUT / "claims" / f"claims-{claims}-seed{seed}.837"
     if not (reuse and path.exists()):
@@ -65,21 +98,11 @@ def generated(claims: int, seed: int, reuse: bool) -> Path:
 
 def parse(claims: int, seed: int, pyx12_claims: int, reuse: bool) -> list[dict[str, Any]]:
     path = generated(claims, seed, reuse)
+    columns, columns_rss = run_child("bench.claims.parse", "read_837_columns", path)
     ours, ours_rss = run_child("bench.claims.parse", "read_837", path)
     rows: list[dict[str, Any]] = [
-        {
-            "case": "read_837 (parse only)",
-            "claims": ours["claims"],
-            "lines": ours["lines"],
-            "problems": ours["problems"],
-            "seconds": round(ours["seconds"], 2),
-            "cpu_seconds": round(ours["cpu_seconds"], 2),
-            "per_second": round(ours["claims"] / ours["seconds"]),
-            "lines_per_second": round(ours["lines"] / ours["seconds"]),
-            "unit": "claims/s",
-            "peak_mib": ours_rss,
-            "file_mib": round(path.stat().st_size / 2**20, 1),
-        }
+        _row("read_837_columns (bulk path, Polars)", columns, columns_rss, path),
+        _row("read_837 (reference reader, one core)", ours, ours_rss, path),
     ]
     if pyx12_claims <= 0:
         return rows
@@ -103,24 +126,27 @@ def parse(claims: int, seed: int, pyx12_claims: int, reuse: bool) -> list[dict[s
             "errors": theirs["errors"],
             "first_errors": theirs["first_errors"],
             "ratio": round(rows[0]["per_second"] / rate, 1),
+            "ratio_read_837": round(rows[1]["per_second"] / rate, 1),
         }
     )
     return rows
 
 
 def describe(rows: list[dict[str, Any]]) -> list[str]:
-    r = rows[0]
-    lines = [
-        f"read_837: {r['claims']:,} claims, {r['lines']:,} lines ({r['file_mib']} MiB) in {r['seconds']} s = "
-        f"{r['per_second']:,} claims/s, {r['lines_per_second']:,} lines/s on one core, peak {r['peak_mib']} MiB"
-        + (f"; {r['problems']} claim problems" if r["problems"] else "")
-    ]
-    if len(rows) > 1:
-        p = rows[1]
+    lines = []
+    for r in rows[:2]:
+        lines.append(
+            f"{r['case']}: {r['claims']:,} claims, {r['lines']:,} lines ({r['file_mib']} MiB) in {r['seconds']} s "
+            f"(CPU {r['cpu_seconds']} s) = {r['per_second']:,} claims/s, {r['lines_per_second']:,} lines/s, "
+            f"peak {r['peak_mib']} MiB" + (f"; {r['problems']} claim problems" if r["problems"] else "")
+        )
+    if len(rows) > 2:
+        p = rows[2]
         verdict = "valid" if p["valid"] else f"INVALID ({p['errors']} errors: {p['first_errors']})"
         lines.append(
             f"pyx12 (an independent validator) on the first {p['claims']:,} claims: {p['per_second']:,} claims/s, "
-            f"peak {p['peak_mib']} MiB, file {verdict}; read_837 is {p['ratio']}x faster"
+            f"peak {p['peak_mib']} MiB, file {verdict}; read_837_columns is {p['ratio']}x faster, "
+            f"read_837 {p['ratio_read_837']}x"
         )
     return lines
 
@@ -134,9 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pyx12-claims", type=int, default=PYX12_CLAIMS, help="0 skips pyx12")
     parser.add_argument("--reuse", action="store_true", help="keep a file already generated")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=["read_837", "pyx12"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["read_837_columns", "read_837", "pyx12"], help=argparse.SUPPRESS)
     parser.add_argument("file", type=Path, nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "read_837_columns":
+        print(json.dumps(_child_read_837_columns(args.file)))
+        return
     if args.child == "read_837":
         print(json.dumps(_child_read_837(args.file)))
         return
