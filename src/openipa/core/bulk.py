@@ -335,11 +335,13 @@ def update_frame(
     *,
     key: str,
     constants: Mapping[str, Any] | None = None,
+    where: Mapping[str, Any] | None = None,
 ) -> int:
     """UPDATE the rows of ``model`` whose primary key is the column ``key`` of ``frame``: every other column of
     ``frame`` (named after a field, as :func:`insert_frame` takes them) is written to its field, and every
     ``constants`` field (field -> value, converted once as Django would: a run's timestamp and id) gets the same
-    value on every row. Returns the number of rows of ``frame`` (each names an existing row).
+    value on every row. ``where`` (field -> value) leaves alone the rows whose field holds another value then.
+    Returns the number of rows of ``frame`` (each names an existing row).
 
     Integer, text, date and boolean columns, and JSON fields as their JSON text. On PostgreSQL Polars writes the
     frame as CSV to ``COPY ... (FORMAT csv)`` into a temporary table, then one ``UPDATE ... FROM``; on SQLite
@@ -356,6 +358,9 @@ def update_frame(
     quoted, _converters = _columns(model, columns)
     fixed_quoted, _fixed_converters = _columns(model, list(fixed))
     fixed_values = [db_value(model, name, value) for name, value in fixed.items()]
+    conditions = dict(where or {})
+    where_quoted, _where_converters = _columns(model, list(conditions))
+    where_values = [db_value(model, name, value) for name, value in conditions.items()]
     meta = model._meta
     assert meta.pk is not None
     pk = connection.ops.quote_name(meta.pk.column)
@@ -377,9 +382,10 @@ def update_frame(
                 assignments = ", ".join(
                     [*(f"{c} = s.{c}" for c in quoted), *(f"{c} = %s" for c in fixed_quoted)]
                 )
+                matched = "".join(f" AND t.{c} = %s" for c in where_quoted)
                 cursor.execute(
-                    f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s WHERE t.{pk} = s.{pk}",
-                    fixed_values,
+                    f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s WHERE t.{pk} = s.{pk}{matched}",
+                    [*fixed_values, *where_values],
                 )
             finally:
                 cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
@@ -391,8 +397,11 @@ def update_frame(
             assignments = ", ".join([*(f"{c} = %s" for c in quoted), *(f"{c} = {_sqlite_literal(v)}"
                                                                         for c, v in zip(fixed_quoted, fixed_values,
                                                                                         strict=True))])  # fmt: skip
+            matched = "".join(
+                f" AND {c} = {_sqlite_literal(v)}" for c, v in zip(where_quoted, where_values, strict=True)
+            )
             # the driver takes any iterable: the rows stream rather than sitting in a list
-            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows.iter_rows())  # type: ignore[arg-type]
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s{matched}", rows.iter_rows())  # type: ignore[arg-type]
     return frame.height
 
 

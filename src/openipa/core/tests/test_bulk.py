@@ -249,3 +249,23 @@ def test_update_frame_writes_columns_json_text_and_constants(small_ipa: Any) -> 
     assert bulk.update_frame(RemittanceImport, frame.clear(), key="id") == 0
     with pytest.raises(TypeError):
         bulk.update_frame(RemittanceImport, frame.with_columns(pl.lit(1.5).alias("payment_cents")), key="id")
+
+
+@pytest.mark.django_db
+def test_update_frame_where_leaves_other_rows_alone(small_ipa: Any) -> None:
+    """update_frame's ``where``: only the rows whose field still holds the value are written."""
+    from openipa.capitation.models import RemittanceImport
+    from openipa.core import bulk
+
+    made = [
+        RemittanceImport.objects.create(payer=small_ipa.payer, file_name=f"f{n}", sha256=str(n) * 64, format="csv",
+                                        status=status, imported_by="test")
+        for n, status in enumerate(("applied", "rejected", "applied"))
+    ]  # fmt: skip
+    frame = pl.DataFrame({"id": [r.pk for r in made], "trace_number": ["A", "B", "C"]})
+    assert bulk.update_frame(RemittanceImport, frame, key="id", where={"status": "applied"}) == 3
+    assert list(RemittanceImport.objects.order_by("pk").values_list("trace_number", flat=True)) == [
+        "A",
+        "",
+        "C",
+    ]
