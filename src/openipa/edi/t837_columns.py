@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -155,12 +156,9 @@ def _read(data: bytes) -> Columns837:
     term, sep, comp = delimiters.segment, delimiters.element, delimiters.component
     if term in "\r\n" or term == " ":
         raise _NotHere
-    text = data.decode("latin-1")
-    end = text.rfind(term)
-    if end < 0 or text[end + 1 :].strip(" \t\r\n"):
-        raise _NotHere  # a truncated last segment
-    raw = pl.Series("raw", [text[:end]]).str.split(term).explode()
-    del text
+    raw = _segments(data, term)
+    if raw.null_count():
+        raise _NotHere  # an empty segment
     seg = raw.str.strip_chars_start("\r\n")
     # byte offsets (only the envelope's are used: a segment's raw text keeps the line breaks before it)
     offsets = ((raw.str.len_bytes() + 1).cum_sum().shift(1, fill_value=0) + base
@@ -185,6 +183,23 @@ _ELEMENTS_READ = {"LX": 1, "REF": 2, "DTP": 3, "N3": 2, "N4": 3, "DMG": 3, "PRV"
                   "CLM": 5, "NM1": 9, "BHT": 4, "PAT": 1, "SBR": 1, "HI": ELEMENTS, "CL1": 1, "SVD": 1, "ST": 3,
                   "SE": 2}  # fmt: skip
 """Elements split out per segment id (the mapping reads no further ones); ELEMENTS for any other id."""
+
+
+def _segments(data: bytes, term: str, *, fast: bool = True) -> pl.Series:
+    """Each segment's text up to its terminator (line breaks before it included; null for an empty one). An
+    ASCII file (nearly all) is split by Polars' CSV reader, on every core; any other is decoded as latin-1, as
+    read_837 decodes it, and split as one text."""
+    end = data.rfind(term.encode("latin-1"))
+    if end < 0 or data[end + 1 :].strip(b" \t\r\n"):
+        raise _NotHere  # a truncated last segment
+    if fast and data.isascii() and b"\x01" not in data:
+        read = pl.read_csv(
+            data[: end + 1], has_header=False, separator="\x01", eol_char=term, quote_char=None,
+            infer_schema=False, new_columns=["raw"],
+        )  # fmt: skip
+        return read.get_column("raw")
+    text = data[:end].decode("latin-1")
+    return pl.Series("raw", [text]).str.split(term).explode().replace("", None)
 
 
 class _Parts:
@@ -687,7 +702,13 @@ def _line_rows(seg: _Parts, claims: pl.DataFrame, diagnoses: pl.DataFrame, comp:
     _check(lx, ~pl.col("e1").fill_null("").str.contains(r"^\d{1,6}$"))
     kinds = claims.select("claim_n", "claim", "professional")
     services = pl.concat([seg(name).with_columns(id=pl.lit(name)) for name in ("SV1", "SV2")], how="diagonal")
-    services = services.join(kinds, on="claim_n", how="left")
+    if seg("SV1").height and seg("SV2").height:
+        services = services.sort("n")
+    # claims are in CLM order: a line's claim is found by its CLM's segment number
+    at = kinds.get_column("claim_n").search_sorted(services.get_column("claim_n"))
+    services = services.with_columns(
+        kinds.get_column("claim").gather(at), kinds.get_column("professional").gather(at)
+    )
     # one SV1/SV2 per line, in 2400 itself (before the line's NM1 loops), of the set's kind
     _check(
         services,
@@ -733,34 +754,30 @@ def _line_rows(seg: _Parts, claims: pl.DataFrame, diagnoses: pl.DataFrame, comp:
         .list.gather(pl.col("pointer").list.eval(pl.element().cast(pl.Int64) - 1))
         .list.join(","),
     )
-    dates = _dates(seg("DTP").filter((loop == 2400) & (pl.col("e1") == "472")))
-    served = _last(dates, "line_n", ["begin", "end"]).rename(
-        {"begin": "service_date", "end": "service_date_end"}
-    )
-    control = _last(seg("REF").filter((loop == 2400) & (pl.col("e1") == "6R")), "line_n", ["e2"]).rename(
-        {"e2": "control_number"}
-    )
-    rendering = _last(
-        seg("NM1")
-        .filter((loop == 2420) & (pl.col("e1") == "82"))
-        .with_columns(
-            rendering_npi=pl.when(pl.col("e8") == "XX").then(pl.col("e9").fill_null("")).otherwise(pl.lit(""))
-        ),
-        "line_n",
-        ["rendering_npi"],
-    )
-    numbers = lx.select(line_n=pl.col("n"), number=pl.col("e1").cast(pl.Int64))
-    return (
-        sv.select("claim", "line_n", "procedure_qualifier", "procedure_code", "modifiers", "revenue_code",
-                  "charge_cents", "unit_basis", "units", "place_of_service", segment=pl.col("n").cast(pl.Int64))
-        .join(numbers, on="line_n", how="left")
-        .join(codes, on="line_n", how="left")
-        .join(served, on="line_n", how="left")
-        .join(control, on="line_n", how="left")
-        .join(rendering, on="line_n", how="left")
-        .with_columns(
-            pl.col("diagnosis_codes").fill_null(""), pl.col("control_number").fill_null(""),
-            pl.col("rendering_npi").fill_null(""),
-        )
-        .sort("segment")
+    served = _dates(seg("DTP").filter((loop == 2400) & (pl.col("e1") == "472")))
+    control = seg("REF").filter((loop == 2400) & (pl.col("e1") == "6R"))
+    npi = pl.when(pl.col("e8") == "XX").then(pl.col("e9").fill_null("")).otherwise(pl.lit(""))
+    rendering = seg("NM1").filter((loop == 2420) & (pl.col("e1") == "82")).with_columns(rendering_npi=npi)
+    # one SV per LX, both in file order: the i-th service is the i-th line
+    lines = sv.select(
+        "claim", "procedure_qualifier", "procedure_code", "modifiers", "revenue_code", "charge_cents",
+        "unit_basis", "units", "place_of_service", segment=pl.col("n").cast(pl.Int64),
+        number=lx.get_column("e1").cast(pl.Int64),
     )  # fmt: skip
+    starts = lx.get_column("n")
+
+    def per_line(frame: pl.DataFrame, column: str, name: str, fill: Any) -> pl.Series:
+        """``column`` of the last row of each line in ``frame`` (rows in file order), placed on its line."""
+        last = frame.filter(pl.col("line_n") != pl.col("line_n").shift(-1).fill_null(-1))
+        out = pl.repeat(fill, lines.height, dtype=frame.schema[column], eager=True).alias(name)
+        if last.height:
+            out = out.scatter(starts.search_sorted(last.get_column("line_n")), last.get_column(column))
+        return out
+
+    return lines.with_columns(
+        per_line(codes, "diagnosis_codes", "diagnosis_codes", ""),
+        per_line(served, "begin", "service_date", None),
+        per_line(served, "end", "service_date_end", None),
+        per_line(control, "e2", "control_number", ""),
+        per_line(rendering, "rendering_npi", "rendering_npi", ""),
+    )

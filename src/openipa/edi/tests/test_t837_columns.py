@@ -132,6 +132,21 @@ def test_built_files() -> None:
     assert got.claims["patient_first_name"].to_list() == ["JIM"]
 
 
+def test_non_ascii_files_and_line_breaks() -> None:
+    # a latin-1 name: split as read_837 decodes (the CSV reader takes ASCII only)
+    latin = VALID.replace(b"NM1*IL*1*DOE*JANE", "NM1*IL*1*MU\xd1OZ*JANE".encode("latin-1"))
+    got = same(latin, must_answer=True)
+    assert got is not None
+    assert got.claims["patient_last_name"].to_list() == ["MU\xd1OZ"]
+    # a line break after each terminator, and a blank line at the end
+    broken = VALID.replace(b"~", b"~\r\n") + b"\n"
+    got = same(broken, must_answer=True)
+    assert got is not None
+    assert got.claims.height == 1
+    # an empty segment is read_837's error to report
+    assert read_837_columns(VALID.replace(b"~LX*1~", b"~~LX*1~")) is None
+
+
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.837")), ids=lambda p: p.name)
 def test_hostile_files_are_left_to_read_837(path: Path) -> None:
     assert read_837_columns(path.read_bytes()) is None
