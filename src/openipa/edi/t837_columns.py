@@ -123,9 +123,10 @@ class _NotHere(Exception):
 def read_837_columns(source: Path | bytes, *, filename: str | None = None) -> Columns837 | None:
     """The claims and lines of an 837 file as frames, or None when the file must be read with ``read_837``
     (anything unusual or wrong in it: ``read_837`` says what)."""
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
-        return _read(data)
+        # the file's bytes and the segments' texts are let go once the segments are split by id
+        parts, envelope, comp = _tokens(source if isinstance(source, bytes) else Path(source).read_bytes())
+        return _claims(parts, envelope, comp)
     except _NotHere:
         return None
 
@@ -140,7 +141,7 @@ _D8 = r"^\d{8}$"
 _ID = r"^[A-Z0-9]{2,3}$"
 
 
-def _read(data: bytes) -> Columns837:
+def _tokens(data: bytes) -> tuple[_Parts, _Envelope, str]:
     base = 0
     if data.startswith(BOM):
         data, base = data[len(BOM) :], len(BOM)
@@ -176,7 +177,7 @@ def _read(data: bytes) -> Columns837:
     if not outside.is_in(["ISA", "GS", "SE", "GE", "IEA"]).all():
         raise _NotHere
     parts = _Parts(pl.concat([frame.select("id", "rest"), state], how="horizontal"), sep)
-    return _claims(parts, envelope, comp)
+    return parts, envelope, comp
 
 
 _ELEMENTS_READ = {"LX": 1, "REF": 2, "DTP": 3, "N3": 2, "N4": 3, "DMG": 3, "PRV": 3, "HL": 3, "SV1": 7, "SV2": 5,

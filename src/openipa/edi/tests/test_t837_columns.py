@@ -180,3 +180,49 @@ def test_mutated_files(ops: list[tuple[str, int, bytes]], base: str) -> None:
                          ("NM1", "QC", "1", "DOE", "JIM"), ("DMG", "D8", "20100101", "M")] + claim()),
     }[base]  # fmt: skip
     same(mutate(source, ops), must_answer=False)
+
+
+RICH = build(HEADER + subscriber() + [("HL", "3", "2", "23", "0"), ("PAT", "19"), ("NM1", "QC", "1", "DOE", "JIM"),
+             ("DMG", "D8", "20100101", "M")] + claim() + [("NM1", "82", "1", "R", "A", "", "", "", "XX", "1111111111"),
+             ("LX", "3"), ("SV1", "HC:1", "0", "UN", "1"), ("NM1", "82", "1", "Z", "", "", "", "", "XX", "222")]
+             + subscriber(3, 4) + claim("Z"))  # fmt: skip
+RICH_837I = build([
+    *HEADER, ("NM1", "87", "2", "PAYTO"), ("N3", "X"), ("REF", "EI", "999"), *subscriber(),
+    ("CLM", "I1", "80", "", "", "11:A:1"), ("DTP", "434", "RD8", "20240101-20240103"),
+    ("HI", "ABK:E119", "BH:A1:D8:20240101"), ("NM1", "71", "1", "ATT", "", "", "", "", "XX", "333"), ("LX", "1"),
+    ("SV2", "0450", "HC:99284", "80", "UN", "1"), ("SVD", "X"), ("NM1", "82", "1", "Q", "", "", "", "", "XX", "444"),
+], INST)  # fmt: skip
+
+
+@st.composite
+def moved_segments(draw: st.DrawFn) -> bytes:
+    """A valid file with whole segments deleted, repeated, swapped or moved inside its transaction set (the SE
+    count kept right, so read_837 reaches the loops)."""
+    segs = draw(st.sampled_from([VALID, RICH, RICH_837I])).split(b"~")[:-1]
+    for _ in range(draw(st.integers(1, 3))):
+        inner = range(3, len(segs) - 3)  # ISA GS ST ... SE GE IEA
+        if len(inner) < 2:
+            break
+        i, j = draw(st.sampled_from(inner)), draw(st.sampled_from(inner))
+        op = draw(st.sampled_from(["delete", "repeat", "swap", "move"]))
+        if op == "delete":
+            segs.pop(i)
+        elif op == "repeat":
+            segs.insert(i, segs[i])
+        elif op == "swap":
+            segs[i], segs[j] = segs[j], segs[i]
+        else:
+            segs.insert(j, segs.pop(i))
+    segs[-3] = b"SE*%d*0001" % (len(segs) - 5)
+    return b"~".join(segs) + b"~"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=moved_segments())
+def test_segments_out_of_place(data: bytes) -> None:
+    same(data, must_answer=False)
+
+
+def test_rich_files_are_read() -> None:
+    for data in (RICH, RICH_837I):
+        assert same(data, must_answer=True) is not None
