@@ -118,7 +118,11 @@ class Claim(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["billing_npi", "patient_control_number"]),
-            models.Index(fields=["status"]),
+            # only the claims still open (received, pended) are looked up by status; adjudication and
+            # approval move a claim out of the index, and do not write an entry for it (ADR 0011)
+            models.Index(
+                fields=["status"], name="claim_open", condition=models.Q(status__in=["received", "pended"])
+            ),
         ]
 
     def __str__(self) -> str:
