@@ -1033,8 +1033,8 @@ def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
                         c.patient_id_qualifier, c.patient_id]  # fmt: skip
     segments = [
         e.join((
-            "CLP", c.patient_control_number, c.status, format_cents(c.charge_cents), format_cents(c.paid_cents),
-            format_cents(c.patient_responsibility_cents) if c.patient_responsibility_cents else "",
+            "CLP", c.patient_control_number, c.status, _cents(c.charge_cents), _cents(c.paid_cents),
+            _cents(c.patient_responsibility_cents) if c.patient_responsibility_cents else "",
             c.filing_indicator, c.payer_claim_number, c.facility_code, c.frequency_code,
         )).rstrip(e)
     ]  # fmt: skip
@@ -1054,8 +1054,8 @@ def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
     for s in c.services:
         texts += (s.qualifier, s.procedure_code, *s.modifiers, s.line_control_number, *s.remark_codes)
         segments.append(e.join((
-            "SVC", component.join((s.qualifier, s.procedure_code, *s.modifiers)), format_cents(s.charge_cents),
-            format_cents(s.paid_cents), "", "" if s.units is None else str(s.units),
+            "SVC", component.join((s.qualifier, s.procedure_code, *s.modifiers)), _cents(s.charge_cents),
+            _cents(s.paid_cents), "", "" if s.units is None else str(s.units),
         )).rstrip(e))  # fmt: skip
         if s.service_date is not None:
             segments.append(f"DTM{e}472{e}{_d8(s.service_date)}")
@@ -1064,7 +1064,7 @@ def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
         if s.line_control_number:
             segments.append(f"REF{e}6R{e}{s.line_control_number}")
         if s.allowed_cents is not None:
-            segments.append(f"AMT{e}B6{e}{format_cents(s.allowed_cents)}")
+            segments.append(f"AMT{e}B6{e}{_cents(s.allowed_cents)}")
         for code in s.remark_codes:
             segments.append(f"LQ{e}HE{e}{code}")
     # one look at every value for a delimiter (the element separator too: the segments were joined with it)
@@ -1082,6 +1082,11 @@ def _cas_texts(
 ) -> None:
     """The CAS segments of ``adjustments`` as :func:`_write_cas` writes them, added to ``segments``; their
     codes added to ``texts`` (to be checked for delimiters)."""
+    if len(adjustments) == 1:  # the common line: one CO-45, or a denial's one CARC
+        a = adjustments[0]
+        texts += (a.group, a.reason_code)
+        segments.append(f"CAS{e}{a.group}{e}{a.reason_code}{e}{_cents(a.amount_cents)}")
+        return
     groups: dict[str, list[ClaimAdjustment]] = {}
     for a in adjustments:
         groups.setdefault(a.group, []).append(a)
@@ -1091,8 +1096,21 @@ def _cas_texts(
             triplets: list[str] = ["CAS", group]
             for a in found[start : start + TRIPLETS_PER_CAS]:
                 texts.append(a.reason_code)
-                triplets += (a.reason_code, format_cents(a.amount_cents), "")
+                triplets += (a.reason_code, _cents(a.amount_cents), "")
             segments.append(e.join(triplets).rstrip(e))
+
+
+_CENTS: dict[int, str] = {}
+
+
+def _cents(cents: int) -> str:
+    """:func:`format_cents`, remembered here: one dict look-up for the amounts a run repeats."""
+    text = _CENTS.get(cents) if type(cents) is int else None  # a float or bool is refused by format_cents
+    if text is None:
+        if len(_CENTS) >= 50_000:
+            _CENTS.clear()
+        text = _CENTS[cents] = format_cents(cents)
+    return text
 
 
 _D8: dict[dt.date, str] = {}

@@ -513,3 +513,14 @@ def test_claim_text_is_what_the_checked_writer_writes(delimiters: Delimiters | N
         assert _write_claim(w1, c, NPI) == _write_claim_checked(w2, c, NPI)
         assert fast.getvalue() == checked.getvalue()
         assert (w1.segments_written, w1._segments) == (w2.segments_written, w2._segments)
+
+
+def test_claim_text_refuses_an_amount_that_is_not_int_cents() -> None:
+    """The remembered amounts never stand in for a float equal to a known int: format_cents refuses it."""
+    from openipa.edi.t835 import _cents
+
+    assert _cents(150) == "1.5"
+    with pytest.raises(TypeError):
+        _cents(150.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _cents(True)
