@@ -221,6 +221,8 @@ class _Parts:
     def _split(part: pl.LazyFrame, sid: str, sep: str) -> pl.LazyFrame:
         count = _ELEMENTS_READ.get(sid, ELEMENTS)
         names = [*[f"e{i}" for i in range(1, count + 1)], "more"]
+        if count == 1:  # one element read: the rest is it (a further element fails the id's own check)
+            return part.rename({"rest": "e1"}).with_columns(more=pl.lit(None, dtype=pl.String))
         return (
             part.with_columns(
                 pl.col("rest").str.splitn(sep, count + 1).struct.rename_fields(names).alias("elements")
