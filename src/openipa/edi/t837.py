@@ -573,8 +573,15 @@ def _map_837(reader: EnvelopeReader, filename: str | None) -> Iterator[Claim837 
                             begin = dates.get(text[:8]) or _cached_date(text[:8], dates)
                             if len(text) != 12 or not text[8:].isdigit():
                                 begin = None
+                        elif fmt == "TM":  # an hour alone (837I DTP*096 discharge hour): HHMM, nothing mapped
+                            if not (len(text) == 4 and text.isascii() and text.isdigit()
+                                    and int(text[:2]) < 24 and int(text[2:]) < 60):  # fmt: skip
+                                raise _Problem(batch, i, f"{text!r} is not an HHMM time", 3)
+                            continue
                         else:
-                            raise _Problem(batch, i, f"date format qualifier {fmt!r} is not D8, RD8 or DT", 2)
+                            raise _Problem(
+                                batch, i, f"date format qualifier {fmt!r} is not D8, RD8, DT or TM", 2
+                            )
                         if begin is None:
                             raise _Problem(batch, i, f"{text!r} is not a {fmt} date", 3)
                         if loop == 2400:

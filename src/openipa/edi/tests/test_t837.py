@@ -295,6 +295,17 @@ def test_golden_837i_claim() -> None:
     assert lab.rendering.npi == "5544332211"
 
 
+def test_837i_discharge_hour_is_read_and_checked() -> None:
+    """DTP*096 (discharge hour) is written in TM format (HHMM): taken, and refused when it is no time."""
+    with_hour = [*INST_CLAIM[:3], ("DTP", "096", "TM", "1130"), *INST_CLAIM[3:]]
+    (c,) = claims(build(HEADER + subscriber() + with_hour, INST))
+    assert c.statement_to == dt.date(2024, 1, 4)
+    bad = [*INST_CLAIM[:3], ("DTP", "096", "TM", "2575"), *INST_CLAIM[3:]]
+    p = problem(build(HEADER + subscriber() + bad, INST))
+    assert (p.segment_id, p.element) == ("DTP", 3)
+    assert "HHMM" in p.message
+
+
 def test_line_rendering_overrides_the_claims() -> None:
     body = [
         ("CLM", "C1", "150", "", "", "11:B:1"),
@@ -385,7 +396,7 @@ GOOD_LINE: list[Seg] = [("HI", "ABK:E119"), ("LX", "1"), ("SV1", "HC:99213", "15
         ({}, [("HI", "ABK:E119")], "CLM", None, "no service line"),
         ({}, [*GOOD_LINE, ("DTP", "472", "D8", "20240231")], "DTP", 3, "'20240231' is not a D8 date"),
         ({}, [*GOOD_LINE, ("DTP", "472", "RD8", "20240105-20240101")], "DTP", 3, "ends before it starts"),
-        ({}, [*GOOD_LINE, ("DTP", "472", "XX", "20240105")], "DTP", 2, "not D8, RD8 or DT"),
+        ({}, [*GOOD_LINE, ("DTP", "472", "XX", "20240105")], "DTP", 2, "not D8, RD8, DT or TM"),
         ({}, [("HI", "ABK:E119"), ("LX", "one")], "LX", 1, "not a positive integer"),
         ({}, [("HI", "ABK")], "HI", 1, "has no code"),
     ],
