@@ -181,13 +181,12 @@ class ClaimLine(models.Model):
 
     class Meta:
         ordering = ["claim_id", "number"]
-        # only the lines still waiting (new, pended) are looked up by outcome; a decided line leaves the index
+        # only the lines still waiting (new, pended) are looked up by outcome, one outcome at a time: one
+        # partial index each (SQLite uses a partial index only for a query naming its very condition); a decided
+        # line leaves them (ADR 0011)
         indexes = [
-            models.Index(
-                fields=["outcome"],
-                name="claimline_waiting",
-                condition=models.Q(outcome__in=["new", "pended"]),
-            )
+            models.Index(fields=["outcome"], name="claimline_new", condition=models.Q(outcome="new")),
+            models.Index(fields=["outcome"], name="claimline_pended", condition=models.Q(outcome="pended")),
         ]
         constraints = [models.UniqueConstraint(fields=["claim", "number"], name="claimline_unique_number")]
 
