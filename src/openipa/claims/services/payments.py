@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -79,19 +79,29 @@ def _reversals(last_pk: int) -> QuerySet[ClaimLine]:
     ).exclude(paid_cents=0)
 
 
-_PAYEE = ("claim__billing_npi", "claim__billing_tin", "claim__billing_name", "claim__billing_practice_id")
-
-
 def _by_payee(lines: QuerySet[ClaimLine], sign: int) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for npi, tin, name, practice, claims, count, paid in (
-        lines.values_list(*_PAYEE)
-        .annotate(claims=Count("claim_id", distinct=True), count=Count("pk"), paid=Sum("paid_cents"))
+    """Claims, lines and paid cents of ``lines`` by billing provider. The lines are summed per claim first, then
+    the claims per payee: a count of distinct claims over a million lines cost twice as much."""
+    per_claim, params = (
+        lines.values("claim_id")
+        .annotate(n=Count("pk"), cents=Sum("paid_cents"))
         .order_by()
-    ):
+        .query.sql_with_params()
+    )
+    claims = connection.ops.quote_name(Claim._meta.db_table)
+    sql = (
+        "SELECT c.billing_npi, c.billing_tin, c.billing_name, c.billing_practice_id, COUNT(*), SUM(l.n), "
+        f"SUM(l.cents) FROM ({per_claim}) AS l JOIN {claims} AS c ON c.id = l.claim_id "
+        "GROUP BY c.billing_npi, c.billing_tin, c.billing_name, c.billing_practice_id"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for npi, tin, name, practice, claim_count, count, paid in rows:
         p = out.setdefault(npi, {"tin": tin, "name": name, "practice": practice, "claims": 0, "lines": 0})
-        p["claims"] += claims
-        p["lines"] += count
+        p["claims"] += int(claim_count)
+        p["lines"] += int(count)
         p["cents"] = p.get("cents", 0) + sign * int(paid or 0)
     return out
 
