@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "openipa.core",
     "openipa.accounts",
     "openipa.network",
+    "openipa.credentialing",
     "openipa.contracts",
     "openipa.membership",
     "openipa.ledger",

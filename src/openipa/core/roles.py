@@ -64,6 +64,8 @@ class Perm(StrEnum):
     EDIT_FINANCE = "edit_finance"  # import remittances, prepare and approve runs, post to the ledger, pay
     VIEW_CLAIMS = "view_claims"  # claims, their lines and adjudication (member-level: scoped, audited)
     EDIT_CLAIMS = "edit_claims"  # import 837s, adjudicate, work the pend queue (paying them is EDIT_FINANCE)
+    VIEW_CREDENTIALING = "view_credentialing"  # exclusion screening runs and alerts (staff only)
+    EDIT_CREDENTIALING = "edit_credentialing"  # screen against exclusion lists, review alerts
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -85,7 +87,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         | _MONEY
         | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
     ),
-    Role.CREDENTIALING: frozenset(_STAFF_READ | {Perm.EDIT_NETWORK}),
+    Role.CREDENTIALING: frozenset(
+        _STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CREDENTIALING, Perm.EDIT_CREDENTIALING}
+    ),
     Role.UM_NURSE: frozenset(_STAFF_READ),
     Role.MEDICAL_DIRECTOR: frozenset(_STAFF_READ),
     Role.QUALITY: frozenset(_STAFF_READ),
@@ -100,6 +104,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_AUDIT,
             Perm.VIEW_FINANCE,
             Perm.VIEW_CLAIMS,
+            Perm.VIEW_CREDENTIALING,
         }
     ),
 }

@@ -18,6 +18,7 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Dashboard", "web:dashboard", None),
     ("Practices", "web:practice_list", Perm.VIEW_NETWORK),
     ("Providers", "web:provider_list", Perm.VIEW_NETWORK),
+    ("Credentialing", "web:credentialing:screening", Perm.VIEW_CREDENTIALING),
     ("Members", "web:member_list", Perm.VIEW_MEMBERS),
     ("Payers", "web:payer_list", Perm.VIEW_CONTRACTS),
     ("Contracts", "web:contract_list", Perm.VIEW_CONTRACTS),

@@ -53,4 +53,6 @@ urlpatterns = [
     path("", include("openipa.ledger.urls")),
     path("", include("openipa.capitation.urls")),
     path("", include("openipa.claims.urls")),
+    # exclusion screening (web:credentialing:...)
+    path("", include("openipa.credentialing.urls")),
 ]

@@ -11,6 +11,7 @@ ALL = [
     "Dashboard",
     "Practices",
     "Providers",
+    "Credentialing",
     "Members",
     "Payers",
     "Contracts",
