@@ -30,6 +30,7 @@ from openipa.api import (
 )
 from openipa.api.auth import AUTH
 from openipa.claims import api as claims_api
+from openipa.messenger import api as messenger_api
 
 DESCRIPTION = """\
 The OpenIPA REST API.
@@ -77,6 +78,7 @@ api.add_router("/eligibility", eligibility.router)
 api.add_router("/payers", payers.router)
 api.add_router("/contracts", contracts.router)
 api.add_router("/claims", claims_api.router)
+api.add_router("/offers", messenger_api.router)
 
 
 def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

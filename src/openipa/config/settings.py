@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "openipa.capitation",
     "openipa.utilization",
     "openipa.claims",
+    "openipa.messenger",
     "openipa.web",
     "openipa.demo",
 ]

@@ -66,6 +66,10 @@ class Perm(StrEnum):
     EDIT_CLAIMS = "edit_claims"  # import 837s, adjudicate, work the pend queue (paying them is EDIT_FINANCE)
     VIEW_CREDENTIALING = "view_credentialing"  # exclusion screening runs and alerts (staff only)
     EDIT_CREDENTIALING = "edit_credentialing"  # screen against exclusion lists, review alerts
+    # messenger-model contracting (ADR 0012): fee-for-service offers and each practice's own answer
+    VIEW_OFFERS = "view_offers"  # the messenger: all, one practice at a time; a practice user: its own
+    CONVEY_OFFERS = "convey_offers"  # record offers, convey them, carry answers to payers (the messenger)
+    RESPOND_OFFERS = "respond_offers"  # a practice's own answers and standing authorization
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -74,9 +78,12 @@ _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
 _BANK = {Perm.VIEW_BANK, Perm.EDIT_BANK}
 # Moving money (runs, approvals, payments, journal entries) is finance's alone, for the same reason.
 _MONEY = {Perm.EDIT_FINANCE}
+# Fee-for-service offers and each practice's answers are the messenger's and that practice's alone: not the
+# administrator's, finance's, the board's or the auditor's (antitrust: the messenger-model firewall, ADR 0012).
+_OFFERS = {Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS, Perm.RESPOND_OFFERS}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY),
+    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY - _OFFERS),
     Role.OPERATIONS: frozenset(
         _STAFF_READ
         | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
@@ -93,9 +100,11 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.UM_NURSE: frozenset(_STAFF_READ),
     Role.MEDICAL_DIRECTOR: frozenset(_STAFF_READ),
     Role.QUALITY: frozenset(_STAFF_READ),
-    Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS}),
+    Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS, Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS}),
     # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
-    Role.PRACTICE_USER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CLAIMS}),
+    Role.PRACTICE_USER: frozenset(
+        {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CLAIMS, Perm.VIEW_OFFERS, Perm.RESPOND_OFFERS}
+    ),
     Role.AUDITOR: frozenset(
         {
             Perm.VIEW_NETWORK,

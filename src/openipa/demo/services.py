@@ -30,6 +30,7 @@ from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import capitation, engine
 from openipa.demo import claims as demo_claims
+from openipa.demo import messenger as demo_messenger
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
@@ -114,6 +115,9 @@ class DemoSummary:
     claim_payment_files: int = 0
     claim_noise: tuple[tuple[str, int], ...] = ()
     """What the claims generator put in (``demo.engine.claims.NOISE_KINDS``: count of claims)."""
+    offers: int = 0
+    """Fee-for-service offers conveyed under the messenger model (``demo.messenger``)."""
+    offer_responses: int = 0
 
 
 def practice_username(position: int) -> str:
@@ -216,6 +220,9 @@ def build_demo(
     imports = _import_rosters(files, progress)
     _complete_members(data, plan, progress)
     logins = _create_users(data, practices, password, progress)
+    _stage(progress, "Fee-for-service offers", 0, 1)
+    offered = demo_messenger.build_offers(seed=seed, today=as_of.last_day)
+    _stage(progress, "Fee-for-service offers", 1, 1)
     capitation.load_distribution_rules(data.first_month.first_day)
     paid = (
         capitation.build_capitation(seed=seed, first=data.first_month, last=as_of, progress=progress)
@@ -250,6 +257,8 @@ def build_demo(
         claim_payment_runs=claimed.payment_runs,
         claim_payment_files=claimed.payment_files,
         claim_noise=tuple(claimed.noise.items()),
+        offers=offered.offers,
+        offer_responses=offered.responses,
     )
     audit.record_write(
         None,
@@ -272,6 +281,7 @@ def build_demo(
             "claims": summary.claims,
             "claim_lines": summary.claim_lines,
             "claim_payment_runs": summary.claim_payment_runs,
+            "offers": summary.offers,
             "users": len(logins),
         },
         purpose="synthetic demo data",
@@ -656,5 +666,7 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "claim_lines": summary.claim_lines,
         "claim_payment_runs": summary.claim_payment_runs,
         "claim_payment_files": summary.claim_payment_files,
+        "offers": summary.offers,
+        "offer_responses": summary.offer_responses,
         "logins": len(summary.logins),
     }

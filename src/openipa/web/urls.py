@@ -53,6 +53,8 @@ urlpatterns = [
     path("", include("openipa.ledger.urls")),
     path("", include("openipa.capitation.urls")),
     path("", include("openipa.claims.urls")),
+    # messenger-model offers (web:messenger:...)
+    path("", include("openipa.messenger.urls")),
     # exclusion screening (web:credentialing:...)
     path("", include("openipa.credentialing.urls")),
 ]

@@ -16,16 +16,18 @@ from openipa.claims.services import intake
 from openipa.claims.services.intake import import_claims
 from openipa.claims.tests.conftest import claim_file
 from openipa.claims.tests.test_intake import EXAMPLE1, INSTITUTIONAL, SAMPLES
+from openipa.edi.t837_columns import read_837_columns
 
 pytestmark = pytest.mark.django_db
 
 
 def _stored(record: ClaimImport) -> dict[str, Any]:
-    claims = list(Claim.objects.filter(source=record).order_by("pk").values())
+    claims: list[dict[str, Any]] = [
+        dict(c) for c in Claim.objects.filter(source=record).order_by("pk").values()
+    ]
     number = {c["id"]: index for index, c in enumerate(claims)}
     for c in claims:
-        for key in ("id", "source_id"):
-            c.pop(key)
+        del c["id"], c["source_id"]
     lines = [
         {**{k: v for k, v in line.items() if k not in ("id", "claim_id")}, "claim": number[line["claim_id"]]}
         for line in ClaimLine.objects.filter(claim__source=record).order_by("pk").values()
@@ -40,9 +42,11 @@ def _stored(record: ClaimImport) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _both_ways(monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _both_ways(
+    monkeypatch: pytest.MonkeyPatch, path: Path, **kwargs: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     used: list[bool] = []
-    real = intake.read_837_columns
+    real = read_837_columns
 
     def spy(*args: Any, **kw: Any) -> Any:
         found = real(*args, **kw)
@@ -67,7 +71,8 @@ def _replacement(tmp_path: Path, name: str, original: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    "name", ["lfh_demo.example1.837", "lfh_demo.example2.837", "lfh_demo.cob.example4.837", INSTITUTIONAL.name]
+    "name",
+    ["lfh_demo.example1.837", "lfh_demo.example2.837", "lfh_demo.cob.example4.837", INSTITUTIONAL.name],
 )
 def test_samples_are_stored_alike(small_ipa: Any, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     reference, bulk = _both_ways(monkeypatch, SAMPLES / name, received_on=dt.date(2026, 5, 2))
@@ -77,7 +82,9 @@ def test_samples_are_stored_alike(small_ipa: Any, monkeypatch: pytest.MonkeyPatc
 def test_a_known_member_and_practice_and_a_replacement(
     claims_ipa: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    first = import_claims(actor=None, path=claim_file(tmp_path, "first.837"), received_on=dt.date(2026, 11, 2))
+    first = import_claims(
+        actor=None, path=claim_file(tmp_path, "first.837"), received_on=dt.date(2026, 11, 2)
+    )
     original = Claim.objects.get(source=first)
     replacement = _replacement(tmp_path, "second.837", str(original.pk))
     reference, bulk = _both_ways(monkeypatch, replacement, received_on=dt.date(2026, 11, 9))

@@ -242,3 +242,26 @@ def test_the_demo_command_refuses_a_database_with_other_practices(small_ipa: obj
 def test_the_demo_command_rejects_a_malformed_as_of_month() -> None:
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("demo", "--no-serve", "--as-of", "March", stdout=StringIO())
+
+
+def test_the_offers_are_conveyed_to_each_practice_and_answered_by_each_alone() -> None:
+    from openipa.demo.messenger import decisions
+    from openipa.messenger.models import Conveyance, OfferPackage, OfferResponse
+
+    _build()
+    assert OfferPackage.objects.count() == 2
+    practices = (
+        ParticipationAgreement.objects.filter(status="active").values("practice_id").distinct().count()
+    )
+    assert Conveyance.objects.count() == 2 * practices
+    answered = decisions()
+    assert {"accept", "decline", "counter"} <= set(answered)  # mixed, individual answers
+    assert Conveyance.objects.filter(responses__isnull=True).exists()  # some still open
+    assert OfferResponse.objects.filter(under_standing_authorization__isnull=False).exists()
+    for response in OfferResponse.objects.select_related("signed_by", "conveyance"):
+        if response.under_standing_authorization_id is None:
+            assert (
+                response.signed_by.practice_id == response.conveyance.practice_id
+            )  # each practice's own user
+        else:
+            assert response.signed_by.role == "messenger"

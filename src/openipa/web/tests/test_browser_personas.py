@@ -28,6 +28,7 @@ NAV = [
     "Dashboard",
     "Practices",
     "Providers",
+    "Credentialing",
     "Members",
     "Payers",
     "Contracts",
@@ -76,7 +77,7 @@ def nav_labels(page: Page) -> list[str]:
                 "Ledger",
             ],
         ),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Statements"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Offers", "Statements"]),
     ],
 )
 def test_each_persona_sees_the_navigation_of_their_role(

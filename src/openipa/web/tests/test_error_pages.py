@@ -13,7 +13,15 @@ def test_the_403_page_keeps_the_navigation_and_offers_a_way_back(client_for, sma
     assert response.status_code == 403
     body = html(response)
     assert "You do not have access to this page" in body
-    assert nav_labels(response) == ["Dashboard", "Practices", "Providers", "Members", "Claims", "Statements"]
+    assert nav_labels(response) == [
+        "Dashboard",
+        "Practices",
+        "Providers",
+        "Members",
+        "Claims",
+        "Offers",
+        "Statements",
+    ]
     assert "view_contracts" not in body
     assert "practice_user" not in body
 

@@ -42,8 +42,9 @@ ALL = [
             ],
         ),
         ("auditor", ALL),
-        ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts"]),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Statements"]),
+        # offers are the messenger's and each practice's own: no other role has them (ADR 0012)
+        ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts", "Offers"]),
+        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Offers", "Statements"]),
     ],
 )
 def test_each_role_sees_its_own_navigation(client_for, persona, expected):
