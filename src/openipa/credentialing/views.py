@@ -71,6 +71,8 @@ def _hit_page(
         "provider": hit.provider,
         "matched": sorted(hit.matched.items()),
         "form": (form or HitReviewForm()) if can_review else None,
+        # a refusal the form cannot show (the alert was reviewed meanwhile)
+        "refusal": [str(m) for m in form.non_field_errors()] if form is not None and not can_review else [],
     }
     return render(request, "web/credentialing/hit_detail.html", context, status=status)
 

@@ -90,6 +90,14 @@ def test_reviewing_an_alert_from_its_page(screening_ipa: Any, cred_client: Clien
     assert Exclusion.objects.filter(hit=hit).exists()
     body = html(cred_client.get("/credentialing/screening/"))
     assert "was confirmed: the provider is recorded as excluded" in body
+    again = cred_client.post(
+        f"/credentialing/screening/alerts/{hit.pk}/review/",
+        {"decision": "dismissed", "note": "second thoughts"},
+    )
+    assert again.status_code == 400
+    assert f"alert {hit.pk} was already confirmed by cred" in html(again)
+    hit.refresh_from_db()
+    assert hit.status == "confirmed"
     assert f'id="alert-{hit.pk}"' not in body
 
 
