@@ -198,6 +198,7 @@ class AgreementOut(Schema):
     valid_to: dt.date | None
     status: str
     signed_on: dt.date | None
+    non_exclusive: bool = Field(description="The practice may also contract with payers directly.")
     admin_fee_percent: Decimal | None = Field(description="Null unless the caller may read contracts.")
     admin_fee_pmpm: Decimal | None = Field(description="Null unless the caller may read contracts.")
     notes: str | None = Field(description="Null unless the caller may read contracts.")
@@ -434,6 +435,7 @@ class AgreementIn(InputSchema):
         Decimal(0), description="Per member per month; non-zero fees need contract access."
     )
     signed_on: dt.date | None = None
+    non_exclusive: bool = Field(True, description="The practice may also contract with payers directly.")
     notes: Text = Field("", max_length=2000)
 
 
@@ -443,6 +445,7 @@ class AgreementPatch(InputSchema):
     admin_fee_percent: FeePercent = omittable(description="Needs contract access.")
     admin_fee_pmpm: FeePmpm = omittable(description="Needs contract access.")
     signed_on: dt.date | None = omittable()
+    non_exclusive: bool = omittable()
     notes: Text = omittable(max_length=2000)
 
 

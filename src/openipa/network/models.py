@@ -137,6 +137,10 @@ class ParticipationAgreement(EffectiveDated):
     admin_fee_percent = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     admin_fee_pmpm = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     signed_on = models.DateField(null=True, blank=True)
+    non_exclusive = models.BooleanField(
+        default=True,
+        help_text="The practice may also contract with payers directly, outside the IPA (issue 6: participation).",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:

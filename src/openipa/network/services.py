@@ -66,10 +66,13 @@ AGREEMENT_FIELDS = (
     "admin_fee_percent",
     "admin_fee_pmpm",
     "signed_on",
+    "non_exclusive",
     "notes",
 )
 # What an agreement keeps once made: its start is its identity (a new start is a new agreement).
-AGREEMENT_UPDATE_FIELDS = ("valid_to", "status", "admin_fee_percent", "admin_fee_pmpm", "signed_on", "notes")
+AGREEMENT_UPDATE_FIELDS = (
+    "valid_to", "status", "admin_fee_percent", "admin_fee_pmpm", "signed_on", "non_exclusive", "notes"
+)  # fmt: skip
 # Admin-fee terms are financial: set (or changed from zero) only by a user who may read contracts.
 AGREEMENT_FEE_FIELDS = ("admin_fee_percent", "admin_fee_pmpm")
 

@@ -378,6 +378,10 @@ class AgreementForm(forms.Form):
         label="Admin fee PMPM", max_digits=10, decimal_places=2, min_value=0, initial=0
     )
     signed_on = forms.DateField(required=False, widget=DateInput)
+    non_exclusive = forms.BooleanField(
+        required=False, initial=True, label="Non-exclusive",
+        help_text="The practice may also contract with payers directly.",
+    )  # fmt: skip
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(

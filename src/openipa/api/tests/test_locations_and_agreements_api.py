@@ -140,3 +140,21 @@ def test_credentialing_may_add_an_agreement_but_not_set_its_fees(api_as, small_i
     response = client.post_json(url, {"valid_from": "2026-01-01"})
     assert response.status_code == 201, response.content
     assert response.json()["admin_fee_percent"] is None
+
+
+def test_an_agreement_is_non_exclusive_unless_said_and_the_flag_is_patched_and_shown(
+    api_as, client_for, small_ipa
+):
+    client = api_as("ops")
+    created = client.post_json(
+        f"/api/v1/practices/{small_ipa.practice_a.pk}/agreements", {"valid_from": "2026-01-01"}
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["non_exclusive"] is True
+    agreement_id = created.json()["id"]
+    patched = client.patch_json(f"/api/v1/agreements/{agreement_id}", {"non_exclusive": False})
+    assert patched.status_code == 200, patched.content
+    assert ParticipationAgreement.objects.get(pk=agreement_id).non_exclusive is False
+    assert AuditEvent.objects.filter(action="agreement.update", actor_username="ops").exists()
+    page = client_for("ops").get(f"/practices/{small_ipa.practice_a.pk}/").content.decode()
+    assert f'data-testid="agreement-{agreement_id}-exclusivity">exclusive<' in page
