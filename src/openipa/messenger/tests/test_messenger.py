@@ -20,8 +20,19 @@ from openipa.messenger.models import Conveyance, OfferPackage, OfferResponse, St
 from openipa.network.models import ParticipationAgreement
 
 pytestmark = pytest.mark.django_db
-OTHERS = ["admin", "ops", "fin", "auditor"]
+OTHERS = ["admin", "ops", "fin", "auditor", "quality", "credentialing"]
 BOB_SECRET = "BIRCH WANTS 142 PERCENT"
+
+
+@pytest.fixture(autouse=True)
+def _more_staff(small_ipa: Any) -> None:
+    """The quality and credentialing roles too (the board's pages will come with issue 9): none sees offers."""
+    from openipa.accounts.services import user_create
+    from openipa.conftest import PASSWORD
+    from openipa.core.roles import Role
+
+    for name, role in (("quality", Role.QUALITY), ("credentialing", Role.CREDENTIALING)):
+        small_ipa.users[name] = user_create(actor=None, username=name, password=PASSWORD, role=role)
 
 
 @pytest.fixture
