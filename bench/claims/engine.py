@@ -121,8 +121,8 @@ def frames(n: int, seed: int) -> tuple[pl.DataFrame, engine.Context, dict[str, p
     )  # fmt: skip
     taxonomy = [rng.random() < 0.6 for _ in range(DOCTORS)]
     providers = pl.DataFrame(
-        [(f"1{g:09d}", "group", g not in (7, 8), None, g == 9) for g in range(GROUPS)]
-        + [(f"2{d:09d}", "pcp" if taxonomy[d] else "specialist", True, None, False) for d in range(DOCTORS)],
+        [(f"1{g:09d}", "group", g not in (7, 8), None, g == 9, None) for g in range(GROUPS)]
+        + [(f"2{d:09d}", "pcp" if taxonomy[d] else "specialist", True, None, False, None) for d in range(DOCTORS)],
         schema=engine.PROVIDER_SCHEMA, orient="row",
     )  # fmt: skip
     rules = [(i + 1, r.category, r.priority, r.code_from, r.code_to, r.revenue_from, r.revenue_to, r.places,

@@ -322,7 +322,7 @@ def provider_status_frame(npis: Iterable[str], tins: Iterable[tuple[str, str]], 
             _in_force(on), status=ParticipationAgreement.Status.ACTIVE
         ).values_list("practice_id", flat=True)
     )
-    rows: dict[str, tuple[str, str, bool, bool | None, bool]] = {}
+    rows: dict[str, tuple[str, str, bool, bool | None, bool, dt.date | None]] = {}
     providers = Provider.objects.filter(npi__in=wanted).values_list("pk", "npi", "kind")
     by_pk = {pk: (npi, kind) for pk, npi, kind in providers}
     affiliated = set(
@@ -331,15 +331,15 @@ def provider_status_frame(npis: Iterable[str], tins: Iterable[tuple[str, str]], 
         ).values_list("provider_id", flat=True)
     )
     for pk, (npi, kind) in by_pk.items():
-        rows[npi] = (npi, kind, pk in affiliated, None, False)
+        rows[npi] = (npi, kind, pk in affiliated, None, False, None)
     practice_tins = dict(Practice.objects.filter(pk__in=contracted_practices).values_list("tin", "pk"))
     for npi, tin in tins:
         if npi not in rows and tin in practice_tins:
-            rows[npi] = (npi, "group", True, None, False)
+            rows[npi] = (npi, "group", True, None, False, None)
     return pl.DataFrame(
         list(rows.values()),
         schema={"npi": pl.String, "kind": pl.String, "contracted": pl.Boolean, "credentialed": pl.Boolean,
-                "excluded": pl.Boolean},
+                "excluded": pl.Boolean, "excluded_from": pl.Date},
         orient="row",
     )  # fmt: skip
 

@@ -52,6 +52,7 @@ PROVIDER_SCHEMA: Schema = {
     "contracted": pl.Boolean,  # has a participation agreement in force
     "credentialed": pl.Boolean,  # null: not known
     "excluded": pl.Boolean,  # on an exclusion list (OIG LEIE, SAM)
+    "excluded_from": pl.Date,  # the exclusion's first day (null with excluded: on every date)
 }
 CATEGORY_RULE_SCHEMA: Schema = {
     "category_rule_id": pl.Int64,
@@ -207,12 +208,14 @@ def enrich(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         pl.col("contracted").alias("billing_contracted"),
         pl.col("credentialed").alias("billing_credentialed"),
         pl.col("excluded").alias("billing_excluded"),
+        pl.col("excluded_from").alias("billing_excluded_from"),
     )
     rendering = providers.select(
         pl.col("npi").alias("rendering_npi"),
         pl.col("kind").alias("rendering_kind"),
         pl.col("credentialed").alias("rendering_credentialed"),
         pl.col("excluded").alias("rendering_excluded"),
+        pl.col("excluded_from").alias("rendering_excluded_from"),
     )
     out = out.join(billing, on="billing_npi", how="left").join(rendering, on="rendering_npi", how="left")
     out = out.with_columns(pl.coalesce("rendering_kind", "billing_kind").fill_null("").alias("provider_kind"))
@@ -287,9 +290,14 @@ def eligibility(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 def provider_status(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """Excluded providers are denied (CARC B7, RARC N570); non-contracted billing providers and providers
     known not to be credentialed are pended for review."""
-    excluded = lines.filter(
-        pl.col("billing_excluded").fill_null(False) | pl.col("rendering_excluded").fill_null(False)
-    )
+
+    def excluded_on_the_day(side: str) -> pl.Expr:
+        since = pl.col(f"{side}_excluded_from")
+        return pl.col(f"{side}_excluded").fill_null(False) & (
+            since.is_null() | (pl.col("service_from") >= since)
+        )
+
+    excluded = lines.filter(excluded_on_the_day("billing") | excluded_on_the_day("rendering"))
     uncontracted = lines.filter(~pl.col("billing_contracted").fill_null(False))
     uncredentialed = lines.filter(
         (pl.col("billing_credentialed") == False) | (pl.col("rendering_credentialed") == False)  # noqa: E712

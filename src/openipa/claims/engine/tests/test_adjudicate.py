@@ -147,6 +147,21 @@ def test_provider_excluded_denies_uncontracted_and_uncredentialed_pend():
     assert (out[3]["outcome"], out[3]["pend_reason"]) == ("pended", "the provider is not credentialed")
 
 
+def test_an_exclusion_denies_only_services_on_or_after_its_first_day():
+    def providers(since: D | None) -> pl.DataFrame:
+        return frame([
+            {"npi": SPEC, "kind": "specialist", "contracted": True, "credentialed": True, "excluded": True,
+             "excluded_from": since},
+            {"npi": LAB, "kind": "lab", "contracted": True, "credentialed": None, "excluded": False},
+        ], PROVIDER_SCHEMA)  # fmt: skip
+
+    served = line(1)["service_from"]
+    assert run([line(1)], providers=providers(served))[1]["carc"] == "B7"  # from that very day
+    assert run([line(1)], providers=providers(None))[1]["carc"] == "B7"  # no first day: always
+    later = run([line(1)], providers=providers(served + dt.timedelta(days=1)))[1]
+    assert later["outcome"] == "paid"  # excluded only after the service
+
+
 # -- DOFR --------------------------------------------------------------------------------------------------
 
 
