@@ -16,6 +16,20 @@
 
 closes an open alert; a note is required. Confirming records the provider's exclusion from the list's
 exclusion date (read by claims through `selectors.excluded_npis`). Audited with before and after.
+
+Credentialing files (ADR 0013), each one transaction with its audit event:
+
+    open_file(actor=..., provider=p, kind="initial" | "recredentialing", opened_on=...)  ->  CredentialingFile
+    record_verification(actor=..., file=f, element="license", source=..., method=..., verified_on=...,
+                        result=..., expires_on=..., document=Path(...), document_name=...)  ->  Verification
+    decide(actor=..., file=f, decided_on=..., decision="approve", minutes=..., conditions="")  ->  CommitteeDecision
+    mark_letter_sent(actor=..., decision=d, sent_on=...)  ->  CommitteeDecision
+
+Approve and approve-with-conditions are refused unless the file is complete on the decision date (every required
+element verified within the window of the rules in force that day, no credential expired) and the provider has
+no confirmed exclusion in force on or after it. Deny and defer are allowed on an incomplete file: a committee may
+deny on what it has (an exclusion, a revoked license, an application never completed) and defers exactly when
+it lacks something. Approve, approve with conditions and deny close the file; a deferral leaves it open.
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.intake import printable, relative_to_var, store_file
 from openipa.core.roles import Actor, Perm, require
 from openipa.credentialing import selectors
+from openipa.credentialing.engine import files as files_engine
 from openipa.credentialing.engine.screening import (
     ENTRY_SCHEMA,
     ExclusionList,
@@ -46,12 +61,17 @@ from openipa.credentialing.engine.screening import (
     read_sam,
 )
 from openipa.credentialing.models import (
+    CommitteeDecision,
+    CredentialingFile,
+    ElementKind,
     Exclusion,
     ExclusionListImport,
     ExclusionSource,
     ScreeningHit,
     ScreeningRun,
+    Verification,
 )
+from openipa.network.models import Provider
 
 Progress = Callable[[str, int, int | None], None]
 """progress(phase, done, total or None)."""
@@ -266,3 +286,248 @@ def review_hit(*, actor: Actor, hit: ScreeningHit, decision: str, note: str) -> 
             after["exclusion_from"] = str(exclusion.valid_from)
         audit.record_write(actor, "credentialing.review_hit", hit, before=before, after=after)
     return hit
+
+
+# -- credentialing files ------------------------------------------------------------------------------------
+
+DOCUMENT_KIND = "credentialing"
+_FILE_FIELDS = (
+    "provider_id",
+    "kind",
+    "status",
+    "board_certification_claimed",
+    "prescribes",
+    "opened_on",
+    "note",
+)
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def open_file(
+    *,
+    actor: Actor,
+    provider: Provider,
+    kind: str,
+    opened_on: dt.date | None = None,
+    board_certification_claimed: bool = False,
+    prescribes: bool = True,
+    note: str = "",
+    today: dt.date | None = None,
+) -> CredentialingFile:
+    """Open an initial or recredentialing file. Refused: an unknown kind, a provider with a file already open,
+    a recredentialing file for a provider never approved, an opening date in the future."""
+    require(actor, Perm.EDIT_CREDENTIALING)
+    day = _today(today)
+    opened_on = opened_on or day
+    if kind not in CredentialingFile.Kind.values:
+        raise ValidationFailed.single("kind", "choose initial credentialing or recredentialing")
+    if opened_on > day:
+        raise ValidationFailed.single("opened_on", "a file cannot be opened in the future")
+    with transaction.atomic():
+        Provider.objects.select_for_update().get(pk=provider.pk)
+        current = CredentialingFile.objects.filter(
+            provider=provider, status=CredentialingFile.Status.IN_PROGRESS
+        )
+        if current.exists():
+            raise ValidationFailed.single(
+                "provider", f"{provider} already has an open file ({current.first()})"
+            )
+        if kind == CredentialingFile.Kind.RECREDENTIALING and not any(
+            d.approved for d in CommitteeDecision.objects.filter(provider=provider)
+        ):
+            raise ValidationFailed.single(
+                "kind", f"{provider} was never approved: open an initial credentialing file"
+            )
+        file = CredentialingFile.objects.create(
+            provider=provider, kind=kind, opened_on=opened_on, board_certification_claimed=board_certification_claimed,
+            prescribes=prescribes, note=note.strip()[:4000], opened_by=actor.username[:150],
+        )  # fmt: skip
+        audit.record_write(actor, "credentialing.open_file", file, after=audit.snapshot(file, _FILE_FIELDS))
+    return file
+
+
+_VERIFICATION_FIELDS = ("file_id", "element_id", "source", "method", "verified_on", "verifier_name", "result",
+                        "expires_on", "reference", "document_name", "document_sha256")  # fmt: skip
+
+
+def record_verification(
+    *,
+    actor: Actor,
+    file: CredentialingFile,
+    element: str,
+    source: str,
+    method: str,
+    verified_on: dt.date,
+    result: str,
+    document: Path,
+    document_name: str = "",
+    expires_on: dt.date | None = None,
+    reference: str = "",
+    note: str = "",
+    today: dt.date | None = None,
+) -> Verification:
+    """Record one primary-source verification of an element of an open file, with its document (kept under
+    var/imports/credentialing/ with its SHA-256). Refused, nothing stored: a decided file, an unknown element,
+    method or result, no source, a date in the future, an expiry missing for an expiring credential or before
+    the verification date, no document."""
+    require(actor, Perm.EDIT_CREDENTIALING)
+    errors: dict[str, list[str]] = {}
+    kind = ElementKind.objects.filter(code=element).first()
+    if kind is None:
+        errors["element"] = [f"no such element: {element!r}"]
+    if not source.strip():
+        errors["source"] = ["name the primary source"]
+    if method not in Verification.Method.values:
+        errors["method"] = ["choose how it was verified"]
+    if result not in Verification.Result.values:
+        errors["result"] = ["choose the result"]
+    if verified_on > _today(today):
+        errors["verified_on"] = ["a verification cannot be dated in the future"]
+    if kind is not None and kind.expires and result != Verification.Result.UNABLE and expires_on is None:
+        errors["expires_on"] = [f"{kind.name} expires: give its expiry date"]
+    if expires_on is not None and expires_on < verified_on:
+        errors["expires_on"] = [
+            "the credential expired before it was verified: record it as could not verify"
+        ]
+    if not document.is_file():
+        errors["document"] = ["attach the document that proves the verification"]
+    if errors:
+        raise ValidationFailed(errors)
+    assert kind is not None
+    sha, _size, stored = store_file(document, document_name or document.name, DOCUMENT_KIND)
+    try:
+        with transaction.atomic():
+            locked = CredentialingFile.objects.select_for_update().get(pk=file.pk)
+            if locked.status != CredentialingFile.Status.IN_PROGRESS:
+                raise ValidationFailed.single(
+                    "", f"file {locked.pk} is decided: open a new file to verify again"
+                )
+            if verified_on < locked.opened_on - dt.timedelta(days=366):
+                raise ValidationFailed.single("verified_on", "more than a year before the file was opened")
+            v = Verification.objects.create(
+                file=locked, element=kind, source=source.strip()[:200], method=method, verified_on=verified_on,
+                verifier_id=actor.pk if isinstance(actor.pk, int) else None, verifier_name=actor.username[:150],
+                result=result, expires_on=expires_on, reference=reference.strip()[:100], note=note.strip()[:4000],
+                document_name=printable(document_name or document.name)[:255],
+                document_path=relative_to_var(stored), document_sha256=sha,
+            )  # fmt: skip
+            audit.record_write(
+                actor, "credentialing.verify", v, after=audit.snapshot(v, _VERIFICATION_FIELDS)
+            )
+    except Exception:
+        stored.unlink(missing_ok=True)
+        raise
+    return v
+
+
+_FINAL = {CommitteeDecision.Decision.APPROVE, CommitteeDecision.Decision.APPROVE_CONDITIONS,
+          CommitteeDecision.Decision.DENY}  # fmt: skip
+_APPROVALS = {CommitteeDecision.Decision.APPROVE, CommitteeDecision.Decision.APPROVE_CONDITIONS}
+
+
+def decide(
+    *,
+    actor: Actor,
+    file: CredentialingFile,
+    decided_on: dt.date,
+    decision: str,
+    minutes: str,
+    conditions: str = "",
+    today: dt.date | None = None,
+) -> CommitteeDecision:
+    """Record the committee's decision on an open file (see the module's notes for what is refused). A final
+    decision sets the letter's due date (the rule's letter days after the decision); an approval sets the
+    recredentialing due date (the rule's months after the decision, calendar months, no grace)."""
+    require(actor, Perm.EDIT_CREDENTIALING)
+    minutes = minutes.strip()
+    conditions = conditions.strip()
+    errors: dict[str, list[str]] = {}
+    if decision not in CommitteeDecision.Decision.values:
+        errors["decision"] = ["choose approve, approve with conditions, deny or defer"]
+    if not minutes:
+        errors["minutes"] = ["record the committee's minutes for this file"]
+    if decision == CommitteeDecision.Decision.APPROVE_CONDITIONS and not conditions:
+        errors["conditions"] = ["state the conditions of the approval"]
+    if decided_on > _today(today):
+        errors["decided_on"] = ["a decision cannot be dated in the future"]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        locked = CredentialingFile.objects.select_for_update().select_related("provider").get(pk=file.pk)
+        if locked.status != CredentialingFile.Status.IN_PROGRESS:
+            raise ValidationFailed.single("", f"file {locked.pk} is already decided")
+        if decided_on < locked.opened_on:
+            raise ValidationFailed.single("decided_on", f"before the file was opened ({locked.opened_on})")
+        earlier = CommitteeDecision.objects.filter(file=locked, decided_on__gt=decided_on).first()
+        if earlier is not None:
+            raise ValidationFailed.single("decided_on", f"before the deferral of {earlier.decided_on}")
+        rule = selectors.rule_on(decided_on)
+        judged = selectors.checklist(locked, decided_on)
+        if decision in _APPROVALS:
+            if not judged.complete:
+                missing = ", ".join(f"{r.element.name} ({r.item.state})" for r in judged.missing)
+                raise ValidationFailed.single(
+                    "decided_on", f"the file is not complete on {decided_on.isoformat()}: {missing}"
+                )
+            excluded = selectors.excluded_on_or_after(locked.provider_id, decided_on)
+            if excluded is not None:
+                raise ValidationFailed.single(
+                    "decision",
+                    f"{locked.provider} is excluded ({excluded.get_source_display()}, from {excluded.valid_from}):"
+                    " an excluded provider cannot be approved",
+                )
+        final = decision in _FINAL
+        made = CommitteeDecision.objects.create(
+            file=locked, provider=locked.provider, rule=rule, decided_on=decided_on, decision=decision,
+            conditions=conditions[:4000], minutes=minutes[:20000],
+            decided_by_id=actor.pk if isinstance(actor.pk, int) else None, decided_by_name=actor.username[:150],
+            checklist=judged.as_json(),
+            recredential_due=(
+                files_engine.recredential_due(decided_on, rule.recredential_months) if decision in _APPROVALS
+                else None
+            ),
+            letter_due=files_engine.letter_due(decided_on, rule.letter_days) if final else None,
+        )  # fmt: skip
+        if final:
+            locked.status = CredentialingFile.Status.DECIDED
+            locked.save(update_fields=["status"])
+        audit.record_write(
+            actor, "credentialing.decide", made,
+            after={"file": locked.pk, "decision": decision, "decided_on": decided_on.isoformat(),
+                   "complete": judged.complete, "window_days": rule.window_days,
+                   "recredential_due": str(made.recredential_due or ""), "letter_due": str(made.letter_due or "")},
+        )  # fmt: skip
+    return made
+
+
+def mark_letter_sent(
+    *, actor: Actor, decision: CommitteeDecision, sent_on: dt.date, today: dt.date | None = None
+) -> CommitteeDecision:
+    """Record the day the decision letter went out. Refused: a deferral (no letter), a letter already marked,
+    a day before the decision or in the future."""
+    require(actor, Perm.EDIT_CREDENTIALING)
+    if sent_on > _today(today):
+        raise ValidationFailed.single("sent_on", "a letter cannot be sent in the future")
+    with transaction.atomic():
+        d = CommitteeDecision.objects.select_for_update().get(pk=decision.pk)
+        if d.decision == CommitteeDecision.Decision.DEFER:
+            raise ValidationFailed.single("", "a deferral sends no decision letter")
+        if d.letter_sent_on is not None:
+            raise ValidationFailed.single("", f"the letter was already sent on {d.letter_sent_on}")
+        if sent_on < d.decided_on:
+            raise ValidationFailed.single("sent_on", f"before the decision ({d.decided_on})")
+        before = audit.snapshot(d, ("letter_sent_on", "letter_sent_by"))
+        d.letter_sent_on = sent_on
+        d.letter_sent_by = actor.username[:150]
+        d.save(update_fields=["letter_sent_on", "letter_sent_by"])
+        audit.record_write(
+            actor,
+            "credentialing.letter_sent",
+            d,
+            before=before,
+            after=audit.snapshot(d, ("letter_sent_on", "letter_sent_by")),
+        )
+    return d

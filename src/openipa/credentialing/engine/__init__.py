@@ -1,2 +1,3 @@
 """Pure computation of the credentialing app (no Django, no I/O): exclusion-list reading and name matching
-(`screening`). Later: expirables and committee clocks."""
+(`screening`); credentialing files: completeness on a committee date, the recredentialing clock and expirables
+(`files`)."""

@@ -8,10 +8,14 @@
 Exit status 0 when the screening ran (malformed rows are reported and the rest screened); a file not in its
 list's layout refuses the whole screening (exit status 1, nothing written). Run it monthly (cron): the screening
 page shows when the next one is due.
+
+- `openipa credentialing status [--on YYYY-MM-DD] [--json]`: credentialing files by status (in progress, complete
+  and waiting for the committee, decided), providers credentialed, recredentialing overdue, letters late.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -23,12 +27,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.intake import cli_user
+from openipa.credentialing import selectors
 from openipa.credentialing.models import ScreeningRun
 from openipa.credentialing.services import result_json, screen
 
 
 class Command(BaseCommand):
-    help = "Credentialing: screen the providers against exclusion lists."
+    help = "Credentialing: screen the providers against exclusion lists; the files' status."
     # a batch step run by people and cron: the project's checks run with the server and migrate
     requires_system_checks: list[str] = []
 
@@ -40,10 +45,36 @@ class Command(BaseCommand):
         scr.add_argument("--leie", required=True, help="the OIG LEIE file (UPDATED.csv layout)")
         scr.add_argument("--sam", help="a SAM.gov public exclusions extract (CSV)")
         scr.add_argument("--json", action="store_true", help="print the result as JSON")
+        st = verbs.add_parser(
+            "status", help="credentialing files by status, overdue recredentialing, late letters"
+        )
+        st.add_argument("--on", help="the day to judge files on (YYYY-MM-DD; default today)")
+        st.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verb"] == "screen":
             self._screen(options)
+        elif options["verb"] == "status":
+            self._status(options)
+
+    def _status(self, options: dict[str, Any]) -> None:
+        try:
+            on = dt.date.fromisoformat(options["on"]) if options.get("on") else dt.date.today()
+        except ValueError:
+            raise CommandError(f"--on {options['on']!r} is not a date (YYYY-MM-DD)") from None
+        try:
+            counts = selectors.file_counts(on)
+        except ValidationFailed as exc:
+            raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps({"on": on.isoformat(), **counts}))
+            return
+        self.stdout.write(
+            f"credentialing files on {on.isoformat()}: {counts['in_progress']:,} in progress, "
+            f"{counts['complete']:,} complete (waiting for the committee), {counts['decided']:,} decided\n"
+            f"providers credentialed: {counts['credentialed']:,}; recredentialing overdue: "
+            f"{counts['recredentialing_overdue']:,}; decision letters late: {counts['letters_late']:,}"
+        )
 
     def _screen(self, options: dict[str, Any]) -> None:
         leie = Path(options["leie"])
