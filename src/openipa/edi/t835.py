@@ -822,22 +822,42 @@ def overpayment_recovery(
     return ProviderAdjustment(provider_id, fiscal_period_end, "WO", reference, cents)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimsText:
+    """Claims already made as 835 text, for :func:`write_835_claims_text`: the loop 2100/2110 segments of every
+    claim with their LX, each segment ended by the default segment terminator (``~``), in the default
+    delimiters, checked and balanced by whoever made them."""
+
+    text: str
+    segments: int
+    """Segments in ``text``."""
+    claims: int
+    """CLP segments."""
+    services: int
+    """SVC segments."""
+    paid_cents: int
+    """The sum of CLP04."""
+
+
 def claims_payment(
     header: Payment835,
-    claims: Sequence[ClaimPayment835],
+    claims: Sequence[ClaimPayment835] | ClaimsText,
     adjustments: Sequence[ProviderAdjustment] = (),
 ) -> Payment835:
-    """``header`` with its totals made from ``claims`` and ``adjustments``: claim_count, claim_paid_cents,
-    the PLB ``adjustments``, BPR02 = sum(CLP04) - sum(PLB) with BPR03 D when that is negative, and a zero
-    payment made a notification with no payment (BPR01 H, BPR04 NON)."""
-    paid = sum(c.paid_cents for c in claims)
+    """``header`` with its totals made from ``claims`` (records, or :class:`ClaimsText`) and ``adjustments``:
+    claim_count, claim_paid_cents, the PLB ``adjustments``, BPR02 = sum(CLP04) - sum(PLB) with BPR03 D when
+    that is negative, and a zero payment made a notification with no payment (BPR01 H, BPR04 NON)."""
+    if isinstance(claims, ClaimsText):
+        paid, count = claims.paid_cents, claims.claims
+    else:
+        paid, count = sum(c.paid_cents for c in claims), len(claims)
     total = paid - sum(a.amount_cents for a in adjustments)
     changes: dict[str, object] = {}
     if total == 0:
         changes = {"handling_code": "H", "payment_method": "NON"}
     return dataclasses.replace(
         header,
-        claim_count=len(claims),
+        claim_count=count,
         claim_paid_cents=paid,
         adjustments=tuple(adjustments),
         total_cents=abs(total),
@@ -1019,6 +1039,68 @@ def write_835_claims(
     if payment.payment_method == "ACH":
         addenda = reassociation_addenda(payment.trace_number, payment.originator_id)
     return Written835(len(claims), services, plbs, segments, addenda)
+
+
+def write_835_claims_text(
+    target: BinaryIO | str | os.PathLike[str],
+    payment: Payment835,
+    claims: ClaimsText,
+    *,
+    sender_id: str,
+    receiver_id: str,
+    payer_address: Address,
+    payer_contact: Contact,
+    payee_address: Address | None = None,
+    control_number: int = 1,
+    when: dt.datetime | None = None,
+    usage: str = "P",
+    eft: EftAccounts | None = None,
+) -> Written835:
+    """:func:`write_835_claims` for claims made as text (a run's million lines, made in frames): the same
+    envelope, header, PLBs and trailer around ``claims.text``, with the default delimiters and no newline.
+    ``payment``'s claim count and paid total must be ``claims``' (ValueError otherwise), and the payment must
+    balance; the header is checked as :func:`write_835_claims` checks it. The claims' own checks are the
+    caller's."""
+    if (payment.claim_count, payment.claim_paid_cents) != (claims.claims, claims.paid_cents):
+        raise ValueError(
+            f"the payment says {payment.claim_count} claims paying {format_money(payment.claim_paid_cents)},"
+            f" the claims are {claims.claims} paying {format_money(claims.paid_cents)}"
+        )
+    problem = balance_problem(payment)
+    if problem is not None:
+        raise ValueError(problem)
+    if payment.total_cents == 0 and payment.payment_method != "NON":
+        raise ValueError(f"BPR02 is 0: BPR04 must be NON (no payment), not {payment.payment_method}")
+    _check_header(payment, payer_address, payer_contact, payee_address)
+    _check_adjustments(payment.adjustments)
+    payment_date = payment.payment_date
+    assert payment_date is not None  # checked above
+    if when is None:
+        when = dt.datetime.combine(payment.production_date or payment_date, dt.time())
+    version = payment.version or VERSION
+    buffer = io.BytesIO()
+    w = X12Writer(buffer, Delimiters())
+    w.start_interchange(
+        "ZZ", sender_id, "ZZ", receiver_id, control_number=control_number, when=when, usage=usage
+    )
+    w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
+    w.start_transaction("835", payment.control_number)
+    start = w.segments_written
+    _write_header(w, payment, payer_address, payer_contact, payee_address, eft)
+    buffer.write(claims.text.encode("latin-1"))
+    w.segments_written += claims.segments
+    w._segments += claims.segments
+    plbs = _write_plbs(w, payment.adjustments)
+    w.end_transaction()
+    segments = w.segments_written - start + 1
+    w.end_group()
+    w.end_interchange()
+    with contextlib.ExitStack() as stack:
+        open_target(stack, target).write(buffer.getvalue())
+    addenda = ""
+    if payment.payment_method == "ACH":
+        addenda = reassociation_addenda(payment.trace_number, payment.originator_id)
+    return Written835(claims.claims, claims.services, plbs, segments, addenda)
 
 
 def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:

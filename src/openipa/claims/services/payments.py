@@ -40,6 +40,7 @@ from openipa.edi.t835 import (
     Address,
     ClaimAdjustment,
     ClaimPayment835,
+    ClaimsText,
     Contact,
     Payment835,
     ServicePayment835,
@@ -47,6 +48,7 @@ from openipa.edi.t835 import (
     interest,
     reversal_of,
     write_835_claims,
+    write_835_claims_text,
 )
 from openipa.ledger import accounts
 from openipa.ledger.payouts import AchFile, Credit, company_id, trace_prefix, write_ach
@@ -389,15 +391,19 @@ def _claim_835(c: tuple[Any, ...], services: tuple[ServicePayment835, ...]) -> C
     )
 
 
-def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
-    """Every claim the run remits, by payee NPI: reversals (CLP status 22) first, then the claims paid or
-    denied; read in one pass over the run's lines (as tuples of columns: no dict per line)."""
-    lines = query_frame(
+def _run_lines(run: ClaimPaymentRun) -> pl.DataFrame:
+    """The lines the run remits (paid, denied, reversed), by payee, claim and line number."""
+    return query_frame(
         ClaimLine.objects.filter(Q(payment_run_id=run.pk) | Q(reversal_run_id=run.pk)).order_by(
             "claim__billing_npi", "claim_id", "number"
         ),
         _REMIT_COLUMNS,
     )
+
+
+def _run_claims(run: ClaimPaymentRun, lines: pl.DataFrame) -> dict[str, list[ClaimPayment835]]:
+    """Every claim the run remits, by payee NPI: reversals (CLP status 22) first, then the claims paid or
+    denied; read in one pass over the run's lines (as tuples of columns: no dict per line)."""
     by_payee: dict[str, tuple[list[ClaimPayment835], list[ClaimPayment835]]] = {}
     claims = lines.select(_CLAIM_COLUMNS).iter_rows()
     first: tuple[Any, ...] | None = None
@@ -422,6 +428,168 @@ def _run_claims(run: ClaimPaymentRun) -> dict[str, list[ClaimPayment835]]:
     return {npi: [*reversals, *fresh] for npi, (reversals, fresh) in by_payee.items()}
 
 
+def _cents_text(amount: pl.Expr) -> pl.Expr:
+    """``format_cents`` in Polars: 123450 -> "1234.5", 1200 -> "12", 5 -> "0.05", -127 -> "-1.27"."""
+    whole = amount.abs() // 100
+    part = amount.abs() % 100
+    decimals = (
+        pl.when(part == 0)
+        .then(pl.lit(""))
+        .when(part % 10 == 0)
+        .then(pl.lit(".") + (part // 10).cast(pl.String))
+        .otherwise(pl.lit(".") + part.cast(pl.String).str.zfill(2))
+    )
+    sign = pl.when(amount < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, whole.cast(pl.String), decimals])
+
+
+_FORBIDDEN = "[*:^~]"
+"""The default delimiters (element, component, repetition, segment): no value may hold one."""
+
+
+def _claims_text(lines: pl.DataFrame, run_pk: int) -> dict[str, ClaimsText] | None:
+    """The run's claims as 835 text per payee NPI (reversals first, then the claims paid or denied, as
+    :func:`_run_claims` orders them), made in frames: the same segments, byte for byte, that the claim
+    records would give. None when any value would not pass :func:`write_835_claims`' checks (a delimiter in a
+    value, a bad CARC, a line that does not balance...): the caller then takes the records' path, which
+    refuses it naming the claim and element."""
+    t = "~"
+    rev = pl.col("reversal_run_id").fill_null(0) == run_pk
+    sign = pl.when(rev).then(-1).otherwise(1)
+    denied_line = (pl.col("outcome") == _DENIED) | (
+        (pl.col("outcome") == _REVERSED) & (pl.col("paid_cents") == 0)
+    )
+    share = pl.col("cost_share_cents")
+    copay = pl.col("copay_cents").fill_null(0)
+    allowed = pl.coalesce(pl.col("allowed_cents"), pl.col("paid_cents") + share)
+    f = lines.with_columns(
+        rev.alias("rev"), sign.alias("sign"), denied_line.alias("denied_line"),
+        pl.col("modifiers").str.split(",").list.eval(pl.element().filter(pl.element() != "")).alias("mods"),
+    ).with_columns(
+        (pl.col("charge_cents") * pl.col("sign")).alias("charge"),
+        (pl.when(pl.col("outcome") == _DENIED).then(0).otherwise(pl.col("paid_cents")) * pl.col("sign")).alias("paid"),
+        (pl.when(pl.col("denied_line")).then(None).otherwise(allowed) * pl.col("sign")).alias("allowed"),
+        pl.when(pl.col("denied_line")).then(pl.col("charge_cents"))
+        .when(pl.col("charge_cents") != allowed).then(pl.col("charge_cents") - allowed)
+        .otherwise(None).mul(pl.col("sign")).alias("co"),
+        pl.when(pl.col("denied_line")).then(pl.when(pl.col("carc") != "").then(pl.col("carc")).otherwise(pl.lit("A1")))
+        .otherwise(pl.lit("45")).alias("co_code"),
+        pl.when(~pl.col("denied_line") & (copay != 0)).then(copay).otherwise(None).mul(pl.col("sign")).alias("pr3"),
+        # coinsurance, and what of the share the split does not name (lines decided before it was kept)
+        pl.when(~pl.col("denied_line") & (share - copay != 0))
+        .then(share - copay).otherwise(None).mul(pl.col("sign")).alias("pr2"),
+        pl.when(pl.col("code") != "").then(pl.col("code")).otherwise(pl.col("revenue_code")).alias("procedure"),
+        pl.when((pl.col("units_milli") % 1000 == 0) & (pl.col("units_milli") > 1000))
+        .then(pl.col("units_milli") // 1000).otherwise(None).alias("units"),
+    )  # fmt: skip
+    # what write_835_claims would refuse: then the records' path says what and where
+    texts = ["patient_control_number", "patient_last_name", "patient_first_name", "member_key", "place_of_service",
+             "type_of_bill", "frequency", "rendering_npi", "procedure", "modifiers", "line_control", "rarc", "co_code"]  # fmt: skip
+    amounts = ["charge", "paid", "allowed", "co", "pr3", "pr2"]
+    checks = [
+        pl.any_horizontal([pl.col(c).str.contains(_FORBIDDEN) for c in texts]).any(),
+        (pl.col("patient_control_number") == "").any(),
+        (pl.col("procedure") == "").any(),
+        (~pl.col("co_code").str.contains(r"^[A-Za-z0-9]{1,5}$")).any(),
+        (pl.col("mods").list.len() > 4).any(),
+        (pl.col("rev") & ((pl.col("charge") > 0) | (pl.col("paid") > 0))).any(),
+        (~pl.col("rev") & (pl.col("charge_cents") < 0)).any(),
+        # a claim's lines in one run of reversal or not, as the records' path groups them
+        ((pl.col("claim_id") != pl.col("claim_id").shift(1)) | (pl.col("rev") != pl.col("rev").shift(1)))
+        .fill_null(True).sum() != pl.struct("claim_id", "rev").n_unique(),
+        pl.any_horizontal([pl.col(c).abs() >= 10**16 for c in amounts]).any(),
+        (pl.col("charge") - pl.col("co").fill_null(0) - pl.col("pr3").fill_null(0) - pl.col("pr2").fill_null(0)
+         != pl.col("paid")).any(),
+    ]  # fmt: skip
+    bad = f.select(check.alias(f"check{n}") for n, check in enumerate(checks)).row(0)
+    if any(bad):
+        return None
+    pr = (
+        pl.when(pl.col("pr3").is_not_null() & pl.col("pr2").is_not_null())
+        .then(pl.lit("CAS*PR*3*") + _cents_text(pl.col("pr3")) + pl.lit("**2*") + _cents_text(pl.col("pr2")))
+        .when(pl.col("pr3").is_not_null()).then(pl.lit("CAS*PR*3*") + _cents_text(pl.col("pr3")))
+        .when(pl.col("pr2").is_not_null()).then(pl.lit("CAS*PR*2*") + _cents_text(pl.col("pr2")))
+    )  # fmt: skip
+    mods = pl.col("mods").list.join(":")
+    line_segments = [
+        pl.concat_str([
+            pl.lit("SVC*"), pl.when(pl.col("code") != "").then(pl.lit("HC")).otherwise(pl.lit("NU")), pl.lit(":"),
+            pl.col("procedure"), pl.when(mods != "").then(pl.lit(":") + mods).otherwise(pl.lit("")), pl.lit("*"),
+            _cents_text(pl.col("charge")), pl.lit("*"), _cents_text(pl.col("paid")),
+            pl.when(pl.col("units").is_not_null()).then(pl.lit("**") + pl.col("units").cast(pl.String))
+            .otherwise(pl.lit("")),
+        ]),
+        pl.lit("DTM*472*") + pl.col("service_from").dt.strftime("%Y%m%d"),
+        pl.when(pl.col("co").is_not_null())
+        .then(pl.lit("CAS*CO*") + pl.col("co_code") + pl.lit("*") + _cents_text(pl.col("co"))),
+        pr,
+        pl.when(pl.col("line_control") != "").then(pl.lit("REF*6R*") + pl.col("line_control")),
+        pl.when(pl.col("allowed").is_not_null()).then(pl.lit("AMT*B6*") + _cents_text(pl.col("allowed"))),
+        pl.when(pl.col("rarc") != "").then(pl.lit("LQ*HE*") + pl.col("rarc")),
+    ]  # fmt: skip
+    f = f.with_columns(
+        pl.concat_str([segment + pl.lit(t) for segment in line_segments], ignore_nulls=True).alias(
+            "line_text"
+        ),
+        pl.sum_horizontal([segment.is_not_null().cast(pl.Int64) for segment in line_segments]).alias(
+            "line_segments"
+        ),
+        (pl.col("pr3").fill_null(0) + pl.col("pr2").fill_null(0)).alias("pr"),
+    )
+    firsts = ["patient_control_number", "patient_last_name", "patient_first_name", "member_key", "place_of_service",
+              "type_of_bill", "frequency", "rendering_npi", "received_on"]  # fmt: skip
+    claims = f.group_by("billing_npi", "claim_id", "rev", maintain_order=True).agg(
+        pl.col("line_text").str.join(""), pl.col("line_segments").sum(), pl.len().alias("services"),
+        pl.col("charge").sum(), pl.col("paid").sum(), pl.col("pr").sum(), *(pl.col(c).first() for c in firsts),
+    )  # fmt: skip
+    facility = (
+        pl.when(pl.col("place_of_service") != "")
+        .then(pl.col("place_of_service"))
+        .otherwise(pl.col("type_of_bill").str.slice(1, 2))
+    )
+    rendering = (pl.col("rendering_npi") != pl.col("billing_npi")) & (pl.col("rendering_npi") != "")
+    status = (
+        pl.when(pl.col("rev")).then(pl.lit("22"))
+        .when((pl.col("paid") != 0) | (pl.col("pr") != 0)).then(pl.lit("1")).otherwise(pl.lit("4"))
+    )  # fmt: skip
+    clp = pl.concat_str([
+        pl.lit("CLP*"), pl.col("patient_control_number"), pl.lit("*"), status, pl.lit("*"), _cents_text(pl.col("charge")),
+        pl.lit("*"), _cents_text(pl.col("paid")), pl.lit("*"),
+        pl.when(pl.col("pr") != 0).then(_cents_text(pl.col("pr"))).otherwise(pl.lit("")), pl.lit("*HM*"),
+        pl.col("claim_id").cast(pl.String), pl.lit("*"), pl.col("facility"), pl.lit("*"), pl.col("frequency"),
+    ]).str.strip_chars_end("*")  # fmt: skip
+    nm1 = pl.concat_str([
+        pl.lit("NM1*QC*1*"),
+        pl.when(pl.col("patient_last_name") != "").then(pl.col("patient_last_name")).otherwise(pl.lit("UNKNOWN")),
+        pl.lit("*"), pl.col("patient_first_name"), pl.lit("****"),
+        pl.when(pl.col("member_key") != "").then(pl.lit("MI")).otherwise(pl.lit("")), pl.lit("*"), pl.col("member_key"),
+    ]).str.strip_chars_end("*")  # fmt: skip
+    claims = (
+        claims.with_columns(facility.alias("facility"))
+        .sort("billing_npi", pl.col("rev").not_(), maintain_order=True)  # reversals first, each in claim order
+        .with_columns(
+            (pl.col("facility") != pl.col("facility").shift(1).over("billing_npi")).fill_null(True).alias("new_lx")
+        )
+        .with_columns(pl.col("new_lx").cast(pl.Int64).cum_sum().over("billing_npi").alias("lx"))
+        .with_columns(
+            pl.concat_str([
+                pl.when(pl.col("new_lx")).then(pl.lit("LX*") + pl.col("lx").cast(pl.String) + pl.lit(t)),
+                clp + pl.lit(t), nm1 + pl.lit(t),
+                pl.when(rendering).then(pl.lit("NM1*82*2******XX*") + pl.col("rendering_npi") + pl.lit(t)),
+                pl.lit("DTM*050*") + pl.col("received_on").dt.strftime("%Y%m%d") + pl.lit(t), pl.col("line_text"),
+            ], ignore_nulls=True).alias("text"),
+            (pl.col("line_segments") + 3 + rendering.cast(pl.Int64) + pl.col("new_lx").cast(pl.Int64)).alias("segments"),
+        )
+        .group_by("billing_npi", maintain_order=True)
+        .agg(pl.col("text").str.join(""), pl.col("segments").sum(), pl.len().alias("claims"),
+             pl.col("services").sum(), pl.col("paid").sum())
+    )  # fmt: skip
+    return {
+        npi: ClaimsText(text, int(segments), int(count), int(services), int(paid))
+        for npi, text, segments, count, services, paid in claims.iter_rows()
+    }
+
+
 def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[Path]:
     """Write one 835 per payee of an approved (or paid) run into the folder ``out``; return the files."""
     if actor is not None:
@@ -432,9 +600,11 @@ def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[P
     written = []
     year_end = dt.date(run.payment_date.year, 12, 31)
     payments = list(run.payments.select_related("practice").order_by("payee_tin", "payee_npi"))
-    claims = _run_claims(run)
+    lines = _run_lines(run)
+    # the claims as 835 text made in frames; the claim records when a value would be refused (they say why)
+    texts = _claims_text(lines, run.pk)
+    claims = _run_claims(run, lines) if texts is None else {}
     for number, payment in enumerate(payments, start=1):
-        claims_835 = claims.get(payment.payee_npi, [])
         plbs = (
             [interest(payment.payee_npi, year_end, payment.interest_cents)] if payment.interest_cents else []
         )
@@ -448,18 +618,23 @@ def remit_run(*, actor: Actor | None, run: ClaimPaymentRun, out: Path) -> list[P
             payee_id=payment.payee_npi, payee_tin=payment.payee_tin, production_date=timezone.localdate(),
             claim_count=0, claim_paid_cents=0, adjustments=(), segment_number=0,
         )  # fmt: skip
-        document = claims_payment(header, claims_835, plbs)
         path = out / f"835-run{run.pk}-{payment.payee_npi}.x12"
-        write_835_claims(
-            path, document, claims_835, sender_id=str(settings.IPA_TIN), receiver_id=payment.payee_tin or payment.payee_npi,
-            payer_address=_ipa_address(),
-            payer_contact=Contact(name="CLAIMS", phone=str(settings.IPA_CLAIMS_PHONE)),
-            eft=EftAccounts(
-                originating_dfi=str(settings.IPA_BANK_ROUTING), originating_account=str(settings.IPA_BANK_ACCOUNT),
-                receiving_dfi=payment.practice.bank_routing_number,
-                receiving_account=payment.practice.bank_account_number,
-            ) if banked and payment.practice is not None else None, control_number=run.pk * 1000 + number,
-        )  # fmt: skip
+        eft = EftAccounts(
+            originating_dfi=str(settings.IPA_BANK_ROUTING), originating_account=str(settings.IPA_BANK_ACCOUNT),
+            receiving_dfi=payment.practice.bank_routing_number,
+            receiving_account=payment.practice.bank_account_number,
+        ) if banked and payment.practice is not None else None  # fmt: skip
+        parties: dict[str, Any] = {
+            "sender_id": str(settings.IPA_TIN), "receiver_id": payment.payee_tin or payment.payee_npi,
+            "payer_address": _ipa_address(), "payer_contact": Contact(name="CLAIMS", phone=str(settings.IPA_CLAIMS_PHONE)),
+            "eft": eft, "control_number": run.pk * 1000 + number,
+        }  # fmt: skip
+        if texts is not None:
+            text = texts.get(payment.payee_npi, ClaimsText("", 0, 0, 0, 0))
+            write_835_claims_text(path, claims_payment(header, text, plbs), text, **parties)
+        else:
+            claims_835 = claims.get(payment.payee_npi, [])
+            write_835_claims(path, claims_payment(header, claims_835, plbs), claims_835, **parties)
         written.append(path)
     audit.record_write(actor, "claims.remit_run", run, after={"files": len(written)})
     return written

@@ -180,3 +180,59 @@ def test_a_run_with_two_payees_pays_each_under_the_trace_its_835_quotes(
     (batch,) = read_nacha(tmp_path / "two.ach").batches
     assert [e.trace_number for e in batch.entries] == [p.trace_number for p in payments]
     assert [e.entry.amount_cents for e in batch.entries] == [p.net_cents for p in payments]
+
+
+def _remit_both_ways(
+    run: ClaimPaymentRun, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, tuple[bytes, bytes]]:
+    """The run's 835s made from frames, and made again from claim records (the path taken when a value would be
+    refused): {file name: (frames' bytes, records' bytes)}."""
+    from openipa.claims.services import payments
+
+    assert payments._claims_text(payments._run_lines(run), run.pk) is not None  # the frames' path is taken
+    fast = {p.name: p.read_bytes() for p in remit_run(actor=None, run=run, out=out / "frames")}
+    with monkeypatch.context() as m:
+        m.setattr(payments, "_claims_text", lambda lines, run_pk: None)
+        slow = {p.name: p.read_bytes() for p in remit_run(actor=None, run=run, out=out / "records")}
+    assert fast.keys() == slow.keys()
+    return {name: (fast[name], slow[name]) for name in fast}
+
+
+def test_835_text_from_frames_is_what_the_claim_records_write(
+    claims_ipa: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run with a reversal (CLP02 22, amounts negated), a paid replacement and interest (PLB L6): the 835 made
+    in frames is byte for byte the one the claim records give."""
+    ipa = claims_ipa
+    InterestRule.objects.create(
+        line_of_business="medicare_advantage", valid_from=dt.date(2026, 1, 1), limit_days=30, working_days=False,
+        calendar_code="", annual_rate_percent=Decimal("4.125"), count_from_next_day=True,
+    )  # fmt: skip
+    original = _decided(ipa, tmp_path)
+    first = approve_run(actor=ipa.users["fin2"], run=prepare_run(actor=ipa.users["fin"], through=TODAY))
+    first_files = _remit_both_ways(first, tmp_path / "first", monkeypatch)
+    replacement = claim_file(tmp_path, "replacement.837", clm="CLM*26463774*100.00***11:B:7*Y*A*Y*I")
+    replacement.write_text(
+        replacement.read_text().replace("REF*D9*17312345600006351", f"REF*F8*{original.pk}")
+    )
+    import_claims(actor=None, path=replacement, received_on=dt.date(2026, 11, 20))
+    adjudicate_waiting(actor=None)
+    second = prepare_run(actor=ipa.users["fin"], through=TODAY, payment_date=dt.date(2027, 1, 1))
+    second = approve_run(actor=ipa.users["fin2"], run=second)
+    files = {**first_files, **_remit_both_ways(second, tmp_path / "second", monkeypatch)}
+    assert len(files) == 2
+    for frames, records in files.values():
+        assert frames == records
+    assert b"CLP*" in files[next(iter(files))][0]
+
+
+def test_a_value_holding_a_delimiter_is_refused_through_the_claim_records(
+    claims_ipa: Any, tmp_path: Path
+) -> None:
+    """Frames make no 835 holding a delimiter in a value: the claim records' path refuses it, naming it."""
+    ipa = claims_ipa
+    _decided(ipa, tmp_path)
+    run = approve_run(actor=ipa.users["fin2"], run=prepare_run(actor=ipa.users["fin"], through=TODAY))
+    ClaimLine.objects.filter(payment_run_id=run.pk).update(line_control="L1*2")
+    with pytest.raises(ValueError, match="delimiter"):
+        remit_run(actor=None, run=run, out=tmp_path / "835")
