@@ -167,17 +167,19 @@ def run_lines_frame(run: ClaimPaymentRun) -> pl.DataFrame:
         "service_from": ("service_from", pl.Date),
         "paid_cents": ("paid_cents", pl.Int64),
     }
-    paid = query_frame(
+    # one pass over the lines: those the run paid, and the reversals it remitted (an outcome of its own)
+    read = query_frame(
         ClaimLine.objects.filter(
-            payment_run_id=run.pk, outcome=Outcome.PAID, claim__member__isnull=False
+            Q(payment_run_id=run.pk, outcome=Outcome.PAID) | Q(reversal_run_id=run.pk),
+            claim__member__isnull=False,
         ).exclude(paid_cents=0),
-        columns,
+        {**columns, "reversal": ("reversal_run_id", pl.Int64)},
     )
-    reversed_ = query_frame(
-        ClaimLine.objects.filter(reversal_run_id=run.pk, claim__member__isnull=False).exclude(paid_cents=0),
-        columns,
-    ).with_columns(-pl.col("paid_cents"))
-    lines = pl.concat([paid, reversed_]).with_columns(
+    reversal = pl.col("reversal").fill_null(0) == run.pk
+    lines = read.with_columns(
+        pl.when(reversal).then(-pl.col("paid_cents")).otherwise(pl.col("paid_cents"))
+    ).drop("reversal")
+    lines = lines.with_columns(
         pl.when(pl.col("category") == "").then(None).otherwise(pl.col("category")).alias("category")
     )
     if lines.height == 0:
