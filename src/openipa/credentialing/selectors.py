@@ -542,6 +542,14 @@ class DelegationReport:
     roster_start: int
     roster_end: int
 
+    @property
+    def recred_on_time_percent(self) -> str:
+        return self.percent(self.recred_on_time, self.recred_decided)
+
+    @property
+    def letters_on_time_percent(self) -> str:
+        return self.percent(self.letters_on_time, self.letters_due)
+
     @staticmethod
     def percent(part: int, whole: int) -> str:
         return f"{100 * part / whole:.1f}" if whole else ""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from openipa.credentialing.views import urlpatterns
+from openipa.credentialing import files_views, views
 
 app_name = "credentialing"
+urlpatterns = [*views.urlpatterns, *files_views.urlpatterns]
 __all__ = ["app_name", "urlpatterns"]
