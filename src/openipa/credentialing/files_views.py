@@ -131,6 +131,7 @@ def _file_page(
         "decisions": file.decisions.order_by("-decided_on", "-id"),
         "excluded": selectors.excluded_on_or_after(file.provider_id, on),
         "can_edit": can_edit,
+        "can_renew": selectors.can_edit(actor) and file.status == CredentialingFile.Status.DECIDED,
         "decision_form": (decision_form or DecisionForm(initial={"decided_on": on})) if can_edit else None,
     }
     return render(request, "web/credentialing/file_detail.html", context, status=status)
@@ -154,6 +155,8 @@ def verification_new(request: HttpRequest, pk: int) -> HttpResponseBase:
     require(actor, Perm.EDIT_CREDENTIALING)
     file = selectors.file_get(actor, pk)
     elements = [r.element for r in selectors.checklist(file, timezone.localdate()).rows]
+    if file.status == CredentialingFile.Status.DECIDED:  # renewals of expiring credentials only
+        elements = [e for e in elements if e.expires]
     initial = {"element": request.GET.get("element"), "verified_on": timezone.localdate()}
     form = VerificationForm(request.POST or None, request.FILES or None, initial=initial, elements=elements)
     status = 200

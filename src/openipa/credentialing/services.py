@@ -370,7 +370,9 @@ def record_verification(
     today: dt.date | None = None,
 ) -> Verification:
     """Record one primary-source verification of an element of an open file, with its document (kept under
-    var/imports/credentialing/ with its SHA-256). Refused, nothing stored: a decided file, an unknown element,
+    var/imports/credentialing/ with its SHA-256). A decided file takes renewals of its expiring credentials
+    (license, DEA, board, insurance: ongoing monitoring between cycles); its decision does not change. Refused,
+    nothing stored: another element on a decided file, an unknown element,
     method or result, no source, a date in the future, an expiry missing for an expiring credential or before
     the verification date, no document."""
     require(actor, Perm.EDIT_CREDENTIALING)
@@ -401,7 +403,7 @@ def record_verification(
     try:
         with transaction.atomic():
             locked = CredentialingFile.objects.select_for_update().get(pk=file.pk)
-            if locked.status != CredentialingFile.Status.IN_PROGRESS:
+            if locked.status != CredentialingFile.Status.IN_PROGRESS and not kind.expires:
                 raise ValidationFailed.single(
                     "", f"file {locked.pk} is decided: open a new file to verify again"
                 )

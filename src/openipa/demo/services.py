@@ -30,6 +30,7 @@ from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import capitation, engine
 from openipa.demo import claims as demo_claims
+from openipa.demo import credentialing as demo_credentialing
 from openipa.demo import messenger as demo_messenger
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
@@ -118,6 +119,8 @@ class DemoSummary:
     offers: int = 0
     """Fee-for-service offers conveyed under the messenger model (``demo.messenger``)."""
     offer_responses: int = 0
+    credentialing_files: int = 0
+    """Credentialing files in every state, and an LEIE-style file screened (``demo.credentialing``)."""
 
 
 def practice_username(position: int) -> str:
@@ -223,6 +226,7 @@ def build_demo(
     _stage(progress, "Fee-for-service offers", 0, 1)
     offered = demo_messenger.build_offers(seed=seed, today=as_of.last_day)
     _stage(progress, "Fee-for-service offers", 1, 1)
+    credentialed = demo_credentialing.build_credentialing(seed=seed, today=as_of.last_day, progress=progress)
     capitation.load_distribution_rules(data.first_month.first_day)
     paid = (
         capitation.build_capitation(seed=seed, first=data.first_month, last=as_of, progress=progress)
@@ -259,6 +263,7 @@ def build_demo(
         claim_noise=tuple(claimed.noise.items()),
         offers=offered.offers,
         offer_responses=offered.responses,
+        credentialing_files=credentialed.files,
     )
     audit.record_write(
         None,

@@ -150,7 +150,9 @@ def test_verifications_keep_their_document_and_are_audited(screening_ipa: Any, t
     decide(actor=cred, file=file, decided_on=dt.date(2025, 9, 3), decision="deny", minutes="x")
     with pytest.raises(ValidationFailed, match="is decided"):
         record_verification(**{**base, "element": "sanctions"})
-    assert file.verifications.count() == 1
+    renewal = record_verification(**{**base, "expires_on": dt.date(2027, 9, 30)})  # a renewed license
+    assert renewal.file == file
+    assert file.verifications.count() == 2
 
 
 def test_opening_files(screening_ipa: Any, tmp_path: Path) -> None:

@@ -265,3 +265,45 @@ def test_the_offers_are_conveyed_to_each_practice_and_answered_by_each_alone() -
             )  # each practice's own user
         else:
             assert response.signed_by.role == "messenger"
+
+
+def test_credentialing_files_in_every_state_and_a_screened_leie_file(settings: Any) -> None:
+    import datetime as dt
+
+    from openipa.credentialing import selectors
+    from openipa.credentialing.models import (
+        CommitteeDecision,
+        CredentialingFile,
+        Exclusion,
+        ScreeningHit,
+        ScreeningRun,
+    )
+
+    _build()
+    today = AS_OF.last_day
+    counts = selectors.file_counts(today)
+    assert counts["in_progress"] >= 3
+    assert counts["complete"] >= 3
+    assert counts["recredentialing_overdue"] == 2
+    assert counts["credentialed"] >= 130
+    practitioners = Provider.objects.exclude(kind="facility").count()
+    assert CredentialingFile.objects.values("provider").distinct().count() == practitioners
+    assert CommitteeDecision.objects.filter(file__kind="recredentialing").exists()
+    leie = Path(settings.VAR_DIR) / "demo" / "credentialing" / "leie-demo.csv"
+    assert leie.read_text().startswith("LASTNAME,FIRSTNAME,MIDNAME,BUSNAME")
+    run = ScreeningRun.objects.get()
+    assert run.screened_on == today
+    assert {(h.match_kind, h.status) for h in ScreeningHit.objects.all()} == {
+        ("npi", "confirmed"),
+        ("name_dob", "open"),
+    }
+    excluded = Exclusion.objects.get().provider
+    assert excluded.npi in selectors.excluded_npis(today)
+    open_file = CredentialingFile.objects.get(provider=excluded, status="in_progress")
+    assert selectors.checklist(open_file, today).complete
+    assert open_file.decisions.get().decision == "defer"
+    buckets = {r.bucket for r in selectors.expirables(User.objects.get(username="credentialing"), today)}
+    assert {"expired", "30 days", "60 days", "90 days"} <= buckets
+    assert selectors.credentialed_npis(today + dt.timedelta(days=1)) <= set(
+        Provider.objects.values_list("npi", flat=True)
+    )
