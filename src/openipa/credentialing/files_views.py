@@ -119,7 +119,14 @@ def _file_page(
     actor = actor_of(request)
     today = timezone.localdate()
     on = on or today
-    judged = selectors.checklist(file, on)
+    try:
+        judged = selectors.checklist(file, on)
+    except ValidationFailed as exc:  # no rules in force that day
+        messages.error(
+            request, f"{exc.fields.get('decided_on', [str(exc)])[0]}: {today.isoformat()} is shown."
+        )
+        on, status = today, 400
+        judged = selectors.checklist(file, on)
     can_edit = selectors.can_edit(actor) and file.status == CredentialingFile.Status.IN_PROGRESS
     context = {
         "file": file,
@@ -130,6 +137,7 @@ def _file_page(
         "verifications": file.verifications.select_related("element").order_by("-verified_on", "-id"),
         "decisions": file.decisions.order_by("-decided_on", "-id"),
         "excluded": selectors.excluded_on_or_after(file.provider_id, on),
+        "alerts": selectors.open_alerts(actor).filter(provider_id=file.provider_id),
         "can_edit": can_edit,
         "can_renew": selectors.can_edit(actor) and file.status == CredentialingFile.Status.DECIDED,
         "decision_form": (decision_form or DecisionForm(initial={"decided_on": on})) if can_edit else None,

@@ -75,6 +75,12 @@ def test_a_file_shows_what_is_missing_or_stale_and_by_when(files: Any) -> None:
     body = html(client.get(f"/credentialing/files/{files.complete.pk}/"))
     assert "the committee must decide by" in body
     assert client.get(f"/credentialing/files/{files.complete.pk}/?on=soon").status_code == 400
+    before_rules = client.get(f"/credentialing/files/{files.complete.pk}/?on=1999-01-01")
+    assert before_rules.status_code == 400
+    assert "no credentialing rules are in force on 1999-01-01" in html(before_rules)
+    refused = client.post(f"/credentialing/files/{files.complete.pk}/decide/",
+                          {"decided_on": "1999-01-01", "decision": "deny", "minutes": "x"})  # fmt: skip
+    assert refused.status_code == 400
 
 
 def test_recording_a_verification_with_its_document(files: Any) -> None:
@@ -184,3 +190,24 @@ def test_opening_a_file_from_the_form(files: Any) -> None:
     refused = client.post("/credentialing/files/new/", {"provider": files.specialist.pk, "kind": "initial"})
     assert refused.status_code == 400
     assert "already has an open file" in field_errors(refused, "provider")[0]
+
+
+def test_a_file_names_the_providers_open_screening_alerts(files: Any) -> None:
+    from openipa.credentialing.models import ScreeningHit
+    from openipa.credentialing.services import screen
+    from openipa.credentialing.tests.conftest import DATA
+
+    screen(actor=files.users["cred"], leie_path=DATA / "leie_small.csv")
+    hit = ScreeningHit.objects.get(provider=files.pcp_a)
+    body = html(_client(files, "cred").get(f"/credentialing/files/{files.complete.pk}/"))
+    assert 'data-testid="open-alert"' in body
+    assert f'href="/credentialing/screening/alerts/{hit.pk}/"' in body
+
+
+def test_a_decided_file_takes_renewals_of_expiring_credentials_only(files: Any) -> None:
+    client = _client(files, "cred")
+    body = html(client.get(f"/credentialing/files/{files.old.pk}/"))
+    assert "Record a renewal" in body
+    form = html(client.get(f"/credentialing/files/{files.old.pk}/verify/"))
+    assert 'value="license"' in form
+    assert 'value="sanctions"' not in form
