@@ -3,9 +3,9 @@
 - **Approved** (most practitioners): an initial file decided some day in the last 36 months (a few
   recredentialed: an initial decision 37 to 44 months ago and a recredentialing decided before its due date),
   each element verified at the primary source 10 to 100 days before the decision, decision letters sent (a few
-  late, the latest ones not yet), expiring credentials (license, DEA, board, insurance) renewed as they expired,
-  so the expirables dashboard shows what expires in the next 30, 60 and 90 days; two renewals are missing (a
-  license and an insurance expired).
+  late, the latest ones not yet, one forgotten past its due date), expiring credentials (license, DEA, board,
+  insurance) renewed as they expired, so the expirables dashboard shows what expires in the next 30, 60 and 90
+  days; two renewals are missing (a license and an insurance expired).
 - **Overdue**: two practitioners approved 37 and 38 months ago and not recredentialed (one has a recredentialing
   file in progress): they are no longer credentialed.
 - **In progress**: three initial files with a few elements verified; **complete**: three initial files verified
@@ -126,6 +126,7 @@ class _Bulk:
         self.documents = _documents()
         self.verifications: list[Verification] = []
         self.decisions: list[CommitteeDecision] = []
+        self.late_unsent = False
 
     def rule(self, day: dt.date) -> CredentialingRule:
         rule = next(
@@ -186,6 +187,9 @@ class _Bulk:
         letter_due = engine.letter_due(decided_on, rule.letter_days)
         if letter_due >= self.today and self.rng.random() < 0.6:
             sent = None  # recent: not sent yet
+        elif self.today - dt.timedelta(days=25) <= letter_due < self.today and not self.late_unsent:
+            sent = None  # one letter forgotten: late, in red on the committee page
+            self.late_unsent = True
         elif self.rng.random() < 0.06:
             sent = decided_on + dt.timedelta(
                 days=self.rng.randint(rule.letter_days + 2, rule.letter_days + 20)

@@ -285,6 +285,7 @@ def test_credentialing_files_in_every_state_and_a_screened_leie_file(settings: A
     assert counts["in_progress"] >= 3
     assert counts["complete"] >= 3
     assert counts["recredentialing_overdue"] == 2
+    assert counts["letters_late"] == 1
     assert counts["credentialed"] >= 130
     practitioners = Provider.objects.exclude(kind="facility").count()
     assert CredentialingFile.objects.values("provider").distinct().count() == practitioners
@@ -307,3 +308,12 @@ def test_credentialing_files_in_every_state_and_a_screened_leie_file(settings: A
     assert selectors.credentialed_npis(today + dt.timedelta(days=1)) <= set(
         Provider.objects.values_list("npi", flat=True)
     )
+    # the pages open on the demo's data (the credentialing login)
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="credentialing"))
+    for url in ("/credentialing/files/", "/credentialing/files/?status=complete", "/credentialing/committee/",
+                "/credentialing/expirables/", "/credentialing/delegation/",
+                f"/credentialing/files/{open_file.pk}/?on={today.isoformat()}"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
