@@ -283,3 +283,37 @@ def test_the_status_command(screening_ipa: Any, tmp_path: Path) -> None:
     assert "recredentialing overdue: 1" in out.getvalue()
     with pytest.raises(CommandError, match="not a date"):
         call_command("credentialing", "status", "--on", "soon")
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text drawn in a ReportLab PDF: its page streams decoded (ASCII85, then Flate)."""
+    import base64
+    import re
+    import zlib
+
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\s*endstream", data, re.S):
+        raw = stream.strip().removesuffix(b"~>")
+        try:
+            out.append(zlib.decompress(base64.a85decode(raw)).decode("latin-1"))
+        except (ValueError, zlib.error):
+            out.append(stream.decode("latin-1"))
+    return " ".join(re.findall(r"\((.*?)\) Tj", " ".join(out)))
+
+
+def test_decision_letters_say_what_was_decided(screening_ipa: Any, tmp_path: Path) -> None:
+    from openipa.credentialing.letters import letter_pdf
+
+    cred = screening_ipa.users["cred"]
+    file = verified_file(cred, screening_ipa.pcp_a, dt.date(2024, 2, 20), tmp_path)
+    approved = decide(actor=cred, file=file, decided_on=dt.date(2024, 2, 29), decision="approve_conditions",
+                      minutes="ok", conditions="Focused review of 10 charts")  # fmt: skip
+    text = _pdf_text(letter_pdf(approved))
+    assert "approved your initial credentialing on 2024-02-29" in text
+    assert "Focused review of 10 charts" in text
+    assert "2027-02-28" in text
+    other = open_file(actor=cred, provider=screening_ipa.pcp_b, kind="initial", opened_on=dt.date(2025, 9, 1))
+    denied = decide(actor=cred, file=other, decided_on=dt.date(2025, 9, 2), decision="deny", minutes="no")
+    text = _pdf_text(letter_pdf(denied))
+    assert "denied your initial credentialing on 2025-09-02" in text
+    assert "review of this decision" in text
