@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import polars as pl
 from django.db.models import Q, QuerySet
 
 from openipa.contracts.models import Payer
@@ -156,6 +158,40 @@ def excluded_npis(on: date) -> set[str]:
     reinstatement ends the exclusion). A system read for claims adjudication."""
     in_force = Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
     return set(Exclusion.objects.filter(in_force).values_list("provider__npi", flat=True))
+
+
+def claims_provider_status(npis: Iterable[str], on: date) -> pl.DataFrame:
+    """For claims adjudication (a system read), per NPI asked about that credentialing knows: ``credentialed``
+    (True: credentialed on ``on``; False: a practitioner with a credentialing file or decision who is not, e.g.
+    in progress, denied or overdue for recredentialing; null: not known here, e.g. a facility), ``excluded``
+    and ``excluded_from`` (the first day of a confirmed exclusion that has not ended by ``on``)."""
+    wanted = set(npis)
+    credentialed = credentialed_npis(on) & wanted
+    known = set(
+        CredentialingFile.objects.filter(provider__npi__in=wanted).values_list("provider__npi", flat=True)
+    )
+    exclusions: dict[str, date] = {}
+    for npi, since in (
+        Exclusion.objects.filter(provider__npi__in=wanted)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .values_list("provider__npi", "valid_from")
+    ):
+        exclusions[npi] = min(since, exclusions.get(npi, since))
+    rows = [
+        (npi, True if npi in credentialed else False if npi in known else None, npi in exclusions,
+         exclusions.get(npi))
+        for npi in sorted(known | credentialed | set(exclusions))
+    ]  # fmt: skip
+    return pl.DataFrame(
+        rows,
+        schema={
+            "npi": pl.String,
+            "credentialed": pl.Boolean,
+            "excluded": pl.Boolean,
+            "excluded_from": pl.Date,
+        },
+        orient="row",
+    )
 
 
 # -- credentialing files: rules -----------------------------------------------------------------------------

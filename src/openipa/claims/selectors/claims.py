@@ -13,9 +13,11 @@ members on the page, or the claim's member), with the caller's purpose.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -33,6 +35,7 @@ from openipa.core import audit
 from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.pagination import Page, paginate
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
+from openipa.credentialing import selectors as credentialing_selectors
 from openipa.network import selectors as network_selectors
 
 CLAIM_TYPE = "claims.claim"
@@ -344,3 +347,27 @@ def pend_aging(actor: Actor, *, today: dt.date | None = None) -> list[tuple[str,
         else:  # received after today (a future received date): the youngest bucket
             counts[AGE_BUCKETS[0][0]] += n
     return list(counts.items())
+
+
+def provider_status_frame(
+    npis: Iterable[str], tins: Iterable[tuple[str, str]], on: dt.date, *, credentialed_on: dt.date
+) -> pl.DataFrame:
+    """For adjudication: the network's status of each NPI on ``on`` (kind, contracted; see
+    ``network.selectors.provider_status_frame``) with what credentialing knows on ``credentialed_on`` (the day
+    of adjudication): credentialed (null where credentialing has no file for the NPI, e.g. a facility) and any
+    confirmed exclusion with its first day (the engine denies services from that day). NPIs only credentialing
+    knows are added, not contracted."""
+    wanted = set(npis)
+    network = network_selectors.provider_status_frame(wanted, tins, on)
+    known = credentialing_selectors.claims_provider_status(wanted, credentialed_on)
+    merged = network.join(known, on="npi", how="full", coalesce=True, suffix="_credentialing")
+    return merged.select(
+        "npi",
+        pl.col("kind").fill_null(""),
+        pl.col("contracted").fill_null(False),
+        pl.coalesce("credentialed_credentialing", "credentialed").alias("credentialed"),
+        (pl.col("excluded").fill_null(False) | pl.col("excluded_credentialing").fill_null(False)).alias(
+            "excluded"
+        ),
+        pl.coalesce("excluded_from_credentialing", "excluded_from").alias("excluded_from"),
+    )

@@ -23,13 +23,13 @@ from openipa.claims.engine import adjudicate as engine
 from openipa.claims.engine.edits import mue_edits, ptp_edits
 from openipa.claims.engine.pricing import price_lines
 from openipa.claims.models import AdjudicationRun, Claim, ClaimLine, ProcedurePairEdit, UnitLimit
+from openipa.claims.selectors import claims as claim_selectors
 from openipa.contracts import selectors as contract_selectors
 from openipa.core import audit
 from openipa.core.bulk import update_frame
 from openipa.core.frames import query_frame
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership import selectors as membership_selectors
-from openipa.network import selectors as network_selectors
 from openipa.utilization import selectors as utilization_selectors
 
 Outcome = ClaimLine.Outcome
@@ -155,9 +155,10 @@ def adjudicate_waiting(
     pairs = decide.select("billing_npi", "billing_tin").unique().rows()
     npis = set(decide["billing_npi"].to_list()) | set(decide["rendering_npi"].to_list())
     first_day = decide["service_from"].min() if decide.height else today
+    since = first_day if isinstance(first_day, dt.date) else today
     ctx = engine.Context(
         spans=membership_selectors.eligibility_spans_frame(member_ids),
-        providers=network_selectors.provider_status_frame(npis, pairs, first_day or today),  # type: ignore[arg-type]
+        providers=claim_selectors.provider_status_frame(npis, pairs, since, credentialed_on=today),
         category_rules=frames.category_rules,
         terms=frames.terms,
         dofr=frames.dofr,

@@ -317,3 +317,16 @@ def test_decision_letters_say_what_was_decided(screening_ipa: Any, tmp_path: Pat
     text = _pdf_text(letter_pdf(denied))
     assert "denied your initial credentialing on 2025-09-02" in text
     assert "review of this decision" in text
+
+
+def test_claims_see_the_exclusion_with_its_first_day_and_who_is_credentialed(screening_ipa: Any) -> None:
+    cred = screening_ipa.users["cred"]
+    screen(actor=cred, leie_path=DATA / "leie_small.csv")
+    review_hit(actor=cred, hit=ScreeningHit.objects.get(provider=screening_ipa.pcp_b), decision="confirmed",
+               note="same NPI")  # fmt: skip
+    exclusion = Exclusion.objects.get(provider=screening_ipa.pcp_b)
+    npi_b, npi_a = screening_ipa.pcp_b.npi, screening_ipa.pcp_a.npi
+    frame = selectors.claims_provider_status({npi_a, npi_b}, dt.date(2026, 11, 1))
+    rows = {r["npi"]: r for r in frame.to_dicts()}
+    assert (rows[npi_b]["excluded"], rows[npi_b]["excluded_from"]) == (True, exclusion.valid_from)
+    assert npi_a not in rows  # credentialing knows nothing of it: the claims engine treats it as not known
