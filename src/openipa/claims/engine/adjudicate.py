@@ -484,7 +484,8 @@ def adjudicate(
         (pl.col("outcome") == "pend").cast(pl.Int32).alias("pend_rank"),
     )
     decided = (
-        ranked.sort(["line_id", "pend_rank", "rank"])
+        # ties (two code edits on one line, say) broken by code and text, so a run decides alike every time
+        ranked.sort(["line_id", "pend_rank", "rank", "carc", "rarc", "message"], nulls_last=True)
         .group_by("line_id", maintain_order=True)
         .agg(pl.col("outcome").first().alias("finding"), pl.col("carc").first(), pl.col("rarc").first(),
              pl.col("message").first())

@@ -249,6 +249,28 @@ def test_code_edit_findings_take_part_in_the_decision():
     assert out[1]["outcome"] == "paid"
 
 
+def test_two_edits_on_one_line_decide_alike_whatever_their_order():
+    ptp = {
+        "line_id": 2,
+        "rule": "code_edits",
+        "outcome": "deny",
+        "carc": "97",
+        "rarc": "M15",
+        "message": "bundled",
+    }
+    mue = {
+        "line_id": 2,
+        "rule": "code_edits",
+        "outcome": "deny",
+        "carc": "151",
+        "rarc": "N362",
+        "message": "units",
+    }
+    first = run([line(1), line(2, code="99214")], edits=frame([ptp, mue], FINDING_SCHEMA))[2]
+    second = run([line(1), line(2, code="99214")], edits=frame([mue, ptp], FINDING_SCHEMA))[2]
+    assert (first["carc"], first["rarc"]) == (second["carc"], second["rarc"]) == ("151", "N362")
+
+
 def test_coinsurance_is_on_what_the_copay_leaves_and_never_above_allowed():
     shares = frame([{"product_id": 10, "category": "professional", "copay_cents": 1000, "coinsurance_milli": 20_000,
                      "valid_from": D(2026, 1, 1), "valid_to": None}], COST_SHARE_SCHEMA)  # fmt: skip
