@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from openipa.claims.models import Claim, ClaimImport, ClaimLine
@@ -388,7 +388,16 @@ def _import_columns(
         audit.record_write(actor, "claims.apply", record,
                            after={"sha256": record.sha256, "claims": record.claims, "lines": record.lines},
                            member_ids=set(members.get_column("member_pk").to_list()))  # fmt: skip
+    if connection.vendor == "postgresql" and lines.height >= _ANALYZE_AFTER:
+        # a large file changes the tables' sizes many times over: without fresh statistics the planner takes a
+        # million new lines for a few thousand, and the payment run and approval choose nested loops
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Claim._meta.db_table}, {ClaimLine._meta.db_table}")
     return record
+
+
+_ANALYZE_AFTER = 50_000
+"""Lines in one file above which PostgreSQL's statistics of the claims tables are refreshed after the import."""
 
 
 def _ack_277ca_columns(columns: Columns837, claims: pl.DataFrame, name: str, received: dt.date) -> str:
