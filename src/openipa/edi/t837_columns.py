@@ -160,11 +160,15 @@ def _tokens(data: bytes) -> tuple[_Parts, _Envelope, str]:
     raw = _segments(data, term)
     if raw.null_count():
         raise _NotHere  # an empty segment
-    seg = raw.str.strip_chars_start("\r\n")
     # byte offsets (only the envelope's are used: a segment's raw text keeps the line breaks before it)
-    offsets = ((raw.str.len_bytes() + 1).cum_sum().shift(1, fill_value=0) + base
-               + raw.str.len_bytes() - seg.str.len_bytes()).cast(pl.Int64)  # fmt: skip
-    del raw
+    sizes = raw.str.len_bytes().cast(pl.Int64)
+    offsets = (sizes + 1).cum_sum().shift(1, fill_value=0) + base
+    if b"\n" in data or b"\r" in data:
+        seg = raw.str.strip_chars_start("\r\n")
+        offsets = offsets + sizes - seg.str.len_bytes()
+    else:
+        seg = raw
+    del raw, sizes
     head = seg.str.splitn(sep, 2).struct.rename_fields(["id", "rest"]).struct.unnest()
     frame = head.with_columns(n=pl.int_range(1, pl.len() + 1, dtype=pl.Int32))
     ids = frame.get_column("id").unique()
@@ -188,12 +192,13 @@ _ELEMENTS_READ = {"LX": 1, "REF": 2, "DTP": 3, "N3": 2, "N4": 3, "DMG": 3, "PRV"
 
 def _segments(data: bytes, term: str, *, fast: bool = True) -> pl.Series:
     """Each segment's text up to its terminator (line breaks before it included; null for an empty one). An
-    ASCII file (nearly all) is split by Polars' CSV reader, on every core; any other is decoded as latin-1, as
-    read_837 decodes it, and split as one text."""
+    ASCII file without carriage returns (nearly all) is split by Polars' CSV reader, on every core; any other is
+    decoded as latin-1, as read_837 decodes it, and split as one text."""
     end = data.rfind(term.encode("latin-1"))
     if end < 0 or data[end + 1 :].strip(b" \t\r\n"):
         raise _NotHere  # a truncated last segment
-    if fast and data.isascii() and b"\x01" not in data:
+    # (the CSV reader also drops a carriage return before the terminator, which read_837 keeps in the element)
+    if fast and data.isascii() and b"\x01" not in data and b"\r" not in data:
         read = pl.read_csv(
             data[: end + 1], has_header=False, separator="\x01", eol_char=term, quote_char=None,
             infer_schema=False, new_columns=["raw"],
@@ -223,6 +228,18 @@ class _Parts:
         names = [*[f"e{i}" for i in range(1, count + 1)], "more"]
         if count == 1:  # one element read: the rest is it (a further element fails the id's own check)
             return part.rename({"rest": "e1"}).with_columns(more=pl.lit(None, dtype=pl.String))
+        if sid != "HI":  # further elements are not read: split only as far as needed
+            return (
+                part.with_columns(
+                    pl.col("rest")
+                    .str.split_exact(sep, count - 1)
+                    .struct.rename_fields(names[:-1])
+                    .alias("elements")
+                )
+                .drop("rest")
+                .unnest("elements")
+                .with_columns(more=pl.lit(None, dtype=pl.String))
+            )
         return (
             part.with_columns(
                 pl.col("rest").str.splitn(sep, count + 1).struct.rename_fields(names).alias("elements")
@@ -313,7 +330,8 @@ def _envelope(s: pl.DataFrame, offsets: pl.Series, delimiters: Delimiters, base:
     ids = s.get_column("id")
     if ids[0] != "ISA" or ids[-1] != "IEA" or (ids == "ISA").sum() != 1 or (ids == "IEA").sum() != 1:
         raise _NotHere
-    rows = s.with_columns(offset=offsets).filter(pl.col("id").is_in(["ISA", "GS", "ST", "SE", "GE", "IEA"]))
+    mask = ids.is_in(["ISA", "GS", "ST", "SE", "GE", "IEA"])
+    rows = s.filter(mask).with_columns(offset=offsets.filter(mask))
     interchange: Interchange | None = None
     group: Group | None = None
     opened: tuple[int, str, str] | None = None  # the open ST: its number, control number, version
@@ -385,13 +403,11 @@ def _last(frame: pl.DataFrame, key: str, columns: Sequence[str]) -> pl.DataFrame
 
 
 def _cents(column: str) -> pl.Expr:
-    """An amount matching _AMOUNT as integer cents."""
-    parts = pl.col(column).str.extract_groups(_AMOUNT)
-    whole = pl.coalesce(parts.struct.field("1"), parts.struct.field("3"))
-    fraction = pl.coalesce(parts.struct.field("2"), parts.struct.field("4"))
-    return whole.replace("", "0").cast(pl.Int64) * 100 + fraction.fill_null("").str.pad_end(2, "0").cast(
-        pl.Int64
-    )
+    """An amount already checked against _AMOUNT (digits, at most two decimals) as integer cents."""
+    parts = pl.col(column).str.split_exact(".", 1)
+    whole = parts.struct.field("field_0").replace("", "0").cast(pl.Int64)
+    fraction = parts.struct.field("field_1").fill_null("").str.pad_end(2, "0").replace("", "0").cast(pl.Int64)
+    return whole * 100 + fraction
 
 
 def _date(column: pl.Expr) -> pl.Expr:
@@ -452,8 +468,10 @@ def _claims(seg: _Parts, envelope: _Envelope, comp: str) -> Columns837:
     clm = seg("CLM").join(levels, on="hl", how="left")
     _check(clm, ~pl.col("level").is_in(["22", "23"]))
     diagnoses = _diagnoses(seg("HI"), comp)
-    claims = _claim_rows(seg, clm, blocks, diagnoses, envelope, comp)
-    lines = _line_rows(seg, claims, diagnoses, comp)
+    loop = pl.col("loop")
+    dates = _dates(seg("DTP").filter(loop.is_in([2300, 2400])))  # every date read_837 checks
+    claims = _claim_rows(seg, clm, blocks, diagnoses, dates, envelope, comp)
+    lines = _line_rows(seg, claims, diagnoses, dates, comp)
     totals = lines.group_by("claim").agg(
         pl.col("charge_cents").sum().alias("sum"),
         pl.len().alias("lines"),
@@ -576,6 +594,7 @@ def _claim_rows(
     clm: pl.DataFrame,
     blocks: pl.DataFrame,
     diagnoses: pl.DataFrame,
+    dates: pl.DataFrame,
     envelope: _Envelope,
     comp: str,
 ) -> pl.DataFrame:
@@ -610,7 +629,6 @@ def _claim_rows(
         _last(refs.filter(pl.col("e1") == q), "claim_n", ["e2"]).rename({"e2": name})
         for name, q in (("payer_claim_control_number", "F8"), ("prior_authorization", "G1"), ("referral_number", "9F"))
     ]  # fmt: skip
-    dates = _dates(seg("DTP").filter(loop.is_in([2300, 2400])))
     statement = _last(
         dates.filter((pl.col("loop") == 2300) & (pl.col("e1") == "434")), "claim_n", ["begin", "end"]
     )
@@ -699,7 +717,9 @@ def _diagnoses(hi: pl.DataFrame, comp: str) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _line_rows(seg: _Parts, claims: pl.DataFrame, diagnoses: pl.DataFrame, comp: str) -> pl.DataFrame:
+def _line_rows(
+    seg: _Parts, claims: pl.DataFrame, diagnoses: pl.DataFrame, dates: pl.DataFrame, comp: str
+) -> pl.DataFrame:
     loop = pl.col("loop")
     lx = seg("LX")
     _check(lx, ~pl.col("e1").fill_null("").str.contains(r"^\d{1,6}$"))
@@ -757,7 +777,7 @@ def _line_rows(seg: _Parts, claims: pl.DataFrame, diagnoses: pl.DataFrame, comp:
         .list.gather(pl.col("pointer").list.eval(pl.element().cast(pl.Int64) - 1))
         .list.join(","),
     )
-    served = _dates(seg("DTP").filter((loop == 2400) & (pl.col("e1") == "472")))
+    served = dates.filter((loop == 2400) & (pl.col("e1") == "472"))
     control = seg("REF").filter((loop == 2400) & (pl.col("e1") == "6R"))
     npi = pl.when(pl.col("e8") == "XX").then(pl.col("e9").fill_null("")).otherwise(pl.lit(""))
     rendering = seg("NM1").filter((loop == 2420) & (pl.col("e1") == "82")).with_columns(rendering_npi=npi)

@@ -143,6 +143,8 @@ def test_non_ascii_files_and_line_breaks() -> None:
     got = same(broken, must_answer=True)
     assert got is not None
     assert got.claims.height == 1
+    # a carriage return inside a segment, just before its terminator, is part of the element for read_837
+    assert same(VALID.replace(b"ABF:I10~", b"ABF:I10\r~"), must_answer=False) is None
     # an empty segment is read_837's error to report
     assert read_837_columns(VALID.replace(b"~LX*1~", b"~~LX*1~")) is None
 
