@@ -1087,9 +1087,7 @@ def write_835_claims_text(
     w.start_transaction("835", payment.control_number)
     start = w.segments_written
     _write_header(w, payment, payer_address, payer_contact, payee_address, eft)
-    buffer.write(claims.text.encode("latin-1"))
-    w.segments_written += claims.segments
-    w._segments += claims.segments
+    w.block(claims.text, claims.segments)
     plbs = _write_plbs(w, payment.adjustments)
     w.end_transaction()
     segments = w.segments_written - start + 1
