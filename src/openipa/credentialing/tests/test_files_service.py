@@ -330,3 +330,14 @@ def test_claims_see_the_exclusion_with_its_first_day_and_who_is_credentialed(scr
     rows = {r["npi"]: r for r in frame.to_dicts()}
     assert (rows[npi_b]["excluded"], rows[npi_b]["excluded_from"]) == (True, exclusion.valid_from)
     assert npi_a not in rows  # credentialing knows nothing of it: the claims engine treats it as not known
+
+
+def test_a_flushed_database_gets_the_rules_back(transactional_db: Any) -> None:
+    from django.core.management import call_command
+
+    from openipa.credentialing.models import CredentialingRule, ScreeningPolicy
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert CredentialingRule.objects.count() == 2
+    assert ScreeningPolicy.objects.exists()
+    assert selectors.rule_on(dt.date(2026, 11, 23)).window_days == 120
