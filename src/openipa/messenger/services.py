@@ -168,6 +168,8 @@ def respond(
             counter_percent_of_medicare=counter_percent_of_medicare, signed_by_id=_uid(actor),
             signature=signature.strip()[:200],
         )  # fmt: skip
+        if conveyance.first_viewed_at is None:  # answering it, the practice has opened it
+            Conveyance.objects.filter(pk=conveyance.pk).update(first_viewed_at=timezone.now())
         audit.record_write(actor, "messenger.respond", response, after={"decision": decision})
     return response
 

@@ -101,6 +101,8 @@ def test_a_practice_answers_only_its_own_offer_signed(small_ipa: Any, offers: An
     with pytest.raises(PermissionDenied):  # the messenger never answers for a practice by itself
         services.respond(actor=u["messenger"], conveyance=offers.to_a, decision="accept", signature="M")
     assert OfferResponse.objects.count() == before
+    offers.to_a.refresh_from_db()
+    assert offers.to_a.first_viewed_at is not None  # answering it, the practice opened it
     latest = selectors.latest_response(u["alice"], offers.to_a)
     assert latest is not None
     assert (latest.decision, latest.signature, latest.signed_by) == ("accept", "Alice Alder", u["alice"])
