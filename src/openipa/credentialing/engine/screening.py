@@ -39,7 +39,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -374,6 +374,25 @@ def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     )
 
 
+def _data_rows(
+    text: str, header: list[str], header_line: int, out: ExclusionList, progress: Progress | None
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the header, counted into ``out`` (with progress every 5,000); a row whose column count is
+    not the header's is rejected there with its line number, and the rest go on."""
+    for line, record in _records(text):
+        if line <= header_line:
+            continue
+        out.rows += 1
+        if progress is not None and out.rows % 5000 == 0:
+            progress(f"read {out.source.upper()}", out.rows, None)
+        if len(record) != len(header):
+            out.rejected.append(
+                RejectedRow(line, f"{len(record)} columns where the header has {len(header)}")
+            )
+            continue
+        yield line, record
+
+
 def read_leie(
     data: bytes, file_name: str, *, today: dt.date, progress: Progress | None = None
 ) -> ExclusionList:
@@ -383,17 +402,7 @@ def read_leie(
     index = {name.upper(): i for i, name in enumerate(header)}
     out = ExclusionList(LEIE, file_name)
     rows: list[dict[str, object]] = []
-    for line, record in _records(text):
-        if line <= header_line:
-            continue
-        out.rows += 1
-        if progress is not None and out.rows % 5000 == 0:
-            progress("read LEIE", out.rows, None)
-        if len(record) != len(header):
-            out.rejected.append(
-                RejectedRow(line, f"{len(record)} columns where the header has {len(header)}")
-            )
-            continue
+    for line, record in _data_rows(text, header, header_line, out, progress):
         raw = {name: record[index[name]].strip() for name in LEIE_COLUMNS}
         try:
             dob = _leie_date(raw["DOB"], "DOB")
@@ -446,17 +455,7 @@ def read_sam(
     index = {name.upper(): i for i, name in enumerate(header)}
     out = ExclusionList(SAM, file_name)
     rows: list[dict[str, object]] = []
-    for line, record in _records(text):
-        if line <= header_line:
-            continue
-        out.rows += 1
-        if progress is not None and out.rows % 5000 == 0:
-            progress("read SAM", out.rows, None)
-        if len(record) != len(header):
-            out.rejected.append(
-                RejectedRow(line, f"{len(record)} columns where the header has {len(header)}")
-            )
-            continue
+    for line, record in _data_rows(text, header, header_line, out, progress):
         raw = {name: record[i].strip() for i, name in enumerate(header)}
 
         def col(name: str, record: list[str] = record) -> str:
