@@ -22,7 +22,7 @@ import dataclasses
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -1004,41 +1004,24 @@ def write_835_claims(
     CAS, REF*6R, AMT*B6, LQ*HE; then PLB. :func:`read_835_claims` reads the file back to equal records.
     """
     check_claims(payment, claims)
-    _check_header(payment, payer_address, payer_contact, payee_address)
-    _check_adjustments(payment.adjustments)
-    payment_date = payment.payment_date
-    assert payment_date is not None  # checked above
-    if when is None:
-        when = dt.datetime.combine(payment.production_date or payment_date, dt.time())
-    version = payment.version or VERSION
-    services = 0
-    buffer = io.BytesIO()  # written in memory first: a value holding a delimiter leaves no partial file
-    w = X12Writer(buffer, delimiters, newline=newline)
-    w.start_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
-                        control_number=control_number, when=when, usage=usage)  # fmt: skip
-    w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
-    w.start_transaction("835", payment.control_number)
-    start = w.segments_written
-    _write_header(w, payment, payer_address, payer_contact, payee_address, eft)
-    lx = 0
-    facility: str | None = None
-    for claim in claims:
-        if facility != claim.facility_code or lx == 0:
-            lx += 1
-            facility = claim.facility_code
-            w.segment("LX", str(lx))
-        services += _write_claim(w, claim, payment.payee_id)
-    plbs = _write_plbs(w, payment.adjustments)
-    w.end_transaction()
-    segments = w.segments_written - start + 1
-    w.end_group()
-    w.end_interchange()
-    with contextlib.ExitStack() as stack:
-        open_target(stack, target).write(buffer.getvalue())
-    addenda = ""
-    if payment.payment_method == "ACH":
-        addenda = reassociation_addenda(payment.trace_number, payment.originator_id)
-    return Written835(len(claims), services, plbs, segments, addenda)
+
+    def write_claims(w: X12Writer) -> tuple[int, int]:
+        services = lx = 0
+        facility: str | None = None
+        for claim in claims:
+            if facility != claim.facility_code or lx == 0:
+                lx += 1
+                facility = claim.facility_code
+                w.segment("LX", str(lx))
+            services += _write_claim(w, claim, payment.payee_id)
+        return len(claims), services
+
+    return _write_835(
+        target, payment, write_claims, sender_id=sender_id, receiver_id=receiver_id, payer_address=payer_address,
+        payer_contact=payer_contact, payee_address=payee_address, sender_qualifier=sender_qualifier,
+        receiver_qualifier=receiver_qualifier, control_number=control_number, delimiters=delimiters,
+        newline=newline, when=when, usage=usage, eft=eft,
+    )  # fmt: skip
 
 
 def write_835_claims_text(
@@ -1071,6 +1054,40 @@ def write_835_claims_text(
         raise ValueError(problem)
     if payment.total_cents == 0 and payment.payment_method != "NON":
         raise ValueError(f"BPR02 is 0: BPR04 must be NON (no payment), not {payment.payment_method}")
+
+    def write_claims(w: X12Writer) -> tuple[int, int]:
+        w.block(claims.text, claims.segments)
+        return claims.claims, claims.services
+
+    return _write_835(
+        target, payment, write_claims, sender_id=sender_id, receiver_id=receiver_id, payer_address=payer_address,
+        payer_contact=payer_contact, payee_address=payee_address, control_number=control_number, when=when,
+        usage=usage, eft=eft,
+    )  # fmt: skip
+
+
+def _write_835(
+    target: BinaryIO | str | os.PathLike[str],
+    payment: Payment835,
+    write_claims: Callable[[X12Writer], tuple[int, int]],
+    *,
+    sender_id: str,
+    receiver_id: str,
+    payer_address: Address,
+    payer_contact: Contact,
+    payee_address: Address | None,
+    sender_qualifier: str = "ZZ",
+    receiver_qualifier: str = "ZZ",
+    control_number: int,
+    delimiters: Delimiters | None = None,
+    newline: bool = False,
+    when: dt.datetime | None,
+    usage: str,
+    eft: EftAccounts | None,
+) -> Written835:
+    """The claims 835 around what ``write_claims`` writes (returning its claim and service counts): the header
+    checked, the envelope, the header, the claims, the PLBs and the trailer, made in memory (a value holding a
+    delimiter leaves no partial file) and then written to ``target``."""
     _check_header(payment, payer_address, payer_contact, payee_address)
     _check_adjustments(payment.adjustments)
     payment_date = payment.payment_date
@@ -1079,15 +1096,14 @@ def write_835_claims_text(
         when = dt.datetime.combine(payment.production_date or payment_date, dt.time())
     version = payment.version or VERSION
     buffer = io.BytesIO()
-    w = X12Writer(buffer, Delimiters())
-    w.start_interchange(
-        "ZZ", sender_id, "ZZ", receiver_id, control_number=control_number, when=when, usage=usage
-    )
+    w = X12Writer(buffer, delimiters or Delimiters(), newline=newline)
+    w.start_interchange(sender_qualifier, sender_id, receiver_qualifier, receiver_id,
+                        control_number=control_number, when=when, usage=usage)  # fmt: skip
     w.start_group("HP", sender_id, receiver_id, control_number=control_number, version=version, when=when)
     w.start_transaction("835", payment.control_number)
     start = w.segments_written
     _write_header(w, payment, payer_address, payer_contact, payee_address, eft)
-    w.block(claims.text, claims.segments)
+    claim_count, services = write_claims(w)
     plbs = _write_plbs(w, payment.adjustments)
     w.end_transaction()
     segments = w.segments_written - start + 1
@@ -1098,7 +1114,7 @@ def write_835_claims_text(
     addenda = ""
     if payment.payment_method == "ACH":
         addenda = reassociation_addenda(payment.trace_number, payment.originator_id)
-    return Written835(claims.claims, claims.services, plbs, segments, addenda)
+    return Written835(claim_count, services, plbs, segments, addenda)
 
 
 def _write_claim(w: X12Writer, c: ClaimPayment835, payee_id: str) -> int:
