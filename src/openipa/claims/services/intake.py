@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,16 @@ def _span(claim: Claim837) -> tuple[dt.date | None, dt.date | None]:
     return first, last
 
 
+def _warn_unknown_members(checked: _Checked, keys: Iterable[str], on_file: Mapping[str, Any]) -> None:
+    """A warning per member key the file names and the roster does not have (the first MAX_LISTED listed)."""
+    unknown = sorted(k for k in keys if k and k not in on_file)
+    for key in unknown[:MAX_LISTED]:
+        checked.warn_at(
+            0, "NM1", 9, f"member {key} is not on file: the claim is kept and will be denied (CARC 31)"
+        )
+    checked.warning_count += max(0, len(unknown) - MAX_LISTED)
+
+
 def _resolve(checked: _Checked) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     """Member ids by key, and the originals of replacements and voids by (billing NPI, claim number);
     problems go on ``checked``."""
@@ -140,12 +150,7 @@ def _resolve(checked: _Checked) -> tuple[dict[str, int], dict[tuple[str, str], i
     members: dict[str, int] = {}
     for key, found in on_file.items():
         members[key] = found[0][0]
-    unknown = sorted(k for k in keys if k and k not in on_file)
-    for key in unknown[:MAX_LISTED]:
-        checked.warn_at(
-            0, "NM1", 9, f"member {key} is not on file: the claim is kept and will be denied (CARC 31)"
-        )
-    checked.warning_count += max(0, len(unknown) - MAX_LISTED)
+    _warn_unknown_members(checked, keys, on_file)
     wanted = [c.payer_claim_control_number for c in checked.claims if c.frequency_code in ("7", "8")]
     numbers = [int(n) for n in wanted if n.isdigit()]
     originals: dict[tuple[str, str], int] = {
@@ -275,12 +280,7 @@ def _import_columns(
         schema={"key": pl.String, "member_pk": pl.Int64},
     )
     checked = _Checked()
-    unknown = sorted(k for k in keys if k and k not in on_file)
-    for key in unknown[:MAX_LISTED]:
-        checked.warn_at(
-            0, "NM1", 9, f"member {key} is not on file: the claim is kept and will be denied (CARC 31)"
-        )
-    checked.warning_count += max(0, len(unknown) - MAX_LISTED)
+    _warn_unknown_members(checked, keys, on_file)
     corrections = claims.filter(pl.col("frequency_code").is_in(["7", "8"]))
     originals = pl.DataFrame(schema={"billing_identifier": pl.String, "payer_claim_control_number": pl.String,
                                      "original_id": pl.Int64})  # fmt: skip
