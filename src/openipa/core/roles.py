@@ -70,6 +70,17 @@ class Perm(StrEnum):
     VIEW_OFFERS = "view_offers"  # the messenger: all, one practice at a time; a practice user: its own
     CONVEY_OFFERS = "convey_offers"  # record offers, convey them, carry answers to payers (the messenger)
     RESPOND_OFFERS = "respond_offers"  # a practice's own answers and standing authorization
+    # utilization management (ADR 0014): requests for referrals and prior authorizations
+    VIEW_UM = "view_um"  # requests, queues, the SLA dashboard and metrics (a practice user: its own requests)
+    SUBMIT_UM = (
+        "submit_um"  # submit a request (a practice user: for its own members), attach, withdraw, appeal
+    )
+    REVIEW_UM = (
+        "review_um"  # clinical review: take for review, approve, escalate, extend (nurse and physician)
+    )
+    DECIDE_UM = (
+        "decide_um"  # deny or modify, decide appeals, peer-to-peer: a physician (the medical director)
+    )
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -81,12 +92,16 @@ _MONEY = {Perm.EDIT_FINANCE}
 # Fee-for-service offers and each practice's answers are the messenger's and that practice's alone: not the
 # administrator's, finance's, the board's or the auditor's (antitrust: the messenger-model firewall, ADR 0012).
 _OFFERS = {Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS, Perm.RESPOND_OFFERS}
+# Clinical decisions on requests are clinicians' alone: only a physician may deny or modify (DECIDE_UM), and
+# neither the administrator nor the auditor reviews or decides requests.
+_CLINICAL = {Perm.REVIEW_UM, Perm.DECIDE_UM}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
-    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY - _OFFERS),
+    Role.IPA_ADMIN: frozenset(set(Perm) - _BANK - _MONEY - _OFFERS - _CLINICAL),
     Role.OPERATIONS: frozenset(
         _STAFF_READ
         | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
+        | {Perm.VIEW_UM, Perm.SUBMIT_UM}
     ),
     Role.FINANCE: frozenset(
         _STAFF_READ
@@ -97,13 +112,23 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.CREDENTIALING: frozenset(
         _STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CREDENTIALING, Perm.EDIT_CREDENTIALING}
     ),
-    Role.UM_NURSE: frozenset(_STAFF_READ),
-    Role.MEDICAL_DIRECTOR: frozenset(_STAFF_READ),
-    Role.QUALITY: frozenset(_STAFF_READ),
+    Role.UM_NURSE: frozenset(_STAFF_READ | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.REVIEW_UM}),
+    Role.MEDICAL_DIRECTOR: frozenset(
+        _STAFF_READ | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.REVIEW_UM, Perm.DECIDE_UM}
+    ),
+    Role.QUALITY: frozenset(_STAFF_READ | {Perm.VIEW_UM}),
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS, Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS}),
     # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
     Role.PRACTICE_USER: frozenset(
-        {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS, Perm.VIEW_CLAIMS, Perm.VIEW_OFFERS, Perm.RESPOND_OFFERS}
+        {
+            Perm.VIEW_NETWORK,
+            Perm.VIEW_MEMBERS,
+            Perm.VIEW_CLAIMS,
+            Perm.VIEW_OFFERS,
+            Perm.RESPOND_OFFERS,
+            Perm.VIEW_UM,
+            Perm.SUBMIT_UM,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
@@ -114,6 +139,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_FINANCE,
             Perm.VIEW_CLAIMS,
             Perm.VIEW_CREDENTIALING,
+            Perm.VIEW_UM,
         }
     ),
 }

@@ -74,7 +74,7 @@ from openipa.network.models import (
     Provider,
     Region,
 )
-from openipa.utilization.models import Authorization
+from openipa.utilization.models import AuthEvent, AuthRequest, AuthService
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -234,16 +234,53 @@ def add_support_organizations(
 
 
 def _authorize(month: demo_claims.ClaimMonth, members: dict[str, int]) -> int:
-    rows = [
-        Authorization(number=a.number, kind=Authorization.Kind.PRIOR_AUTHORIZATION,
-                      status=Authorization.Status.APPROVED, member_id=members[a.member_key],
-                      servicing_npi=a.servicing_npi, codes=a.code, units=Decimal(a.units),
-                      valid_from=a.valid_from, valid_to=a.valid_to)
-        for a in month.authorizations
-        if a.member_key in members
-    ]  # fmt: skip
-    Authorization.objects.bulk_create(rows)
-    return len(rows)
+    """The approved prior authorizations the month's imaging claims name (REF*G1): each a request received
+    ten days before the service and approved by the nurse two days later, on the standard clock of the
+    member's line of business (written in bulk: the demo's UM workload itself is built by `demo.utilization`)."""
+    specs = [a for a in month.authorizations if a.member_key in members]
+    if not specs:
+        return 0
+    from openipa.membership.models import EligibilitySpan
+    from openipa.utilization import selectors as um
+    from openipa.utilization.engine import clocks
+
+    tz = um.ipa_zone()
+    rules = um.clock_rules()
+    lob_of = dict(
+        EligibilitySpan.objects.filter(member_id__in={members[a.member_key] for a in specs})
+        .order_by("member_id", "valid_from")
+        .values_list("member_id", "product__line_of_business")
+    )
+    requests, services, events = [], [], []
+    for a in specs:
+        member_id = members[a.member_key]
+        lob = lob_of.get(member_id, "commercial")
+        received = dt.datetime.combine(a.valid_from - dt.timedelta(days=10), dt.time(9, 30), tzinfo=tz)
+        rule = clocks.pick_rule(rules, line_of_business=lob, jurisdiction="CA", kind="prior_auth",
+                                urgency="standard", applies_to="request", on=received.date())  # fmt: skip
+        decided = received + dt.timedelta(days=2)
+        request = AuthRequest(
+            number=a.number, kind="prior_auth", urgency="standard", status=AuthRequest.Status.APPROVED,
+            source=AuthRequest.Source.STAFF, member_id=member_id, line_of_business=lob, jurisdiction="CA",
+            requesting_npi=a.servicing_npi, servicing_npi=a.servicing_npi, diagnoses="R6889",
+            service_from=a.valid_from, service_to=a.valid_to, received_at=received,
+            clock_rule_id=rule.rule_id, due_at=clocks.due_at(received, rule, tz, um.calendars_for([rule])),
+            decided_at=decided, decision_reason="Meets the imaging criteria.",
+        )  # fmt: skip
+        requests.append(request)
+    AuthRequest.objects.bulk_create(requests)
+    ids = dict(AuthRequest.objects.filter(number__in=[a.number for a in specs]).values_list("number", "pk"))
+    for a, request in zip(specs, requests, strict=True):
+        pk = ids[a.number]
+        decided_at = request.received_at + dt.timedelta(days=2)
+        services.append(AuthService(request_id=pk, line_number=1, code=a.code, units=Decimal(a.units),
+                                    units_approved=Decimal(a.units), service_from=a.valid_from,
+                                    service_to=a.valid_to))  # fmt: skip
+        events.append(AuthEvent(request_id=pk, at=request.received_at, action=AuthEvent.Action.RECEIVED))
+        events.append(AuthEvent(request_id=pk, at=decided_at, action=AuthEvent.Action.APPROVED))
+    AuthService.objects.bulk_create(services)
+    AuthEvent.objects.bulk_create(events)
+    return len(requests)
 
 
 # ------------------------------------------------------------------------------------------------ months
