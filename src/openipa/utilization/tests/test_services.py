@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from openipa.conftest import SmallIpa
 from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.models import AuditEvent
 from openipa.utilization import selectors, services
@@ -17,12 +19,12 @@ from openipa.utilization.tests.conftest import at, request_input
 pytestmark = pytest.mark.django_db
 
 
-def _submit(um, user="alice", **overrides):  # type: ignore[no-untyped-def]
+def _submit(um: SmallIpa, user: str = "alice", **overrides: Any) -> AuthRequest:
     return services.submit_request(actor=um.users[user], data=request_input(**overrides), source="portal",
                                    received_at=at("2026-03-02 14:00"))  # fmt: skip
 
 
-def test_a_practice_submits_for_its_own_member_and_the_clock_starts(um):  # type: ignore[no-untyped-def]
+def test_a_practice_submits_for_its_own_member_and_the_clock_starts(um: SmallIpa) -> None:
     request = _submit(um)
     assert request.number == "UM2026-000001"
     assert request.status == AuthRequest.Status.RECEIVED
@@ -36,7 +38,7 @@ def test_a_practice_submits_for_its_own_member_and_the_clock_starts(um):  # type
     assert AuditEvent.objects.filter(action="um.request.submit", object_id=str(request.pk)).exists()
 
 
-def test_a_practice_cannot_submit_for_another_practices_member(um):  # type: ignore[no-untyped-def]
+def test_a_practice_cannot_submit_for_another_practices_member(um: SmallIpa) -> None:
     with pytest.raises(ValidationFailed, match="no member 'SUN0002'"):
         _submit(um, member_id="SUN0002")
     assert not AuthRequest.objects.exists()
@@ -59,7 +61,9 @@ def test_a_practice_cannot_submit_for_another_practices_member(um):  # type: ign
          "no coverage on 2025-03-01"),
     ],
 )  # fmt: skip
-def test_hostile_requests_are_refused_whole_naming_the_field(um, overrides, field, message):  # type: ignore[no-untyped-def]
+def test_hostile_requests_are_refused_whole_naming_the_field(
+    um: SmallIpa, overrides: dict[str, Any], field: str, message: str
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _submit(um, user="ops", **overrides)
     assert field in caught.value.fields
@@ -68,7 +72,7 @@ def test_hostile_requests_are_refused_whole_naming_the_field(um, overrides, fiel
     assert not AuthEvent.objects.exists()
 
 
-def test_a_nurse_approves_but_cannot_deny_or_modify(um):  # type: ignore[no-untyped-def]
+def test_a_nurse_approves_but_cannot_deny_or_modify(um: SmallIpa) -> None:
     request = _submit(um)
     nurse = um.users["nurse"]
     services.take_for_review(actor=nurse, request=request, now=at("2026-03-03 09:00"))
@@ -87,7 +91,7 @@ def test_a_nurse_approves_but_cannot_deny_or_modify(um):  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize("user", ["admin", "ops", "auditor", "alice", "quality"])
-def test_nobody_but_clinicians_decides(um, user):  # type: ignore[no-untyped-def]
+def test_nobody_but_clinicians_decides(um: SmallIpa, user: str) -> None:
     request = _submit(um)
     with pytest.raises(PermissionDenied):
         services.decide(actor=um.users[user], request=request, decision="approve")
@@ -95,7 +99,9 @@ def test_nobody_but_clinicians_decides(um, user):  # type: ignore[no-untyped-def
     assert request.status == AuthRequest.Status.RECEIVED
 
 
-def test_the_medical_director_denies_with_a_reason_and_criteria_and_a_notice_with_appeal_rights(um):  # type: ignore[no-untyped-def]
+def test_the_medical_director_denies_with_a_reason_and_criteria_and_a_notice_with_appeal_rights(
+    um: SmallIpa,
+) -> None:
     request = _submit(um)
     md = um.users["md"]
     services.escalate(actor=um.users["nurse"], request=request, note="Criteria not met on the notes sent.")
@@ -114,7 +120,7 @@ def test_the_medical_director_denies_with_a_reason_and_criteria_and_a_notice_wit
     assert len(notice.sha256) == 64
 
 
-def test_a_modification_approves_fewer_units(um):  # type: ignore[no-untyped-def]
+def test_a_modification_approves_fewer_units(um: SmallIpa) -> None:
     request = _submit(um, user="ops", services=[ServiceInput("97110", 12, dt.date(2026, 3, 10), dt.date(2026, 4, 30))],
                       diagnoses=["M54.50"])  # fmt: skip
     md = um.users["md"]
@@ -130,7 +136,7 @@ def test_a_modification_approves_fewer_units(um):  # type: ignore[no-untyped-def
     assert frame.select("code", "units_milli").rows() == [("97110", 6000)]
 
 
-def test_extension_once_within_the_rule_with_notice(um):  # type: ignore[no-untyped-def]
+def test_extension_once_within_the_rule_with_notice(um: SmallIpa) -> None:
     request = _submit(um)
     nurse = um.users["nurse"]
     with pytest.raises(ValidationFailed, match="1 to 14"):
@@ -148,7 +154,7 @@ def test_extension_once_within_the_rule_with_notice(um):  # type: ignore[no-unty
         services.extend(actor=nurse, request=request, reason="again", now=at("2026-03-04 09:00"))
 
 
-def test_an_appeal_has_its_own_clock_and_another_physician_decides_it(um):  # type: ignore[no-untyped-def]
+def test_an_appeal_has_its_own_clock_and_another_physician_decides_it(um: SmallIpa) -> None:
     request = _submit(um)
     md, md2 = um.users["md"], um.users["md2"]
     services.decide(actor=md, request=request, decision="deny", reason="Not medically necessary per the policy cited.",
@@ -168,7 +174,7 @@ def test_an_appeal_has_its_own_clock_and_another_physician_decides_it(um):  # ty
     assert [n.kind for n in request.notices.all()] == ["decision", "appeal"]
 
 
-def test_post_stabilization_is_deemed_approved_when_unanswered(um):  # type: ignore[no-untyped-def]
+def test_post_stabilization_is_deemed_approved_when_unanswered(um: SmallIpa) -> None:
     request = _submit(um, user="ops", kind="post_stabilization", urgency="standard")
     assert request.urgency == "expedited"
     assert request.due_at == at("2026-03-02 15:00")  # one hour (Medicare Advantage)
@@ -179,7 +185,7 @@ def test_post_stabilization_is_deemed_approved_when_unanswered(um):  # type: ign
     assert request.decided_at == request.due_at
 
 
-def test_auto_approval_of_an_in_network_referral_to_a_listed_specialty(um):  # type: ignore[no-untyped-def]
+def test_auto_approval_of_an_in_network_referral_to_a_listed_specialty(um: SmallIpa) -> None:
     AutoApprovalRule.objects.create(name="In-network cardiology consults", kind="referral", specialties="Cardiology",
                                     code_from="99202", code_to="99215", max_units=3, valid_from=dt.date(2026, 1, 1))  # fmt: skip
     request = _submit(
@@ -194,7 +200,7 @@ def test_auto_approval_of_an_in_network_referral_to_a_listed_specialty(um):  # t
     assert other.status == "received"
 
 
-def test_practice_scope_on_reads(um):  # type: ignore[no-untyped-def]
+def test_practice_scope_on_reads(um: SmallIpa) -> None:
     request = _submit(um)
     assert selectors.request_get(um.users["alice"], request.pk, purpose="test").pk == request.pk
     with pytest.raises(NotFound):
