@@ -15,8 +15,11 @@ for any kind).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openipa.core.calendars import Calendar
@@ -168,4 +171,19 @@ def clocks_from_rows(rows: Sequence[dict[str, object]]) -> list[Clock]:
         data = dict(row)
         rule_id = data.pop("id")
         out.append(Clock(rule_id=int(str(rule_id)), **data))  # type: ignore[arg-type]
+    return out
+
+
+def packaged_rules() -> list[dict[str, Any]]:
+    """The clock rules shipped in `openipa/utilization/data/clocks.json`, with every field filled and dates
+    parsed (what the seed migration writes)."""
+    text = resources.files("openipa.utilization").joinpath("data/clocks.json").read_text(encoding="utf-8")
+    out = []
+    for row in json.loads(text)["rules"]:
+        rule: dict[str, Any] = {"jurisdiction": "", "kind": "", "calendar": "", "extension_days": 0,
+                                "deemed_approved": False, "valid_to": None, **row}  # fmt: skip
+        rule["valid_from"] = dt.date.fromisoformat(rule["valid_from"])
+        if rule["valid_to"]:
+            rule["valid_to"] = dt.date.fromisoformat(rule["valid_to"])
+        out.append(rule)
     return out

@@ -4,26 +4,13 @@
 request, urgency and first day), so it also serves the post_migrate hook that puts them back after a flush."""
 
 import datetime as dt
-import json
-from importlib import resources
 from typing import Any
 
 from django.db import migrations
 
+from openipa.utilization.engine.clocks import packaged_rules
+
 FIELDS = ("line_of_business", "jurisdiction", "kind", "applies_to", "urgency", "valid_from")
-
-
-def rules() -> list[dict[str, Any]]:
-    text = resources.files("openipa.utilization").joinpath("data/clocks.json").read_text(encoding="utf-8")
-    out = []
-    for row in json.loads(text)["rules"]:
-        rule = {"jurisdiction": "", "kind": "", "calendar": "", "extension_days": 0, "deemed_approved": False,
-                "valid_to": None, **row}
-        rule["valid_from"] = dt.date.fromisoformat(rule["valid_from"])
-        if rule["valid_to"]:
-            rule["valid_to"] = dt.date.fromisoformat(rule["valid_to"])
-        out.append(rule)
-    return out
 
 
 def seed(apps: Any, schema_editor: Any) -> None:
@@ -31,7 +18,7 @@ def seed(apps: Any, schema_editor: Any) -> None:
     WatchThreshold = apps.get_model("utilization", "WatchThreshold")
     have = set(ClockRule.objects.values_list(*FIELDS))
     ClockRule.objects.bulk_create(
-        [ClockRule(**rule) for rule in rules() if tuple(rule[f] for f in FIELDS) not in have]
+        [ClockRule(**rule) for rule in packaged_rules() if tuple(rule[f] for f in FIELDS) not in have]
     )
     if not WatchThreshold.objects.exists():
         WatchThreshold.objects.create(valid_from=dt.date(2000, 1, 1))
