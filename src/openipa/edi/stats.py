@@ -2,7 +2,8 @@
 
 Business counts: 834 members = INS segments; 837 claims = CLM segments; 835 remittances = CLP segments
 (claim payments); 820 remittances = RMR segments (remittance detail: one per premium item paid; ENT only
-groups them by entity, so RMR is the count of paid items).
+groups them by entity, so RMR is the count of paid items); 278 reviews = UM segments (one per patient event and
+one per service asked for under it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ COUNTED = {
     "837": ("claims", "CLM"),
     "835": ("remittances", "CLP"),
     "820": ("remittances", "RMR"),
+    "278": ("reviews", "UM"),
 }
 
 

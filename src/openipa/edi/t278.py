@@ -894,9 +894,9 @@ def _detail(state: _State, level: _Level, seg: Segment, filename: str | None) ->
         _n3(level.address, seg, filename)
     elif sid == "N4":
         level.city = _n4(seg, filename)
-    elif sid == "PER" and code == "21":
+    elif sid == "PER" and code in ("20", "21"):
         level.contact_name, level.phone = _per(seg)
-    elif sid == "PRV" and code == "21":
+    elif sid == "PRV" and code in ("20", "21"):
         level.specialty_role, level.taxonomy = _prv(seg, filename)
     elif sid == "DMG" and code in ("22", "23"):
         level.birth_date, level.sex = _dmg(seg, filename)
@@ -1585,6 +1585,7 @@ class Writer278:
         if where and where != "event":
             # rejected above the event: the event is echoed (its trace and UM) so the requester can match it
             self._event_head(request.event, parent, services=False)
+            self._um(request.event)
             return
         event = request.event
         number = self._event_head(event, parent, services=rejection is None and bool(event.services))
