@@ -37,8 +37,8 @@ from openipa.utilization.models import (
 AUTH_FRAME_SCHEMA = {"member_id": pl.Int64, "number": pl.String, "code": pl.String, "servicing_npi": pl.String,
                      "units_milli": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date}  # fmt: skip
 
-REQUIREMENT_FRAME_SCHEMA = {"contract_id": pl.Int64, "line_of_business": pl.String, "code_from": pl.String,
-                            "code_to": pl.String, "valid_from": pl.Date, "valid_to": pl.Date}  # fmt: skip
+REQUIREMENT_FRAME_SCHEMA = {"product_id": pl.Int64, "code_from": pl.String, "code_to": pl.String,
+                            "valid_from": pl.Date, "valid_to": pl.Date}  # fmt: skip
 
 
 def ipa_zone() -> ZoneInfo:
@@ -264,9 +264,23 @@ def approved_authorizations_frame(member_ids: Iterable[int]) -> pl.DataFrame:
 
 
 def requirements_frame() -> pl.DataFrame:
-    """Every authorization requirement (code range, contract or any, line of business or any, dates), for
-    claims adjudication: a line whose code falls in a range in force on its date needs an authorization."""
-    rows = AuthRequirement.objects.values_list(
+    """Every authorization requirement as claims adjudication reads it: one row per product it applies to
+    (a contract's products, or every product of its line of business, or every product), with its code range
+    and dates. A line whose code falls in a range in force on its date needs an authorization."""
+    from openipa.contracts.models import Contract, Product
+
+    products = list(Product.objects.values_list("pk", "line_of_business"))
+    of_contract: dict[int, set[int]] = {}
+    for contract_id, product_id in Contract.products.through.objects.values_list("contract_id", "product_id"):
+        of_contract.setdefault(contract_id, set()).add(product_id)
+    rows = []
+    for contract_id, lob, code_from, code_to, valid_from, valid_to in AuthRequirement.objects.values_list(
         "contract_id", "line_of_business", "code_from", "code_to", "valid_from", "valid_to"
-    )
-    return pl.DataFrame(list(rows), schema=REQUIREMENT_FRAME_SCHEMA, orient="row")
+    ):
+        for product_id, product_lob in products:
+            if contract_id is not None and product_id not in of_contract.get(contract_id, set()):
+                continue
+            if lob and lob != product_lob:
+                continue
+            rows.append((product_id, code_from.upper(), code_to.upper(), valid_from, valid_to))
+    return pl.DataFrame(rows, schema=REQUIREMENT_FRAME_SCHEMA, orient="row")

@@ -86,6 +86,14 @@ AUTH_SCHEMA: Schema = {
     "valid_from": pl.Date,
     "valid_to": pl.Date,
 }
+REQUIREMENT_SCHEMA: Schema = {
+    "product_id": pl.Int64,
+    "code_from": pl.String,
+    "code_to": pl.String,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+}
+"""Utilization management's authorization requirements, one row per product they apply to (ADR 0014)."""
 HISTORY_SCHEMA: Schema = {
     "line_id": pl.Int64,
     "member_id": pl.Int64,
@@ -150,6 +158,9 @@ class Context:
     cost_shares: pl.DataFrame
     edits: pl.DataFrame | None = None
     """Findings of the code edits (procedure-to-procedure, medically unlikely units), FINDING_SCHEMA."""
+    requirements: pl.DataFrame | None = None
+    """REQUIREMENT_SCHEMA: codes that need an authorization under a product, besides whole service categories
+    that do (a category rule's `requires_authorization`)."""
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,36 @@ def enrich(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     out = out.with_columns(pl.coalesce("rendering_kind", "billing_kind").fill_null("").alias("provider_kind"))
     out = out.join(_categories(out, conform(ctx.category_rules, CATEGORY_RULE_SCHEMA, "category rules")),
                    on="line_id", how="left")  # fmt: skip
+    if ctx.requirements is not None and ctx.requirements.height:
+        listed = _listed_codes(out, conform(ctx.requirements, REQUIREMENT_SCHEMA, "requirements"))
+        out = (
+            out.join(listed, on="line_id", how="left")
+            .with_columns(
+                (pl.col("requires_authorization").fill_null(False) | pl.col("listed").fill_null(False)).alias(
+                    "requires_authorization"
+                )
+            )
+            .drop("listed")
+        )
     dofr = conform(ctx.dofr, DOFR_SCHEMA, "dofr")
     return out.join(dofr, on=["term_id", "category"], how="left")
+
+
+def _listed_codes(lines: pl.DataFrame, requirements: pl.DataFrame) -> pl.DataFrame:
+    """line_id -> listed: the line's code falls in a code range that needs an authorization under the
+    member's product on the date of service (ranges compare codes of the same length)."""
+    keys = ["product_id", "code", "service_from"]
+    distinct = lines.select(keys).drop_nulls().unique()
+    matched = (
+        distinct.join(requirements, on="product_id", how="inner")
+        .filter(
+            in_force(pl.col("service_from"))
+            & (pl.col("code") >= pl.col("code_from")) & (pl.col("code") <= pl.col("code_to"))
+            & (pl.col("code").str.len_chars() == pl.col("code_from").str.len_chars())
+        )
+        .select(keys).unique().with_columns(pl.lit(True).alias("listed"))
+    )  # fmt: skip
+    return lines.select("line_id", *keys).join(matched, on=keys, how="inner").select("line_id", "listed")
 
 
 def _categories(lines: pl.DataFrame, rules: pl.DataFrame) -> pl.DataFrame:
@@ -334,8 +373,9 @@ def dofr(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
 
 
 def authorization(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """A service whose category needs an authorization is matched to an approved one for the member, code,
-    dates, units and servicing provider; emergency care never needs one. Missing: CARC 197."""
+    """A service that needs an authorization (its category does, or utilization management lists its code
+    for the member's product) is matched to an approved one for the member, code, dates, units and servicing
+    provider; emergency care never needs one. Missing: CARC 197."""
     needing = lines.filter(
         pl.col("requires_authorization").fill_null(False)
         & ~pl.col("emergency").fill_null(False)
@@ -359,7 +399,7 @@ def authorization(lines: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     missing = needing.join(matched, on="line_id", how="anti")
     return _findings(missing, "authorization", "deny", "197", "N54",
                      pl.format("{} needs an authorization and none matches the member, code, dates, units and "
-                               "provider", pl.col("category")))  # fmt: skip
+                               "provider", pl.coalesce(pl.col("category"), pl.col("code"))))  # fmt: skip
 
 
 _DUP_KEY = ["member_id", "code", "modifiers", "service_from", "billing_npi", "units_milli", "charge_cents"]

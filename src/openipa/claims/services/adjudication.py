@@ -167,6 +167,7 @@ def adjudicate_waiting(
         prices=pl.DataFrame(schema=engine.PRICE_SCHEMA),
         cost_shares=frames.cost_shares,
         edits=_edits(decide) if decide.height else None,
+        requirements=utilization_selectors.requirements_frame(),
     )
     if decide.height:
         enriched = engine.enrich(decide, ctx)
