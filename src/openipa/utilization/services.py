@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -203,8 +203,8 @@ def submit_request(
         for r in auto_rules.values()
     ])  # fmt: skip
     with transaction.atomic():
-        request = AuthRequest.objects.create(
-            number=_next_number(clocks.local_date(received_at, selectors.ipa_zone()).year),
+        request = _create_numbered(
+            clocks.local_date(received_at, selectors.ipa_zone()).year,
             kind=kind,
             urgency=urgency,
             source=source,
@@ -259,6 +259,18 @@ def submit_request(
         audit.record_write(actor, "um.request.submit", request, member_ids=[member.pk],
                            after={"number": request.number, "status": request.status})  # fmt: skip
     return request
+
+
+def _create_numbered(year: int, **fields: object) -> AuthRequest:
+    """Create a request with the year's next number; two intakes at once may pick the same number, and the
+    loser (the unique index refuses it) takes the next one."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return AuthRequest.objects.create(number=_next_number(year), **fields)
+        except IntegrityError:
+            continue
+    raise ValidationFailed.single("", "could not number the request: try again")
 
 
 def models_units() -> object:

@@ -208,3 +208,12 @@ def test_practice_scope_on_reads(um: SmallIpa) -> None:
     assert not selectors.request_queryset(um.users["bob"]).exists()
     with pytest.raises(PermissionDenied):
         selectors.request_queryset(um.users["fin"])
+
+
+def test_a_number_taken_by_a_concurrent_intake_is_skipped(um: SmallIpa, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _submit(um)
+    real = services._next_number
+    answers = iter([first.number])
+    monkeypatch.setattr(services, "_next_number", lambda year: next(answers, None) or real(year))
+    second = _submit(um)
+    assert (first.number, second.number) == ("UM2026-000001", "UM2026-000002")
