@@ -1524,6 +1524,10 @@ class Writer278:
 
     def add(self, request: Request278, decision: Decision278) -> None:
         decision.check()
+        if len(decision.services) > len(request.event.services):
+            raise ValueError(
+                f"{len(decision.services)} service answers for {len(request.event.services)} services asked for"
+            )
         tx = request.transaction
         if self._tx is not tx:
             self.close()

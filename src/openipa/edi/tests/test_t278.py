@@ -538,6 +538,10 @@ def test_response_text_is_made_safe_and_other_delimiters():
         ),
         (Decision278("A4", services=(ServiceDecision("A2"),)), "needs a certification number"),
         (Decision278(rejection=Rejection278("75", loop="nowhere")), "rejection loop"),
+        (
+            Decision278("A4", services=(ServiceDecision("A4"), ServiceDecision("A4"))),
+            "2 service answers for 1",
+        ),
     ],
 )
 def test_decisions_that_cannot_be_written(decision, message):
