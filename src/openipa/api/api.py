@@ -31,6 +31,7 @@ from openipa.api import (
 from openipa.api.auth import AUTH
 from openipa.claims import api as claims_api
 from openipa.messenger import api as messenger_api
+from openipa.utilization import api as utilization_api
 
 DESCRIPTION = """\
 The OpenIPA REST API.
@@ -79,6 +80,7 @@ api.add_router("/payers", payers.router)
 api.add_router("/contracts", contracts.router)
 api.add_router("/claims", claims_api.router)
 api.add_router("/offers", messenger_api.router)
+api.add_router("/authorizations", utilization_api.router)
 
 
 def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
