@@ -23,6 +23,8 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Payers", "web:payer_list", Perm.VIEW_CONTRACTS),
     ("Contracts", "web:contract_list", Perm.VIEW_CONTRACTS),
     ("Claims", "web:claims:claim_list", Perm.VIEW_CLAIMS),
+    # referrals and prior authorizations (a practice user: its own requests)
+    ("Authorizations", "web:utilization:queue", Perm.VIEW_UM),
     # fee-for-service offers: the messenger's, and each practice's own (no other role: ADR 0012)
     ("Offers", "web:messenger:offer_list", Perm.VIEW_OFFERS),
     ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),

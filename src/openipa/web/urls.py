@@ -57,4 +57,6 @@ urlpatterns = [
     path("", include("openipa.messenger.urls")),
     # exclusion screening (web:credentialing:...)
     path("", include("openipa.credentialing.urls")),
+    # utilization management: referrals and prior authorizations (web:utilization:...)
+    path("", include("openipa.utilization.urls")),
 ]

@@ -33,6 +33,7 @@ NAV = [
     "Payers",
     "Contracts",
     "Claims",
+    "Authorizations",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -62,7 +63,19 @@ def nav_labels(page: Page) -> list[str]:
     ("username", "expected"),
     [
         ("system-setup", NAV),
-        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Claims"]),
+        (
+            "ops",
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Payers",
+                "Contracts",
+                "Claims",
+                "Authorizations",
+            ],
+        ),
         (
             "fin",
             [
@@ -77,7 +90,19 @@ def nav_labels(page: Page) -> list[str]:
                 "Ledger",
             ],
         ),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Offers", "Statements"]),
+        (
+            "alice",
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Claims",
+                "Authorizations",
+                "Offers",
+                "Statements",
+            ],
+        ),
     ],
 )
 def test_each_persona_sees_the_navigation_of_their_role(

@@ -16,6 +16,7 @@ ALL = [
     "Payers",
     "Contracts",
     "Claims",
+    "Authorizations",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -26,7 +27,19 @@ ALL = [
     ("persona", "expected"),
     [
         ("admin", ALL),
-        ("ops", ["Dashboard", "Practices", "Providers", "Members", "Payers", "Contracts", "Claims"]),
+        (
+            "ops",
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Payers",
+                "Contracts",
+                "Claims",
+                "Authorizations",
+            ],
+        ),
         (
             "fin",
             [
@@ -44,7 +57,19 @@ ALL = [
         ("auditor", ALL),
         # offers are the messenger's and each practice's own: no other role has them (ADR 0012)
         ("messenger", ["Dashboard", "Practices", "Providers", "Payers", "Contracts", "Offers"]),
-        ("alice", ["Dashboard", "Practices", "Providers", "Members", "Claims", "Offers", "Statements"]),
+        (
+            "alice",
+            [
+                "Dashboard",
+                "Practices",
+                "Providers",
+                "Members",
+                "Claims",
+                "Authorizations",
+                "Offers",
+                "Statements",
+            ],
+        ),
     ],
 )
 def test_each_role_sees_its_own_navigation(client_for, persona, expected):
