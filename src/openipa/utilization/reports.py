@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from openipa.claims.models import Claim, ClaimLine
 from openipa.contracts.models import Contract
 from openipa.core import audit
-from openipa.core.errors import PermissionDenied, ValidationFailed
+from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.roles import Actor, Perm, is_practice_scoped, require
 from openipa.membership.models import EligibilitySpan, PcpAssignment
 from openipa.network.models import Practice, Provider
@@ -441,7 +441,12 @@ def watch_report(actor: Actor, *, period: watch.Period) -> WatchReport:
     require_staff(actor)
     if period.last < period.first:
         raise ValidationFailed.single("month_to", "the last month is before the first")
-    threshold = selectors.watch_threshold(period.last)
+    try:
+        threshold = selectors.watch_threshold(period.last)
+    except NotFound:
+        raise ValidationFailed.single(
+            "month_to", f"no under-service watch thresholds are in force on {period.last}: add them first"
+        ) from None
     limits = watch.Thresholds(
         referral_ratio=float(threshold.referral_ratio),
         outcome_ratio=float(threshold.outcome_ratio),

@@ -258,6 +258,12 @@ def under_service_watch(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     reports.require_staff(actor)
     form = WatchForm(request.GET)
-    report = reports.watch_report(actor, period=form.period(timezone.localdate()))
-    context = {"form": form, "report": report, "chart": _watch_chart(report), "links": _links(request)}
+    period = form.period(timezone.localdate())
+    try:
+        report: reports.WatchReport | None = reports.watch_report(actor, period=period)
+    except ValidationFailed as exc:
+        report = None
+        form.add_error(None, "; ".join(m for messages in exc.fields.values() for m in messages))
+    chart = _watch_chart(report) if report is not None else ""
+    context = {"form": form, "report": report, "period": period, "chart": chart, "links": _links(request)}
     return render(request, "web/utilization/reports/watch.html", context)

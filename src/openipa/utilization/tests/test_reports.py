@@ -314,3 +314,27 @@ def test_services_outside_a_request_do_not_change_the_report(um: SmallIpa) -> No
         100.0,
         0.0,
     )
+
+
+def test_the_watch_page_without_members_or_without_thresholds(um: SmallIpa, client_for: Any) -> None:
+    from openipa.utilization.models import WatchThreshold
+
+    client = client_for("quality")
+    url = _urls()["under_service_watch"]
+    empty = client.get(url, {"month_from": "2020-01", "month_to": "2020-12"})
+    assert empty.status_code == 200
+    assert "No member was on a panel in this period." in empty.content.decode()
+    WatchThreshold.objects.update(valid_to=dt.date(2025, 12, 31))
+    refused = client.get(url, {"month_from": "2026-01", "month_to": "2026-06"})
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert "no under-service watch thresholds are in force on 2026-06-30" in text
+    assert "Not risk-adjusted" not in text
+
+
+def test_the_dashboard_page_with_a_reversed_window_says_so(um: SmallIpa, client_for: Any) -> None:
+    page = client_for("nurse").get(
+        _urls()["sla_dashboard"], {"week_from": "2026-03-20", "week_to": "2026-03-02"}
+    )
+    assert page.status_code == 200
+    assert "the last week is before the first" in page.content.decode()
