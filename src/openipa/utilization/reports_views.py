@@ -52,7 +52,8 @@ class DashboardForm(forms.Form):
     week_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def window(self, today: dt.date) -> tuple[dt.date, dt.date]:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The dates asked for, or the last 12 weeks through today."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         last = data.get("week_to") or today
         first = data.get("week_from") or last - dt.timedelta(weeks=DEFAULT_WEEKS - 1)
         return first, last
@@ -68,11 +69,12 @@ def _dashboard_charts(d: reports.SlaDashboard) -> dict[str, SafeString]:
             values.append(float(row[key]) if row and row[key] is not None else 0.0)
         return tuple(values)
 
-    on_time = charts.line_chart(
+    # bars, not lines: a week without decisions of an urgency has no bar (a line would fall to 0)
+    on_time = charts.bar_chart(
         labels,
         [charts.Series("Standard", per_week("standard", "on_time_pct")),
          charts.Series("Expedited", per_week("expedited", "on_time_pct"))],
-        title="Decisions on time, per week", x_label="Week of decision", y_label="% on time",
+        title="Decisions on time, per week", x_label="Week of decision", y_label="% on time", stacked=False,
         chart_id="um-on-time", plot_height=200,
     )  # fmt: skip
     counts = {(r["week"], r["outcome"]): r["n"] for r in d.outcomes.iter_rows(named=True)}
@@ -83,12 +85,12 @@ def _dashboard_charts(d: reports.SlaDashboard) -> dict[str, SafeString]:
         title="Decisions per week by outcome", x_label="Week of decision", y_label="Requests",
         chart_id="um-outcomes", plot_height=200,
     )  # fmt: skip
-    hours = charts.line_chart(
+    hours = charts.bar_chart(
         labels,
         [charts.Series("Standard", per_week("standard", "hours_mean")),
          charts.Series("Expedited", per_week("expedited", "hours_mean"))],
         title="Average hours from receipt to decision", x_label="Week of decision", y_label="Hours",
-        chart_id="um-hours", plot_height=200,
+        stacked=False, chart_id="um-hours", plot_height=200,
     )  # fmt: skip
     open_chart = charts.bar_chart(
         [label for _s, label, _std, _exp in d.open_by_status],
@@ -111,8 +113,9 @@ def _dashboard_charts(d: reports.SlaDashboard) -> dict[str, SafeString]:
 def sla_dashboard(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     reports.require_staff(actor)
-    form = DashboardForm(request.GET)
     now = timezone.now()
+    first, last = DashboardForm({}).window(timezone.localdate(now))
+    form = DashboardForm(request.GET or None, initial={"week_from": first, "week_to": last})
     first, last = form.window(timezone.localdate(now))
     try:
         dashboard = reports.sla_dashboard(actor, first=first, last=last, now=now)
@@ -232,7 +235,7 @@ class WatchForm(forms.Form):
 
     def period(self, today: dt.date) -> watch.Period:
         """The months asked for, or the last twelve complete months."""
-        data = self.cleaned_data if self.is_valid() else {}
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         last: Month = data.get("month_to") or Month.of(today) - 1
         first: Month = data.get("month_from") or last - 11
         return watch.Period(first.first_day, last.last_day)
@@ -257,7 +260,9 @@ def _watch_chart(report: reports.WatchReport) -> SafeString:
 def under_service_watch(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     reports.require_staff(actor)
-    form = WatchForm(request.GET)
+    default = WatchForm({}).period(timezone.localdate())
+    form = WatchForm(request.GET or None, initial={"month_from": f"{default.first:%Y-%m}",
+                                                   "month_to": f"{default.last:%Y-%m}"})  # fmt: skip
     period = form.period(timezone.localdate())
     try:
         report: reports.WatchReport | None = reports.watch_report(actor, period=period)

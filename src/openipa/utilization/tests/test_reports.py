@@ -219,7 +219,8 @@ def test_staff_with_view_um_see_the_report_pages(
     text = page.content.decode()
     for chart in ("um-on-time", "um-outcomes", "um-hours", "um-open"):
         assert f'id="{chart}-title"' in text
-    assert "<title>Standard, Mar 09: 0</title>" in text  # r8, the one late decision of its week
+    assert "<title>Standard, Mar 02: 100</title>" in text  # on time: r1 and r2
+    assert "<title>Standard, Mar 09:" not in text.split('id="um-hours-title"')[0]  # r8 late: 0%, no bar
     assert "<title>Denied, Mar 02: 1</title>" in text
     assert decided["r5"].number in text  # overdue (today is after March)
     assert reverse("web:utilization:detail", args=[decided["r5"].pk]) in text
@@ -332,9 +333,61 @@ def test_the_watch_page_without_members_or_without_thresholds(um: SmallIpa, clie
     assert "Not risk-adjusted" not in text
 
 
+def test_the_pages_without_filters_show_their_default_window(um: SmallIpa, client_for: Any) -> None:
+    from django.utils import timezone
+
+    client = client_for("nurse")
+    today = timezone.localdate()
+    dashboard = client.get(_urls()["sla_dashboard"]).content.decode()
+    assert f'value="{today:%Y-%m-%d}"' in dashboard
+    assert f'value="{today - dt.timedelta(weeks=11):%Y-%m-%d}"' in dashboard
+    watch_page = client.get(_urls()["under_service_watch"]).content.decode()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    assert f'value="{last:%Y-%m}"' in watch_page
+
+
 def test_the_dashboard_page_with_a_reversed_window_says_so(um: SmallIpa, client_for: Any) -> None:
     page = client_for("nurse").get(
         _urls()["sla_dashboard"], {"week_from": "2026-03-20", "week_to": "2026-03-02"}
     )
     assert page.status_code == 200
     assert "the last week is before the first" in page.content.decode()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_the_reports(
+    browser_page: Any, live_server: Any, transactional_db: Any, um: SmallIpa, decided: dict[str, AuthRequest]
+) -> None:
+    """In a real browser the medical director reads the dashboard's charts and overdue list, filters the metrics
+    by year, downloads the CSV through its link (audited), and opens the watch."""
+    from playwright.sync_api import expect
+
+    from openipa.conftest import PASSWORD
+
+    page = browser_page
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill("md")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}{_urls()['sla_dashboard']}?week_from=2026-03-02&week_to=2026-03-20")
+    expect(page.get_by_role("heading", name="Overdue alerts")).to_be_visible()
+    expect(page.get_by_test_id("overdue")).to_contain_text(decided["r5"].number)
+    expect(page.locator("svg[aria-labelledby^='um-on-time']")).to_be_visible()
+    page.screenshot(path="/tmp/um-reports-dashboard.png", full_page=True)
+    page.get_by_role("link", name="CMS-0057-F metrics").click()
+    page.get_by_label("Year of decision").select_option("2026")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("metrics")).to_contain_text("75.0%")
+    page.screenshot(path="/tmp/um-reports-metrics.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    path = download.value.path()
+    rows = _read_csv(path.read_bytes())
+    assert rows[1][2] == "2026"
+    assert AuditEvent.objects.filter(object_type="utilization.cms_metrics", action="export").count() == 1
+    page.get_by_role("link", name="Under-service watch").click()
+    expect(page.get_by_test_id("risk-note")).to_contain_text("Not risk-adjusted: no risk scores")
+    page.screenshot(path="/tmp/um-reports-watch.png", full_page=True)
