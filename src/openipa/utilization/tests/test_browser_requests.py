@@ -57,6 +57,7 @@ def test_submit_escalate_deny_and_the_notice(
     notes = tmp_path / "cardiology-notes.pdf"
     notes.write_bytes(b"%PDF-1.4 cardiology notes")
     page.get_by_label("Attachments").set_input_files(str(notes))
+    page.screenshot(path=str(SCREENSHOTS / "openipa-authorization-new.png"), full_page=True)
     page.get_by_role("button", name="Submit the request").click()
     expect(page.get_by_role("status")).to_contain_text("a decision is due by")
     request = AuthRequest.objects.get()
@@ -97,3 +98,47 @@ def test_submit_escalate_deny_and_the_notice(
     page.goto(f"{base}/authorizations/{request.pk}/")
     expect(page.get_by_test_id("notice-link")).to_have_count(1)
     expect(page.get_by_test_id("appeal-open-form")).to_be_visible()
+
+
+def test_the_queue_alerts_on_overdue_requests_and_filters_in_place(
+    browser_page: Page, live_server: Any, transactional_db: Any, um: SmallIpa
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from openipa.utilization import services
+    from openipa.utilization.tests.conftest import request_input
+
+    def submit(received: dt.datetime, **overrides: Any) -> AuthRequest:
+        return services.submit_request(actor=um.users["ops"], data=request_input(**overrides), source="staff",
+                                       received_at=received)  # fmt: skip
+
+    now = timezone.now()
+    late = submit(now - dt.timedelta(days=9))
+    referral = submit(now, kind="referral")
+    expedited = submit(now, urgency="expedited")
+    page = browser_page
+    _sign_in(page, live_server.url, "nurse")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Authorizations").click()
+    rows = page.get_by_test_id("requests").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("id", f"request-{late.pk}")
+    alert = page.get_by_test_id("overdue-alert")
+    expect(alert).to_contain_text("1 open request is past its due time")
+    page.screenshot(path=str(SCREENSHOTS / "openipa-authorizations-queue.png"), full_page=True)
+    # filters apply in place (htmx) and the address keeps them
+    page.get_by_label("Kind").select_option("referral")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("id", f"request-{referral.pk}")
+    assert "kind=referral" in page.url
+    page.get_by_label("Kind").select_option("")
+    page.get_by_label("Urgency").select_option("expedited")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("id", f"request-{expedited.pk}")
+    alert.get_by_role("link").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("id", f"request-{late.pk}")
+    expect(rows.first).to_have_attribute("data-overdue", "true")
+    expect(page.get_by_label("Overdue only")).to_be_checked()
