@@ -138,6 +138,40 @@ def test_a_practice_user_sees_only_its_own_requests_and_no_clinical_action(
     assert _row_ids(html(client_as("bob").get(QUEUE))) == [str(theirs.pk)]
 
 
+ACTION_FORMS = (
+    "review-form",
+    "approve-form",
+    "escalate-form",
+    "decide-form",
+    "extend-form",
+    "note-form",
+    "attach-form",
+    "withdraw-form",
+)
+
+
+@pytest.mark.parametrize(
+    ("user", "shown"),
+    [
+        ("nurse", {"review-form", "approve-form", "escalate-form", "extend-form", "note-form", "attach-form",
+                   "withdraw-form"}),
+        ("md", set(ACTION_FORMS)),
+        ("alice", {"attach-form", "withdraw-form"}),
+        ("admin", {"attach-form", "withdraw-form"}),
+        ("ops", {"attach-form", "withdraw-form"}),
+        ("auditor", set()),
+        ("quality", set()),
+    ],
+)  # fmt: skip
+def test_each_role_is_offered_only_its_own_actions(
+    um: SmallIpa, client_as: ClientFor, user: str, shown: set[str]
+) -> None:
+    request = _submit(um)
+    body = html(client_as(user).get(f"{QUEUE}{request.pk}/"))
+    assert {f for f in ACTION_FORMS if f'data-testid="{f}"' in body} == shown
+    assert ('data-testid="actions"' in body) == bool(shown)
+
+
 @pytest.mark.parametrize(
     ("user", "url", "data"),
     [
@@ -204,6 +238,9 @@ def test_the_queue_orders_by_due_time_counts_and_highlights_the_overdue(
     assert _row_ids(html(client_as("nurse").get(QUEUE, {"status": "closed"}))) == [str(decided.pk)]
     assert _row_ids(html(client_as("nurse").get(QUEUE, {"status": "denied"}))) == [str(decided.pk)]
     assert len(_row_ids(html(client_as("nurse").get(QUEUE, {"status": "all"})))) == 4
+    assert f'<span class="muted">decided {timezone.localtime(decided.decided_at):%Y-%m-%d}</span>' in html(
+        client_as("nurse").get(QUEUE, {"status": "closed"})
+    )
 
 
 def test_no_alert_when_nothing_is_overdue(um: SmallIpa, client_as: ClientFor) -> None:
@@ -535,6 +572,7 @@ def test_appeals_opened_by_the_practice_and_decided_by_another_physician(
     queue = html(client_as("nurse").get("/authorizations/appeals/"))
     assert f'<tr id="appeal-{appeal.pk}"' in queue
     assert f"{timezone.localtime(appeal.due_at):%Y-%m-%d} 23:59" in queue
+    assert AuditEvent.objects.filter(purpose="utilization appeals queue", actor_username="nurse").exists()
     assert f'<tr id="appeal-{appeal.pk}"' in html(alice.get("/authorizations/appeals/"))
     assert f'<tr id="appeal-{appeal.pk}"' not in html(client_as("bob").get("/authorizations/appeals/"))
     # the physician who denied is not offered the appeal, and is refused it
