@@ -1,5 +1,6 @@
 """`openipa edi stats FILE [--json]`: counts per transaction set of an X12 file, without the database.
 `openipa edi eligibility FILE [--out FILE] [--payer CODE]`: answer a 270 with a 271.
+`openipa edi auth FILE [--out FILE] [--json]`: receive the requests of a 278 and answer them with a 278.
 
 Subcommands are argparse subparsers, so `edi auth FILE` can join `stats` and `eligibility`.
 Exit status 0 for a good file, 1 for a bad one (the error on stderr, or under "error" in the JSON).
@@ -35,7 +36,8 @@ from openipa.edi.x12 import X12Error
 class Command(BaseCommand):
     help = (
         "X12 EDI tools. `edi stats FILE [--json]`: interchanges, groups, transactions, segments per set. "
-        "`edi eligibility FILE [--out FILE] [--payer CODE]`: answer a 270 eligibility inquiry with a 271."
+        "`edi eligibility FILE [--out FILE] [--payer CODE]`: answer a 270 eligibility inquiry with a 271. "
+        "`edi auth FILE [--out FILE] [--json]`: receive a 278's authorization requests and answer them."
     )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
@@ -57,11 +59,79 @@ class Command(BaseCommand):
             help="payer code for inquiries whose NM1*PR id matches no payer's X12 payer id",
         )
 
+        auth = sub.add_parser(
+            "auth",
+            help="receive the referrals and prior authorizations of a 278 and answer each in a 278 response",
+        )
+        auth.add_argument("file", help="an X12 278 request (005010X217)")
+        auth.add_argument("--out", help="write the 278 response to this file (default: standard output)")
+        auth.add_argument(
+            "--json",
+            action="store_true",
+            help="print a JSON summary (requests, received, approved, rejected) instead; needs --out",
+        )
+
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         if subcommand == "stats":
             self._stats(options["file"], as_json=options["json"])
         elif subcommand == "eligibility":
             self._eligibility(options["file"], out=options["out"], payer=options["payer"])
+        elif subcommand == "auth":
+            self._auth(options["file"], out=options["out"], as_json=options["json"])
+
+    def _auth(self, file: str, *, out: str | None, as_json: bool) -> None:
+        """Every patient event of the 278 submitted as a request by the 278 gateway (source x12_278), and
+        answered: A4 pended or A1 certified with the request number, AAA for a refused one (not written)."""
+        from django.db import DatabaseError, transaction
+
+        from openipa.contracts.models import Payer
+        from openipa.edi.t278 import build_278, read_278
+        from openipa.utilization.x12 import answer_file
+
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"no such file: {file}")
+        if as_json and not out:
+            raise CommandError(
+                "--json prints the summary on standard output: give --out for the 278 response"
+            )
+        # The whole 278 is read before anything is looked up or written: a bad file gets no answer at all.
+        try:
+            requests = list(read_278(path, filename=str(path)))
+            if not requests:
+                raise X12Error(f"{file}: no 278 request in the file")
+        except X12Error as exc:
+            if as_json:
+                self.stdout.write(json.dumps({"error": exc.as_dict()}, indent=2))
+            else:
+                self.stderr.write(f"error: {exc}")
+            sys.exit(1)
+        try:
+            payers = dict(Payer.objects.exclude(x12_payer_id="").values_list("x12_payer_id", "code"))
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the payers ({exc}): is the database migrated?") from None
+        target = Path(out) if out else None
+        partial = target.with_name(target.name + ".partial") if target else None
+        # The requests and the answer stand or fall together: the response is written (beside its target)
+        # before the requests are committed, and put in place after.
+        with transaction.atomic():
+            answered = answer_file(requests, payers=payers)
+            data = build_278(answered.pairs, when=dt.datetime.now())
+            if partial is not None:
+                partial.write_bytes(data)
+        if target is not None and partial is not None:
+            partial.replace(target)
+        else:
+            self.stdout.write(data.decode("latin-1"), ending="")
+        summary = answered.summary()
+        if as_json:
+            self.stdout.write(json.dumps(summary, indent=2, default=str))
+        else:
+            parts = [f"{len(answered.received)} received", f"{len(answered.approved)} approved on receipt",
+                     f"{len(answered.rejected)} rejected"]  # fmt: skip
+            if answered.duplicates:
+                parts.append(f"{len(answered.duplicates)} sent before")
+            self.stderr.write(f"{len(requests)} requests: " + ", ".join(parts))
 
     def _eligibility(self, file: str, *, out: str | None, payer: str | None) -> None:
         # Imported here: `edi stats` runs without a database, and so without the models.
