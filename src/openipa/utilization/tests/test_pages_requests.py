@@ -713,3 +713,22 @@ def test_the_reference_data_shows_the_2026_clock_change(um: SmallIpa, client_as:
     for user in ("alice", "fin"):
         assert client_as(user).get("/authorizations/rules/").status_code == 403
     assert client_as("auditor").get("/authorizations/rules/").status_code == 200
+
+
+def test_a_file_over_the_size_limit_is_refused_on_the_form(
+    um: SmallIpa, client_as: ClientFor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", 10)
+    big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 too large", content_type="application/pdf")
+    response = client_as("alice").post("/authorizations/new/", {**_form(), "attachments": [big]})
+    assert response.status_code == 400
+    assert field_errors(response, "attachments") == ["scan.pdf: larger than 10 bytes"]
+    assert not AuthRequest.objects.exists()
+    request = _submit(um)
+    before = _snapshot(request)
+    big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 too large", content_type="application/pdf")
+    response = client_as("alice").post(f"{QUEUE}{request.pk}/attach/", {"file": big})
+    assert response.status_code == 400
+    assert _form_errors(response, "attach-form", "file") == ["larger than 10 bytes"]
+    assert _snapshot(request) == before
+    assert not AuthAttachment.objects.exists()
