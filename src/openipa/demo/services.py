@@ -32,6 +32,7 @@ from openipa.demo import capitation, engine
 from openipa.demo import claims as demo_claims
 from openipa.demo import credentialing as demo_credentialing
 from openipa.demo import messenger as demo_messenger
+from openipa.demo import utilization as demo_utilization
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
@@ -62,6 +63,8 @@ STAFF_LOGINS: tuple[tuple[str, Role], ...] = (
     ("credentialing", Role.CREDENTIALING),
     ("um-nurse", Role.UM_NURSE),
     ("medical-director", Role.MEDICAL_DIRECTOR),
+    # a second physician: an appeal is decided by a physician who did not make the decision appealed
+    ("medical-director-2", Role.MEDICAL_DIRECTOR),
     ("quality", Role.QUALITY),
     ("messenger", Role.MESSENGER),
     ("auditor", Role.AUDITOR),
@@ -121,6 +124,16 @@ class DemoSummary:
     offer_responses: int = 0
     credentialing_files: int = 0
     """Credentialing files in every state, and an LEIE-style file screened (``demo.credentialing``)."""
+    um_requests: int = 0
+    """Referrals, prior authorizations, admission notifications and post-stabilization requests of the last
+    four months (``demo.utilization``), and of them:"""
+    um_open: int = 0
+    um_overdue: int = 0
+    """Open and past their due time when the demo was built."""
+    um_denied: int = 0
+    um_appeals: int = 0
+    um_low_referral_practices: tuple[str, ...] = ()
+    """Practices the demo makes refer less and admit more (for the under-service watch)."""
 
 
 def practice_username(position: int) -> str:
@@ -189,6 +202,7 @@ def build_demo(
     progress: ProgressFn | None = None,
     capitation_year: bool = True,
     claims_year: bool | None = None,
+    utilization: bool | None = None,
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
@@ -196,7 +210,9 @@ def build_demo(
     payers' 834 files, written under `var/demo/rosters/` and imported one by one (one of them is rejected
     first and sent again corrected), then (unless ``capitation_year`` is off, as tests of the other parts do)
     the year's capitation of ``demo.capitation``, and (unless ``claims_year`` is off; None: as
-    ``capitation_year``) the year's claims of ``demo.claims``. All or nothing: one transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
+    ``capitation_year``) the year's claims of ``demo.claims``, then (unless ``utilization`` is off; None: as the
+    claims) the last four months of utilization management of ``demo.utilization``. All or nothing: one
+    transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
     (the demo only goes into an empty database), or if one of the demo's user names is taken.
     """
     if Practice.objects.exists():
@@ -238,6 +254,12 @@ def build_demo(
         if (capitation_year if claims_year is None else claims_year)
         else demo_claims.ClaimsSummary()
     )
+    claims_built = capitation_year if claims_year is None else claims_year
+    reviewed = (
+        demo_utilization.build_utilization(seed=seed, today=as_of.last_day, progress=progress)
+        if (claims_built if utilization is None else utilization)
+        else demo_utilization.UtilizationSummary()
+    )
 
     summary = DemoSummary(
         seed=seed,
@@ -264,6 +286,12 @@ def build_demo(
         offers=offered.offers,
         offer_responses=offered.responses,
         credentialing_files=credentialed.files,
+        um_requests=reviewed.requests,
+        um_open=reviewed.open,
+        um_overdue=reviewed.overdue,
+        um_denied=reviewed.denied,
+        um_appeals=reviewed.appeals,
+        um_low_referral_practices=reviewed.low_referral_practices,
     )
     audit.record_write(
         None,
@@ -287,6 +315,7 @@ def build_demo(
             "claim_lines": summary.claim_lines,
             "claim_payment_runs": summary.claim_payment_runs,
             "offers": summary.offers,
+            "um_requests": summary.um_requests,
             "users": len(logins),
         },
         purpose="synthetic demo data",
@@ -673,5 +702,10 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "claim_payment_files": summary.claim_payment_files,
         "offers": summary.offers,
         "offer_responses": summary.offer_responses,
+        "um_requests": summary.um_requests,
+        "um_open": summary.um_open,
+        "um_overdue": summary.um_overdue,
+        "um_denied": summary.um_denied,
+        "um_appeals": summary.um_appeals,
         "logins": len(summary.logins),
     }
