@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from django.db.models import Q, QuerySet
 
 from openipa.core import audit
 from openipa.core.calendars import Calendar, get_calendar
-from openipa.core.errors import NotFound
+from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.membership.models import PcpAssignment
 from openipa.utilization.engine.clocks import Clock
@@ -200,6 +201,36 @@ def requirements_in_force(on: dt.date) -> QuerySet[AuthRequirement]:
     return AuthRequirement.objects.filter(
         Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
     ).select_related("contract", "criteria")
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Everything the rules page lists: every version, with its dates."""
+
+    clocks: list[Clock]
+    criteria: QuerySet[CriteriaReference]
+    requirements: QuerySet[AuthRequirement]
+    auto_rules: QuerySet[AutoApprovalRule]
+
+
+def reference_data(actor: Actor) -> ReferenceData:
+    """The clock rules, criteria references, authorization requirements and auto-approval rules (IPA staff
+    with VIEW_UM; a practice user is refused)."""
+    require(actor, Perm.VIEW_UM)
+    if is_practice_scoped(actor):
+        raise PermissionDenied("the UM rules are for IPA staff")
+    clocks = sorted(
+        clock_rules(),
+        key=lambda c: (c.line_of_business, c.jurisdiction, c.applies_to, c.kind, c.urgency, c.valid_from),
+    )
+    return ReferenceData(
+        clocks=clocks,
+        criteria=CriteriaReference.objects.order_by("source", "code", "-valid_from"),
+        requirements=AuthRequirement.objects.select_related("contract", "criteria").order_by(
+            "code_from", "line_of_business", "-valid_from"
+        ),
+        auto_rules=AutoApprovalRule.objects.select_related("criteria").order_by("name", "-valid_from"),
+    )
 
 
 def watch_threshold(on: dt.date) -> WatchThreshold:

@@ -41,13 +41,7 @@ from openipa.membership.views.common import actor_of, page_or_results, query_wit
 from openipa.network import selectors as network_selectors
 from openipa.utilization import forms, selectors, services
 from openipa.utilization.engine.clocks import format_time_left, time_left
-from openipa.utilization.models import (
-    Appeal,
-    AuthRequest,
-    AuthRequirement,
-    AutoApprovalRule,
-    CriteriaReference,
-)
+from openipa.utilization.models import Appeal, AuthRequest
 from openipa.web.errors import domain_errors
 
 QUEUE_PURPOSE = "utilization queue"
@@ -150,18 +144,13 @@ def rules(request: HttpRequest) -> HttpResponse:
     criteria references, services that need an authorization, auto-approval rules."""
     actor = actor_of(request)
     _require_staff(actor)
-    clocks = sorted(
-        selectors.clock_rules(),
-        key=lambda c: (c.line_of_business, c.jurisdiction, c.applies_to, c.kind, c.urgency, c.valid_from),
-    )
+    data = selectors.reference_data(actor)
     context = {
-        "clocks": clocks,
+        "clocks": data.clocks,
         "today": timezone.localdate(),
-        "criteria": CriteriaReference.objects.order_by("source", "code", "-valid_from"),
-        "requirements": AuthRequirement.objects.select_related("contract", "criteria").order_by(
-            "code_from", "line_of_business", "-valid_from"
-        ),
-        "auto_rules": AutoApprovalRule.objects.select_related("criteria").order_by("name", "-valid_from"),
+        "criteria": data.criteria,
+        "requirements": data.requirements,
+        "auto_rules": data.auto_rules,
         "staff": True,
         "can_submit": has_perm(actor, Perm.SUBMIT_UM),
     }
