@@ -30,7 +30,7 @@ from openipa.api.pagination import paged
 from openipa.api.schemas import ERRORS, MAX_ID, InputSchema, ObjectId, PageOut, PageParams, Text
 from openipa.core.errors import ValidationFailed
 from openipa.utilization import selectors, services
-from openipa.utilization.engine import intake
+from openipa.utilization.engine import clocks, intake
 from openipa.utilization.models import AuthRequest
 
 PURPOSE = "api"
@@ -211,7 +211,7 @@ def _summary(r: AuthRequest, now: dt.datetime) -> dict[str, Any]:
         "id": r.pk, "number": r.number, "kind": r.kind, "urgency": r.urgency, "status": r.status,
         "member_id": r.member.payer_member_id, "payer": r.member.payer.code, "received_at": _local(r.received_at),
         "due_at": _local(r.due_at),
-        "time_left_seconds": int((r.due_at - now).total_seconds()) if open_ else None,
+        "time_left_seconds": int(clocks.time_left(r.due_at, now).total_seconds()) if open_ else None,
         "overdue": open_ and r.due_at < now, "decided_at": _local(r.decided_at),
     }  # fmt: skip
 
@@ -310,11 +310,13 @@ def submit_authorization(request: HttpRequest, body: AuthorizationIn) -> Status[
     unknown one). 201 with the request as `GET /authorizations/{id}` shows it: approved at once when an
     auto-approval rule covers it, otherwise received, with its due time."""
     who = actor(request)
+    data = request_input(body)
+    try:
+        attachments = _attachments(body.attachments)
+    except ValidationFailed as exc:  # named together with the request's own problems, if any
+        raise ValidationFailed({**intake.check(data), **exc.fields}) from None
     created = services.submit_request(
-        actor=who,
-        data=request_input(body),
-        source=AuthRequest.Source.API,
-        attachments=_attachments(body.attachments),
+        actor=who, data=data, source=AuthRequest.Source.API, attachments=attachments
     )
     return Status(201, _read(request, created.pk))
 

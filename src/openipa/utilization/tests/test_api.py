@@ -192,6 +192,14 @@ def test_a_body_of_the_wrong_shape_is_refused_naming_the_field(
     _nothing_written()
 
 
+def test_a_bad_attachment_is_named_with_the_requests_other_problems(um: SmallIpa, api_as: Clients) -> None:
+    bad = body(diagnoses=[], attachments=[{"name": "x.pdf", "data": "%%%"}])
+    response = api_as("ops").post_json(URL, bad)
+    assert response.status_code == 422
+    assert set(error_of(response)["fields"]) == {"diagnoses", "attachments[1].data"}
+    _nothing_written()
+
+
 def test_a_practice_cannot_submit_for_another_practices_member(um: SmallIpa, api_as: Clients) -> None:
     response = api_as("alice").post_json(URL, body(member_id="SUN0002"))
     assert response.status_code == 422
