@@ -114,11 +114,14 @@ class Command(BaseCommand):
         partial = target.with_name(target.name + ".partial") if target else None
         # The requests and the answer stand or fall together: the response is written (beside its target)
         # before the requests are committed, and put in place after.
-        with transaction.atomic():
-            answered = answer_file(requests, payers=payers)
-            data = build_278(answered.pairs, when=dt.datetime.now())
-            if partial is not None:
-                partial.write_bytes(data)
+        try:
+            with transaction.atomic():
+                answered = answer_file(requests, payers=payers)
+                data = build_278(answered.pairs, when=dt.datetime.now())
+                if partial is not None:
+                    partial.write_bytes(data)
+        except DatabaseError as exc:
+            raise CommandError(f"cannot receive the requests ({exc}): is the database migrated?") from None
         if target is not None and partial is not None:
             partial.replace(target)
         else:

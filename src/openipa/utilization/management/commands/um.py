@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.db.models import Count
 from django.utils import timezone
 
@@ -76,10 +77,13 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["verb"] == "sweep":
-            self._sweep(as_json=options["json"])
-        elif options["verb"] == "status":
-            self._status(at=options.get("at"), as_json=options["json"])
+        try:
+            if options["verb"] == "sweep":
+                self._sweep(as_json=options["json"])
+            elif options["verb"] == "status":
+                self._status(at=options.get("at"), as_json=options["json"])
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the requests ({exc}): is the database migrated?") from None
 
     def _sweep(self, *, as_json: bool) -> None:
         now = timezone.now()
