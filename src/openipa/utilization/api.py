@@ -55,6 +55,7 @@ StatusFilter = Literal[
 Modifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2}$")]
 Diagnosis = Annotated[Text, Field(min_length=1, max_length=8)]
 Units = Annotated[Decimal, Field(gt=0, le=9999, max_digits=6, decimal_places=2)]
+GrantedUnits = Annotated[Decimal, Field(ge=0, le=9999, max_digits=6, decimal_places=2)]
 LineKey = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")]
 
 
@@ -97,7 +98,7 @@ class DecisionIn(InputSchema):
     )
     criteria: Text = Field("", max_length=300, description="The criteria used (NCD, LCD or policy, version).")
     criteria_id: int | None = Field(None, ge=1, le=MAX_ID, description="A criteria reference's id.")
-    approved_units: dict[LineKey, Units] = Field(
+    approved_units: dict[LineKey, GrantedUnits] = Field(
         default_factory=dict, description='Modify only: units granted per service line, {"1": "6"}.'
     )
     approved_to: dict[LineKey, dt.date] = Field(

@@ -417,6 +417,32 @@ def test_the_medical_director_modifies_by_line(um: SmallIpa, api_as: Clients) ->
     assert request.services.get().units_approved == Decimal(6)
 
 
+def test_a_modification_may_grant_no_unit_of_a_line_and_cite_a_criteria_reference(
+    um: SmallIpa, api_as: Clients
+) -> None:
+    from openipa.utilization.models import CriteriaReference
+
+    echo, stress = (
+        request_input().services[0],
+        ServiceInput("93351", 1, dt.date(2026, 3, 10), dt.date(2026, 3, 31)),
+    )
+    request = _stored(um, services=[echo, stress])
+    policy = CriteriaReference.objects.create(source="internal", code="UM-CARD-003", version="2",
+                                              title="Cardiac imaging", valid_from=dt.date(2026, 1, 1))  # fmt: skip
+    path = f"{URL}/{request.pk}/decision"
+    reason = "The stress echo adds nothing to the echo for these symptoms."
+    unknown = api_as("md").post_json(path, {"decision": "modify", "reason": reason, "criteria_id": policy.pk + 1,
+                                            "approved_units": {"2": "0"}})  # fmt: skip
+    assert unknown.status_code == 422
+    assert "criteria_id" in error_of(unknown)["fields"]
+    response = api_as("md").post_json(path, {"decision": "modify", "reason": reason, "criteria_id": policy.pk,
+                                             "approved_units": {"2": "0"}})  # fmt: skip
+    assert response.status_code == 200, response.content
+    out = response.json()
+    assert [s["units_approved"] for s in out["services"]] == ["1.00", "0.00"]
+    assert out["criteria"] == "Internal policy UM-CARD-003 v2: Cardiac imaging"
+
+
 @pytest.mark.parametrize("user", ["alice", "ops", "auditor", "quality"])
 def test_non_clinicians_cannot_decide(um: SmallIpa, api_as: Clients, user: str) -> None:
     request = _stored(um)
