@@ -20,6 +20,7 @@ response:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -246,7 +247,11 @@ def answer_file(requests: Iterable[Request278], *, payers: Mapping[str, str],
             if earlier is not None:
                 selectors.record_request_read(actor, [earlier], purpose="x12 278 resent")
                 out.duplicates.append(earlier.number)
-                out.pairs.append((r278, decision_for(earlier)))
+                answer = decision_for(earlier)
+                if len(answer.services) != len(r278.services):
+                    # sent again with other lines: the event's answer stands for each of them
+                    answer = dataclasses.replace(answer, services=())
+                out.pairs.append((r278, answer))
                 continue
             try:
                 with transaction.atomic():

@@ -202,15 +202,32 @@ def test_a_file_sent_again_is_answered_as_it_stands_and_not_written_twice(
 ) -> None:
     source = write(tmp_path, echo())
     run(str(source), "--out", str(tmp_path / "first.278"))
-    request = AuthRequest.objects.get()
-    services.take_for_review(actor=um.users["nurse"], request=request)
-    services.decide(actor=um.users["nurse"], request=request, decision="approve")
+    stored = AuthRequest.objects.get()
+    services.take_for_review(actor=um.users["nurse"], request=stored)
+    services.decide(actor=um.users["nurse"], request=stored, decision="approve")
     out, _ = run(str(source), "--out", str(tmp_path / "second.278"), "--json")
-    assert json.loads(out)["duplicates"] == [request.number]
+    assert json.loads(out)["duplicates"] == [stored.number]
     assert json.loads(out)["received"] == []
     assert AuthRequest.objects.count() == 1
-    assert answers((tmp_path / "second.278").read_bytes()) == [("EV-ECHO", f"HCR*A1*{request.number}")]
+    assert answers((tmp_path / "second.278").read_bytes()) == [("EV-ECHO", f"HCR*A1*{stored.number}")]
     assert AuditEvent.objects.filter(kind="read", actor_username="x12-278", purpose="x12 278 resent").exists()
+
+
+def test_a_trace_sent_again_with_fewer_lines_gets_one_answer_for_the_event(
+    um: SmallIpa, tmp_path: Path
+) -> None:
+    second = service("93307", 1, dt.date(2026, 3, 10), None, "EV-ECHO-S2")
+    two = request(dataclasses.replace(echo().event, services=(*echo().event.services, second)))
+    run(str(write(tmp_path, two)), "--out", str(tmp_path / "first.278"))
+    stored = AuthRequest.objects.get()
+    assert stored.services.count() == 2
+    services.decide(actor=um.users["nurse"], request=stored, decision="approve")
+    target = tmp_path / "second.278"
+    out, _ = run(str(write(tmp_path, echo(), name="again.278")), "--out", str(target), "--json")
+    assert json.loads(out)["duplicates"] == [stored.number]
+    assert [s for s in segments(target.read_bytes()) if s.startswith("HCR")] == [
+        f"HCR*A1*{stored.number}"
+    ] * 2
 
 
 # ------------------------------------------------------------------------------------------ refuse
