@@ -469,6 +469,8 @@ class _Builder:
         }
         self.criteria: dict[str, list[CriteriaReference]] = {}
         self.adverse = self.talks = self.appeals = self.acute = 0
+        self.office = False
+        """Whether the request being made is answered in office hours (a standard one)."""
         """Adverse decisions, peer-to-peer discussions and appeals decided so far: their follow-ups and outcomes
         come in turn (not by chance), so even a small demo has every kind."""
 
@@ -819,9 +821,26 @@ class _Builder:
             diagnoses=list(plan.diagnoses), services=lines, clinical_notes=plan.notes,
         )  # fmt: skip
 
-    def _at(self, start: dt.datetime, span: dt.timedelta, lo: float, hi: float) -> dt.datetime:
+    def _at(
+        self, start: dt.datetime, span: dt.timedelta, lo: float, hi: float, limit: dt.datetime | None = None
+    ) -> dt.datetime:
+        """A moment between ``lo`` and ``hi`` of ``span`` after ``start`` (five minutes at least); with a
+        ``limit``, for a standard request, moved into office hours (8:00-17:00 on a weekday) if that is still
+        before the limit: the staff answer standard requests from the office."""
         seconds = span.total_seconds() * (lo + (hi - lo) * self.rng.random())
-        return start + dt.timedelta(minutes=max(5, int(seconds // 60)))
+        moment = start + dt.timedelta(minutes=max(5, int(seconds // 60)))
+        if limit is None or not self.office:
+            return moment
+        local = moment.astimezone(self.tz)
+        day = local.date() + dt.timedelta(days=1 if local.hour >= 17 else 0)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        if day == local.date() and 8 <= local.hour < 17:
+            return moment
+        opened = dt.datetime.combine(day, dt.time(8, 0), tzinfo=self.tz) + dt.timedelta(
+            minutes=self.rng.randint(0, 150)
+        )
+        return opened if opened <= limit else moment
 
     def make(self, plan: _Plan) -> None:
         actor, source = self._submitter(plan)
@@ -836,6 +855,7 @@ class _Builder:
         received, due = request.received_at, request.due_at
         span = due - received
         story = plan.story
+        self.office = request.urgency == Urgency.STANDARD
         if story == "deemed":
             services.sweep_deemed(due + dt.timedelta(minutes=1))
             return
@@ -849,25 +869,25 @@ class _Builder:
                 services.escalate(actor=self.nurse, request=request, now=min(taken + dt.timedelta(hours=3), self.now),
                                   note="Outside what a nurse may approve: needs a physician's review.")  # fmt: skip
             return
-        taken = self._at(received, span, 0.01, 0.15)
+        taken = self._at(received, span, 0.01, 0.15, due)
         if taken > self.now:
             return
         request = services.take_for_review(actor=self.nurse, request=request, now=taken)
         if story == "withdraw":
-            at = self._at(taken, due - taken, 0.05, 0.4)
+            at = self._at(taken, due - taken, 0.05, 0.4, due)
             if at <= self.now:
                 services.withdraw(
                     actor=actor, request=request, reason=self.rng.choice(WITHDRAWAL_REASONS), now=at
                 )
             return
         if story == "extend":
-            at = self._at(received, span, 0.4, 0.85)
+            at = min(max(self._at(received, span, 0.4, 0.85, due), taken), due - dt.timedelta(minutes=1))
             if at > self.now:
                 return
             if request.clock_rule.extension_days:
                 request = services.extend(actor=self.nurse, request=request, reason=EXTENSION_REASON, now=at)
                 due = request.due_at
-            decided = self._at(at, due - at, 0.2, 0.8)
+            decided = self._at(at, due - at, 0.2, 0.8, due)
             if decided <= self.now:
                 services.decide(actor=self.nurse, request=request, decision="approve", now=decided,
                                 reason="The clinical notes arrived; the criteria are met.")  # fmt: skip
@@ -878,14 +898,14 @@ class _Builder:
         if story == "late":
             decided = due + dt.timedelta(minutes=self.rng.randint(90, 60 * 60))
         else:
-            decided = self._at(taken, due - taken, 0.05, 0.8)
+            decided = self._at(taken, due - taken, 0.05, 0.8, due)
         if decided <= self.now:
             services.decide(actor=approver, request=request, decision="approve", now=decided,
                             reason="Meets the criteria for the service as requested.")  # fmt: skip
 
     def _escalate(self, plan: _Plan, request: AuthRequest, taken: dt.datetime, due: dt.datetime) -> None:
         t = plan.template
-        at = self._at(taken, due - taken, 0.02, 0.25)
+        at = self._at(taken, due - taken, 0.02, 0.25, due)
         if at > self.now:
             return
         note = (
@@ -893,7 +913,7 @@ class _Builder:
             if plan.oon_denial else "Does not clearly meet the criteria: for the physician's review."
         )  # fmt: skip
         request = services.escalate(actor=self.nurse, request=request, note=note, now=at)
-        decided = self._at(at, due - at, 0.1, 0.9)
+        decided = self._at(at, due - at, 0.1, 0.9, due)
         if decided > self.now:
             return
         physician, other = (self.md, self.md2) if self.rng.random() < 0.85 else (self.md2, self.md)
@@ -966,7 +986,8 @@ class _Builder:
         appeal = services.open_appeal(actor=actor or self.operations, request=request, appellant=appellant,
                                       grounds=grounds, urgency=urgency, received_at=received)  # fmt: skip
         window = appeal.due_at - received
-        answered = self._at(received, window, 0.1, 0.9)
+        self.office = urgency == Urgency.STANDARD
+        answered = self._at(received, window, 0.1, 0.9, appeal.due_at)
         if answered > self.now:
             return
         outcome = APPEAL_OUTCOMES[self.appeals % len(APPEAL_OUTCOMES)]

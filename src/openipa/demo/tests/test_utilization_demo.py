@@ -259,6 +259,18 @@ def models_units() -> Any:
     return F("units")
 
 
+def test_standard_requests_are_answered_in_office_hours(demo: DemoSummary) -> None:
+    tz = selectors.ipa_zone()
+    answers = AuthEvent.objects.filter(
+        request__number__startswith="UM", request__urgency="standard", action__in=("approved", "denied", "modified"),
+        actor__isnull=False,
+    ).values_list("at", "request__due_at")  # fmt: skip
+    on_time = [at.astimezone(tz) for at, due in answers if at <= due]
+    assert on_time
+    in_hours = [at for at in on_time if at.weekday() < 5 and 8 <= at.hour < 17]
+    assert len(in_hours) >= 0.9 * len(on_time)
+
+
 def test_the_open_queue_has_overdue_and_due_soon_requests(demo: DemoSummary) -> None:
     open_ = _requests().filter(status__in=AuthRequest.OPEN)
     overdue = open_.filter(due_at__lt=NOW)
