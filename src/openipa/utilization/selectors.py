@@ -12,11 +12,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from openipa.core import audit
 from openipa.core.calendars import Calendar, get_calendar
@@ -231,6 +232,37 @@ def reference_data(actor: Actor) -> ReferenceData:
         ),
         auto_rules=AutoApprovalRule.objects.select_related("criteria").order_by("name", "-valid_from"),
     )
+
+
+DUE_SOON = dt.timedelta(hours=24)
+
+
+def overdue_count(now: dt.datetime) -> int:
+    """Open requests past their due time (a count for the operator's command: no member data, no actor)."""
+    return AuthRequest.objects.filter(status__in=AuthRequest.OPEN, due_at__lt=now).count()
+
+
+def status_counts(now: dt.datetime) -> dict[str, Any]:
+    """Requests by status (every status named, zero included), open, overdue and due within 24 hours of
+    `now`; appeals open and overdue."""
+    found = dict(
+        AuthRequest.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    by_status = {status: int(found.get(status, 0)) for status in AuthRequest.Status.values}
+    open_ = AuthRequest.objects.filter(status__in=AuthRequest.OPEN)
+    appeals = Appeal.objects.filter(status=Appeal.Status.OPEN)
+    return {
+        "by_status": by_status,
+        "total": sum(by_status.values()),
+        "open": sum(by_status[s] for s in AuthRequest.OPEN),
+        "overdue": open_.filter(due_at__lt=now).count(),
+        "due_24h": open_.filter(due_at__gte=now, due_at__lt=now + DUE_SOON).count(),
+        "appeals_open": appeals.count(),
+        "appeals_overdue": appeals.filter(due_at__lt=now).count(),
+    }
 
 
 def watch_threshold(on: dt.date) -> WatchThreshold:

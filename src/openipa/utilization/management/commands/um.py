@@ -19,41 +19,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
-from django.db.models import Count
 from django.utils import timezone
 
 from openipa.utilization import selectors, services
-from openipa.utilization.models import Appeal, AuthRequest
-
-DUE_SOON = dt.timedelta(hours=24)
-
-
-def overdue_count(now: dt.datetime) -> int:
-    """Open requests past their due time."""
-    return AuthRequest.objects.filter(status__in=AuthRequest.OPEN, due_at__lt=now).count()
-
-
-def status_counts(now: dt.datetime) -> dict[str, Any]:
-    """Requests by status (every status named, zero included), open, overdue and due within 24 hours of
-    `now`; appeals open and overdue."""
-    found = dict(
-        AuthRequest.objects.order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    by_status = {status: int(found.get(status, 0)) for status in AuthRequest.Status.values}
-    open_ = AuthRequest.objects.filter(status__in=AuthRequest.OPEN)
-    appeals = Appeal.objects.filter(status=Appeal.Status.OPEN)
-    return {
-        "by_status": by_status,
-        "total": sum(by_status.values()),
-        "open": sum(by_status[s] for s in AuthRequest.OPEN),
-        "overdue": open_.filter(due_at__lt=now).count(),
-        "due_24h": open_.filter(due_at__gte=now, due_at__lt=now + DUE_SOON).count(),
-        "appeals_open": appeals.count(),
-        "appeals_overdue": appeals.filter(due_at__lt=now).count(),
-    }
+from openipa.utilization.models import AuthRequest
 
 
 def _local(moment: dt.datetime) -> str:
@@ -88,7 +57,7 @@ class Command(BaseCommand):
     def _sweep(self, *, as_json: bool) -> None:
         now = timezone.now()
         deemed = services.sweep_deemed(now)
-        overdue = overdue_count(now)
+        overdue = selectors.overdue_count(now)
         if as_json:
             self.stdout.write(json.dumps({"at": _local(now), "deemed_approved": deemed, "overdue": overdue}))
             return
@@ -104,7 +73,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--at {at!r} is not an ISO 8601 date and time") from None
             if now.tzinfo is None:
                 now = now.replace(tzinfo=selectors.ipa_zone())
-        counts = status_counts(now)
+        counts = selectors.status_counts(now)
         if as_json:
             self.stdout.write(json.dumps({"at": _local(now), **counts}))
             return
