@@ -231,6 +231,8 @@ OON_DENIAL = (
     "available within the access standards (an appointment within 15 business days, within 15 miles). The "
     "member may see {name} without a new request."
 )
+MORE_VISITS = 0.06
+"""Share of referrals asking for more visits than the auto-approval rules allow."""
 OON_SHARE = 0.04
 """Share of referrals sent out of network although the network has the specialty (escalated, mostly denied)."""
 
@@ -272,7 +274,8 @@ PRIOR_AUTHS: tuple[_Template, ...] = (
               "Diagnostic Radiology", 5, "Right lower quadrant pain, fever; leukocytosis.", lead_days=(0, 3)),
     _Template("ct-head", RequestKind.PRIOR_AUTHORIZATION, (("70450", 1, 1),), ("R51.9", "S06.0X0A"),
               "Diagnostic Radiology", 3, "Head injury after a fall on anticoagulation.", lead_days=(0, 2)),
-    _Template("sleep-study", RequestKind.PRIOR_AUTHORIZATION, (("95810", 1, 1), ("95811", 1, 1)), ("G47.33", "R06.83"),
+    _Template("sleep-study", RequestKind.PRIOR_AUTHORIZATION, (("95810", 1, 1), ("95811", 1, 1)),
+              ("G47.33", "R06.83"),
               "Pulmonary Disease", 6, "Loud snoring, witnessed apneas, Epworth score 14.", adverse=0.2,
               deny="An in-laboratory sleep study is not needed: the member has no significant heart or lung disease, "
                    "so a home sleep apnea test (95806) is the appropriate first test.",
@@ -281,7 +284,8 @@ PRIOR_AUTHS: tuple[_Template, ...] = (
               cut=(2, -1), criteria="NCD 240.4.1",
               appeal_grounds="The member has heart failure with an ejection fraction of 30%.",
               overturn="With heart failure, an in-laboratory study is the appropriate test: approved."),
-    _Template("physical-therapy", RequestKind.PRIOR_AUTHORIZATION, (("97161", 1, 1), ("97110", 16, 24), ("97140", 8, 12)),
+    _Template("physical-therapy", RequestKind.PRIOR_AUTHORIZATION,
+              (("97161", 1, 1), ("97110", 16, 24), ("97140", 8, 12)),
               ("M54.50", "M25.561", "Z96.651"), "", 8, "Twelve visits after knee replacement; gait unsteady.",
               span_days=89, adverse=0.2,
               modify="Six visits are approved for the first part of the episode (12 units of therapeutic exercise); "
@@ -416,6 +420,7 @@ class _Member:
     member_id: str
     payer_code: str
     name: str
+    state: str
     spans: list[tuple[dt.date, dt.date | None, str]] = field(default_factory=list)
     pcps: list[tuple[dt.date, dt.date | None, str, int]] = field(default_factory=list)
     """(from, to, PCP NPI, practice id)."""
@@ -426,7 +431,7 @@ class _Member:
 
     def pcp_on(self, day: dt.date) -> tuple[str, int] | None:
         found = [p for p in self.pcps if p[0] <= day and (p[1] is None or day <= p[1])]
-        return (found[0][2], found[0][3]) if found else None
+        return (found[-1][2], found[-1][3]) if found else None
 
 
 @dataclass
@@ -469,10 +474,11 @@ class _Builder:
         }
         self.criteria: dict[str, list[CriteriaReference]] = {}
         self.adverse = self.talks = self.appeals = self.acute = 0
+        """Adverse decisions, peer-to-peer discussions, appeals decided and acute requests so far: follow-ups,
+        outcomes and the low-referral practices' admissions come in turn (not by chance), so even a small demo
+        has every kind."""
         self.office = False
         """Whether the request being made is answered in office hours (a standard one)."""
-        """Adverse decisions, peer-to-peer discussions and appeals decided so far: their follow-ups and outcomes
-        come in turn (not by chance), so even a small demo has every kind."""
 
     # ------------------------------------------------------------------------------------- reference data
 
@@ -528,9 +534,9 @@ class _Builder:
 
     def load_world(self) -> None:
         members = {
-            pk: _Member(pk, member_id, payer, f"{first} {last}")
-            for pk, member_id, payer, first, last in Member.objects.order_by("pk").values_list(
-                "pk", "payer_member_id", "payer__code", "first_name", "last_name"
+            pk: _Member(pk, member_id, payer, f"{first} {last}", state)
+            for pk, member_id, payer, first, last, state in Member.objects.order_by("pk").values_list(
+                "pk", "payer_member_id", "payer__code", "first_name", "last_name", "state"
             )
         }
         for member_id, start, end, lob in EligibilitySpan.objects.order_by("member_id", "valid_from").values_list(
@@ -612,9 +618,8 @@ class _Builder:
             offset = self.rng.random() * WINDOW_DAYS * 86_400
             moment = (start + dt.timedelta(seconds=offset)).astimezone(self.tz)
             day = moment.date()
-            if (
-                not acute and day.weekday() >= 5
-            ):  # offices send on weekdays: the Friday before or Monday after
+            if not acute and day.weekday() >= 5:
+                # offices send on weekdays: the Friday before (or the Monday after, at the window's start)
                 friday = day - dt.timedelta(days=day.weekday() - 4)
                 day = friday if friday > start.date() else friday + dt.timedelta(days=3)
             received = max(self._when(day, any_hour=acute), start + dt.timedelta(hours=1))
@@ -668,6 +673,8 @@ class _Builder:
         ):
             urgency = Urgency.EXPEDITED
         units = tuple(self.rng.randint(a, b) for _c, a, b in template.lines)
+        if kind == RequestKind.REFERRAL and self.rng.random() < MORE_VISITS:
+            units = (self.rng.randint(4, 6),)  # more visits than a rule approves: for the nurse
         diagnoses = tuple(
             self.rng.sample(template.diagnoses, min(len(template.diagnoses), self.rng.randint(1, 2)))
         )
@@ -766,7 +773,8 @@ class _Builder:
                 made += 1
 
     def _due(self, plan: _Plan, received: dt.datetime) -> dt.datetime:
-        rule = clocks.pick_rule(self.rules, line_of_business=plan.lob, jurisdiction=um.ipa_state(),
+        state = (plan.member.state or um.ipa_state()).upper()
+        rule = clocks.pick_rule(self.rules, line_of_business=plan.lob, jurisdiction=state,
                                 kind=plan.template.kind, urgency=plan.urgency, applies_to="request",
                                 on=clocks.local_date(received, self.tz))  # fmt: skip
         return clocks.due_at(received, rule, self.tz, self.calendars)
@@ -921,7 +929,7 @@ class _Builder:
         on = decided.astimezone(self.tz).date()
         if decision == "approve":
             services.decide(actor=physician, request=request, decision="approve", now=decided,
-                            reason="Reviewed by the physician: the records support the service as requested.")  # fmt: skip
+                            reason="Reviewed by the physician: the records support the service as asked.")  # fmt: skip
             return
         if plan.oon_denial:
             reason, code = plan.oon_denial, "UM-POL-012"
