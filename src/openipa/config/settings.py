@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "openipa.utilization",
     "openipa.claims",
     "openipa.messenger",
+    "openipa.performance",
+    "openipa.gateway",
     "openipa.web",
     "openipa.demo",
 ]
