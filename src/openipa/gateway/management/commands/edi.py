@@ -2,7 +2,8 @@
 `openipa edi eligibility FILE [--out FILE] [--payer CODE]`: answer a 270 with a 271.
 `openipa edi auth FILE [--out FILE] [--json]`: receive the requests of a 278 and answer them with a 278.
 
-Subcommands are argparse subparsers, so `edi auth FILE` can join `stats` and `eligibility`.
+It lives in the gateway app because it calls into several apps (membership for the 271, utilization
+management for the 278); subcommands are argparse subparsers.
 Exit status 0 for a good file, 1 for a bad one (the error on stderr, or under "error" in the JSON).
 """
 
