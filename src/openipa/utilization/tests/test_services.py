@@ -210,7 +210,9 @@ def test_practice_scope_on_reads(um: SmallIpa) -> None:
         selectors.request_queryset(um.users["fin"])
 
 
-def test_a_number_taken_by_a_concurrent_intake_is_skipped(um: SmallIpa, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_number_taken_by_a_concurrent_intake_is_skipped(
+    um: SmallIpa, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = _submit(um)
     real = services._next_number
     answers = iter([first.number])
