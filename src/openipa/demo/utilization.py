@@ -458,6 +458,14 @@ class _Plan:
     stage_at_overdue: str = "nurse_review"
 
 
+PERSONAS = ("um-nurse", "medical-director", "medical-director-2", "operations")
+"""The staff logins the requests are handled by (the nurse, the two physicians, intake)."""
+
+
+class MissingPersonas(LookupError):
+    """The demo's staff logins are not in the database: nothing is written."""
+
+
 class _Builder:
     def __init__(self, seed: int, now: dt.datetime) -> None:
         self.rng = random.Random(f"openipa-demo-utilization-{seed}")
@@ -465,10 +473,12 @@ class _Builder:
         self.tz = um.ipa_zone()
         self.rules = um.clock_rules()
         self.calendars = um.calendars_for(self.rules)
-        self.nurse = User.objects.get(username="um-nurse")
-        self.md = User.objects.get(username="medical-director")
-        self.md2 = User.objects.get(username="medical-director-2")
-        self.operations = User.objects.get(username="operations")
+        users = {u.username: u for u in User.objects.filter(username__in=PERSONAS)}
+        missing = [name for name in PERSONAS if name not in users]
+        if missing:
+            raise MissingPersonas(f"the demo's utilization management needs the logins {', '.join(missing)}: "
+                                  "build the demo's logins first")  # fmt: skip
+        self.nurse, self.md, self.md2, self.operations = (users[name] for name in PERSONAS)
         self.practice_users = {
             u.practice_id: u for u in User.objects.filter(role=Role.PRACTICE_USER).order_by("username")
         }

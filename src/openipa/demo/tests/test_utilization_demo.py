@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -328,8 +327,19 @@ def test_the_build_stays_quick(demo: DemoSummary) -> None:
     assert demo_um.request_count(10**6) == demo_um.MAX_REQUESTS
 
 
-def test_a_demo_built_today_has_its_overdue_requests_overdue_now(tmp_path: Path) -> None:
+def test_a_demo_built_today_has_its_overdue_requests_overdue_now() -> None:
     today = dt.date(2026, 11, 30)
     wall = dt.datetime(2026, 11, 27, 4, 0, tzinfo=dt.UTC)
     assert demo_um.demo_now(today, wall=wall) == wall.astimezone(selectors.ipa_zone())
     assert demo_um.demo_now(dt.date(2026, 3, 31), wall=wall) == NOW
+
+
+@pytest.mark.django_db
+def test_without_the_demo_logins_nothing_is_written() -> None:
+    # whether or not the module's demo is in this transaction: without the second physician, nothing is built
+    User.objects.filter(username="medical-director-2").update(username="someone-else")
+    before = (CriteriaReference.objects.count(), AuthRequirement.objects.count(), AuthRequest.objects.count())
+    with pytest.raises(demo_um.MissingPersonas, match="medical-director-2"):
+        demo_um.build_utilization(seed=SEED, today=AS_OF.last_day)
+    after = (CriteriaReference.objects.count(), AuthRequirement.objects.count(), AuthRequest.objects.count())
+    assert after == before
