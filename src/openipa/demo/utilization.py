@@ -39,7 +39,7 @@ import dataclasses
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -542,7 +542,7 @@ class _Builder:
 
     # ---------------------------------------------------------------------------------------- the world
 
-    def load_world(self) -> None:
+    def load_world(self, low_referral: Sequence[str] | None = None) -> None:
         members = {
             pk: _Member(pk, member_id, payer, f"{first} {last}", state)
             for pk, member_id, payer, first, last, state in Member.objects.order_by("pk").values_list(
@@ -579,6 +579,8 @@ class _Builder:
         counts = Counter(p for m in self.members for _s, _e, _n, p in m.pcps[-1:])
         largest = [practice for practice, _n in counts.most_common(8)]
         picks = sorted(self.rng.sample(largest, min(LOW_REFERRAL_PRACTICES, len(largest))))
+        if low_referral is not None:  # chosen by the caller (say, with the claims' higher ED use)
+            picks = list(Practice.objects.filter(code__in=low_referral).values_list("pk", flat=True))
         self.low_practices = set(picks)
         self.low_members = [m for m in self.members if m.pcps[-1][3] in self.low_practices]
 
@@ -1054,13 +1056,20 @@ def request_count(members: int) -> int:
 
 
 def build_utilization(
-    *, seed: int, today: dt.date, progress: ProgressFn | None = None, now: dt.datetime | None = None
+    *,
+    seed: int,
+    today: dt.date,
+    progress: ProgressFn | None = None,
+    now: dt.datetime | None = None,
+    low_referral_practices: Sequence[str] | None = None,
 ) -> UtilizationSummary:
-    """The reference data and the requests (see the module docstring); ``now`` defaults to :func:`demo_now`."""
+    """The reference data and the requests (see the module docstring); ``now`` defaults to :func:`demo_now`.
+    ``low_referral_practices`` (practice codes) names the practices that refer less and admit more; by default
+    two of the eight largest panels, chosen by the seed."""
     now = now or demo_now(today)
     builder = _Builder(seed, now)
     criteria, requirements, auto_rules = builder.load_reference()
-    builder.load_world()
+    builder.load_world(low_referral_practices)
     plans = builder.plan(request_count(len(builder.members)))
     total = len(plans)
     if progress is not None:

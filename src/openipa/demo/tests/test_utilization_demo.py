@@ -306,15 +306,31 @@ def test_two_practices_refer_less_and_admit_more(demo: DemoSummary) -> None:
     assert rate(acute, low) > 1.5 * rate(acute, others)
 
 
+def test_the_low_referral_practices_can_be_named(demo: DemoSummary) -> None:
+    chosen = Practice.objects.exclude(code__in=demo.um_low_referral_practices).order_by("code").first()
+    assert chosen is not None
+    with transaction.atomic():
+        _clear()
+        again = demo_um.build_utilization(
+            seed=SEED, today=AS_OF.last_day, low_referral_practices=[chosen.code]
+        )
+        assert again.low_referral_practices == (chosen.code,)
+        transaction.set_rollback(True)
+
+
+def _clear() -> None:
+    for model in (Appeal, AuthNotice, PeerToPeer, AuthAttachment, AuthEvent, AuthService):
+        model.objects.all().delete()
+    AuthRequest.objects.filter(number__startswith="UM").delete()
+    AuthRequirement.objects.all().delete()
+    AutoApprovalRule.objects.all().delete()
+    CriteriaReference.objects.all().delete()
+
+
 def test_the_same_seed_builds_the_same_requests(demo: DemoSummary) -> None:
     first = _fingerprint()
     with transaction.atomic():
-        for model in (Appeal, AuthNotice, PeerToPeer, AuthAttachment, AuthEvent, AuthService):
-            model.objects.all().delete()
-        AuthRequest.objects.filter(number__startswith="UM").delete()
-        AuthRequirement.objects.all().delete()
-        AutoApprovalRule.objects.all().delete()
-        CriteriaReference.objects.all().delete()
+        _clear()
         again = demo_um.build_utilization(seed=SEED, today=AS_OF.last_day)
         assert again.requests == demo.um_requests
         assert _fingerprint() == first
