@@ -1,10 +1,12 @@
-"""Reads for the utilization reports: the SLA dashboard, the CMS-0057-F metrics and the under-service watch.
+"""Reads for the utilization reports: the SLA dashboard and the CMS-0057-F metrics, and the requests frame
+the under-service watch (``openipa.performance``, an app above this one) reads through
+:func:`watch_requests_frame`.
 
 These reports are IPA-wide: they need VIEW_UM and are refused to practice users (who have VIEW_UM for their
 own requests only), whatever page or API asks. Aggregates are not audited; the lists of overdue and soon-due
 requests (rows naming requests) are recorded as reads, and the metrics CSV as an export
-(:func:`record_metrics_export`). The computations are the pure engines' (``engine.metrics``,
-``engine.watch``); this module only loads their frames.
+(:func:`record_metrics_export`). The computations are the pure engine's (``engine.metrics``); this module only
+loads its frames.
 """
 
 from __future__ import annotations
@@ -18,16 +20,13 @@ from typing import Any
 import polars as pl
 from django.db.models import Count, Q
 
-from openipa.claims.models import Claim, ClaimLine
 from openipa.contracts.models import Contract
 from openipa.core import audit
-from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
+from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.roles import Actor, Perm, is_practice_scoped, require
-from openipa.membership.models import EligibilitySpan, PcpAssignment
-from openipa.network.models import Practice, Provider
 from openipa.utilization import selectors
-from openipa.utilization.engine import metrics, watch
-from openipa.utilization.models import Appeal, AuthEvent, AuthRequest, WatchThreshold
+from openipa.utilization.engine import metrics
+from openipa.utilization.models import Appeal, AuthEvent, AuthRequest
 
 DECISION_ACTIONS: dict[str, str] = {
     AuthEvent.Action.AUTO_APPROVED.value: "approved",
@@ -318,67 +317,22 @@ def sla_dashboard(actor: Actor, *, first: dt.date, last: dt.date, now: dt.dateti
     )
 
 
-# -- the under-service watch
+# -- the requests the under-service watch reads
+
+# the columns of ``openipa.performance.engine.watch.REQUEST_SCHEMA`` (restated: this app does not import the
+# one above it; the watch conforms the frame to its own schema)
+WATCH_REQUEST_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "member": pl.Int64, "on": pl.Date, "kind": pl.String,
+    "outcome": pl.String,  # the initial decision: approved | modified | denied | deemed_approved | withdrawn | ""
+}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class WatchUnit:
-    key: int
-    name: str
-    practice: str
-    row: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class WatchReport:
-    period: watch.Period
-    previous: watch.Period
-    threshold: WatchThreshold
-    risk_adjusted: bool
-    practices: list[WatchUnit]
-    pcps: list[WatchUnit]
-
-    @property
-    def flagged_practices(self) -> list[WatchUnit]:
-        return [u for u in self.practices if u.row["flagged"]]
-
-    @property
-    def flagged_pcps(self) -> list[WatchUnit]:
-        return [u for u in self.pcps if u.row["flagged"]]
-
-    @property
-    def peers(self) -> dict[str, Any]:
-        first = self.practices[0].row if self.practices else {}
-        return {k: first.get(k) for k in ("peer_referral_rate", "peer_request_rate", "peer_denial_rate",
-                                          "peer_ed_rate", "peer_admit_rate")}  # fmt: skip
-
-
-def _overlapping(qs: Any, first: dt.date, last: dt.date) -> Any:
-    return qs.filter(valid_from__lte=last).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first))
-
-
-def watch_inputs(first: dt.date, last: dt.date) -> dict[str, pl.DataFrame]:
-    """The engine's frames for the days `first` through `last`: eligibility, PCP assignments, requests (member,
-    local date received, kind, initial outcome) and the claim lines that may be ED visits or admissions (not
-    voids, not reversed claims)."""
-    eligibility = pl.DataFrame(
-        list(
-            _overlapping(EligibilitySpan.objects.all(), first, last).values_list(
-                "member_id", "valid_from", "valid_to"
-            )
-        ),
-        schema=watch.ELIGIBILITY_SCHEMA,
-        orient="row",
-    )
-    assignments = pl.DataFrame(
-        list(
-            _overlapping(PcpAssignment.objects.all(), first, last).values_list(
-                "member_id", "practice_id", "provider_id", "valid_from", "valid_to"
-            )
-        ),
-        schema=watch.ASSIGNMENT_SCHEMA,
-        orient="row",
-    )
+def watch_requests_frame(actor: Actor, *, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """The requests received from `first` through `last` (local dates) as the under-service watch reads them
+    (:data:`WATCH_REQUEST_SCHEMA`): member, local date received, kind and initial outcome (the first decision
+    of its history; "withdrawn" for a withdrawn request without one; "" while open). IPA staff only; member
+    ids and counts for an aggregate report, not audited."""
+    require_staff(actor)
     zone = selectors.ipa_zone()
     start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
@@ -388,91 +342,12 @@ def watch_inputs(first: dt.date, last: dt.date) -> dict[str, pl.DataFrame]:
         )
     )
     decisions = _initial_decisions(r[0] for r in rows)
-    requests = pl.DataFrame(
+    return pl.DataFrame(
         [
             (member, received.astimezone(zone).date(), kind,
              decisions.get(pk, ("withdrawn" if status == AuthRequest.Status.WITHDRAWN else "", None))[0])
             for pk, member, received, kind, status in rows
         ],
-        schema=watch.REQUEST_SCHEMA,
+        schema=WATCH_REQUEST_SCHEMA,
         orient="row",
     )  # fmt: skip
-    lines = (
-        ClaimLine.objects.filter(
-            claim__member__isnull=False,
-            service_from__gte=first,
-            service_from__lte=last,
-        )
-        .exclude(claim__status=Claim.Status.REVERSED)
-        .exclude(claim__frequency=Claim.Frequency.VOID)
-        .filter(
-            Q(place_of_service=watch.ED_PLACE)
-            | Q(claim__place_of_service=watch.ED_PLACE)
-            | Q(revenue_code__startswith=watch.ED_REVENUE_PREFIX)
-            | Q(revenue_code=watch.ED_REVENUE_OTHER)
-            | Q(code__in=[*watch.ED_CODES, *watch.ADMIT_CODES])
-            | Q(claim__kind=Claim.Kind.INSTITUTIONAL, claim__type_of_bill__startswith="0" + watch.INPATIENT_BILL)
-        )
-        .values_list(
-            "claim__member_id", "service_from", "claim__kind", "place_of_service", "claim__place_of_service",
-            "claim__type_of_bill", "revenue_code", "code",
-        )
-    )  # fmt: skip
-    claim_lines = pl.DataFrame(
-        [
-            (m, on, kind, pos or claim_pos, tob, rev, code)
-            for m, on, kind, pos, claim_pos, tob, rev, code in lines
-        ],
-        schema=watch.CLAIM_LINE_SCHEMA,
-        orient="row",
-    )
-    return {
-        "eligibility": eligibility,
-        "assignments": assignments,
-        "requests": requests,
-        "claim_lines": claim_lines,
-    }
-
-
-def watch_report(actor: Actor, *, period: watch.Period) -> WatchReport:
-    """The under-service watch per practice and per PCP over `period`, against the previous period of the
-    same length, with the thresholds in force on the period's last day. No risk scores are stored yet, so the
-    rates are not risk-adjusted."""
-    require_staff(actor)
-    if period.last < period.first:
-        raise ValidationFailed.single("month_to", "the last month is before the first")
-    try:
-        threshold = selectors.watch_threshold(period.last)
-    except NotFound:
-        raise ValidationFailed.single(
-            "month_to", f"no under-service watch thresholds are in force on {period.last}: add them first"
-        ) from None
-    limits = watch.Thresholds(
-        referral_ratio=float(threshold.referral_ratio),
-        outcome_ratio=float(threshold.outcome_ratio),
-        denial_ratio=float(threshold.denial_ratio),
-        min_member_months=threshold.min_member_months,
-    )
-    previous = period.previous()
-    inputs = watch_inputs(previous.first, period.last)
-    by_practice = watch.watch(**inputs, period=period, thresholds=limits, unit="practice")
-    by_pcp = watch.watch(**inputs, period=period, thresholds=limits, unit="pcp")
-    practice_names = dict(Practice.objects.values_list("pk", "legal_name"))
-    pcp_practice = dict(
-        inputs["assignments"].select("pcp", "practice").unique("pcp", keep="last").iter_rows()
-    )
-    providers = Provider.objects.in_bulk(list(by_pcp["pcp"]))
-    practices = [
-        WatchUnit(r["practice"], practice_names.get(r["practice"], str(r["practice"])), "", r)
-        for r in by_practice.iter_rows(named=True)
-    ]
-    pcps = [
-        WatchUnit(
-            r["pcp"],
-            f"{providers[r['pcp']]} ({providers[r['pcp']].npi})" if r["pcp"] in providers else str(r["pcp"]),
-            practice_names.get(pcp_practice.get(r["pcp"], 0), ""),
-            r,
-        )
-        for r in by_pcp.iter_rows(named=True)
-    ]
-    return WatchReport(period, previous, threshold, False, practices, pcps)

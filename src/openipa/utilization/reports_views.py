@@ -1,6 +1,7 @@
-"""Pages of the utilization reports: the SLA dashboard, the CMS-0057-F metrics (page and CSV) and the
-under-service watch. Thin: a form, one report selector, charts (``openipa.web.charts``, inline SVG) and a
-template. IPA staff only (the selectors refuse practice users and roles without VIEW_UM: a 403 page)."""
+"""Pages of the utilization reports: the SLA dashboard and the CMS-0057-F metrics (page and CSV); their link
+bar also leads to the under-service watch, a page of ``openipa.performance``. Thin: a form, one report
+selector, charts (``openipa.web.charts``, inline SVG) and a template. IPA staff only (the selectors refuse
+practice users and roles without VIEW_UM: a 403 page)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from openipa.core.errors import ValidationFailed
-from openipa.core.months import Month
-from openipa.membership.forms import MonthField
 from openipa.membership.views.common import actor_of
 from openipa.utilization import reports
-from openipa.utilization.engine import watch
 from openipa.web import charts
 from openipa.web.errors import domain_errors
 
@@ -37,11 +35,16 @@ def _safe(svg: str) -> SafeString:
 
 def _links(request: HttpRequest) -> dict[str, str]:
     """The reports' URLs in the namespace this page was reached through (the including urls module names it),
-    and the view name of a request's page for `{% url %}` in the lists."""
+    the under-service watch's (in the performance app's namespace), and the view name of a request's page for
+    `{% url %}` in the lists."""
     match = request.resolver_match
     prefix = f"{match.namespace}:" if match is not None and match.namespace else ""
-    names = ("sla_dashboard", "cms_metrics", "cms_metrics_csv", "under_service_watch")
-    return {**{name: reverse(prefix + name) for name in names}, "request_detail": f"{prefix}detail"}
+    names = ("sla_dashboard", "cms_metrics", "cms_metrics_csv")
+    return {
+        **{name: reverse(prefix + name) for name in names},
+        "under_service_watch": reverse("web:performance:under_service_watch"),
+        "request_detail": f"{prefix}detail",
+    }
 
 
 # -- SLA dashboard
@@ -217,58 +220,3 @@ def cms_metrics_csv(request: HttpRequest) -> HttpResponse:
     report = reports.cms_metrics_report(actor, contract_id=contract_id, year=year)
     reports.record_metrics_export(actor, report)
     return _csv(report)
-
-
-# -- under-service watch
-
-
-class WatchForm(forms.Form):
-    month_from = MonthField(label="From month", required=False, help_text="YYYY-MM")
-    month_to = MonthField(label="To month", required=False, help_text="YYYY-MM")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        first, last = data.get("month_from"), data.get("month_to")
-        if first and last and last < first:
-            self.add_error("month_to", "The last month is before the first.")
-        return data
-
-    def period(self, today: dt.date) -> watch.Period:
-        """The months asked for, or the last twelve complete months."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        last: Month = data.get("month_to") or Month.of(today) - 1
-        first: Month = data.get("month_from") or last - 11
-        return watch.Period(first.first_day, last.last_day)
-
-
-def _watch_chart(report: reports.WatchReport) -> SafeString:
-    units = [u for u in report.practices if u.row["qualifies"]] or report.practices
-    median = float(report.peers.get("peer_referral_rate") or 0)
-    svg = charts.bar_chart(
-        [u.name for u in units],
-        [charts.Series("Referrals per 1,000 member-years", tuple(float(u.row["referral_rate"]) for u in units)),
-         charts.Series("Peer median", tuple(median for _u in units))],
-        title="Referral rate per practice against the peer median", x_label="Practice",
-        y_label="Referrals per 1,000", stacked=False, chart_id="um-watch-referrals", plot_height=220,
-    )  # fmt: skip
-    return _safe(svg)
-
-
-@never_cache
-@domain_errors
-@require_GET
-def under_service_watch(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    reports.require_staff(actor)
-    default = WatchForm({}).period(timezone.localdate())
-    form = WatchForm(request.GET or None, initial={"month_from": f"{default.first:%Y-%m}",
-                                                   "month_to": f"{default.last:%Y-%m}"})  # fmt: skip
-    period = form.period(timezone.localdate())
-    try:
-        report: reports.WatchReport | None = reports.watch_report(actor, period=period)
-    except ValidationFailed as exc:
-        report = None
-        form.add_error(None, "; ".join(m for messages in exc.fields.values() for m in messages))
-    chart = _watch_chart(report) if report is not None else ""
-    context = {"form": form, "report": report, "period": period, "chart": chart, "links": _links(request)}
-    return render(request, "web/utilization/reports/watch.html", context)

@@ -59,4 +59,6 @@ urlpatterns = [
     path("", include("openipa.credentialing.urls")),
     # utilization management: referrals and prior authorizations (web:utilization:...)
     path("", include("openipa.utilization.urls")),
+    # practice performance: the under-service watch (web:performance:...)
+    path("", include("openipa.performance.urls")),
 ]

@@ -1,6 +1,7 @@
 """The utilization reports on requests made through the services: the requests frame (initial decisions, not
-the appeal's), the CMS-0057-F report and its CSV (audited), the SLA dashboard, the under-service watch read
-from the database, and the pages by role (staff 200, a practice user and finance 403)."""
+the appeal's), the CMS-0057-F report and its CSV (audited), the SLA dashboard, the requests frame the
+under-service watch reads (the watch itself: ``openipa.performance``), and the pages by role (staff 200, a
+practice user and finance 403)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from openipa.claims.models import Claim, ClaimImport, ClaimLine
 from openipa.conftest import SmallIpa
 from openipa.core.errors import PermissionDenied
 from openipa.core.models import AuditEvent
 from openipa.utilization import reports, services
-from openipa.utilization.engine import watch
 from openipa.utilization.engine.intake import ServiceInput
 from openipa.utilization.models import AuthRequest
 from openipa.utilization.tests.conftest import at, request_input
@@ -111,7 +110,7 @@ def test_the_reports_refuse_practice_users_and_roles_without_um(
         lambda: reports.sla_dashboard(
             actor, first=dt.date(2026, 3, 2), last=dt.date(2026, 3, 20), now=at("2026-03-20 09:00")
         ),
-        lambda: reports.watch_report(actor, period=watch.Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))),
+        lambda: reports.watch_requests_frame(actor, first=dt.date(2026, 1, 1), last=dt.date(2026, 12, 31)),
     ):
         with pytest.raises(PermissionDenied):
             call()
@@ -162,42 +161,45 @@ def test_the_sla_dashboard_refuses_a_reversed_or_too_long_window(um: SmallIpa) -
         )
 
 
-def _ed_claim(um: SmallIpa, on: dt.date, *, void: bool = False) -> None:
-    source = ClaimImport.objects.first() or ClaimImport.objects.create(
-        file_name="t.837", sha256="0" * 64, format="x12", status="applied", received_on=on, imported_by="t"
+def test_the_watch_requests_frame_has_each_requests_initial_outcome(
+    um: SmallIpa, decided: dict[str, AuthRequest]
+) -> None:
+    """The requests received in the window (local dates), member and kind, with the first decision of their
+    history: r2 stays denied after its appeal; r5 is open (""); r7 is withdrawn. A request received
+    after the window's last day is left out."""
+    frame = reports.watch_requests_frame(
+        um.users["quality"], first=dt.date(2026, 3, 1), last=dt.date(2026, 3, 12)
     )
-    claim = Claim.objects.create(
-        source=source, kind="professional", patient_control_number=f"P{Claim.objects.count()}", member=um.member_a,
-        member_key="SUN0001", billing_npi="1912301953", service_from=on, service_to=on, received_on=on,
-        charge_cents=10000, place_of_service="23", frequency="8" if void else "1",
-    )  # fmt: skip
-    ClaimLine.objects.create(claim=claim, number=1, code="99284", units=1, charge_cents=10000, service_from=on,
-                             service_to=on)  # fmt: skip
+    assert frame.schema == reports.WATCH_REQUEST_SCHEMA
+    assert set(frame["member"]) == {um.member_a.pk}
+    assert set(frame["on"]) == {dt.date(2026, 3, 2)}  # r6 (13 March) is after the window
+    assert sorted(frame["outcome"]) == [
+        "",
+        "approved",
+        "approved",
+        "approved",
+        "approved",
+        "denied",
+        "withdrawn",
+    ]
+    assert set(frame["kind"]) == {"prior_auth"}
+    late = reports.watch_requests_frame(
+        um.users["quality"], first=dt.date(2026, 3, 13), last=dt.date(2026, 3, 13)
+    )
+    assert (late.height, late["outcome"].to_list()) == (1, [""])
 
 
-def test_the_watch_reads_panels_requests_and_claims(um: SmallIpa, decided: dict[str, AuthRequest]) -> None:
-    """Member A (practice A's panel, eligible from 1 January 2026) has the 8 requests of March and two ED visits
-    (a void does not count); member B (practice B) has none. Practice A: 12 member-months in 2026, requests
-    8 x 12,000 / 12 = 8,000 per 1,000, ED 2,000 per 1,000; one denial of 5 initial decisions (r1-r4, r8). Both practices are
-    far under the 600 member-months minimum: nothing is flagged."""
-    _ed_claim(um, dt.date(2026, 4, 1))
-    _ed_claim(um, dt.date(2026, 5, 1))
-    _ed_claim(um, dt.date(2026, 6, 1), void=True)
-    report = reports.watch_report(
-        um.users["quality"], period=watch.Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+def test_the_watch_requests_frame_counts_receipt_in_the_ipas_time_zone(um: SmallIpa) -> None:
+    """Received on 31 March at 23:30 in Los Angeles (1 April in UTC): a request of March."""
+    _submit(um, "2026-03-31 23:30")
+    march = reports.watch_requests_frame(
+        um.users["nurse"], first=dt.date(2026, 3, 1), last=dt.date(2026, 3, 31)
     )
-    assert report.previous == watch.Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-    assert not report.risk_adjusted
-    practices = {u.key: u for u in report.practices}
-    a, b = practices[um.practice_a.pk], practices[um.practice_b.pk]
-    assert a.name == um.practice_a.legal_name
-    assert (a.row["member_months"], a.row["requests"], a.row["ed_visits"]) == (12, 8, 2)
-    assert (a.row["decided"], a.row["denied"]) == (5, 1)
-    assert a.row["ed_rate"] == pytest.approx(2000)
-    assert (b.row["member_months"], b.row["requests"], b.row["ed_visits"]) == (12, 0, 0)
-    assert report.flagged_practices == []
-    assert report.flagged_pcps == []
-    assert {u.key for u in report.pcps} == {um.pcp_a.pk, um.pcp_b.pk}
+    assert march["on"].to_list() == [dt.date(2026, 3, 31)]
+    april = reports.watch_requests_frame(
+        um.users["nurse"], first=dt.date(2026, 4, 1), last=dt.date(2026, 4, 30)
+    )
+    assert april.height == 0
 
 
 # -- pages
@@ -205,7 +207,7 @@ def test_the_watch_reads_panels_requests_and_claims(um: SmallIpa, decided: dict[
 
 def _urls() -> dict[str, str]:
     return {name: reverse(f"web:utilization:{name}") for name in
-            ("sla_dashboard", "cms_metrics", "cms_metrics_csv", "under_service_watch")}  # fmt: skip
+            ("sla_dashboard", "cms_metrics", "cms_metrics_csv")}  # fmt: skip
 
 
 @pytest.mark.parametrize("user", ["nurse", "md", "quality", "auditor", "ops"])
@@ -228,10 +230,6 @@ def test_staff_with_view_um_see_the_report_pages(
     assert metrics_page.status_code == 200
     assert 'id="um-cms-metrics-title"' in metrics_page.content.decode()
     assert "75.0%" in metrics_page.content.decode()
-    watch_page = client.get(urls["under_service_watch"], {"month_from": "2026-01", "month_to": "2026-12"})
-    assert watch_page.status_code == 200
-    assert "Not risk-adjusted: no risk scores" in watch_page.content.decode()
-    assert 'id="um-watch-referrals-title"' in watch_page.content.decode()
 
 
 @pytest.mark.parametrize("user", ["alice", "fin"])
@@ -317,22 +315,6 @@ def test_services_outside_a_request_do_not_change_the_report(um: SmallIpa) -> No
     )
 
 
-def test_the_watch_page_without_members_or_without_thresholds(um: SmallIpa, client_for: Any) -> None:
-    from openipa.utilization.models import WatchThreshold
-
-    client = client_for("quality")
-    url = _urls()["under_service_watch"]
-    empty = client.get(url, {"month_from": "2020-01", "month_to": "2020-12"})
-    assert empty.status_code == 200
-    assert "No member was on a panel in this period." in empty.content.decode()
-    WatchThreshold.objects.update(valid_to=dt.date(2025, 12, 31))
-    refused = client.get(url, {"month_from": "2026-01", "month_to": "2026-06"})
-    assert refused.status_code == 200
-    text = refused.content.decode()
-    assert "no under-service watch thresholds are in force on 2026-06-30" in text
-    assert "Not risk-adjusted" not in text
-
-
 def test_the_pages_without_filters_show_their_default_window(um: SmallIpa, client_for: Any) -> None:
     from django.utils import timezone
 
@@ -341,9 +323,6 @@ def test_the_pages_without_filters_show_their_default_window(um: SmallIpa, clien
     dashboard = client.get(_urls()["sla_dashboard"]).content.decode()
     assert f'value="{today:%Y-%m-%d}"' in dashboard
     assert f'value="{today - dt.timedelta(weeks=11):%Y-%m-%d}"' in dashboard
-    watch_page = client.get(_urls()["under_service_watch"]).content.decode()
-    last = today.replace(day=1) - dt.timedelta(days=1)
-    assert f'value="{last:%Y-%m}"' in watch_page
 
 
 def test_the_dashboard_page_with_a_reversed_window_says_so(um: SmallIpa, client_for: Any) -> None:
@@ -360,7 +339,7 @@ def test_browser_the_reports(
     browser_page: Any, live_server: Any, transactional_db: Any, um: SmallIpa, decided: dict[str, AuthRequest]
 ) -> None:
     """In a real browser the medical director reads the dashboard's charts and overdue list, filters the metrics
-    by year, downloads the CSV through its link (audited), and opens the watch."""
+    by year and downloads the CSV through its link (audited). The way to the watch: performance's tests."""
     from playwright.sync_api import expect
 
     from openipa.conftest import PASSWORD
@@ -388,6 +367,3 @@ def test_browser_the_reports(
     rows = _read_csv(path.read_bytes())
     assert rows[1][2] == "2026"
     assert AuditEvent.objects.filter(object_type="utilization.cms_metrics", action="export").count() == 1
-    page.get_by_role("link", name="Under-service watch").click()
-    expect(page.get_by_test_id("risk-note")).to_contain_text("Not risk-adjusted: no risk scores")
-    page.screenshot(path="/tmp/um-reports-watch.png", full_page=True)

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from openipa.utilization.engine import watch
+from openipa.performance.engine import watch
 
 D = dt.date
 YEAR = watch.Period(D(2026, 1, 1), D(2026, 12, 31))

@@ -1,0 +1,1 @@
+"""Pure computation for practice performance: the under-service watch (no Django)."""
