@@ -115,7 +115,7 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
     _build()
     staff = ["admin", "operations", "finance", "finance-2", "credentialing", "um-nurse", "medical-director"]
-    staff += ["quality", "messenger", "auditor"]
+    staff += ["medical-director-2", "quality", "messenger", "auditor"]
     for name in staff:
         assert User.objects.get(username=name).practice_id is None
     assert User.objects.get(username="um-nurse").role == Role.UM_NURSE
@@ -131,10 +131,10 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     assert last.practice is not None
     assert last.practice.code == data.practices[39].code
     logins = demo_logins()
-    assert [login.username for login in logins[:10]] == staff
-    assert logins[10].username == "practice-01"
-    assert logins[10].practice == data.practices[0].legal_name
-    assert AuditEvent.objects.filter(action="user.create").count() == 50
+    assert [login.username for login in logins[: len(staff)]] == staff
+    assert logins[len(staff)].username == "practice-01"
+    assert logins[len(staff)].practice == data.practices[0].legal_name
+    assert AuditEvent.objects.filter(action="user.create").count() == 51
 
 
 def test_the_printed_password_signs_in_every_login() -> None:
