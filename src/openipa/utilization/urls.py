@@ -1,6 +1,6 @@
 """URLs of the utilization management pages, included by the shell's urls (names `web:utilization:...`):
-the request pages (`views`) and the reports (`reports_urls`: the SLA dashboard, the CMS-0057-F metrics and
-the under-service watch)."""
+the request pages (`views`) and the reports (`reports_urls`: the SLA dashboard and the CMS-0057-F metrics;
+the under-service watch is `openipa.performance`'s)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
 
 PRACTICE_ONLY = "practice"
 """In place of a permission: only practice users see the item (staff reach the page another way)."""
+STAFF_UM = "staff_um"
+"""In place of a permission: IPA staff with the UM view (not practice users, who see only their own requests)."""
 
 # (label, url name, permission needed, PRACTICE_ONLY, or None for every signed-in user)
 NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
@@ -25,6 +27,8 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Claims", "web:claims:claim_list", Perm.VIEW_CLAIMS),
     # referrals and prior authorizations (a practice user: its own requests)
     ("Authorizations", "web:utilization:queue", Perm.VIEW_UM),
+    # how practices use care against their peers (the under-service watch): IPA staff with the UM view
+    ("Performance", "web:performance:under_service_watch", STAFF_UM),
     # fee-for-service offers: the messenger's, and each practice's own (no other role: ADR 0012)
     ("Offers", "web:messenger:offer_list", Perm.VIEW_OFFERS),
     ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),
@@ -52,6 +56,8 @@ def _allowed(user: Actor, perm: Perm | str | None) -> bool:
         return True
     if perm == PRACTICE_ONLY:
         return is_practice_scoped(user)
+    if perm == STAFF_UM:
+        return has_perm(user, Perm.VIEW_UM) and not is_practice_scoped(user)
     return has_perm(user, Perm(perm))
 
 

@@ -1,1 +1,1 @@
-"""Pure computation for utilization management: clocks, metrics and the under-service watch (no Django)."""
+"""Pure computation for utilization management: clocks, intake checks and metrics (no Django)."""

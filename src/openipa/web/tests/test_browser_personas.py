@@ -34,6 +34,7 @@ NAV = [
     "Contracts",
     "Claims",
     "Authorizations",
+    "Performance",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -74,6 +75,7 @@ def nav_labels(page: Page) -> list[str]:
                 "Contracts",
                 "Claims",
                 "Authorizations",
+                "Performance",
             ],
         ),
         (

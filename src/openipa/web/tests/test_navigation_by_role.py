@@ -17,6 +17,7 @@ ALL = [
     "Contracts",
     "Claims",
     "Authorizations",
+    "Performance",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -38,6 +39,7 @@ ALL = [
                 "Contracts",
                 "Claims",
                 "Authorizations",
+                "Performance",
             ],
         ),
         (

@@ -157,6 +157,12 @@ class Command(BaseCommand):
                 f"files, adjudicated; {summary.claim_payment_runs} monthly payment runs approved "
                 f"({summary.claim_payment_files} paid by NACHA); the latest month is left to pay."
             )
+        if summary.um_requests:
+            console.print(
+                f"Authorizations: {summary.um_requests:,} requests, {summary.um_open} open "
+                f"({summary.um_overdue} overdue), {summary.um_denied} denied by the medical directors, "
+                f"{summary.um_appeals} appeals; sign in as um-nurse or medical-director for the queues."
+            )
         return list(summary.logins)
 
     @staticmethod
