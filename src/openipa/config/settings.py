@@ -181,6 +181,8 @@ X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
+# The state whose law sets utilization management clocks and notices when a member's address names none.
+IPA_STATE = os.environ.get("IPA_STATE", "CA").strip().upper()[:2]
 USE_I18N = False
 USE_TZ = True
 
