@@ -523,8 +523,22 @@ def new_request(request: HttpRequest) -> HttpResponseBase:
     return render(request, "web/utilization/requests/new.html", context, status=status)
 
 
+@never_cache
+@domain_errors
+@require_GET
+def summary(request: HttpRequest) -> HttpResponse:
+    """The dashboard's card for IPA staff with the UM view: open requests, overdue, due within 24 hours, in
+    physician review, open appeals (counts only: no member data)."""
+    actor = actor_of(request)
+    _require_staff(actor)
+    services.sweep_deemed()
+    counts = selectors.status_counts(timezone.now())
+    return render(request, "web/utilization/requests/_summary.html", {"counts": counts})
+
+
 urlpatterns = [
     path("authorizations/", queue, name="queue"),
+    path("authorizations/summary/", summary, name="summary"),
     path("authorizations/new/", new_request, name="new"),
     path("authorizations/appeals/", appeals, name="appeals"),
     path("authorizations/rules/", rules, name="rules"),

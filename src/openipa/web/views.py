@@ -235,6 +235,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["provider_count"] = network_selectors.provider_list(actor).count()
         context["pcp_count"] = network_selectors.provider_list(actor, kind=Provider.Kind.PCP).count()
         context["show_chart"] = has_perm(actor, Perm.VIEW_MEMBERS)
+        # the utilization app serves its own card (loaded after the page): the queue's counts
+        context["um_summary"] = has_perm(actor, Perm.VIEW_UM)
     return render(request, "web/dashboard.html", context)
 
 

@@ -732,3 +732,18 @@ def test_a_file_over_the_size_limit_is_refused_on_the_form(
     assert _form_errors(response, "attach-form", "file") == ["larger than 10 bytes"]
     assert _snapshot(request) == before
     assert not AuthAttachment.objects.exists()
+
+
+def test_the_dashboard_card_counts_the_queue_for_staff_only(um: SmallIpa, client_for: Any) -> None:
+    overdue = services.submit_request(actor=um.users["ops"], data=request_input(), source="staff",
+                                      received_at=timezone.now() - dt.timedelta(days=30))  # fmt: skip
+    services.submit_request(actor=um.users["ops"], data=request_input(urgency="expedited"), source="staff")
+    nurse = client_for("nurse")
+    assert 'hx-get="/authorizations/summary/"' in nurse.get("/").content.decode()
+    card = nurse.get("/authorizations/summary/").content.decode()
+    assert 'data-testid="um-overdue"' in card
+    assert re.search(r'class="stat alert"[^>]*data-testid="um-overdue"><span class="stat-value">1<', card)
+    assert overdue.number not in card  # counts only
+    for persona in ("alice", "fin"):
+        assert client_for(persona).get("/authorizations/summary/").status_code == 403
+    assert "/authorizations/summary/" not in client_for("alice").get("/").content.decode()
