@@ -388,16 +388,40 @@ def _import_columns(
         audit.record_write(actor, "claims.apply", record,
                            after={"sha256": record.sha256, "claims": record.claims, "lines": record.lines},
                            member_ids=set(members.get_column("member_pk").to_list()))  # fmt: skip
-    if connection.vendor == "postgresql" and lines.height >= _ANALYZE_AFTER:
-        # a large file changes the tables' sizes many times over: without fresh statistics the planner takes a
-        # million new lines for a few thousand, and the payment run and approval choose nested loops
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Claim._meta.db_table}, {ClaimLine._meta.db_table}")
+    if connection.vendor == "postgresql":
+        refresh_statistics(lines.height)
     return record
 
 
 _ANALYZE_AFTER = 50_000
-"""Lines in one file above which PostgreSQL's statistics of the claims tables are refreshed after the import."""
+"""Lines in one file above which PostgreSQL's statistics of the claims tables are always refreshed."""
+_ANALYZE_GROWTH = 0.2
+"""Or when a file adds this share of the lines the statistics know of (many small files grow a table as much)."""
+_ANALYZE_MIN = 500
+
+
+def statistics_stale(new_lines: int, known_lines: float) -> bool:
+    """Whether an import of `new_lines` makes PostgreSQL's statistics of the claims tables stale: a large file,
+    a table never analyzed (`known_lines` < 0, pg_class.reltuples), or growth of a fifth or more. Without them
+    the planner takes a million new lines for a few thousand (or the weekly files of a year for the first
+    week's) and adjudication's reads and the payment run choose nested loops. Autovacuum cannot help: it does
+    not see rows of a transaction still open (an import inside a larger one, as the demo's and tests' are)."""
+    if new_lines >= _ANALYZE_AFTER:
+        return True
+    if new_lines < _ANALYZE_MIN:
+        return False
+    return known_lines < 0 or new_lines >= _ANALYZE_GROWTH * known_lines
+
+
+def refresh_statistics(new_lines: int) -> bool:
+    """ANALYZE the claims tables when :func:`statistics_stale` says so (PostgreSQL only); True if it did."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [ClaimLine._meta.db_table])
+        found = cursor.fetchone()
+        if not statistics_stale(new_lines, float(found[0]) if found else -1.0):
+            return False
+        cursor.execute(f"ANALYZE {Claim._meta.db_table}, {ClaimLine._meta.db_table}")
+    return True
 
 
 def _ack_277ca_columns(columns: Columns837, claims: pl.DataFrame, name: str, received: dt.date) -> str:
