@@ -392,3 +392,16 @@ def claims_frames(actor: Actor | None) -> ClaimsFrames:
             orient="row",
         ),
     )
+
+
+def active_contract_of_product(product_id: int, on: dt.date) -> Contract | None:
+    """The active contract in force on a day that covers a product (the latest begun), or None. A lookup for
+    intake (which contract a request falls under), so it takes no actor."""
+    return (
+        Contract.objects.filter(
+            Q(products__id=product_id, status=Contract.Status.ACTIVE, valid_from__lte=on)
+            & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        )
+        .order_by("-valid_from", "-pk")
+        .first()
+    )

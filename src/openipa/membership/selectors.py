@@ -1177,6 +1177,37 @@ def members_by_payer_member_id(keys: Iterable[str]) -> dict[str, list[tuple[int,
     return found
 
 
+def members_by_key(payer_member_id: str, payer_code: str = "", *, limit: int = 2) -> list[Member]:
+    """The members on file under a payer member id (of one payer when `payer_code` is given), at most `limit`:
+    a lookup for intake of requests and files, which answer "unknown" or "ambiguous" themselves. No actor: the
+    caller scopes and audits what it hands out."""
+    qs = Member.objects.filter(payer_member_id=payer_member_id.strip()).select_related("payer")
+    if payer_code.strip():
+        qs = qs.filter(payer__code=payer_code.strip())
+    return list(qs.order_by("pk")[:limit])
+
+
+def coverage_on(member_id: int, on: dt.date) -> EligibilitySpan | None:
+    """The member's eligibility span in force on a day (the latest begun, with its product), or None. A lookup
+    for intake (no member data beyond the product), so it takes no actor."""
+    return (
+        EligibilitySpan.objects.filter(Q(member_id=member_id) & _in_force(on))
+        .select_related("product")
+        .order_by("-valid_from", "-pk")
+        .first()
+    )
+
+
+def pcp_practice_on(member_id: int, on: dt.date) -> int | None:
+    """The practice of the member's PCP assignment in force on a day, or None (a lookup: ids only)."""
+    return (
+        PcpAssignment.objects.filter(Q(member_id=member_id) & _in_force(on))
+        .order_by("-valid_from", "-pk")
+        .values_list("practice_id", flat=True)
+        .first()
+    )
+
+
 def death_dates(member_ids: list[int]) -> dict[int, dt.date]:
     """Member id -> date of death, for those of ``member_ids`` who died. A lookup for reconciliation (dates
     only), so it takes no actor."""

@@ -228,6 +228,11 @@ def practice_of_provider_on(provider: Provider, on: dt.date) -> int | None:
     return None if affiliation is None else affiliation.practice_id
 
 
+def provider_by_npi(npi: str) -> Provider | None:
+    """The network's provider with this NPI, or None (directory data: no actor)."""
+    return Provider.objects.filter(npi=npi.strip()).first() if npi.strip() else None
+
+
 @dataclass(frozen=True, slots=True)
 class PcpDirectoryEntry:
     """What roster ingestion needs to know about a provider named by NPI in a payer's file."""

@@ -15,15 +15,16 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from openipa.contracts.models import Contract
+from openipa.contracts import selectors as contract_selectors
 from openipa.core import audit
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
-from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
-from openipa.network.models import Affiliation, Provider
+from openipa.membership import selectors as member_selectors
+from openipa.membership.models import Member
+from openipa.network import selectors as network_selectors
+from openipa.network.models import Provider
 from openipa.utilization import letters, selectors
 from openipa.utilization.engine import clocks, intake
 from openipa.utilization.models import (
@@ -52,10 +53,6 @@ def _uid(actor: Actor | None) -> int | None:
     return None if actor is None else int(str(actor.pk))
 
 
-def _in_force(on: dt.date) -> Q:
-    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-
-
 def _event(request: AuthRequest, action: str, actor: Actor | None, at: dt.datetime, note: str = "") -> None:
     AuthEvent.objects.create(request=request, action=action, actor_id=_uid(actor), at=at, note=note)
 
@@ -72,10 +69,7 @@ def _next_number(year: int) -> str:
 
 
 def _find_member(data: intake.RequestInput) -> Member:
-    members = Member.objects.filter(payer_member_id=data.member_id.strip()).select_related("payer")
-    if data.payer_code.strip():
-        members = members.filter(payer__code=data.payer_code.strip())
-    found = list(members[:2])
+    found = member_selectors.members_by_key(data.member_id, data.payer_code)
     if not found:
         raise ValidationFailed.single("member_id", f"no member {data.member_id.strip()!r}"
                                       + (f" of payer {data.payer_code}" if data.payer_code else ""))  # fmt: skip
@@ -88,19 +82,8 @@ def _find_member(data: intake.RequestInput) -> Member:
     return member
 
 
-def _in_network(provider: Provider | None, on: dt.date) -> bool:
-    return provider is not None and Affiliation.objects.filter(Q(provider=provider) & _in_force(on)).exists()
-
-
 def _practice_of(provider: Provider | None, on: dt.date) -> int | None:
-    if provider is None:
-        return None
-    return (
-        Affiliation.objects.filter(Q(provider=provider) & _in_force(on))
-        .order_by("-valid_from")
-        .values_list("practice_id", flat=True)
-        .first()
-    )
+    return None if provider is None else network_selectors.practice_of_provider_on(provider, on)
 
 
 def _clock(request_kind: str, urgency: str, lob: str, jurisdiction: str, applies_to: str,
@@ -141,47 +124,27 @@ def submit_request(
     first_day = min(s.service_from for s in services if s.service_from)
     last_day = max(s.service_to for s in services if s.service_to)
     member = _find_member(data)
-    span = (
-        EligibilitySpan.objects.filter(Q(member=member) & _in_force(first_day))
-        .select_related("product")
-        .order_by("-valid_from")
-        .first()
-    )
+    own = member_selectors.pcp_practice_on(member.pk, first_day)
+    if is_practice_scoped(actor) and own != scoped_practice_id(actor):
+        # as for a member that does not exist: a practice cannot probe other practices' members
+        raise ValidationFailed.single("member_id", f"no member {data.member_id.strip()!r}")
+    span = member_selectors.coverage_on(member.pk, first_day)
     if span is None:
         raise ValidationFailed.single("member_id", f"member {member.payer_member_id} has no coverage on "
                                       f"{first_day.isoformat()}")  # fmt: skip
-    if is_practice_scoped(actor):
-        own = PcpAssignment.objects.filter(
-            Q(member=member, practice_id=scoped_practice_id(actor)) & _in_force(first_day)
-        ).exists()
-        if not own:
-            # as for a member that does not exist: a practice cannot probe other practices' members
-            raise ValidationFailed.single("member_id", f"no member {data.member_id.strip()!r}")
     lob = span.product.line_of_business
-    contract = (
-        Contract.objects.filter(
-            Q(products=span.product, status=Contract.Status.ACTIVE) & _in_force(first_day)
-        )
-        .order_by("-valid_from")
-        .first()
-    )
+    contract = contract_selectors.active_contract_of_product(span.product_id, first_day)
     jurisdiction = (member.state or selectors.ipa_state()).upper()
     kind = data.kind
     urgency = Urgency.EXPEDITED if kind == RequestKind.POST_STABILIZATION else data.urgency
     rule, due = _clock(kind, urgency, lob, jurisdiction, "request", received_at)
-    requesting = Provider.objects.filter(npi=data.requesting_npi.strip()).first()
-    servicing = (
-        Provider.objects.filter(npi=data.servicing_npi.strip()).first() if data.servicing_npi else None
-    )
+    requesting = network_selectors.provider_by_npi(data.requesting_npi)
+    servicing = network_selectors.provider_by_npi(data.servicing_npi)
     practice_id = scoped_practice_id(actor) if is_practice_scoped(actor) else None
     if practice_id is None:
         practice_id = _practice_of(requesting, first_day)
     if practice_id is None:
-        practice_id = (
-            PcpAssignment.objects.filter(Q(member=member) & _in_force(first_day))
-            .values_list("practice_id", flat=True)
-            .first()
-        )
+        practice_id = own
     for name, _type, content in attachments:
         if len(content) > MAX_ATTACHMENT_BYTES:
             raise ValidationFailed.single("attachments", f"{name}: larger than {MAX_ATTACHMENT_BYTES} bytes")
@@ -189,7 +152,7 @@ def submit_request(
         kind=kind,
         line_of_business=lob,
         servicing_specialty=servicing.specialty if servicing else "",
-        servicing_in_network=_in_network(servicing, first_day),
+        servicing_in_network=_practice_of(servicing, first_day) is not None,
         codes_units=[(s.code.strip().upper(), Decimal(str(s.units))) for s in services],
     )
     auto_rules = {r.pk: r for r in selectors.auto_rules_in_force(clocks.local_date(received_at,

@@ -219,3 +219,12 @@ def test_a_number_taken_by_a_concurrent_intake_is_skipped(
     monkeypatch.setattr(services, "_next_number", lambda year: next(answers, None) or real(year))
     second = _submit(um)
     assert (first.number, second.number) == ("UM2026-000001", "UM2026-000002")
+
+
+def test_a_practice_learns_nothing_of_another_practices_member_even_without_coverage(um: SmallIpa) -> None:
+    # member B is Birch's; on this date nobody is covered: Alder hears "no member", not "no coverage"
+    late = [ServiceInput("93306", 1, dt.date(2025, 6, 1), dt.date(2025, 6, 2))]
+    with pytest.raises(ValidationFailed, match="no member 'SUN0002'"):
+        _submit(um, member_id="SUN0002", services=late)
+    with pytest.raises(ValidationFailed, match="no coverage on 2025-06-01"):  # staff are told
+        _submit(um, user="ops", member_id="SUN0002", services=late)
