@@ -1,0 +1,53 @@
+"""The quality measures engine (pure: Polars, no Django, no I/O beyond the shipped data files).
+
+Public API::
+
+    from openipa.quality.engine import (
+        MeasureInputs, evaluate, load_measures, starter_value_sets, load_value_sets, load_ncqa_vsd,
+    )
+    measures = load_measures(2025)                 # definitions for the measurement year (data/measures/2025.json)
+    value_sets = starter_value_sets(2025)          # or load_ncqa_vsd(Path("vsd.csv")) for a licensed directory
+    results = evaluate(MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters),
+                       measures, value_sets)
+    results.members   # one row per (measure, rate, eligible member): exclusion, numerator, evidence ids
+    results.rates     # per measure and rate: eligible, excluded, denominator, numerator, rate_value
+
+Input frames and their columns: ``inputs``; definitions and conditions: ``definitions``; value-set files:
+``valuesets``; output columns: ``evaluate``. Errors: ``MeasureInputError`` (frames), ``DefinitionError``
+(definition files), ``ValueSetError`` (value-set files), each naming where the problem is.
+"""
+
+from .definitions import DefinitionError, Measure, MeasureSet, load_measures, parse_measures, read_measures
+from .evaluate import RATE_SCHEMA, RESULT_SCHEMA, MeasureResults, evaluate, rates_of
+from .inputs import EVENT_SCHEMA, MeasureInputError, MeasureInputs, coded_events, validate
+from .valuesets import (
+    VALUE_SET_SCHEMA,
+    ValueSetError,
+    load_ncqa_vsd,
+    load_value_sets,
+    starter_value_sets,
+)
+
+__all__ = [
+    "EVENT_SCHEMA",
+    "RATE_SCHEMA",
+    "RESULT_SCHEMA",
+    "VALUE_SET_SCHEMA",
+    "DefinitionError",
+    "Measure",
+    "MeasureInputError",
+    "MeasureInputs",
+    "MeasureResults",
+    "MeasureSet",
+    "ValueSetError",
+    "coded_events",
+    "evaluate",
+    "load_measures",
+    "load_ncqa_vsd",
+    "load_value_sets",
+    "parse_measures",
+    "rates_of",
+    "read_measures",
+    "starter_value_sets",
+    "validate",
+]

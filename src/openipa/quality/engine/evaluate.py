@@ -1,0 +1,420 @@
+"""Evaluate measure definitions on frames: eligible population, exclusions, numerators, evidence, rates.
+
+``evaluate(inputs, measures, value_sets) -> MeasureResults``:
+
+* ``MeasureResults.members`` (``RESULT_SCHEMA``), one row per (measure, rate, eligible member): ``measure``,
+  ``rate``, ``member_id`` (String), ``excluded``, ``exclusion_reason`` (the first exclusion of the
+  definition's list that applies, else null), ``denominator`` (eligible and not excluded), ``numerator``
+  (meets the rate's numerator and is in the denominator), and the evidence ids behind each decision
+  (``denominator_evidence``, ``exclusion_evidence``, ``numerator_evidence``, sorted lists; see
+  ``inputs.coded_events`` for their form, ``member:<id>`` for a death). Members outside the eligible
+  population (age, sex, enrollment, denominator events) have no row. A numerator hit has evidence, except
+  in a rate whose ``latest`` condition counts a missing result as a hit (GSD > 9%): those hits have none.
+* ``MeasureResults.rates`` (``RATE_SCHEMA``): per measure and rate, the eligible, excluded, denominator and
+  numerator counts, ``rate`` = numerator / denominator (null when the denominator is 0) and ``inverse``.
+
+Everything is joins, filters and group-bys over the whole population at once (no per-member Python).
+Eligibility: the population rule (age as of a date, sex; or the N-month birthday in the measurement year),
+continuous enrollment (per segment at most ``max_gaps`` gaps of at most ``max_gap_days`` days, a gap being
+the uncovered days between, before or after the member's spans inside the segment) and coverage on the
+``enrolled_on`` day, then the ``denominator`` condition when the measure has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from .definitions import (
+    Age,
+    AllOf,
+    AnyOf,
+    Condition,
+    DateRef,
+    Death,
+    Enrollment,
+    Events,
+    Latest,
+    Measure,
+    MeasureSet,
+)
+from .inputs import MeasureInputs, coded_events, validate
+
+RESULT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "measure": pl.String,
+    "rate": pl.String,
+    "member_id": pl.String,
+    "excluded": pl.Boolean,
+    "exclusion_reason": pl.String,
+    "denominator": pl.Boolean,
+    "numerator": pl.Boolean,
+    "denominator_evidence": pl.List(pl.String),
+    "exclusion_evidence": pl.List(pl.String),
+    "numerator_evidence": pl.List(pl.String),
+}
+RATE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "measure": pl.String,
+    "rate": pl.String,
+    "eligible": pl.UInt32,
+    "excluded": pl.UInt32,
+    "denominator": pl.UInt32,
+    "numerator": pl.UInt32,
+    "rate_value": pl.Float64,
+    "inverse": pl.Boolean,
+}
+
+_EVIDENCE = pl.List(pl.String)
+_NO_EVIDENCE = pl.lit([], dtype=_EVIDENCE)
+
+
+@dataclass(frozen=True)
+class MeasureResults:
+    members: pl.DataFrame
+    rates: pl.DataFrame
+
+
+class _Context:
+    def __init__(self, year: int, events: pl.DataFrame) -> None:
+        self.my_start = dt.date(year, 1, 1)
+        self.my_end = dt.date(year, 12, 31)
+        self.events = events.lazy()
+
+    def date(self, ref: DateRef) -> pl.Expr:
+        if ref.base == "my_start":
+            base = pl.lit(self.my_start)
+        elif ref.base == "my_end":
+            base = pl.lit(self.my_end)
+        elif ref.base == "birth":
+            base = pl.col("birth_date")
+        else:
+            base = pl.col("anchor_date")
+        months = ref.years * 12 + ref.months
+        if months:
+            base = base.dt.offset_by(f"{months}mo")
+        if ref.days:
+            base = base + pl.duration(days=ref.days)
+        return base
+
+    def dated(
+        self, pop: pl.LazyFrame, value_sets: tuple[str, ...], start: DateRef, end: DateRef
+    ) -> pl.LazyFrame:
+        """Events of ``pop``'s members in ``value_sets`` dated from ``start`` to ``end`` (both included)."""
+        return (
+            self.events.filter(pl.col("value_set").is_in(value_sets))
+            .join(pop.select("member_id", "birth_date", "anchor_date"), on="member_id", how="inner")
+            .filter(pl.col("date").is_between(self.date(start), self.date(end), closed="both"))
+        )
+
+    def condition(self, cond: Condition, pop: pl.LazyFrame) -> pl.LazyFrame:
+        """(member_id, evidence) for the members of ``pop`` who meet ``cond``."""
+        if isinstance(cond, Events):
+            return (
+                self.dated(pop, cond.value_sets, cond.period.start, cond.period.end)
+                .group_by("member_id")
+                .agg(
+                    pl.col("date").n_unique().alias("n"),
+                    pl.col("evidence_id").unique().sort().alias("evidence"),
+                )
+                .filter(pl.col("n") >= cond.min_dates)
+                .select("member_id", "evidence")
+            )
+        if isinstance(cond, AnyOf):
+            parts = [self.condition(inner, pop) for inner in cond.conditions]
+            return (
+                pl.concat(parts)
+                .explode("evidence")
+                .group_by("member_id")
+                .agg(pl.col("evidence").drop_nulls().unique().sort())
+            )
+        if isinstance(cond, AllOf):
+            result = self.condition(cond.conditions[0], pop)
+            for index, inner in enumerate(cond.conditions[1:]):
+                other = self.condition(inner, pop).rename({"evidence": f"_e{index}"})
+                result = result.join(other, on="member_id", how="inner").select(
+                    "member_id", pl.concat_list("evidence", f"_e{index}").alias("evidence")
+                )
+            return result.with_columns(pl.col("evidence").list.unique().list.sort())
+        if isinstance(cond, Age):
+            keep = pl.lit(True)
+            if cond.minimum is not None:
+                keep = keep & (pl.col("age") >= cond.minimum)
+            if cond.maximum is not None:
+                keep = keep & (pl.col("age") <= cond.maximum)
+            return pop.filter(keep).select("member_id", _NO_EVIDENCE.alias("evidence"))
+        if isinstance(cond, Death):
+            died = pl.col("death_date").is_between(self.date(cond.period.start), self.date(cond.period.end))
+            return pop.filter(died).select(
+                "member_id",
+                pl.concat_list(pl.concat_str(pl.lit("member:"), pl.col("member_id"))).alias("evidence"),
+            )
+        return self.latest(cond, pop)
+
+    def latest(self, cond: Latest, pop: pl.LazyFrame) -> pl.LazyFrame:
+        parts = []
+        for index, comp in enumerate(cond.components):
+            start, end = cond.period.start, cond.period.end
+            value = pl.col("value")
+            meets = (value < comp.threshold) if comp.below else (value > comp.threshold)
+            parts.append(
+                self.dated(pop, comp.numeric, start, end)
+                .filter(value.is_not_null())
+                .select("member_id", "date", "evidence_id", meets.alias("meets"), pl.lit(index).alias("comp"))
+            )
+            for names, verdict in ((comp.meets, True), (comp.fails, False)):
+                if names:
+                    parts.append(
+                        self.dated(pop, names, start, end).select(
+                            "member_id",
+                            "date",
+                            "evidence_id",
+                            pl.lit(verdict).alias("meets"),
+                            pl.lit(index).alias("comp"),
+                        )
+                    )
+        readings = pl.concat(parts)
+        complete = (
+            readings.group_by("member_id", "date")
+            .agg(pl.col("comp").n_unique().alias("n"))
+            .filter(pl.col("n") == len(cond.components))
+            .group_by("member_id")
+            .agg(pl.col("date").max().alias("latest"))
+        )
+        # The representative reading of a component is its lowest on the latest date: for "below" it meets
+        # when any reading does, for "above" only when every reading does.
+        below = pl.Series([c.below for c in cond.components])
+        on_latest = readings.join(complete, on="member_id").filter(pl.col("date") == pl.col("latest"))
+        per_component = (
+            on_latest.group_by("member_id", "comp")
+            .agg(
+                pl.col("meets").any().alias("any"),
+                pl.col("meets").all().alias("all"),
+            )
+            .with_columns(
+                pl.when(
+                    pl.col("comp").replace_strict(dict(enumerate(below.to_list())), return_dtype=pl.Boolean)
+                )
+                .then(pl.col("any"))
+                .otherwise(pl.col("all"))
+                .alias("ok")
+            )
+        )
+        decided = (
+            per_component.group_by("member_id").agg(pl.col("ok").all().alias("hit")).filter(pl.col("hit"))
+        )
+        evidence = on_latest.group_by("member_id").agg(
+            pl.col("evidence_id").unique().sort().alias("evidence")
+        )
+        hits = decided.join(evidence, on="member_id").select("member_id", "evidence")
+        if cond.missing_is_hit:
+            missing = pop.join(complete, on="member_id", how="anti").select(
+                "member_id", _NO_EVIDENCE.alias("evidence")
+            )
+            hits = pl.concat([hits, missing])
+        return hits
+
+    def population(self, measure: Measure, members: pl.LazyFrame) -> pl.LazyFrame:
+        if measure.turns_months is not None:
+            anchor = pl.col("birth_date").dt.offset_by(f"{measure.turns_months}mo")
+            pop = members.with_columns(anchor.alias("anchor_date")).filter(
+                pl.col("anchor_date").is_between(pl.lit(self.my_start), pl.lit(self.my_end))
+            )
+        else:
+            assert measure.age_as_of is not None
+            pop = members.with_columns(self.date(measure.age_as_of).alias("anchor_date"))
+        birth, anchor = pl.col("birth_date"), pl.col("anchor_date")
+        before_birthday = (anchor.dt.month() * 100 + anchor.dt.day()) < (
+            birth.dt.month() * 100 + birth.dt.day()
+        )
+        age = (
+            anchor.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32) - before_birthday.cast(pl.Int32)
+        )
+        pop = pop.with_columns(age.alias("age")).filter(birth <= anchor)
+        if measure.age_min is not None:
+            pop = pop.filter(pl.col("age") >= measure.age_min)
+        if measure.age_max is not None:
+            pop = pop.filter(pl.col("age") <= measure.age_max)
+        if measure.sex is not None:
+            pop = pop.filter(pl.col("sex").is_in(measure.sex))
+        return pop
+
+    def enrolled(self, rule: Enrollment, pop: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
+        """The members of ``pop`` continuously enrolled under ``rule``."""
+        day = pl.Int32
+        on = self.date(rule.enrolled_on)
+        covered = (
+            spans.join(pop.select("member_id", "birth_date", "anchor_date"), on="member_id")
+            .filter(
+                (pl.col("start_date") <= on) & (pl.col("end_date").is_null() | (pl.col("end_date") >= on))
+            )
+            .select("member_id")
+            .unique()
+        )
+        result = pop.select("member_id").join(covered, on="member_id", how="semi")
+        for seg in rule.segments:
+            bounds = pop.select(
+                "member_id",
+                self.date(seg.start).cast(day).alias("s"),
+                self.date(seg.end).cast(day).alias("e"),
+            )
+            clipped = (
+                spans.join(bounds, on="member_id")
+                .select(
+                    "member_id",
+                    "s",
+                    "e",
+                    pl.max_horizontal(pl.col("start_date").cast(day), "s").alias("cs"),
+                    pl.min_horizontal(pl.col("end_date").cast(day).fill_null(pl.col("e")), "e").alias("ce"),
+                )
+                .filter(pl.col("cs") <= pl.col("ce"))
+                .sort("member_id", "cs")
+            )
+            previous = pl.col("ce").cum_max().shift(1).over("member_id")
+            gaps = (
+                clipped.with_columns(
+                    pl.when(previous.is_null())
+                    .then(pl.col("cs") - pl.col("s"))
+                    .otherwise(pl.col("cs") - previous - 1)
+                    .alias("gap")
+                )
+                .group_by("member_id")
+                .agg(
+                    (pl.col("gap") > 0).sum().alias("n"),
+                    pl.col("gap").max().alias("longest"),
+                    (pl.col("e").first() - pl.col("ce").max()).alias("tail"),
+                )
+                .select(
+                    "member_id",
+                    (pl.col("n") + (pl.col("tail") > 0).cast(pl.UInt32)).alias("n"),
+                    pl.max_horizontal("longest", "tail").alias("longest"),
+                )
+            )
+            passing = gaps.filter(
+                (pl.col("n") <= seg.max_gaps) & ((pl.col("n") == 0) | (pl.col("longest") <= seg.max_gap_days))
+            )
+            # A segment that ends before it starts (an anchor before the window) asks nothing.
+            empty = bounds.filter(pl.col("e") < pl.col("s")).select("member_id")
+            result = result.join(pl.concat([passing.select("member_id"), empty]), on="member_id", how="semi")
+        return result
+
+
+def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
+    pop = ctx.population(measure, members)
+    pop = pop.join(ctx.enrolled(measure.enrollment, pop, spans), on="member_id", how="semi")
+    if measure.denominator is not None:
+        denominator = ctx.condition(measure.denominator, pop).rename({"evidence": "denominator_evidence"})
+        pop = pop.join(denominator, on="member_id", how="inner")
+    else:
+        pop = pop.with_columns(_NO_EVIDENCE.alias("denominator_evidence"))
+    pop = pop.cache()
+    if measure.exclusions:
+        found = pl.concat(
+            [
+                ctx.condition(exclusion.when, pop).select(
+                    "member_id",
+                    pl.lit(order).alias("order"),
+                    pl.lit(exclusion.reason).alias("reason"),
+                    "evidence",
+                )
+                for order, exclusion in enumerate(measure.exclusions)
+            ]
+        )
+        excluded = (
+            found.sort("member_id", "order")
+            .group_by("member_id")
+            .agg(
+                pl.col("reason").first().alias("exclusion_reason"),
+                pl.col("evidence").first().alias("exclusion_evidence"),
+            )
+        )
+        pop = pop.join(excluded, on="member_id", how="left")
+    else:
+        pop = pop.with_columns(
+            pl.lit(None, dtype=pl.String).alias("exclusion_reason"),
+            pl.lit(None, dtype=_EVIDENCE).alias("exclusion_evidence"),
+        )
+    out = []
+    for rate in measure.rates:
+        hits = ctx.condition(rate.numerator, pop).select(
+            "member_id", pl.col("evidence").alias("numerator_evidence")
+        )
+        is_excluded = pl.col("exclusion_reason").is_not_null()
+        hit = pl.col("numerator_evidence").is_not_null() & ~is_excluded
+        out.append(
+            pop.join(hits, on="member_id", how="left").select(
+                pl.lit(measure.id).alias("measure"),
+                pl.lit(rate.id).alias("rate"),
+                "member_id",
+                is_excluded.alias("excluded"),
+                "exclusion_reason",
+                (~is_excluded).alias("denominator"),
+                hit.alias("numerator"),
+                "denominator_evidence",
+                pl.col("exclusion_evidence").fill_null(_NO_EVIDENCE),
+                pl.when(hit)
+                .then(pl.col("numerator_evidence"))
+                .otherwise(_NO_EVIDENCE)
+                .alias("numerator_evidence"),
+            )
+        )
+    return pl.concat(out)
+
+
+def rates_of(results: pl.DataFrame, measures: MeasureSet) -> pl.DataFrame:
+    """Per measure and rate: eligible, excluded, denominator, numerator counts and the rate."""
+    order = [(m.id, r.id, r.inverse) for m in measures.measures for r in m.rates]
+    keys = pl.DataFrame(
+        {"measure": [o[0] for o in order], "rate": [o[1] for o in order], "inverse": [o[2] for o in order]},
+        schema={"measure": pl.String, "rate": pl.String, "inverse": pl.Boolean},
+    )
+    counts = results.group_by("measure", "rate").agg(
+        pl.len().alias("eligible"),
+        pl.col("excluded").sum().alias("excluded"),
+        pl.col("denominator").sum().alias("denominator"),
+        pl.col("numerator").sum().alias("numerator"),
+    )
+    table = keys.join(counts, on=["measure", "rate"], how="left", maintain_order="left").with_columns(
+        pl.col("eligible", "excluded", "denominator", "numerator").fill_null(0).cast(pl.UInt32)
+    )
+    return table.with_columns(
+        pl.when(pl.col("denominator") > 0)
+        .then(pl.col("numerator") / pl.col("denominator"))
+        .otherwise(None)
+        .alias("rate_value")
+    ).select(list(RATE_SCHEMA))
+
+
+def evaluate(inputs: MeasureInputs, measures: MeasureSet, value_sets: pl.DataFrame) -> MeasureResults:
+    """Evaluate every measure of ``measures`` for measurement year ``measures.year`` on ``inputs``."""
+    validate(inputs)
+    used = value_sets.filter(pl.col("value_set").is_in(sorted(measures.value_sets())))
+    events = coded_events(inputs, used)
+    ctx = _Context(measures.year, events)
+    member_cols = [pl.col("member_id").cast(pl.String), "birth_date", "sex"]
+    if "death_date" in inputs.members.columns:
+        member_cols.append("death_date")
+    else:
+        member_cols.append(pl.lit(None, dtype=pl.Date).alias("death_date"))
+    members = inputs.members.lazy().select(member_cols).collect().lazy()
+    spans = (
+        inputs.enrollment.lazy()
+        .select(pl.col("member_id").cast(pl.String), "start_date", "end_date")
+        .collect()
+        .lazy()
+    )
+    frames = [_measure(ctx, measure, members, spans) for measure in measures.measures]
+    order = {(m.id, r.id): i for i, (m, r) in enumerate((m, r) for m in measures.measures for r in m.rates)}
+    keys = pl.DataFrame(
+        {"measure": [k[0] for k in order], "rate": [k[1] for k in order], "_order": list(order.values())},
+        schema={"measure": pl.String, "rate": pl.String, "_order": pl.Int32},
+    )
+    results = (
+        pl.concat(pl.collect_all(frames))
+        .join(keys, on=["measure", "rate"], how="left")
+        .sort("_order", "member_id")
+        .select(list(RESULT_SCHEMA))
+    )
+    if results.height == 0:
+        results = pl.DataFrame(schema=RESULT_SCHEMA)
+    return MeasureResults(members=results, rates=rates_of(results, measures))
