@@ -71,8 +71,10 @@ def test_shared_sample_values() -> None:
     records = list(read_ndjson(samples() / "smart10_Condition.000.ndjson"))
     sepsis = fact(records, "0023b3a7-2ded-840c-ee5b-6b123fdcfb0b")
     assert sepsis.patient_ref == "129c6ac7-8d06-89de-ad63-0204a93e76c3"
-    assert sepsis.codes[0].system == "SNOMED" and sepsis.codes[0].code == "91302008"
-    assert sepsis.status == "active" and sepsis.verification == "confirmed"
+    assert sepsis.codes[0].system == "SNOMED"
+    assert sepsis.codes[0].code == "91302008"
+    assert sepsis.status == "active"
+    assert sepsis.verification == "confirmed"
     assert sepsis.category == "encounter-diagnosis"
     # the local date as written, not the UTC one (22:58 -05:00 is the next day in UTC)
     assert sepsis.date == dt.date(1976, 1, 19)
@@ -82,14 +84,17 @@ def test_shared_sample_values() -> None:
         "129c6ac7-8d06-89de-ad63-0204a93e76c3"
     ]
     assert isinstance(patient, PatientRecord)
-    assert patient.family == "Medhurst46" and patient.given == ("Sumiko254", "Larue605")  # official name
+    assert patient.family == "Medhurst46"
+    assert patient.given == ("Sumiko254", "Larue605")
     assert patient.sex == "F"
     assert any(i.type == "SS" and i.value == "999-94-5397" for i in patient.identifiers)
     encounter = next(
         r for r in read_ndjson(samples() / "smart10_Encounter.000.ndjson") if isinstance(r, ClinicalFact)
     )
-    assert encounter.category == "AMB" and encounter.performer == "9999974493"
-    assert encounter.date == dt.date(1989, 10, 4) and encounter.end_date == dt.date(1989, 10, 4)
+    assert encounter.category == "AMB"
+    assert encounter.performer == "9999974493"
+    assert encounter.date == dt.date(1989, 10, 4)
+    assert encounter.end_date == dt.date(1989, 10, 4)
 
 
 # -- every resource type ------------------------------------------------------------------------------------
@@ -103,7 +108,8 @@ def test_bulk_directory_order_and_skipped_types() -> None:
     assert resource_type_of(Path("export.ndjson")) is None
     records = list(read_bulk_dir(DATA / "bulk"))
     skipped = [i for i in issues(records) if "Practitioner" in i.message]
-    assert len(skipped) == 1 and skipped[0].severity == "warning"
+    assert len(skipped) == 1
+    assert skipped[0].severity == "warning"
 
 
 def test_patient_elements() -> None:
@@ -111,15 +117,22 @@ def test_patient_elements() -> None:
     p1 = by_id(records)["pat-1"]
     assert isinstance(p1, PatientRecord)
     assert (p1.family, p1.given, p1.first_name) == ("Garcia", ("Maria", "Elena"), "Maria")
-    assert p1.birth_date == dt.date(1958, 7, 4) and p1.sex == "F"
+    assert p1.birth_date == dt.date(1958, 7, 4)
+    assert p1.sex == "F"
     assert [(i.type, i.value) for i in p1.identifiers] == [("MR", "MRN001"), ("MC", "1EG4TE5MK73")]
-    assert p1.addresses[0].lines == ("12 Oak St", "Apt 3") and p1.addresses[0].zip == "93701"
-    assert p1.phones == ("555-201-3344",) and p1.emails == ("maria@example.org",)
+    assert p1.addresses[0].lines == ("12 Oak St", "Apt 3")
+    assert p1.addresses[0].zip == "93701"
+    assert p1.phones == ("555-201-3344",)
+    assert p1.emails == ("maria@example.org",)
     p2 = by_id(records)["pat-2"]
     assert isinstance(p2, PatientRecord)
-    assert p2.birth_date is None and p2.deceased is True and p2.deceased_date == dt.date(2025, 2, 10)
+    assert p2.birth_date is None
+    assert p2.deceased is True
+    assert p2.deceased_date == dt.date(2025, 2, 10)
     p3 = by_id(records)["pat-3"]
-    assert isinstance(p3, PatientRecord) and p3.birth_date is None and p3.sex == "U"
+    assert isinstance(p3, PatientRecord)
+    assert p3.birth_date is None
+    assert p3.sex == "U"
     warned = {(i.where.record_id, i.field) for i in issues(records) if i.severity == "warning"}
     assert {
         ("pat-2", "Patient.birthDate"),
@@ -131,14 +144,19 @@ def test_patient_elements() -> None:
 def test_observations_values_components_and_dates() -> None:
     records = list(read_bulk_dir(DATA / "bulk"))
     a1c = fact(records, "obs-a1c")
-    assert a1c.kind == "observation" and a1c.codes_in("LOINC") == ("4548-4",)
-    assert a1c.value == Decimal("7.9") and a1c.unit == "%" and a1c.category == "laboratory"
-    assert a1c.date == dt.date(2025, 3, 14) and a1c.status == "final"
+    assert a1c.kind == "observation"
+    assert a1c.codes_in("LOINC") == ("4548-4",)
+    assert a1c.value == Decimal("7.9")
+    assert a1c.unit == "%"
+    assert a1c.category == "laboratory"
+    assert a1c.date == dt.date(2025, 3, 14)
+    assert a1c.status == "final"
     gmi = fact(records, "obs-gmi")
     assert gmi.patient_ref == "pat-1"  # urn:uuid reference
     assert (gmi.date, gmi.end_date, gmi.value) == (dt.date(2025, 4, 1), dt.date(2025, 4, 14), Decimal("8.1"))
     bp = fact(records, "obs-bp")
-    assert bp.value is None and len(bp.components) == 2
+    assert bp.value is None
+    assert len(bp.components) == 2
     flat = list(bp.flatten())
     assert [(f.codes[0].code, f.value, f.unit) for f in flat[1:]] == [
         ("8480-6", Decimal(138), "mm[Hg]"),
@@ -147,10 +165,13 @@ def test_observations_values_components_and_dates() -> None:
     assert all(f.date == dt.date(2025, 6, 2) and f.references == ("obs-bp",) for f in flat[1:])
     # 20 significant digits: a float would lose them; the line is parsed again with Decimals
     long = fact(records, "obs-long")
-    assert long.value == Decimal("101.12345678901234567") and long.comparator == "<"
+    assert long.value == Decimal("101.12345678901234567")
+    assert long.comparator == "<"
     coded = fact(records, "obs-coded")
-    assert coded.value_code is not None and coded.value_code.system == "SNOMED"
-    assert coded.value_text == "Negative" and coded.date is None  # "2024-11": no day, a warning
+    assert coded.value_code is not None
+    assert coded.value_code.system == "SNOMED"
+    assert coded.value_text == "Negative"
+    assert coded.date is None
     assert any(i.where.record_id == "obs-coded" and i.severity == "warning" for i in issues(records))
 
 
@@ -160,20 +181,26 @@ def test_procedures_immunizations_encounters_reports_conditions() -> None:
     assert [(c.system, c.code) for c in mammo.codes] == [("CPT", "77067"), ("SNOMED", "241055006")]
     assert mammo.date == dt.date(2024, 10, 20)
     fit = fact(records, "proc-fit")
-    assert fit.codes[0].system == "HCPCS" and fit.codes[0].code == "G0328"  # upper-cased
+    assert fit.codes[0].system == "HCPCS"
+    assert fit.codes[0].code == "G0328"
     errors = {i.where.record_id: i for i in issues(records) if i.is_error}
     assert errors["proc-pcs"].field == "Procedure.performedPeriod.end"  # ends before it starts
     imm = fact(records, "imm-1")
     assert (imm.codes[0].system, imm.codes[0].code, imm.date) == ("CVX", "141", dt.date(2024, 10, 1))
-    assert fact(records, "imm-2").date is None and fact(records, "imm-2").status == "not-done"
+    assert fact(records, "imm-2").date is None
+    assert fact(records, "imm-2").status == "not-done"
     enc = fact(records, "enc-ip")
-    assert enc.category == "IMP" and enc.disposition == "home"
-    assert enc.performer == "1234567893" and enc.performer_name == "Dr. Attending"  # ATND before PPRF
+    assert enc.category == "IMP"
+    assert enc.disposition == "home"
+    assert enc.performer == "1234567893"
+    assert enc.performer_name == "Dr. Attending"
     assert (enc.date, enc.end_date) == (dt.date(2025, 5, 1), dt.date(2025, 5, 4))
     report = fact(records, "dr-1")
-    assert report.kind == "report" and report.references == ("obs-a1c",)
+    assert report.kind == "report"
+    assert report.references == ("obs-a1c",)
     cond = fact(records, "cond-1")
-    assert cond.codes_in("ICD10CM") == ("E1165",) and cond.primary is not None
+    assert cond.codes_in("ICD10CM") == ("E1165",)
+    assert cond.primary is not None
     assert (cond.date, cond.recorded, cond.end_date) == (
         dt.date(2019, 5, 1),
         dt.date(2019, 5, 3),
@@ -287,6 +314,7 @@ _keys = st.sampled_from(
 def test_any_resource_gives_records_or_issues_never_a_crash(rtype: str, body: dict[str, Any]) -> None:
     resource = {"resourceType": rtype, **body}
     out = read_resource(resource)
-    assert out and all(isinstance(r, (PatientRecord, ClinicalFact, ClinicalIssue)) for r in out)
+    assert out
+    assert all(isinstance(r, (PatientRecord, ClinicalFact, ClinicalIssue)) for r in out)
     line = json.dumps(resource, default=str).encode()
     assert list(read_ndjson(b"\n" + line)) != []
