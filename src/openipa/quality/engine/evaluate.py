@@ -173,7 +173,7 @@ class _Context:
                             pl.lit(index).alias("comp"),
                         )
                     )
-        readings = pl.concat(parts)
+        readings = pl.concat(parts).collect().lazy()
         complete = (
             readings.group_by("member_id", "date")
             .agg(pl.col("comp").n_unique().alias("n"))
@@ -307,7 +307,7 @@ def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.L
         pop = pop.join(denominator, on="member_id", how="inner")
     else:
         pop = pop.with_columns(_NO_EVIDENCE.alias("denominator_evidence"))
-    pop = pop.cache()
+    pop = pop.collect().lazy()  # materialized: every condition below reads it, and small plans plan fast
     if measure.exclusions:
         found = pl.concat(
             [

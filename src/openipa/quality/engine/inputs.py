@@ -129,7 +129,7 @@ def validate(inputs: MeasureInputs) -> None:
                 raise MeasureInputError(f"{name}: row {row}: column {column!r} is empty")
     members = inputs.members
     if members["member_id"].n_unique() != members.height:
-        row = _first_row(members, pl.col("member_id").is_duplicated())
+        row = _first_row(members, ~pl.col("member_id").is_first_distinct())
         raise MeasureInputError(
             f"members: row {row}: column 'member_id' repeats {members['member_id'][row]!r}"
         )
