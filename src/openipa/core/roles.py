@@ -71,16 +71,17 @@ class Perm(StrEnum):
     CONVEY_OFFERS = "convey_offers"  # record offers, convey them, carry answers to payers (the messenger)
     RESPOND_OFFERS = "respond_offers"  # a practice's own answers and standing authorization
     # utilization management (ADR 0014): requests for referrals and prior authorizations
-    VIEW_UM = "view_um"  # requests, queues, the SLA dashboard and metrics (a practice user: its own requests)
-    SUBMIT_UM = (
-        "submit_um"  # submit a request (a practice user: for its own members), attach, withdraw, appeal
-    )
-    REVIEW_UM = (
-        "review_um"  # clinical review: take for review, approve, escalate, extend (nurse and physician)
-    )
-    DECIDE_UM = (
-        "decide_um"  # deny or modify, decide appeals, peer-to-peer: a physician (the medical director)
-    )
+    # VIEW_UM: requests, queues, the SLA dashboard and metrics (a practice user: its own requests)
+    # SUBMIT_UM: submit a request (a practice user: for its own members), attach, withdraw, appeal
+    # REVIEW_UM: clinical review: take for review, approve, escalate, extend (nurse and physician)
+    # DECIDE_UM: deny or modify, decide appeals, peer-to-peer: a physician (the medical director)
+    VIEW_UM = "view_um"
+    SUBMIT_UM = "submit_um"
+    REVIEW_UM = "review_um"
+    DECIDE_UM = "decide_um"
+    # clinical data from the practices' EHRs, labs and HIEs (issue 8): member-level, audited
+    VIEW_CLINICAL = "view_clinical"  # sources, imports, matched patients and their records
+    EDIT_CLINICAL = "edit_clinical"  # register sources, import files, work the matching review queue
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -101,7 +102,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OPERATIONS: frozenset(
         _STAFF_READ
         | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
-        | {Perm.VIEW_UM, Perm.SUBMIT_UM}
+        | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL}
     ),
     Role.FINANCE: frozenset(
         _STAFF_READ
@@ -116,7 +117,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.MEDICAL_DIRECTOR: frozenset(
         _STAFF_READ | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.REVIEW_UM, Perm.DECIDE_UM}
     ),
-    Role.QUALITY: frozenset(_STAFF_READ | {Perm.VIEW_UM}),
+    Role.QUALITY: frozenset(_STAFF_READ | {Perm.VIEW_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL}),
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS, Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS}),
     # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
     Role.PRACTICE_USER: frozenset(
@@ -140,6 +141,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_CLAIMS,
             Perm.VIEW_CREDENTIALING,
             Perm.VIEW_UM,
+            Perm.VIEW_CLINICAL,
         }
     ),
 }

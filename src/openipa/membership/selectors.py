@@ -1187,6 +1187,20 @@ def members_by_key(payer_member_id: str, payer_code: str = "", *, limit: int = 2
     return list(qs.order_by("pk")[:limit])
 
 
+def matching_frame() -> pl.DataFrame:
+    """Every member's identifying fields for patient matching (member_id, payer_id: the payer's code,
+    payer_member_id, mbi, names, date_of_birth, sex, address_line, city, zip, phone). A lookup for clinical
+    data intake, which records what it links; no actor."""
+    rows = Member.objects.values_list(
+        "pk", "payer__code", "payer_member_id", "mbi", "last_name", "first_name", "date_of_birth", "sex",
+        "address_line1", "city", "zip_code", "phone",
+    ).order_by("pk")  # fmt: skip
+    schema = {"member_id": pl.Int64, "payer_id": pl.String, "payer_member_id": pl.String, "mbi": pl.String,
+              "last_name": pl.String, "first_name": pl.String, "date_of_birth": pl.Date, "sex": pl.String,
+              "address_line": pl.String, "city": pl.String, "zip": pl.String, "phone": pl.String}  # fmt: skip
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
+
+
 def coverage_on(member_id: int, on: dt.date) -> EligibilitySpan | None:
     """The member's eligibility span in force on a day (the latest begun, with its product), or None. A lookup
     for intake (no member data beyond the product), so it takes no actor."""

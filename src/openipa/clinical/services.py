@@ -1,0 +1,330 @@
+"""Writes of clinical data: registering sources, importing their files, and the patient-matching review.
+
+An import reads the whole file first (`openipa.edi.fhir`, `hl7v2`, `csvclinical`). A file that cannot be read
+at all is rejected whole: kept, with the reason, and nothing of it loaded. Otherwise its records are
+independent (a FHIR NDJSON line, an HL7 message, a CSV row): each bad one is reported with its file, line and
+field and left out, and the rest are loaded in one transaction. A fact whose patient is neither in the file
+nor known from an earlier file of the source is reported and left out too. New patients (and those not yet
+linked) go through the matching engine (`clinical.engine.matching`): linked, to review, or unmatched; a
+patient's facts carry the member once linked, and a review that confirms the link gives them the member.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+
+from openipa.clinical.engine import matching
+from openipa.clinical.models import ClinicalImport, ClinicalRecord, ClinicalSource, SourcePatient
+from openipa.core import audit
+from openipa.core.errors import ValidationFailed
+from openipa.core.intake import MAX_LISTED, store_file
+from openipa.core.roles import Actor, Perm, require
+from openipa.edi import csvclinical, fhir, hl7v2
+from openipa.edi.clinical import ClinicalFact, ClinicalFileError, ClinicalIssue, PatientRecord, Record
+from openipa.membership import selectors as member_selectors
+from openipa.membership.models import Member
+from openipa.network.models import Practice
+
+Format = ClinicalSource.Format
+EXTENSIONS = {".ndjson": Format.FHIR, ".hl7": Format.HL7, ".txt": Format.HL7, ".csv": Format.CSV}
+
+# HL7 v2 table 0203 identifier types (FHIR identifier.type codes use the same table)
+_MBI_TYPES = {"MC"}
+_MEMBER_TYPES = {"MB", "SN"}
+_MEDICAID_TYPES = {"MA", "MD"}
+_MBI_SYSTEMS = ("us-mbi", "mbi", "2.16.840.1.113883.4.927")
+
+
+def _check(actor: Actor | None, perm: Perm) -> None:
+    if actor is not None:
+        require(actor, perm)
+
+
+def register_source(
+    *, actor: Actor | None, code: str, name: str, kind: str, default_format: str,
+    practice: Practice | None = None, accepted_for_risk: bool = True,
+) -> ClinicalSource:  # fmt: skip
+    """Register a sender of clinical data (its code is what `import-clinical --source` names)."""
+    _check(actor, Perm.EDIT_CLINICAL)
+    problems: dict[str, list[str]] = {}
+    if not code.strip() or ClinicalSource.objects.filter(code=code.strip()).exists():
+        problems["code"] = [f"give a new source code ({code!r} is empty or taken)"]
+    if kind not in ClinicalSource.Kind.values:
+        problems["kind"] = [f"one of {', '.join(ClinicalSource.Kind.values)}"]
+    if default_format not in Format.values:
+        problems["default_format"] = [f"one of {', '.join(Format.values)}"]
+    if problems:
+        raise ValidationFailed(problems)
+    with transaction.atomic():
+        source = ClinicalSource.objects.create(
+            code=code.strip(), name=name.strip() or code.strip(), kind=kind, default_format=default_format,
+            practice=practice, accepted_for_risk=accepted_for_risk,
+        )  # fmt: skip
+        audit.record_write(actor, "clinical.source.register", source, after={"code": source.code})
+    return source
+
+
+def _files(path: Path, fmt: str) -> list[Path]:
+    if path.is_dir():
+        if fmt == Format.FHIR:
+            try:
+                return [p for _type, p in fhir.bulk_files(path)]
+            except ClinicalFileError as exc:
+                raise ValidationFailed.single("file", str(exc)) from None
+        found = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not found:
+            raise ValidationFailed.single("file", f"{path}: the directory holds no file")
+        return found
+    if not path.is_file():
+        raise ValidationFailed.single("file", f"no such file or directory: {path}")
+    return [path]
+
+
+def detect_format(path: Path, source: ClinicalSource) -> str:
+    """The format a file's extension says, else the source's default."""
+    return EXTENSIONS.get(path.suffix.lower(), source.default_format)
+
+
+def _read(path: Path, fmt: str) -> Iterator[Record]:
+    if fmt == Format.FHIR:
+        return fhir.read_ndjson(path, filename=path.name)
+    if fmt == Format.HL7:
+        return hl7v2.read_hl7(path, filename=path.name)
+    return csvclinical.read_clinical_csv(path, filename=path.name)
+
+
+def import_clinical(
+    *, actor: Actor | None, path: Path, source_code: str, fmt: str | None = None, imported_by: str = "",
+    now: dt.datetime | None = None,
+) -> list[ClinicalImport]:  # fmt: skip
+    """Import a file, or every file of a directory (a FHIR bulk export: Patient files first), from a
+    registered source. One `ClinicalImport` per file; see the module docstring for what is loaded."""
+    _check(actor, Perm.EDIT_CLINICAL)
+    source = ClinicalSource.objects.filter(code=source_code.strip()).first()
+    if source is None:
+        raise ValidationFailed.single("source", f"no clinical source {source_code!r}: register it first")
+    if not source.active:
+        raise ValidationFailed.single("source", f"the source {source.code} is inactive")
+    if fmt is not None and fmt not in Format.values:
+        raise ValidationFailed.single("format", f"one of {', '.join(Format.values)}")
+    files = _files(path, fmt or (Format.FHIR if path.is_dir() else ""))
+    who = imported_by or (getattr(actor, "username", "") if actor is not None else "system")
+    return [_import_file(actor, source, f, fmt or detect_format(f, source), who, now or timezone.now())
+            for f in files]  # fmt: skip
+
+
+def _import_file(
+    actor: Actor | None, source: ClinicalSource, path: Path, fmt: str, who: str, now: dt.datetime
+) -> ClinicalImport:
+    sha, size, stored = store_file(path, path.name, f"clinical/{source.code}")
+    base = {"source": source, "file_name": path.name, "stored_path": str(stored), "sha256": sha, "size": size,
+            "format": fmt, "imported_at": now, "imported_by": who}  # fmt: skip
+    patients: dict[str, PatientRecord] = {}
+    facts: list[ClinicalFact] = []
+    issues: list[ClinicalIssue] = []
+    try:
+        for item in _read(path, fmt):
+            if isinstance(item, PatientRecord):
+                patients[item.patient_ref] = item
+            elif isinstance(item, ClinicalFact):
+                facts.extend(item.flatten())
+            else:
+                issues.append(item)
+    except ClinicalFileError as exc:
+        with transaction.atomic():
+            rejected = ClinicalImport.objects.create(
+                **base, status=ClinicalImport.Status.REJECTED, error=str(exc)
+            )
+            audit.record_write(actor, "clinical.import.reject", rejected, after={"error": str(exc)})
+        return rejected
+    known = dict(
+        SourcePatient.objects.filter(
+            source=source, source_patient_id__in={f.patient_ref for f in facts} - set(patients)
+        ).values_list("source_patient_id", "pk")
+    )
+    kept: list[ClinicalFact] = []
+    for fact in facts:
+        if fact.patient_ref in patients or fact.patient_ref in known:
+            kept.append(fact)
+        else:
+            issues.append(ClinicalIssue("error", f"no patient {fact.patient_ref!r} in this file or an earlier one "
+                                        "of the source; the record is left out", fact.where, "patient"))  # fmt: skip
+    errors = [i for i in issues if i.is_error]
+    with transaction.atomic():
+        record = ClinicalImport.objects.create(
+            **base, status=ClinicalImport.Status.APPLIED, patients=len(patients), records=len(kept),
+            error_count=len(errors), warning_count=len(issues) - len(errors),
+            issues=[i.as_dict() for i in (errors[:MAX_LISTED] + [i for i in issues if not i.is_error][:MAX_LISTED])],
+        )  # fmt: skip
+        by_ref = _upsert_patients(source, patients, record)
+        by_ref.update(
+            {p.source_patient_id: p for p in SourcePatient.objects.filter(pk__in=list(known.values()))}
+        )
+        counts = _match(source, [p for p in by_ref.values() if p.match in (SourcePatient.Match.REVIEW,
+                                                                            SourcePatient.Match.UNMATCHED)], now)  # fmt: skip
+        _store_facts(source, record, kept, by_ref)
+        record.linked, record.review, record.unmatched = counts
+        record.save(update_fields=["linked", "review", "unmatched"])
+        member_ids = {p.member_id for p in by_ref.values() if p.member_id is not None}
+        audit.record_write(actor, "clinical.import.apply", record, member_ids=member_ids,
+                           after={"sha256": sha, "patients": len(patients), "records": len(kept)})  # fmt: skip
+    return record
+
+
+def _demographics(p: PatientRecord) -> dict[str, Any]:
+    address = p.addresses[0] if p.addresses else None
+    return {
+        "last_name": p.family[:100], "first_name": p.first_name[:100], "date_of_birth": p.birth_date,
+        "sex": p.sex if p.sex in ("F", "M") else "", "address_line": (address.lines[0] if address and address.lines
+                                                                      else "")[:200],
+        "city": (address.city if address else "")[:100], "zip_code": (address.zip if address else "")[:10],
+        "phone": (p.phones[0] if p.phones else "")[:30],
+        "identifiers": [{"system": i.system, "value": i.value, "type": i.type} for i in p.identifiers],
+    }  # fmt: skip
+
+
+def _upsert_patients(
+    source: ClinicalSource, patients: dict[str, PatientRecord], record: ClinicalImport
+) -> dict[str, SourcePatient]:
+    existing = {p.source_patient_id: p for p in SourcePatient.objects.filter(source=source,
+                                                                               source_patient_id__in=list(patients))}  # fmt: skip
+    out: dict[str, SourcePatient] = {}
+    new: list[SourcePatient] = []
+    for ref, incoming in patients.items():
+        fields = _demographics(incoming)
+        found = existing.get(ref)
+        if found is None:
+            new.append(SourcePatient(source=source, source_patient_id=ref[:100], match=SourcePatient.Match.UNMATCHED,
+                                     last_import=record, **fields))  # fmt: skip
+            continue
+        for name, value in fields.items():
+            setattr(found, name, value)
+        found.last_import = record
+        found.save(update_fields=[*fields, "last_import"])
+        out[ref] = found
+    for patient in SourcePatient.objects.bulk_create(new):
+        out[patient.source_patient_id] = patient
+    if any(p.pk is None for p in out.values()):  # SQLite before 3.35 returns no keys
+        ids = dict(SourcePatient.objects.filter(source=source, source_patient_id__in=list(out)).values_list(
+            "source_patient_id", "pk"))  # fmt: skip
+        for ref, patient in out.items():
+            patient.pk = ids[ref]
+    return out
+
+
+def _identifiers(values: list[dict[str, str]], payers: list[str]) -> list[dict[str, str]]:
+    """The engine's identifiers: an MBI, a Medicaid id, a payer member id (for each payer, as the source does
+    not say which), and the rest (an MRN) ignored by the engine."""
+    out = []
+    for ident in values:
+        system, value, kind = (
+            ident.get("system", "").lower(),
+            ident.get("value", ""),
+            ident.get("type", "").upper(),
+        )
+        if kind in _MBI_TYPES or any(s in system for s in _MBI_SYSTEMS):
+            out.append({"system": "mbi", "value": value, "payer": ""})
+        elif kind in _MEDICAID_TYPES:
+            out.append({"system": "medicaid", "value": value, "payer": ""})
+        elif kind in _MEMBER_TYPES or "member" in system:
+            out.extend({"system": "payer_member_id", "value": value, "payer": payer} for payer in payers)
+        else:
+            out.append({"system": "mrn", "value": value, "payer": ""})
+    return out
+
+
+def _match(source: ClinicalSource, pending: list[SourcePatient], now: dt.datetime) -> tuple[int, int, int]:
+    """Run the matching engine on the source's patients not yet linked; (linked, review, unmatched) of this
+    file's patients after it."""
+    if pending:
+        members = member_selectors.matching_frame()
+        payers = sorted(set(members["payer_id"].to_list()))
+        incoming = pl.DataFrame(
+            [{"source": source.code, "source_patient_id": p.source_patient_id,
+              "identifiers": _identifiers(p.identifiers, payers), "last_name": p.last_name,
+              "first_name": p.first_name, "date_of_birth": p.date_of_birth, "sex": p.sex,
+              "address_line": p.address_line, "city": p.city, "zip": p.zip_code, "phone": p.phone}
+             for p in pending],
+            schema=matching.INCOMING_SCHEMA,
+        )  # fmt: skip
+        links = pl.DataFrame(schema=matching.LINK_SCHEMA)
+        result = matching.match_patients(incoming, members, links, matching.load_settings(now.date()))
+        by_ref = {p.source_patient_id: p for p in pending}
+        for row in result.decisions.iter_rows(named=True):
+            patient = by_ref[row["source_patient_id"]]
+            patient.match = row["decision"]
+            patient.member_id = row["member_id"] if row["decision"] == "linked" else None
+            patient.match_method = row["method"] or ""
+            patient.match_reason = row["reason"] or ""
+            patient.match_score = row["score"]
+            patient.agreement = dict(row["agreement"] or {})
+            patient.candidates = [_plain(c) for c in row["candidates"] or []]
+        SourcePatient.objects.bulk_update(
+            pending,
+            ["match", "member", "match_method", "match_reason", "match_score", "agreement", "candidates"],
+        )
+    states = [p.match for p in pending]
+    return (states.count("linked"), states.count("review"), states.count("unmatched"))
+
+
+def _plain(candidate: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in candidate.items()}
+
+
+def _store_facts(source: ClinicalSource, record: ClinicalImport, facts: list[ClinicalFact],
+                 patients: dict[str, SourcePatient]) -> None:  # fmt: skip
+    """Insert the facts, replacing any the source sent before under the same kind and record id."""
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for fact in facts:
+        key = (fact.kind, fact.record_id[:120])
+        if key in seen:
+            continue
+        seen.add(key)
+        patient = patients[fact.patient_ref]
+        primary = fact.primary
+        rows.append(ClinicalRecord(
+            source=source, clinical_import=record, patient=patient, member_id=patient.member_id, kind=fact.kind,
+            record_id=key[1], code_system=(primary.system if primary else "")[:40],
+            code=(primary.code if primary else "")[:40], codes=[[c.system, c.code] for c in fact.codes],
+            date=fact.date, end_date=fact.end_date, status=fact.status[:30], category=fact.category[:40],
+            value=fact.value, unit=fact.unit[:40], comparator=fact.comparator[:2], value_text=fact.value_text[:200],
+            event=fact.event[:4], disposition=fact.disposition[:20], performer=fact.performer[:40],
+        ))  # fmt: skip
+    for kind in {k for k, _ in seen}:
+        ids = [r for k, r in seen if k == kind]
+        for start in range(0, len(ids), 5000):
+            ClinicalRecord.objects.filter(
+                source=source, kind=kind, record_id__in=ids[start : start + 5000]
+            ).delete()
+    ClinicalRecord.objects.bulk_create(rows, batch_size=2000)
+
+
+def review_match(
+    *, actor: Actor, patient: SourcePatient, member: Member | None, now: dt.datetime | None = None
+) -> SourcePatient:
+    """Decide a patient of the review queue (or correct a link): the member it is, or None for "not a
+    member". The patient's facts take the member (or lose it)."""
+    require(actor, Perm.EDIT_CLINICAL)
+    with transaction.atomic():
+        patient = SourcePatient.objects.select_for_update().get(pk=patient.pk)
+        before: dict[str, Any] = {"match": patient.match, "member": patient.member_id}
+        was = patient.member_id
+        patient.member = member
+        patient.match = SourcePatient.Match.LINKED if member is not None else SourcePatient.Match.REJECTED
+        patient.match_method = "review"
+        patient.reviewed_by_id = int(str(actor.pk))
+        patient.reviewed_at = now or timezone.now()
+        patient.save(update_fields=["member", "match", "match_method", "reviewed_by", "reviewed_at"])
+        ClinicalRecord.objects.filter(patient=patient).update(member=member)
+        audit.record_write(actor, "clinical.match.review", patient, before=before,
+                           after={"match": patient.match, "member": patient.member_id},
+                           member_ids=[m for m in (was, patient.member_id) if m is not None])  # fmt: skip
+    return patient
