@@ -166,3 +166,19 @@ def test_the_command_prints_json_and_fails_on_a_rejected_file(small_ipa: SmallIp
     with pytest.raises(SystemExit) as exit_:
         call_command("import-clinical", str(broken), "--source", "alder-ehr", "--json", stdout=StringIO())
     assert exit_.value.code == 1
+
+
+def test_sources_are_registered_and_listed_from_the_command(small_ipa: SmallIpa, tmp_path: Path) -> None:
+    call_command("clinical", "source-add", "birch-ehr", "--name", "Birch EHR", "--kind", "ehr", "--format", "csv",
+                 "--practice", "BIRCH", stdout=StringIO())  # fmt: skip
+    assert ClinicalSource.objects.get(code="birch-ehr").practice == small_ipa.practice_b
+    path = _csv(tmp_path, "r1,MRN1,SUN0002,Bert,Brooks,1948-07-08,M,,lab,LOINC,4548-4,6.1,%,2026-04-01\n")
+    services.import_clinical(actor=None, path=path, source_code="birch-ehr")
+    out = StringIO()
+    call_command("clinical", "sources", "--json", stdout=out)
+    (row,) = json.loads(out.getvalue())
+    assert (row["code"], row["imports"], row["linked"]) == ("birch-ehr", 1, 1)
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="taken"):
+        call_command("clinical", "source-add", "birch-ehr", "--name", "x", "--kind", "ehr", "--format", "csv")
