@@ -27,7 +27,11 @@ FACTS = [
     ("CVX", "03", 0.0, 0.0),
 ]
 DAY0 = dt.date(2014, 1, 1)
-days = st.integers(0, (dt.date(2026, 1, 31) - DAY0).days).map(lambda n: DAY0 + dt.timedelta(days=n))
+RECENT = dt.date(2023, 6, 1)
+days = st.one_of(
+    st.integers(0, (dt.date(2026, 1, 31) - DAY0).days).map(lambda n: DAY0 + dt.timedelta(days=n)),
+    st.integers(0, (dt.date(2026, 1, 31) - RECENT).days).map(lambda n: RECENT + dt.timedelta(days=n)),
+)
 
 
 def _after(start: dt.date) -> st.SearchStrategy[dt.date]:
@@ -39,22 +43,29 @@ def worlds(draw: st.DrawFn) -> World:
     w = World()
     for index in range(draw(st.integers(1, 12))):
         member = f"m{index}"
-        birth = draw(st.dates(dt.date(1935, 1, 1), dt.date(2024, 12, 31)))
-        spans = []
-        for _ in range(draw(st.integers(0, 3))):
+        birth = draw(
+            st.one_of(
+                st.dates(dt.date(1935, 1, 1), dt.date(2007, 12, 31)),
+                st.dates(dt.date(2022, 1, 1), dt.date(2024, 12, 31)),
+            )
+        )
+        spans: list[tuple[dt.date, dt.date | None]] = []
+        if draw(st.booleans()):  # half the members are enrolled throughout, so measures have populations
+            spans.append((DAY0, None))
+        for _ in range(draw(st.integers(0, 2))):
             start = draw(days)
             end = draw(st.one_of(st.none(), _after(start)))
             spans.append((start, end))
-        death = draw(st.one_of(st.none(), days))
+        death = draw(st.one_of(st.none(), st.none(), days))
         w.member(member, birth, draw(st.sampled_from(["F", "M"])), enrolled=tuple(spans), death=death)
-        for _ in range(draw(st.integers(0, 8))):
+        for _ in range(draw(st.integers(0, 10))):
             w.claim(
                 member,
                 draw(days),
                 dx=tuple(draw(st.lists(st.sampled_from(DX), max_size=2))),
                 px=tuple(draw(st.lists(st.sampled_from(PX), max_size=2))),
             )
-        for _ in range(draw(st.integers(0, 6))):
+        for _ in range(draw(st.integers(0, 10))):
             system, code, low, high = draw(st.sampled_from(FACTS))
             value = draw(st.floats(low, high).map(lambda v: round(v, 1))) if high else None
             w.fact(member, draw(days), system, code, value)
