@@ -59,6 +59,7 @@ from importlib import resources
 from typing import Any
 
 import polars as pl
+from rapidfuzz import process
 from rapidfuzz.distance import Indel, JaroWinkler
 
 from openipa.core.engine.frames import EngineInputError, conform, require, require_not_null, require_unique
@@ -74,6 +75,12 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "phone": ("same", "different"),
 }
 MISSING = "missing"
+LEVEL_CODES = {
+    level: code
+    for code, level in enumerate(
+        dict.fromkeys([MISSING, *(lv for lvs in COMPARISONS.values() for lv in lvs)])
+    )
+}
 
 IDENTIFIER = pl.Struct({"system": pl.Utf8, "value": pl.Utf8, "payer": pl.Utf8})
 
@@ -397,19 +404,27 @@ def _prepare(frame: pl.DataFrame, settings: MatchSettings, index: str) -> pl.Dat
     last_key = tokens.list.join("")
     first_key = _name_tokens("first_name", suffixes).list.join("")
     dob = pl.col("date_of_birth")
-    return frame.with_row_index(index).with_columns(
-        ln=pl.when(last_key.str.len_chars() > 0).then(last_key).otherwise(_letters("last_name")),
-        ln_parts=tokens,
-        fn=pl.when(first_key.str.len_chars() > 0).then(first_key).otherwise(_letters("first_name")),
-        dob=(
-            dob.dt.year().cast(pl.Int32) * 10000
-            + dob.dt.month().cast(pl.Int32) * 100
-            + dob.dt.day().cast(pl.Int32)
-        ),
-        sx=pl.when(sex.is_in(["F", "M"])).then(sex),
-        zip5=pl.when(zip5.str.len_chars() >= 5).then(zip5.str.slice(0, 5)),
-        ph=pl.when(phone10.str.len_chars() == 10).then(phone10),
-        addr=pl.when(address.str.len_chars() > 0).then(address),
+    return (
+        frame.with_row_index(index)
+        .with_columns(
+            ln=pl.when(last_key.str.len_chars() > 0).then(last_key).otherwise(_letters("last_name")),
+            ln_parts=tokens,
+            fn=pl.when(first_key.str.len_chars() > 0).then(first_key).otherwise(_letters("first_name")),
+            dob=(
+                dob.dt.year().cast(pl.Int32) * 10000
+                + dob.dt.month().cast(pl.Int32) * 100
+                + dob.dt.day().cast(pl.Int32)
+            ),
+            sx=pl.when(sex.is_in(["F", "M"])).then(sex),
+            zip5=pl.when(zip5.str.len_chars() >= 5).then(zip5.str.slice(0, 5)),
+            ph=pl.when(phone10.str.len_chars() == 10).then(phone10),
+            addr=pl.when(address.str.len_chars() > 0).then(address),
+        )
+        .with_columns(
+            fi=pl.col("fn").str.slice(0, 1),
+            fn_short=pl.col("fn").str.len_chars() == 1,
+            ln_multi=pl.col("ln_parts").list.len().fill_null(0) > 1,
+        )
     )
 
 
@@ -469,26 +484,23 @@ def _validate(
 
 
 def _block_keys(frame: pl.DataFrame, index: str, with_other_names: bool) -> pl.DataFrame:
+    """Blocking keys of each row: D+birth date; S+Soundex of each last-name part (and former name)+birth
+    year+first initial; Z+zip+first initial."""
     year = (pl.col("dob") // 10000).cast(pl.Utf8)
-    parts = frame.select(index, "dob", part=pl.col("ln_parts"))
+    parts = frame.select(index, "dob", "fi", part=pl.col("ln_parts"))
     if with_other_names:
-        others = frame.select(
-            index,
-            "dob",
-            part=pl.col("other_last_names").list.eval(
-                pl.element().str.normalize("NFKD").str.to_uppercase().str.replace_all(r"[^A-Z]", "")
-            ),
-        )
-        parts = pl.concat([parts, others])
+        parts = pl.concat([parts, frame.select(index, "dob", "fi", part=pl.col("other_names"))])
     parts = parts.explode("part").drop_nulls().filter(pl.col("part").str.len_chars() > 0).unique()
     names = parts["part"].unique()
     codes = pl.DataFrame({"part": names, "code": [soundex(n) for n in names.to_list()]})
-    by_name = parts.join(codes, on="part").select(index, key=pl.lit("S") + pl.col("code") + year)
+    by_name = parts.join(codes, on="part").select(
+        index, key=pl.lit("S") + pl.col("code") + year + pl.col("fi")
+    )
     by_dob = frame.filter(pl.col("dob").is_not_null()).select(
         index, key=pl.lit("D") + pl.col("dob").cast(pl.Utf8)
     )
-    by_zip = frame.filter(pl.col("zip5").is_not_null() & pl.col("fn").is_not_null()).select(
-        index, key=pl.lit("Z") + pl.col("zip5") + pl.col("fn").str.slice(0, 1)
+    by_zip = frame.filter(pl.col("zip5").is_not_null() & pl.col("fi").is_not_null()).select(
+        index, key=pl.lit("Z") + pl.col("zip5") + pl.col("fi")
     )
     return pl.concat([by_name.drop_nulls(), by_dob, by_zip]).unique()
 
@@ -504,32 +516,80 @@ def _candidate_pairs(inc: pl.DataFrame, mem: pl.DataFrame, settings: MatchSettin
 # --------------------------------------------------------------------------------------------- comparing
 
 
-def _similarity(a: pl.Series, b: pl.Series, need: pl.Series, scorer: Any) -> pl.Series:
-    """Similarity (0..1) of a[k] and b[k] where `need` is true (others 0), each distinct pair scored once."""
+def _similarity(
+    a: pl.Series, b: pl.Series, need: pl.Series, vocabulary: list[str], scorer: Any, cutoff: float
+) -> pl.Series:
+    """Similarity (0..1) of the strings with ids a[k] and b[k] where `need` is true and the similarity
+    reaches `cutoff`; 0 elsewhere. Each distinct pair of strings is scored once, grouped by the first string
+    so rapidfuzz's `process.extract` loops over the second ones in C++."""
     frame = pl.DataFrame({"a": a, "b": b, "need": need})
     todo = (
         frame.filter(pl.col("need") & pl.col("a").is_not_null() & pl.col("b").is_not_null())
         .select("a", "b")
         .unique()
+        .group_by("a")
+        .agg("b")
     )
-    scores = list(map(scorer, todo["a"].to_list(), todo["b"].to_list()))
-    scored = todo.with_columns(s=pl.Series(scores, dtype=pl.Float64))
-    return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["s"].fill_null(0.0)
+    words = vocabulary
+    hit_a: list[int] = []
+    hit_b: list[int] = []
+    hit_s: list[float] = []
+    for x, ys in zip(todo["a"].to_list(), todo["b"].to_list(), strict=True):
+        choices = [words[y] for y in ys]
+        for _choice, score, position in process.extract(
+            words[x], choices, scorer=scorer, score_cutoff=cutoff, limit=None
+        ):
+            hit_a.append(x)
+            hit_b.append(ys[position])
+            hit_s.append(score)
+    hits = pl.DataFrame(
+        {"a": hit_a, "b": hit_b, "s": hit_s},
+        schema={"a": frame.schema["a"], "b": frame.schema["b"], "s": pl.Float64},
+    )
+    return frame.join(hits, on=["a", "b"], how="left", maintain_order="left")["s"].fill_null(0.0)
 
 
-def _nickname_pairs(a: pl.Series, b: pl.Series, settings: MatchSettings) -> pl.Series:
-    """True where a[k] and b[k] are nicknames of one another or of the same formal name (Bob, Rob: Robert)."""
-    groups = pl.DataFrame(
-        [(formal, formal) for formal, _ in settings.nicknames]
-        + [(nick, formal) for formal, nick in settings.nicknames],
-        schema={"name": pl.Utf8, "formal": pl.Utf8},
-        orient="row",
-    ).unique()
+def _nickname_pairs(
+    a: pl.Series, b: pl.Series, vocabulary: pl.DataFrame, settings: MatchSettings
+) -> pl.Series:
+    """True where names a[k] and b[k] (ids) are nicknames of one another or of one formal name (Bob, Rob)."""
+    groups = (
+        pl.DataFrame(
+            [(formal, formal) for formal, _ in settings.nicknames]
+            + [(nick, formal) for formal, nick in settings.nicknames],
+            schema={"name": pl.Utf8, "formal": pl.Utf8},
+            orient="row",
+        )
+        .unique()
+        .join(vocabulary, left_on="name", right_on="word")
+        .select("id", "formal")
+    )
+    known = groups["id"].implode()
     pairs = pl.DataFrame({"a": a, "b": b}).with_row_index("k")
-    left = pairs.join(groups, left_on="a", right_on="name").select("k", "formal")
-    right = pairs.join(groups, left_on="b", right_on="name").select("k", "formal")
+    todo = pairs.filter((pl.col("a") != pl.col("b")) & pl.col("a").is_in(known) & pl.col("b").is_in(known))
+    left = todo.join(groups, left_on="a", right_on="id").select("k", "formal")
+    right = todo.join(groups, left_on="b", right_on="id").select("k", "formal")
     hits = left.join(right, on=["k", "formal"]).select("k").unique()
     return pairs.select(pl.col("k").is_in(hits["k"].implode()))["k"]
+
+
+def _encode(inc: pl.DataFrame, mem: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Replace the compared strings (last name, first name, address) by ids into one shared vocabulary, so
+    millions of pairs carry integers; return both frames and the vocabulary (id, word)."""
+    columns = ("ln", "fn", "addr")
+    words = pl.concat([frame.select(pl.col(c).alias("word")) for frame in (inc, mem) for c in columns])
+    vocabulary = words.drop_nulls().unique().sort("word").with_row_index("id")
+    encoded = []
+    for frame in (inc, mem):
+        for column in columns:
+            frame = frame.join(
+                vocabulary.rename({"word": column, "id": f"{column}_id"}),
+                on=column,
+                how="left",
+                maintain_order="left",
+            )
+        encoded.append(frame)
+    return encoded[0], encoded[1], vocabulary
 
 
 def _digit_differences(a: pl.Expr, b: pl.Expr) -> pl.Expr:
@@ -549,51 +609,79 @@ def _identifier_value(expr: pl.Expr) -> pl.Expr:
 
 
 def _compare(
-    pairs: pl.DataFrame, inc: pl.DataFrame, mem: pl.DataFrame, settings: MatchSettings
+    pairs: pl.DataFrame,
+    inc: pl.DataFrame,
+    mem: pl.DataFrame,
+    vocabulary: pl.DataFrame,
+    settings: MatchSettings,
 ) -> pl.DataFrame:
-    """Levels, weights and the score (hundredths of a bit) of each (_i, _m) pair."""
-    left = inc.select("_i", "ln", "ln_parts", "fn", "dob", "sx", "addr", "zip5", "ph")
-    right = mem.select(
-        "_m", "member_id", "ln", "ln_parts", "other_last_names", "fn", "dob", "sx", "addr", "zip5", "ph"
+    """Levels (as LEVEL_CODES), weights and the score (hundredths of a bit) of each (_i, _m) pair.
+
+    `inc` and `mem` are prepared and encoded (`_prepare`, `_encode`): `_i` and `_m` are their row numbers."""
+    compared = ["ln_id", "fn_id", "fi", "fn_short", "addr_id", "dob", "sx", "zip5", "ph"]
+    left = inc.select(pl.col(*compared, "ln_multi").gather(pairs["_i"]))
+    right = mem.select(pl.col("member_id", *compared, "ln_multi").gather(pairs["_m"])).rename(
+        {c: f"{c}_r" for c in [*compared, "ln_multi"]}
     )
-    frame = pairs.join(left, on="_i").join(right, on="_m", suffix="_r")
-    # last name parts in common, or the incoming name equal to a former (maiden) name of the member
-    parts_l = frame.select(pl.int_range(pl.len()).alias("k"), p=pl.col("ln_parts")).explode("p")
-    parts_r = frame.select(
-        pl.int_range(pl.len()).alias("k"),
-        p=pl.concat_list(
-            pl.col("ln_parts_r").fill_null([]),
-            pl.col("other_last_names")
-            .fill_null([])
-            .list.eval(pl.element().str.normalize("NFKD").str.to_uppercase().str.replace_all(r"[^A-Z]", "")),
-        ),
-    ).explode("p")
-    whole_l = frame.select(pl.int_range(pl.len()).alias("k"), p=pl.col("ln"))
-    shared = (
-        pl.concat([parts_l, whole_l])
-        .drop_nulls()
-        .join(parts_r.drop_nulls(), on=["k", "p"])
-        .select("k")
-        .unique()
+    frame = pl.concat([pairs, left, right], how="horizontal")
+    words = vocabulary["word"].to_list()
+    # last name parts in common, or the incoming name equal to a former (maiden) name of the member: only
+    # pairs whose names differ and where either side has several parts or the member a former name
+    todo = frame.with_row_index("k").filter(
+        (pl.col("ln_id") != pl.col("ln_id_r")) & (pl.col("ln_multi") | pl.col("ln_multi_r"))
     )
-    frame = frame.with_columns(ln_part=pl.int_range(pl.len()).is_in(shared["k"].implode()))
+    parts_l = (
+        todo.select("k", "_i")
+        .join(inc.select("_i", p=pl.concat_list(pl.col("ln_parts").fill_null([]), pl.col("ln"))), on="_i")
+        .select("k", "p")
+        .explode("p")
+    )
+    parts_r = (
+        todo.select("k", "_m")
+        .join(
+            mem.select("_m", p=pl.concat_list(pl.col("ln_parts").fill_null([]), pl.col("other_names"))),
+            on="_m",
+        )
+        .select("k", "p")
+        .explode("p")
+    )
+    shared = parts_l.drop_nulls().join(parts_r.drop_nulls(), on=["k", "p"]).select("k").unique()
+    frame = frame.with_columns(ln_part=pl.int_range(pl.len(), dtype=pl.UInt32).is_in(shared["k"].implode()))
+    jaro = JaroWinkler.normalized_similarity
+    sim = settings.similarity
     frame = frame.with_columns(
         ln_sim=_similarity(
-            frame["ln"], frame["ln_r"], frame["ln"] != frame["ln_r"], JaroWinkler.normalized_similarity
+            frame["ln_id"],
+            frame["ln_id_r"],
+            frame["ln_id"] != frame["ln_id_r"],
+            words,
+            jaro,
+            sim["last_name"],
         ),
         fn_sim=_similarity(
-            frame["fn"], frame["fn_r"], frame["fn"] != frame["fn_r"], JaroWinkler.normalized_similarity
+            frame["fn_id"],
+            frame["fn_id_r"],
+            frame["fn_id"] != frame["fn_id_r"],
+            words,
+            jaro,
+            sim["first_name"],
         ),
         addr_sim=_similarity(
-            frame["addr"], frame["addr_r"], frame["addr"] != frame["addr_r"], Indel.normalized_similarity
+            frame["addr_id"],
+            frame["addr_id_r"],
+            (frame["addr_id"] != frame["addr_id_r"])
+            & (
+                frame["zip5"].eq_missing(frame["zip5_r"])
+                | frame["zip5"].is_null()
+                | frame["zip5_r"].is_null()
+            ),
+            words,
+            Indel.normalized_similarity,
+            sim["address"],
         ),
-        fn_nick=_nickname_pairs(frame["fn"], frame["fn_r"], settings),
+        fn_nick=_nickname_pairs(frame["fn_id"], frame["fn_id_r"], vocabulary, settings),
     )
-    sim = settings.similarity
-    fn_l, fn_r = pl.col("fn"), pl.col("fn_r")
-    initial = ((fn_l.str.len_chars() == 1) | (fn_r.str.len_chars() == 1)) & (
-        fn_l.str.slice(0, 1) == fn_r.str.slice(0, 1)
-    )
+    initial = (pl.col("fn_short") | pl.col("fn_short_r")) & _same("fi")
     d_l, d_r = pl.col("dob"), pl.col("dob_r")
     transposed = (
         ((d_l // 10000) == (d_r // 10000))
@@ -601,65 +689,69 @@ def _compare(
         & (d_l % 100 == (d_r // 100) % 100)
     )
     levels = {
-        "last_name": pl.when(~_both("ln"))
-        .then(pl.lit(MISSING))
-        .when(_same("ln"))
-        .then(pl.lit("exact"))
+        "last_name": pl.when(~_both("ln_id"))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
+        .when(_same("ln_id"))
+        .then(pl.lit(LEVEL_CODES["exact"], dtype=pl.UInt8))
         .when(pl.col("ln_part"))
-        .then(pl.lit("part"))
+        .then(pl.lit(LEVEL_CODES["part"], dtype=pl.UInt8))
         .when(pl.col("ln_sim") >= sim["last_name"])
-        .then(pl.lit("similar"))
-        .otherwise(pl.lit("different")),
-        "first_name": pl.when(~_both("fn"))
-        .then(pl.lit(MISSING))
-        .when(_same("fn"))
-        .then(pl.lit("exact"))
+        .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
+        "first_name": pl.when(~_both("fn_id"))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
+        .when(_same("fn_id"))
+        .then(pl.lit(LEVEL_CODES["exact"], dtype=pl.UInt8))
         .when(pl.col("fn_nick"))
-        .then(pl.lit("nickname"))
+        .then(pl.lit(LEVEL_CODES["nickname"], dtype=pl.UInt8))
         .when(pl.col("fn_sim") >= sim["first_name"])
-        .then(pl.lit("similar"))
+        .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))
         .when(initial)
-        .then(pl.lit("initial"))
-        .otherwise(pl.lit("different")),
+        .then(pl.lit(LEVEL_CODES["initial"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
         "date_of_birth": pl.when(~_both("dob"))
-        .then(pl.lit(MISSING))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
         .when(_same("dob"))
-        .then(pl.lit("exact"))
+        .then(pl.lit(LEVEL_CODES["exact"], dtype=pl.UInt8))
         .when(transposed)
-        .then(pl.lit("transposed"))
+        .then(pl.lit(LEVEL_CODES["transposed"], dtype=pl.UInt8))
         .when(_digit_differences(d_l, d_r) == 1)
-        .then(pl.lit("one_digit"))
-        .otherwise(pl.lit("different")),
+        .then(pl.lit(LEVEL_CODES["one_digit"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
         "sex": pl.when(~_both("sx"))
-        .then(pl.lit(MISSING))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
         .when(_same("sx"))
-        .then(pl.lit("same"))
-        .otherwise(pl.lit("different")),
-        "address": pl.when(~_both("zip5") & ~_both("addr"))
-        .then(pl.lit(MISSING))
-        .when(_same("addr") & (_same("zip5") | ~_both("zip5")))
-        .then(pl.lit("exact"))
+        .then(pl.lit(LEVEL_CODES["same"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
+        "address": pl.when(~_both("zip5") & ~_both("addr_id"))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
+        .when(_same("addr_id") & (_same("zip5") | ~_both("zip5")))
+        .then(pl.lit(LEVEL_CODES["exact"], dtype=pl.UInt8))
         .when((pl.col("addr_sim") >= sim["address"]) & (_same("zip5") | ~_both("zip5")))
-        .then(pl.lit("similar"))
-        .when(_same("addr") & _both("zip5"))
-        .then(pl.lit("similar"))
+        .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))
+        .when(_same("addr_id") & _both("zip5"))
+        .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))
         .when(_same("zip5"))
-        .then(pl.lit("zip"))
-        .otherwise(pl.lit("different")),
+        .then(pl.lit(LEVEL_CODES["zip"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
         "phone": pl.when(~_both("ph"))
-        .then(pl.lit(MISSING))
+        .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
         .when(_same("ph"))
-        .then(pl.lit("same"))
-        .otherwise(pl.lit("different")),
+        .then(pl.lit(LEVEL_CODES["same"], dtype=pl.UInt8))
+        .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
     }
     frame = frame.select("_i", "_m", "member_id", **levels)
     weights = [
-        pl.col(name).replace_strict({**settings.weights[name], MISSING: 0}, return_dtype=pl.Int64)
+        pl.col(name).replace_strict(
+            {LEVEL_CODES[level]: w for level, w in {**settings.weights[name], MISSING: 0}.items()},
+            return_dtype=pl.Int64,
+        )
         for name in COMPARISONS
     ]
     eligible = (
         pl.all_horizontal(
-            pl.col(name).is_in(sorted(allowed)) for name, allowed in settings.link_requires.items()
+            pl.col(name).is_in(sorted(LEVEL_CODES[level] for level in allowed))
+            for name, allowed in settings.link_requires.items()
         )
         if settings.link_requires
         else pl.lit(True)
@@ -724,6 +816,13 @@ def match_patients(
     incoming, members, links = _validate(incoming, members, links, settings)
     inc = _prepare(incoming, settings, "_i")
     mem = _prepare(members, settings, "_m")
+    other_names = pl.col("other_last_names").list.eval(
+        pl.element().str.normalize("NFKD").str.to_uppercase().str.replace_all(r"[^A-Z]", "")
+    )
+    mem = mem.with_columns(other_names=other_names.fill_null([])).with_columns(
+        ln_multi=pl.col("ln_multi") | (pl.col("other_names").list.len() > 0)
+    )
+    inc, mem, vocabulary = _encode(inc, mem)
     member_index = mem.select("member_id", "_m")
 
     confirmed = inc.join(links, on=list(INCOMING_KEY)).select("_i", "member_id")
@@ -759,8 +858,20 @@ def match_patients(
     pairs = pl.concat(
         [blocked, named_pairs.cast(blocked.schema), decided_pairs.cast(blocked.schema)]
     ).unique()
-    scored = _compare(pairs, inc, mem, settings)
+    scored = _compare(pairs, inc, mem, vocabulary, settings)
 
+    # pairs below the review threshold only matter where an identifier or a decision names them
+    keep = pl.concat([named_pairs.cast(blocked.schema), decided_pairs.cast(blocked.schema)]).with_columns(
+        keep=pl.lit(True)
+    )
+    scored = (
+        scored.join(keep, on=["_i", "_m"], how="left")
+        .filter((pl.col("score") >= settings.review_threshold) | pl.col("keep").fill_null(False))
+        .with_columns(
+            pl.col(name).replace_strict({c: lv for lv, c in LEVEL_CODES.items()}, return_dtype=pl.Utf8)
+            for name in COMPARISONS
+        )
+    )
     ranked = scored.sort(["_i", "score", "member_id"], descending=[False, True, False])
     per_patient = ranked.group_by("_i", maintain_order=True).agg(
         n_eligible=pl.col("eligible").sum(),
