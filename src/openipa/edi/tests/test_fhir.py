@@ -318,3 +318,38 @@ def test_any_resource_gives_records_or_issues_never_a_crash(rtype: str, body: di
     assert all(isinstance(r, (PatientRecord, ClinicalFact, ClinicalIssue)) for r in out)
     line = json.dumps(resource, default=str).encode()
     assert list(read_ndjson(b"\n" + line)) != []
+
+
+class _Generated:
+    """A binary stream of ``n`` generated NDJSON lines, made as they are read (never whole in memory)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.i = 0
+        self.buf = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        while len(self.buf) < size and self.i < self.n:
+            self.buf += (
+                b'{"resourceType":"Observation","id":"o%d","status":"final","code":{"coding":[{"system":'
+                b'"http://loinc.org","code":"4548-4"}]},"subject":{"reference":"Patient/p%d"},'
+                b'"effectiveDateTime":"2025-03-14","valueQuantity":{"value":7.%d,"unit":"%%"}}\n'
+                % (self.i, self.i, self.i % 10)
+            )
+            self.i += 1
+        out, self.buf = self.buf[:size], self.buf[size:]
+        return out
+
+
+def test_a_large_file_is_read_in_constant_memory() -> None:
+    import tracemalloc
+
+    n = 8_000  # about 2 MB of NDJSON; the records, if kept, would take several times that
+    tracemalloc.start()
+    try:
+        count = sum(1 for r in read_ndjson(_Generated(n), chunk_size=1 << 16) if isinstance(r, ClinicalFact))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == n
+    assert peak < 1_000_000

@@ -258,3 +258,36 @@ def test_fuzz_only_records_issues_or_file_errors(segments: list[str], sep: str) 
     assert all(isinstance(r, (PatientRecord, ClinicalFact, ClinicalIssue)) for r in out)
     with contextlib.suppress(ClinicalFileError):
         list(read_hl7(sep.join(segments).encode()))
+
+
+class _Generated:
+    """A binary stream of ``n`` generated ORU messages, made as they are read (never whole in memory)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.i = 0
+        self.buf = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        while len(self.buf) < size and self.i < self.n:
+            self.buf += (
+                b"MSH|^~\\&|L|A|E|C|20250314||ORU^R01|M%d|P|2.5\rPID|1||MRN%d^^^C^MR||DOE^JANE||19600101|F\r"
+                b"OBR|1|||4548-4^A1c^LN|||20250314\rOBX|1|NM|4548-4^A1c^LN||7.1|%%|||||F\r" % (self.i, self.i)
+            )
+            self.i += 1
+        out, self.buf = self.buf[:size], self.buf[size:]
+        return out
+
+
+def test_a_large_file_is_read_in_constant_memory() -> None:
+    import tracemalloc
+
+    n = 3_000  # 3,000 messages, 12,000 segments
+    tracemalloc.start()
+    try:
+        count = sum(1 for r in read_hl7(_Generated(n), chunk_size=1 << 16) if isinstance(r, ClinicalFact))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 2 * n  # an observation and a report per message
+    assert peak < 1_000_000
