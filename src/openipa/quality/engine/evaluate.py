@@ -147,7 +147,7 @@ class _Context:
             died = pl.col("death_date").is_between(self.date(cond.period.start), self.date(cond.period.end))
             return pop.filter(died).select(
                 "member_id",
-                pl.concat_list(pl.concat_str(pl.lit("member:"), pl.col("member_id"))).alias("evidence"),
+                pl.concat_list(pl.concat_str(pl.lit("member:"), pl.col("member_ref"))).alias("evidence"),
             )
         return self.latest(cond, pop)
 
@@ -390,16 +390,35 @@ def evaluate(inputs: MeasureInputs, measures: MeasureSet, value_sets: pl.DataFra
     validate(inputs)
     used = value_sets.filter(pl.col("value_set").is_in(sorted(measures.value_sets())))
     events = coded_events(inputs, used)
+    # Inside the engine a member is a UInt32 key (its row in ``members``): joins on it are cheaper than on
+    # strings. ``member_ref`` keeps the caller's id (as a string) for the output and for death evidence.
+    ids = inputs.members.select(pl.col("member_id").cast(pl.String).alias("member_ref")).with_row_index("key")
+    names = sorted(measures.value_sets())
+    events = events.join(ids, left_on="member_id", right_on="member_ref", how="inner").select(
+        pl.col("key").alias("member_id"),
+        pl.col("value_set").cast(pl.Enum(names)),
+        "date",
+        "evidence_id",
+        "value",
+    )
     ctx = _Context(measures.year, events)
-    member_cols = [pl.col("member_id").cast(pl.String), "birth_date", "sex"]
-    if "death_date" in inputs.members.columns:
-        member_cols.append("death_date")
-    else:
-        member_cols.append(pl.lit(None, dtype=pl.Date).alias("death_date"))
-    members = inputs.members.lazy().select(member_cols).collect().lazy()
+    death = pl.col("death_date") if "death_date" in inputs.members.columns else pl.lit(None, dtype=pl.Date)
+    members = (
+        inputs.members.with_row_index("key")
+        .select(
+            pl.col("key").alias("member_id"),
+            pl.col("member_id").cast(pl.String).alias("member_ref"),
+            "birth_date",
+            "sex",
+            death.alias("death_date"),
+        )
+        .lazy()
+    )
     spans = (
         inputs.enrollment.lazy()
         .select(pl.col("member_id").cast(pl.String), "start_date", "end_date")
+        .join(ids.lazy(), left_on="member_id", right_on="member_ref", how="inner")
+        .select(pl.col("key").alias("member_id"), "start_date", "end_date")
         .collect()
         .lazy()
     )
@@ -412,6 +431,8 @@ def evaluate(inputs: MeasureInputs, measures: MeasureSet, value_sets: pl.DataFra
     results = (
         pl.concat(pl.collect_all(frames))
         .join(keys, on=["measure", "rate"], how="left")
+        .join(ids, left_on="member_id", right_on="key", how="left")
+        .with_columns(pl.col("member_ref").alias("member_id"))
         .sort("_order", "member_id")
         .select(list(RESULT_SCHEMA))
     )
