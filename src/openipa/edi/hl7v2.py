@@ -9,7 +9,7 @@ the escape sequences ``\\F\\ \\S\\ \\T\\ \\R\\ \\E\\`` (the delimiters), ``\\Xhh
 ``\\.br\\`` (a line break) decoded and highlighting (``\\H\\ \\N\\``) dropped. Segments are decoded as UTF-8,
 or Latin-1 when they are not UTF-8.
 
-What a message gives (see :func:`read_message`):
+What a message gives:
 
 - ``ORU^R01``: a :class:`~openipa.edi.clinical.PatientRecord` from PID, a ``report`` fact per OBR (OBR-4,
   OBR-7, OBR-25) and an ``observation`` fact per OBX: OBX-3 the code (a code without a known coding
@@ -333,7 +333,7 @@ def parse_dtm(text: str) -> tuple[dt.date, dt.datetime | None]:
 # -- messages -----------------------------------------------------------------------------------------------
 
 
-def read_message(message: _Message) -> list[Record]:
+def _read_message(message: _Message) -> list[Record]:
     """The records of one parsed message followed by its warnings; _Refused when it cannot be read."""
     kind = f"{message.message_type}^{message.trigger}"
     if message.message_type == "ORU" and message.trigger == "R01":
@@ -652,7 +652,7 @@ def _read(stream: object, name: str | None, chunk_size: int) -> Iterator[Record]
                 )
             ]
         try:
-            return read_message(message)
+            return _read_message(message)
         except _Refused as exc:
             where = message.where_of(exc.segment) if exc.segment else message.where
             return [ClinicalIssue("error", exc.message, where, exc.field)]

@@ -18,9 +18,11 @@ from openipa.edi.clinical import (
     Record,
     code_problem,
     code_system,
+    detect_format,
     normalize_code,
     normalize_ndc,
     parse_day,
+    read_clinical,
 )
 from openipa.edi.csvclinical import COLUMNS, read_clinical_csv
 
@@ -229,3 +231,35 @@ def test_fuzz_rows_give_records_or_issues(rows: list[list[str]]) -> None:
     except ClinicalFileError:
         return  # an unclosed quote: refused whole, as documented
     assert all(isinstance(r, (PatientRecord, ClinicalFact, ClinicalIssue)) for r in out)
+
+
+# -- any clinical file --------------------------------------------------------------------------------------
+
+
+def test_detect_format_and_read_any(tmp_path: Path) -> None:
+    assert detect_format(DATA / "bulk") == "fhir-ndjson"
+    assert detect_format(DATA / "hostile.ndjson") == "fhir-ndjson"
+    assert detect_format(DATA / "oru.hl7") == "hl7v2"  # MLLP framed
+    assert detect_format(DATA / "adt.hl7") == "hl7v2"  # a batch
+    assert detect_format(DATA / "clinical.csv") == "csv"
+    for path, kind in (
+        (DATA / "bulk", PatientRecord),
+        (DATA / "oru.hl7", PatientRecord),
+        (DATA / "clinical.csv", PatientRecord),
+    ):
+        assert isinstance(next(iter(read_clinical(path))), kind)
+    # a format given overrides the detection: a CSV read as HL7 is not HL7
+    with pytest.raises(ClinicalFileError, match="MSH"):
+        list(read_clinical(DATA / "clinical.csv", "hl7v2"))
+    with pytest.raises(ClinicalFileError, match="unknown format 'xml'"):
+        read_clinical(DATA / "clinical.csv", "xml")
+    with pytest.raises(ClinicalFileError, match="read as fhir-ndjson"):
+        read_clinical(DATA / "bulk", "csv")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"\r\n")
+    with pytest.raises(ClinicalFileError, match="empty"):
+        detect_format(empty)
+    with pytest.raises(ClinicalFileError, match="cannot be read"):
+        detect_format(tmp_path / "missing.csv")
+    with pytest.raises(ClinicalFileError, match="no such file"):
+        read_clinical(tmp_path / "missing.csv", "csv")
