@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from openipa.edi.x12.reader import Readable
+from openipa.edi.x12.reader import Readable, Source, open_source
 
 # -- code systems -------------------------------------------------------------------------------------------
 
@@ -509,6 +509,18 @@ def iter_lines(
             raise ClinicalFileError("the file must be opened in binary mode, not as text", filename=filename)
         eof = not data
         buf += data
+
+
+def open_clinical(source: Source, filename: str | None) -> tuple[Readable, str | None, bool]:
+    """A binary stream for ``source`` (a path, bytes or a binary file object), the name errors give
+    (``filename`` when passed, else the path's name), and whether the caller must close it;
+    ClinicalFileError when the path cannot be opened."""
+    try:
+        stream, name, close = open_source(source)
+    except OSError as exc:
+        shown = filename or str(source)
+        raise ClinicalFileError(f"the file cannot be read: {exc.strerror or exc}", filename=shown) from None
+    return stream, filename if filename is not None else name, close
 
 
 def decode_text(raw: bytes, encoding: str = "utf-8") -> str:

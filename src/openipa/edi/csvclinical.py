@@ -60,10 +60,11 @@ from openipa.edi.clinical import (
     code_system,
     iter_lines,
     normalize_code,
+    open_clinical,
     parse_day,
     parse_decimal,
 )
-from openipa.edi.x12.reader import Readable, Source, open_source
+from openipa.edi.x12.reader import Readable, Source
 
 COLUMNS: dict[str, str] = {
     "record_id": "the source's id of the row (kept for re-imports); the line number when empty",
@@ -263,9 +264,8 @@ def read_clinical_csv(
     source: Source, *, filename: str | None = None, delimiter: str = ",", chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Record]:
     """Records and issues of a clinical CSV file, a row at a time (see the module's error policy)."""
-    stream, name, close = open_source(source)
-    name = filename if filename is not None else name
-    patients: dict[str, tuple[int, PatientRecord]] = {}
+    stream, name, close = open_clinical(source, filename)
+    patients: dict[str, tuple[int, int]] = {}
     try:
         for row in read_rows(stream, name, COLUMNS, REQUIRED, delimiter=delimiter, chunk_size=chunk_size):
             record_id = row.get("record_id") or f"line{row.line}"
@@ -281,9 +281,9 @@ def read_clinical_csv(
             if patient is not None:
                 seen = patients.get(patient.patient_ref)
                 if seen is None:
-                    patients[patient.patient_ref] = (row.line, patient)
+                    patients[patient.patient_ref] = (row.line, hash(patient))
                     yield patient
-                elif seen[1] != patient:
+                elif seen[1] != hash(patient):
                     warnings.append(
                         ClinicalIssue(
                             "warning",

@@ -54,8 +54,9 @@ from openipa.edi.clinical import (
     decode_text,
     iter_lines,
     normalize_code,
+    open_clinical,
 )
-from openipa.edi.x12.reader import Source, open_source
+from openipa.edi.x12.reader import Source
 
 RESOURCE_TYPES: tuple[str, ...] = (
     "Patient",
@@ -691,8 +692,7 @@ def read_ndjson(
     source: Source, *, filename: str | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Record]:
     """Records and issues of one FHIR NDJSON file, a line at a time (see the module's error policy)."""
-    stream, name, close = open_source(source)
-    name = filename if filename is not None else name
+    stream, name, close = open_clinical(source, filename)
     try:
         first = True
         for number, raw in enumerate(iter_lines(stream, name, chunk_size=chunk_size), 1):

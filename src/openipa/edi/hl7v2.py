@@ -66,9 +66,10 @@ from openipa.edi.clinical import (
     iter_lines,
     loinc_check_ok,
     normalize_code,
+    open_clinical,
     parse_decimal,
 )
-from openipa.edi.x12.reader import Source, open_source
+from openipa.edi.x12.reader import Source
 
 ADT_EVENTS: dict[str, str] = {
     "A01": "in-progress",
@@ -619,8 +620,7 @@ def read_hl7(
     source: Source, *, filename: str | None = None, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[Record]:
     """Records and issues of an HL7 v2 file, one message at a time (see the module's error policy)."""
-    stream, name, close = open_source(source)
-    name = filename if filename is not None else name
+    stream, name, close = open_clinical(source, filename)
     try:
         yield from _read(stream, name, chunk_size)
     except OSError as exc:

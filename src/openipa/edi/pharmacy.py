@@ -41,10 +41,11 @@ from openipa.edi.clinical import (
     Where,
     iter_lines,
     normalize_ndc,
+    open_clinical,
     parse_decimal,
 )
 from openipa.edi.csvclinical import CsvRow, RowError, read_rows
-from openipa.edi.x12.reader import Readable, Source, open_source
+from openipa.edi.x12.reader import Readable, Source
 
 COLUMNS: dict[str, str] = {
     "claim_id": "the claim's id (its reversal carries the same id); required",
@@ -126,7 +127,7 @@ class PharmacyClaim:
     @property
     def paid(self) -> Decimal:
         """The paid amount in dollars, exact."""
-        return Decimal(self.paid_cents) / 100
+        return Decimal(self.paid_cents).scaleb(-2)
 
     @property
     def last_day_covered(self) -> dt.date:
@@ -138,8 +139,7 @@ def read_pharmacy_claims(
     source: Source, *, filename: str | None = None, delimiter: str | None = ",", chunk_size: int = CHUNK_SIZE
 ) -> Iterator[PharmacyClaim | ClinicalIssue]:
     """Claims and issues of a pharmacy claims file, a row at a time (see the module's error policy)."""
-    stream, name, close = open_source(source)
-    name = filename if filename is not None else name
+    stream, name, close = open_clinical(source, filename)
     try:
         rows_from: Readable = stream
         if delimiter is None:

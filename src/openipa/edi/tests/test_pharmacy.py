@@ -99,3 +99,9 @@ def test_amounts_round_trip_exactly(cents: int) -> None:
     assert isinstance(claim, PharmacyClaim)
     assert claim.paid_cents == cents
     assert claim.paid == Decimal(text)
+
+
+def test_a_missing_file_is_a_file_error(tmp_path: Path) -> None:
+    with pytest.raises(ClinicalFileError, match="cannot be read") as exc:
+        list(read_pharmacy_claims(tmp_path / "missing.csv"))
+    assert "missing.csv" in str(exc.value)
