@@ -197,7 +197,7 @@ def _people(count: int, offset: int) -> pl.DataFrame:
     last_pool = pl.Series(
         [(a + b + c).upper() for a, b, c in product(SYLLABLES, SYLLABLES, ["", "s", "ez", "ton"])]
     )
-    skewed = ((_h(1, 1_000_000).cast(pl.Float64) / 1_000_000) ** 3 * len(last_pool)).cast(pl.Int64)
+    skewed = ((_h(1, 1_000_000).cast(pl.Float64) / 1_000_000) ** 2 * len(last_pool)).cast(pl.Int64)
     base = pl.DataFrame({"n": pl.int_range(offset, offset + count, eager=True)})
     return base.select(
         member_id=pl.col("n") + 1,

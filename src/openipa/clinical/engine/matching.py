@@ -12,7 +12,9 @@ docs/patient-matching.md; in brief, for each incoming patient, in this order:
    ``identifier_names_several_members``), never a link. ``mrn`` identifiers are accepted and ignored here
    (an MRN is the source's own number; a confirmed link is how it is remembered).
 3. **Scored.** Candidate members are found by blocking (equal birth date; Soundex of a last-name part plus
-   birth year; zip plus first initial; plus any member an identifier named), never by an all-pairs join.
+   birth year plus first initial; zip plus first initial; phone; zip plus address line; plus any member an
+   identifier named), never by an all-pairs join; a block key shared by more than `max_block_size` members
+   is not used.
    Each pair is compared field by field (last name, first name, birth date, sex, address, phone) into
    levels, each level weighs log2(m/u) bits (data: `openipa/clinical/data/matching.json`, effective-dated)
    and the score is the sum. A candidate is *eligible* for a link when its score reaches the link threshold
@@ -485,7 +487,7 @@ def _validate(
 
 def _block_keys(frame: pl.DataFrame, index: str, with_other_names: bool) -> pl.DataFrame:
     """Blocking keys of each row: D+birth date; S+Soundex of each last-name part (and former name)+birth
-    year+first initial; Z+zip+first initial."""
+    year+first initial; Z+zip+first initial; P+phone; A+zip+address line (the household)."""
     year = (pl.col("dob") // 10000).cast(pl.Utf8)
     parts = frame.select(index, "dob", "fi", part=pl.col("ln_parts"))
     if with_other_names:
@@ -502,7 +504,11 @@ def _block_keys(frame: pl.DataFrame, index: str, with_other_names: bool) -> pl.D
     by_zip = frame.filter(pl.col("zip5").is_not_null() & pl.col("fi").is_not_null()).select(
         index, key=pl.lit("Z") + pl.col("zip5") + pl.col("fi")
     )
-    return pl.concat([by_name.drop_nulls(), by_dob, by_zip]).unique()
+    by_phone = frame.filter(pl.col("ph").is_not_null()).select(index, key=pl.lit("P") + pl.col("ph"))
+    by_home = frame.filter(pl.col("addr").is_not_null() & pl.col("zip5").is_not_null()).select(
+        index, key=pl.lit("A") + pl.col("zip5") + pl.col("addr")
+    )
+    return pl.concat([by_name.drop_nulls(), by_dob, by_zip, by_phone, by_home]).unique()
 
 
 def _candidate_pairs(inc: pl.DataFrame, mem: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:

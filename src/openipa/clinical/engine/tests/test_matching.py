@@ -271,15 +271,25 @@ def test_two_eligible_candidates_go_to_review() -> None:
 
 
 def test_blocking_finds_a_pair_on_zip_and_initial_when_birth_year_is_wrong() -> None:
-    # birth year typed 1951: not in the birth-date nor the Soundex+year block, found by zip + initial
-    out = match_one(patient(date_of_birth=date(1951, 3, 14)), [BOB])
+    # birth year typed 1951 (not in the birth-date nor the Soundex+year block), another phone and street:
+    # found by zip + first initial only
+    row = patient(date_of_birth=date(1951, 3, 14), phone=None, address_line="1 Other Rd")
+    out = match_one(row, [BOB])
     assert out["agreement"]["date_of_birth"] == "one_digit"
+    assert out["score"] is not None
     # and a member sharing no block with the patient is never compared
-    result = match_patients(
-        incoming(patient(zip="10001", date_of_birth=date(1991, 1, 1))), members(BOB), NO_LINKS, SETTINGS
-    )
+    row = patient(zip="10001", date_of_birth=date(1991, 1, 1), phone=None)
+    result = match_patients(incoming(row), members(BOB), NO_LINKS, SETTINGS)
     assert result.pairs == 0
     assert result.decisions["decision"].to_list() == ["unmatched"]
+
+
+def test_blocking_on_the_household_finds_a_nickname_with_a_birth_date_typo() -> None:
+    # Bob (initial B, not R) born 1951 instead of 1950: only the phone and the home address are shared keys
+    for fields in ({"address_line": "1 Other Rd"}, {"phone": None}):
+        out = match_one(patient(first_name="Bob", date_of_birth=date(1951, 3, 14), **fields), [BOB])
+        assert (out["decision"], out["member_id"]) == ("linked", 1)
+        assert out["agreement"]["first_name"] == "nickname"
 
 
 def test_block_size_cap_is_data() -> None:
@@ -394,7 +404,7 @@ def test_settings_are_effective_dated() -> None:
     new = {**raw["versions"][0], "valid_from": "2026-01-01"}
     text = json.dumps({"versions": [old, new]})
     assert parse_settings(text, date(2025, 12, 31), nick).link_threshold == 3000
-    assert parse_settings(text, date(2026, 1, 1), nick).link_threshold == 2400
+    assert parse_settings(text, date(2026, 1, 1), nick).link_threshold == 2600
     with pytest.raises(EngineInputError, match=r"matching.json: no version in force on 1999-12-31"):
         parse_settings(text, date(1999, 12, 31), nick)
 
