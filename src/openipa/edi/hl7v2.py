@@ -44,7 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NoReturn
 
@@ -81,16 +81,20 @@ ADT_EVENTS: dict[str, str] = {
 
 OBX_STATUS: dict[str, str] = {
     "F": "final",
+    "U": "final",
+    "V": "final",
+    "B": "final",
     "C": "corrected",
+    "A": "amended",
     "P": "preliminary",
+    "S": "preliminary",
     "R": "registered",
     "I": "registered",
-    "S": "partial",
+    "O": "registered",
     "X": "cancelled",
+    "N": "cancelled",
     "D": "entered-in-error",
     "W": "entered-in-error",
-    "U": "final",
-    "A": "amended",
 }
 """OBX-11 / OBR-25 result status (v2 table 0085) as FHIR observation status words."""
 
@@ -421,13 +425,16 @@ def _oru(m: _Message) -> list[Record]:
     key = m.control_id or f"message{m.number}"
     records: list[Record] = [patient]
     report: dict[str, object] | None = None
+    order = ""
     reports: list[tuple[dict[str, object], list[str]]] = []
+    used: set[str] = set()
     for seg in m.segments:
         if seg.id == "OBR":
             codes = m.coding(m.repetitions(seg, 4)[0] if m.repetitions(seg, 4) else "", loinc_default=True)
             day, stamp = m.when(seg, 7)
+            order = m.text(seg, 3) or m.text(seg, 2)
             report = {
-                "record_id": f"{key}:{seg.label}",
+                "record_id": f"order:{order}" if order else f"{key}:{seg.label}",
                 "codes": codes,
                 "date": day,
                 "time": stamp,
@@ -437,6 +444,15 @@ def _oru(m: _Message) -> list[Record]:
             reports.append((report, []))
         elif seg.id == "OBX":
             fact = _obx(m, seg, key, ref, report)
+            if order and fact.codes:
+                # stable across messages, so a corrected (C) or deleted (D) result replaces the original
+                record_id = f"order:{order}:{fact.codes[0].code}"
+                sub_id = m.text(seg, 4)
+                record_id += f":{sub_id}" if sub_id else ""
+                if record_id in used:
+                    record_id += f":{seg.label}"
+                fact = replace(fact, record_id=record_id)
+            used.add(fact.record_id)
             records.append(fact)
             if reports:
                 reports[-1][1].append(fact.record_id)
@@ -585,7 +601,7 @@ def _adt(m: _Message) -> list[Record]:
         records.append(
             ClinicalFact(
                 kind="condition",
-                record_id=f"{visit}:{seg.label}",
+                record_id=f"{visit}:{codes[0].code}",
                 patient_ref=ref,
                 codes=codes,
                 date=day or admit,

@@ -48,7 +48,7 @@ def test_shared_oru_sample() -> None:
     )
     assert patient.addresses[0].city == "STATESVILLE"
     assert patient.phones == ("(206)3345232", "(206)752-121")
-    glucose = facts(records)["CNTRL-3456:OBX#1"]
+    glucose = facts(records)["order:1045813:1554-5"]
     assert glucose.codes[0].system == "LOINC"
     assert glucose.codes[0].code == "1554-5"
     assert (glucose.value, glucose.unit, glucose.reference_range, glucose.abnormal_flags) == (
@@ -59,10 +59,10 @@ def test_shared_oru_sample() -> None:
     )
     assert glucose.date == dt.date(2002, 2, 15)
     assert glucose.status == "final"
-    assert facts(records)["CNTRL-3456:OBR#1"].references == ("CNTRL-3456:OBX#1", "CNTRL-3456:OBX#2")
+    assert facts(records)["order:1045813"].references == ("order:1045813:1554-5", "order:1045813:1553-5")
     # The sample's birth date (9 digits) and its OBX of type FN are warnings; the message is kept.
     assert {(i.severity, i.field) for i in issues(records)} == {("warning", "PID-7"), ("warning", "OBX-2")}
-    second = facts(records)["CNTRL-3456:OBX#2"]
+    second = facts(records)["order:1045813:1553-5"]
     assert second.value is None
     assert second.value_text == "^182"
     # 1553-5 fails LOINC's check digit, so the sample's odd third component stays its system
@@ -93,7 +93,7 @@ def test_shared_adt_batch_sample() -> None:
 def test_oru_values_by_type() -> None:
     records = list(read_hl7(DATA / "oru.hl7"))
     by_id = facts(records)
-    a1c = by_id["MSG0001:OBX#1"]
+    a1c = by_id["order:FIL1:4548-4"]
     assert (a1c.value, a1c.unit, a1c.abnormal_flags, a1c.reference_range) == (
         Decimal("7.9"),
         "%",
@@ -101,21 +101,21 @@ def test_oru_values_by_type() -> None:
         "4.0-5.6",
     )
     assert a1c.time == dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
-    gmi = by_id["MSG0001:OBX#2"]
+    gmi = by_id["order:FIL1:97506-0"]
     assert (gmi.value, gmi.comparator, gmi.status) == (Decimal("7.0"), "<", "corrected")
-    coded = by_id["MSG0001:OBX#3"]
+    coded = by_id["order:FIL1:5195-3"]
     assert coded.value_code is not None
     assert (coded.value_code.system, coded.value_code.code) == (
         "SNOMED",
         "260385009",
     )
     assert coded.value_text == "Negative"
-    text = by_id["MSG0001:OBX#4"]
+    text = by_id["order:FIL1:8251-1"]
     assert text.value_text == "A ^ B \\ C ~ D OK"  # \S\ \E\ \R\ and \X..\ decoded
-    ratio = by_id["MSG0001:OBX#5"]
+    ratio = by_id["order:FIL1:1234-5"]
     assert ratio.value is None
     assert ratio.value_text == "1:128"
-    glucose = by_id["MSG0001:OBX#6"]
+    glucose = by_id["order:FIL1:2345-7"]
     assert glucose.date == dt.date(2025, 3, 15)
     assert glucose.value == Decimal("101.25")
     patient = records[0]
@@ -129,8 +129,7 @@ def test_oru_values_by_type() -> None:
     assert patient.emails == ("maria@example.org",)
     assert patient.addresses[0].lines == ("12 OAK ST", "APT 3")
     assert patient.addresses[0].country == "USA"
-    bp = [by_id["MSG0006:OBX#1"], by_id["MSG0006:OBX#2"]] if "MSG0006:OBX#1" in by_id else []
-    assert bp == []  # message 6 has a bad OBX: the whole message is refused
+    assert not any(f.where.record_id == "MSG0006" for f in by_id.values())  # a bad OBX refuses message 6
 
 
 def test_oru_bad_messages_are_reported_and_the_rest_read() -> None:
@@ -144,7 +143,7 @@ def test_oru_bad_messages_are_reported_and_the_rest_read() -> None:
         ("error", 6, "OBX#3", "OBX-3", 27),  # an OBX without an identifier
         ("error", 7, "OBX#1", "OBX-14", 30),  # 13th month
     ]
-    assert {f.record_id.split(":")[0] for f in facts(records).values()} == {"MSG0001"}
+    assert {f.where.record_id for f in facts(records).values()} == {"MSG0001"}
     first = issues(records)[0]
     assert str(first) == (
         "oru.hl7, segment 14, message 2, OBX#1, id MSG0002, OBX-5: error: "
@@ -170,9 +169,9 @@ def test_adt_admit_discharge_register() -> None:
     assert (register.event, register.category, register.date) == ("A04", "E", dt.date(2025, 5, 6))
     conditions = [r for r in records if isinstance(r, ClinicalFact) and r.kind == "condition"]
     assert [(c.record_id, c.codes[0].system, c.codes[0].code, c.category, c.date) for c in conditions] == [
-        ("V100:DG1#1", "ICD10CM", "I109", "A", dt.date(2025, 5, 1)),  # DG1-5 empty: the admit date
-        ("V100:DG1#2", "ICD10CM", "E1165", "W", dt.date(2025, 5, 1)),
-        ("V100:DG1#1", "ICD10CM", "F329", "F", dt.date(2025, 5, 1)),  # the admit date when DG1-5 is empty
+        ("V100:I109", "ICD10CM", "I109", "A", dt.date(2025, 5, 1)),  # DG1-5 empty: the admit date
+        ("V100:E1165", "ICD10CM", "E1165", "W", dt.date(2025, 5, 1)),
+        ("V100:F329", "ICD10CM", "F329", "F", dt.date(2025, 5, 1)),  # the admit date when DG1-5 is empty
     ]
     assert all(c.encounter_ref == "V100" for c in conditions)
 
@@ -291,3 +290,23 @@ def test_a_large_file_is_read_in_constant_memory() -> None:
         tracemalloc.stop()
     assert count == 2 * n  # an observation and a report per message
     assert peak < 1_000_000
+
+
+def test_a_corrected_result_keeps_the_original_record_id() -> None:
+    msh = "MSH|^~\\&|LAB|A|EHR|B|20250314||ORU^R01|{}|P|2.5.1\r"
+    body = "PID|1||P1^^^C^MR\rOBR|1|PL7|FI9|4548-4^A1c^LN|||20250314\rOBX|1|NM|4548-4^A1c^LN|{}|{}|%|||||{}\r"
+    content = (
+        msh.format("M1") + body.format("", "7.9", "F") + msh.format("M2") + body.format("", "6.9", "C")
+    ).encode()
+    results = [r for r in read_hl7(content) if isinstance(r, ClinicalFact) and r.kind == "observation"]
+    assert [(r.record_id, r.value, r.status, r.where.record_id) for r in results] == [
+        ("order:FI9:4548-4", Decimal("7.9"), "final", "M1"),
+        ("order:FI9:4548-4", Decimal("6.9"), "corrected", "M2"),
+    ]
+    # two OBX of one code in one order are told apart by OBX-4 (sub-id), else by their segment
+    twice = (
+        msh.format("M3") + body.format("1", "7.0", "F") + "OBX|2|NM|4548-4^A1c^LN|2|7.1|%|||||F\r"
+    ).encode()
+    twice += b"OBX|3|NM|4548-4^A1c^LN||7.2|%|||||F\r"
+    ids = [r.record_id for r in read_hl7(twice) if isinstance(r, ClinicalFact) and r.kind == "observation"]
+    assert ids == ["order:FI9:4548-4:1", "order:FI9:4548-4:2", "order:FI9:4548-4"]
