@@ -220,7 +220,7 @@ def generate(n_members: int, n_incoming: int) -> tuple[pl.DataFrame, pl.DataFram
     members = _people(n_members, 0)
     n_known = n_incoming * 4 // 5
     picked = members.gather(pl.int_range(0, n_known, eager=True).hash(11) % n_members).unique(
-        "member_id", keep="first"
+        "member_id", keep="first", maintain_order=True
     )
     known = picked.with_columns(n=pl.int_range(pl.len()), true_member=pl.col("member_id"))
     dob = pl.col("date_of_birth")

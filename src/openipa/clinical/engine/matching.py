@@ -44,7 +44,8 @@ for a review the member the identifier named or the best candidate), ``score`` (
 that member's pair; null if none), ``agreement`` (struct of the six comparison levels of that pair; a level
 is ``missing`` when either side lacks the field) and ``candidates`` (for reviews: up to `max_candidates`
 structs ``member_id, score, eligible, last_name, first_name, date_of_birth, sex, address, phone``, best
-first; empty otherwise). `MatchResult.pairs` is the number of candidate pairs scored and
+first, among the pairs at or above the review threshold and the members an identifier named; empty
+otherwise). `MatchResult.pairs` is the number of candidate pairs scored and
 `MatchResult.settings` the version used.
 """
 
