@@ -64,8 +64,8 @@ SHORT_NAMES: dict[str, str] = {
 _ALIASES: dict[str, str] = {
     # FHIR canonical URIs
     "http://hl7.org/fhir/sid/icd-10-cm": "ICD10CM",
-    "http://hl7.org/fhir/sid/icd-10": "ICD10CM",
     "http://www.cms.gov/medicare/coding/icd10": "ICD10PCS",
+    "http://terminology.hl7.org/codesystem/icd10pcs": "ICD10PCS",
     "http://hl7.org/fhir/sid/icd-9-cm": "ICD9CM",
     "http://snomed.info/sct": "SNOMED",
     "http://loinc.org": "LOINC",
@@ -89,7 +89,9 @@ _ALIASES: dict[str, str] = {
     "urn:oid:2.16.840.1.113883.12.292": "CVX",
     "urn:oid:2.16.840.1.113883.6.69": "NDC",
     "urn:oid:2.16.840.1.113883.6.88": "RXNORM",
-    # HL7 v2 table 0396 names, and names people write
+    # HL7 v2 table 0396 names, and names people write. Table 0396's "I10" is WHO ICD-10, but US senders
+    # use it for ICD-10-CM (the only ICD-10 of US claims and records), so it is read as ICD-10-CM; the FHIR
+    # URI of WHO ICD-10 (http://hl7.org/fhir/sid/icd-10) is not, and stays as written.
     "I10": "ICD10CM",
     "I10C": "ICD10CM",
     "ICD10": "ICD10CM",

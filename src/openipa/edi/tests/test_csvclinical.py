@@ -263,3 +263,9 @@ def test_detect_format_and_read_any(tmp_path: Path) -> None:
         detect_format(tmp_path / "missing.csv")
     with pytest.raises(ClinicalFileError, match="no such file"):
         read_clinical(tmp_path / "missing.csv", "csv")
+
+
+def test_who_icd10_is_not_read_as_icd10cm() -> None:
+    assert code_system("http://hl7.org/fhir/sid/icd-10") is None
+    assert code_system("http://terminology.hl7.org/CodeSystem/icd10PCS") == "ICD10PCS"
+    assert code_system("I10") == "ICD10CM"  # HL7 v2, as US senders use it
