@@ -18,7 +18,7 @@ Input frames and their columns: ``inputs``; definitions and conditions: ``defini
 """
 
 from .definitions import DefinitionError, Measure, MeasureSet, load_measures, parse_measures, read_measures
-from .evaluate import RATE_SCHEMA, RESULT_SCHEMA, MeasureResults, evaluate, rates_of
+from .evaluate import RATE_SCHEMA, RESULT_SCHEMA, MeasureResults, evaluate, missing_value_sets, rates_of
 from .inputs import EVENT_SCHEMA, MeasureInputError, MeasureInputs, coded_events, validate
 from .valuesets import (
     VALUE_SET_SCHEMA,
@@ -45,6 +45,7 @@ __all__ = [
     "load_measures",
     "load_ncqa_vsd",
     "load_value_sets",
+    "missing_value_sets",
     "parse_measures",
     "rates_of",
     "read_measures",

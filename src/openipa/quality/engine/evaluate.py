@@ -41,6 +41,7 @@ from .definitions import (
     MeasureSet,
 )
 from .inputs import MeasureInputs, coded_events, validate
+from .valuesets import VALUE_SET_SCHEMA, ValueSetError
 
 RESULT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "measure": pl.String,
@@ -385,8 +386,39 @@ def rates_of(results: pl.DataFrame, measures: MeasureSet) -> pl.DataFrame:
     ).select(list(RATE_SCHEMA))
 
 
-def evaluate(inputs: MeasureInputs, measures: MeasureSet, value_sets: pl.DataFrame) -> MeasureResults:
-    """Evaluate every measure of ``measures`` for measurement year ``measures.year`` on ``inputs``."""
+def missing_value_sets(measures: MeasureSet, value_sets: pl.DataFrame) -> dict[str, list[str]]:
+    """The value sets ``measures`` refer to that ``value_sets`` lacks, each with the measures using it."""
+    present = set(value_sets["value_set"].unique().to_list())
+    missing: dict[str, list[str]] = {}
+    for measure in measures.measures:
+        one = MeasureSet(measures.year, (measure,), measures.source)
+        for name in sorted(one.value_sets() - present):
+            missing.setdefault(name, []).append(measure.id)
+    return dict(sorted(missing.items()))
+
+
+def evaluate(
+    inputs: MeasureInputs,
+    measures: MeasureSet,
+    value_sets: pl.DataFrame,
+    *,
+    allow_missing_value_sets: bool = False,
+) -> MeasureResults:
+    """Evaluate every measure of ``measures`` for measurement year ``measures.year`` on ``inputs``.
+
+    A value set the definitions use but ``value_sets`` lacks is a ``ValueSetError`` (a licensed directory of
+    another year or an incomplete file would otherwise silently find nothing), unless
+    ``allow_missing_value_sets``: then it matches no code. Events and spans of member ids that are not in
+    ``inputs.members`` are ignored.
+    """
+    missing_columns = [c for c in VALUE_SET_SCHEMA if c not in value_sets.columns]
+    if missing_columns:
+        raise ValueSetError(f"value sets: missing column(s) {', '.join(missing_columns)}")
+    if not allow_missing_value_sets:
+        missing = missing_value_sets(measures, value_sets)
+        if missing:
+            listed = "; ".join(f"{name} ({', '.join(ids)})" for name, ids in missing.items())
+            raise ValueSetError(f"value sets missing for measurement year {measures.year}: {listed}")
     validate(inputs)
     used = value_sets.filter(pl.col("value_set").is_in(sorted(measures.value_sets())))
     events = coded_events(inputs, used)

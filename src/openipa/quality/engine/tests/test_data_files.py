@@ -17,6 +17,7 @@ from openipa.quality.engine import (
     load_measures,
     load_ncqa_vsd,
     load_value_sets,
+    missing_value_sets,
     parse_measures,
     read_measures,
     starter_value_sets,
@@ -102,7 +103,12 @@ def test_ncqa_layout_loads_and_drives_the_engine(tmp_path):
     w = World()
     w.member("m", D(1960, 1, 1))
     w.claim("m", D(2025, 2, 1), px=("77067",))
-    results = evaluate(w.inputs(), load_measures(2025), vs)
+    with pytest.raises(
+        ValueSetError, match=r"value sets missing for measurement year 2025: CT Colonography \(COL-E\);"
+    ):
+        evaluate(w.inputs(), load_measures(2025), vs)
+    assert missing_value_sets(load_measures(2025), vs)["Diabetes"] == ["GSD", "EED", "KED"]
+    results = evaluate(w.inputs(), load_measures(2025), vs, allow_missing_value_sets=True)
     assert results.members.filter(pl.col("rate") == "BCS-E")["numerator"].to_list() == [True]
     bad = _write(tmp_path, "vsd-bad.csv", NCQA_HEADER + "\nX,o,v,1,d,WHATEVER,o,v\n")
     with pytest.raises(
@@ -111,6 +117,8 @@ def test_ncqa_layout_loads_and_drives_the_engine(tmp_path):
         load_ncqa_vsd(bad, 2025)
     with pytest.raises(ValueSetError, match="missing column"):
         load_ncqa_vsd(_write(tmp_path, "vsd-cols.csv", "Value Set Name,Code\nX,1\n"))
+    with pytest.raises(ValueSetError, match=r"value sets: missing column\(s\) family"):
+        evaluate(w.inputs(), load_measures(2025), vs.drop("family"))
 
 
 def _doc() -> dict[str, object]:
