@@ -314,7 +314,7 @@ def read_resource(resource: Mapping[str, Any], where: Where | None = None) -> li
     component (code and value), subject, encounter. Procedure: status, code, performed[x], subject,
     encounter. Immunization: status, vaccineCode, occurrence[x], patient, encounter. Encounter: status,
     class, type, period, hospitalization.dischargeDisposition, participant (the attending or primary
-    performer, with an NPI when the reference names one), subject. DiagnosticReport: status, category,
+    performer, with an NPI when the reference or a logical identifier names one), subject. DiagnosticReport: status, category,
     code, effective[x], result, subject, encounter.
     """
     base = where or Where()
@@ -628,6 +628,9 @@ def _encounter(r: _Reader) -> ClinicalFact:
         ref = r.text(individual.get("reference"), f"{path}.reference")
         match = _NPI_IN_REFERENCE.search(ref)
         performer = match.group(1) if match else ref
+        ident = r.obj(individual.get("identifier"), f"{path}.identifier")
+        if ident is not None and r.text(ident.get("system"), f"{path}.identifier.system") == NPI_SYSTEM:
+            performer = r.text(ident.get("value"), f"{path}.identifier.value") or performer
         performer_name = r.text(individual.get("display"), f"{path}.display")
         break
     return _fact(

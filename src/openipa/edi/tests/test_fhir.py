@@ -353,3 +353,22 @@ def test_a_large_file_is_read_in_constant_memory() -> None:
         tracemalloc.stop()
     assert count == n
     assert peak < 1_000_000
+
+
+def test_an_attending_npi_given_as_a_logical_identifier() -> None:
+    resource = {
+        "resourceType": "Encounter",
+        "id": "e1",
+        "subject": {"reference": "Patient/p1"},
+        "participant": [
+            {
+                "individual": {
+                    "identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1245319599"},
+                    "display": "Dr. Who",
+                }
+            }
+        ],
+    }
+    (encounter,) = read_resource(resource)
+    assert isinstance(encounter, ClinicalFact)
+    assert (encounter.performer, encounter.performer_name) == ("1245319599", "Dr. Who")

@@ -310,3 +310,13 @@ def test_a_corrected_result_keeps_the_original_record_id() -> None:
     twice += b"OBX|3|NM|4548-4^A1c^LN||7.2|%|||||F\r"
     ids = [r.record_id for r in read_hl7(twice) if isinstance(r, ClinicalFact) and r.kind == "observation"]
     assert ids == ["order:FI9:4548-4:1", "order:FI9:4548-4:2", "order:FI9:4548-4"]
+
+
+def test_formatted_text_escapes() -> None:
+    content = (
+        b"MSH|^~\\&|LAB|A|EHR|B|20250314||ORU^R01|T1|P|2.5.1\r"
+        b"PID|1||P1\r"
+        b"OBX|1|FT|8251-1^Comment^LN||line one\\.br\\line \\H\\two\\N\\ \\Z99\\|||||F\r"
+    )
+    (obx,) = [r for r in read_hl7(content) if isinstance(r, ClinicalFact)]
+    assert obx.value_text == "line one\nline two \\Z99\\"  # an unknown escape is kept as written
