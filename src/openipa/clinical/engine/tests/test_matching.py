@@ -502,3 +502,22 @@ def test_property_exact_copy_links_and_unrelated_members_change_nothing(
             first["member_id"],
             first["score"],
         )
+
+
+def test_empty_frames_and_minimal_columns() -> None:
+    minimal = pl.DataFrame(
+        {
+            "source": ["lab"],
+            "source_patient_id": ["9"],
+            "last_name": ["Smith"],
+            "first_name": ["Robert"],
+            "date_of_birth": [date(1950, 3, 14)],
+        }
+    )
+    out = match_patients(minimal, members(BOB), NO_LINKS, SETTINGS).decisions
+    assert out.select("decision", "member_id").row(0) == ("linked", 1)
+    assert match_patients(minimal.clear(), members(BOB), NO_LINKS, SETTINGS).decisions.height == 0
+    none = match_patients(minimal, members(BOB).clear(), NO_LINKS, SETTINGS).decisions
+    assert none.select("decision", "member_id", "candidates").row(0) == ("unmatched", None, [])
+    bare = match_patients(minimal, pl.DataFrame({"member_id": [1, 2]}), NO_LINKS, SETTINGS).decisions
+    assert bare["decision"].to_list() == ["unmatched"]
