@@ -26,14 +26,14 @@ from openipa.core import audit
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, store_file
 from openipa.core.roles import Actor, Perm, require
-from openipa.edi import csvclinical, fhir, hl7v2
+from openipa.edi import clinical as clinical_formats
+from openipa.edi import fhir
 from openipa.edi.clinical import ClinicalFact, ClinicalFileError, ClinicalIssue, PatientRecord, Record
 from openipa.membership import selectors as member_selectors
 from openipa.membership.models import Member
 from openipa.network.models import Practice
 
 Format = ClinicalSource.Format
-EXTENSIONS = {".ndjson": Format.FHIR, ".hl7": Format.HL7, ".txt": Format.HL7, ".csv": Format.CSV}
 
 # HL7 v2 table 0203 identifier types (FHIR identifier.type codes use the same table)
 _MBI_TYPES = {"MC"}
@@ -88,16 +88,16 @@ def _files(path: Path, fmt: str) -> list[Path]:
 
 
 def detect_format(path: Path, source: ClinicalSource) -> str:
-    """The format a file's extension says, else the source's default."""
-    return EXTENSIONS.get(path.suffix.lower(), source.default_format)
+    """The format the file's first bytes say (`edi.clinical.detect_format`), else the source's default (an
+    empty or unreadable file is then refused by the reader, with the reason kept)."""
+    try:
+        return clinical_formats.detect_format(path)
+    except ClinicalFileError:
+        return source.default_format
 
 
 def _read(path: Path, fmt: str) -> Iterator[Record]:
-    if fmt == Format.FHIR:
-        return fhir.read_ndjson(path, filename=path.name)
-    if fmt == Format.HL7:
-        return hl7v2.read_hl7(path, filename=path.name)
-    return csvclinical.read_clinical_csv(path, filename=path.name)
+    return clinical_formats.read_clinical(path, fmt)
 
 
 def import_clinical(
