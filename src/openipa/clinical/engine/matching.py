@@ -509,7 +509,9 @@ def _block_keys(frame: pl.DataFrame, index: str, with_other_names: bool) -> pl.D
     by_home = frame.filter(pl.col("addr").is_not_null() & pl.col("zip5").is_not_null()).select(
         index, key=pl.lit("A") + pl.col("zip5") + pl.col("addr")
     )
-    return pl.concat([by_name.drop_nulls(), by_dob, by_zip, by_phone, by_home]).unique()
+    # keys as 64-bit hashes (less memory than strings; a collision only adds a pair that is then scored)
+    keys = pl.concat([by_name.drop_nulls(), by_dob, by_zip, by_phone, by_home])
+    return keys.select(index, key=pl.col("key").hash(7)).unique()
 
 
 def _candidate_pairs(inc: pl.DataFrame, mem: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
@@ -625,10 +627,19 @@ def _compare(
     """Levels (as LEVEL_CODES), weights and the score (hundredths of a bit) of each (_i, _m) pair.
 
     `inc` and `mem` are prepared and encoded (`_prepare`, `_encode`): `_i` and `_m` are their row numbers."""
-    compared = ["ln_id", "fn_id", "fi", "fn_short", "addr_id", "dob", "sx", "zip5", "ph"]
-    left = inc.select(pl.col(*compared, "ln_multi").gather(pairs["_i"]))
-    right = mem.select(pl.col("member_id", *compared, "ln_multi").gather(pairs["_m"])).rename(
-        {c: f"{c}_r" for c in [*compared, "ln_multi"]}
+    compared = ["ln_id", "fn_id", "fi", "fn_short", "addr_id", "dob", "sx", "zip5", "ph", "ln_multi"]
+    letters = {chr(c): c - 64 for c in range(65, 91)}
+    numeric = [  # the short strings as numbers, so the millions of gathered rows carry no strings
+        pl.col("fi").replace_strict(letters, default=None, return_dtype=pl.UInt8),
+        pl.col("sx").replace_strict({"F": 1, "M": 2}, default=None, return_dtype=pl.UInt8),
+        pl.col("zip5").cast(pl.Int32),
+        pl.col("ph").cast(pl.Int64),
+    ]
+    left = inc.with_columns(numeric).select(pl.col(*compared).gather(pairs["_i"]))
+    right = (
+        mem.with_columns(numeric)
+        .select(pl.col("member_id", *compared).gather(pairs["_m"]))
+        .rename({c: f"{c}_r" for c in compared})
     )
     frame = pl.concat([pairs, left, right], how="horizontal")
     words = vocabulary["word"].to_list()
