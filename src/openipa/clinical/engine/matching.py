@@ -141,6 +141,7 @@ class MatchSettings:
     identifier_systems: frozenset[str]
     name_suffixes: frozenset[str]
     address_abbreviations: Mapping[str, str]
+    unit_designators: frozenset[str]
     nicknames: tuple[tuple[str, str], ...]
 
 
@@ -296,6 +297,9 @@ def _parse_version(raw: Mapping[str, Any], where: str, nicknames: Mapping[str, s
             s.upper() for s in _strings(_field(raw, "name_suffixes", where), f"{where}.name_suffixes")
         ),
         address_abbreviations={k.upper(): v.upper() for k, v in abbreviations.items()},
+        unit_designators=frozenset(
+            u.upper() for u in _strings(_field(raw, "unit_designators", where), f"{where}.unit_designators")
+        ),
         nicknames=_read_nicknames(nicknames[nickname_file], nickname_file),
     )
 
@@ -386,6 +390,7 @@ def _name_tokens(column: str, suffixes: Iterable[str]) -> pl.Expr:
 def _prepare(frame: pl.DataFrame, settings: MatchSettings, index: str) -> pl.DataFrame:
     suffixes = sorted(settings.name_suffixes)
     abbreviations = dict(settings.address_abbreviations)
+    units = sorted(settings.unit_designators)
     zip5 = pl.col("zip").str.replace_all(r"[^0-9]", "")
     phone = pl.col("phone").str.replace_all(r"[^0-9]", "")
     phone10 = (
@@ -401,6 +406,12 @@ def _prepare(frame: pl.DataFrame, settings: MatchSettings, index: str) -> pl.Dat
         .str.split(" ")
         .list.eval(pl.element().replace(abbreviations))
         .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+        .list.join(" ")
+    )
+    # the line without its unit (APT 4, STE 200...): the building, for the "similar" address level
+    building = (
+        address.str.split(" ")
+        .list.eval(pl.element().filter(pl.element().is_in(units).cum_sum() == 0))
         .list.join(" ")
     )
     tokens = _name_tokens("last_name", suffixes)
@@ -422,6 +433,7 @@ def _prepare(frame: pl.DataFrame, settings: MatchSettings, index: str) -> pl.Dat
             zip5=pl.when(zip5.str.len_chars() >= 5).then(zip5.str.slice(0, 5)),
             ph=pl.when(phone10.str.len_chars() == 10).then(phone10),
             addr=pl.when(address.str.len_chars() > 0).then(address),
+            addrb=pl.when(building.str.len_chars() > 0).then(building),
         )
         .with_columns(
             fi=pl.col("fn").str.slice(0, 1),
@@ -585,7 +597,7 @@ def _nickname_pairs(
 def _encode(inc: pl.DataFrame, mem: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Replace the compared strings (last name, first name, address) by ids into one shared vocabulary, so
     millions of pairs carry integers; return both frames and the vocabulary (id, word)."""
-    columns = ("ln", "fn", "addr")
+    columns = ("ln", "fn", "addr", "addrb")
     words = pl.concat([frame.select(pl.col(c).alias("word")) for frame in (inc, mem) for c in columns])
     vocabulary = words.drop_nulls().unique().sort("word").with_row_index("id")
     encoded = []
@@ -627,7 +639,19 @@ def _compare(
     """Levels (as LEVEL_CODES), weights and the score (hundredths of a bit) of each (_i, _m) pair.
 
     `inc` and `mem` are prepared and encoded (`_prepare`, `_encode`): `_i` and `_m` are their row numbers."""
-    compared = ["ln_id", "fn_id", "fi", "fn_short", "addr_id", "dob", "sx", "zip5", "ph", "ln_multi"]
+    compared = [
+        "ln_id",
+        "fn_id",
+        "fi",
+        "fn_short",
+        "addr_id",
+        "addrb_id",
+        "dob",
+        "sx",
+        "zip5",
+        "ph",
+        "ln_multi",
+    ]
     letters = {chr(c): c - 64 for c in range(65, 91)}
     numeric = [  # the short strings as numbers, so the millions of gathered rows carry no strings
         pl.col("fi").replace_strict(letters, default=None, return_dtype=pl.UInt8),
@@ -745,7 +769,7 @@ def _compare(
         .then(pl.lit(LEVEL_CODES[MISSING], dtype=pl.UInt8))
         .when(_same("addr_id") & (_same("zip5") | ~_both("zip5")))
         .then(pl.lit(LEVEL_CODES["exact"], dtype=pl.UInt8))
-        .when((pl.col("addr_sim") >= sim["address"]) & (_same("zip5") | ~_both("zip5")))
+        .when(((pl.col("addr_sim") >= sim["address"]) | _same("addrb_id")) & (_same("zip5") | ~_both("zip5")))
         .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))
         .when(_same("addr_id") & _both("zip5"))
         .then(pl.lit(LEVEL_CODES["similar"], dtype=pl.UInt8))

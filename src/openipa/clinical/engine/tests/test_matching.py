@@ -435,6 +435,7 @@ def test_weights_are_log2_of_m_over_u() -> None:
         (lambda v: v.update(valid_from="soon"), r"valid_from: not an ISO date"),
         (lambda v: v["blocking"].update(max_block_size=0), r"max_block_size: expected a positive integer"),
         (lambda v: v.update(nicknames="nope.csv"), r"nicknames: no data file"),
+        (lambda v: v.update(unit_designators="APT"), r"unit_designators: expected a list of strings"),
     ],
 )
 def test_bad_settings_name_the_field(change: Any, message: str) -> None:
@@ -521,3 +522,39 @@ def test_empty_frames_and_minimal_columns() -> None:
     assert none.select("decision", "member_id", "candidates").row(0) == ("unmatched", None, [])
     bare = match_patients(minimal, pl.DataFrame({"member_id": [1, 2]}), NO_LINKS, SETTINGS).decisions
     assert bare["decision"].to_list() == ["unmatched"]
+
+
+def test_normalization_of_address_phone_sex_and_names() -> None:
+    row = patient(
+        address_line="12 main st.",
+        zip="90210-4411",
+        phone="+1 (555) 123-4567",
+        sex="male",
+        last_name="Smith Jr.",
+        first_name="  robert ",
+    )
+    out = match_one(row, [BOB])
+    assert out["agreement"] == {
+        "last_name": "exact",
+        "first_name": "exact",
+        "date_of_birth": "exact",
+        "sex": "same",
+        "address": "exact",
+        "phone": "same",
+    }
+    out = match_one(patient(address_line="12 Main Street Apt 4"), [BOB])
+    assert out["agreement"]["address"] == "similar"
+    out = match_one(patient(address_line="12 Mian Street"), [BOB])
+    assert out["agreement"]["address"] == "similar"
+    apartment = {**BOB, "address_line": "12 Main Street, Apartment 5"}
+    assert (
+        match_one(patient(address_line="12 Main St Apt 4"), [apartment])["agreement"]["address"] == "similar"
+    )
+    out = match_one(patient(address_line="12 Main Street", zip="90001"), [BOB])
+    assert out["agreement"]["address"] == "similar"
+    out = match_one(patient(address_line="800 Ocean Blvd"), [BOB])
+    assert out["agreement"]["address"] == "zip"
+    out = match_one(patient(sex="unknown", phone="555"), [BOB])
+    assert (out["agreement"]["sex"], out["agreement"]["phone"]) == ("missing", "missing")
+    out = match_one(patient(first_name="R"), [BOB])
+    assert (out["agreement"]["first_name"], out["decision"]) == ("initial", "linked")
