@@ -5,7 +5,10 @@ A file holds ``measurement_year``, ``shared_exclusions`` (name -> exclusion) and
 * ``id``, ``name``;
 * ``population``: either ``age_as_of`` (a date reference), ``age_min``, ``age_max`` (whole years, inclusive)
   and optionally ``sex`` (a list of ``F``/``M``), or ``turns_months`` N: members whose N-month birthday falls in
-  the measurement year; that birthday is then the member's anchor date;
+  the measurement year; that birthday is then the member's anchor date; or ``episodes`` (``events``,
+  optional ``same_row_as``, ``period`` relative to the measurement year, ``dedupe_days``): one unit per
+  index event (an ED visit, a discharge) on a distinct date, whose date is the anchor; an index event within
+  ``dedupe_days`` after an earlier one of the same member is dropped. Ages are then as of the episode date;
 * ``enrollment``: ``segments`` (each ``start``, ``end``, ``max_gaps``, ``max_gap_days``: at most that many gaps,
   none longer than that many days, inside the segment) and ``enrolled_on`` (a day the member must be covered);
 * ``denominator`` (optional condition the eligible population must meet), ``exclusions`` (names of shared
@@ -18,8 +21,10 @@ birthday). A period is ``{"start": ref, "end": ref}``, both days included.
 
 Conditions (each yields, per member who meets it, the evidence ids behind it):
 
-* ``{"events": [value sets], "period": P, "min_dates": n}``: coded events (claim diagnoses and procedures,
-  pharmacy NDCs, clinical facts, encounters) in any of the value sets, dated in P, on at least n distinct dates;
+* ``{"events": [value sets], "period": P, "min_dates": n, "same_row_as": [value sets]}``: coded events
+  (claim diagnoses and procedures, pharmacy NDCs, clinical facts, encounters) in any of the value sets, dated
+  in P, on at least n distinct dates; with ``same_row_as``, only events whose source row (the same claim line)
+  also carries a code of those value sets (a visit with a mental-health diagnosis);
 * ``{"any": [conditions]}``, ``{"all": [conditions]}``;
 * ``{"age": {"min": a, "max": b}}``: age as of the anchor date;
 * ``{"death": P}``: the member died in P;
@@ -69,6 +74,8 @@ class Events:
     value_sets: tuple[str, ...]
     period: Period
     min_dates: int = 1
+    same_row_as: tuple[str, ...] = ()
+    """When given, only events whose source row (claim line, clinical row...) also has a code in these."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,17 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Episodes:
+    """An episode-based population: one unit per index event (an ED visit, a discharge), not per member."""
+
+    value_sets: tuple[str, ...]
+    same_row_as: tuple[str, ...]
+    period: Period
+    dedupe_days: int
+    """An index event within this many days after an earlier one of the member is not a new episode."""
+
+
+@dataclass(frozen=True)
 class Measure:
     id: str
     name: str
@@ -149,6 +167,7 @@ class Measure:
     age_max: int | None
     sex: tuple[str, ...] | None
     turns_months: int | None
+    episodes: Episodes | None
     enrollment: Enrollment
     denominator: Condition | None
     exclusions: tuple[Exclusion, ...]
@@ -169,6 +188,8 @@ class MeasureSet:
             conditions += [r.numerator for r in measure.rates]
             if measure.denominator is not None:
                 conditions.append(measure.denominator)
+            if measure.episodes is not None:
+                names |= set(measure.episodes.value_sets) | set(measure.episodes.same_row_as)
             for condition in conditions:
                 names |= condition_value_sets(condition)
         return frozenset(names)
@@ -176,7 +197,7 @@ class MeasureSet:
 
 def condition_value_sets(condition: Condition) -> set[str]:
     if isinstance(condition, Events):
-        return set(condition.value_sets)
+        return set(condition.value_sets) | set(condition.same_row_as)
     if isinstance(condition, AnyOf | AllOf):
         out: set[str] = set()
         for inner in condition.conditions:
@@ -272,6 +293,7 @@ class _Reader:
                 self.names(obj["events"], f"{where}.events"),
                 self.period(self.field(obj, "period", where), f"{where}.period"),
                 min_dates,
+                self.names(obj["same_row_as"], f"{where}.same_row_as") if "same_row_as" in obj else (),
             )
         if kind in ("any", "all"):
             items = obj[kind]
@@ -315,7 +337,23 @@ class _Reader:
         pop = self.obj(self.field(obj, "population", where), f"{where}.population")
         turns = self.opt_int(pop, "turns_months", f"{where}.population")
         age_as_of = None
-        if turns is None:
+        episodes = None
+        if "episodes" in pop:
+            at = f"{where}.population.episodes"
+            raw = self.obj(pop["episodes"], at)
+            period = self.period(self.field(raw, "period", at), f"{at}.period")
+            for side, ref in (("start", period.start), ("end", period.end)):
+                if ref.base not in ("my_start", "my_end"):
+                    raise self.fail(f"{at}.period.{side}.from", "must be my_start or my_end")
+            episodes = Episodes(
+                self.names(self.field(raw, "events", at), f"{at}.events"),
+                self.names(raw["same_row_as"], f"{at}.same_row_as") if "same_row_as" in raw else (),
+                period,
+                self.integer(raw.get("dedupe_days", 0), f"{at}.dedupe_days", 0),
+            )
+            if turns is not None or "age_as_of" in pop:
+                raise self.fail(f"{where}.population", "episodes take their age on the episode date")
+        elif turns is None:
             age_as_of = self.date_ref(
                 self.field(pop, "age_as_of", f"{where}.population"), f"{where}.population.age_as_of"
             )
@@ -382,6 +420,7 @@ class _Reader:
             age_max=self.opt_int(pop, "age_max", f"{where}.population"),
             sex=sex,
             turns_months=turns,
+            episodes=episodes,
             enrollment=enrollment,
             denominator=denominator,
             exclusions=exclusions,

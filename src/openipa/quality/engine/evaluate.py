@@ -2,8 +2,9 @@
 
 ``evaluate(inputs, measures, value_sets) -> MeasureResults``:
 
-* ``MeasureResults.members`` (``RESULT_SCHEMA``), one row per (measure, rate, eligible member): ``measure``,
-  ``rate``, ``member_id`` (String), ``excluded``, ``exclusion_reason`` (the first exclusion of the
+* ``MeasureResults.members`` (``RESULT_SCHEMA``), one row per (measure, rate, eligible member), or per
+  eligible episode in an episode-based measure (FUM, FUH): ``measure``, ``rate``, ``member_id`` (String),
+  ``episode_id`` (the index event's evidence id; null in member-based measures), ``excluded``, ``exclusion_reason`` (the first exclusion of the
   definition's list that applies, else null), ``denominator`` (eligible and not excluded), ``numerator``
   (meets the rate's numerator and is in the denominator), and the evidence ids behind each decision
   (``denominator_evidence``, ``exclusion_evidence``, ``numerator_evidence``, sorted lists; see
@@ -35,6 +36,7 @@ from .definitions import (
     DateRef,
     Death,
     Enrollment,
+    Episodes,
     Events,
     Latest,
     Measure,
@@ -47,6 +49,7 @@ RESULT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "measure": pl.String,
     "rate": pl.String,
     "member_id": pl.String,
+    "episode_id": pl.String,
     "excluded": pl.Boolean,
     "exclusion_reason": pl.String,
     "denominator": pl.Boolean,
@@ -104,37 +107,68 @@ class _Context:
         """Events of ``pop``'s members in ``value_sets`` dated from ``start`` to ``end`` (both included)."""
         return (
             self.events.filter(pl.col("value_set").is_in(value_sets))
-            .join(pop.select("member_id", "birth_date", "anchor_date"), on="member_id", how="inner")
+            .join(pop.select("unit", "member_id", "birth_date", "anchor_date"), on="member_id", how="inner")
             .filter(pl.col("date").is_between(self.date(start), self.date(end), closed="both"))
         )
+
+    def rows_with(self, value_sets: tuple[str, ...]) -> pl.LazyFrame:
+        """(member_id, evidence_id) of the source rows carrying a code in ``value_sets``."""
+        return (
+            self.events.filter(pl.col("value_set").is_in(value_sets))
+            .select("member_id", "evidence_id")
+            .unique()
+        )
+
+    def episodes(self, rule: Episodes, members: pl.LazyFrame) -> pl.LazyFrame:
+        """One row per episode: the member's columns, ``anchor_date`` (the index date) and ``episode_id``
+        (the smallest evidence id of the index events that day)."""
+        index = self.events.filter(pl.col("value_set").is_in(rule.value_sets)).filter(
+            pl.col("date").is_between(self.date(rule.period.start), self.date(rule.period.end))
+        )
+        if rule.same_row_as:
+            index = index.join(self.rows_with(rule.same_row_as), on=["member_id", "evidence_id"], how="semi")
+        days = (
+            index.group_by("member_id", "date")
+            .agg(pl.col("evidence_id").min().alias("episode_id"))
+            .sort("member_id", "date")
+        )
+        previous = pl.col("date").shift(1).over("member_id")
+        kept = days.filter(
+            previous.is_null() | ((pl.col("date") - previous).dt.total_days() > rule.dedupe_days)
+        )
+        return kept.join(members, on="member_id", how="inner").rename({"date": "anchor_date"})
 
     def condition(self, cond: Condition, pop: pl.LazyFrame) -> pl.LazyFrame:
         """(member_id, evidence) for the members of ``pop`` who meet ``cond``."""
         if isinstance(cond, Events):
+            found = self.dated(pop, cond.value_sets, cond.period.start, cond.period.end)
+            if cond.same_row_as:
+                found = found.join(
+                    self.rows_with(cond.same_row_as), on=["member_id", "evidence_id"], how="semi"
+                )
             return (
-                self.dated(pop, cond.value_sets, cond.period.start, cond.period.end)
-                .group_by("member_id")
+                found.group_by("unit")
                 .agg(
                     pl.col("date").n_unique().alias("n"),
                     pl.col("evidence_id").unique().sort().alias("evidence"),
                 )
                 .filter(pl.col("n") >= cond.min_dates)
-                .select("member_id", "evidence")
+                .select("unit", "evidence")
             )
         if isinstance(cond, AnyOf):
             parts = [self.condition(inner, pop) for inner in cond.conditions]
             return (
                 pl.concat(parts)
                 .explode("evidence")
-                .group_by("member_id")
+                .group_by("unit")
                 .agg(pl.col("evidence").drop_nulls().unique().sort())
             )
         if isinstance(cond, AllOf):
             result = self.condition(cond.conditions[0], pop)
             for index, inner in enumerate(cond.conditions[1:]):
                 other = self.condition(inner, pop).rename({"evidence": f"_e{index}"})
-                result = result.join(other, on="member_id", how="inner").select(
-                    "member_id", pl.concat_list("evidence", f"_e{index}").alias("evidence")
+                result = result.join(other, on="unit", how="inner").select(
+                    "unit", pl.concat_list("evidence", f"_e{index}").alias("evidence")
                 )
             return result.with_columns(pl.col("evidence").list.unique().list.sort())
         if isinstance(cond, Age):
@@ -143,11 +177,11 @@ class _Context:
                 keep = keep & (pl.col("age") >= cond.minimum)
             if cond.maximum is not None:
                 keep = keep & (pl.col("age") <= cond.maximum)
-            return pop.filter(keep).select("member_id", _NO_EVIDENCE.alias("evidence"))
+            return pop.filter(keep).select("unit", _NO_EVIDENCE.alias("evidence"))
         if isinstance(cond, Death):
             died = pl.col("death_date").is_between(self.date(cond.period.start), self.date(cond.period.end))
             return pop.filter(died).select(
-                "member_id",
+                "unit",
                 pl.concat_list(pl.concat_str(pl.lit("member:"), pl.col("member_ref"))).alias("evidence"),
             )
         return self.latest(cond, pop)
@@ -161,13 +195,13 @@ class _Context:
             parts.append(
                 self.dated(pop, comp.numeric, start, end)
                 .filter(value.is_not_null())
-                .select("member_id", "date", "evidence_id", meets.alias("meets"), pl.lit(index).alias("comp"))
+                .select("unit", "date", "evidence_id", meets.alias("meets"), pl.lit(index).alias("comp"))
             )
             for names, verdict in ((comp.meets, True), (comp.fails, False)):
                 if names:
                     parts.append(
                         self.dated(pop, names, start, end).select(
-                            "member_id",
+                            "unit",
                             "date",
                             "evidence_id",
                             pl.lit(verdict).alias("meets"),
@@ -176,18 +210,18 @@ class _Context:
                     )
         readings = pl.concat(parts).collect().lazy()
         complete = (
-            readings.group_by("member_id", "date")
+            readings.group_by("unit", "date")
             .agg(pl.col("comp").n_unique().alias("n"))
             .filter(pl.col("n") == len(cond.components))
-            .group_by("member_id")
+            .group_by("unit")
             .agg(pl.col("date").max().alias("latest"))
         )
         # The representative reading of a component is its lowest on the latest date: for "below" it meets
         # when any reading does, for "above" only when every reading does.
         below = pl.Series([c.below for c in cond.components])
-        on_latest = readings.join(complete, on="member_id").filter(pl.col("date") == pl.col("latest"))
+        on_latest = readings.join(complete, on="unit").filter(pl.col("date") == pl.col("latest"))
         per_component = (
-            on_latest.group_by("member_id", "comp")
+            on_latest.group_by("unit", "comp")
             .agg(
                 pl.col("meets").any().alias("any"),
                 pl.col("meets").all().alias("all"),
@@ -201,22 +235,19 @@ class _Context:
                 .alias("ok")
             )
         )
-        decided = (
-            per_component.group_by("member_id").agg(pl.col("ok").all().alias("hit")).filter(pl.col("hit"))
-        )
-        evidence = on_latest.group_by("member_id").agg(
-            pl.col("evidence_id").unique().sort().alias("evidence")
-        )
-        hits = decided.join(evidence, on="member_id").select("member_id", "evidence")
+        decided = per_component.group_by("unit").agg(pl.col("ok").all().alias("hit")).filter(pl.col("hit"))
+        evidence = on_latest.group_by("unit").agg(pl.col("evidence_id").unique().sort().alias("evidence"))
+        hits = decided.join(evidence, on="unit").select("unit", "evidence")
         if cond.missing_is_hit:
-            missing = pop.join(complete, on="member_id", how="anti").select(
-                "member_id", _NO_EVIDENCE.alias("evidence")
-            )
+            missing = pop.join(complete, on="unit", how="anti").select("unit", _NO_EVIDENCE.alias("evidence"))
             hits = pl.concat([hits, missing])
         return hits
 
     def population(self, measure: Measure, members: pl.LazyFrame) -> pl.LazyFrame:
-        if measure.turns_months is not None:
+        """The measure's units (``unit``: one per member, or per episode) with age, anchor date, episode id."""
+        if measure.episodes is not None:
+            pop = self.episodes(measure.episodes, members)
+        elif measure.turns_months is not None:
             anchor = pl.col("birth_date").dt.offset_by(f"{measure.turns_months}mo")
             pop = members.with_columns(anchor.alias("anchor_date")).filter(
                 pl.col("anchor_date").is_between(pl.lit(self.my_start), pl.lit(self.my_end))
@@ -238,6 +269,12 @@ class _Context:
             pop = pop.filter(pl.col("age") <= measure.age_max)
         if measure.sex is not None:
             pop = pop.filter(pl.col("sex").is_in(measure.sex))
+        if measure.episodes is None:
+            pop = pop.with_columns(
+                pl.col("member_id").alias("unit"), pl.lit(None, dtype=pl.String).alias("episode_id")
+            )
+        else:
+            pop = pop.with_row_index("unit")
         return pop
 
     def enrolled(self, rule: Enrollment, pop: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
@@ -245,16 +282,17 @@ class _Context:
         day = pl.Int32
         on = self.date(rule.enrolled_on)
         covered = (
-            spans.join(pop.select("member_id", "birth_date", "anchor_date"), on="member_id")
+            spans.join(pop.select("unit", "member_id", "birth_date", "anchor_date"), on="member_id")
             .filter(
                 (pl.col("start_date") <= on) & (pl.col("end_date").is_null() | (pl.col("end_date") >= on))
             )
-            .select("member_id")
+            .select("unit")
             .unique()
         )
-        result = pop.select("member_id").join(covered, on="member_id", how="semi")
+        result = pop.select("unit").join(covered, on="unit", how="semi")
         for seg in rule.segments:
             bounds = pop.select(
+                "unit",
                 "member_id",
                 self.date(seg.start).cast(day).alias("s"),
                 self.date(seg.end).cast(day).alias("e"),
@@ -262,16 +300,16 @@ class _Context:
             clipped = (
                 spans.join(bounds, on="member_id")
                 .select(
-                    "member_id",
+                    "unit",
                     "s",
                     "e",
                     pl.max_horizontal(pl.col("start_date").cast(day), "s").alias("cs"),
                     pl.min_horizontal(pl.col("end_date").cast(day).fill_null(pl.col("e")), "e").alias("ce"),
                 )
                 .filter(pl.col("cs") <= pl.col("ce"))
-                .sort("member_id", "cs")
+                .sort("unit", "cs")
             )
-            previous = pl.col("ce").cum_max().shift(1).over("member_id")
+            previous = pl.col("ce").cum_max().shift(1).over("unit")
             gaps = (
                 clipped.with_columns(
                     pl.when(previous.is_null())
@@ -279,14 +317,14 @@ class _Context:
                     .otherwise(pl.col("cs") - previous - 1)
                     .alias("gap")
                 )
-                .group_by("member_id")
+                .group_by("unit")
                 .agg(
                     (pl.col("gap") > 0).sum().alias("n"),
                     pl.col("gap").max().alias("longest"),
                     (pl.col("e").first() - pl.col("ce").max()).alias("tail"),
                 )
                 .select(
-                    "member_id",
+                    "unit",
                     (pl.col("n") + (pl.col("tail") > 0).cast(pl.UInt32)).alias("n"),
                     pl.max_horizontal("longest", "tail").alias("longest"),
                 )
@@ -295,17 +333,18 @@ class _Context:
                 (pl.col("n") <= seg.max_gaps) & ((pl.col("n") == 0) | (pl.col("longest") <= seg.max_gap_days))
             )
             # A segment that ends before it starts (an anchor before the window) asks nothing.
-            empty = bounds.filter(pl.col("e") < pl.col("s")).select("member_id")
-            result = result.join(pl.concat([passing.select("member_id"), empty]), on="member_id", how="semi")
+            empty = bounds.filter(pl.col("e") < pl.col("s")).select("unit")
+            result = result.join(pl.concat([passing.select("unit"), empty]), on="unit", how="semi")
         return result
 
 
 def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
-    pop = ctx.population(measure, members)
-    pop = pop.join(ctx.enrolled(measure.enrollment, pop, spans), on="member_id", how="semi")
+    # Materialized once: an episode's ``unit`` is a row index, which must not change between the reads below.
+    pop = ctx.population(measure, members).collect().lazy()
+    pop = pop.join(ctx.enrolled(measure.enrollment, pop, spans), on="unit", how="semi")
     if measure.denominator is not None:
         denominator = ctx.condition(measure.denominator, pop).rename({"evidence": "denominator_evidence"})
-        pop = pop.join(denominator, on="member_id", how="inner")
+        pop = pop.join(denominator, on="unit", how="inner")
     else:
         pop = pop.with_columns(_NO_EVIDENCE.alias("denominator_evidence"))
     pop = pop.collect().lazy()  # materialized: every condition below reads it, and small plans plan fast
@@ -313,7 +352,7 @@ def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.L
         found = pl.concat(
             [
                 ctx.condition(exclusion.when, pop).select(
-                    "member_id",
+                    "unit",
                     pl.lit(order).alias("order"),
                     pl.lit(exclusion.reason).alias("reason"),
                     "evidence",
@@ -322,14 +361,14 @@ def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.L
             ]
         )
         excluded = (
-            found.sort("member_id", "order")
-            .group_by("member_id")
+            found.sort("unit", "order")
+            .group_by("unit")
             .agg(
                 pl.col("reason").first().alias("exclusion_reason"),
                 pl.col("evidence").first().alias("exclusion_evidence"),
             )
         )
-        pop = pop.join(excluded, on="member_id", how="left")
+        pop = pop.join(excluded, on="unit", how="left")
     else:
         pop = pop.with_columns(
             pl.lit(None, dtype=pl.String).alias("exclusion_reason"),
@@ -338,15 +377,16 @@ def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.L
     out = []
     for rate in measure.rates:
         hits = ctx.condition(rate.numerator, pop).select(
-            "member_id", pl.col("evidence").alias("numerator_evidence")
+            "unit", pl.col("evidence").alias("numerator_evidence")
         )
         is_excluded = pl.col("exclusion_reason").is_not_null()
         hit = pl.col("numerator_evidence").is_not_null() & ~is_excluded
         out.append(
-            pop.join(hits, on="member_id", how="left").select(
+            pop.join(hits, on="unit", how="left").select(
                 pl.lit(measure.id).alias("measure"),
                 pl.lit(rate.id).alias("rate"),
                 "member_id",
+                "episode_id",
                 is_excluded.alias("excluded"),
                 "exclusion_reason",
                 (~is_excluded).alias("denominator"),
@@ -465,7 +505,7 @@ def evaluate(
         .join(keys, on=["measure", "rate"], how="left")
         .join(ids, left_on="member_id", right_on="key", how="left")
         .with_columns(pl.col("member_ref").alias("member_id"))
-        .sort("_order", "member_id")
+        .sort("_order", "member_id", "episode_id", nulls_last=True)
         .select(list(RESULT_SCHEMA))
     )
     if results.height == 0:

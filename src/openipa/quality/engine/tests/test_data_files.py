@@ -105,7 +105,7 @@ def test_ncqa_layout_loads_and_drives_the_engine(tmp_path):
     w.claim("m", D(2025, 2, 1), px=("77067",))
     with pytest.raises(
         ValueSetError,
-        match=r"value sets missing for measurement year 2025: Bilateral Mastectomy \(BCS-E\); CT Colonography \(COL-E\);",
+        match=r"value sets missing for measurement year 2025: Behavioral Health Visit \(FUM, FUH\); Bilateral Mastectomy \(BCS-E\);",
     ):
         evaluate(w.inputs(), load_measures(2025), vs)
     assert missing_value_sets(load_measures(2025), vs)["Diabetes"] == ["GSD", "EED", "KED"]

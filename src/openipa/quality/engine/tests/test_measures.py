@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import polars as pl
+
 from .builders import OPEN, D, World, hit, row
 
 
@@ -398,3 +400,69 @@ def test_year_versions_load_and_differ_by_window():
     w2.claim("m", D(2024, 9, 30), px=("77067",))
     assert hit(w2.run(2025), "BCS-E", "m")
     assert not hit(w2.run(2026), "BCS-E", "m")
+
+
+def test_fum_episodes_follow_up_within_7_and_30_days():
+    w = World()
+    w.member("p", D(1990, 1, 1))
+    ed1 = w.claim("p", D(2025, 3, 1), dx=("F32.9",), px=("99284",))
+    w.claim("p", D(2025, 3, 20), dx=("F41.1",), px=("99284",))  # within 30 days: same episode
+    ed3 = w.claim("p", D(2025, 5, 1), dx=("F41.1",), px=("99284",))
+    visit = w.claim("p", D(2025, 3, 8), dx=("F32.9",), px=("99213",))  # day 7 with a mental-health diagnosis
+    late = w.claim("p", D(2025, 5, 31), px=("90834",))  # day 30 for the May visit
+    w.member("no-mh-dx", D(1990, 1, 1))
+    w.claim("no-mh-dx", D(2025, 3, 1), dx=("R07.9",), px=("99284",))
+    w.member("december", D(1990, 1, 1))
+    w.claim("december", D(2025, 12, 2), dx=("F32.9",), px=("99284",))
+    w.member("child-5", D(2020, 3, 2))
+    w.claim("child-5", D(2025, 3, 1), dx=("F90.0",), px=("99284",))
+    w.member("visit-without-dx", D(1990, 1, 1))
+    w.claim("visit-without-dx", D(2025, 3, 1), dx=("F32.9",), px=("99284",))
+    w.claim("visit-without-dx", D(2025, 3, 2), dx=("J06.9",), px=("99213",))
+    r = w.run()
+    rows = r.members.filter(pl.col("rate") == "FUM 30-day")
+    assert rows.filter(pl.col("member_id") == "p")["episode_id"].to_list() == [ed1, ed3]
+    assert rows.filter(pl.col("member_id") == "no-mh-dx").height == 0
+    assert rows.filter(pl.col("member_id") == "december").height == 0
+    assert rows.filter(pl.col("member_id") == "child-5").height == 0
+    by_episode = {
+        (x["rate"], x["episode_id"]): x
+        for x in r.members.filter(pl.col("member_id") == "p").iter_rows(named=True)
+    }
+    assert by_episode[("FUM 7-day", ed1)]["numerator"] is True
+    assert by_episode[("FUM 7-day", ed1)]["numerator_evidence"] == [visit]
+    assert by_episode[("FUM 30-day", ed3)]["numerator"] is True
+    assert by_episode[("FUM 30-day", ed3)]["numerator_evidence"] == [late]
+    assert by_episode[("FUM 7-day", ed3)]["numerator"] is False
+    other = r.members.filter((pl.col("member_id") == "visit-without-dx") & (pl.col("rate") == "FUM 30-day"))
+    assert other["numerator"].to_list() == [False]
+    rates = {x["rate"]: x for x in r.rates.iter_rows(named=True)}
+    assert rates["FUM 30-day"]["denominator"] == 3
+    assert rates["FUM 30-day"]["numerator"] == 2
+
+
+def test_fuh_follow_up_after_the_discharge_day_and_enrollment_after_it():
+    w = World()
+    w.member("same-day", D(1980, 1, 1))
+    w.claim("same-day", D(2025, 4, 10), dx=("F31.9",), px=("99238",))
+    w.claim("same-day", D(2025, 4, 10), px=("90837",))  # on the discharge date: does not count
+    w.member("day-7", D(1980, 1, 1))
+    w.claim("day-7", D(2025, 4, 10), dx=("F31.9",), px=("99239",))
+    w.claim("day-7", D(2025, 4, 17), px=("H0036",))
+    w.member("day-8", D(1980, 1, 1))
+    w.claim("day-8", D(2025, 4, 10), dx=("F20.9",), px=("99238",))
+    w.claim("day-8", D(2025, 4, 18), px=("90834",))
+    w.member("disenrolled", D(1980, 1, 1), enrolled=((D(2015, 1, 1), D(2025, 5, 9)),))
+    w.claim("disenrolled", D(2025, 4, 10), dx=("F20.9",), px=("99238",))
+    w.member("enrolled-30", D(1980, 1, 1), enrolled=((D(2015, 1, 1), D(2025, 5, 10)),))
+    w.claim("enrolled-30", D(2025, 4, 10), dx=("F20.9",), px=("99238",))
+    r = w.run()
+    assert not hit(r, "FUH 30-day", "same-day")
+    assert hit(r, "FUH 7-day", "day-7")
+    assert hit(r, "FUH 30-day", "day-8")
+    assert not hit(r, "FUH 7-day", "day-8")
+    assert row(r, "FUH 30-day", "disenrolled") is None
+    assert row(r, "FUH 30-day", "enrolled-30") is not None
+    found = row(r, "FUH 30-day", "day-7")
+    assert found is not None
+    assert found["episode_id"] == "claim:c3"

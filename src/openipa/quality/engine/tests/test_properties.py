@@ -1,5 +1,5 @@
-"""Properties over random populations: rates in [0, 1], numerator within the denominator, evidence behind
-every hit and exclusion (and owned by the member), and results independent of input row order."""
+"""Properties over random populations: one row per unit, rates in [0, 1], numerator within the denominator,
+evidence behind every hit and exclusion (and owned by the member), and results independent of input row order."""
 
 from __future__ import annotations
 
@@ -15,8 +15,23 @@ from .builders import World
 
 MEASURES = load_measures(2025)
 VALUE_SETS = starter_value_sets(2025)
-DX = ["I10", "E11.9", "E10.65", "Z85.038", "R54", "G30.9", "N18.6", "Z51.5", "Z00.129"]
-PX = ["77067", "45378", "82274", "3074F", "3079F", "3077F", "3046F", "92250", "Q5003", "99391", "99394"]
+DX = ["F32.9", "I10", "E11.9", "E10.65", "Z85.038", "R54", "G30.9", "N18.6", "Z51.5", "Z00.129"]
+PX = [
+    "99284",
+    "99238",
+    "90834",
+    "77067",
+    "45378",
+    "82274",
+    "3074F",
+    "3079F",
+    "3077F",
+    "3046F",
+    "92250",
+    "Q5003",
+    "99391",
+    "99394",
+]
 FACTS = [
     ("LOINC", "8480-6", 110.0, 170.0),
     ("LOINC", "8462-4", 60.0, 110.0),
@@ -78,6 +93,10 @@ def test_measure_invariants(world, rnd):
     inputs = world.inputs()
     results = evaluate(inputs, MEASURES, VALUE_SETS)
     rows = results.members
+    assert not rows.select("rate", "member_id", "episode_id").is_duplicated().any()
+    assert (
+        rows.filter(pl.col("measure").is_in(["FUM", "FUH"]) != pl.col("episode_id").is_not_null()).height == 0
+    )
     assert rows.filter(pl.col("numerator") & ~pl.col("denominator")).height == 0
     assert rows.filter(pl.col("denominator") == pl.col("excluded")).height == 0
     assert rows.filter(pl.col("excluded") != pl.col("exclusion_reason").is_not_null()).height == 0
