@@ -53,7 +53,7 @@ def beneficiaries(n: int, payment_year: int, seed: int = 7) -> pl.DataFrame:
     february_1 = dt.date(payment_year, 2, 1)
     days = draw(list(range(0, 101 * 365)), n, 1)
     # One member in 50 has a birthday on January 31, February 1 or February 2.
-    edge_age = draw(list(range(0, 101)), n, 2)
+    edge_age = draw(list(range(1, 101)), n, 2)
     edge_day = draw([-1, 0, 1], n, 3)
     edge = draw([True] + [False] * 49, n, 4)
     pool = _code_pool(payment_year)

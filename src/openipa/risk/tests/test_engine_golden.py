@@ -44,7 +44,7 @@ def beneficiary(
 
 
 def one(frame: pl.DataFrame, year: int = 2026, model: str = "V28", payment: bool = False) -> dict[str, Any]:
-    row: dict[str, Any] = score(frame, year, model, payment=payment).members.row(0, named=True)
+    row: dict[str, Any] = score(frame, year, model, payment=payment, explain=True).members.row(0, named=True)
     return row
 
 
@@ -195,6 +195,10 @@ def test_bad_frames_name_the_row_and_column():
         score(good.with_columns(pl.lit("2").alias("medicaid")), 2026, payment=False)
     with pytest.raises(ScoreInputError, match="column date_of_birth: type String"):
         score(good.with_columns(pl.lit("1950-03-01").alias("date_of_birth")), 2026, payment=False)
+    with pytest.raises(
+        ScoreInputError, match="row 0, column date_of_birth: 2026-02-02 is after February 1, 2026"
+    ):
+        score(good.with_columns(pl.lit(dt.date(2026, 2, 2)).alias("date_of_birth")), 2026, payment=False)
 
 
 def test_many_members_keep_their_order_and_members_without_hccs_score_demographics_only():

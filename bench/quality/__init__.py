@@ -1,0 +1,1 @@
+"""Quality and risk adjustment benchmarks (issue 8): hcc.py scores CMS-HCC risk."""
