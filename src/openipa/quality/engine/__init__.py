@@ -9,10 +9,12 @@ Public API::
     value_sets = starter_value_sets(2025)          # or load_ncqa_vsd(Path("vsd.csv")) for a licensed directory
     results = evaluate(MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters),
                        measures, value_sets)
-    results.members   # one row per (measure, rate, eligible member): exclusion, numerator, evidence ids
+    results.members   # one row per (measure, rate, eligible member; per episode in FUM/FUH): exclusion,
+                      # numerator and the evidence ids behind each
     results.rates     # per measure and rate: eligible, excluded, denominator, numerator, rate_value
 
-Input frames and their columns: ``inputs``; definitions and conditions: ``definitions``; value-set files:
+Measures shipped (MY 2025, 2026): BCS-E, COL-E, CBP, GSD (<8, >9), EED, KED, W30 (15 and 30 months), WCV,
+CIS-E Combo 10, FUM and FUH (7 and 30 days). Input frames and their columns: ``inputs``; definitions and conditions: ``definitions``; value-set files:
 ``valuesets``; output columns: ``evaluate``. Errors: ``MeasureInputError`` (frames), ``DefinitionError``
 (definition files), ``ValueSetError`` (value-set files), each naming where the problem is.
 """
