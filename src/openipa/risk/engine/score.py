@@ -483,7 +483,10 @@ def _model_scores(
             c.dx_to_cc.select("diagnosis_code", "code_id", "cc"), left_on="normal", right_on="diagnosis_code"
         )
         .select(
-            "code", "code_id", "cc", pl.col("code_id").is_in(c.edits.get_column("code_id")).alias("has_edit")
+            "code",
+            "code_id",
+            "cc",
+            pl.col("code_id").is_in(c.edits.get_column("code_id").implode()).alias("has_edit"),
         )
     )
     mapped = exploded.join(spellings, on="code").drop("code")
@@ -526,13 +529,13 @@ def _model_scores(
     keys = edited.get_column("k").sort().set_sorted().unique()
     ccs = pl.DataFrame({"k": keys}).with_columns(_unpack(pl.col("k")))
     if c.requirements.height:
-        candidates = ccs.filter(pl.col("cc").is_in(c.requirements.get_column("cc"))).join(
+        candidates = ccs.filter(pl.col("cc").is_in(c.requirements.get_column("cc").implode())).join(
             c.requirements, on="cc"
         )
-        satisfied = candidates.filter(_pack(pl.col("_i"), pl.col("required")).is_in(keys))
-        dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k"))).get_column("k")
-        ccs = ccs.filter(~pl.col("k").is_in(dropped))
-    parents = ccs.filter(pl.col("cc").is_in(c.hierarchies.get_column("parent")))
+        satisfied = candidates.filter(_pack(pl.col("_i"), pl.col("required")).is_in(keys.implode()))
+        dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k").implode())).get_column("k")
+        ccs = ccs.filter(~pl.col("k").is_in(dropped.implode()))
+    parents = ccs.filter(pl.col("cc").is_in(c.hierarchies.get_column("parent").implode()))
     removed = (
         parents.join(c.hierarchies, left_on="cc", right_on="parent")
         .select(_pack(pl.col("_i"), pl.col("child")))
@@ -565,7 +568,7 @@ def _model_scores(
     used = pl.concat([term1s, term2s]).unique()
     group_keys = (
         hccs.join(c.groups, on="cc")
-        .filter(pl.col("term").is_in(used))
+        .filter(pl.col("term").is_in(used.implode()))
         .select(_pack(pl.col("_i"), pl.col("term")))
         .get_column("k")
         .unique()
@@ -573,8 +576,8 @@ def _model_scores(
     features = pl.concat(
         [
             pl.DataFrame({"k": group_keys}),
-            hccs.filter(pl.col("cc").is_in(used)).select("k"),
-            counted.filter(pl.col("_i").is_in(disabled_rows)).select(
+            hccs.filter(pl.col("cc").is_in(used.implode())).select("k"),
+            counted.filter(pl.col("_i").is_in(disabled_rows.implode())).select(
                 _pack(pl.col("_i"), pl.lit(DISABLED_TERM))
             ),
         ]
@@ -582,12 +585,12 @@ def _model_scores(
         (pl.col("k") // (1 << SHIFT)).cast(pl.UInt32).alias("_i"),
         (pl.col("k") % (1 << SHIFT)).cast(pl.Int32).alias("term"),
     )
-    second_keys = features.filter(pl.col("term").is_in(term2s)).get_column("k")
+    second_keys = features.filter(pl.col("term").is_in(term2s.implode())).get_column("k")
     # One row per (member, interaction): term1 is fixed per interaction and features are unique.
     interactions = (
-        features.filter(pl.col("term").is_in(term1s))
+        features.filter(pl.col("term").is_in(term1s.implode()))
         .join(c.interactions.select("term1", "term2", "var_id"), left_on="term", right_on="term1")
-        .filter(_pack(pl.col("_i"), pl.col("term2")).is_in(second_keys))
+        .filter(_pack(pl.col("_i"), pl.col("term2")).is_in(second_keys.implode()))
         .select("_i", "var_id")
     )
     inter_seg = segment_codes.gather(interactions.get_column("_i"))
@@ -677,7 +680,7 @@ def _model_scores(
 
     def diagnoses() -> pl.DataFrame:
         kept = (
-            edited.filter(pl.col("k").is_in(hccs.get_column("k")))
+            edited.filter(pl.col("k").is_in(hccs.get_column("k").implode()))
             .unique(["k", "code_id"])
             .sort("k", "code_id")
             .with_columns(_unpack(pl.col("k")))
