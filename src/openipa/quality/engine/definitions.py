@@ -8,7 +8,7 @@ A file holds ``measurement_year``, ``shared_exclusions`` (name -> exclusion) and
   the measurement year; that birthday is then the member's anchor date; or ``episodes`` (``events``,
   optional ``same_row_as``, ``period`` relative to the measurement year, ``dedupe_days``): one unit per
   index event (an ED visit, a discharge) on a distinct date, whose date is the anchor; an index event within
-  ``dedupe_days`` after an earlier one of the same member is dropped. Ages are then as of the episode date;
+  ``dedupe_days`` after a kept one of the same member is dropped (the first is kept, then the first after the days it covers...). Ages are then as of the episode date;
 * ``enrollment``: ``segments`` (each ``start``, ``end``, ``max_gaps``, ``max_gap_days``: at most that many gaps,
   none longer than that many days, inside the segment) and ``enrolled_on`` (a day the member must be covered);
 * ``denominator`` (optional condition the eligible population must meet), ``exclusions`` (names of shared

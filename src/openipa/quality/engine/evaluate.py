@@ -128,14 +128,27 @@ class _Context:
         if rule.same_row_as:
             index = index.join(self.rows_with(rule.same_row_as), on=["member_id", "evidence_id"], how="semi")
         days = (
-            index.group_by("member_id", "date")
-            .agg(pl.col("evidence_id").min().alias("episode_id"))
-            .sort("member_id", "date")
+            index.group_by("member_id", "date").agg(pl.col("evidence_id").min().alias("episode_id")).collect()
         )
-        previous = pl.col("date").shift(1).over("member_id")
-        kept = days.filter(
-            previous.is_null() | ((pl.col("date") - previous).dt.total_days() > rule.dedupe_days)
-        )
+        # An index event within dedupe_days after a *kept* one is dropped: the member's first event is kept,
+        # the events it covers are dropped, and the first one left is kept next. Each round handles every
+        # member at once; there are as many rounds as the most episodes any member has.
+        kept_parts = []
+        remaining = days
+        while remaining.height:
+            first = remaining.sort("member_id", "date").group_by("member_id", maintain_order=True).first()
+            kept_parts.append(first)
+            if rule.dedupe_days == 0:
+                remaining = remaining.join(
+                    first.select("member_id", "date"), on=["member_id", "date"], how="anti"
+                )
+                continue
+            remaining = (
+                remaining.join(first.select("member_id", pl.col("date").alias("kept")), on="member_id")
+                .filter((pl.col("date") - pl.col("kept")).dt.total_days() > rule.dedupe_days)
+                .drop("kept")
+            )
+        kept = pl.concat(kept_parts).lazy() if kept_parts else days.lazy()
         return kept.join(members, on="member_id", how="inner").rename({"date": "anchor_date"})
 
     def condition(self, cond: Condition, pop: pl.LazyFrame) -> pl.LazyFrame:

@@ -410,6 +410,11 @@ def test_fum_episodes_follow_up_within_7_and_30_days():
     ed3 = w.claim("p", D(2025, 5, 1), dx=("F41.1",), px=("99284",))
     visit = w.claim("p", D(2025, 3, 8), dx=("F32.9",), px=("99213",))  # day 7 with a mental-health diagnosis
     late = w.claim("p", D(2025, 5, 31), px=("90834",))  # day 30 for the May visit
+    w.member("chain", D(1990, 1, 1))
+    chain1 = w.claim("chain", D(2025, 3, 1), dx=("F32.9",), px=("99284",))
+    w.claim("chain", D(2025, 3, 20), dx=("F32.9",), px=("99284",))  # covered by Mar 1
+    chain3 = w.claim("chain", D(2025, 4, 8), dx=("F32.9",), px=("99284",))  # 38 days after the kept visit
+    w.claim("chain", D(2025, 4, 9), dx=("F32.9",), px=("99284",))
     w.member("no-mh-dx", D(1990, 1, 1))
     w.claim("no-mh-dx", D(2025, 3, 1), dx=("R07.9",), px=("99284",))
     w.member("december", D(1990, 1, 1))
@@ -422,6 +427,7 @@ def test_fum_episodes_follow_up_within_7_and_30_days():
     r = w.run()
     rows = r.members.filter(pl.col("rate") == "FUM 30-day")
     assert rows.filter(pl.col("member_id") == "p")["episode_id"].to_list() == [ed1, ed3]
+    assert rows.filter(pl.col("member_id") == "chain")["episode_id"].to_list() == [chain1, chain3]
     assert rows.filter(pl.col("member_id") == "no-mh-dx").height == 0
     assert rows.filter(pl.col("member_id") == "december").height == 0
     assert rows.filter(pl.col("member_id") == "child-5").height == 0
@@ -437,7 +443,7 @@ def test_fum_episodes_follow_up_within_7_and_30_days():
     other = r.members.filter((pl.col("member_id") == "visit-without-dx") & (pl.col("rate") == "FUM 30-day"))
     assert other["numerator"].to_list() == [False]
     rates = {x["rate"]: x for x in r.rates.iter_rows(named=True)}
-    assert rates["FUM 30-day"]["denominator"] == 3
+    assert rates["FUM 30-day"]["denominator"] == 5
     assert rates["FUM 30-day"]["numerator"] == 2
 
 
