@@ -417,13 +417,28 @@ def _prepare(frame: pl.DataFrame, settings: MatchSettings, index: str) -> pl.Dat
     tokens = _name_tokens("last_name", suffixes)
     last_key = tokens.list.join("")
     first_key = _name_tokens("first_name", suffixes).list.join("")
-    dob = pl.col("date_of_birth")
-    return (
-        frame.with_row_index(index)
+    # names repeat: normalize each distinct one once and join back
+    last = (
+        frame.select(pl.col("last_name").unique())
+        .drop_nulls()
         .with_columns(
             ln=pl.when(last_key.str.len_chars() > 0).then(last_key).otherwise(_letters("last_name")),
             ln_parts=tokens,
-            fn=pl.when(first_key.str.len_chars() > 0).then(first_key).otherwise(_letters("first_name")),
+        )
+    )
+    first = (
+        frame.select(pl.col("first_name").unique())
+        .drop_nulls()
+        .with_columns(
+            fn=pl.when(first_key.str.len_chars() > 0).then(first_key).otherwise(_letters("first_name"))
+        )
+    )
+    dob = pl.col("date_of_birth")
+    return (
+        frame.with_row_index(index)
+        .join(last, on="last_name", how="left", maintain_order="left")
+        .join(first, on="first_name", how="left", maintain_order="left")
+        .with_columns(
             dob=(
                 dob.dt.year().cast(pl.Int32) * 10000
                 + dob.dt.month().cast(pl.Int32) * 100
@@ -629,6 +644,14 @@ def _identifier_value(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
 
 
+def _weight(name: str, settings: MatchSettings) -> pl.Expr:
+    """The weight (hundredths of a bit) of the level code in column `name`; 0 for missing."""
+    weights = {**settings.weights[name], MISSING: 0}
+    return pl.col(name).replace_strict(
+        {LEVEL_CODES[level]: w for level, w in weights.items()}, return_dtype=pl.Int64
+    )
+
+
 def _compare(
     pairs: pl.DataFrame,
     inc: pl.DataFrame,
@@ -700,27 +723,6 @@ def _compare(
             jaro,
             sim["last_name"],
         ),
-        fn_sim=_similarity(
-            frame["fn_id"],
-            frame["fn_id_r"],
-            frame["fn_id"] != frame["fn_id_r"],
-            words,
-            jaro,
-            sim["first_name"],
-        ),
-        addr_sim=_similarity(
-            frame["addr_id"],
-            frame["addr_id_r"],
-            (frame["addr_id"] != frame["addr_id_r"])
-            & (
-                frame["zip5"].eq_missing(frame["zip5_r"])
-                | frame["zip5"].is_null()
-                | frame["zip5_r"].is_null()
-            ),
-            words,
-            Indel.normalized_similarity,
-            sim["address"],
-        ),
         fn_nick=_nickname_pairs(frame["fn_id"], frame["fn_id_r"], vocabulary, settings),
     )
     initial = (pl.col("fn_short") | pl.col("fn_short_r")) & _same("fi")
@@ -782,14 +784,38 @@ def _compare(
         .then(pl.lit(LEVEL_CODES["same"], dtype=pl.UInt8))
         .otherwise(pl.lit(LEVEL_CODES["different"], dtype=pl.UInt8)),
     }
-    frame = frame.select("_i", "_m", "member_id", **levels)
-    weights = [
-        pl.col(name).replace_strict(
-            {LEVEL_CODES[level]: w for level, w in {**settings.weights[name], MISSING: 0}.items()},
-            return_dtype=pl.Int64,
+    # Staged: the string similarities of first names and addresses are computed only for pairs that could
+    # still reach the review threshold with the best level of the fields not yet compared (and for the
+    # pairs an identifier or a decision names); a pruned pair scores below the review threshold whatever
+    # its similarity, so no decision changes.
+    best = {name: max(settings.weights[name].values()) for name in COMPARISONS}
+    cheap = ["last_name", "date_of_birth", "sex", "phone"]
+    frame = frame.with_columns(**{name: levels[name] for name in cheap})
+    frame = frame.with_columns(partial=pl.sum_horizontal(_weight(name, settings) for name in cheap))
+    reachable = pl.col("partial") + best["first_name"] + best["address"] >= settings.review_threshold
+    need = frame.select((pl.col("fn_id") != pl.col("fn_id_r")) & (reachable | pl.col("keep")))["fn_id"]
+    frame = frame.with_columns(
+        fn_sim=_similarity(frame["fn_id"], frame["fn_id_r"], need, words, jaro, sim["first_name"])
+    )
+    frame = frame.with_columns(first_name=levels["first_name"]).with_columns(
+        partial=pl.col("partial") + _weight("first_name", settings)
+    )
+    zip_agrees = _same("zip5") | ~_both("zip5")
+    reachable = pl.col("partial") + best["address"] >= settings.review_threshold
+    need = frame.select(
+        (pl.col("addr_id") != pl.col("addr_id_r"))
+        & zip_agrees.fill_null(False)
+        & (reachable | pl.col("keep"))
+    )["addr_id"]
+    frame = frame.with_columns(
+        addr_sim=_similarity(
+            frame["addr_id"], frame["addr_id_r"], need, words, Indel.normalized_similarity, sim["address"]
         )
-        for name in COMPARISONS
-    ]
+    )
+    frame = frame.with_columns(address=levels["address"]).select(
+        "_i", "_m", "member_id", "keep", *COMPARISONS
+    )
+    weights = [_weight(name, settings) for name in COMPARISONS]
     eligible = (
         pl.all_horizontal(
             pl.col(name).is_in(sorted(LEVEL_CODES[level] for level in allowed))
@@ -897,22 +923,23 @@ def match_patients(
     decided_pairs = (
         pl.concat([confirmed, by_identifier]).join(member_index, on="member_id").select("_i", "_m")
     )
-    pairs = pl.concat(
-        [blocked, named_pairs.cast(blocked.schema), decided_pairs.cast(blocked.schema)]
-    ).unique()
-    scored = _compare(pairs, inc, mem, vocabulary, settings)
-
-    # pairs below the review threshold only matter where an identifier or a decision names them
-    keep = pl.concat([named_pairs.cast(blocked.schema), decided_pairs.cast(blocked.schema)]).with_columns(
-        keep=pl.lit(True)
-    )
-    scored = (
-        scored.join(keep, on=["_i", "_m"], how="left")
-        .filter((pl.col("score") >= settings.review_threshold) | pl.col("keep").fill_null(False))
-        .with_columns(
-            pl.col(name).replace_strict({c: lv for lv, c in LEVEL_CODES.items()}, return_dtype=pl.Utf8)
-            for name in COMPARISONS
+    # pairs below the review threshold only matter where an identifier or a decision names them (keep)
+    pairs = (
+        pl.concat(
+            [
+                blocked.with_columns(keep=pl.lit(False)),
+                named_pairs.cast(blocked.schema).with_columns(keep=pl.lit(True)),
+                decided_pairs.cast(blocked.schema).with_columns(keep=pl.lit(True)),
+            ]
         )
+        .group_by("_i", "_m")
+        .agg(pl.col("keep").any())
+        .sort("_i", "_m")
+    )
+    scored = _compare(pairs, inc, mem, vocabulary, settings)
+    scored = scored.filter((pl.col("score") >= settings.review_threshold) | pl.col("keep")).with_columns(
+        pl.col(name).replace_strict({c: lv for lv, c in LEVEL_CODES.items()}, return_dtype=pl.Utf8)
+        for name in COMPARISONS
     )
     ranked = scored.sort(["_i", "score", "member_id"], descending=[False, True, False])
     per_patient = ranked.group_by("_i", maintain_order=True).agg(
