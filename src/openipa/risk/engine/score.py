@@ -135,6 +135,12 @@ def validate_frame(frame: pl.DataFrame) -> None:
         ("orec", ~pl.col("orec").is_in(ORECS).fill_null(False)),
         ("medicaid", ~pl.col("medicaid").is_in(DUAL_CODES).fill_null(False)),
     ]
+    # One pass for "any problem at all"; the row masks only when there is one.
+    cheap = [expr.any() for name, expr in checks if name != "member_id"]
+    cheap.append(pl.col("member_id").n_unique() < pl.len())
+    cheap.append((pl.col("member_id").is_null() | (pl.col("member_id") == "")).any())
+    if not frame.select(pl.any_horizontal(cheap)).item():
+        return
     flags = frame.select([expr.alias(f"{i}") for i, (_, expr) in enumerate(checks)])
     for i, (name, _) in enumerate(checks):
         bad = flags.get_column(f"{i}").arg_true()
@@ -489,7 +495,7 @@ def _model_scores(
             pl.col("code_id").is_in(c.edits.get_column("code_id").implode()).alias("has_edit"),
         )
     )
-    mapped = exploded.join(spellings, on="code").drop("code")
+    mapped = exploded.join(spellings, on="code", maintain_order="left").drop("code")
     # Age and sex edits: an "invalid" edit drops the diagnosis; an "override" maps it to another CC.
     edit_types = ["age", "mce_age"] if switch_edits else ["age"]
     ages = members.get_column("age")
@@ -722,8 +728,11 @@ def score(
         )
     demo = _demographics(_profiles(keyed.get_column("key")))
     members = keyed.join(
-        demo.select("key", "segment", "category", "female", "disabled"), on="key", how="left"
-    ).sort("_i")
+        demo.select("key", "segment", "category", "female", "disabled"),
+        on="key",
+        how="left",
+        maintain_order="left",
+    )
     scored, diagnoses = _model_scores(frame, members, demo, payment_year, model, switch_edits, explain)
     payment_raf: pl.Expr = pl.lit(None, dtype=pl.Int64)
     if payment:
