@@ -221,6 +221,9 @@ def test_identifier_with_conflicting_birth_date_goes_to_review() -> None:
     )
     assert out["method"] is None
     assert 1 in [c["member_id"] for c in out["candidates"]]
+    # a missing birth date is not agreement either
+    out = match_one(patient(identifiers=ids, date_of_birth=None), [BOB])
+    assert (out["decision"], out["reason"]) == ("review", "identifier_birth_date_conflict")
     # even when everything else agrees, the conflict is not overruled by the score
     out = match_one(patient(identifiers=ids, date_of_birth=date(1950, 3, 15)), [BOB])
     assert out["decision"] == "review"
