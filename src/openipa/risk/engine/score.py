@@ -437,6 +437,14 @@ def _coded(payment_year: int, model: str) -> _Coded:
     )
 
 
+def _in_sorted(haystack: pl.Series, needles: pl.Series) -> pl.Series:
+    """Whether each needle is in ``haystack`` (sorted): a binary search per needle, no hash set."""
+    if haystack.len() == 0:
+        return pl.repeat(False, needles.len(), dtype=pl.Boolean, eager=True)
+    position = haystack.search_sorted(needles).clip(upper_bound=haystack.len() - 1)
+    return haystack.gather(position) == needles
+
+
 def _pack(i: pl.Expr, value: pl.Expr) -> pl.Expr:
     return (i.cast(pl.Int64) * (1 << SHIFT) + value.cast(pl.Int64)).alias("k")
 
@@ -538,9 +546,11 @@ def _model_scores(
         candidates = ccs.filter(pl.col("cc").is_in(c.requirements.get_column("cc").implode())).join(
             c.requirements, on="cc"
         )
-        satisfied = candidates.filter(_pack(pl.col("_i"), pl.col("required")).is_in(keys.implode()))
+        wanted = candidates.select(_pack(pl.col("_i"), pl.col("required"))).get_column("k")
+        satisfied = candidates.filter(_in_sorted(keys, wanted))
         dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k").implode())).get_column("k")
-        ccs = ccs.filter(~pl.col("k").is_in(dropped.implode()))
+        if dropped.len():
+            ccs = ccs.filter(~pl.col("k").is_in(dropped.implode()))
     parents = ccs.filter(pl.col("cc").is_in(c.hierarchies.get_column("parent").implode()))
     removed = (
         parents.join(c.hierarchies, left_on="cc", right_on="parent")
@@ -548,15 +558,7 @@ def _model_scores(
         .get_column("k")
         .sort()
     )
-    ccs_keys = ccs.get_column("k")
-    # A sorted search instead of a hash set: both sides are sorted integers.
-    position = removed.search_sorted(ccs_keys).clip(upper_bound=max(removed.len() - 1, 0))
-    is_removed = (
-        removed.gather(position) == ccs_keys
-        if removed.len()
-        else pl.repeat(False, ccs.height, dtype=pl.Boolean, eager=True)
-    )
-    hccs = ccs.filter(~is_removed).with_columns(pl.col("_i").set_sorted())
+    hccs = ccs.filter(~_in_sorted(removed, ccs.get_column("k"))).with_columns(pl.col("_i").set_sorted())
     hcc_seg = segment_codes.gather(hccs.get_column("_i"))
     hcc_slot = hcc_seg * MAX_CC + hccs.get_column("cc").cast(pl.Int64)
 
