@@ -51,11 +51,15 @@ lint: install
 ELIGIBILITY_MEMBERS ?= 1000000
 CAPITATION_MEMBERS ?= 1000000
 CLAIMS_LINES ?= 1000000
+QUALITY_MEMBERS ?= 1000000
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/eligibility/run.py --members $(ELIGIBILITY_MEMBERS)
 	$(BIN)/python bench/capitation/run.py --members $(CAPITATION_MEMBERS)
 	$(BIN)/python bench/claims/run.py --lines $(CLAIMS_LINES)
+	$(BIN)/python bench/quality/measures.py --members $(QUALITY_MEMBERS)
+	$(BIN)/python bench/quality/hcc.py --members $(QUALITY_MEMBERS)
+	$(BIN)/python bench/clinical/matching.py --members $(QUALITY_MEMBERS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* .mypy_cache .ruff_cache
