@@ -26,7 +26,7 @@ from openipa.core import audit
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, store_file
 from openipa.core.roles import Actor, Perm, require
-from openipa.edi import clinical as clinical_formats
+from openipa.edi import clinicalfiles as clinical_formats
 from openipa.edi import fhir
 from openipa.edi.clinical import ClinicalFact, ClinicalFileError, ClinicalIssue, PatientRecord, Record
 from openipa.membership import selectors as member_selectors
@@ -88,7 +88,7 @@ def _files(path: Path, fmt: str) -> list[Path]:
 
 
 def detect_format(path: Path, source: ClinicalSource) -> str:
-    """The format the file's first bytes say (`edi.clinical.detect_format`), else the source's default (an
+    """The format the file's first bytes say (`edi.clinicalfiles.detect_format`), else the source's default (an
     empty or unreadable file is then refused by the reader, with the reason kept)."""
     try:
         return clinical_formats.detect_format(path)

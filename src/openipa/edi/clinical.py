@@ -23,8 +23,8 @@ them to the short name (:data:`SHORT_NAMES`). :func:`normalize_code` writes code
 ICD-10-PCS without the dot and upper case, NDC as 11 digits (:func:`normalize_ndc`). :func:`code_problem`
 checks a code's shape for a known system (used where the layout is ours: the clinical CSV).
 
-:func:`read_clinical` reads any clinical file or FHIR bulk directory in a format of :data:`FORMATS`
-(``fhir-ndjson``, ``hl7v2``, ``csv``), detected by :func:`detect_format` when not given.
+:func:`openipa.edi.clinicalfiles.read_clinical` reads any clinical file or FHIR bulk directory in a format of
+``FORMATS`` (``fhir-ndjson``, ``hl7v2``, ``csv``), detected by ``detect_format`` when not given.
 
 Dates are kept as written in the source's local time: a FHIR ``dateTime`` of ``2020-05-01T23:30:00-05:00``
 is the date 2020-05-01 (not converted to UTC), with the full value in :attr:`ClinicalFact.time`.
@@ -34,12 +34,10 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
 from typing import Literal
 
 from openipa.edi.x12.reader import Readable, Source, open_source
@@ -588,62 +586,3 @@ SEXES: dict[str, Sex] = {
     "n": "U",  # v2 table 0001: not applicable
 }
 """Sex and gender values the readers accept (case-insensitive), to F, M, O (other) or U (unknown)."""
-
-
-# -- any clinical file --------------------------------------------------------------------------------------
-
-FORMATS: dict[str, str] = {
-    "fhir-ndjson": "FHIR R4 bulk data: an NDJSON file, or a bulk-export directory of them",
-    "hl7v2": "HL7 v2 messages (ORU^R01, ADT^A01/A03/A04/A08)",
-    "csv": "the clinical CSV layout",
-}
-"""The formats :func:`read_clinical` reads (``openipa import-clinical --format``)."""
-
-
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """The format of a clinical file or directory (a key of :data:`FORMATS`), from what it starts with:
-    a directory is a FHIR bulk export; ``{`` is NDJSON; ``MSH``, ``FHS`` or ``BHS`` (after MLLP framing or
-    a byte-order mark) is HL7 v2; anything else is taken as CSV, whose header the CSV reader checks.
-    ClinicalFileError when the path does not exist or the file is empty."""
-    target = Path(path)
-    if target.is_dir():
-        return "fhir-ndjson"
-    try:
-        with target.open("rb") as stream:
-            head = stream.read(4096)
-    except OSError as exc:
-        raise ClinicalFileError(
-            f"the file cannot be read: {exc.strerror or exc}", filename=str(target)
-        ) from None
-    start = head.lstrip(b"\xef\xbb\xbf\x0b\r\n\t ")
-    if not start:
-        raise ClinicalFileError("the file is empty", filename=target.name)
-    if start[:1] in (b"{", b"["):
-        return "fhir-ndjson"
-    if start[:3] in (b"MSH", b"FHS", b"BHS"):
-        return "hl7v2"
-    return "csv"
-
-
-def read_clinical(path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[Record]:
-    """Records and issues of a clinical file or FHIR bulk directory in ``fmt`` (detected by
-    :func:`detect_format` when None); ClinicalFileError for an unknown format or an unreadable file."""
-    from openipa.edi.csvclinical import read_clinical_csv
-    from openipa.edi.fhir import read_bulk_dir, read_ndjson
-    from openipa.edi.hl7v2 import read_hl7
-
-    fmt = fmt or detect_format(path)
-    target = Path(path)
-    if fmt not in FORMATS:
-        raise ClinicalFileError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})", filename=target.name)
-    if target.is_dir():
-        if fmt != "fhir-ndjson":
-            raise ClinicalFileError(f"a directory is read as fhir-ndjson, not {fmt}", filename=str(target))
-        return read_bulk_dir(target)
-    if not target.is_file():
-        raise ClinicalFileError("no such file", filename=str(target))
-    if fmt == "fhir-ndjson":
-        return read_ndjson(target)
-    if fmt == "hl7v2":
-        return read_hl7(target)
-    return read_clinical_csv(target)

@@ -18,12 +18,11 @@ from openipa.edi.clinical import (
     Record,
     code_problem,
     code_system,
-    detect_format,
     normalize_code,
     normalize_ndc,
     parse_day,
-    read_clinical,
 )
+from openipa.edi.clinicalfiles import detect_format, read_clinical
 from openipa.edi.csvclinical import COLUMNS, read_clinical_csv
 
 DATA = Path(__file__).parent / "data" / "clinical"
