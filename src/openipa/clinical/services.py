@@ -102,10 +102,11 @@ def _read(path: Path, fmt: str) -> Iterator[Record]:
 
 def import_clinical(
     *, actor: Actor | None, path: Path, source_code: str, fmt: str | None = None, imported_by: str = "",
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, file_name: str | None = None,
 ) -> list[ClinicalImport]:  # fmt: skip
     """Import a file, or every file of a directory (a FHIR bulk export: Patient files first), from a
-    registered source. One `ClinicalImport` per file; see the module docstring for what is loaded."""
+    registered source. One `ClinicalImport` per file; see the module docstring for what is loaded. `file_name`:
+    the name a single file was sent under (an upload's), when `path` is a temporary copy."""
     _check(actor, Perm.EDIT_CLINICAL)
     source = ClinicalSource.objects.filter(code=source_code.strip()).first()
     if source is None:
@@ -116,15 +117,16 @@ def import_clinical(
         raise ValidationFailed.single("format", f"one of {', '.join(Format.values)}")
     files = _files(path, fmt or (Format.FHIR if path.is_dir() else ""))
     who = imported_by or (getattr(actor, "username", "") if actor is not None else "system")
-    return [_import_file(actor, source, f, fmt or detect_format(f, source), who, now or timezone.now())
-            for f in files]  # fmt: skip
+    name = file_name if file_name and len(files) == 1 and not path.is_dir() else None
+    return [_import_file(actor, source, f, fmt or detect_format(f, source), who, now or timezone.now(),
+                         name or f.name) for f in files]  # fmt: skip
 
 
 def _import_file(
-    actor: Actor | None, source: ClinicalSource, path: Path, fmt: str, who: str, now: dt.datetime
+    actor: Actor | None, source: ClinicalSource, path: Path, fmt: str, who: str, now: dt.datetime, name: str
 ) -> ClinicalImport:
-    sha, size, stored = store_file(path, path.name, f"clinical/{source.code}")
-    base = {"source": source, "file_name": path.name, "stored_path": str(stored), "sha256": sha, "size": size,
+    sha, size, stored = store_file(path, name, f"clinical/{source.code}")
+    base = {"source": source, "file_name": name[:300], "stored_path": str(stored), "sha256": sha, "size": size,
             "format": fmt, "imported_at": now, "imported_by": who}  # fmt: skip
     patients: dict[str, PatientRecord] = {}
     facts: list[ClinicalFact] = []

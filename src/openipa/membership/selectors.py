@@ -1201,6 +1201,11 @@ def matching_frame() -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
+def members_by_ids(member_ids: list[int]) -> list[Member]:
+    """Members by id (a lookup for services that were handed ids by a reviewed list; no actor)."""
+    return list(Member.objects.filter(pk__in=member_ids).order_by("pk"))
+
+
 def coverage_on(member_id: int, on: dt.date) -> EligibilitySpan | None:
     """The member's eligibility span in force on a day (the latest begun, with its product), or None. A lookup
     for intake (no member data beyond the product), so it takes no actor."""

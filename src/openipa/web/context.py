@@ -29,6 +29,8 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Authorizations", "web:utilization:queue", Perm.VIEW_UM),
     # how practices use care against their peers (the under-service watch): IPA staff with the UM view
     ("Performance", "web:performance:under_service_watch", STAFF_UM),
+    # clinical data from the practices' EHRs, labs and HIEs, and the patient-matching review
+    ("Clinical data", "web:clinical:home", Perm.VIEW_CLINICAL),
     # fee-for-service offers: the messenger's, and each practice's own (no other role: ADR 0012)
     ("Offers", "web:messenger:offer_list", Perm.VIEW_OFFERS),
     ("Capitation", "web:capitation:overview", Perm.VIEW_FINANCE),

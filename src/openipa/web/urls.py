@@ -61,4 +61,6 @@ urlpatterns = [
     path("", include("openipa.utilization.urls")),
     # practice performance: the under-service watch (web:performance:...)
     path("", include("openipa.performance.urls")),
+    # clinical data: sources, files, the patient-matching review (web:clinical:...)
+    path("", include("openipa.clinical.urls")),
 ]

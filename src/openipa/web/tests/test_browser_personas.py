@@ -35,6 +35,7 @@ NAV = [
     "Claims",
     "Authorizations",
     "Performance",
+    "Clinical data",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -76,6 +77,7 @@ def nav_labels(page: Page) -> list[str]:
                 "Claims",
                 "Authorizations",
                 "Performance",
+                "Clinical data",
             ],
         ),
         (

@@ -18,6 +18,7 @@ ALL = [
     "Claims",
     "Authorizations",
     "Performance",
+    "Clinical data",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -40,6 +41,7 @@ ALL = [
                 "Claims",
                 "Authorizations",
                 "Performance",
+                "Clinical data",
             ],
         ),
         (
