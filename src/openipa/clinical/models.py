@@ -22,11 +22,13 @@ class ClinicalSource(models.Model):
         LAB = "lab", "Laboratory"
         HIE = "hie", "Health information exchange"
         HOSPITAL = "hospital", "Hospital (ADT)"
+        PHARMACY = "pharmacy", "Pharmacy claims (PBM or plan)"
 
     class Format(models.TextChoices):
         FHIR = "fhir-ndjson", "FHIR R4 bulk NDJSON"
         HL7 = "hl7v2", "HL7 v2"
         CSV = "csv", "Clinical CSV"
+        PHARMACY = "pharmacy-csv", "Pharmacy claims CSV (NCPDP-style)"
 
     code = models.SlugField(max_length=40, unique=True, help_text="The name given to --source.")
     name = models.CharField(max_length=200)
@@ -35,7 +37,7 @@ class ClinicalSource(models.Model):
         "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="clinical_sources",
         help_text="The practice whose EHR this is (empty for labs and HIEs).",
     )  # fmt: skip
-    default_format = models.CharField(max_length=12, choices=Format.choices)
+    default_format = models.CharField(max_length=14, choices=Format.choices)
     accepted_for_risk = models.BooleanField(
         default=True, help_text="Its diagnoses count for risk adjustment (a face-to-face source)."
     )
@@ -61,7 +63,7 @@ class ClinicalImport(models.Model):
     stored_path = models.CharField(max_length=500)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
-    format = models.CharField(max_length=12, choices=ClinicalSource.Format.choices)
+    format = models.CharField(max_length=14, choices=ClinicalSource.Format.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
     error = models.TextField(blank=True, help_text="Why the whole file was refused.")
     patients = models.PositiveIntegerField(default=0)
@@ -167,3 +169,41 @@ class ClinicalRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.code_system}:{self.code} {self.date}"
+
+
+class PharmacyFill(models.Model):
+    """One pharmacy claim (a fill, or the reversal of one) as a PBM or plan sent it, with the member it is for
+    when the member id names exactly one member. Measures and suspecting read paid fills not reversed."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", "Paid"
+        REVERSED = "reversed", "Reversed"
+
+    source = models.ForeignKey(ClinicalSource, on_delete=models.PROTECT, related_name="+")
+    clinical_import = models.ForeignKey(
+        ClinicalImport, on_delete=models.PROTECT, related_name="pharmacy_fills"
+    )
+    member = models.ForeignKey(
+        "membership.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="pharmacy_fills"
+    )
+    member_key = models.CharField(max_length=40, help_text="The member id as sent.")
+    claim_id = models.CharField(max_length=60)
+    status = models.CharField(max_length=8, choices=Status.choices)
+    ndc = models.CharField(max_length=11)
+    drug_name = models.CharField(max_length=200, blank=True)
+    fill_date = models.DateField()
+    days_supply = models.PositiveIntegerField()
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    prescriber_npi = models.CharField(max_length=10, blank=True)
+    pharmacy_npi = models.CharField(max_length=10)
+    paid_cents = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["member", "fill_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "claim_id", "status"], name="pharmacy_fill_unique"),
+        ]
+        indexes = [models.Index(fields=["member", "fill_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.ndc} {self.fill_date} ({self.status})"

@@ -21,14 +21,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from openipa.clinical.engine import matching
-from openipa.clinical.models import ClinicalImport, ClinicalRecord, ClinicalSource, SourcePatient
+from openipa.clinical.models import (
+    ClinicalImport,
+    ClinicalRecord,
+    ClinicalSource,
+    PharmacyFill,
+    SourcePatient,
+)
 from openipa.core import audit
 from openipa.core.errors import ValidationFailed
 from openipa.core.intake import MAX_LISTED, store_file
 from openipa.core.roles import Actor, Perm, require
 from openipa.edi import clinicalfiles as clinical_formats
-from openipa.edi import fhir
+from openipa.edi import fhir, pharmacy
 from openipa.edi.clinical import ClinicalFact, ClinicalFileError, ClinicalIssue, PatientRecord, Record
+from openipa.edi.pharmacy import PharmacyClaim
 from openipa.membership import selectors as member_selectors
 from openipa.membership.models import Member
 from openipa.network.models import Practice
@@ -89,7 +96,10 @@ def _files(path: Path, fmt: str) -> list[Path]:
 
 def detect_format(path: Path, source: ClinicalSource) -> str:
     """The format the file's first bytes say (`edi.clinicalfiles.detect_format`), else the source's default (an
-    empty or unreadable file is then refused by the reader, with the reason kept)."""
+    empty or unreadable file is then refused by the reader, with the reason kept). A pharmacy source's files are
+    its pharmacy CSV: a CSV's first bytes do not tell the two layouts apart."""
+    if source.default_format == Format.PHARMACY:
+        return Format.PHARMACY
     try:
         return clinical_formats.detect_format(path)
     except ClinicalFileError:
@@ -128,6 +138,8 @@ def _import_file(
     sha, size, stored = store_file(path, name, f"clinical/{source.code}")
     base = {"source": source, "file_name": name[:300], "stored_path": str(stored), "sha256": sha, "size": size,
             "format": fmt, "imported_at": now, "imported_by": who}  # fmt: skip
+    if fmt == Format.PHARMACY:
+        return _import_pharmacy(actor, source, path, name, base)
     patients: dict[str, PatientRecord] = {}
     facts: list[ClinicalFact] = []
     issues: list[ClinicalIssue] = []
@@ -177,6 +189,53 @@ def _import_file(
         member_ids = {p.member_id for p in by_ref.values() if p.member_id is not None}
         audit.record_write(actor, "clinical.import.apply", record, member_ids=member_ids,
                            after={"sha256": sha, "patients": len(patients), "records": len(kept)})  # fmt: skip
+    return record
+
+
+def _import_pharmacy(
+    actor: Actor | None, source: ClinicalSource, path: Path, name: str, base: dict[str, Any]
+) -> ClinicalImport:
+    """A pharmacy claims file: each claim is independent (a bad row is reported and left out); a claim whose
+    member id names no member, or several, is kept without a member and counted as unmatched."""
+    fills: list[PharmacyClaim] = []
+    issues: list[ClinicalIssue] = []
+    try:
+        for item in pharmacy.read_pharmacy_claims(path, filename=name, delimiter=None):
+            (fills if isinstance(item, PharmacyClaim) else issues).append(item)  # type: ignore[arg-type]
+    except ClinicalFileError as exc:
+        with transaction.atomic():
+            rejected = ClinicalImport.objects.create(
+                **base, status=ClinicalImport.Status.REJECTED, error=str(exc)
+            )
+            audit.record_write(actor, "clinical.import.reject", rejected, after={"error": str(exc)})
+        return rejected
+    keys = member_selectors.members_by_payer_member_id(f.member_id for f in fills)
+    member_of = {key: found[0][0] for key, found in keys.items() if len(found) == 1}
+    errors = [i for i in issues if i.is_error]
+    with transaction.atomic():
+        record = ClinicalImport.objects.create(
+            **base, status=ClinicalImport.Status.APPLIED, records=len(fills),
+            linked=len({f.member_id for f in fills if f.member_id in member_of}),
+            unmatched=len({f.member_id for f in fills if f.member_id not in member_of}),
+            error_count=len(errors), warning_count=len(issues) - len(errors),
+            issues=[i.as_dict() for i in (errors[:MAX_LISTED] + [i for i in issues if not i.is_error][:MAX_LISTED])],
+        )  # fmt: skip
+        for status in (PharmacyFill.Status.PAID, PharmacyFill.Status.REVERSED):
+            ids = [f.claim_id[:60] for f in fills if f.status == status]
+            for start in range(0, len(ids), 5000):
+                PharmacyFill.objects.filter(source=source, status=status,
+                                            claim_id__in=ids[start : start + 5000]).delete()  # fmt: skip
+        PharmacyFill.objects.bulk_create(
+            [PharmacyFill(
+                source=source, clinical_import=record, member_id=member_of.get(f.member_id), member_key=f.member_id[:40],
+                claim_id=f.claim_id[:60], status=f.status, ndc=f.ndc, drug_name=f.drug_name[:200],
+                fill_date=f.fill_date, days_supply=f.days_supply, quantity=f.quantity,
+                prescriber_npi=f.prescriber_npi, pharmacy_npi=f.pharmacy_npi, paid_cents=f.paid_cents,
+            ) for f in {(f.claim_id, f.status): f for f in fills}.values()],
+            batch_size=2000,
+        )  # fmt: skip
+        audit.record_write(actor, "clinical.import.apply", record, member_ids=set(member_of.values()),
+                           after={"sha256": record.sha256, "pharmacy_claims": len(fills)})  # fmt: skip
     return record
 
 

@@ -4,7 +4,7 @@ gaps, which are member data, come with their own scoped and audited reads.
 
 Sources: members (birth date, sex, death), eligibility spans, claim lines (with their claim's diagnoses; voids
 and reversed claims left out), and clinical records of linked patients (observations, procedures,
-immunizations as `clinical`; encounters as `encounters`). Pharmacy fills are not loaded yet.
+immunizations as `clinical`; encounters as `encounters`), and pharmacy fills paid and not reversed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from openipa.claims.models import Claim, ClaimLine
-from openipa.clinical.models import ClinicalRecord
+from openipa.clinical.models import ClinicalRecord, PharmacyFill
 from openipa.core.errors import PermissionDenied
 from openipa.core.roles import Actor, Perm, is_practice_scoped, require
 from openipa.membership.models import EligibilitySpan, Member
@@ -57,7 +57,15 @@ def measure_inputs() -> MeasureInputs:
         {"encounter_id": pl.Int64, "member_id": pl.Int64, "code_system": pl.String, "code": pl.String,
          "encounter_date": pl.Date},
     )  # fmt: skip
-    return MeasureInputs(members, enrollment, claims, None, clinical, encounters)
+    reversed_ids = PharmacyFill.objects.filter(status=PharmacyFill.Status.REVERSED).values("claim_id")
+    fills = (
+        PharmacyFill.objects.filter(member__isnull=False, status=PharmacyFill.Status.PAID)
+        .exclude(claim_id__in=reversed_ids)
+        .values_list("pk", "member_id", "ndc", "fill_date", "days_supply")
+    )
+    pharmacy = _frame(fills, {"fill_id": pl.Int64, "member_id": pl.Int64, "ndc": pl.String, "fill_date": pl.Date,
+                              "days_supply": pl.Int64})  # fmt: skip
+    return MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters)
 
 
 @dataclass(frozen=True)
