@@ -24,6 +24,7 @@ from openipa.edi.x12.dates import dtp_range, element_date
 from openipa.edi.x12.envelope import EnvelopeReader, Group, Interchange
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, Source
+from openipa.edi.x12.records import NamedEntity
 
 IMPLEMENTATION = "005010X279A1"
 
@@ -68,7 +69,7 @@ class Transaction270:
 
 
 @dataclass(frozen=True, slots=True)
-class Party:
+class Party(NamedEntity):
     """Loop 2100A (information source: the payer) or 2100B (information receiver: the provider)."""
 
     hl: str
@@ -88,16 +89,6 @@ class Party:
     """NM109."""
     segment_number: int
     """The NM1 segment."""
-
-    @property
-    def name(self) -> str:
-        if self.entity_type == "1":
-            return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
-        return self.last_name
-
-    @property
-    def npi(self) -> str:
-        return self.id if self.id_qualifier == "XX" else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ from openipa.edi.x12.delimiters import Delimiters
 from openipa.edi.x12.envelope import EnvelopeReader, Group, Interchange
 from openipa.edi.x12.errors import X12Error
 from openipa.edi.x12.reader import CHUNK_SIZE, Segment, Source
+from openipa.edi.x12.records import NamedEntity
 from openipa.edi.x12.writer import X12Writer
 
 IMPLEMENTATION = "005010X217"
@@ -265,7 +266,7 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
-class Party:
+class Party(NamedEntity):
     """An organization or provider: the UMO (2010A, NM1*X3), the requester (2010B, NM1*1P/FA), or a provider
     of the event (2010EA) or of a service (2010FA)."""
 
@@ -295,16 +296,6 @@ class Party:
     """The first PER TE number."""
     segment_number: int = field(default=0, compare=False)
     """The NM1 segment."""
-
-    @property
-    def name(self) -> str:
-        if self.entity_type == "1":
-            return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
-        return self.last_name
-
-    @property
-    def npi(self) -> str:
-        return self.id if self.id_qualifier == "XX" else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,3 +21,27 @@ def builder(cls: type) -> Any:
     probe = twin(*names)
     probe.__class__ = cls  # fails at import time, not in the mapper, if the layouts ever differ
     return twin
+
+
+class NamedEntity:
+    """What an NM1 entity (a payer, a provider, a UMO) shows: its name as printed and its NPI. Mixed into the
+    frozen records of the 270 and 278 readers, which hold the NM1 elements."""
+
+    __slots__ = ()
+    entity_type: str
+    first_name: str
+    middle_name: str
+    last_name: str
+    id_qualifier: str
+    id: str
+
+    @property
+    def name(self) -> str:
+        if self.entity_type == "1":
+            return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+        return self.last_name
+
+    @property
+    def npi(self) -> str:
+        """NM109 when NM108 is XX (an NPI), else empty."""
+        return self.id if self.id_qualifier == "XX" else ""
