@@ -63,4 +63,6 @@ urlpatterns = [
     path("", include("openipa.performance.urls")),
     # clinical data: sources, files, the patient-matching review (web:clinical:...)
     path("", include("openipa.clinical.urls")),
+    # quality measures: stored runs, rates against targets, care gaps (web:quality:...)
+    path("", include("openipa.quality.urls")),
 ]

@@ -19,6 +19,7 @@ ALL = [
     "Authorizations",
     "Performance",
     "Clinical data",
+    "Quality",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -42,6 +43,7 @@ ALL = [
                 "Authorizations",
                 "Performance",
                 "Clinical data",
+                "Quality",
             ],
         ),
         (
@@ -70,6 +72,7 @@ ALL = [
                 "Members",
                 "Claims",
                 "Authorizations",
+                "Notifications",
                 "Offers",
                 "Statements",
             ],
