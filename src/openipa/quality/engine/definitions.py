@@ -27,13 +27,25 @@ Conditions (each yields, per member who meets it, the evidence ids behind it):
   also carries a code of those value sets (a visit with a mental-health diagnosis);
 * ``{"any": [conditions]}``, ``{"all": [conditions]}``;
 * ``{"age": {"min": a, "max": b}}``: age as of the anchor date;
+* ``{"sex": ["F"]}``: the member's sex is one of those listed (with ``age``, an age range that differs by sex:
+  SPC's men 21-75 and women 40-75);
 * ``{"death": P}``: the member died in P;
 * ``{"latest": {"period": P, "components": [...], "missing_is_hit": false}}``: the latest date in P on which
   every component has a reading; on that date each component's representative reading is its lowest. A
   component has ``numeric`` value sets (readings with a value) and a threshold ``below`` x (value < x) or
   ``above`` x (value > x), and coded results in ``meets`` / ``fails`` value sets (CPT Category II). The
   condition holds when every component's representative meets its threshold; with ``missing_is_hit`` a member
-  with no complete reading in P also meets it (inverse rates such as GSD > 9%).
+  with no complete reading in P also meets it (inverse rates such as GSD > 9%);
+* ``{"pdc": {"events": [value sets], "period": P, "at_least_percent": p}}``: proportion of days covered by
+  pharmacy fills of those value sets. The treatment period runs from the first fill dated in P (the index
+  prescription start date, IPSD) to the end of P; each fill covers ``days_supply`` days from its fill date;
+  of fills on the same day the longest supply counts; a fill dated while an earlier one still covers the
+  member starts the day after that coverage ends (shifted forward); days after the end of P do not count.
+  The condition holds when days covered / days in the treatment period >= p% (compared exactly, in whole
+  numbers). Its evidence is the fills in the treatment period.
+
+A rate may have its own ``denominator`` condition (SPC Adherence: members who received a statin): only the
+measure's eligible members who also meet it have a row for that rate, and its evidence joins theirs.
 
 ``load_measures(year)`` reads the shipped file; ``parse_measures(doc, source)`` validates any document.
 Errors are ``DefinitionError`` naming the file and the JSON path of the bad field.
@@ -43,12 +55,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 Anchor = Literal["my_start", "my_end", "birth", "anchor"]
 _ANCHORS = ("my_start", "my_end", "birth", "anchor")
+_CONDITION_KINDS = ("events", "any", "all", "age", "sex", "death", "latest", "pdc")
 
 
 class DefinitionError(ValueError):
@@ -95,8 +109,24 @@ class Age:
 
 
 @dataclass(frozen=True)
+class Sex:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Death:
     period: Period
+
+
+@dataclass(frozen=True)
+class Pdc:
+    """Proportion of days covered by fills of ``value_sets`` from the first fill in ``period`` to its end."""
+
+    value_sets: tuple[str, ...]
+    period: Period
+    numerator: int
+    denominator: int
+    """The threshold ``at_least_percent`` / 100 as an exact fraction numerator / denominator."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +147,7 @@ class Latest:
     missing_is_hit: bool = False
 
 
-Condition = Events | AnyOf | AllOf | Age | Death | Latest
+Condition = Events | AnyOf | AllOf | Age | Sex | Death | Latest | Pdc
 
 
 @dataclass(frozen=True)
@@ -145,6 +175,8 @@ class Rate:
     id: str
     numerator: Condition
     inverse: bool = False
+    denominator: Condition | None = None
+    """When given, only the measure's eligible units that also meet it are in this rate."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +218,7 @@ class MeasureSet:
         for measure in self.measures:
             conditions: list[Condition] = [e.when for e in measure.exclusions]
             conditions += [r.numerator for r in measure.rates]
+            conditions += [r.denominator for r in measure.rates if r.denominator is not None]
             if measure.denominator is not None:
                 conditions.append(measure.denominator)
             if measure.episodes is not None:
@@ -205,6 +238,8 @@ def condition_value_sets(condition: Condition) -> set[str]:
         return out
     if isinstance(condition, Latest):
         return {name for c in condition.components for name in (*c.numeric, *c.meets, *c.fails)}
+    if isinstance(condition, Pdc):
+        return set(condition.value_sets)
     return set()
 
 
@@ -283,9 +318,9 @@ class _Reader:
 
     def condition(self, value: Any, where: str) -> Condition:
         obj = self.obj(value, where)
-        kinds = [k for k in ("events", "any", "all", "age", "death", "latest") if k in obj]
+        kinds = [k for k in _CONDITION_KINDS if k in obj]
         if len(kinds) != 1:
-            raise self.fail(where, "expected exactly one of events, any, all, age, death, latest")
+            raise self.fail(where, f"expected exactly one of {', '.join(_CONDITION_KINDS)}")
         kind = kinds[0]
         if kind == "events":
             min_dates = self.integer(obj.get("min_dates", 1), f"{where}.min_dates", 1)
@@ -309,6 +344,14 @@ class _Reader:
             return Age(low, high)
         if kind == "death":
             return Death(self.period(obj["death"], f"{where}.death"))
+        if kind == "sex":
+            values = self.names(obj["sex"], f"{where}.sex")
+            bad = [v for v in values if v not in ("F", "M")]
+            if bad:
+                raise self.fail(f"{where}.sex", f"expected F or M, got {bad[0]!r}")
+            return Sex(values)
+        if kind == "pdc":
+            return self.pdc(obj["pdc"], f"{where}.pdc")
         latest = self.obj(obj["latest"], f"{where}.latest")
         components = self.field(latest, "components", f"{where}.latest")
         if not isinstance(components, list) or not components:
@@ -317,6 +360,24 @@ class _Reader:
             self.period(self.field(latest, "period", f"{where}.latest"), f"{where}.latest.period"),
             tuple(self.component(c, f"{where}.latest.components[{i}]") for i, c in enumerate(components)),
             bool(latest.get("missing_is_hit", False)),
+        )
+
+    def pdc(self, value: Any, where: str) -> Pdc:
+        obj = self.obj(value, where)
+        unknown = set(obj) - {"events", "period", "at_least_percent"}
+        if unknown:
+            raise self.fail(where, f"unknown field(s) {', '.join(sorted(unknown))}")
+        raw = self.field(obj, "at_least_percent", where)
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw <= 100:
+            raise self.fail(
+                f"{where}.at_least_percent", f"expected a number above 0 and at most 100, got {raw!r}"
+            )
+        share = Fraction(str(raw)) / 100
+        return Pdc(
+            self.names(self.field(obj, "events", where), f"{where}.events"),
+            self.period(self.field(obj, "period", where), f"{where}.period"),
+            share.numerator,
+            share.denominator,
         )
 
     def exclusion(self, value: Any, where: str, shared: dict[str, Exclusion]) -> Exclusion:
@@ -410,6 +471,9 @@ class _Reader:
                     self.text(self.field(rate, "id", at), f"{at}.id"),
                     self.condition(self.field(rate, "numerator", at), f"{at}.numerator"),
                     bool(rate.get("inverse", False)),
+                    self.condition(rate["denominator"], f"{at}.denominator")
+                    if rate.get("denominator") is not None
+                    else None,
                 )
             )
         return Measure(

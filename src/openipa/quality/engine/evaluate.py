@@ -41,6 +41,8 @@ from .definitions import (
     Latest,
     Measure,
     MeasureSet,
+    Pdc,
+    Sex,
 )
 from .inputs import MeasureInputs, coded_events, validate
 from .valuesets import VALUE_SET_SCHEMA, ValueSetError
@@ -172,7 +174,7 @@ class _Context:
             parts = [self.condition(inner, pop) for inner in cond.conditions]
             return (
                 pl.concat(parts)
-                .explode("evidence")
+                .explode("evidence", empty_as_null=True)  # a unit whose condition has no evidence stays
                 .group_by("unit")
                 .agg(pl.col("evidence").drop_nulls().unique().sort())
             )
@@ -191,6 +193,10 @@ class _Context:
             if cond.maximum is not None:
                 keep = keep & (pl.col("age") <= cond.maximum)
             return pop.filter(keep).select("unit", _NO_EVIDENCE.alias("evidence"))
+        if isinstance(cond, Sex):
+            return pop.filter(pl.col("sex").is_in(cond.values)).select("unit", _NO_EVIDENCE.alias("evidence"))
+        if isinstance(cond, Pdc):
+            return self.pdc(cond, pop)
         if isinstance(cond, Death):
             died = pl.col("death_date").is_between(self.date(cond.period.start), self.date(cond.period.end))
             return pop.filter(died).select(
@@ -198,6 +204,41 @@ class _Context:
                 pl.concat_list(pl.concat_str(pl.lit("member:"), pl.col("member_ref"))).alias("evidence"),
             )
         return self.latest(cond, pop)
+
+    def pdc(self, cond: Pdc, pop: pl.LazyFrame) -> pl.LazyFrame:
+        """Units whose proportion of days covered, IPSD to the end of the period, reaches the threshold."""
+        day = pl.Int32
+        end = self.date(cond.period.end).cast(day)
+        fills = self.dated(pop, cond.value_sets, cond.period.start, cond.period.end).select(
+            "unit",
+            pl.col("date").cast(day).alias("d"),
+            end.alias("end"),
+            "evidence_id",
+            pl.col("value").fill_null(0).clip(0).cast(pl.Int64).alias("supply"),
+        )
+        # One dispensing per day: the longest supply of that day's fills.
+        days = (
+            fills.group_by("unit", "d").agg(pl.col("end").first(), pl.col("supply").max()).sort("unit", "d")
+        )
+        # Shift forward: a fill starts the day after the coverage before it ends. With S the running sum of
+        # supplies, its last covered day is e_i = max(d_i + s_i - 1, e_(i-1) + s_i), whose closed form is
+        # S_i + max over j <= i of (d_j - 1 - S_(j-1)): a cumulative sum and a cumulative max per unit.
+        total = pl.col("supply").cum_sum().over("unit")
+        reach = (pl.col("d") - 1 - (total - pl.col("supply"))).cum_max().over("unit")
+        covered = days.with_columns((total + reach).alias("last")).with_columns(
+            (pl.col("last") - pl.col("supply") + 1).alias("first")
+        )
+        clipped = (pl.min_horizontal("last", "end") - pl.col("first") + 1).clip(0)
+        per_unit = covered.group_by("unit").agg(
+            pl.col("d").min().alias("ipsd"),
+            pl.col("end").first(),
+            clipped.sum().alias("covered"),
+        )
+        period_days = pl.col("end").cast(pl.Int64) - pl.col("ipsd") + 1
+        reached = pl.col("covered") * cond.denominator >= period_days * cond.numerator
+        # Every fill dated in the period is on or after the IPSD (the first of them): all are evidence.
+        evidence = fills.group_by("unit").agg(pl.col("evidence_id").unique().sort().alias("evidence"))
+        return per_unit.filter(reached).select("unit").join(evidence, on="unit")
 
     def latest(self, cond: Latest, pop: pl.LazyFrame) -> pl.LazyFrame:
         parts = []
@@ -389,13 +430,23 @@ def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.L
         )
     out = []
     for rate in measure.rates:
-        hits = ctx.condition(rate.numerator, pop).select(
+        units = pop
+        if rate.denominator is not None:
+            # A rate-level denominator (SPC Adherence: members who received a statin) narrows the rows.
+            extra = ctx.condition(rate.denominator, pop).select("unit", pl.col("evidence").alias("_extra"))
+            units = pop.join(extra, on="unit", how="inner").with_columns(
+                pl.concat_list("denominator_evidence", "_extra")
+                .list.unique()
+                .list.sort()
+                .alias("denominator_evidence")
+            )
+        hits = ctx.condition(rate.numerator, units).select(
             "unit", pl.col("evidence").alias("numerator_evidence")
         )
         is_excluded = pl.col("exclusion_reason").is_not_null()
         hit = pl.col("numerator_evidence").is_not_null() & ~is_excluded
         out.append(
-            pop.join(hits, on="unit", how="left").select(
+            units.join(hits, on="unit", how="left").select(
                 pl.lit(measure.id).alias("measure"),
                 pl.lit(rate.id).alias("rate"),
                 "member_id",

@@ -16,7 +16,8 @@ Frames (Polars ``DataFrame``; ``member_id`` of one dtype, String or integer, in 
 Only ``members`` and ``enrollment`` are required; a missing source is an empty frame.
 
 ``coded_events`` turns the sources into one frame (``EVENT_SCHEMA``: member_id, value_set, date,
-evidence_id, value), keeping only codes found in the given value sets. Evidence ids name the source row:
+evidence_id, value), keeping only codes found in the given value sets. A pharmacy fill's ``value`` is its
+days supply (the PDC condition reads it); a clinical row's is its result. Evidence ids name the source row:
 ``claim:<claim_line_id>``, ``rx:<fill_id>``, ``clinical:<clinical_id>``, ``encounter:<encounter_id>``.
 Errors are ``MeasureInputError`` naming the frame, the row (0-based) and the column.
 """
@@ -188,9 +189,7 @@ def coded_events(inputs: MeasureInputs, value_sets: pl.DataFrame) -> pl.DataFram
                 claims.select("member_id", "date", "evidence_id", pl.col(column).alias("code"))
                 .explode("code")
                 .filter(pl.col("code").is_not_null())
-                .with_columns(
-                    code_expr(pl.lit(system), pl.col("code")), pl.lit(family).alias("family"), no_value
-                )
+                .with_columns(code_expr(system, pl.col("code")), pl.lit(family).alias("family"), no_value)
             )
             parts.append(_tag(exploded, codes))
     if inputs.pharmacy is not None and inputs.pharmacy.height:
@@ -198,9 +197,9 @@ def coded_events(inputs: MeasureInputs, value_sets: pl.DataFrame) -> pl.DataFram
             "member_id",
             pl.col("fill_date").alias("date"),
             pl.concat_str(pl.lit("rx:"), pl.col("fill_id").cast(pl.String)).alias("evidence_id"),
-            code_expr(pl.lit("NDC"), pl.col("ndc")).alias("code"),
+            code_expr("NDC", pl.col("ndc")).alias("code"),
             pl.lit("NDC").alias("family"),
-            no_value,
+            pl.col("days_supply").cast(pl.Float64).alias("value"),
         )
         parts.append(_tag(rx, codes))
     for name, ident, date_column, prefix in (

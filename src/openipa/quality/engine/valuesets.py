@@ -14,8 +14,9 @@ Two readers produce the same frame (``VALUE_SET_SCHEMA``: value_set, code_system
 
 Code systems are normalized to ``CODE_SYSTEMS`` (``ICD-10-CM``, ``ICD10CM`` -> ``ICD10CM``; ``CPT-CAT-II``
 -> ``CPTII``; ``SNOMED CT US Edition`` -> ``SNOMEDCT``...); an unknown system is an error. Codes are
-trimmed and upper-cased; ICD-10 codes lose their dot and NDCs their hyphens, so ``Z90.13`` and ``Z9013``
-match. ``family`` groups the systems a claim's code can be matched in: claim procedure codes are compared
+trimmed and upper-cased; ICD-10 codes lose their dot, so ``Z90.13`` and ``Z9013`` match; an NDC written
+with hyphens in three parts (the FDA's 4-4-2, 5-3-2 or 5-4-1 label forms) is padded to the 11-digit 5-4-2
+form claims use (``0378-3952-77`` -> ``00378395277``), any other NDC just loses its hyphens. ``family`` groups the systems a claim's code can be matched in: claim procedure codes are compared
 with CPT, CPT Category II, HCPCS and ICD-10-PCS codes together (their formats do not collide), diagnoses
 with ICD-10-CM.
 
@@ -83,18 +84,37 @@ def normalize_code(system: str, raw: str) -> str:
     if system in ("ICD10CM", "ICD10PCS"):
         code = code.replace(".", "")
     elif system == "NDC":
-        code = code.replace("-", "")
+        parts = code.split("-")
+        if len(parts) == 3:
+            code = parts[0].zfill(5) + parts[1].zfill(4) + parts[2].zfill(2)
+        else:
+            code = code.replace("-", "")
     return code
 
 
-def code_expr(system: pl.Expr, code: pl.Expr) -> pl.Expr:
-    """``normalize_code`` as a Polars expression over a canonical system column and a raw code column."""
+def code_expr(system: pl.Expr | str, code: pl.Expr) -> pl.Expr:
+    """``normalize_code`` as a Polars expression over a raw code column, for a canonical system given as a
+    name (one rule, cheapest on large frames) or as an expression (a column of systems)."""
     cleaned = code.str.strip_chars().str.to_uppercase()
+    parts = cleaned.str.split("-")
+    padded = pl.concat_str(
+        parts.list.get(0, null_on_oob=True).str.zfill(5),
+        parts.list.get(1, null_on_oob=True).str.zfill(4),
+        parts.list.get(2, null_on_oob=True).str.zfill(2),
+    )
+    ndc = (
+        pl.when(parts.list.len() == 3).then(padded).otherwise(cleaned.str.replace_all("-", "", literal=True))
+    )
+    icd = cleaned.str.replace_all(".", "", literal=True)
+    if isinstance(system, str):
+        if system in ("ICD10CM", "ICD10PCS"):
+            return icd
+        return ndc if system == "NDC" else cleaned
     return (
         pl.when(system.is_in(["ICD10CM", "ICD10PCS"]))
-        .then(cleaned.str.replace_all(".", "", literal=True))
+        .then(icd)
         .when(system == "NDC")
-        .then(cleaned.str.replace_all("-", "", literal=True))
+        .then(ndc)
         .otherwise(cleaned)
     )
 

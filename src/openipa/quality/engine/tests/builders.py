@@ -65,6 +65,19 @@ class World:
         )
         return f"clinical:{ident}"
 
+    def fill(self, member_id: str, day: dt.date, ndc: str, days_supply: int | None = 30) -> str:
+        ident = f"rx{len(self.pharmacy) + 1}"
+        self.pharmacy.append(
+            {
+                "fill_id": ident,
+                "member_id": member_id,
+                "ndc": ndc,
+                "fill_date": day,
+                "days_supply": days_supply,
+            }
+        )
+        return f"rx:{ident}"
+
     def inputs(self) -> MeasureInputs:
         members = pl.DataFrame(
             self.members,
@@ -95,7 +108,17 @@ class World:
                 "observed_date": pl.Date,
             },
         )
-        return MeasureInputs(members, spans, claims=claims, clinical=clinical)
+        pharmacy = pl.DataFrame(
+            self.pharmacy,
+            schema={
+                "fill_id": pl.String,
+                "member_id": pl.String,
+                "ndc": pl.String,
+                "fill_date": pl.Date,
+                "days_supply": pl.Int32,
+            },
+        )
+        return MeasureInputs(members, spans, claims=claims, pharmacy=pharmacy, clinical=clinical)
 
     def run(self, year: int = 2025) -> MeasureResults:
         return evaluate(self.inputs(), load_measures(year), starter_value_sets(year))

@@ -105,7 +105,8 @@ def test_ncqa_layout_loads_and_drives_the_engine(tmp_path):
     w.claim("m", D(2025, 2, 1), px=("77067",))
     with pytest.raises(
         ValueSetError,
-        match=r"value sets missing for measurement year 2025: Behavioral Health Visit \(FUM, FUH\); Bilateral Mastectomy \(BCS-E\);",
+        match=r"value sets missing for measurement year 2025: Acute Inpatient \(SPC\); Behavioral Health Visit \(FUM, FUH\); "
+        r"Bilateral Mastectomy \(BCS-E\);",
     ):
         evaluate(w.inputs(), load_measures(2025), vs)
     assert missing_value_sets(load_measures(2025), vs)["Diabetes"] == ["GSD", "EED", "KED"]
@@ -213,6 +214,7 @@ def test_integer_member_ids_and_missing_sources():
         enrollment=inputs.enrollment.with_columns(pl.col("member_id").cast(pl.Int64)),
         claims=inputs.claims.with_columns(pl.col("member_id").cast(pl.Int64)),  # type: ignore[union-attr]
         clinical=None,
+        pharmacy=None,
     )
     results = evaluate(as_int, load_measures(2025), starter_value_sets(2025))
     assert results.members.filter(pl.col("rate") == "BCS-E").select("member_id", "numerator").rows() == [
