@@ -14,7 +14,7 @@ Public API::
     results.rates     # per measure and rate: eligible, excluded, denominator, numerator, rate_value
 
 Measures shipped (MY 2025, 2026): BCS-E, COL-E, CBP, GSD (<8, >9), EED, KED, W30 (15 and 30 months), WCV,
-CIS-E Combo 10, FUM and FUH (7 and 30 days). Input frames and their columns: ``inputs``; definitions and conditions: ``definitions``; value-set files:
+CIS-E Combo 10, FUM and FUH (7 and 30 days), SPC (Received, Adherence: PDC >= 80% from pharmacy fills). Input frames and their columns: ``inputs``; definitions and conditions: ``definitions``; value-set files:
 ``valuesets``; output columns: ``evaluate``. Errors: ``MeasureInputError`` (frames), ``DefinitionError``
 (definition files), ``ValueSetError`` (value-set files), each naming where the problem is.
 """
