@@ -89,7 +89,7 @@ class Scores:
 
 def age_on_february_1(dob: pl.Expr, payment_year: int) -> pl.Expr:
     """Age in whole years on February 1 of ``payment_year`` (CMS's age for the payment year)."""
-    after = (dob.dt.month() > 2) | ((dob.dt.month() == 2) & (dob.dt.day() > 1))
+    after = dob.dt.ordinal_day() > 32  # February 1 is day 32 of every year
     return (pl.lit(payment_year) - dob.dt.year() - after.cast(pl.Int32)).cast(pl.Int32)
 
 
@@ -158,6 +158,7 @@ SHIFT = 16
 """Member-and-CC pairs are packed into one Int64, (row << SHIFT) | cc, for fast unique, semi and anti joins."""
 MAX_CC = 1_024
 MAX_VARIABLES = 64
+EDIT_KINDS = {"sex": 1, "age": 2, "mce_age": 3}
 
 
 def _profile_key(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
@@ -324,7 +325,12 @@ class _Coded:
 
     dx_to_cc: pl.DataFrame  # diagnosis_code, code_id, cc (Int32)
     codes: pl.Series  # diagnosis_code by code_id
-    edits: pl.DataFrame  # code_id, edit_type, sex, age_min, age_max, action, cc_override (Int32)
+    code_enum: pl.Enum  # the codes in code_id order: a cast to it and to_physical() yields the code_id
+    by_code: pl.DataFrame  # one row per code_id: cc1, cc2 (null unless a second CC), the edit (or nulls)
+    cc_names: pl.Series  # "0", "1", ... by CC number (list elements are gathered, not cast)
+    hierarchy_words: tuple[tuple[pl.Series, pl.Series], ...]
+    """Per word of up to 62 parent CCs: (the bit of each parent CC, the OR of each child CC's parents'
+    bits), both indexed by CC number."""
     requirements: pl.DataFrame  # cc, required (Int32)
     hierarchies: pl.DataFrame  # parent, child (Int32)
     groups: pl.DataFrame  # cc, term (Int32: GROUP_BASE + group number)
@@ -349,6 +355,21 @@ def _lookup(frame: pl.DataFrame, index: pl.Expr, size: int) -> tuple[pl.Series, 
     return dense.get_column("value"), dense.get_column("paid")
 
 
+def _hierarchy_words(hierarchies: pl.DataFrame) -> tuple[tuple[pl.Series, pl.Series], ...]:
+    parents = sorted(set(hierarchies.get_column("parent").cast(pl.Int64).to_list()))
+    words = []
+    for start in range(0, len(parents), 62):
+        bit_of = {parent: 1 << j for j, parent in enumerate(parents[start : start + 62])}
+        parent_bits = [0] * MAX_CC
+        child_masks = [0] * MAX_CC
+        for parent, child in hierarchies.select(pl.all().cast(pl.Int64)).iter_rows():
+            if parent in bit_of:
+                parent_bits[parent] = bit_of[parent]
+                child_masks[child] |= bit_of[parent]
+        words.append((pl.Series(parent_bits, dtype=pl.Int64), pl.Series(child_masks, dtype=pl.Int64)))
+    return tuple(words)
+
+
 @functools.cache
 def _coded(payment_year: int, model: str) -> _Coded:
     t = load_model(payment_year, model)
@@ -364,6 +385,27 @@ def _coded(payment_year: int, model: str) -> _Coded:
         raise TableError(f"{model} {payment_year}: a CC number of {MAX_CC} or more")
     edits = t.edits.join(codes, on="diagnosis_code", how="inner").select(
         "code_id", "edit_type", "sex", "age_min", "age_max", "action", pl.col("cc_override").cast(pl.Int32)
+    )
+    per_code = dx_to_cc.sort("code_id", "cc").group_by("code_id", maintain_order=True).agg(pl.col("cc"))
+    if per_code.get_column("cc").list.len().max() > 2:  # type: ignore[operator]
+        raise TableError(f"{model} {payment_year}: a diagnosis mapping to more than two CCs")
+    # Edits are unique per code (tables.py refuses a second one), so they become columns by code_id.
+    by_code = (
+        codes.select("code_id")
+        .join(per_code, on="code_id", how="left", maintain_order="left")
+        .join(edits, on="code_id", how="left", maintain_order="left")
+        .select(
+            pl.col("cc").list.get(0).alias("cc1"),
+            pl.col("cc").list.get(1, null_on_oob=True).alias("cc2"),
+            pl.col("edit_type").is_not_null().alias("has_edit"),
+            pl.col("edit_type").replace_strict(EDIT_KINDS, default=None, return_dtype=pl.Int8).alias("kind"),
+            (pl.col("sex") == "2").alias("edit_female"),
+            "age_min",
+            "age_max",
+            (pl.col("action") == "invalid").alias("invalid"),
+            (pl.col("action") == "override").alias("override"),
+            "cc_override",
+        )
     )
     group_names = sorted(set(t.groups["group"].to_list()))
     group_id = {name: GROUP_BASE + i for i, name in enumerate(group_names)}
@@ -420,9 +462,12 @@ def _coded(payment_year: int, model: str) -> _Coded:
     )
     count_values, count_paid = _lookup(counts, seg * 16 + pl.col("n"), len(SEGMENTS) * 16)
     return _Coded(
+        hierarchy_words=_hierarchy_words(t.hierarchies),
         dx_to_cc=dx_to_cc,
         codes=codes.get_column("diagnosis_code"),
-        edits=edits,
+        code_enum=pl.Enum(codes.get_column("diagnosis_code")),
+        by_code=by_code,
+        cc_names=pl.int_range(0, MAX_CC, eager=True).cast(pl.String),
         requirements=t.requirements.select(pl.col("cc").cast(pl.Int32), pl.col("required").cast(pl.Int32)),
         hierarchies=t.hierarchies.select(pl.col("parent").cast(pl.Int32), pl.col("child").cast(pl.Int32)),
         groups=groups,
@@ -443,6 +488,20 @@ def _in_sorted(haystack: pl.Series, needles: pl.Series) -> pl.Series:
         return pl.repeat(False, needles.len(), dtype=pl.Boolean, eager=True)
     position = haystack.search_sorted(needles).clip(upper_bound=haystack.len() - 1)
     return haystack.gather(position) == needles
+
+
+def _running(values: pl.Series) -> pl.Series:
+    """0 then the running total of ``values`` (Int64): the sum over rows a..b-1 is r[b] - r[a]."""
+    return pl.concat([pl.Series([0], dtype=pl.Int64), values.cast(pl.Int64).cum_sum()])
+
+
+def _bounds(member_of: pl.Series, n: int) -> pl.Series:
+    """For member numbers sorted ascending, n + 1 offsets: member m's rows are bounds[m]..bounds[m+1]-1."""
+    runs = member_of.rle().struct.unnest()
+    counts = pl.repeat(0, n, dtype=pl.Int64, eager=True).scatter(
+        runs.get_column("value"), runs.get_column("len")
+    )
+    return _running(counts)
 
 
 def _pack(i: pl.Expr, value: pl.Expr) -> pl.Expr:
@@ -482,42 +541,61 @@ def _model_scores(
     )
     segment_codes = members.get_column("segment").to_physical().cast(pl.Int64)
 
-    exploded = (
-        frame.select(
-            pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"), pl.col("diagnosis_codes").alias("code")
+    flat = frame.select(
+        pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"), pl.col("diagnosis_codes").alias("code")
+    ).explode("code")
+    # A code spelled as in the table (upper case, no dot) is its code_id by one Enum cast; the others are
+    # normalised (upper case, no dot or blank) once per distinct spelling and cast again.
+    flat = flat.with_columns(pl.col("code").cast(c.code_enum, strict=False).to_physical().alias("code_id"))
+    found = flat.filter(pl.col("code_id").is_not_null()).select("_i", pl.col("code_id").cast(pl.UInt32))
+    missed = flat.filter(pl.col("code_id").is_null() & pl.col("code").is_not_null())
+    if missed.height:
+        spellings = (
+            missed.select(pl.col("code").unique())
+            .with_columns(
+                pl.col("code")
+                .str.replace_all(r"[.\s]", "")
+                .str.to_uppercase()
+                .cast(c.code_enum, strict=False)
+                .to_physical()
+                .cast(pl.UInt32)
+                .alias("code_id")
+            )
+            .drop_nulls("code_id")
         )
-        .explode("code")
-        .drop_nulls("code")
+        if spellings.height:
+            fixed = missed.select("_i", "code").join(spellings, on="code").select("_i", "code_id")
+            found = pl.concat([found, fixed])
+    code_ids = found.get_column("code_id")
+    by_code = c.by_code
+    mapped = found.with_columns(
+        by_code.get_column("cc1").gather(code_ids).alias("cc"),
+        by_code.get_column("cc2").gather(code_ids).alias("cc2"),
+        by_code.get_column("has_edit").gather(code_ids).alias("has_edit"),
     )
-    # Spellings are normalised once per distinct spelling (upper case, no dot or blank), then joined back.
-    spellings = (
-        exploded.select(pl.col("code").unique())
-        .with_columns(pl.col("code").str.replace_all(r"[.\s]", "").str.to_uppercase().alias("normal"))
-        .join(
-            c.dx_to_cc.select("diagnosis_code", "code_id", "cc"), left_on="normal", right_on="diagnosis_code"
-        )
-        .select(
-            "code",
-            "code_id",
-            "cc",
-            pl.col("code_id").is_in(c.edits.get_column("code_id").implode()).alias("has_edit"),
-        )
+    second = mapped.filter(pl.col("cc2").is_not_null())
+    mapped = pl.concat(
+        [
+            mapped.select("_i", "code_id", "cc", "has_edit"),
+            second.select("_i", "code_id", pl.col("cc2").alias("cc"), "has_edit"),
+        ]
     )
-    mapped = exploded.join(spellings, on="code", maintain_order="left").drop("code")
     # Age and sex edits: an "invalid" edit drops the diagnosis; an "override" maps it to another CC.
-    edit_types = ["age", "mce_age"] if switch_edits else ["age"]
-    ages = members.get_column("age")
-    females = members.get_column("female")
-    touched = mapped.filter("has_edit").drop("has_edit").join(c.edits, on="code_id")
+    kinds = [EDIT_KINDS["age"], EDIT_KINDS["mce_age"]] if switch_edits else [EDIT_KINDS["age"]]
+    touched = mapped.filter("has_edit").drop("has_edit")
+    touched_ids = touched.get_column("code_id")
+    touched_rows = touched.get_column("_i")
+    edit = by_code.select("kind", "edit_female", "age_min", "age_max", "invalid", "override", "cc_override")
     edited_part = (
-        touched.with_columns(
-            ages.gather(touched.get_column("_i")).alias("age"),
-            females.gather(touched.get_column("_i")).alias("female"),
+        pl.concat([touched, edit.select(pl.all().gather(touched_ids))], how="horizontal")
+        .with_columns(
+            members.get_column("age").gather(touched_rows).alias("age"),
+            members.get_column("female").gather(touched_rows).alias("female"),
         )
         .with_columns(
-            pl.when(pl.col("edit_type") == "sex")
-            .then(pl.col("sex") == pl.when(pl.col("female")).then(pl.lit("2")).otherwise(pl.lit("1")))
-            .when(pl.col("edit_type").is_in(edit_types))
+            pl.when(pl.col("kind") == EDIT_KINDS["sex"])
+            .then(pl.col("edit_female") == pl.col("female"))
+            .when(pl.col("kind").is_in(kinds))
             .then(
                 (pl.col("age_max").is_not_null() & (pl.col("age") <= pl.col("age_max")))
                 | (pl.col("age_min").is_not_null() & (pl.col("age") >= pl.col("age_min")))
@@ -526,11 +604,11 @@ def _model_scores(
             .fill_null(False)
             .alias("applies")
         )
-        .filter(~(pl.col("applies") & (pl.col("action") == "invalid")))
+        .filter(~(pl.col("applies") & pl.col("invalid")))
         .select(
             "_i",
             "code_id",
-            pl.when(pl.col("applies") & (pl.col("action") == "override"))
+            pl.when(pl.col("applies") & pl.col("override"))
             .then(pl.col("cc_override"))
             .otherwise(pl.col("cc"))
             .alias("cc"),
@@ -541,53 +619,68 @@ def _model_scores(
         _pack(pl.col("_i"), pl.col("cc")), "code_id"
     )
     keys = edited.get_column("k").sort().set_sorted().unique()
-    ccs = pl.DataFrame({"k": keys}).with_columns(_unpack(pl.col("k")))
+    cc_of = keys % (1 << SHIFT)
     if c.requirements.height:
-        candidates = ccs.filter(pl.col("cc").is_in(c.requirements.get_column("cc").implode())).join(
-            c.requirements, on="cc"
+        needy = keys.filter(cc_of.is_in(c.requirements.get_column("cc").implode()))
+        candidates = (
+            pl.DataFrame({"k": needy}).with_columns(_unpack(pl.col("k"))).join(c.requirements, on="cc")
         )
         wanted = candidates.select(_pack(pl.col("_i"), pl.col("required"))).get_column("k")
         satisfied = candidates.filter(_in_sorted(keys, wanted))
         dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k").implode())).get_column("k")
         if dropped.len():
-            ccs = ccs.filter(~pl.col("k").is_in(dropped.implode()))
-    parents = ccs.filter(pl.col("cc").is_in(c.hierarchies.get_column("parent").implode()))
-    removed = (
-        parents.join(c.hierarchies, left_on="cc", right_on="parent")
-        .select(_pack(pl.col("_i"), pl.col("child")))
-        .get_column("k")
-        .sort()
+            keys = keys.filter(~keys.is_in(dropped.implode()))
+            cc_of = keys % (1 << SHIFT)
+    member_of = keys // (1 << SHIFT)
+    bounds = _bounds(member_of, n)
+    # Hierarchies: per member, one bit per present parent CC (a member's CCs are unique, so the sum of
+    # its bits over its sorted run is their OR); a CC is dropped when the member's bits meet the bits of
+    # that CC's parents.
+    dropped_by_parent = pl.repeat(False, keys.len(), dtype=pl.Boolean, eager=True)
+    for parent_bits, child_masks in c.hierarchy_words:
+        running = _running(parent_bits.gather(cc_of))
+        member_bits = running.gather(bounds.slice(1, n)) - running.gather(bounds.slice(0, n))
+        dropped_by_parent = dropped_by_parent | (
+            (member_bits.gather(member_of) & child_masks.gather(cc_of)) != 0
+        )
+    if c.hierarchy_words:
+        kept = ~dropped_by_parent
+        bounds = _running(kept.cast(pl.Int64)).gather(bounds)
+        keys = keys.filter(kept)
+    hccs = (
+        pl.DataFrame({"k": keys}).with_columns(_unpack(pl.col("k"))).with_columns(pl.col("_i").set_sorted())
     )
-    hccs = ccs.filter(~_in_sorted(removed, ccs.get_column("k"))).with_columns(pl.col("_i").set_sorted())
-    hcc_seg = segment_codes.gather(hccs.get_column("_i"))
+    hcc_i = hccs.get_column("_i")
+    hcc_seg = segment_codes.gather(hcc_i)
     hcc_slot = hcc_seg * MAX_CC + hccs.get_column("cc").cast(pl.Int64)
 
-    # Sorted by member then CC, so each list comes out in numeric order without a sort.
-    counted = (
-        hccs.with_columns(c.hcc_values.gather(hcc_slot).alias("value"))
-        .group_by("_i", maintain_order=True)
-        .agg(pl.col("cc").alias("hcc_list"), pl.len().cast(pl.Int64).alias("n"), pl.col("value").sum())
-    )
-    disabled_rows = members.get_column("disabled").arg_true().cast(pl.UInt32)
+    # Sorted by member then CC: each member's HCCs are one run; sums of values are differences of a
+    # running total (exact integers), and each list comes out in numeric order.
+    starts, ends = bounds.slice(0, n), bounds.slice(1, n)
+    hcc_count = ends - starts
+    running = _running(c.hcc_values.gather(hcc_slot))
+    hcc_sum = running.gather(ends) - running.gather(starts)
+    with_hccs = (hcc_count > 0).arg_true().cast(pl.UInt32)
+    disabled = members.get_column("disabled")
     # Features: (member, term) for the terms the interactions use -- disease groups, single HCCs and
     # DISABLED -- each once (HCCs are unique per member, groups made so, DISABLED per member).
     term1s = c.interactions.get_column("term1")
     term2s = c.interactions.get_column("term2")
     used = pl.concat([term1s, term2s]).unique()
     group_keys = (
-        hccs.join(c.groups, on="cc")
+        hccs.filter(pl.col("cc").is_in(c.groups.get_column("cc").implode()))
+        .join(c.groups, on="cc")
         .filter(pl.col("term").is_in(used.implode()))
         .select(_pack(pl.col("_i"), pl.col("term")))
         .get_column("k")
         .unique()
     )
+    disabled_with_hccs = with_hccs.filter(disabled.gather(with_hccs))
     features = pl.concat(
         [
             pl.DataFrame({"k": group_keys}),
             hccs.filter(pl.col("cc").is_in(used.implode())).select("k"),
-            counted.filter(pl.col("_i").is_in(disabled_rows.implode())).select(
-                _pack(pl.col("_i"), pl.lit(DISABLED_TERM))
-            ),
+            pl.DataFrame({"_i": disabled_with_hccs}).select(_pack(pl.col("_i"), pl.lit(DISABLED_TERM))),
         ]
     ).with_columns(
         (pl.col("k") // (1 << SHIFT)).cast(pl.UInt32).alias("_i"),
@@ -608,37 +701,42 @@ def _model_scores(
         .group_by("_i")
         .agg(pl.col("value").sum())
     )
-    count_slot = segment_codes.gather(counted.get_column("_i")) * 16 + counted.get_column("n").clip(
-        upper_bound=10
-    )
+    all_count_slot = segment_codes * 16 + hcc_count.clip(upper_bound=10)  # slot n = 0 holds 0
     raf = members.select("key").join(
         demo_sum.select("key", "demo_value"), on="key", how="left", maintain_order="left"
     )
-    total = raf.get_column("demo_value").fill_null(0).cast(pl.Int64)
-    total = total.scatter(
-        counted.get_column("_i"),
-        total.gather(counted.get_column("_i"))
-        + counted.get_column("value")
-        + c.count_values.gather(count_slot),
+    total = (
+        raf.get_column("demo_value").fill_null(0).cast(pl.Int64)
+        + hcc_sum
+        + c.count_values.gather(all_count_slot)
     )
-    total = total.scatter(
-        interaction_sum.get_column("_i"),
-        total.gather(interaction_sum.get_column("_i")) + interaction_sum.get_column("value"),
+    if interaction_sum.height:
+        total = total.scatter(
+            interaction_sum.get_column("_i"),
+            total.gather(interaction_sum.get_column("_i")) + interaction_sum.get_column("value"),
+        )
+    lists = (
+        pl.DataFrame({"_i": hcc_i, "hcc": c.cc_names.gather(hccs.get_column("cc"))})
+        .with_columns(pl.col("_i").set_sorted())
+        .group_by("_i", maintain_order=True)
+        .agg(pl.col("hcc"))
+        .with_columns(pl.col("_i").set_sorted())
+    )
+    everyone = pl.DataFrame({"_i": pl.int_range(0, n, dtype=pl.UInt32, eager=True)}).with_columns(
+        pl.col("_i").set_sorted()
     )
     empty = pl.lit([], dtype=pl.List(pl.String))
-    lists = pl.DataFrame({"_i": pl.int_range(0, n, dtype=pl.UInt32, eager=True)}).join(
-        counted.select("_i", pl.col("hcc_list").cast(pl.List(pl.String))),
-        on="_i",
-        how="left",
-        maintain_order="left",
-    )
     out = pl.DataFrame(
         {
             "raf": total,
-            "hccs": lists.select(pl.col("hcc_list").fill_null(empty)).to_series(),
+            "hccs": everyone.join(lists, on="_i", how="left", maintain_order="left")
+            .select(pl.col("hcc").fill_null(empty))
+            .to_series(),
             "key": members.get_column("key"),
         }
     )
+    counted = pl.DataFrame({"_i": with_hccs, "n": hcc_count.gather(with_hccs)})
+    count_slot = all_count_slot.gather(with_hccs)
     if explain:
         names = c.interactions.sort("var_id").get_column("variable")
         earned = pl.concat(
