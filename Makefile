@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/capitation/run.py --members $(CAPITATION_MEMBERS)
 	$(BIN)/python bench/claims/run.py --lines $(CLAIMS_LINES)
 	$(BIN)/python bench/quality/measures.py --members $(QUALITY_MEMBERS)
+	$(BIN)/python bench/quality/end_to_end.py --members $(QUALITY_MEMBERS)
 	$(BIN)/python bench/quality/hcc.py --members $(QUALITY_MEMBERS)
 	$(BIN)/python bench/clinical/matching.py --members $(QUALITY_MEMBERS)
 

@@ -6,10 +6,13 @@ Generates, per member: a birth date (ages 0-90, so children's and adults' measur
 sex, one to two enrollment spans (some with a gap of 1-90 days in the measurement year, some ending early),
 ``--claims-per-member`` claim lines (default 20: 1,000,000 members -> 20,000,000 lines) with one or two
 ICD-10-CM diagnoses and one procedure code drawn from a pool of measure-relevant and unrelated codes over
-ten years, two pharmacy fills, and about five clinical rows (blood-pressure pairs, HbA1c, GMI, eGFR, uACR;
-CVX immunizations for children). Then times ``openipa.quality.engine.evaluate`` with the shipped definitions
-and starter value sets, end to end (input checks, coded events, every measure, rates), and prints the rates.
-Generation is not timed. Peak RSS is the whole process's (generation included).
+ten years (ischemic vascular disease and PCI among them, for SPC), statin refill series for a fifth of the
+members (30- or 90-day supplies, refilled early or late) plus one unrelated fill each for a tenth, about six
+clinical rows (blood-pressure pairs, HbA1c, GMI, eGFR, uACR; CVX immunizations for children; procedures)
+and one encounter. Then times ``openipa.quality.engine.evaluate`` with the shipped definitions and starter
+value sets (input checks, coded events, every measure, rates), and prints the rates. Generation is not
+timed. Peak RSS is the whole process's (generation included). ``end_to_end.py`` writes the same data to
+Parquet files and times reading them, building the inputs, the engine and writing the results.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from openipa.quality.engine import MeasureInputs, evaluate, load_measures, start
 DX_POOL = [
     "I10", "I10", "E11.9", "E11.65", "E10.9", "Z00.00", "Z00.129", "Z00.121", "J06.9", "M54.50", "R10.9",
     "K21.9", "E78.5", "F32.9", "Z12.31", "J45.909", "R05.9", "Z23", "M25.561", "E66.9", "L30.9", "H52.4",
-    "K59.00", "Z79.4", "F32.9", "F41.1",
+    "K59.00", "Z79.4", "F32.9", "F41.1", "I25.10",
 ]  # fmt: skip
 DX_RARE = ["Z85.038", "R54", "G30.9", "I50.9", "N18.6", "Z51.5"]
 """Exclusion diagnoses: drawn for 1 in 100 diagnoses."""
@@ -43,8 +46,13 @@ PX_POOL = [
     "3075F", "3077F", "3078F", "3079F", "3080F", "3044F", "3046F", "3051F", "92250", "2023F", "99391",
     "99392", "99394", "99395", "99396", "80053", "85025", "36415", "G0439", "90471", "71046", "93000", "99284", "99238", "90834",
 ]  # fmt: skip
-PX_RARE = ["Q5003", "44150"]
-"""Hospice and total colectomy: drawn for 1 in 1,000 procedures."""
+PX_RARE = ["Q5003", "44150", "92928", "92928"]
+"""Hospice, total colectomy and PCI: drawn for 1 in 1,000 procedures."""
+STATIN_NDCS = ["72603028201", "63304083090", "00378395277", "57237016990", "68180047902", "68180046901"]
+"""Atorvastatin 10, 80 and 40 mg, rosuvastatin 10 mg, simvastatin 20 mg, lovastatin 40 mg (starter set)."""
+OTHER_NDCS = ["00071015523", "00093721001", "99999999999"]
+ENCOUNTER_POOL = [("CPT", "99213"), ("CPT", "99214"), ("HCPCS", "G0439"), ("CPT", "99395"), ("CPT", "99284")]
+PROCEDURE_POOL = [("CPT", "77067"), ("CPT", "45378"), ("CPT", "92250"), ("CPTII", "3074F"), ("CPT", "82274")]
 LAB_POOL = [  # (system, code, low, high)
     ("LOINC", "4548-4", 5.0, 12.0),
     ("LOINC", "97506-0", 5.5, 10.0),
@@ -162,20 +170,72 @@ def generate(members: int, claims_per_member: int, year: int, seed: int) -> Meas
             ).alias("procedure_codes"),
         )
     )
-    fills = members * 2
-    pharmacy = _index(fills).select(
-        pl.col("i").cast(pl.String).alias("fill_id"),
-        rnd.integers(0, members).cast(pl.String).alias("member_id"),
-        _pick(["00071015523", "00093721001", "00378395177"], rnd.integers(0, 3)).alias("ndc"),
-        _day(my_end - rnd.integers(0, 365)).alias("fill_date"),
-        pl.when(rnd.uniform() < 0.5).then(30).otherwise(90).alias("days_supply"),
-    )
     return MeasureInputs(
         members_frame,
         enrollment,
         claims=claims,
-        pharmacy=pharmacy,
+        pharmacy=_pharmacy(rnd, my_end, members),
         clinical=_clinical(rnd, births, my_end, members),
+        encounters=_encounters(rnd, my_end, members),
+    )
+
+
+def _pharmacy(rnd: _Random, my_end: int, members: int) -> pl.DataFrame:
+    """A statin refill series for about a fifth of the members (first fill in the year or the one before,
+    30 or 90 days, each refill 0.8 to 1.4 supplies later: some adherent, some not), and one other fill for
+    about a tenth."""
+    users = (
+        _index(members)
+        .filter(rnd.uniform() < 0.2)
+        .with_columns(
+            (my_end - rnd.integers(0, 500)).alias("first"),
+            pl.when(rnd.uniform() < 0.6).then(30).otherwise(90).alias("supply"),
+            (0.8 + rnd.uniform() * 0.6).alias("pace"),
+            _pick(STATIN_NDCS, rnd.integers(0, len(STATIN_NDCS))).alias("ndc"),
+        )
+        .with_columns(pl.int_ranges(0, 13).alias("k"))
+        .explode("k")
+        .with_columns(
+            (pl.col("first") + (pl.col("k") * pl.col("supply") * pl.col("pace")).cast(pl.Int64)).alias("day")
+        )
+        .filter(pl.col("day") <= my_end)
+        .select("i", "ndc", "day", "supply")
+    )
+    others = (
+        _index(members)
+        .filter(rnd.uniform() < 0.1)
+        .select(
+            "i",
+            _pick(OTHER_NDCS, rnd.integers(0, len(OTHER_NDCS))).alias("ndc"),
+            (my_end - rnd.integers(0, 365)).alias("day"),
+            pl.lit(30, dtype=pl.Int64).alias("supply"),
+        )
+    )
+    return (
+        pl.concat([users, others], how="vertical_relaxed")
+        .with_row_index("n")
+        .select(
+            pl.col("n").cast(pl.String).alias("fill_id"),
+            pl.col("i").cast(pl.String).alias("member_id"),
+            "ndc",
+            _day(pl.col("day")).alias("fill_date"),
+            pl.col("supply").cast(pl.Int32).alias("days_supply"),
+        )
+    )
+
+
+def _encounters(rnd: _Random, my_end: int, members: int) -> pl.DataFrame:
+    """One encounter (office, wellness, preventive or ED visit) per member on average, in the last 500 days."""
+    return (
+        _index(members)
+        .with_columns(rnd.integers(0, len(ENCOUNTER_POOL)).alias("which"))
+        .select(
+            pl.col("i").cast(pl.String).alias("encounter_id"),
+            rnd.integers(0, members).cast(pl.String).alias("member_id"),
+            _pick([e[0] for e in ENCOUNTER_POOL], pl.col("which")).alias("code_system"),
+            _pick([e[1] for e in ENCOUNTER_POOL], pl.col("which")).alias("code"),
+            _day(my_end - rnd.integers(0, 500)).alias("encounter_date"),
+        )
     )
 
 
@@ -231,7 +291,18 @@ def _clinical(rnd: _Random, births: pl.DataFrame, my_end: int, members: int) -> 
             pl.lit(None, dtype=pl.Float64).alias("value"),
         )
     )
-    rows = pl.concat([systolic, diastolic, labs, shots], how="vertical_relaxed")
+    procedures = (
+        _index(members // 2)
+        .with_columns(rnd.integers(0, len(PROCEDURE_POOL)).alias("which"))
+        .select(
+            rnd.integers(0, members).alias("owner"),
+            (my_end - rnd.integers(0, 800)).alias("day"),
+            _pick([p[0] for p in PROCEDURE_POOL], pl.col("which")).alias("code_system"),
+            _pick([p[1] for p in PROCEDURE_POOL], pl.col("which")).alias("code"),
+            pl.lit(None, dtype=pl.Float64).alias("value"),
+        )
+    )
+    rows = pl.concat([systolic, diastolic, labs, shots, procedures], how="vertical_relaxed")
     return rows.with_row_index("n").select(
         pl.col("n").cast(pl.String).alias("clinical_id"),
         pl.col("owner").cast(pl.String).alias("member_id"),
