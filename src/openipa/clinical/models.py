@@ -5,7 +5,8 @@ file is a :class:`ClinicalImport`, kept as received with its hash and its issues
 :class:`SourcePatient` rows (the source's key and demographics), each linked to a member, waiting in the review
 queue, or unmatched (the matching engine decides: `clinical.engine.matching`). The facts are
 :class:`ClinicalRecord` rows (one coded fact: a condition, observation, procedure, immunization, encounter or
-report), carrying the member once their patient is linked.
+report), carrying the member once their patient is linked. An HL7 ADT admission, discharge or ED visit of a
+linked patient raises an :class:`AdtNotification` for the member's PCP practice.
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ class ClinicalRecord(models.Model):
         max_length=4, blank=True, help_text="HL7 ADT trigger (A01 admit, A03 discharge)."
     )
     disposition = models.CharField(max_length=20, blank=True)
+    location = models.CharField(max_length=120, blank=True, help_text="Where (an ADT's facility).")
+    time = models.DateTimeField(null=True, blank=True, help_text="The start's timestamp, when sent.")
+    end_time = models.DateTimeField(null=True, blank=True, help_text="The end's timestamp, when sent.")
+    recorded = models.DateField(null=True, blank=True, help_text="When recorded (an ADT's EVN-2).")
     performer = models.CharField(max_length=40, blank=True)
 
     class Meta:
@@ -207,3 +212,78 @@ class PharmacyFill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.ndc} {self.fill_date} ({self.status})"
+
+
+class AdtNotification(models.Model):
+    """An admission, discharge or ED visit a hospital or HIE reported (HL7 ADT) for a member, for the member's
+    PCP practice to act on (a follow-up visit due by a day the rules file gives). One per visit and event: a
+    re-sent message or an A08 update changes it, never duplicates it."""
+
+    class Event(models.TextChoices):
+        ADMIT = "A01", "Admission"
+        DISCHARGE = "A03", "Discharge"
+        REGISTER = "A04", "ED visit"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+    source = models.ForeignKey(ClinicalSource, on_delete=models.PROTECT, related_name="+")
+    clinical_import = models.ForeignKey(
+        ClinicalImport, on_delete=models.PROTECT, related_name="adt_notifications",
+        help_text="The file that raised or last updated it.",
+    )  # fmt: skip
+    record = models.ForeignKey(
+        ClinicalRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The visit's encounter record (re-pointed when the source re-sends the visit).",
+    )  # fmt: skip
+    patient = models.ForeignKey(SourcePatient, on_delete=models.PROTECT, related_name="adt_notifications")
+    member = models.ForeignKey(
+        "membership.Member", on_delete=models.PROTECT, related_name="adt_notifications"
+    )
+    visit_id = models.CharField(
+        max_length=120, help_text="PV1-19 visit number (else the message control id)."
+    )
+    event = models.CharField(max_length=4, choices=Event.choices)
+    label = models.CharField(max_length=60, help_text="The rule's label (Admission, Inpatient discharge...).")
+    patient_class = models.CharField(
+        max_length=10, help_text="PV1-2: I inpatient, E emergency, O outpatient..."
+    )
+    facility = models.CharField(max_length=120, blank=True)
+    event_date = models.DateField(help_text="The discharge day for a discharge, else the admit day.")
+    admit_date = models.DateField(null=True, blank=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    discharge_date = models.DateField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.CharField(max_length=20, blank=True)
+    diagnosis_system = models.CharField(max_length=40, blank=True)
+    diagnosis_code = models.CharField(max_length=40, blank=True)
+    pcp_practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The member's PCP practice on the event's day (who is notified).",
+    )  # fmt: skip
+    pcp = models.ForeignKey(
+        "network.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    follow_up_due = models.DateField(null=True, blank=True)
+    follow_up_what = models.CharField(max_length=80, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    raised_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-event_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "visit_id", "event"], name="adt_notification_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["pcp_practice", "status", "event_date"]),
+            models.Index(fields=["status", "event_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} {self.visit_id} {self.event_date} ({self.status})"

@@ -7,10 +7,16 @@ field and left out, and the rest are loaded in one transaction. A fact whose pat
 nor known from an earlier file of the source is reported and left out too. New patients (and those not yet
 linked) go through the matching engine (`clinical.engine.matching`): linked, to review, or unmatched; a
 patient's facts carry the member once linked, and a review that confirms the link gives them the member.
+
+An HL7 ADT admission, discharge or ED visit of a linked patient raises an `AdtNotification` for the member's PCP
+practice (the rules: `clinical/data/adt_notifications.json`, `clinical.engine.adt`), in the import's transaction;
+a patient linked later by the review raises then the notifications of their stored ADT records. One notification
+per visit and event: a re-sent file or an A08 update changes it, never duplicates it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +24,12 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from openipa.clinical.engine import matching
+from openipa.clinical.engine import adt, matching
 from openipa.clinical.models import (
+    AdtNotification,
     ClinicalImport,
     ClinicalRecord,
     ClinicalSource,
@@ -29,15 +37,15 @@ from openipa.clinical.models import (
     SourcePatient,
 )
 from openipa.core import audit
-from openipa.core.errors import ValidationFailed
+from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.intake import MAX_LISTED, store_file
-from openipa.core.roles import Actor, Perm, require
+from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require
 from openipa.edi import clinicalfiles as clinical_formats
 from openipa.edi import fhir, pharmacy
 from openipa.edi.clinical import ClinicalFact, ClinicalFileError, ClinicalIssue, PatientRecord, Record
 from openipa.edi.pharmacy import PharmacyClaim
 from openipa.membership import selectors as member_selectors
-from openipa.membership.models import Member
+from openipa.membership.models import Member, PcpAssignment
 from openipa.network.models import Practice
 
 Format = ClinicalSource.Format
@@ -184,11 +192,13 @@ def _import_file(
         counts = _match(source, [p for p in by_ref.values() if p.match in (SourcePatient.Match.REVIEW,
                                                                             SourcePatient.Match.UNMATCHED)], now)  # fmt: skip
         _store_facts(source, record, kept, by_ref)
+        raised = _raise_adt(actor, record, _visits_of_facts(source, record, kept, by_ref), now)
         record.linked, record.review, record.unmatched = counts
         record.save(update_fields=["linked", "review", "unmatched"])
         member_ids = {p.member_id for p in by_ref.values() if p.member_id is not None}
         audit.record_write(actor, "clinical.import.apply", record, member_ids=member_ids,
-                           after={"sha256": sha, "patients": len(patients), "records": len(kept)})  # fmt: skip
+                           after={"sha256": sha, "patients": len(patients), "records": len(kept),
+                                  "adt_notifications": raised})  # fmt: skip
     return record
 
 
@@ -339,16 +349,23 @@ def _plain(candidate: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in candidate.items()}
 
 
+def _aware(stamp: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp as stored: one sent without an offset is taken as local time (TIME_ZONE)."""
+    if stamp is None or timezone.is_aware(stamp):
+        return stamp
+    try:
+        return timezone.make_aware(stamp)
+    except (ValueError, OverflowError):  # a local time skipped by a DST change: taken as standard time
+        return timezone.make_aware(stamp + dt.timedelta(hours=1))
+
+
 def _store_facts(source: ClinicalSource, record: ClinicalImport, facts: list[ClinicalFact],
                  patients: dict[str, SourcePatient]) -> None:  # fmt: skip
     """Insert the facts, replacing any the source sent before under the same kind and record id."""
     rows = []
-    seen: set[tuple[str, str]] = set()
-    for fact in facts:
-        key = (fact.kind, fact.record_id[:120])
-        if key in seen:
-            continue
-        seen.add(key)
+    latest = {(fact.kind, fact.record_id[:120]): fact for fact in facts}  # a later message updates an earlier
+    seen = set(latest)
+    for key, fact in latest.items():
         patient = patients[fact.patient_ref]
         primary = fact.primary
         rows.append(ClinicalRecord(
@@ -358,6 +375,7 @@ def _store_facts(source: ClinicalSource, record: ClinicalImport, facts: list[Cli
             date=fact.date, end_date=fact.end_date, status=fact.status[:30], category=fact.category[:40],
             value=fact.value, unit=fact.unit[:40], comparator=fact.comparator[:2], value_text=fact.value_text[:200],
             event=fact.event[:4], disposition=fact.disposition[:20], performer=fact.performer[:40],
+            location=fact.location[:120], time=_aware(fact.time), end_time=_aware(fact.end_time), recorded=fact.recorded,
         ))  # fmt: skip
     for kind in {k for k, _ in seen}:
         ids = [r for k, r in seen if k == kind]
@@ -385,7 +403,192 @@ def review_match(
         patient.reviewed_at = now or timezone.now()
         patient.save(update_fields=["member", "match", "match_method", "reviewed_by", "reviewed_at"])
         ClinicalRecord.objects.filter(patient=patient).update(member=member)
+        if member is None:
+            AdtNotification.objects.filter(patient=patient).delete()  # they were about someone else
+        else:
+            _raise_adt(actor, patient.last_import, _visits_of_records(patient), patient.reviewed_at)
         audit.record_write(actor, "clinical.match.review", patient, before=before,
                            after={"match": patient.match, "member": patient.member_id},
                            member_ids=[m for m in (was, patient.member_id) if m is not None])  # fmt: skip
     return patient
+
+
+# -- ADT notifications ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Visit:
+    """One ADT event of a linked patient, as a message (or its stored record) gave it."""
+
+    source: ClinicalSource
+    clinical_import: ClinicalImport
+    patient: SourcePatient
+    visit_id: str
+    event: str
+    patient_class: str
+    facility: str
+    admit: dt.date | None
+    admitted_at: dt.datetime | None
+    discharge: dt.date | None
+    discharged_at: dt.datetime | None
+    recorded: dt.date | None
+    disposition: str
+    diagnosis: tuple[str, str]
+
+
+def _visits_of_facts(source: ClinicalSource, record: ClinicalImport, facts: list[ClinicalFact],
+                     patients: dict[str, SourcePatient]) -> list[_Visit]:  # fmt: skip
+    """The file's ADT events of linked patients, in the file's order, with each visit's first diagnosis."""
+    diagnoses: dict[str, tuple[str, str]] = {}
+    for fact in facts:
+        if fact.kind == "condition" and fact.encounter_ref and fact.primary is not None:
+            diagnoses.setdefault(fact.encounter_ref, (fact.primary.system, fact.primary.code))
+    return [
+        _Visit(source, record, patients[f.patient_ref], f.record_id[:120], f.event, f.category, f.location,
+               f.date, _aware(f.time), f.end_date, _aware(f.end_time), f.recorded, f.disposition,
+               diagnoses.get(f.record_id, ("", "")))
+        for f in facts
+        if f.kind == "encounter" and f.event and patients[f.patient_ref].member_id is not None
+    ]  # fmt: skip
+
+
+def _visits_of_records(patient: SourcePatient) -> list[_Visit]:
+    """The stored ADT events of a patient (each visit's latest), with each visit's first stored diagnosis."""
+    encounters = list(
+        ClinicalRecord.objects.filter(patient=patient, kind="encounter")
+        .exclude(event="")
+        .select_related("source", "clinical_import")
+        .order_by("date", "pk")
+    )
+    conditions = ClinicalRecord.objects.filter(patient=patient, kind="condition").order_by("pk")
+    diagnoses: dict[str, tuple[str, str]] = {}
+    for system, code, record_id in conditions.values_list("code_system", "code", "record_id"):
+        diagnoses.setdefault(record_id.rsplit(":", 1)[0], (system, code))
+    return [
+        _Visit(r.source, r.clinical_import, patient, r.record_id, r.event, r.category, r.location, r.date,
+               r.time, r.end_date, r.end_time, r.recorded, r.disposition, diagnoses.get(r.record_id, ("", "")))
+        for r in encounters
+    ]  # fmt: skip
+
+
+def _raise_adt(actor: Actor | None, record: ClinicalImport, visits: list[_Visit], now: dt.datetime) -> int:
+    """Raise (or update) the notifications of `visits`, in order; how many were raised new. Runs inside the
+    caller's transaction."""
+    if not visits:
+        return 0
+    rules = adt.load_rules()
+    keys = {(v.source.pk, v.visit_id) for v in visits}
+    existing: dict[tuple[str, str], AdtNotification] = {}
+    for source_id in {k[0] for k in keys}:
+        ids = [visit for s, visit in keys if s == source_id]
+        for n in AdtNotification.objects.filter(source_id=source_id, visit_id__in=ids):
+            existing[(n.visit_id, n.event)] = n
+    record_ids = dict(
+        ClinicalRecord.objects.filter(
+            source_id__in={v.source.pk for v in visits}, kind="encounter", record_id__in={v.visit_id for v in visits}
+        ).values_list("record_id", "pk")
+    )  # fmt: skip
+    raised = 0
+    touched: set[int] = set()
+    for visit in visits:
+        fallback = visit.recorded or visit.clinical_import.imported_at.date()
+        day = adt.event_day(visit.event, visit.admit, visit.discharge, fallback)
+        if rules.is_update(visit.event, day):
+            targets = [n for (v, _e), n in existing.items() if v == visit.visit_id]
+        else:
+            decision = rules.decide(visit.event, visit.patient_class, admit=visit.admit,
+                                    discharge=visit.discharge, fallback=fallback)  # fmt: skip
+            if decision is None:
+                continue
+            found = existing.get((visit.visit_id, visit.event))
+            if found is None:
+                found = AdtNotification(
+                    source=visit.source, visit_id=visit.visit_id, event=visit.event, raised_at=now,
+                    status=AdtNotification.Status.NEW,
+                )  # fmt: skip
+                existing[(visit.visit_id, visit.event)] = found
+                raised += 1
+            found.label = decision.label[:60]
+            found.event_date = decision.event_date
+            found.follow_up_due = decision.follow_up_due
+            found.follow_up_what = decision.follow_up_what[:80]
+            targets = [found]
+        for n in targets:
+            _apply(n, visit, record, record_ids.get(visit.visit_id), now)
+            touched.add(id(n))
+    for n in existing.values():
+        if id(n) in touched:
+            n.save()
+        elif n.record_id != record_ids.get(n.visit_id):  # the visit's record was replaced by a later message
+            n.record_id = record_ids.get(n.visit_id)
+            n.save(update_fields=["record"])
+    if raised or touched:
+        audit.record_write(actor, "clinical.adt.raise", record, after={"raised": raised, "updated": len(touched) - raised},
+                           member_ids={v.patient.member_id for v in visits if v.patient.member_id is not None})  # fmt: skip
+    return raised
+
+
+def _apply(n: AdtNotification, visit: _Visit, record: ClinicalImport, record_id: int | None,
+           now: dt.datetime) -> None:  # fmt: skip
+    """Copy what the message gave (an update keeps what it leaves empty) and the member's PCP that day."""
+    n.clinical_import = visit.clinical_import if visit.clinical_import.pk else record
+    n.record = None if record_id is None else ClinicalRecord(pk=record_id)
+    n.patient = visit.patient
+    member_id = visit.patient.member_id
+    assert member_id is not None  # only linked patients' visits raise notifications
+    n.member_id = member_id
+    n.patient_class = visit.patient_class[:10] or n.patient_class
+    n.facility = visit.facility[:120] or n.facility
+    n.admit_date = visit.admit or n.admit_date
+    n.admitted_at = visit.admitted_at or n.admitted_at
+    n.discharge_date = visit.discharge or n.discharge_date
+    n.discharged_at = visit.discharged_at or n.discharged_at
+    n.disposition = visit.disposition[:20] or n.disposition
+    if visit.diagnosis[1]:
+        n.diagnosis_system, n.diagnosis_code = visit.diagnosis[0][:40], visit.diagnosis[1][:40]
+    n.pcp_practice_id, n.pcp_id = _pcp_on(member_id, n.event_date)
+    n.updated_at = now
+
+
+def _pcp_on(member_id: int, on: dt.date) -> tuple[int | None, int | None]:
+    """(practice, provider) ids of the member's PCP assignment in force on the day (the practice as
+    `membership.selectors.pcp_practice_on` gives it; ids only)."""
+    practice = member_selectors.pcp_practice_on(member_id, on)
+    if practice is None:
+        return None, None
+    provider = (
+        PcpAssignment.objects.filter(member_id=member_id, practice_id=practice, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("-valid_from", "-pk")
+        .values_list("provider_id", flat=True)
+        .first()
+    )
+    return practice, provider
+
+
+def acknowledge_notification(
+    *, actor: Actor, notification_id: int, now: dt.datetime | None = None
+) -> AdtNotification:
+    """Mark a new notification acknowledged (who and when): IPA staff with EDIT_CLINICAL, or a user of the
+    member's PCP practice (the practice the notification is for). Anyone else is refused; nothing changes."""
+    with transaction.atomic():
+        found = AdtNotification.objects.select_for_update().filter(pk=notification_id).first()
+        if found is None:
+            raise NotFound(f"no ADT notification {notification_id}")
+        if is_practice_scoped(actor):
+            if actor.practice_id is None or found.pcp_practice_id != actor.practice_id:
+                raise PermissionDenied("the notification is for another practice")
+            require(actor, Perm.VIEW_MEMBERS)
+        elif not has_perm(actor, Perm.EDIT_CLINICAL):
+            raise PermissionDenied(f"role {actor.role!r} lacks {Perm.EDIT_CLINICAL.value!r}")
+        if found.status == AdtNotification.Status.ACKNOWLEDGED:
+            raise ValidationFailed.single(
+                "status", f"already acknowledged on {found.acknowledged_at:%Y-%m-%d %H:%M}"
+            )
+        found.status = AdtNotification.Status.ACKNOWLEDGED
+        found.acknowledged_by_id = int(str(actor.pk))
+        found.acknowledged_at = now or timezone.now()
+        found.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+        audit.record_write(actor, "clinical.adt.acknowledge", found, before={"status": "new"},
+                           after={"status": found.status}, member_ids=[found.member_id])  # fmt: skip
+    return found

@@ -4,7 +4,10 @@
   (the same import as `openipa import-clinical`, run in the request);
 - one file: its counts, and each error and warning with its file, line and field;
 - the review queue: patients the matching could not decide, with the candidate members and why; confirm one,
-  or say the patient is not a member.
+  or say the patient is not a member;
+- the ADT notifications (admissions, discharges, ED visits of members): IPA staff with VIEW_CLINICAL see every
+  practice's, a practice user their own practice's; acknowledge one (EDIT_CLINICAL staff, or the practice's
+  users); and the dashboard's card of the new ones (counts).
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from openipa.clinical import selectors, services
-from openipa.clinical.models import ClinicalSource
+from openipa.clinical import adt_selectors, selectors, services
+from openipa.clinical.models import AdtNotification, ClinicalSource
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.intake import cli_user
+from openipa.core.roles import is_practice_scoped
 from openipa.membership import selectors as member_selectors
 from openipa.membership.views.common import actor_of, on_disk
+from openipa.network.models import Practice
 from openipa.web.errors import domain_errors
 
 
@@ -122,9 +128,82 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponseBase:
     return redirect(reverse("web:clinical:review"))
 
 
+class NotificationFilter(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *AdtNotification.Status.choices], required=False)
+    event = forms.ChoiceField(choices=[("", "Any event"), *AdtNotification.Event.choices], required=False)
+    practice = forms.ModelChoiceField(
+        queryset=Practice.objects.none(), required=False, to_field_name="code", empty_label="Any practice"
+    )
+
+    def __init__(self, *args: Any, staff: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if staff:
+            field = self.fields["practice"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = Practice.objects.order_by("code")
+        else:  # a practice user sees their own practice's only
+            del self.fields["practice"]
+
+
+@never_cache
+@domain_errors
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    staff = not is_practice_scoped(actor)
+    form = NotificationFilter(request.GET or None, staff=staff)
+    data = form.cleaned_data if form.is_valid() else {}
+    practice = data.get("practice")
+    page = adt_selectors.notification_page(
+        actor, status=data.get("status") or "", event=data.get("event") or "",
+        practice_id=practice.pk if practice is not None else None, page=request.GET.get("page"),
+    )  # fmt: skip
+    context = {"page": page, "form": form, "staff": staff, "today": timezone.localdate(),
+               "can_acknowledge": adt_selectors.can_acknowledge(actor)}  # fmt: skip
+    return render(request, "web/clinical/notifications.html", context)
+
+
+@never_cache
+@domain_errors
+@require_POST
+def notification_acknowledge(request: HttpRequest, pk: int) -> HttpResponseBase:
+    actor = actor_of(request)
+    notification = adt_selectors.notification_get(actor, pk)
+    try:
+        services.acknowledge_notification(actor=actor, notification_id=notification.pk)
+    except ValidationFailed as exc:
+        messages.error(request, "; ".join(m for ms in exc.fields.values() for m in ms))
+    else:
+        messages.success(
+            request, f"{notification.get_event_display()} {notification.event_date}: acknowledged."
+        )
+    back = request.POST.get("next", "")
+    return redirect(
+        back if back.startswith("/clinical/notifications/") else reverse("web:clinical:notifications")
+    )
+
+
+@never_cache
+@domain_errors
+@require_GET
+def notifications_summary(request: HttpRequest) -> HttpResponse:
+    """The dashboard's card: the new admissions, discharges and ED visits, and the overdue follow-ups
+    (counts only: no member data)."""
+    actor = actor_of(request)
+    counts = adt_selectors.counts(actor, today=timezone.localdate())
+    return render(request, "web/clinical/_notifications_summary.html", {"counts": counts})
+
+
 urlpatterns = [
     path("clinical/", home, name="home"),
     path("clinical/imports/<int:pk>/", import_detail, name="import"),
     path("clinical/review/", review, name="review"),
     path("clinical/review/<int:pk>/", review_decide, name="review_decide"),
+    path("clinical/notifications/", notifications, name="notifications"),
+    path("clinical/notifications/summary/", notifications_summary, name="notifications_summary"),
+    path(
+        "clinical/notifications/<int:pk>/acknowledge/",
+        notification_acknowledge,
+        name="notification_acknowledge",
+    ),
 ]

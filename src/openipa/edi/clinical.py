@@ -396,7 +396,8 @@ class ClinicalFact:
     patient class ``I``/``O``/``E``...), an observation's category (``laboratory``, ``vital-signs``), a
     condition's category or v2 diagnosis type. ``verification`` is a condition's verification status.
     ``event`` is the HL7 ADT trigger (``A01`` admit, ``A03`` discharge, ``A04`` register, ``A08`` update).
-    ``disposition`` is an encounter's discharge disposition code. ``performer`` is the attending or
+    ``disposition`` is an encounter's discharge disposition code. ``location`` is where an encounter took
+    place as the source names it (an HL7 ADT's PV1-3 facility, else its MSH-4 sending facility). ``performer`` is the attending or
     performing clinician's id (an NPI when given as one) and ``performer_name`` their name. ``encounter_ref``
     and ``references`` point at other records of the same source (a report's results).
     """
@@ -423,6 +424,7 @@ class ClinicalFact:
     components: tuple[Component, ...] = ()
     event: str = ""
     disposition: str = ""
+    location: str = ""
     performer: str = ""
     performer_name: str = ""
     encounter_ref: str = ""

@@ -20,7 +20,7 @@ What a message gives:
   time (else OBR-7).
 - ``ADT^A01`` (admit), ``A03`` (discharge), ``A04`` (register), ``A08`` (update): a PatientRecord from PID,
   an ``encounter`` fact from PV1 (PV1-2 patient class as ``category``, PV1-7 attending doctor as
-  ``performer``, PV1-19 visit number as the record id, PV1-36 discharge disposition, PV1-44 admit and
+  ``performer``, PV1-3's facility (else MSH-4, the sending facility) as ``location``, PV1-19 visit number as the record id, PV1-36 discharge disposition, PV1-44 admit and
   PV1-45 discharge date/time; ``event`` the trigger) and a ``condition`` fact per DG1 (DG1-3 code, DG1-5
   date else the admit date, DG1-6 diagnosis type as ``category``).
 
@@ -550,6 +550,14 @@ def _obx(m: _Message, seg: _Segment, key: str, ref: str, report: dict[str, objec
     )
 
 
+def _facility(m: _Message, pv1: _Segment) -> str:
+    """PV1-3's facility (PL.4, its namespace id), else the MSH-4 sending facility's."""
+    for seg, n, c in ((pv1, 3, 4), (m.msh, 4, 1)):
+        if value := m.component(seg, n, c):
+            return value
+    return ""
+
+
 def _adt(m: _Message) -> list[Record]:
     patient = _patient(m)
     ref = patient.patient_ref
@@ -585,6 +593,7 @@ def _adt(m: _Message) -> list[Record]:
             category=patient_class,
             event=m.trigger,
             disposition=m.text(pv1, 36),
+            location=_facility(m, pv1),
             performer=attending[0].strip(),
             performer_name=" ".join(p.strip() for p in (attending[2], attending[1]) if p.strip()),
             where=m.where_of(pv1),

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openipa.accounts import services as account_services
 from openipa.accounts.models import User
+from openipa.clinical import adt_selectors
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts import services as contract_services
 from openipa.contracts.models import Contract, ContractTerm, Payer
@@ -237,6 +238,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["show_chart"] = has_perm(actor, Perm.VIEW_MEMBERS)
         # the utilization app serves its own card (loaded after the page): the queue's counts
         context["um_summary"] = has_perm(actor, Perm.VIEW_UM)
+    # the clinical app serves its own card (loaded after the page): new admissions, discharges and ED visits
+    context["adt_summary"] = adt_selectors.can_view(actor)
     return render(request, "web/dashboard.html", context)
 
 

@@ -103,6 +103,7 @@ def nav_labels(page: Page) -> list[str]:
                 "Members",
                 "Claims",
                 "Authorizations",
+                "Notifications",
                 "Offers",
                 "Statements",
             ],
