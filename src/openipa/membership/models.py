@@ -31,6 +31,21 @@ class Member(models.Model):
     zip_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     language = models.CharField(max_length=40, blank=True, default="English")
+    # what CMS-HCC risk scores need beyond birth date and sex (openipa.risk)
+    orec = models.CharField(
+        "original reason for entitlement", max_length=1, default="0", db_default="0",
+        choices=[("0", "0 old age"), ("1", "1 disability"), ("2", "2 ESRD"), ("3", "3 disability and ESRD")],
+    )  # fmt: skip
+    medicaid_dual_status = models.CharField(
+        "Medicaid dual status", max_length=2, default="00", db_default="00",
+        choices=[(f"{i:02d}", f"{i:02d}") for i in range(11)],
+        help_text="CMS dual status code: 00 not dual; full-benefit 02, 04, 08; partial 01, 03, 05, 06.",
+    )  # fmt: skip
+    long_term_institutional = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Long-term institutional (90+ days in a nursing facility) for risk scores.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

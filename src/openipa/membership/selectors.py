@@ -1277,3 +1277,49 @@ def lines_of_business_on(lines: pl.DataFrame) -> pl.DataFrame:
         .join(lob, on="product_id", how="left")
         .select("line_id", "line_of_business")
     )
+
+
+# -- risk adjustment (openipa.risk) -------------------------------------------------------------------------
+
+RISK_MEMBER_SCHEMA: dict[str, Any] = {
+    "member_id": pl.Int64, "date_of_birth": pl.Date, "sex": pl.String, "orec": pl.String, "medicaid": pl.String,
+    "lti": pl.Boolean, "practice_id": pl.Int64, "provider_id": pl.Int64,
+}  # fmt: skip
+
+
+def risk_members_frame(
+    *, covered_on: dt.date, first: dt.date, last: dt.date, line_of_business: str
+) -> pl.DataFrame:
+    """The members with an eligibility span of a ``line_of_business`` product in force on ``covered_on`` or
+    overlapping ``first``..``last`` (RISK_MEMBER_SCHEMA): birth date, sex, original reason for entitlement,
+    Medicaid dual status, long-term institutional, and the PCP (practice, provider) of the latest assignment
+    begun on or before ``covered_on`` (else the latest begun in the window). A lookup for a risk-scoring batch
+    (the caller checks the permission and records what it hands out), so it takes no actor."""
+    spans = EligibilitySpan.objects.filter(product__line_of_business=line_of_business).filter(
+        (Q(valid_from__lte=covered_on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=covered_on)))
+        | (Q(valid_from__lte=last) & (Q(valid_to__isnull=True) | Q(valid_to__gte=first)))
+    )
+    members = query_frame(
+        Member.objects.filter(pk__in=spans.values("member_id")),
+        {"member_id": ("pk", pl.Int64), "date_of_birth": ("date_of_birth", pl.Date), "sex": ("sex", pl.String),
+         "orec": ("orec", pl.String), "medicaid": ("medicaid_dual_status", pl.String),
+         "lti": ("long_term_institutional", pl.Boolean)},
+    )  # fmt: skip
+    latest = max(covered_on, last)
+    pcps = (
+        query_frame(
+            PcpAssignment.objects.filter(member_id__in=spans.values("member_id"), valid_from__lte=latest),
+            {
+                "member_id": ("member_id", pl.Int64),
+                "practice_id": ("practice_id", pl.Int64),
+                "provider_id": ("provider_id", pl.Int64),
+                "valid_from": ("valid_from", pl.Date),
+            },
+        )
+        .with_columns((pl.col("valid_from") <= covered_on).alias("by_then"))
+        .sort(["member_id", "by_then", "valid_from"], descending=[False, True, True])
+        .unique("member_id", keep="first", maintain_order=True)
+        .select("member_id", "practice_id", "provider_id")
+    )
+    joined = members.join(pcps, on="member_id", how="left").sort("member_id")
+    return joined.select([pl.col(c).cast(t) for c, t in RISK_MEMBER_SCHEMA.items()])

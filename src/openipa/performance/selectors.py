@@ -26,6 +26,7 @@ from openipa.core.roles import Actor
 from openipa.membership.models import EligibilitySpan, PcpAssignment
 from openipa.network.models import Practice, Provider
 from openipa.performance.engine import watch
+from openipa.risk import selectors as risk_selectors
 from openipa.utilization import reports as um_reports
 from openipa.utilization import selectors as um_selectors
 from openipa.utilization.models import WatchThreshold
@@ -137,8 +138,9 @@ def watch_inputs(actor: Actor, first: dt.date, last: dt.date) -> dict[str, pl.Da
 
 def watch_report(actor: Actor, *, period: watch.Period) -> WatchReport:
     """The under-service watch per practice and per PCP over `period`, against the previous period of the
-    same length, with the thresholds in force on the period's last day. No risk scores are stored yet, so the
-    rates are not risk-adjusted."""
+    same length, with the thresholds in force on the period's last day. The rates are risk-adjusted (each unit's
+    rates divided by its members' mean payment RAF) when the payment year of the period's last day has an
+    approved risk run (``openipa.risk.selectors.approved_payment_rafs``); raw otherwise."""
     require_staff(actor)
     if period.last < period.first:
         raise ValidationFailed.single("month_to", "the last month is before the first")
@@ -156,8 +158,16 @@ def watch_report(actor: Actor, *, period: watch.Period) -> WatchReport:
     )
     previous = period.previous()
     inputs = watch_inputs(actor, previous.first, period.last)
-    by_practice = watch.watch(**inputs, period=period, thresholds=limits, unit="practice")
-    by_pcp = watch.watch(**inputs, period=period, thresholds=limits, unit="pcp")
+    rafs = risk_selectors.approved_payment_rafs(period.last.year)
+    risk = (
+        rafs.select(pl.col("member_id").alias("member"), (pl.col("raf_milli") / 1000).alias("risk")).cast(
+            watch.RISK_SCHEMA  # type: ignore[arg-type]
+        )
+        if rafs.height
+        else None
+    )
+    by_practice = watch.watch(**inputs, period=period, thresholds=limits, unit="practice", risk=risk)
+    by_pcp = watch.watch(**inputs, period=period, thresholds=limits, unit="pcp", risk=risk)
     practice_names = dict(Practice.objects.values_list("pk", "legal_name"))
     pcp_practice = dict(
         inputs["assignments"].select("pcp", "practice").unique("pcp", keep="last").iter_rows()
@@ -176,4 +186,4 @@ def watch_report(actor: Actor, *, period: watch.Period) -> WatchReport:
         )
         for r in by_pcp.iter_rows(named=True)
     ]
-    return WatchReport(period, previous, threshold, False, practices, pcps)
+    return WatchReport(period, previous, threshold, risk is not None, practices, pcps)

@@ -63,6 +63,8 @@ urlpatterns = [
     path("", include("openipa.performance.urls")),
     # clinical data: sources, files, the patient-matching review (web:clinical:...)
     path("", include("openipa.clinical.urls")),
+    # risk adjustment: CMS-HCC risk runs, member scores, coding gaps (web:risk:...)
+    path("", include("openipa.risk.urls")),
     # quality measures: stored runs, rates against targets, care gaps (web:quality:...)
     path("", include("openipa.quality.urls")),
 ]

@@ -37,6 +37,7 @@ from openipa.core.frames import query_frame
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership import selectors as membership_selectors
+from openipa.risk import selectors as risk_selectors
 
 OPEN_STATUSES = (Discrepancy.Status.OPEN, Discrepancy.Status.DISPUTED)
 CHANGING = ("expected_cents", "received_cents", "impact_cents", "cause", "detail")
@@ -62,7 +63,11 @@ def expected_frame(actor: Actor | None, payer: Payer, month: Month, roster: pl.D
     member_months = roster.with_columns(pl.lit(month.first_day).alias("month")).select(
         list(MEMBER_MONTH_SCHEMA)
     )
-    return expected_capitation(member_months, pricing.terms, pricing.rate_cells)
+    # risk-adjusted terms: the payment RAF of the year's latest approved risk run (raf_assumed where none)
+    raf = risk_selectors.approved_payment_rafs(month.year).select(
+        "member_id", pl.lit(month.first_day).alias("month"), "raf_milli"
+    )
+    return expected_capitation(member_months, pricing.terms, pricing.rate_cells, raf=raf)
 
 
 def _window_and_cells(actor: Actor | None, payer: Payer, month: Month) -> tuple[int, list[RateCellInfo]]:

@@ -45,9 +45,10 @@ from openipa.ledger import accounts
 from openipa.ledger.services import Posting, post_entry
 from openipa.membership import selectors as membership_selectors
 from openipa.network import selectors as network_selectors
+from openipa.risk import selectors as risk_selectors
 
 DEFAULT_RAF_MILLI = 1000
-"""Until risk scores exist every member's RAF is 1.000 (issue 8 brings CMS-HCC scores)."""
+"""The RAF of a member without a score in the payment year's latest approved risk run (assumed, and said so)."""
 PAYMENT_FIELDS = ("pcp_gross_cents", "withhold_cents", "pcp_net_cents", "quality_cents", "specialist_cents")
 LINE_COLUMNS = ("member_id", "month", "practice_id", "provider_id", "product_id", "term_id", "rule_id",
                 "rate_cell_id", "reason", *LINE_AMOUNTS)  # fmt: skip
@@ -148,14 +149,17 @@ def _inputs(actor: Actor | None, payer: Payer, month: Month) -> tuple[int, pl.Da
     )
     expected = expected_frame(actor, payer, month, roster)
     received = received_frame(payer, month)
+    # each member's payment RAF from the payment year's latest approved risk run; 1.000 assumed without one
+    rafs = risk_selectors.approved_payment_rafs(month.year)
     member_months = (
         roster.join(_shares(roster, expected, received), on="member_id", how="left")
         .join(expected.select("member_id", "age"), on="member_id", how="left")
         .with_columns(
             pl.lit(month.first_day).alias("month"),
             pl.col("age").fill_null(0).cast(pl.Int32),
-            pl.lit(DEFAULT_RAF_MILLI, dtype=pl.Int64).alias("raf_milli"),
         )
+        .join(rafs.select("member_id", pl.col("raf_milli").alias("raf_scored")), on="member_id", how="left")
+        .with_columns(pl.col("raf_scored").fill_null(DEFAULT_RAF_MILLI).alias("raf_milli"))
         .select(
             "member_id",
             "month",
@@ -166,6 +170,7 @@ def _inputs(actor: Actor | None, payer: Payer, month: Month) -> tuple[int, pl.Da
             "sex",
             "raf_milli",
             "share_cents",
+            "raf_scored",
         )
     )
     remittances = sorted({int(r) for r in received["remittance_id"].unique().to_list()})
@@ -175,10 +180,26 @@ def _inputs(actor: Actor | None, payer: Payer, month: Month) -> tuple[int, pl.Da
     inputs = {
         "remittances": remittances,
         "roster_members": roster.height,
-        "raf": "1.000 for every member (no risk scores yet)",
+        "raf": _raf_note(member_months, rafs, month),
         "prepared_on": dt.date.today().isoformat(),
     }
-    return int(received["amount_cents"].sum()), member_months, inputs
+    return int(received["amount_cents"].sum()), member_months.drop("raf_scored"), inputs
+
+
+def _raf_note(member_months: pl.DataFrame, rafs: pl.DataFrame, month: Month) -> dict[str, Any]:
+    """Where the run's RAFs came from: the approved risk run, and the members whose 1.000 was assumed."""
+    assumed = member_months.filter(pl.col("raf_scored").is_null())["member_id"].sort().to_list()
+    run_id = int(rafs["run_id"][0]) if rafs.height else None
+    return {
+        "risk_run_id": run_id,
+        "payment_year": month.year,
+        "scored": member_months.height - len(assumed),
+        "assumed": len(assumed),
+        "assumed_member_ids": assumed[:200],
+        "note": (f"payment RAF of approved risk run {run_id}" if run_id else
+                 f"no approved risk run for {month.year}") + f"; {DEFAULT_RAF_MILLI / 1000:.3f} assumed for "
+                f"{len(assumed)} member(s) without a score",
+    }  # fmt: skip
 
 
 def _agreements(member_months: pl.DataFrame, on: dt.date) -> pl.DataFrame:

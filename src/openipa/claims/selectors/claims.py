@@ -371,3 +371,44 @@ def provider_status_frame(
         ),
         pl.coalesce("excluded_from_credentialing", "excluded_from").alias("excluded_from"),
     )
+
+
+# -- risk adjustment (openipa.risk) -------------------------------------------------------------------------
+
+RISK_DIAGNOSIS_QUALIFIERS = ("ABK", "ABF", "BK", "BF")
+"""ICD-10-CM principal and other diagnoses (HI qualifiers); admitting (ABJ), patient's reason for visit (APR) and
+external cause (ABN) codes are not risk-adjustment diagnoses."""
+
+RISK_DIAGNOSIS_SCHEMA: dict[str, type[pl.DataType]] = {
+    "member_id": pl.Int64, "diagnosis_code": pl.String, "service_date": pl.Date, "claim_line_id": pl.Int64,
+}  # fmt: skip
+
+
+def risk_diagnoses_frame(*, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """The principal and other diagnoses of claims with a service line from ``first`` through ``last``
+    (RISK_DIAGNOSIS_SCHEMA, code upper case without the dot): one row per member and code, its earliest service
+    date and that claim's first line in the window. Void claims, reversed (replaced or voided) claims and
+    reversed lines are left out. A lookup for a risk-scoring batch (its caller checks the permission and records
+    what it hands out), so it takes no actor."""
+    lines = (
+        ClaimLine.objects.filter(claim__member__isnull=False, service_from__gte=first, service_from__lte=last)
+        .exclude(claim__status=Claim.Status.REVERSED)
+        .exclude(claim__frequency=Claim.Frequency.VOID)
+        .exclude(outcome=ClaimLine.Outcome.REVERSED)
+        .order_by("claim_id", "service_from", "pk")
+        .values_list("pk", "claim_id", "claim__member_id", "service_from", "claim__diagnoses")
+    )
+    rows: list[tuple[int, str, dt.date, int]] = []
+    seen: set[int] = set()
+    for line_id, claim_id, member_id, day, diagnoses in lines.iterator(chunk_size=20_000):
+        if claim_id in seen:
+            continue
+        seen.add(claim_id)
+        for pair in diagnoses or ():
+            if len(pair) == 2 and str(pair[0]).upper() in RISK_DIAGNOSIS_QUALIFIERS and pair[1]:
+                code = str(pair[1]).replace(".", "").strip().upper()
+                rows.append((member_id, code, day, line_id))
+    frame = pl.DataFrame(rows, schema=RISK_DIAGNOSIS_SCHEMA, orient="row")
+    return frame.sort(["member_id", "diagnosis_code", "service_date", "claim_line_id"]).unique(
+        ["member_id", "diagnosis_code"], keep="first", maintain_order=True
+    )

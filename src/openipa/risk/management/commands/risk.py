@@ -8,11 +8,18 @@ prints each problem (file, line, column) on stderr and exits 1. ``raf`` is the m
 ``payment_raf`` the payment year's score after normalization, the MA coding pattern adjustment and the
 blend of models the year uses (openipa/risk/data/payment_factors.csv).
 
-The ``score`` subcommand name is kept for scoring the members in the database (a later change).
+`openipa risk score --year YYYY [--model V28] [--json]`: scores the members in the database (Medicare Advantage
+coverage on February 1 of the payment year or in the diagnosis window, the calendar year before) from their
+claims' diagnoses and the conditions of clinical sources accepted for risk adjustment, stores a draft risk run
+with the coding gaps (``openipa.risk.services.score_members``) and prints a summary: members, mean raf and
+payment_raf, the top HCCs. ``--json`` prints ``{"run_id", "year", "model", "status", "members", "not_scored",
+"mean_raf", "mean_payment_raf", "gaps", "top_hccs", "scores": [{"member_id", "raf", "payment_raf", "hccs"}...]}``
+with every member scored and RAFs as strings ("1.234"). The run is approved on the Risk page by another user.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -21,7 +28,10 @@ from typing import Any
 
 import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
+from openipa.core.errors import ValidationFailed
+from openipa.core.intake import cli_user
 from openipa.risk.engine.beneficiary_file import BeneficiaryFileError, parse_beneficiaries, scores_csv
 from openipa.risk.engine.score import format_thousandths, score
 from openipa.risk.engine.tables import TableError
@@ -45,10 +55,53 @@ class Command(BaseCommand):
         score_file.add_argument("--year", type=int, required=True, help="payment year (age as of February 1)")
         score_file.add_argument("--model", default="V28", help="CMS-HCC model: V28 (default) or V24")
         score_file.add_argument("--out", required=True, help="the CSV of scores to write")
+        db = sub.add_parser("score", help="score the members in the database and store a draft risk run")
+        db.add_argument("--year", type=int, required=True, help="payment year (diagnoses of the year before)")
+        db.add_argument("--model", default="V28", help="CMS-HCC model: V28 (default) or V24")
+        db.add_argument("--json", action="store_true", help="print JSON with every member's score")
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         if subcommand == "score-file":
             self._score_file(Path(options["file"]), options["year"], options["model"], Path(options["out"]))
+        elif subcommand == "score":
+            self._score_db(options["year"], options["model"], as_json=options["json"])
+
+    def _score_db(self, year: int, model: str, *, as_json: bool) -> None:
+        from openipa.risk import selectors, services
+        from openipa.risk.models import MemberScore
+
+        try:
+            run = services.score_members(None, year=year, model=model, who=cli_user())
+        except ValidationFailed as exc:
+            raise CommandError("; ".join(m for ms in exc.fields.values() for m in ms)) from None
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the database ({exc}): is it migrated?") from None
+
+        def milli(value: int | None) -> str | None:
+            return None if value is None else pl.select(format_thousandths(pl.lit(value))).item()
+
+        top = selectors.top_hccs(run)
+        if as_json:
+            rows = MemberScore.objects.filter(run=run).order_by("member_id")
+            scores = [{"member_id": m, "raf": milli(r), "payment_raf": milli(p), "hccs": h}
+                      for m, r, p, h in rows.values_list("member_id", "raf_milli", "payment_raf_milli", "hccs")]  # fmt: skip
+            self.stdout.write(json.dumps({
+                "run_id": run.pk, "year": run.payment_year, "model": run.model, "status": run.status,
+                "members": run.members, "not_scored": run.not_scored, "mean_raf": milli(run.mean_raf_milli),
+                "mean_payment_raf": milli(run.mean_payment_raf_milli), "gaps": run.gaps,
+                "top_hccs": [{"hcc": h, "label": label, "members": n} for h, label, n in top],
+                "scores": scores}))  # fmt: skip
+            return
+        self.stdout.write(
+            f"risk run {run.pk} (draft): payment year {run.payment_year}, {run.model}, diagnoses of "
+            f"{run.window_start}..{run.window_end}: {run.members:,} members scored"
+            + (f" ({run.not_scored:,} not scored: sex unknown)" if run.not_scored else "")
+        )
+        self.stdout.write(f"  mean raf {milli(run.mean_raf_milli) or '-'}, mean payment raf "
+                          f"{milli(run.mean_payment_raf_milli) or '-'}; {run.gaps:,} coding gaps")  # fmt: skip
+        for hcc, label, n in top:
+            self.stdout.write(f"  HCC {hcc:<4} {n:>7,}  {label}")
+        self.stdout.write("  approve it on the Risk page (another user with EDIT_CLINICAL)")
 
     def _score_file(self, path: Path, year: int, model: str, out: Path) -> None:
         if not path.is_file():
