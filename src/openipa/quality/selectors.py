@@ -328,9 +328,10 @@ class GapChoices:
 
 
 def gap_choices(actor: Actor, run: QualityRun) -> GapChoices:
-    """The filter choices of a run's gaps: the rates, practices and PCPs that have any (the actor's scope)."""
-    qs = scoped_results(actor, run).filter(gap=True)
-    pairs = list(qs.values_list("measure", "rate").distinct().order_by("measure", "rate"))
+    """The filter choices of a run's gaps: its rates, and the practices and PCPs its results are attributed to
+    (the actor's scope)."""
+    qs = scoped_results(actor, run)
+    pairs = list(RateResult.objects.filter(run=run).order_by("pk").values_list("measure", "rate"))
     practice_ids = set(qs.exclude(practice_id__isnull=True).values_list("practice_id", flat=True).distinct())
     pcp_ids = set(qs.exclude(pcp_id__isnull=True).values_list("pcp_id", flat=True).distinct())
     practices = [

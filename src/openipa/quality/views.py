@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,6 +72,10 @@ def _run_label(run: QualityRun) -> str:
     return f"#{run.pk} {run.run_at:%m-%d %H:%M}"
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def _percent(value: Any) -> float:
     return 0.0 if value is None else float(100 * value)
 
@@ -82,7 +87,8 @@ def _trend_charts(trend: selectors.Trend) -> list[tuple[str, SafeString]]:
         by_measure.setdefault(measure, []).append(charts.Series(rate, tuple(_percent(v) for v in values)))
     return [
         (measure, _safe(charts.line_chart(labels, series, title=f"{measure}: rate per run", x_label="Run",
-                                          y_label="% of denominator", chart_id=f"trend-{measure}",
+                                          y_label="% of denominator", chart_id="trend-" + _slug(measure),
+                                          description=f"{measure}: each rate's percentage in each stored run.",
                                           plot_height=160, width=520)))
         for measure, series in sorted(by_measure.items())
     ]  # fmt: skip
@@ -95,6 +101,7 @@ def _practice_chart(practices: list[selectors.PracticeRates], key: tuple[str, st
         [charts.Series(key[1], tuple(_percent(p.rates[key].rate_value) for p in rows))],
         title=f"{key[1]} by practice", x_label="Practice (PCP on the as-of date)", y_label="% of denominator",
         chart_id="rate-by-practice", plot_height=200,
+        description=f"{key[1]}: the percentage of each practice's denominator in the numerator.",
     )  # fmt: skip
     return _safe(svg)
 
