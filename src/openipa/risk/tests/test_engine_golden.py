@@ -176,11 +176,71 @@ def test_payment_needs_factors_for_the_year_and_model():
     frame = beneficiary(dt.date(1950, 3, 1), "F", [])
     with pytest.raises(TableError, match="V24 is not a payment model in 2026"):
         score(frame, 2026, "V24")
-    with pytest.raises(TableError, match="no payment factors for payment year 2027"):
+    # 2027 has its blend and coding adjustment on file but no normalization factor from a readable source.
+    with pytest.raises(TableError, match="2027: no normalization factor on file for V28"):
         score(frame, 2027, "V28")
     with pytest.raises(TableError, match="no tables for payment year 2024 model V28"):
         score(frame, 2024, "V28", payment=False)
     assert score(frame, 2027, "V28", payment=False).members["payment_raf"][0] is None
+
+
+def test_a_year_without_payment_factors_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("openipa.risk.engine.score.payment_factors", lambda year: [])
+    with pytest.raises(TableError, match="no payment factors for payment year 2026"):
+        score(beneficiary(dt.date(1950, 3, 1), "F", []), 2026, "V28")
+
+
+FACTOR_HEADER = {
+    "payment_year": "2030",
+    "model": "V28",
+    "blend_weight": "1.00",
+    "normalization_factor": "1.050",
+    "coding_adjustment": "0.059",
+    "status": "cms",
+    "source": "a test",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"status": "guessed"}, "line 2: field 'status' is 'guessed'"),
+        ({"normalization_factor": ""}, "line 2: field 'normalization_factor' must be empty exactly when"),
+        ({"status": "missing"}, "line 2: field 'normalization_factor' must be empty exactly when"),
+        (
+            {"normalization_factor": "1.0501"},
+            "line 2, field 'normalization_factor': more than three decimals",
+        ),
+        ({"normalization_factor": "0"}, "line 2: field 'normalization_factor' must be positive"),
+        ({"blend_weight": "0.90"}, "the blend weights of 2030 sum to 0.9, not 1"),
+        ({"source": " "}, "line 2: field 'source' is empty"),
+    ],
+)
+def test_payment_factor_rows_are_checked(
+    monkeypatch: pytest.MonkeyPatch, change: dict[str, str], message: str
+):
+    from openipa.risk.engine import tables
+
+    rows = [(2, {**FACTOR_HEADER, **change})]
+    monkeypatch.setattr(tables, "_own_rows", lambda name: rows)
+    with pytest.raises(TableError, match=message):
+        tables._all_payment_factors.__wrapped__()
+
+
+def test_every_payment_factor_row_says_how_it_was_checked():
+    from openipa.risk.engine.tables import payment_factors
+
+    factors = [f for year in (2025, 2026, 2027) for f in payment_factors(year)]
+    assert {(f.payment_year, f.model, f.status) for f in factors} == {
+        (2025, "V24", "unverified"),
+        (2025, "V28", "unverified"),
+        (2026, "V28", "secondary"),
+        (2027, "V28", "missing"),
+    }
+    for factor in factors:
+        assert factor.coding_adjustment == 59  # the statutory minimum, 5.9%, every year on file
+        if factor.status in ("unverified", "missing"):
+            assert "NOT VERIFIED" in factor.source or "NOT FOUND" in factor.source
 
 
 def test_bad_frames_name_the_row_and_column():

@@ -107,7 +107,7 @@ def test_wrong_header_and_ragged_rows(tmp_path: Path):
 def test_a_year_without_payment_factors_or_a_model_outside_the_blend_is_refused(tmp_path: Path):
     code, _, stderr, out = run(tmp_path, GOOD, "--year", "2027")
     assert (code, out.exists()) == (1, False)
-    assert "no payment factors for payment year 2027" in stderr
+    assert "2027: no normalization factor on file for V28" in stderr
     code, _, stderr, _ = run(tmp_path, GOOD, "--year", "2026", "--model", "V24")
     assert code == 1
     assert "V24 is not a payment model in 2026" in stderr
