@@ -137,7 +137,7 @@ def test_a_bad_targets_file_names_the_file_and_the_place(tmp_path: Path, entry: 
 
 
 def _results(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    base = {"episode_id": None, "excluded": False, "exclusion_reason": None, "denominator_evidence": [],
+    base: dict[str, Any] = {"episode_id": None, "excluded": False, "exclusion_reason": None, "denominator_evidence": [],
             "exclusion_evidence": [], "numerator_evidence": []}  # fmt: skip
     return pl.DataFrame([{**base, **r} for r in rows], schema=RESULT_SCHEMA)
 
