@@ -119,6 +119,7 @@ def test_payment_scores_follow_the_rate_announcement_arithmetic():
     frame = beneficiaries(1_000, 2026, seed=3)
     members = score(frame, 2026, "V28").members
     (factor,) = payment_factors(2026)
+    assert factor.normalization_factor is not None
     norm = Decimal(factor.normalization_factor) / 1000
     cpa = Decimal(factor.coding_adjustment) / 1000
     mappings = reference_mappings(2026, "V28")
@@ -155,6 +156,7 @@ def test_2025_blend_against_decimal_arithmetic():
         blended = Decimal(0)
         for model, raw in (("V28", a["raf"]), ("V24", b["raf"])):
             f = factors[model]
+            assert f.normalization_factor is not None
             normalized = round3(Decimal(raw) / f.normalization_factor)
             blended += normalized * Decimal(f.blend_weight) / 1000
         assert Decimal(a["payment_raf"]) / 1000 == round3(round3(blended) * (1 - cpa))
