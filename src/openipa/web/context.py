@@ -32,6 +32,8 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     # clinical data from the practices' EHRs, labs and HIEs, and the patient-matching review
     ("Clinical data", "web:clinical:home", Perm.VIEW_CLINICAL),
     ("Quality", "web:quality:home", Perm.VIEW_CLINICAL),
+    # CMS-HCC risk scores, the diagnoses behind them and coding gaps per PCP
+    ("Risk", "web:risk:home", Perm.VIEW_CLINICAL),
     # a practice user's own members' admissions, discharges and ED visits (staff: a tab of Clinical data)
     ("Notifications", "web:clinical:notifications", PRACTICE_ONLY),
     # fee-for-service offers: the messenger's, and each practice's own (no other role: ADR 0012)

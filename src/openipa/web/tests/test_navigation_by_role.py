@@ -20,6 +20,7 @@ ALL = [
     "Performance",
     "Clinical data",
     "Quality",
+    "Risk",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -44,6 +45,7 @@ ALL = [
                 "Performance",
                 "Clinical data",
                 "Quality",
+                "Risk",
             ],
         ),
         (
