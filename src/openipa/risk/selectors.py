@@ -193,14 +193,16 @@ def gap_filters(actor: Actor, run: RiskRun) -> dict[str, list[tuple[Any, str]]]:
     """The practices and PCPs of a run's members and the HCCs its gaps name (within the actor's scope), for the
     filter form."""
     _require_viewer(actor)
-    qs = _scoped(actor, MemberScore.objects.filter(run=run))
+    qs = _scoped(actor, MemberScore.objects.filter(run=run)).order_by()  # no ordering columns in the DISTINCT
     practices = qs.exclude(practice=None).values_list("practice_id", "practice__legal_name").distinct()
     providers = (
         qs.exclude(provider=None)
         .values_list("provider_id", "provider__last_name", "provider__first_name", "provider__npi")
         .distinct()
     )
-    gap_hccs = _scoped(actor, CodingGap.objects.filter(run=run)).values_list("hcc", flat=True)
+    gap_hccs = (
+        _scoped(actor, CodingGap.objects.filter(run=run)).order_by().values_list("hcc", flat=True).distinct()
+    )
     hccs = sorted(set(gap_hccs), key=lambda h: int(h) if h.isdigit() else 0)
     labels = hcc_labels(run.model)
     return {

@@ -94,6 +94,7 @@ def test_coding_gaps_per_pcp_with_filters_and_an_audited_csv(
 ) -> None:
     client = client_for("quality")
     page = client.get(reverse("web:risk:gaps")).content.decode()
+    assert page.count("Birch, Ben (1245319599)</option>") == 1  # each PCP once in the filter
     assert "Birch, Ben" in page or "Ben Birch" in page
     assert "oral anticoagulant filled" in page
     suspects = client.get(reverse("web:risk:gaps"), {"run": run.pk, "kind": "recapture"}).content.decode()
