@@ -297,7 +297,12 @@ def gap_columns(
         .otherwise(pl.col("denominator") & ~pl.col("numerator"))
         .alias("gap")
     )
-    dates = events.select("evidence_id", pl.col("date").alias("episode_date")).unique("evidence_id")
+    episodes = frame.select(pl.col("episode_id").alias("evidence_id")).drop_nulls().unique()
+    dates = (
+        events.join(episodes, on="evidence_id", how="semi")
+        .group_by("evidence_id")
+        .agg(pl.col("date").min().alias("episode_date"))
+    )
     frame = frame.join(dates, left_on="episode_id", right_on="evidence_id", how="left")
     parts = []
     my_start, my_end = dt.date(year, 1, 1), dt.date(year, 12, 31)

@@ -117,7 +117,10 @@ def run_measures(
     specs = load_gap_specs(year)
     inputs = selectors.measure_inputs()
     results = evaluate(inputs, measures, value_sets)
-    events = coded_events(inputs, value_sets)
+    # the coded events gap reasons need: the latest results they quote and the episodes' index events
+    needed = {vs for spec in specs.values() for vs in spec.latest_value_sets}
+    needed |= {vs for m in measures.measures if m.episodes is not None for vs in m.episodes.value_sets}
+    events = coded_events(inputs, value_sets.filter(pl.col("value_set").is_in(sorted(needed))))
     clinical = (
         inputs.clinical if inputs.clinical is not None else pl.DataFrame(schema={"clinical_id": pl.Int64})
     )
