@@ -1,4 +1,4 @@
-"""CMS-HCC risk scores for a frame of beneficiaries: pure and vectorized (Polars joins and group-bys, no
+"""CMS-HCC (Part C) and RxHCC (Part D) risk scores for a frame of beneficiaries: pure and vectorized (Polars joins and group-bys, no
 per-member Python loop). No Django.
 
 Input frame (one row per beneficiary)::
@@ -12,7 +12,8 @@ Input frame (one row per beneficiary)::
                      full-benefit dual = 02, 04, 08; partial-benefit dual = 01, 03, 05, 06
     diagnosis_codes  List(String): ICD-10-CM codes, with or without the dot, any case
     optional: lti (Boolean, long-term institutional), new_enrollee (Boolean), snp (Boolean, a
-              new enrollee in a special needs plan) -- absent columns mean False
+              new enrollee in a special needs plan), low_income (Boolean, Part D low-income subsidy;
+              RxHCC segments only) -- absent columns mean False
 
 Public API::
 
@@ -21,8 +22,11 @@ Public API::
     format_thousandths(expr) -> pl.Expr    # Int64 thousandths -> "1.234"
     age_on_february_1(dob_expr, payment_year) -> pl.Expr
 
+``model``: "V28", "V24" (CMS-HCC) or "RxV08" (RxHCC V08), per ``model_tables.csv``.
+
 ``Scores.members``: member_id, age (as of February 1 of the payment year), segment (CNA, CND, CFA, CFD,
-CPA, CPD, INS, NE, SNPNE), category (demographic cell, e.g. F70_74), raf (Int64 thousandths: the model's
+CPA, CPD, INS, NE, SNPNE; for RxHCC Rx_CE_LowAged, Rx_CE_NoLowAged, Rx_CE_LowNoAged, Rx_CE_NoLowNoAged,
+Rx_CE_LTI, Rx_NE_Lo, Rx_NE_NoLo, Rx_NE_LTI), category (demographic cell, e.g. F70_74), raf (Int64 thousandths: the model's
 raw score), payment_raf (Int64 thousandths, or null with ``payment=False``), hccs (List(String), the
 payment HCCs after edits and hierarchies, in numeric order), variables (List(String), every model
 variable that earned a coefficient, for explanation).
@@ -49,7 +53,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from openipa.risk.engine.tables import TableError, load_model, payment_factors
+from openipa.risk.engine.tables import TableError, domain_of, load_model, payment_factors
 
 __all__ = [
     "ScoreInputError",
@@ -61,7 +65,7 @@ __all__ = [
 ]
 
 REQUIRED = ("member_id", "date_of_birth", "sex", "orec", "medicaid", "diagnosis_codes")
-OPTIONAL = ("lti", "new_enrollee", "snp")
+OPTIONAL = ("lti", "new_enrollee", "snp", "low_income")
 SEXES = ("M", "F", "1", "2")
 ORECS = ("0", "1", "2", "3")
 DUAL_CODES = tuple(f"{i:02d}" for i in range(11))
@@ -151,6 +155,19 @@ def validate_frame(frame: pl.DataFrame) -> None:
 
 SEGMENTS = ("CNA", "CND", "CFA", "CFD", "CPA", "CPD", "INS", "NE", "SNPNE")
 SEGMENT = pl.Enum(SEGMENTS)
+RX_SEGMENTS = (
+    "Rx_CE_LowAged",
+    "Rx_CE_NoLowAged",
+    "Rx_CE_LowNoAged",
+    "Rx_CE_NoLowNoAged",
+    "Rx_CE_LTI",
+    "Rx_NE_Lo",
+    "Rx_NE_NoLo",
+    "Rx_NE_LTI",
+)
+RX_SEGMENT = pl.Enum(RX_SEGMENTS)
+NONAGED_TERM = 1_999
+"""The NONAGED interaction term (RxHCC): above every CC number, below the disease groups."""
 DISABLED_TERM = 0
 """Interaction terms are small integers: an HCC's number, a disease group's GROUP_BASE + n, or 0 for DISABLED."""
 GROUP_BASE = 2_000
@@ -185,11 +202,12 @@ def _profile_key(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
                     ((pl.col("age").cast(pl.Int64) * 2 + pl.col("_female")) * 4 + pl.col("_orec")) * 11
                     + pl.col("_medicaid")
                 )
-                * 8
+                * 16
             )
-            + pl.col("lti") * 4
-            + pl.col("new_enrollee") * 2
-            + pl.col("snp")
+            + pl.col("lti") * 8
+            + pl.col("new_enrollee") * 4
+            + pl.col("snp") * 2
+            + pl.col("low_income")
         ).alias("key"),
     )
 
@@ -200,13 +218,14 @@ def _profiles(keys: pl.Series) -> pl.DataFrame:
     return (
         pl.DataFrame({"key": keys.unique()})
         .with_columns(
-            (k % 2 == 1).alias("snp"),
-            (k // 2 % 2 == 1).alias("new_enrollee"),
-            (k // 4 % 2 == 1).alias("lti"),
-            (k // 8 % 11).cast(pl.String).str.zfill(2).alias("medicaid"),
-            (k // 88 % 4).cast(pl.String).alias("orec"),
-            (k // 352 % 2 == 1).alias("female"),
-            (k // 704).cast(pl.Int32).alias("age"),
+            (k % 2 == 1).alias("low_income"),
+            (k // 2 % 2 == 1).alias("snp"),
+            (k // 4 % 2 == 1).alias("new_enrollee"),
+            (k // 8 % 2 == 1).alias("lti"),
+            (k // 16 % 11).cast(pl.String).str.zfill(2).alias("medicaid"),
+            (k // 176 % 4).cast(pl.String).alias("orec"),
+            (k // 704 % 2 == 1).alias("female"),
+            (k // 1408).cast(pl.Int32).alias("age"),
         )
         .with_columns((pl.col("snp") & pl.col("new_enrollee")).alias("snp"))
     )
@@ -291,6 +310,24 @@ def _demographics(profiles: pl.DataFrame) -> pl.DataFrame:
         )
         .cast(SEGMENT)
         .alias("segment"),
+        # RxHCC (hccinfhir's get_coefficent_prefix): institutional, new enrollee by low-income subsidy,
+        # community by low income and age.
+        pl.when(pl.col("lti") & pl.col("new_enrollee"))
+        .then(pl.lit("Rx_NE_LTI"))
+        .when(pl.col("lti"))
+        .then(pl.lit("Rx_CE_LTI"))
+        .when(pl.col("new_enrollee"))
+        .then(pl.when(pl.col("low_income")).then(pl.lit("Rx_NE_Lo")).otherwise(pl.lit("Rx_NE_NoLo")))
+        .otherwise(
+            pl.concat_str(
+                pl.lit("Rx_CE_"),
+                pl.when(pl.col("low_income")).then(pl.lit("Low")).otherwise(pl.lit("NoLow")),
+                pl.when(age >= 65).then(pl.lit("Aged")).otherwise(pl.lit("NoAged")),
+            )
+        )
+        .cast(RX_SEGMENT)
+        .alias("rx_segment"),
+        (age < 65).alias("non_aged"),
     )
 
 
@@ -323,6 +360,7 @@ def _demographic_variables(demo: pl.DataFrame) -> pl.DataFrame:
 class _Coded:
     """A model's tables with integer keys (built once per payment year and model)."""
 
+    segment_column: str  # "segment" (CMS-HCC) or "rx_segment" (RxHCC): the members' column of this model
     dx_to_cc: pl.DataFrame  # diagnosis_code, code_id, cc (Int32)
     codes: pl.Series  # diagnosis_code by code_id
     code_enum: pl.Enum  # the codes in code_id order: a cast to it and to_physical() yields the code_id
@@ -413,6 +451,8 @@ def _coded(payment_year: int, model: str) -> _Coded:
     def term(name: str) -> int:
         if name == "DISABLED":
             return DISABLED_TERM
+        if name == "NONAGED":
+            return NONAGED_TERM
         if name in group_id:
             return group_id[name]
         return int(name[3:])  # HCC<n>
@@ -425,11 +465,17 @@ def _coded(payment_year: int, model: str) -> _Coded:
     )
     if interactions.height > MAX_VARIABLES:
         raise TableError(f"{model}: more than {MAX_VARIABLES} disease interactions")
-    groups = t.groups.select(
-        pl.col("cc").cast(pl.Int32),
-        pl.col("group").replace_strict(group_id, return_dtype=pl.Int32).alias("term"),
+    groups = (
+        t.groups.select(
+            pl.col("cc").cast(pl.Int32),
+            pl.col("group").replace_strict(group_id, return_dtype=pl.Int32).alias("term"),
+        )
+        if group_id  # (an empty mapping leaves the column a String)
+        else pl.DataFrame(schema={"cc": pl.Int32, "term": pl.Int32})
     )
-    prefixes = sorted((seg.lower() + "_" for seg in SEGMENTS), key=len, reverse=True)
+    rx = t.domain == "RxHCC"
+    segments, segment_enum = (RX_SEGMENTS, RX_SEGMENT) if rx else (SEGMENTS, SEGMENT)
+    prefixes = sorted((seg.lower() + "_" for seg in segments), key=len, reverse=True)
     prefix_expr = pl.lit(None, dtype=pl.String)
     for prefix in reversed(prefixes):  # the longest prefix (snpne_ before ne_) wins
         prefix_expr = (
@@ -439,14 +485,19 @@ def _coded(payment_year: int, model: str) -> _Coded:
         t.coefficients.with_columns(prefix_expr.alias("prefix"))
         .drop_nulls("prefix")
         .select(
-            pl.col("prefix").str.strip_suffix("_").str.to_uppercase().cast(SEGMENT).alias("segment"),
+            pl.col("prefix")
+            .str.strip_suffix("_")
+            .replace_strict({seg.lower(): seg for seg in segments}, return_dtype=pl.String)
+            .cast(segment_enum)
+            .alias("segment"),
             pl.col("variable").str.slice(pl.col("prefix").str.len_chars()).alias("rest"),
             "value",
         )
     )
     seg = pl.col("segment").to_physical().cast(pl.Int64)
-    hcc = split.filter(pl.col("rest").str.contains(r"^hcc[0-9]+$")).with_columns(
-        pl.col("rest").str.slice(3).cast(pl.Int64).alias("cc")
+    word = "rxhcc" if rx else "hcc"
+    hcc = split.filter(pl.col("rest").str.contains(rf"^{word}[0-9]+$")).with_columns(
+        pl.col("rest").str.slice(len(word)).cast(pl.Int64).alias("cc")
     )
     counts = split.filter(pl.col("rest").str.contains(r"^d([0-9]|10p)$")).with_columns(
         pl.col("rest").str.slice(1).str.replace("p", "", literal=True).cast(pl.Int64).alias("n")
@@ -455,13 +506,14 @@ def _coded(payment_year: int, model: str) -> _Coded:
         interactions.select("var_id", pl.col("variable").str.to_lowercase().alias("rest")), on="rest"
     )
     hcc_values, hcc_paid = _lookup(
-        hcc.filter(pl.col("cc") < MAX_CC), seg * MAX_CC + pl.col("cc"), len(SEGMENTS) * MAX_CC
+        hcc.filter(pl.col("cc") < MAX_CC), seg * MAX_CC + pl.col("cc"), len(segments) * MAX_CC
     )
     interaction_values, interaction_paid = _lookup(
-        paired, seg * MAX_VARIABLES + pl.col("var_id"), len(SEGMENTS) * MAX_VARIABLES
+        paired, seg * MAX_VARIABLES + pl.col("var_id"), len(segments) * MAX_VARIABLES
     )
-    count_values, count_paid = _lookup(counts, seg * 16 + pl.col("n"), len(SEGMENTS) * 16)
+    count_values, count_paid = _lookup(counts, seg * 16 + pl.col("n"), len(segments) * 16)
     return _Coded(
+        segment_column="rx_segment" if rx else "segment",
         hierarchy_words=_hierarchy_words(t.hierarchies),
         dx_to_cc=dx_to_cc,
         codes=codes.get_column("diagnosis_code"),
@@ -532,14 +584,14 @@ def _model_scores(
     # Demographic variables: per profile, then shared by its members.
     demo_vars = (
         _demographic_variables(demo)
-        .join(demo.select("key", "segment"), on="key")
+        .join(demo.select("key", pl.col(c.segment_column).alias("segment")), on="key")
         .with_columns(pl.col("variable").str.to_lowercase().alias("lower"))
         .join(c.other_values, left_on=["segment", "lower"], right_on=["segment", "variable"], how="inner")
     )
     demo_sum = demo_vars.group_by("key").agg(
         pl.col("value").sum().alias("demo_value"), pl.col("variable").alias("demo_variables")
     )
-    segment_codes = members.get_column("segment").to_physical().cast(pl.Int64)
+    segment_codes = members.get_column(c.segment_column).to_physical().cast(pl.Int64)
 
     flat = frame.select(
         pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"), pl.col("diagnosis_codes").alias("code")
@@ -661,7 +713,6 @@ def _model_scores(
     running = _running(c.hcc_values.gather(hcc_slot))
     hcc_sum = running.gather(ends) - running.gather(starts)
     with_hccs = (hcc_count > 0).arg_true().cast(pl.UInt32)
-    disabled = members.get_column("disabled")
     # Features: (member, term) for the terms the interactions use -- disease groups, single HCCs and
     # DISABLED -- each once (HCCs are unique per member, groups made so, DISABLED per member).
     term1s = c.interactions.get_column("term1")
@@ -675,12 +726,20 @@ def _model_scores(
         .get_column("k")
         .unique()
     )
-    disabled_with_hccs = with_hccs.filter(disabled.gather(with_hccs))
+    # Member flags the interactions use (DISABLED, NONAGED), for members with an HCC (no interaction
+    # without one).
+    flagged = [
+        pl.DataFrame({"_i": with_hccs.filter(members.get_column(column).gather(with_hccs))}).select(
+            _pack(pl.col("_i"), pl.lit(flag_term))
+        )
+        for flag_term, column in ((DISABLED_TERM, "disabled"), (NONAGED_TERM, "non_aged"))
+        if used.is_in([flag_term]).any()
+    ]
     features = pl.concat(
         [
             pl.DataFrame({"k": group_keys}),
             hccs.filter(pl.col("cc").is_in(used.implode())).select("k"),
-            pl.DataFrame({"_i": disabled_with_hccs}).select(_pack(pl.col("_i"), pl.lit(DISABLED_TERM))),
+            *flagged,
         ]
     ).with_columns(
         (pl.col("k") // (1 << SHIFT)).cast(pl.UInt32).alias("_i"),
@@ -819,6 +878,7 @@ def score(
     :class:`~openipa.risk.engine.tables.TableError` for a year or model without tables.
     """
     validate_frame(frame)
+    segment_column = _coded(payment_year, model).segment_column  # an unknown year or model fails here
     keyed = _profile_key(frame, payment_year)
     unborn = keyed.get_column("age").lt(0).arg_true()
     if unborn.len():
@@ -828,7 +888,7 @@ def score(
         )
     demo = _demographics(_profiles(keyed.get_column("key")))
     members = keyed.join(
-        demo.select("key", "segment", "category", "female", "disabled"),
+        demo.select("key", "segment", "rx_segment", "category", "female", "disabled", "non_aged"),
         on="key",
         how="left",
         maintain_order="left",
@@ -836,7 +896,7 @@ def score(
     scored, diagnoses = _model_scores(frame, members, demo, payment_year, model, switch_edits, explain)
     payment_raf: pl.Expr = pl.lit(None, dtype=pl.Int64)
     if payment:
-        factors = payment_factors(payment_year)
+        factors = payment_factors(payment_year, domain_of(model))
         if not factors:
             raise TableError(f"no payment factors for payment year {payment_year} in payment_factors.csv")
         if model not in {f.model for f in factors}:
@@ -872,7 +932,7 @@ def score(
     columns = ["member_id", "age", "segment", "category", "raf", "payment_raf", "hccs"]
     out = pl.concat(
         [
-            members.select("age", pl.col("segment").cast(pl.String), "category"),
+            members.select("age", pl.col(segment_column).cast(pl.String).alias("segment"), "category"),
             scored.with_columns(payment_raf.alias("payment_raf")),
         ],
         how="horizontal",

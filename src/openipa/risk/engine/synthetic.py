@@ -17,18 +17,18 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from openipa.risk.engine.tables import load_model, supported
+from openipa.risk.engine.tables import domain_of, load_model, supported
 
 __all__ = ["beneficiaries"]
 
 UNMAPPED = ("Z0000", "Z23", "R69", "I10", "E785", "M545", "Z7901", "K219")
 
 
-def _code_pool(payment_year: int) -> list[str]:
+def _code_pool(payment_year: int, domain: str) -> list[str]:
     mapped: set[str] = set()
     weighted: list[str] = []
     for year, model in supported():
-        if year != payment_year:
+        if year != payment_year or domain_of(model) != domain:
             continue
         t = load_model(year, model)
         mapped |= set(t.dx_to_cc["diagnosis_code"].to_list())
@@ -42,8 +42,10 @@ def _code_pool(payment_year: int) -> list[str]:
     return pool
 
 
-def beneficiaries(n: int, payment_year: int, seed: int = 7) -> pl.DataFrame:
-    """``n`` synthetic beneficiaries for ``payment_year`` (see the module docstring)."""
+def beneficiaries(n: int, payment_year: int, seed: int = 7, domain: str = "CMS-HCC") -> pl.DataFrame:
+    """``n`` synthetic beneficiaries for ``payment_year`` (see the module docstring); diagnoses from the
+    codes of ``domain``'s models ("CMS-HCC" or "RxHCC"). RxHCC frames also get ``low_income`` (one in
+    three)."""
     if n <= 0:
         raise ValueError("n must be positive")
 
@@ -56,7 +58,7 @@ def beneficiaries(n: int, payment_year: int, seed: int = 7) -> pl.DataFrame:
     edge_age = draw(list(range(1, 101)), n, 2)
     edge_day = draw([-1, 0, 1], n, 3)
     edge = draw([True] + [False] * 49, n, 4)
-    pool = _code_pool(payment_year)
+    pool = _code_pool(payment_year, domain)
     lengths = draw([0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 12, 15], n, 5)
     total = int(lengths.sum())
     codes = draw(list(pool), total, 6)
@@ -73,6 +75,7 @@ def beneficiaries(n: int, payment_year: int, seed: int = 7) -> pl.DataFrame:
             "lti": draw([True] + [False] * 19, n, 10),
             "new_enrollee": draw([True] + [False] * 19, n, 11),
             "snp": draw([True, False, False], n, 12),
+            "low_income": draw([True, False, False], n, 13),
         }
     )
     flat = pl.DataFrame({"i": pl.int_range(0, n, eager=True).repeat_by(lengths).explode(), "code": codes})
@@ -102,5 +105,6 @@ def beneficiaries(n: int, payment_year: int, seed: int = 7) -> pl.DataFrame:
             "lti",
             "new_enrollee",
             "snp",
+            *(["low_income"] if domain == "RxHCC" else []),
         )
     )

