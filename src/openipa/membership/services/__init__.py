@@ -34,6 +34,10 @@ MEMBER_FIELDS = (
     "zip_code",
     "phone",
     "language",
+    # what CMS-HCC risk scores need (openipa.risk): checked against the field's choices by full_clean
+    "orec",
+    "medicaid_dual_status",
+    "long_term_institutional",
 )
 
 

@@ -148,14 +148,22 @@ def test_members_without_medicare_advantage_coverage_or_sex_are_not_scored(risk_
 
 
 def test_the_member_fields_reach_the_model(risk_ipa: Any) -> None:
-    """Amy as a full-benefit dual, disabled at entitlement: the community full-dual segment."""
-    from openipa.membership.models import Member
+    """Amy as a full-benefit dual, disabled at entitlement: the community full-dual segment; then long-term
+    institutional. The member service sets the fields and refuses a code outside CMS's."""
+    from django.core.exceptions import ValidationError
 
-    Member.objects.filter(pk=risk_ipa.member_a.pk).update(orec="1", medicaid_dual_status="02")
+    from openipa.membership.services import member_update
+
+    ops = risk_ipa.users["ops"]
+    member_update(actor=ops, member=risk_ipa.member_a, data={"orec": "1", "medicaid_dual_status": "02"})
     run = services.score_members(None, year=2026)
     assert _scores(run)[risk_ipa.member_a.pk].segment == "CFA"
-    Member.objects.filter(pk=risk_ipa.member_a.pk).update(long_term_institutional=True)
+    member_update(actor=ops, member=risk_ipa.member_a, data={"long_term_institutional": True})
     assert _scores(services.score_members(None, year=2026))[risk_ipa.member_a.pk].segment == "INS"
+    with pytest.raises(ValidationError, match="medicaid_dual_status"):
+        member_update(actor=ops, member=risk_ipa.member_a, data={"medicaid_dual_status": "11"})
+    risk_ipa.member_a.refresh_from_db()
+    assert risk_ipa.member_a.medicaid_dual_status == "02"
 
 
 def test_the_command_scores_and_prints_json(risk_ipa: Any) -> None:
