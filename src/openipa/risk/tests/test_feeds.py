@@ -102,3 +102,30 @@ def test_the_under_service_watch_is_risk_adjusted_once_a_run_is_approved(risk_ip
     amy = MemberScore.objects.get(run=run, member=risk_ipa.member_a)
     practice_a = next(u for u in report.practices if u.key == risk_ipa.practice_a.pk)
     assert practice_a.row["risk"] == pytest.approx(amy.payment_raf_milli / 1000)
+
+
+def test_expected_capitation_of_a_risk_adjusted_term_uses_the_approved_run(risk_ipa: Any) -> None:
+    """A term paying a $900.00 risk-adjusted base: expected = base x RAF, 1.000 assumed (and flagged) without an
+    approved run."""
+    from openipa.capitation.services.reconcile import expected_frame
+    from openipa.contracts.models import ContractTerm
+    from openipa.membership import selectors as membership_selectors
+
+    ContractTerm.objects.filter(pk=risk_ipa.term.pk).update(
+        capitation_basis="risk_adjusted", risk_base_rate="900.00"
+    )
+
+    def expected() -> dict[int, tuple[int, int, bool]]:
+        roster = membership_selectors.month_roster(
+            None, payer_id=risk_ipa.payer.pk, month=MAY, purpose="test"
+        )
+        frame = expected_frame(None, risk_ipa.payer, MAY, roster)
+        return {r["member_id"]: (r["raf_milli"], r["expected_cents"], r["raf_assumed"])
+                for r in frame.iter_rows(named=True)}  # fmt: skip
+
+    a, b = risk_ipa.member_a.pk, risk_ipa.member_b.pk
+    assert expected() == {a: (1000, 90000, True), b: (1000, 90000, True)}
+    run = services.score_members(risk_ipa.users["quality"], year=2026)
+    services.approve_run(risk_ipa.users["quality2"], run)
+    rafs = dict(MemberScore.objects.filter(run=run).values_list("member_id", "payment_raf_milli"))
+    assert expected() == {m: (r, (90000 * r * 2 + 1000) // 2000, False) for m, r in rafs.items()}
