@@ -111,9 +111,7 @@ def _round_div(numerator: pl.Expr, denominator: int) -> pl.Expr:
     return pl.when(numerator < 0).then(-magnitude).otherwise(magnitude).cast(pl.Int64)
 
 
-def validate_frame(frame: pl.DataFrame) -> None:
-    """Check the columns, types and codes of a beneficiary frame; raise :class:`ScoreInputError` at the
-    first bad row."""
+def _check_schema(frame: pl.DataFrame) -> None:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ScoreInputError(f"missing columns: {', '.join(missing)}")
@@ -131,7 +129,10 @@ def validate_frame(frame: pl.DataFrame) -> None:
     for name in OPTIONAL:
         if name in frame.columns and frame.schema[name] != pl.Boolean:
             raise ScoreInputError(f"column {name}: type {frame.schema[name]}, expected Boolean")
-    checks: list[tuple[str, pl.Expr]] = [
+
+
+def _checks() -> list[tuple[str, pl.Expr]]:
+    return [
         ("member_id", pl.col("member_id").is_null() | (pl.col("member_id") == "")),
         ("member_id", pl.col("member_id").is_duplicated()),
         ("date_of_birth", pl.col("date_of_birth").is_null()),
@@ -139,12 +140,27 @@ def validate_frame(frame: pl.DataFrame) -> None:
         ("orec", ~pl.col("orec").is_in(ORECS).fill_null(False)),
         ("medicaid", ~pl.col("medicaid").is_in(DUAL_CODES).fill_null(False)),
     ]
-    # One pass for "any problem at all"; the row masks only when there is one.
-    cheap = [expr.any() for name, expr in checks if name != "member_id"]
+
+
+def _any_problem() -> pl.Expr:
+    """One pass for "any problem at all" (the row masks of :func:`validate_frame` only when there is one)."""
+    cheap = [expr.any() for name, expr in _checks() if name != "member_id"]
     cheap.append(pl.col("member_id").n_unique() < pl.len())
     cheap.append((pl.col("member_id").is_null() | (pl.col("member_id") == "")).any())
-    if not frame.select(pl.any_horizontal(cheap)).item():
+    return pl.any_horizontal(cheap).alias("problem")
+
+
+def validate_frame(frame: pl.DataFrame) -> None:
+    """Check the columns, types and codes of a beneficiary frame; raise :class:`ScoreInputError` at the
+    first bad row."""
+    _check_schema(frame)
+    if not frame.select(_any_problem()).item():
         return
+    _raise_first_problem(frame)
+
+
+def _raise_first_problem(frame: pl.DataFrame) -> None:
+    checks = _checks()
     flags = frame.select([expr.alias(f"{i}") for i, (_, expr) in enumerate(checks)])
     for i, (name, _) in enumerate(checks):
         bad = flags.get_column(f"{i}").arg_true()
@@ -178,7 +194,7 @@ MAX_VARIABLES = 64
 EDIT_KINDS = {"sex": 1, "age": 2, "mce_age": 3}
 
 
-def _profile_key(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
+def _profile_key(frame: pl.DataFrame, payment_year: int) -> pl.LazyFrame:
     """(_i, key, age): the row index and one integer per demographic profile (age, sex, OREC, dual code,
     institutional, new enrollee, SNP); members of one profile share every demographic variable."""
     flags = [
@@ -186,29 +202,33 @@ def _profile_key(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
         for c in OPTIONAL
     ]
     age = age_on_february_1(pl.col("date_of_birth"), payment_year).alias("age")
-    return frame.select(
-        pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"),
-        age,
-        pl.col("sex").is_in(["F", "2"]).cast(pl.Int64).alias("_female"),
-        pl.col("orec").cast(pl.Int64).alias("_orec"),
-        pl.col("medicaid").cast(pl.Int64).alias("_medicaid"),
-        *flags,
-    ).select(
-        "_i",
-        "age",
-        (
+    return (
+        frame.lazy()
+        .select(
+            pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"),
+            age,
+            pl.col("sex").is_in(["F", "2"]).cast(pl.Int64).alias("_female"),
+            pl.col("orec").cast(pl.Int64, strict=False).alias("_orec"),  # bad codes: refused by the checks
+            pl.col("medicaid").cast(pl.Int64, strict=False).alias("_medicaid"),
+            *flags,
+        )
+        .select(
+            "_i",
+            "age",
             (
                 (
-                    ((pl.col("age").cast(pl.Int64) * 2 + pl.col("_female")) * 4 + pl.col("_orec")) * 11
-                    + pl.col("_medicaid")
+                    (
+                        ((pl.col("age").cast(pl.Int64) * 2 + pl.col("_female")) * 4 + pl.col("_orec")) * 11
+                        + pl.col("_medicaid")
+                    )
+                    * 16
                 )
-                * 16
-            )
-            + pl.col("lti") * 8
-            + pl.col("new_enrollee") * 4
-            + pl.col("snp") * 2
-            + pl.col("low_income")
-        ).alias("key"),
+                + pl.col("lti") * 8
+                + pl.col("new_enrollee") * 4
+                + pl.col("snp") * 2
+                + pl.col("low_income")
+            ).alias("key"),
+        )
     )
 
 
@@ -564,6 +584,19 @@ def _unpack(k: pl.Expr) -> list[pl.Expr]:
     return [(k // (1 << SHIFT)).cast(pl.UInt32).alias("_i"), (k % (1 << SHIFT)).cast(pl.Int32).alias("cc")]
 
 
+def _flat_codes(frame: pl.DataFrame, c: _Coded) -> pl.LazyFrame:
+    """(_i, code, code_id): one row per diagnosis. A code spelled as in the table (upper case, no dot) is its
+    code_id by one Enum cast; the others (code_id null) are normalised later, once per distinct spelling."""
+    return (
+        frame.lazy()
+        .select(
+            pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"), pl.col("diagnosis_codes").alias("code")
+        )
+        .explode("code")
+        .with_columns(pl.col("code").cast(c.code_enum, strict=False).to_physical().alias("code_id"))
+    )
+
+
 def _model_scores(
     frame: pl.DataFrame,
     members: pl.DataFrame,
@@ -572,8 +605,9 @@ def _model_scores(
     model: str,
     switch_edits: bool,
     explain: bool,
+    flat: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Callable[[], pl.DataFrame]]:
-    """Raw scores of one model.
+    """Raw scores of one model (``flat``: :func:`_flat_codes` of this model when already collected).
 
     ``members``: _i, key, age, segment, female, disabled (one row per input row, in order); ``demo``: the
     profiles. Returns (raf, hccs[, variables]) in input order, and a function building
@@ -593,12 +627,8 @@ def _model_scores(
     )
     segment_codes = members.get_column(c.segment_column).to_physical().cast(pl.Int64)
 
-    flat = frame.select(
-        pl.int_range(0, pl.len(), dtype=pl.UInt32).alias("_i"), pl.col("diagnosis_codes").alias("code")
-    ).explode("code")
-    # A code spelled as in the table (upper case, no dot) is its code_id by one Enum cast; the others are
-    # normalised (upper case, no dot or blank) once per distinct spelling and cast again.
-    flat = flat.with_columns(pl.col("code").cast(c.code_enum, strict=False).to_physical().alias("code_id"))
+    if flat is None:
+        flat = _flat_codes(frame, c).collect()
     found = flat.filter(pl.col("code_id").is_not_null()).select("_i", pl.col("code_id").cast(pl.UInt32))
     missed = flat.filter(pl.col("code_id").is_null() & pl.col("code").is_not_null())
     if missed.height:
@@ -718,41 +748,59 @@ def _model_scores(
     term1s = c.interactions.get_column("term1")
     term2s = c.interactions.get_column("term2")
     used = pl.concat([term1s, term2s]).unique()
+    hccs_lazy = hccs.lazy()
     group_keys = (
-        hccs.filter(pl.col("cc").is_in(c.groups.get_column("cc").implode()))
-        .join(c.groups, on="cc")
+        hccs_lazy.filter(pl.col("cc").is_in(c.groups.get_column("cc").implode()))
+        .join(c.groups.lazy(), on="cc")
         .filter(pl.col("term").is_in(used.implode()))
         .select(_pack(pl.col("_i"), pl.col("term")))
-        .get_column("k")
         .unique()
     )
     # Member flags the interactions use (DISABLED, NONAGED), for members with an HCC (no interaction
     # without one).
     flagged = [
-        pl.DataFrame({"_i": with_hccs.filter(members.get_column(column).gather(with_hccs))}).select(
+        pl.LazyFrame({"_i": with_hccs.filter(members.get_column(column).gather(with_hccs))}).select(
             _pack(pl.col("_i"), pl.lit(flag_term))
         )
         for flag_term, column in ((DISABLED_TERM, "disabled"), (NONAGED_TERM, "non_aged"))
         if used.is_in([flag_term]).any()
     ]
     features = pl.concat(
-        [
-            pl.DataFrame({"k": group_keys}),
-            hccs.filter(pl.col("cc").is_in(used.implode())).select("k"),
-            *flagged,
-        ]
-    ).with_columns(
+        [group_keys, hccs_lazy.filter(pl.col("cc").is_in(used.implode())).select("k"), *flagged]
+    )
+    features = features.with_columns(
         (pl.col("k") // (1 << SHIFT)).cast(pl.UInt32).alias("_i"),
         (pl.col("k") % (1 << SHIFT)).cast(pl.Int32).alias("term"),
     )
-    second_keys = features.filter(pl.col("term").is_in(term2s.implode())).get_column("k")
     # One row per (member, interaction): term1 is fixed per interaction and features are unique.
-    interactions = (
+    interactions_lazy = (
         features.filter(pl.col("term").is_in(term1s.implode()))
-        .join(c.interactions.select("term1", "term2", "var_id"), left_on="term", right_on="term1")
-        .filter(_pack(pl.col("_i"), pl.col("term2")).is_in(second_keys.implode()))
+        .join(c.interactions.lazy().select("term1", "term2", "var_id"), left_on="term", right_on="term1")
+        .with_columns(_pack(pl.col("_i"), pl.col("term2")).alias("k2"))
+        .join(
+            features.filter(pl.col("term").is_in(term2s.implode())).select(pl.col("k").alias("k2")),
+            on="k2",
+            how="semi",
+        )
         .select("_i", "var_id")
     )
+    # Each member's list of HCC numbers (as text), in numeric order; an empty list without one.
+    lists = (
+        pl.LazyFrame({"_i": hcc_i, "hcc": c.cc_names.gather(hccs.get_column("cc"))})
+        .with_columns(pl.col("_i").set_sorted())
+        .group_by("_i", maintain_order=True)
+        .agg(pl.col("hcc"))
+        .with_columns(pl.col("_i").set_sorted())
+    )
+    everyone = pl.LazyFrame({"_i": pl.int_range(0, n, dtype=pl.UInt32, eager=True)}).with_columns(
+        pl.col("_i").set_sorted()
+    )
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    lists = everyone.join(lists, on="_i", how="left", maintain_order="left").select(
+        pl.col("hcc").fill_null(empty)
+    )
+    # The interactions and the lists are independent: collected together, in parallel.
+    interactions, hcc_lists = pl.collect_all([interactions_lazy, lists])
     inter_seg = segment_codes.gather(interactions.get_column("_i"))
     inter_slot = inter_seg * MAX_VARIABLES + interactions.get_column("var_id").cast(pl.Int64)
     interaction_sum = (
@@ -774,26 +822,7 @@ def _model_scores(
             interaction_sum.get_column("_i"),
             total.gather(interaction_sum.get_column("_i")) + interaction_sum.get_column("value"),
         )
-    lists = (
-        pl.DataFrame({"_i": hcc_i, "hcc": c.cc_names.gather(hccs.get_column("cc"))})
-        .with_columns(pl.col("_i").set_sorted())
-        .group_by("_i", maintain_order=True)
-        .agg(pl.col("hcc"))
-        .with_columns(pl.col("_i").set_sorted())
-    )
-    everyone = pl.DataFrame({"_i": pl.int_range(0, n, dtype=pl.UInt32, eager=True)}).with_columns(
-        pl.col("_i").set_sorted()
-    )
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    out = pl.DataFrame(
-        {
-            "raf": total,
-            "hccs": everyone.join(lists, on="_i", how="left", maintain_order="left")
-            .select(pl.col("hcc").fill_null(empty))
-            .to_series(),
-            "key": members.get_column("key"),
-        }
-    )
+    out = pl.DataFrame({"raf": total, "hccs": hcc_lists.to_series(), "key": members.get_column("key")})
     counted = pl.DataFrame({"_i": with_hccs, "n": hcc_count.gather(with_hccs)})
     count_slot = all_count_slot.gather(with_hccs)
     if explain:
@@ -877,9 +906,15 @@ def score(
     frame gets a ``variables`` column. Raises :class:`ScoreInputError` for a malformed frame and
     :class:`~openipa.risk.engine.tables.TableError` for a year or model without tables.
     """
-    validate_frame(frame)
-    segment_column = _coded(payment_year, model).segment_column  # an unknown year or model fails here
-    keyed = _profile_key(frame, payment_year)
+    _check_schema(frame)
+    coded = _coded(payment_year, model)  # an unknown year or model fails here
+    segment_column = coded.segment_column
+    # The checks, the demographic profile keys and the diagnosis lookups are independent: one parallel pass.
+    problem, keyed, flat = pl.collect_all(
+        [frame.lazy().select(_any_problem()), _profile_key(frame, payment_year), _flat_codes(frame, coded)]
+    )
+    if problem.item():
+        _raise_first_problem(frame)
     unborn = keyed.get_column("age").lt(0).arg_true()
     if unborn.len():
         row = int(unborn[0])
@@ -893,7 +928,7 @@ def score(
         how="left",
         maintain_order="left",
     )
-    scored, diagnoses = _model_scores(frame, members, demo, payment_year, model, switch_edits, explain)
+    scored, diagnoses = _model_scores(frame, members, demo, payment_year, model, switch_edits, explain, flat)
     payment_raf: pl.Expr = pl.lit(None, dtype=pl.Int64)
     if payment:
         factors = payment_factors(payment_year, domain_of(model))
