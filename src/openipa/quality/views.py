@@ -230,7 +230,14 @@ def gaps(request: HttpRequest) -> HttpResponse:
             return _csv_response(
                 selectors.GAP_CSV_HEADER, rows, f"care-gaps-MY{run.measurement_year}-run{run.pk}.csv"
             )
-        page = selectors.gap_page(actor, run, filters, page=request.GET.get("page"), purpose="care gap list")
+        page = selectors.gap_page(
+            actor,
+            run,
+            filters,
+            page=request.GET.get("page"),
+            purpose="care gap list",
+            per_page=request.GET.get("per_page"),
+        )
         specs = selectors.gap_specs(run)
         context |= {
             "page": page,
