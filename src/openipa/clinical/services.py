@@ -185,12 +185,13 @@ def _import_file(
             error_count=len(errors), warning_count=len(issues) - len(errors),
             issues=[i.as_dict() for i in (errors[:MAX_LISTED] + [i for i in issues if not i.is_error][:MAX_LISTED])],
         )  # fmt: skip
-        by_ref = _upsert_patients(source, patients, record)
+        by_ref, new = _upsert_patients(source, patients, record)
         by_ref.update(
             {p.source_patient_id: p for p in SourcePatient.objects.filter(pk__in=list(known.values()))}
         )
-        counts = _match(source, [p for p in by_ref.values() if p.match in (SourcePatient.Match.REVIEW,
-                                                                            SourcePatient.Match.UNMATCHED)], now)  # fmt: skip
+        counts = _match(source, [p for p in [*by_ref.values(), *new] if p.match in (SourcePatient.Match.REVIEW,
+                                                                                     SourcePatient.Match.UNMATCHED)], now)  # fmt: skip
+        by_ref.update(_create_patients(source, new))  # created matched: one insert, no update after
         _store_facts(source, record, kept, by_ref)
         raised = _raise_adt(actor, record, _visits_of_facts(source, record, kept, by_ref), now)
         record.linked, record.review, record.unmatched = counts
@@ -263,7 +264,9 @@ def _demographics(p: PatientRecord) -> dict[str, Any]:
 
 def _upsert_patients(
     source: ClinicalSource, patients: dict[str, PatientRecord], record: ClinicalImport
-) -> dict[str, SourcePatient]:
+) -> tuple[dict[str, SourcePatient], list[SourcePatient]]:
+    """The file's patients the source sent before (their demographics updated), and the new ones (not saved:
+    `_create_patients` inserts them once matched)."""
     existing = {p.source_patient_id: p for p in SourcePatient.objects.filter(source=source,
                                                                                source_patient_id__in=list(patients))}  # fmt: skip
     out: dict[str, SourcePatient] = {}
@@ -280,8 +283,11 @@ def _upsert_patients(
         found.last_import = record
         found.save(update_fields=[*fields, "last_import"])
         out[ref] = found
-    for patient in SourcePatient.objects.bulk_create(new):
-        out[patient.source_patient_id] = patient
+    return out, new
+
+
+def _create_patients(source: ClinicalSource, new: list[SourcePatient]) -> dict[str, SourcePatient]:
+    out = {p.source_patient_id: p for p in SourcePatient.objects.bulk_create(new, batch_size=2000)}
     if any(p.pk is None for p in out.values()):  # SQLite before 3.35 returns no keys
         ids = dict(SourcePatient.objects.filter(source=source, source_patient_id__in=list(out)).values_list(
             "source_patient_id", "pk"))  # fmt: skip
@@ -337,9 +343,10 @@ def _match(source: ClinicalSource, pending: list[SourcePatient], now: dt.datetim
             patient.match_score = row["score"]
             patient.agreement = dict(row["agreement"] or {})
             patient.candidates = [_plain(c) for c in row["candidates"] or []]
-        SourcePatient.objects.bulk_update(
-            pending,
+        SourcePatient.objects.bulk_update(  # the new patients are inserted matched, after this
+            [p for p in pending if p.pk is not None],
             ["match", "member", "match_method", "match_reason", "match_score", "agreement", "candidates"],
+            batch_size=200,
         )
     states = [p.match for p in pending]
     return (states.count("linked"), states.count("review"), states.count("unmatched"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import capitation, engine
 from openipa.demo import claims as demo_claims
+from openipa.demo import clinical as demo_clinical
 from openipa.demo import credentialing as demo_credentialing
 from openipa.demo import messenger as demo_messenger
 from openipa.demo import utilization as demo_utilization
@@ -134,6 +135,8 @@ class DemoSummary:
     um_appeals: int = 0
     um_low_referral_practices: tuple[str, ...] = ()
     """Practices the demo makes refer less and admit more (for the under-service watch)."""
+    clinical: demo_clinical.ClinicalSummary = field(default_factory=demo_clinical.ClinicalSummary)
+    """Clinical files imported, patients matched, pharmacy fills and ADT notifications (``demo.clinical``)."""
 
 
 def practice_username(position: int) -> str:
@@ -203,6 +206,7 @@ def build_demo(
     capitation_year: bool = True,
     claims_year: bool | None = None,
     utilization: bool | None = None,
+    clinical: bool | None = None,
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
@@ -260,6 +264,12 @@ def build_demo(
         if (claims_built if utilization is None else utilization)
         else demo_utilization.UtilizationSummary()
     )
+    # clinical data from EHRs, a lab, an HIE and a PBM (None: as the claims)
+    clinicals = (
+        demo_clinical.build_clinical(seed=seed, today=as_of.last_day, progress=progress)
+        if (claims_built if clinical is None else clinical)
+        else demo_clinical.ClinicalSummary()
+    )
 
     summary = DemoSummary(
         seed=seed,
@@ -292,6 +302,7 @@ def build_demo(
         um_denied=reviewed.denied,
         um_appeals=reviewed.appeals,
         um_low_referral_practices=reviewed.low_referral_practices,
+        clinical=clinicals,
     )
     audit.record_write(
         None,

@@ -55,7 +55,8 @@ def measure_inputs() -> MeasureInputs:
         {"claim_line_id": pl.Int64, "member_id": pl.Int64, "service_date": pl.Date,
          "diagnosis_codes": pl.List(pl.String), "procedure_codes": pl.List(pl.String), "place_of_service": pl.String},
     )  # fmt: skip
-    records = ClinicalRecord.objects.filter(member__isnull=False, date__isnull=False)
+    # a record without a code (an HL7 ADT encounter) has nothing a value set could match
+    records = ClinicalRecord.objects.filter(member__isnull=False, date__isnull=False).exclude(code_system="")
     clinical = _frame(
         ((pk, member, system, code, None if value is None else float(value), unit, day)
          for pk, member, system, code, value, unit, day in records.exclude(kind="encounter").values_list(

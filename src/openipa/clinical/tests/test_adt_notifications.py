@@ -19,6 +19,7 @@ from openipa.clinical.models import AdtNotification, ClinicalRecord, SourcePatie
 from openipa.conftest import SmallIpa
 from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.models import AuditEvent
+from openipa.quality.selectors import quality_rates
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,8 @@ def test_an_admission_and_a_discharge_raise_one_notification_each(
     assert ClinicalRecord.objects.get(kind="encounter").event == "A03"
     assert AdtNotification.objects.get(event="A01").record_id == discharge.record_id
     assert AuditEvent.objects.filter(action="clinical.adt.raise").count() == 2
+    # the measures read the member's records: an ADT encounter has no code for a value set, and is left out
+    assert quality_rates(None, year=2026).rates.height > 0
 
 
 def test_a_resent_file_and_an_update_never_duplicate(
