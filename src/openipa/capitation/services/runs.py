@@ -246,7 +246,10 @@ def distribute_month(*, actor: Actor | None, payer: Payer, month: Month, who: st
     on = month.first_day
     result = distribute(pool, member_months, rules, _agreements(member_months, on), _specialists(rule, on))
     cells = member_months.select("member_id", "rate_cell_id")
-    inputs.update({"rule_id": rule.pk, "term_id": term.pk, "notes": list(result.notes)})
+    notes = list(result.notes)
+    if rules.pcp_method == DistributionRule.PcpMethod.RISK:  # PCP capitation x RAF: whose RAFs were assumed
+        notes.append(f"PCP capitation x RAF: {inputs['raf']['note']}")
+    inputs.update({"rule_id": rule.pk, "term_id": term.pk, "notes": notes})
     with transaction.atomic():
         runs = DistributionRun.objects.select_for_update().filter(payer=payer, month=on)
         for draft in runs.filter(status=Status.DRAFT):

@@ -52,6 +52,10 @@ def test_a_risk_adjusted_pcp_method_pays_by_the_approved_runs_payment_raf(cap_ip
     assert _pcp_gross(before) == {a: 20000, b: 20000}
     assert before.inputs["raf"]["risk_run_id"] is None
     assert before.inputs["raf"]["assumed"] == 2
+    assert (
+        "PCP capitation x RAF: no approved risk run for 2026; 1.000 assumed for 2 member(s) without a score"
+        in (before.inputs["notes"])
+    )
     # a draft run changes nothing
     draft = services.score_members(cap_ipa.users["quality"], year=2026)
     assert _pcp_gross(distribute_month(actor=fin, payer=cap_ipa.payer, month=MAY)) == {a: 20000, b: 20000}
