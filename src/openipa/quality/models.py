@@ -8,10 +8,26 @@ runs can be compared, and each result carries the member's PCP, practice and pay
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
-class QualityRun(models.Model):
+class StoredOnce(models.Model):
+    """A row of a stored run: written once, never saved again (a new run is made instead)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError(
+                f"{type(self).__name__} {self.pk} belongs to a stored quality run: runs never change"
+            )
+        super().save(*args, **kwargs)
+
+
+class QualityRun(StoredOnce):
     class Status(models.TextChoices):
         COMPLETE = "complete", "Complete"
         # every measure ran, but the value sets lack some that definitions name: those conditions never hit
@@ -39,7 +55,7 @@ class QualityRun(models.Model):
         return f"quality run {self.pk} (MY {self.measurement_year}, as of {self.as_of})"
 
 
-class RateResult(models.Model):
+class RateResult(StoredOnce):
     """A measure rate's counts in a run (the IPA as a whole)."""
 
     run = models.ForeignKey(QualityRun, on_delete=models.CASCADE, related_name="rates")
@@ -63,7 +79,7 @@ class RateResult(models.Model):
         return f"{self.rate} in run {self.run_id}"
 
 
-class MeasureResult(models.Model):
+class MeasureResult(StoredOnce):
     """One member's (or one episode's) result for a measure rate in a run, with the evidence ids behind each
     decision (``claim:<claim line>``, ``clinical:<record>``, ``encounter:<record>``, ``rx:<fill>``,
     ``member:<member>`` for a death) and, when it is an open care gap, the gap's reason and due date."""

@@ -191,3 +191,17 @@ def test_supplemental_command_refuses_an_unknown_run_or_payer(
             "quality", "supplemental", "--run", run_id or str(run.pk), "--payer", payer, "--out", str(out)
         )
     assert not out.exists()
+
+
+def test_a_stored_run_cannot_be_saved_again(quality_ipa: QualityIpa) -> None:
+    run = run_measures(None, year=2026, as_of=AS_OF)
+    result = MeasureResult.objects.filter(run=run, gap=True).first()
+    rate = RateResult.objects.filter(run=run).first()
+    assert result is not None
+    assert rate is not None
+    for row, field, value in ((run, "run_by", "someone"), (result, "gap", False), (rate, "numerator", 99)):
+        setattr(row, field, value)
+        with pytest.raises(ValueError, match="runs never change"):
+            row.save()
+    assert QualityRun.objects.get(pk=run.pk).run_by == "system"
+    assert MeasureResult.objects.get(pk=result.pk).gap is True
