@@ -1283,7 +1283,7 @@ def lines_of_business_on(lines: pl.DataFrame) -> pl.DataFrame:
 
 RISK_MEMBER_SCHEMA: dict[str, Any] = {
     "member_id": pl.Int64, "date_of_birth": pl.Date, "sex": pl.String, "orec": pl.String, "medicaid": pl.String,
-    "lti": pl.Boolean, "practice_id": pl.Int64, "provider_id": pl.Int64,
+    "lti": pl.Boolean, "date_of_death": pl.Date, "practice_id": pl.Int64, "provider_id": pl.Int64,
 }  # fmt: skip
 
 
@@ -1292,7 +1292,7 @@ def risk_members_frame(
 ) -> pl.DataFrame:
     """The members with an eligibility span of a ``line_of_business`` product in force on ``covered_on`` or
     overlapping ``first``..``last`` (RISK_MEMBER_SCHEMA): birth date, sex, original reason for entitlement,
-    Medicaid dual status, long-term institutional, and the PCP (practice, provider) of the latest assignment
+    Medicaid dual status, long-term institutional, date of death, and the PCP (practice, provider) of the latest assignment
     begun on or before ``covered_on`` (else the latest begun in the window). A lookup for a risk-scoring batch
     (the caller checks the permission and records what it hands out), so it takes no actor."""
     spans = EligibilitySpan.objects.filter(product__line_of_business=line_of_business).filter(
@@ -1303,7 +1303,7 @@ def risk_members_frame(
         Member.objects.filter(pk__in=spans.values("member_id")),
         {"member_id": ("pk", pl.Int64), "date_of_birth": ("date_of_birth", pl.Date), "sex": ("sex", pl.String),
          "orec": ("orec", pl.String), "medicaid": ("medicaid_dual_status", pl.String),
-         "lti": ("long_term_institutional", pl.Boolean)},
+         "lti": ("long_term_institutional", pl.Boolean), "date_of_death": ("date_of_death", pl.Date)},
     )  # fmt: skip
     latest = max(covered_on, last)
     pcps = (

@@ -10,7 +10,8 @@ run of a payment year is the one capitation reads).
 
 Members scored: those with an eligibility span of a Medicare Advantage product in force on February 1 of the
 payment year or overlapping the diagnosis window (the calendar year before). Members whose sex is unknown
-cannot be scored (the model's cells are by sex): they are counted in ``not_scored``.
+cannot be scored (the model's cells are by sex): they are counted in ``not_scored``. Members who have died are
+scored (their scores explain the year's money) but get no coding gap.
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ def score_members(actor: Actor | None, *, year: int, model: str = "V28", who: st
             first=window.first, last=window.last, loinc_codes=sorted({c for r in rules for c in r.loinc})
         ),
     )
+    # gaps are for the PCP to act on: not for members who have died
+    living = scorable.filter(pl.col("date_of_death").is_null())
     found = pl.concat([recapture, suspects]).join(
-        scorable.select("member_id", "practice_id", "provider_id"), on="member_id", how="left"
+        living.select("member_id", "practice_id", "provider_id"), on="member_id", how="inner"
     )
     inputs = {
         "coverage": COVERAGE_RULE,

@@ -86,6 +86,16 @@ def test_suspects_only_what_is_not_coded_this_window(risk_ipa: Any) -> None:
     assert list(CodingGap.objects.filter(run=run).values_list("kind", "hcc")) == [("recapture", "37")]
 
 
+def test_a_member_who_died_is_scored_but_gets_no_coding_gap(risk_ipa: Any) -> None:
+    from openipa.membership.models import Member
+
+    Member.objects.filter(pk=risk_ipa.member_b.pk).update(date_of_death=dt.date(2025, 10, 1))
+    run = services.score_members(None, year=2026)
+    assert run.members == 2
+    assert not CodingGap.objects.filter(run=run).exists()
+    assert run.gaps == 0
+
+
 def test_a_new_scoring_replaces_the_draft_and_an_approved_run_never_changes(risk_ipa: Any) -> None:
     quality, quality2 = risk_ipa.users["quality"], risk_ipa.users["quality2"]
     first = services.score_members(quality, year=2026)
