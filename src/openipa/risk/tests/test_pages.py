@@ -129,3 +129,11 @@ def test_a_practice_scoped_reader_sees_only_its_practices_members(
     alice_gaps = client_for("alice").get(reverse("web:risk:gaps"), {"format": "csv"}).content.decode()
     assert alice_gaps.strip().count("\n") == 0  # the header only: Amy has no gap
     assert client_for("alice").post(reverse("web:risk:approve", args=[run.pk])).status_code == 403
+
+
+def test_the_pages_without_any_run(risk_ipa: Any, client_for: Any) -> None:
+    client = client_for("quality")
+    assert "No risk run yet" in client.get(reverse("web:risk:home")).content.decode()
+    assert "No risk run yet" in client.get(reverse("web:risk:gaps")).content.decode()
+    assert client.get(reverse("web:risk:run", args=[999])).status_code == 404
+    assert client.get(reverse("web:risk:home"), {"run": "999"}).status_code == 404
