@@ -564,7 +564,7 @@ def _in_sorted(haystack: pl.Series, needles: pl.Series) -> pl.Series:
 
 def _running(values: pl.Series) -> pl.Series:
     """0 then the running total of ``values`` (Int64): the sum over rows a..b-1 is r[b] - r[a]."""
-    return pl.concat([pl.Series([0], dtype=pl.Int64), values.cast(pl.Int64).cum_sum()])
+    return pl.concat([pl.Series([0], dtype=pl.Int64), values.cast(pl.Int64).cum_sum()], rechunk=False)
 
 
 def _bounds(member_of: pl.Series, n: int) -> pl.Series:
