@@ -12,8 +12,9 @@
    measure of the year (SPC included) with the starter value sets; **write** the per-member results and the
    rates to Parquet.
 
-Prints the wall time of each phase, the end-to-end time, throughput (claim lines per second end to end) and
-the child's peak RSS. The files are removed afterwards unless ``--keep``.
+Prints the wall time of each phase, the end-to-end time, throughput (claim lines per second end to end),
+the child's CPU seconds and peak RSS, and the 1-minute load average before and after (the machine may be
+shared: wall time well above CPU time / cores means the run waited for the CPU). The files are removed afterwards unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def write_files(folder: Path, members: int, claims_per_member: int, year: int, s
 def run(folder: Path, year: int, out: Path) -> dict[str, object]:
     """Read the files, build the inputs, evaluate, write the results; wall seconds per phase."""
     seconds: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
+    cpu_started = time.process_time()
     started = time.perf_counter()
     raw = {name: pl.read_parquet(folder / f"{name}.parquet") for name in SOURCES}
     seconds["read"] = time.perf_counter() - started
@@ -99,8 +102,9 @@ def run(folder: Path, year: int, out: Path) -> dict[str, object]:
         "claim_line_id",
         "member_id",
         "service_date",
-        pl.concat_list("dx1", "dx2").list.drop_nulls().alias("diagnosis_codes"),
-        pl.concat_list("px").list.drop_nulls().alias("procedure_codes"),
+        # Joined and split rather than concat_list + drop_nulls: the same lists, about ten times faster.
+        pl.concat_str("dx1", "dx2", separator="|", ignore_nulls=True).str.split("|").alias("diagnosis_codes"),
+        pl.concat_str("px", separator="|", ignore_nulls=True).str.split("|").alias("procedure_codes"),
     )
     inputs = MeasureInputs(
         members=raw["members"],
@@ -124,6 +128,7 @@ def run(folder: Path, year: int, out: Path) -> dict[str, object]:
     results.rates.write_parquet(out / "rates.parquet")
     seconds["write"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     assert inputs.claims is not None
     return {
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
@@ -133,6 +138,8 @@ def run(folder: Path, year: int, out: Path) -> dict[str, object]:
         "measures": len(measures.measures),
         "rates": results.rates.to_dicts(),
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "cpu_seconds": round(cpu, 1),
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
 
 
@@ -174,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_seconds": round(generated, 1),
         **{f"{phase}_seconds": value for phase, value in measured["seconds"].items()},
         "claim_lines_per_second": measured["claim_lines_per_second"],
+        "cpu_seconds": measured["cpu_seconds"],
+        "load_average_before_after": measured["load_average"],
         "result_rows": measured["result_rows"],
         "peak_mib": measured["peak_mib"],
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",

@@ -44,7 +44,7 @@ from .definitions import (
     Pdc,
     Sex,
 )
-from .inputs import MeasureInputs, coded_events, validate
+from .inputs import MeasureInputs, _coded_events, validate
 from .valuesets import VALUE_SET_SCHEMA, ValueSetError
 
 RESULT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
@@ -113,13 +113,18 @@ class _Context:
             .filter(pl.col("date").is_between(self.date(start), self.date(end), closed="both"))
         )
 
-    def rows_with(self, value_sets: tuple[str, ...]) -> pl.LazyFrame:
-        """(member_id, evidence_id) of the source rows carrying a code in ``value_sets``."""
-        return (
+    def same_row(self, found: pl.LazyFrame, value_sets: tuple[str, ...]) -> pl.LazyFrame:
+        """The events of ``found`` whose source row (member_id, evidence_id) also carries a code in
+        ``value_sets``. The few rows of ``found`` are the hashed side; the many events of ``value_sets``
+        (every office visit) only probe it."""
+        rows = found.select("member_id", "evidence_id").unique()
+        carrying = (
             self.events.filter(pl.col("value_set").is_in(value_sets))
+            .join(rows, on=["member_id", "evidence_id"], how="semi")
             .select("member_id", "evidence_id")
             .unique()
         )
+        return found.join(carrying, on=["member_id", "evidence_id"], how="semi")
 
     def episodes(self, rule: Episodes, members: pl.LazyFrame) -> pl.LazyFrame:
         """One row per episode: the member's columns, ``anchor_date`` (the index date) and ``episode_id``
@@ -128,7 +133,7 @@ class _Context:
             pl.col("date").is_between(self.date(rule.period.start), self.date(rule.period.end))
         )
         if rule.same_row_as:
-            index = index.join(self.rows_with(rule.same_row_as), on=["member_id", "evidence_id"], how="semi")
+            index = self.same_row(index, rule.same_row_as)
         days = (
             index.group_by("member_id", "date").agg(pl.col("evidence_id").min().alias("episode_id")).collect()
         )
@@ -158,9 +163,7 @@ class _Context:
         if isinstance(cond, Events):
             found = self.dated(pop, cond.value_sets, cond.period.start, cond.period.end)
             if cond.same_row_as:
-                found = found.join(
-                    self.rows_with(cond.same_row_as), on=["member_id", "evidence_id"], how="semi"
-                )
+                found = self.same_row(found, cond.same_row_as)
             return (
                 found.group_by("unit")
                 .agg(
@@ -395,12 +398,14 @@ class _Context:
 def _measure(ctx: _Context, measure: Measure, members: pl.LazyFrame, spans: pl.LazyFrame) -> pl.LazyFrame:
     # Materialized once: an episode's ``unit`` is a row index, which must not change between the reads below.
     pop = ctx.population(measure, members).collect().lazy()
-    pop = pop.join(ctx.enrolled(measure.enrollment, pop, spans), on="unit", how="semi")
+    # The denominator condition first (it narrows adults to the few with a diagnosis or an event), then the
+    # enrollment rule on those: the same units as the other way round, with less enrollment work.
     if measure.denominator is not None:
         denominator = ctx.condition(measure.denominator, pop).rename({"evidence": "denominator_evidence"})
-        pop = pop.join(denominator, on="unit", how="inner")
+        pop = pop.join(denominator, on="unit", how="inner").collect().lazy()
     else:
         pop = pop.with_columns(_NO_EVIDENCE.alias("denominator_evidence"))
+    pop = pop.join(ctx.enrolled(measure.enrollment, pop, spans), on="unit", how="semi")
     pop = pop.collect().lazy()  # materialized: every condition below reads it, and small plans plan fast
     if measure.exclusions:
         found = pl.concat(
@@ -525,13 +530,13 @@ def evaluate(
             raise ValueSetError(f"value sets missing for measurement year {measures.year}: {listed}")
     validate(inputs)
     used = value_sets.filter(pl.col("value_set").is_in(sorted(measures.value_sets())))
-    events = coded_events(inputs, used)
     # Inside the engine a member is a UInt32 key (its row in ``members``): joins on it are cheaper than on
     # strings. ``member_ref`` keeps the caller's id (as a string) for the output and for death evidence.
     ids = inputs.members.select(pl.col("member_id").cast(pl.String).alias("member_ref")).with_row_index("key")
+    keys = inputs.members.select("member_id").with_row_index("key")
     names = sorted(measures.value_sets())
-    events = events.join(ids, left_on="member_id", right_on="member_ref", how="inner").select(
-        pl.col("key").alias("member_id"),
+    events = _coded_events(inputs, used, keys).select(
+        "member_id",
         pl.col("value_set").cast(pl.Enum(names)),
         "date",
         "evidence_id",
@@ -552,8 +557,8 @@ def evaluate(
     )
     spans = (
         inputs.enrollment.lazy()
-        .select(pl.col("member_id").cast(pl.String), "start_date", "end_date")
-        .join(ids.lazy(), left_on="member_id", right_on="member_ref", how="inner")
+        .select("member_id", "start_date", "end_date")
+        .join(keys.lazy(), on="member_id", how="inner")
         .select(pl.col("key").alias("member_id"), "start_date", "end_date")
         .collect()
         .lazy()

@@ -164,44 +164,75 @@ def _system_column(frame: pl.DataFrame) -> pl.Expr:
     return pl.col("code_system").replace_strict(mapping, return_dtype=pl.String)
 
 
-def _tag(events: pl.LazyFrame, codes: pl.LazyFrame) -> pl.LazyFrame:
-    return events.join(codes, on=["family", "code"], how="inner").select(
-        pl.col("member_id").cast(pl.String), "value_set", "date", "evidence_id", "value"
+def _mapping(raw: pl.DataFrame, system: pl.Expr | str, codes: pl.DataFrame) -> pl.DataFrame:
+    """The value sets of each distinct raw code of ``raw`` (its ``raw`` column, and ``code_system`` when the
+    system varies by row). Codes are normalized once per distinct code, not once per row."""
+    family = (
+        pl.lit(CODE_SYSTEMS[system])
+        if isinstance(system, str)
+        else system.replace_strict(CODE_SYSTEMS, return_dtype=pl.String)
+    )
+    return (
+        raw.with_columns(code_expr(system, pl.col("raw")).alias("code"), family.alias("family"))
+        .join(codes, on=["family", "code"], how="inner")
+        .drop("code", "family")
     )
 
 
 def coded_events(inputs: MeasureInputs, value_sets: pl.DataFrame) -> pl.DataFrame:
     """Every coded event of the sources whose code is in ``value_sets``, one row per (event, value set)."""
-    codes = value_sets.select("family", "code", "value_set").unique().lazy()
+    return _coded_events(inputs, value_sets, None)
+
+
+def _coded_events(inputs: MeasureInputs, value_sets: pl.DataFrame, keys: pl.DataFrame | None) -> pl.DataFrame:
+    """``coded_events``; with ``keys`` (``member_id`` as in the inputs, ``key``), each event's ``member_id``
+    is the member's key instead, and rows of members not in ``keys`` are left out (the engine's own form:
+    joins on a small integer are cheaper than on strings)."""
+    codes = value_sets.select("family", "code", "value_set").unique()
+    member = pl.col("member_id").cast(pl.String) if keys is None else pl.col("member_id")
+
+    def owned(frame: pl.LazyFrame) -> pl.LazyFrame:
+        if keys is None:
+            return frame
+        return (
+            frame.join(keys.lazy(), on="member_id", how="inner")
+            .drop("member_id")
+            .rename({"key": "member_id"})
+        )
+
     parts: list[pl.LazyFrame] = []
     no_value = pl.lit(None, dtype=pl.Float64).alias("value")
     if inputs.claims is not None and inputs.claims.height:
-        claims = inputs.claims.lazy().select(
-            "member_id",
-            pl.col("service_date").alias("date"),
-            pl.concat_str(pl.lit("claim:"), pl.col("claim_line_id").cast(pl.String)).alias("evidence_id"),
-            "diagnosis_codes",
-            "procedure_codes",
-        )
-        for column, family in (("diagnosis_codes", "DX"), ("procedure_codes", "PX")):
-            system = "ICD10CM" if family == "DX" else "CPT"
-            exploded = (
-                claims.select("member_id", "date", "evidence_id", pl.col(column).alias("code"))
-                .explode("code")
-                .filter(pl.col("code").is_not_null())
-                .with_columns(code_expr(system, pl.col("code")), pl.lit(family).alias("family"), no_value)
+        claims = owned(
+            inputs.claims.lazy().select(
+                "member_id",
+                pl.col("service_date").alias("date"),
+                pl.concat_str(pl.lit("claim:"), pl.col("claim_line_id").cast(pl.String)).alias("evidence_id"),
+                "diagnosis_codes",
+                "procedure_codes",
             )
-            parts.append(_tag(exploded, codes))
-    if inputs.pharmacy is not None and inputs.pharmacy.height:
-        rx = inputs.pharmacy.lazy().select(
-            "member_id",
-            pl.col("fill_date").alias("date"),
-            pl.concat_str(pl.lit("rx:"), pl.col("fill_id").cast(pl.String)).alias("evidence_id"),
-            code_expr("NDC", pl.col("ndc")).alias("code"),
-            pl.lit("NDC").alias("family"),
-            pl.col("days_supply").cast(pl.Float64).alias("value"),
         )
-        parts.append(_tag(rx, codes))
+        for column, system in (("diagnosis_codes", "ICD10CM"), ("procedure_codes", "CPT")):
+            raw = inputs.claims.select(pl.col(column).explode().drop_nulls().unique().alias("raw"))
+            mapping = _mapping(raw, system, codes)
+            parts.append(
+                claims.select(member, "date", "evidence_id", pl.col(column).alias("raw"), no_value)
+                .explode("raw")
+                .join(mapping.lazy(), on="raw", how="inner")
+            )
+    if inputs.pharmacy is not None and inputs.pharmacy.height:
+        raw = inputs.pharmacy.select(pl.col("ndc").unique().alias("raw"))
+        mapping = _mapping(raw, "NDC", codes)
+        rx = owned(
+            inputs.pharmacy.lazy().select(
+                "member_id",
+                pl.col("fill_date").alias("date"),
+                pl.concat_str(pl.lit("rx:"), pl.col("fill_id").cast(pl.String)).alias("evidence_id"),
+                pl.col("ndc").alias("raw"),
+                pl.col("days_supply").cast(pl.Float64).alias("value"),
+            )
+        )
+        parts.append(rx.select(member, pl.exclude("member_id")).join(mapping.lazy(), on="raw", how="inner"))
     for name, ident, date_column, prefix in (
         ("clinical", "clinical_id", "observed_date", "clinical:"),
         ("encounters", "encounter_id", "encounter_date", "encounter:"),
@@ -210,18 +241,25 @@ def coded_events(inputs: MeasureInputs, value_sets: pl.DataFrame) -> pl.DataFram
         if source is None or not source.height:
             continue
         frame = source
-        system_expr = _system_column(frame)
-        family_expr = system_expr.replace_strict(CODE_SYSTEMS, return_dtype=pl.String)
+        raw = frame.select("code_system", pl.col("code").alias("raw")).unique()
+        mapping = _mapping(raw, _system_column(frame), codes)
         value = pl.col("value") if "value" in frame.columns else no_value
-        coded = frame.lazy().select(
-            "member_id",
-            pl.col(date_column).alias("date"),
-            pl.concat_str(pl.lit(prefix), pl.col(ident).cast(pl.String)).alias("evidence_id"),
-            code_expr(system_expr, pl.col("code")).alias("code"),
-            family_expr.alias("family"),
-            value.alias("value"),
+        coded = owned(
+            frame.lazy().select(
+                "member_id",
+                pl.col(date_column).alias("date"),
+                pl.concat_str(pl.lit(prefix), pl.col(ident).cast(pl.String)).alias("evidence_id"),
+                "code_system",
+                pl.col("code").alias("raw"),
+                value.alias("value"),
+            )
         )
-        parts.append(_tag(coded, codes))
+        parts.append(
+            coded.select(member, pl.exclude("member_id")).join(
+                mapping.lazy(), on=["code_system", "raw"], how="inner"
+            )
+        )
     if not parts:
-        return pl.DataFrame(schema=EVENT_SCHEMA)
+        schema = dict(EVENT_SCHEMA) if keys is None else {**EVENT_SCHEMA, "member_id": keys.schema["key"]}
+        return pl.DataFrame(schema=schema)
     return pl.concat([p.select(list(EVENT_SCHEMA)) for p in parts]).collect()
