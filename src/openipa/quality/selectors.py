@@ -301,6 +301,11 @@ class GapFilters:
     pcp_id: int | None = None
 
 
+def measure_names(run: QualityRun) -> dict[str, str]:
+    """Measure id -> name, as the run's definitions had it."""
+    return dict(RateResult.objects.filter(run=run).values_list("measure", "measure_name"))
+
+
 def gap_specs(run: QualityRun) -> dict[tuple[str, str], GapSpec]:
     return load_gap_specs(run.measurement_year)
 
@@ -375,7 +380,7 @@ def gap_export_rows(
 
 def _gap_rows(run: QualityRun, qs: QuerySet[MeasureResult]) -> Iterator[tuple[object, ...]]:
     specs = gap_specs(run)
-    names = dict(RateResult.objects.filter(run=run).values_list("measure", "measure_name"))
+    names = measure_names(run)
     for r in qs.iterator(chunk_size=2000):
         spec = specs.get((r.measure, r.rate)) or default_spec(names.get(r.measure, r.measure))
         m = r.member
@@ -447,6 +452,8 @@ class ResultView:
     spec: GapSpec
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     """"denominator", "exclusion", "numerator" -> the evidence rows, in the order of their ids."""
+    closes: str = ""
+    """The service that closes the gap, for the run's measurement year."""
 
 
 def member_results(
@@ -466,7 +473,7 @@ def member_results(
     ]
     details = evidence_details(sorted(set(every)))
     specs = gap_specs(run)
-    names = dict(RateResult.objects.filter(run=run).values_list("measure", "measure_name"))
+    names = measure_names(run)
     views = []
     for r in results:
         name = names.get(r.measure, r.measure)
@@ -475,7 +482,8 @@ def member_results(
             for kind, ids in (("denominator", r.denominator_evidence), ("exclusion", r.exclusion_evidence),
                               ("numerator", r.numerator_evidence))
         }  # fmt: skip
-        views.append(ResultView(r, name, specs.get((r.measure, r.rate)) or default_spec(name), evidence))
+        spec = specs.get((r.measure, r.rate)) or default_spec(name)
+        views.append(ResultView(r, name, spec, evidence, spec.closes_text(run.measurement_year)))
     return member, views
 
 

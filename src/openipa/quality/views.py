@@ -34,6 +34,7 @@ from openipa.core.roles import is_practice_scoped
 from openipa.membership.views.common import actor_of
 from openipa.quality import selectors, services
 from openipa.quality.engine.definitions import available_years
+from openipa.quality.gapdata import default_spec
 from openipa.quality.models import QualityRun
 from openipa.web import charts
 from openipa.web.errors import domain_errors
@@ -84,6 +85,8 @@ def _trend_charts(trend: selectors.Trend) -> list[tuple[str, SafeString]]:
     labels = [_run_label(r) for r in trend.runs]
     by_measure: dict[str, list[charts.Series]] = {}
     for (measure, rate), values in trend.values.items():
+        if all(v is None for v in values):
+            continue  # no denominator in any run: nothing to draw (a line at 0 would mislead)
         by_measure.setdefault(measure, []).append(charts.Series(rate, tuple(_percent(v) for v in values)))
     return [
         (measure, _safe(charts.line_chart(labels, series, title=f"{measure}: rate per run", x_label="Run",
@@ -238,14 +241,24 @@ def gaps(request: HttpRequest) -> HttpResponse:
             purpose="care gap list",
             per_page=request.GET.get("per_page"),
         )
-        specs = selectors.gap_specs(run)
         context |= {
             "page": page,
-            "rows": [(g, specs.get((g.measure, g.rate))) for g in page.items],
+            "rows": _gap_rows(run, page.items),
             "year": run.measurement_year,
             "csv_query": _query(request, format="csv", page=None),
         }
     return render(request, "web/quality/gaps.html", context, status=200 if form.is_valid() else 400)
+
+
+def _gap_rows(run: QualityRun, gaps: list[Any]) -> list[tuple[Any, str, tuple[str, ...]]]:
+    """Each gap with the text of the service that closes it (for the run's year) and example codes."""
+    specs = selectors.gap_specs(run)
+    names = selectors.measure_names(run)
+    rows = []
+    for g in gaps:
+        spec = specs.get((g.measure, g.rate)) or default_spec(names.get(g.measure, g.measure))
+        rows.append((g, spec.closes_text(run.measurement_year), spec.example_codes))
+    return rows
 
 
 def _query(request: HttpRequest, **changes: str | None) -> str:

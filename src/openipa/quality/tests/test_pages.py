@@ -54,7 +54,7 @@ def test_home_shows_runs_rates_against_targets_and_charts(quality_ipa: QualityIp
     assert "<polyline" in body and "illustrative" in body  # noqa: PT018
     # CBP: 1 of 2 = 50.0% against the illustrative 72% target: below, 1 star
     row = body[body.index("<td>CBP") : body.index("</tr>", body.index("<td>CBP"))]
-    assert "50.0%" in row and "72.0%" in row and "below" in row and 'aria-label="1 of 5 stars"' in row  # noqa: PT018
+    assert "50.0%" in row and "72.0%" in row and "not met" in row and 'aria-label="1 of 5 stars"' in row  # noqa: PT018
 
 
 def test_run_measures_button_stores_a_run(quality_ipa: QualityIpa) -> None:
@@ -114,6 +114,8 @@ def test_gaps_list_filters_and_audits_the_members_shown(quality_ipa: QualityIpa,
     assert "Anders, Amy" in body and "Cole, Cara" in body and "Brooks, Bert" not in body  # noqa: PT018
     assert "last HbA1c 9.4% on 2026-03-02" in body and "2026-12-31" in body  # noqa: PT018
     assert "LOINC 4548-4" in body  # the service that closes it, with example codes
+    assert "from 2024-10-01 through 2026-12-31" in body  # its wording for the run's year
+    assert "{" not in body[body.index('data-testid="gaps"') :]
     event = AuditEvent.objects.get(object_type="quality.measureresult", action="list")
     assert sorted(event.member_ids) == sorted([quality_ipa.ipa.member_a.pk, quality_ipa.cara.pk])
     only_cbp = html(client.get("/quality/gaps/", {"rate": "CBP|CBP"}))
@@ -144,6 +146,7 @@ def test_a_members_results_show_the_evidence_and_are_audited(
     body = html(page)
     assert page.status_code == 200
     assert "GSD &gt;9" in body and "open gap" in body  # noqa: PT018
+    assert "below 8% as the last result of 2026" in body
     evidence = body[body.index('data-testid="evidence-numerator"') :]
     assert "LOINC 4548-4" in evidence and "9.4 %" in evidence and "Alder EHR" in evidence  # noqa: PT018
     event = AuditEvent.objects.get(object_type="quality.measureresult", action="view")
