@@ -85,7 +85,18 @@ class _Context:
     def __init__(self, year: int, events: pl.DataFrame) -> None:
         self.my_start = dt.date(year, 1, 1)
         self.my_end = dt.date(year, 12, 31)
-        self.events = events.lazy()
+        # Split once by value set: a condition then reads only its value sets' events, not a scan of all.
+        self.schema = events.schema
+        self.by_value_set = {
+            str(key[0]): part.lazy() for key, part in events.partition_by("value_set", as_dict=True).items()
+        }
+
+    def of(self, value_sets: tuple[str, ...]) -> pl.LazyFrame:
+        """The events in any of ``value_sets``."""
+        parts = [self.by_value_set[name] for name in dict.fromkeys(value_sets) if name in self.by_value_set]
+        if not parts:
+            return pl.LazyFrame(schema=self.schema)
+        return parts[0] if len(parts) == 1 else pl.concat(parts)
 
     def date(self, ref: DateRef) -> pl.Expr:
         if ref.base == "my_start":
@@ -108,7 +119,7 @@ class _Context:
     ) -> pl.LazyFrame:
         """Events of ``pop``'s members in ``value_sets`` dated from ``start`` to ``end`` (both included)."""
         return (
-            self.events.filter(pl.col("value_set").is_in(value_sets))
+            self.of(value_sets)
             .join(pop.select("unit", "member_id", "birth_date", "anchor_date"), on="member_id", how="inner")
             .filter(pl.col("date").is_between(self.date(start), self.date(end), closed="both"))
         )
@@ -119,7 +130,7 @@ class _Context:
         (every office visit) only probe it."""
         rows = found.select("member_id", "evidence_id").unique()
         carrying = (
-            self.events.filter(pl.col("value_set").is_in(value_sets))
+            self.of(value_sets)
             .join(rows, on=["member_id", "evidence_id"], how="semi")
             .select("member_id", "evidence_id")
             .unique()
@@ -129,7 +140,7 @@ class _Context:
     def episodes(self, rule: Episodes, members: pl.LazyFrame) -> pl.LazyFrame:
         """One row per episode: the member's columns, ``anchor_date`` (the index date) and ``episode_id``
         (the smallest evidence id of the index events that day)."""
-        index = self.events.filter(pl.col("value_set").is_in(rule.value_sets)).filter(
+        index = self.of(rule.value_sets).filter(
             pl.col("date").is_between(self.date(rule.period.start), self.date(rule.period.end))
         )
         if rule.same_row_as:
