@@ -29,6 +29,7 @@ from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, requir
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
 from openipa.network.models import Practice, Provider
 from openipa.quality.engine import MeasureInputs, evaluate, load_measures, starter_value_sets
+from openipa.quality.engine.valuesets import normalize_system
 from openipa.quality.gapdata import GapSpec, Target, default_spec, load_gap_specs, load_targets
 from openipa.quality.models import MeasureResult, QualityRun, RateResult
 
@@ -37,8 +38,31 @@ def _frame(rows: Any, schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """Rows the engine cannot take, left out of its inputs (counted on the run)."""
+
+    members_sex_unknown: int = 0
+    clinical_unknown_system: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _known_systems(frame: pl.DataFrame) -> pl.Expr:
+    known = [s for s in frame["code_system"].unique().to_list() if normalize_system(s) is not None]
+    return pl.col("code_system").is_in(known)
+
+
 def measure_inputs() -> MeasureInputs:
     """The engine's frames from the database (a batch read: no actor; the callers check it)."""
+    return measure_inputs_and_left_out()[0]
+
+
+def measure_inputs_and_left_out() -> tuple[MeasureInputs, LeftOut]:
+    """The engine's frames, leaving out what it refuses: members whose sex is unknown (``U``: the engine places
+    members by F/M) and clinical records in a code system it does not know (a local lab code: no value set
+    could match it). How many were left out comes with them."""
     members = _frame(Member.objects.values_list("pk", "date_of_birth", "sex", "date_of_death"),
                      {"member_id": pl.Int64, "birth_date": pl.Date, "sex": pl.String, "death_date": pl.Date})  # fmt: skip
     enrollment = _frame(EligibilitySpan.objects.values_list("member_id", "valid_from", "valid_to"),
@@ -77,7 +101,18 @@ def measure_inputs() -> MeasureInputs:
     )
     pharmacy = _frame(fills, {"fill_id": pl.Int64, "member_id": pl.Int64, "ndc": pl.String, "fill_date": pl.Date,
                               "days_supply": pl.Int64})  # fmt: skip
-    return MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters)
+    known_sex = pl.col("sex").is_in(["F", "M"])
+    left_out = LeftOut(
+        members_sex_unknown=members.height - members.filter(known_sex).height,
+        clinical_unknown_system=clinical.height
+        - clinical.filter(_known_systems(clinical)).height
+        + encounters.height
+        - encounters.filter(_known_systems(encounters)).height,
+    )
+    members = members.filter(known_sex)
+    clinical = clinical.filter(_known_systems(clinical))
+    encounters = encounters.filter(_known_systems(encounters))
+    return MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters), left_out
 
 
 @dataclass(frozen=True)

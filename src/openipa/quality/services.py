@@ -115,7 +115,7 @@ def run_measures(
         raise ValidationFailed({"year": [str(exc)]}) from None
     value_sets = starter_value_sets(year)
     specs = load_gap_specs(year)
-    inputs = selectors.measure_inputs()
+    inputs, left_out = selectors.measure_inputs_and_left_out()
     results = evaluate(inputs, measures, value_sets)
     # the coded events gap reasons need: the latest results they quote and the episodes' index events
     needed = {vs for spec in specs.values() for vs in spec.latest_value_sets}
@@ -150,6 +150,7 @@ def run_measures(
     )
     missing = missing_value_sets(measures, value_sets)
     counts = {name: frame_.height for name, frame_ in inputs.frames().items()}
+    counts |= {f"left_out_{name}": n for name, n in left_out.counts().items()}
     with transaction.atomic():
         run = QualityRun.objects.create(
             measurement_year=year,

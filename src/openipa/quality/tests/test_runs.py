@@ -205,3 +205,34 @@ def test_a_stored_run_cannot_be_saved_again(quality_ipa: QualityIpa) -> None:
             row.save()
     assert QualityRun.objects.get(pk=run.pk).run_by == "system"
     assert MeasureResult.objects.get(pk=result.pk).gap is True
+
+
+def test_rows_the_engine_cannot_take_are_left_out_and_counted(
+    quality_ipa: QualityIpa, tmp_path: Path
+) -> None:
+    from openipa.clinical import services as clinical_services
+    from openipa.clinical.models import ClinicalRecord
+    from openipa.membership.services import eligibility_add, member_create
+
+    ipa = quality_ipa.ipa
+    dee = member_create(
+        actor=None,
+        data={"payer": ipa.payer, "payer_member_id": "SUN0004", "first_name": "Dee", "last_name": "Doe",
+              "date_of_birth": dt.date(1980, 1, 1), "sex": "U"},
+    )  # fmt: skip
+    eligibility_add(
+        actor=None, member=dee, product=ipa.product, valid_from=dt.date(2024, 1, 1), valid_to=None
+    )
+    path = tmp_path / "local.csv"
+    path.write_text(
+        "record_id,patient_id,member_id,first_name,last_name,date_of_birth,sex,record_type,code_system,code,value,"
+        "unit,date\nx1,MRN3,SUN0003,Cara,Cole,1970-05-06,F,diagnosis,ICD9CM,25000,,,2026-05-01\n",
+        encoding="utf-8",
+    )
+    clinical_services.import_clinical(actor=None, path=path, source_code="alder-ehr")
+    assert ClinicalRecord.objects.filter(code="25000").exists()
+    run = run_measures(None, year=2026, as_of=AS_OF)
+    assert run.input_counts["left_out_members_sex_unknown"] == 1
+    assert run.input_counts["left_out_clinical_unknown_system"] == 1
+    assert run.member_count == 3
+    assert not MeasureResult.objects.filter(run=run, member=dee).exists()
