@@ -24,7 +24,6 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from openipa.clinical.engine import adt, matching
@@ -495,6 +494,7 @@ def _raise_adt(actor: Actor | None, record: ClinicalImport, visits: list[_Visit]
             source_id__in={v.source.pk for v in visits}, kind="encounter", record_id__in={v.visit_id for v in visits}
         ).values_list("record_id", "pk")
     )  # fmt: skip
+    pcps = _pcp_table({int(str(v.patient.member_id)) for v in visits})
     raised = 0
     touched: set[int] = set()
     for visit in visits:
@@ -521,9 +521,12 @@ def _raise_adt(actor: Actor | None, record: ClinicalImport, visits: list[_Visit]
             found.follow_up_what = decision.follow_up_what[:80]
             targets = [found]
         for n in targets:
-            _apply(n, visit, record, record_ids.get(visit.visit_id), now)
+            _apply(n, visit, record, record_ids.get(visit.visit_id), now, pcps)
             touched.add(id(n))
+    AdtNotification.objects.bulk_create([n for n in existing.values() if n.pk is None], batch_size=1000)
     for n in existing.values():
+        if n.pk is None:
+            continue
         if id(n) in touched:
             n.save()
         elif n.record_id != record_ids.get(n.visit_id):  # the visit's record was replaced by a later message
@@ -536,7 +539,7 @@ def _raise_adt(actor: Actor | None, record: ClinicalImport, visits: list[_Visit]
 
 
 def _apply(n: AdtNotification, visit: _Visit, record: ClinicalImport, record_id: int | None,
-           now: dt.datetime) -> None:  # fmt: skip
+           now: dt.datetime, pcps: _PcpTable) -> None:  # fmt: skip
     """Copy what the message gave (an update keeps what it leaves empty) and the member's PCP that day."""
     n.clinical_import = visit.clinical_import if visit.clinical_import.pk else record
     n.record = None if record_id is None else ClinicalRecord(pk=record_id)
@@ -553,23 +556,34 @@ def _apply(n: AdtNotification, visit: _Visit, record: ClinicalImport, record_id:
     n.disposition = visit.disposition[:20] or n.disposition
     if visit.diagnosis[1]:
         n.diagnosis_system, n.diagnosis_code = visit.diagnosis[0][:40], visit.diagnosis[1][:40]
-    n.pcp_practice_id, n.pcp_id = _pcp_on(member_id, n.event_date)
+    n.pcp_practice_id, n.pcp_id = _pcp_on(pcps, member_id, n.event_date)
     n.updated_at = now
 
 
-def _pcp_on(member_id: int, on: dt.date) -> tuple[int | None, int | None]:
-    """(practice, provider) ids of the member's PCP assignment in force on the day (the practice as
-    `membership.selectors.pcp_practice_on` gives it; ids only)."""
-    practice = member_selectors.pcp_practice_on(member_id, on)
-    if practice is None:
+_PcpTable = dict[int, list[tuple[dt.date, dt.date | None, int, int, int]]]
+
+
+def _pcp_table(member_ids: set[int]) -> _PcpTable:
+    """Each member's PCP assignments (valid_from, valid_to, pk, practice, provider), read once for a batch of
+    notifications (ids and dates only)."""
+    table: _PcpTable = {}
+    ids = sorted(member_ids)
+    for start in range(0, len(ids), 5000):
+        rows = PcpAssignment.objects.filter(member_id__in=ids[start : start + 5000]).values_list(
+            "member_id", "valid_from", "valid_to", "pk", "practice_id", "provider_id"
+        )
+        for member_id, *row in rows:
+            table.setdefault(member_id, []).append(tuple(row))  # type: ignore[arg-type]
+    return table
+
+
+def _pcp_on(table: _PcpTable, member_id: int, on: dt.date) -> tuple[int | None, int | None]:
+    """(practice, provider) of the member's PCP assignment in force on the day: the latest begun, as
+    `membership.selectors.pcp_practice_on` chooses it."""
+    in_force = [r for r in table.get(member_id, []) if r[0] <= on and (r[1] is None or on <= r[1])]
+    if not in_force:
         return None, None
-    provider = (
-        PcpAssignment.objects.filter(member_id=member_id, practice_id=practice, valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("-valid_from", "-pk")
-        .values_list("provider_id", flat=True)
-        .first()
-    )
+    _from, _to, _pk, practice, provider = max(in_force, key=lambda r: (r[0], r[2]))
     return practice, provider
 
 

@@ -258,12 +258,17 @@ def generate(people: Sequence[Person], *, seed: int, today: dt.date) -> Clinical
             True,
         )
         if p.ehr and review_left and rng.random() < 0.02 and len(p.last_name) > 4:
-            # sent so the matching cannot decide: a typo in the name and another address, no member id; or
-            # the member id with the birth date's day and month swapped
+            # sent so that the matching cannot decide: the member id with the birth date's day and month swapped,
+            # or its year wrong (the identifier and the birth date disagree); or no member id, a typo in the
+            # name and another address
             review_left -= 1
-            if review_left % 2 and born.day <= 12 and born.day != born.month:
+            variant = review_left % 3
+            if variant == 0 and born.day <= 12 and born.day != born.month:
                 born = dt.date(born.year, born.day, born.month)
                 out.planted["review_swapped_birth_date"] += 1
+            elif variant in (0, 1):
+                born = dt.date(born.year + 1, born.month, min(born.day, 28))
+                out.planted["review_birth_year"] += 1
             else:
                 last = last[:2] + last[3] + last[2] + last[4:]
                 address, with_ids = f"{rng.randint(100, 9999)} Mission St", False
