@@ -33,6 +33,10 @@ class RiskRun(models.Model):
     mean_raf_milli = models.IntegerField(null=True, blank=True)
     mean_payment_raf_milli = models.IntegerField(null=True, blank=True)
     gaps = models.PositiveIntegerField(default=0)
+    raw_only = models.BooleanField(
+        default=False,
+        help_text="The payment year has no payment factors on file: raw scores only, never approved for payment.",
+    )
     inputs = models.JSONField(default=dict, blank=True, help_text="Coverage rule, sources, rules file.")
 
     class Meta:
@@ -55,6 +59,11 @@ class RiskRun(models.Model):
             raise ValueError(f"risk run {self.pk} is {self.status}: it cannot be deleted")
         return super().delete(*args, **kwargs)
 
+    @property
+    def rank_field(self) -> str:
+        """The score the pages rank and chart by: the payment RAF, or the raw RAF of a raw-only run."""
+        return "raf_milli" if self.raw_only else "payment_raf_milli"
+
 
 class MemberScore(models.Model):
     run = models.ForeignKey(RiskRun, on_delete=models.PROTECT, related_name="scores", db_index=False)
@@ -70,7 +79,11 @@ class MemberScore(models.Model):
     segment = models.CharField(max_length=8)
     category = models.CharField(max_length=16, help_text="Demographic cell, e.g. F70_74.")
     raf_milli = models.IntegerField(help_text="The model's raw score, in thousandths.")
-    payment_raf_milli = models.IntegerField(help_text="After normalization, coding adjustment and blend.")
+    payment_raf_milli = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="After normalization, coding adjustment and blend (empty: raw-only run).",
+    )
     hccs = models.JSONField(default=list, help_text="Payment HCCs after edits and hierarchies.")
 
     class Meta:

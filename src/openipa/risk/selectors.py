@@ -39,6 +39,7 @@ def can_approve(actor: Actor, run: RiskRun) -> bool:
         has_perm(actor, Perm.EDIT_CLINICAL)
         and not is_practice_scoped(actor)
         and run.status == RiskRun.Status.DRAFT
+        and not run.raw_only
         and run.prepared_by != actor.username
     )
 
@@ -77,12 +78,13 @@ class PracticeMean:
 
 
 def practice_means(actor: Actor, run: RiskRun) -> list[PracticeMean]:
-    """Members and mean payment RAF per PCP practice of a run (a practice user: its own)."""
+    """Members and mean payment RAF (raw RAF of a raw-only run) per PCP practice of a run (a practice user: its
+    own)."""
     _require_viewer(actor)
     rows = (
         _scoped(actor, MemberScore.objects.filter(run=run))
         .values("practice_id", "practice__legal_name")
-        .annotate(n=Count("pk"), mean=Avg("payment_raf_milli"))
+        .annotate(n=Count("pk"), mean=Avg(run.rank_field))
         .order_by("practice__legal_name", "practice_id")
     )
     return [
@@ -92,12 +94,14 @@ def practice_means(actor: Actor, run: RiskRun) -> list[PracticeMean]:
 
 
 def distribution(actor: Actor, run: RiskRun) -> list[tuple[str, int]]:
-    """Members per payment RAF bucket (label, count)."""
+    """Members per payment RAF bucket (raw RAF of a raw-only run): (label, count)."""
     _require_viewer(actor)
     qs = _scoped(actor, MemberScore.objects.filter(run=run))
     aggregates = {}
     for i, (low, high) in enumerate(DISTRIBUTION):
-        condition = Q(payment_raf_milli__gte=low) & (Q() if high is None else Q(payment_raf_milli__lt=high))
+        condition = Q(**{f"{run.rank_field}__gte": low}) & (
+            Q() if high is None else Q(**{f"{run.rank_field}__lt": high})
+        )
         aggregates[f"b{i}"] = Count("pk", filter=condition)
     counts = qs.aggregate(**aggregates)
     labels = [
@@ -128,7 +132,7 @@ def score_page(
         qs = qs.filter(practice_id=practice_id)
     if hcc:
         qs = qs.filter(pk__in=ScoreDiagnosis.objects.filter(score__run=run, hcc=hcc).values("score_id"))
-    result = paginate(qs.order_by("-payment_raf_milli", "member_id"), page, 50)
+    result = paginate(qs.order_by(f"-{run.rank_field}", "member_id"), page, 50)
     audit.record_read(actor, object_type="risk.memberscore", action="list",
                       member_ids=[s.member_id for s in result.items], purpose=purpose)  # fmt: skip
     return result

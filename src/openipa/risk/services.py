@@ -12,6 +12,10 @@ Members scored: those with an eligibility span of a Medicare Advantage product i
 payment year or overlapping the diagnosis window (the calendar year before). Members whose sex is unknown
 cannot be scored (the model's cells are by sex): they are counted in ``not_scored``. Members who have died are
 scored (their scores explain the year's money) but get no coding gap.
+
+A payment year without payment factors on file (the current service year's payment year, before CMS's Rate
+Announcement or before they are entered) gives a **raw-only** run: raw RAFs, HCCs and coding gaps, no payment
+RAF; it cannot be approved, so it never reaches capitation.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ def window_diagnoses(first: dt.date, last: dt.date) -> pl.DataFrame:
 
 
 def _mean(values: pl.Series) -> int | None:
+    values = values.drop_nulls()
     if values.len() == 0:
         return None
     total, n = int(values.sum()), values.len()
@@ -128,9 +133,17 @@ def score_members(actor: Actor | None, *, year: int, model: str = "V28", who: st
         .with_columns(pl.col("diagnosis_codes").fill_null([]))
         .select("member_id", "date_of_birth", "sex", "orec", "medicaid", "lti", "diagnosis_codes")
     )
+    raw_reason = ""
     try:
-        result = score(frame.with_columns(pl.col("member_id").cast(pl.String)), year, model)
         rules = gap_engine.load_rules()
+        beneficiaries = frame.with_columns(pl.col("member_id").cast(pl.String))
+        try:
+            result = score(beneficiaries, year, model)
+        except TableError as exc:
+            # no payment factors for the year (the current service year's, say): raw scores and coding gaps still
+            # help; the run is raw-only and cannot be approved for payment
+            result = score(beneficiaries, year, model, payment=False)
+            raw_reason = str(exc)
     except (TableError, ScoreInputError, gap_engine.RuleError) as exc:
         raise ValidationFailed.single(
             "year", f"payment year {year} with {model} cannot be scored: {exc}"
@@ -170,6 +183,7 @@ def score_members(actor: Actor | None, *, year: int, model: str = "V28", who: st
         "suspect_rules": [r.id for r in rules],
         "recapture_gaps": recapture.height,
         "suspect_gaps": suspects.height,
+        **({"raw_only": raw_reason} if raw_reason else {}),
     }
     with transaction.atomic():
         for draft in RiskRun.objects.select_for_update().filter(
@@ -181,7 +195,7 @@ def score_members(actor: Actor | None, *, year: int, model: str = "V28", who: st
             prepared_by=_who(actor, who), prepared_at=timezone.now(), members=members.height,
             not_scored=people.height - scorable.height, diagnoses=current.height,
             mean_raf_milli=_mean(members["raf"]), mean_payment_raf_milli=_mean(members["payment_raf"]),
-            gaps=found.height, inputs=inputs,
+            gaps=found.height, raw_only=bool(raw_reason), inputs=inputs,
         )  # fmt: skip
         _write(run, members, behind, found)
         audit.record_write(actor, "risk.score", run, after={
@@ -264,6 +278,9 @@ def approve_run(actor: Actor, run: RiskRun) -> RiskRun:
         if locked.status != RiskRun.Status.DRAFT:
             raise ValidationFailed.single("", f"risk run {locked.pk} is already approved: it never changes; "
                                               "score the year again for a correction")  # fmt: skip
+        if locked.raw_only:
+            raise ValidationFailed.single("", f"risk run {locked.pk} has raw scores only (no payment factors for "
+                                              f"{locked.payment_year} on file): it cannot be approved for payment")  # fmt: skip
         if locked.prepared_by == actor.username:
             raise ValidationFailed.single(
                 "", "a risk run is approved by another user than the one who prepared it"

@@ -68,19 +68,20 @@ def home(request: HttpRequest) -> HttpResponse:
         context.update(run_raf=_milli(run.mean_raf_milli), run_payment_raf=_milli(run.mean_payment_raf_milli))
         means = selectors.practice_means(actor, run)
         spread = selectors.distribution(actor, run)
+        label = "raw RAF" if run.raw_only else "payment RAF"
         context.update(
             means=[(m, _milli(m.mean_payment_raf_milli)) for m in means],
             top=selectors.top_hccs(run) if not is_practice_scoped(actor) else [],
             can_approve=selectors.can_approve(actor, run),
             by_practice=_safe(charts.bar_chart(
-                [m.name for m in means], [charts.Series("Mean payment RAF", tuple(m.mean_payment_raf_milli / 1000
+                [m.name for m in means], [charts.Series(label, tuple(m.mean_payment_raf_milli / 1000
                                                                                   for m in means))],
-                title="Mean payment RAF by practice", x_label="Practice (PCP on February 1)", y_label="RAF",
+                title=f"Mean {label} by practice", x_label="Practice (PCP on February 1)", y_label="RAF",
                 chart_id="risk-by-practice", plot_height=220,
             )),
             spread=_safe(charts.bar_chart(
-                [label for label, _n in spread], [charts.Series("Members", tuple(float(n) for _l, n in spread))],
-                title="Members by payment RAF", x_label="Payment RAF", y_label="Members", chart_id="risk-spread",
+                [band for band, _n in spread], [charts.Series("Members", tuple(float(n) for _l, n in spread))],
+                title=f"Members by {label}", x_label=label.capitalize(), y_label="Members", chart_id="risk-spread",
                 plot_height=220,
             )),
         )  # fmt: skip

@@ -61,7 +61,10 @@ def test_a_risk_adjusted_pcp_method_pays_by_the_approved_runs_payment_raf(cap_ip
     assert _pcp_gross(distribute_month(actor=fin, payer=cap_ipa.payer, month=MAY)) == {a: 20000, b: 20000}
     services.approve_run(cap_ipa.users["quality2"], draft)
     after = distribute_month(actor=fin, payer=cap_ipa.payer, month=MAY)
-    rafs = dict(MemberScore.objects.filter(run=draft).values_list("member_id", "payment_raf_milli"))
+    rafs = {
+        m: int(r or 0)
+        for m, r in MemberScore.objects.filter(run=draft).values_list("member_id", "payment_raf_milli")
+    }
     assert rafs[a] != 1000
     # $200.00 x RAF, half-up to the cent
     assert _pcp_gross(after) == {m: (20000 * r * 2 + 1000) // 2000 for m, r in rafs.items()}
@@ -105,6 +108,7 @@ def test_the_under_service_watch_is_risk_adjusted_once_a_run_is_approved(risk_ip
     assert report.risk_adjusted
     amy = MemberScore.objects.get(run=run, member=risk_ipa.member_a)
     practice_a = next(u for u in report.practices if u.key == risk_ipa.practice_a.pk)
+    assert amy.payment_raf_milli is not None
     assert practice_a.row["risk"] == pytest.approx(amy.payment_raf_milli / 1000)
 
 
@@ -131,5 +135,8 @@ def test_expected_capitation_of_a_risk_adjusted_term_uses_the_approved_run(risk_
     assert expected() == {a: (1000, 90000, True), b: (1000, 90000, True)}
     run = services.score_members(risk_ipa.users["quality"], year=2026)
     services.approve_run(risk_ipa.users["quality2"], run)
-    rafs = dict(MemberScore.objects.filter(run=run).values_list("member_id", "payment_raf_milli"))
+    rafs = {
+        m: int(r or 0)
+        for m, r in MemberScore.objects.filter(run=run).values_list("member_id", "payment_raf_milli")
+    }
     assert expected() == {m: (r, (90000 * r * 2 + 1000) // 2000, False) for m, r in rafs.items()}

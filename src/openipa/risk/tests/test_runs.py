@@ -45,6 +45,8 @@ def test_scores_diagnoses_behind_each_hcc_and_gaps(risk_ipa: Any) -> None:
     expected = score(frame, 2026, "V28").members
     assert [amy.raf_milli, bert.raf_milli] == expected["raf"].to_list()
     assert [amy.payment_raf_milli, bert.payment_raf_milli] == expected["payment_raf"].to_list()
+    assert amy.payment_raf_milli is not None
+    assert bert.payment_raf_milli is not None
     assert run.mean_payment_raf_milli == (amy.payment_raf_milli + bert.payment_raf_milli + 1) // 2
     behind = {(d.hcc, d.diagnosis_code, d.source): d for d in ScoreDiagnosis.objects.filter(score=amy)}
     assert set(behind) == {("38", "E119", "claim"), ("329", "N1831", "clinical")}
@@ -183,6 +185,7 @@ def test_the_command_scores_and_prints_json(risk_ipa: Any) -> None:
     run = RiskRun.objects.get()
     assert (data["run_id"], data["year"], data["model"], data["members"]) == (run.pk, 2026, "V28", 2)
     amy = _scores(run)[risk_ipa.member_a.pk]
+    assert amy.payment_raf_milli is not None
     assert data["scores"][0] == {
         "member_id": risk_ipa.member_a.pk,
         "raf": f"{amy.raf_milli // 1000}.{amy.raf_milli % 1000:03d}",
@@ -202,3 +205,36 @@ def test_the_command_refuses_a_year_without_factors(risk_ipa: Any) -> None:
     with pytest.raises(CommandError, match="payment year 2031"):
         call_command("risk", "score", "--year", "2031", stdout=StringIO())
     assert not RiskRun.objects.exists()
+
+
+def test_a_year_without_payment_factors_gives_a_raw_only_run_that_cannot_be_approved(
+    risk_ipa: Any, monkeypatch: pytest.MonkeyPatch, client_for: Any
+) -> None:
+    """As for the current service year before the Rate Announcement: the engine refuses payment scores (no
+    normalization factor), so the run keeps raw RAFs, HCCs and gaps, and is never approved for payment."""
+    from openipa.risk.engine.tables import TableError
+
+    def no_factors(frame: pl.DataFrame, year: int, model: str, *, payment: bool = True, **kw: Any) -> Any:
+        if payment:
+            raise TableError(f"payment year {year}: no normalization factor on file for {model}")
+        return score(frame, year, model, payment=False, **kw)
+
+    monkeypatch.setattr(services, "score", no_factors)
+    out = StringIO()
+    call_command("risk", "score", "--year", "2026", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    run = RiskRun.objects.get()
+    assert run.raw_only
+    assert run.inputs["raw_only"] == "payment year 2026: no normalization factor on file for V28"
+    assert (data["raw_only"], data["mean_payment_raf"]) == (True, None)
+    assert data["scores"][0]["hccs"] == ["38", "329"]
+    assert data["scores"][0]["payment_raf"] is None
+    assert data["scores"][0]["raf"] is not None
+    assert run.gaps == 3  # the coding gaps stand
+    with pytest.raises(ValidationFailed, match="raw scores only"):
+        services.approve_run(risk_ipa.users["quality2"], run)
+    assert RiskRun.objects.get().status == "draft"
+    page = client_for("quality2").get("/risk/").content.decode()
+    assert 'data-testid="raw-only"' in page
+    assert 'data-testid="approve"' not in page
+    assert "Mean raw RAF by practice" in page

@@ -14,7 +14,9 @@ claims' diagnoses and the conditions of clinical sources accepted for risk adjus
 with the coding gaps (``openipa.risk.services.score_members``) and prints a summary: members, mean raf and
 payment_raf, the top HCCs. ``--json`` prints ``{"run_id", "year", "model", "status", "members", "not_scored",
 "mean_raf", "mean_payment_raf", "gaps", "top_hccs", "scores": [{"member_id", "raf", "payment_raf", "hccs"}...]}``
-with every member scored and RAFs as strings ("1.234"). The run is approved on the Risk page by another user.
+with every member scored and RAFs as strings ("1.234"), and ``"raw_only"``: true when the payment year has no
+payment factors on file (payment RAFs null; such a run cannot be approved). The run is approved on the Risk page
+by another user.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class Command(BaseCommand):
             scores = [{"member_id": m, "raf": milli(r), "payment_raf": milli(p), "hccs": h}
                       for m, r, p, h in rows.values_list("member_id", "raf_milli", "payment_raf_milli", "hccs")]  # fmt: skip
             self.stdout.write(json.dumps({
-                "run_id": run.pk, "year": run.payment_year, "model": run.model, "status": run.status,
+                "run_id": run.pk, "year": run.payment_year, "model": run.model, "status": run.status, "raw_only": run.raw_only,
                 "members": run.members, "not_scored": run.not_scored, "mean_raf": milli(run.mean_raf_milli),
                 "mean_payment_raf": milli(run.mean_payment_raf_milli), "gaps": run.gaps,
                 "top_hccs": [{"hcc": h, "label": label, "members": n} for h, label, n in top],
@@ -101,7 +103,12 @@ class Command(BaseCommand):
                           f"{milli(run.mean_payment_raf_milli) or '-'}; {run.gaps:,} coding gaps")  # fmt: skip
         for hcc, label, n in top:
             self.stdout.write(f"  HCC {hcc:<4} {n:>7,}  {label}")
-        self.stdout.write("  approve it on the Risk page (another user with EDIT_CLINICAL)")
+        if run.raw_only:
+            self.stdout.write(
+                f"  raw scores only ({run.inputs.get('raw_only', '')}): not for payment, cannot be approved"
+            )
+        else:
+            self.stdout.write("  approve it on the Risk page (another user with EDIT_CLINICAL)")
 
     def _score_file(self, path: Path, year: int, model: str, out: Path) -> None:
         if not path.is_file():
