@@ -1,7 +1,7 @@
 """Care-gap wording and targets as data, and the gap columns of a run's results (pure: Polars, no Django).
 
 * ``data/gaps.json``: per measure and rate, versioned by measurement year (``from_year``/``to_year``), the
-  reason an open gap shows, the service that closes it (text, the value sets that close it, example codes) and
+  reason an open gap shows (quoting the latest result when there is one: with its value, or dated only), the service that closes it (text, the value sets that close it, example codes) and
   its due date (``my_end``: 31 December of the measurement year; ``episode``: the episode's date + days).
 * ``data/targets.json``: per measurement year, measure and rate, the IPA's target and star cut points
   (illustrative IPA-configured values shipped; an IPA replaces the file, see docs/quality-measures.md).
@@ -45,6 +45,7 @@ class GapSpec:
     since_months: int = 0
     latest_value_sets: tuple[str, ...] = ()
     reason_with_result: str = ""
+    reason_without_value: str = ""
     due_from: str = "my_end"
     due_days: int = 0
 
@@ -122,8 +123,8 @@ def _int(value: Any, where: str) -> int:
 def _spec(raw: Any, where: str) -> GapSpec:
     if not isinstance(raw, dict):
         raise GapDataError(f"{where}: expected an object")
-    unknown = set(raw) - {"reason", "since", "latest_result", "reason_with_result", "closes",
-                          "closing_value_sets", "example_codes", "due"}  # fmt: skip
+    unknown = set(raw) - {"reason", "since", "latest_result", "reason_with_result", "reason_without_value",
+                          "closes", "closing_value_sets", "example_codes", "due"}  # fmt: skip
     if unknown:
         raise GapDataError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     since = raw.get("since") or {}
@@ -148,6 +149,9 @@ def _spec(raw: Any, where: str) -> GapSpec:
         + _int(since.get("months"), f"{where}.since.months"),
         latest_value_sets=latest_sets,
         reason_with_result=with_result,
+        reason_without_value=_text(
+            raw.get("reason_without_value"), f"{where}.reason_without_value", required=False
+        ),
         due_from=due["from"],
         due_days=_int(due.get("days"), f"{where}.due.days"),
     )
@@ -322,7 +326,8 @@ def gap_columns(
                     pl.col("value_set").is_in(spec.latest_value_sets)
                     & pl.col("date").is_between(my_start, my_end)
                 )
-                .sort("member_id", "date", "evidence_id")
+                .with_columns(pl.col("value").is_not_null().alias("has_value"))
+                .sort("member_id", "date", "has_value", "evidence_id")
                 .group_by("member_id", maintain_order=True)
                 .last()
                 .join(units, on="evidence_id", how="left")
@@ -352,7 +357,22 @@ def gap_columns(
                     "unit": pl.col("result_unit"),
                 },
             )
-            reason = pl.when(pl.col("result_date").is_not_null()).then(with_result).otherwise(reason)
+            without_value = (
+                _template(
+                    spec.reason_without_value,
+                    fixed,
+                    {**columns, "date": pl.col("result_date").dt.to_string("%Y-%m-%d")},
+                )
+                if spec.reason_without_value
+                else reason
+            )
+            reason = (
+                pl.when(pl.col("result_date").is_not_null() & pl.col("result_value").is_not_null())
+                .then(with_result)
+                .when(pl.col("result_date").is_not_null())
+                .then(without_value)
+                .otherwise(reason)
+            )
         if spec.due_from == "episode":
             due = pl.col("episode_date") + pl.duration(days=spec.due_days)
         else:

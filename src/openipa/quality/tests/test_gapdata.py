@@ -174,3 +174,31 @@ def test_gap_columns_episode_due_dates_inverse_rates_and_unlisted_measures() -> 
         ("NEW", "4"): (False, "", None),
     }  # fmt: skip
     assert out.height == results.height
+
+
+def test_a_latest_result_without_a_value_is_quoted_by_its_date_and_a_value_wins_the_day() -> None:
+    results = _results([
+        {"measure": "GSD", "rate": "GSD <8", "member_id": "1", "denominator": True, "numerator": False},
+        {"measure": "GSD", "rate": "GSD <8", "member_id": "2", "denominator": True, "numerator": False},
+    ])  # fmt: skip
+    rates = pl.DataFrame(
+        [{"measure": "GSD", "rate": "GSD <8", "inverse": False}],
+    ).with_columns(*(pl.lit(0, dtype=pl.UInt32).alias(c) for c in ("eligible", "excluded", "denominator", "numerator")),
+                   pl.lit(None, dtype=pl.Float64).alias("rate_value")).select(list(RATE_SCHEMA))  # fmt: skip
+    day = dt.date(2026, 5, 1)
+    events = pl.DataFrame(
+        [
+            {"member_id": "1", "value_set": "HbA1c Lab Test", "date": day, "evidence_id": "claim:9", "value": None},
+            {"member_id": "2", "value_set": "HbA1c Lab Test", "date": day, "evidence_id": "clinical:3", "value": 8.25},
+            {"member_id": "2", "value_set": "HbA1c Lab Test", "date": day, "evidence_id": "encounter:1", "value": None},
+        ],
+        schema={"member_id": pl.String, "value_set": pl.String, "date": pl.Date, "evidence_id": pl.String,
+                "value": pl.Float64},
+    )  # fmt: skip
+    units = pl.DataFrame({"evidence_id": ["clinical:3"], "unit": ["%"]})
+    out = gap_columns(results, rates, events, units, load_gap_specs(2026), {}, 2026)
+    reasons = dict(zip(out["member_id"], out["gap_reason"], strict=True))
+    assert reasons == {
+        "1": "last HbA1c test on 2026-05-01: no result value on file",
+        "2": "last HbA1c 8.25% on 2026-05-01",
+    }
