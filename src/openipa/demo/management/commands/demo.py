@@ -163,6 +163,14 @@ class Command(BaseCommand):
                 f"({summary.um_overdue} overdue), {summary.um_denied} denied by the medical directors, "
                 f"{summary.um_appeals} appeals; sign in as um-nurse or medical-director for the queues."
             )
+        if summary.clinical.files:
+            c = summary.clinical
+            console.print(
+                f"Clinical data: {c.files} files from {c.sources} senders, {c.records:,} records, "
+                f"{c.patients_linked:,} patients linked, {c.patients_review} to review, {c.patients_unmatched} "
+                f"unmatched, {c.pharmacy_fills:,} pharmacy fills; {c.adt_notifications:,} ADT notifications "
+                f"({c.adt_new} new); quality measurement year {c.measurement_year}."
+            )
         return list(summary.logins)
 
     @staticmethod
