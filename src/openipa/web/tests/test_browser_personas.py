@@ -36,6 +36,8 @@ NAV = [
     "Authorizations",
     "Performance",
     "Clinical data",
+    "Quality",
+    "Risk",
     "Capitation",
     "Ledger",
     "Audit log",
@@ -78,6 +80,8 @@ def nav_labels(page: Page) -> list[str]:
                 "Authorizations",
                 "Performance",
                 "Clinical data",
+                "Quality",
+                "Risk",
             ],
         ),
         (
