@@ -7,7 +7,8 @@ Frames (Polars ``DataFrame``; ``member_id`` of one dtype, String or integer, in 
 * ``claims`` (one row per claim line): ``claim_line_id``, ``member_id``, ``service_date``,
   ``diagnosis_codes`` (list of ICD-10-CM), ``procedure_codes`` (list of CPT, CPT II, HCPCS or ICD-10-PCS);
   optional ``place_of_service``;
-* ``pharmacy``: ``fill_id``, ``member_id``, ``ndc``, ``fill_date``, ``days_supply``;
+* ``pharmacy``: ``fill_id``, ``member_id``, ``ndc``, ``fill_date``, ``days_supply`` (a number, not negative;
+  null when unknown: the fill counts as dispensed but covers no day);
 * ``clinical`` (observations incl. blood-pressure components, HbA1c and GMI; immunizations; procedures):
   ``clinical_id``, ``member_id``, ``code_system``, ``code``, ``value`` (Float64, null if none), ``unit``,
   ``observed_date``;
@@ -134,6 +135,17 @@ def validate(inputs: MeasureInputs) -> None:
         raise MeasureInputError(
             f"members: row {row}: column 'member_id' repeats {members['member_id'][row]!r}"
         )
+    pharmacy = inputs.pharmacy
+    if pharmacy is not None:
+        supply = pharmacy.schema["days_supply"]
+        if not supply.is_numeric():
+            raise MeasureInputError(f"pharmacy: column 'days_supply' is {supply}, expected a number of days")
+        negative = pl.col("days_supply") < 0
+        if pharmacy.select(negative.any()).item():
+            row = _first_row(pharmacy, negative)
+            raise MeasureInputError(
+                f"pharmacy: row {row}: column 'days_supply' is {pharmacy['days_supply'][row]}, a negative supply"
+            )
     bad_sex = ~pl.col("sex").is_in(["F", "M"])
     if members.select(bad_sex.any()).item():
         row = _first_row(members, bad_sex)

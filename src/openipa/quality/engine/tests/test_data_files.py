@@ -195,6 +195,17 @@ def test_input_errors_name_frame_row_and_column():
         MeasureInputError, match="enrollment: column 'member_id' is Int64, but members' is String"
     ):
         run(enrollment=good.enrollment.with_columns(pl.Series("member_id", [1, 2])))
+    w.fill("a", D(2025, 1, 1), "63304083090", 30)
+    w.fill("b", D(2025, 2, 1), "63304083090", -30)
+    with pytest.raises(
+        MeasureInputError, match="pharmacy: row 1: column 'days_supply' is -30, a negative supply"
+    ):
+        run(pharmacy=w.inputs().pharmacy)  # type: ignore[arg-type]
+    as_text = w.inputs().pharmacy.with_columns(pl.col("days_supply").cast(pl.String))  # type: ignore[union-attr]
+    with pytest.raises(
+        MeasureInputError, match="pharmacy: column 'days_supply' is String, expected a number"
+    ):
+        run(pharmacy=as_text)
     w.fact("a", D(2025, 1, 1), "LOINC", "4548-4", 7.0)
     w.fact("b", D(2025, 1, 1), "MYLAB", "A1C", 7.0)
     with pytest.raises(MeasureInputError, match="clinical: row 1: column 'code_system' is 'MYLAB'"):
