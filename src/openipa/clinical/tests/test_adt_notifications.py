@@ -283,6 +283,10 @@ def test_the_dashboard_card_counts_the_new_ones(
     assert 'id="adt-summary"' not in client_for("fin").get("/").content.decode()  # type: ignore[operator]
     card = client_for("alice").get("/clinical/notifications/summary/")  # type: ignore[operator]
     assert card.status_code == 200
+    html = card.content.decode()
+    assert "New admissions" in html
+    assert '<span class="stat-value">1</span><span class="stat-label">New admissions' in html  # hers only
+    assert client_for("fin").get("/clinical/notifications/summary/").status_code == 403  # type: ignore[operator]
     assert adt_selectors.counts(small_ipa.users["alice"], today=dt.date(2026, 6, 1)).new_admissions == 1
     assert adt_selectors.counts(small_ipa.users["ops"], today=dt.date(2026, 6, 1)).new_admissions == 2
 
