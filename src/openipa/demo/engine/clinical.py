@@ -2,8 +2,8 @@
 
 For the demo's members, deterministic from the seed and "today", five senders' files:
 
-- a hosted EHR used by half the primary-care practices: a FHIR R4 bulk export (``Patient``, ``Condition``,
-  ``Observation``, ``Procedure``, ``Immunization`` NDJSON);
+- a hosted EHR used by half the connected practices: a FHIR R4 bulk export (``Patient``, ``Encounter``,
+  ``Condition``, ``Observation``, ``Procedure``, ``Immunization`` NDJSON);
 - another EHR used by the other half: the clinical CSV layout;
 - the regional laboratory: HL7 v2 ORU^R01 results (HbA1c, eGFR, urine albumin/creatinine ratio);
 - the hospital system's ADT feed: HL7 v2 ADT A01/A03/A04/A08 of the last weeks' admissions, discharges and
@@ -133,7 +133,7 @@ class _Writer:
     def __init__(self, today: dt.date) -> None:
         self.today = today
         self.fhir: dict[str, list[str]] = {t: [] for t in ("Patient", "Condition", "Observation", "Procedure",
-                                                           "Immunization")}  # fmt: skip
+                                                           "Immunization", "Encounter")}  # fmt: skip
         self.csv: list[str] = []
         self.oru: list[str] = []
         self.adt: list[str] = []
@@ -279,6 +279,14 @@ def generate(people: Sequence[Person], *, seed: int, today: dt.date) -> Clinical
             w.csv.append(",".join((f"{key}-demo", key, p.payer_member_id if with_ids else "",
                                   p.mbi if with_ids else "", first, last, born.isoformat(), p.sex, address, p.city,
                                   p.zip_code, "encounter", "CPT", "99213", "", "", _day(rng, my_start, my_end).isoformat())))  # fmt: skip
+        elif p.ehr == "fhir":  # an office visit this year
+            visit = _day(rng, my_start, my_end).isoformat()
+            w.fhir["Encounter"].append(json.dumps({
+                "resourceType": "Encounter", "id": f"{key}-visit", "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+                "type": [{"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99213"}]}],
+                "subject": {"reference": f"Patient/{key}"}, "period": {"start": visit, "end": visit},
+            }, separators=(",", ":")))  # fmt: skip
         age = _age(p.date_of_birth, my_end)
         if not p.ehr:  # a practice not connected: only the hospitals' ADT feed knows the member
             continue

@@ -67,7 +67,7 @@ def test_every_sender_is_registered_and_its_files_applied(built: DemoSummary, db
     # the FHIR export: one file per resource type, Patient first
     fhir = [i.file_name for i in imports if i.source.code == "sunrise-ehr"]
     assert "Patient.000.ndjson" in fhir
-    assert len(fhir) == 5
+    assert len(fhir) == 6
     kinds = set(ClinicalRecord.objects.values_list("kind", flat=True).distinct())
     assert {"condition", "observation", "procedure", "immunization", "encounter"} <= kinds
     assert summary.records == ClinicalRecord.objects.count() > 5000
