@@ -385,6 +385,33 @@ def gap_choices(actor: Actor, run: QualityRun) -> GapChoices:
     return GapChoices([(f"{m}|{r}", r) for m, r in pairs], practices, pcps)
 
 
+@dataclass(frozen=True)
+class PcpGaps:
+    pcp_id: int | None
+    pcp: str
+    practice_id: int | None
+    practice: str
+    gaps: int
+    members: int
+
+
+def gaps_by_pcp(actor: Actor, run: QualityRun, filters: GapFilters | None = None) -> list[PcpGaps]:
+    """Open gaps (and the members who have them) per PCP and practice, most first: the worklists' sizes (counts
+    only, no member named)."""
+    rows = (
+        gap_queryset(actor, run, filters)
+        .order_by()
+        .values("pcp_id", "practice_id")
+        .annotate(gaps=Count("pk"), members=Count("member_id", distinct=True))
+    )
+    pcps = {p.pk: str(p) for p in Provider.objects.filter(pk__in={r["pcp_id"] for r in rows if r["pcp_id"]})}
+    practices = dict(Practice.objects.values_list("pk", "code"))
+    found = [PcpGaps(r["pcp_id"], pcps.get(r["pcp_id"], "No PCP"), r["practice_id"],
+                     practices.get(r["practice_id"], "") if r["practice_id"] else "", r["gaps"], r["members"])
+             for r in rows]  # fmt: skip
+    return sorted(found, key=lambda g: (-g.gaps, g.practice, g.pcp))
+
+
 def gap_page(actor: Actor, run: QualityRun, filters: GapFilters, *, page: int | str | None, purpose: str,
              per_page: int | str | None = None) -> Page[MeasureResult]:  # fmt: skip
     """One page of open gaps; the members on it are recorded as read."""

@@ -244,6 +244,7 @@ def gaps(request: HttpRequest) -> HttpResponse:
         context |= {
             "page": page,
             "rows": _gap_rows(run, page.items),
+            "by_pcp": selectors.gaps_by_pcp(actor, run, filters),
             "year": run.measurement_year,
             "csv_query": _query(request, format="csv", page=None),
         }

@@ -116,6 +116,10 @@ def test_gaps_list_filters_and_audits_the_members_shown(quality_ipa: QualityIpa,
     assert "LOINC 4548-4" in body  # the service that closes it, with example codes
     assert "from 2024-10-01 through 2026-12-31" in body  # its wording for the run's year
     assert "{" not in body[body.index('data-testid="gaps"') :]
+    per_pcp = body[body.index('data-testid="gaps-by-pcp"') : body.index('id="results"')]
+    assert "Ada Alder, MD" in per_pcp
+    assert "Ben Birch" not in per_pcp  # Bert's CBP is met: no gap at practice B
+    assert ">7<" in per_pcp  # Amy's CBP and Cara's six: 7 open gaps, 2 members
     event = AuditEvent.objects.get(object_type="quality.measureresult", action="list")
     assert sorted(event.member_ids) == sorted([quality_ipa.ipa.member_a.pk, quality_ipa.cara.pk])
     only_cbp = html(client.get("/quality/gaps/", {"rate": "CBP|CBP"}))
