@@ -13,7 +13,8 @@ A file holds ``measurement_year``, ``shared_exclusions`` (name -> exclusion) and
   none longer than that many days, inside the segment) and ``enrolled_on`` (a day the member must be covered);
 * ``denominator`` (optional condition the eligible population must meet), ``exclusions`` (names of shared
   exclusions or inline ``{"reason", "when"}``; the first that applies is the member's reason), ``rates`` (each
-  ``id``, ``numerator`` condition, optional ``inverse`` for a rate where lower is better).
+  ``id``, ``numerator`` condition, optional ``inverse`` for a rate where lower is better, optional
+  ``denominator`` condition narrowing the rate's rows, see below).
 
 A date reference is ``{"from": "my_start"|"my_end"|"birth"|"anchor", "years": y, "months": m, "days": d}``
 (offsets applied in that order; ``anchor`` is the population's anchor: ``age_as_of`` or the N-month
