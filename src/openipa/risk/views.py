@@ -81,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
             )),
             spread=_safe(charts.bar_chart(
                 [band for band, _n in spread], [charts.Series("Members", tuple(float(n) for _l, n in spread))],
-                title=f"Members by {label}", x_label=label.capitalize(), y_label="Members", chart_id="risk-spread",
+                title=f"Members by {label}", x_label=label[0].upper() + label[1:], y_label="Members", chart_id="risk-spread",
                 plot_height=220,
             )),
         )  # fmt: skip

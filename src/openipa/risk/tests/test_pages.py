@@ -137,3 +137,38 @@ def test_the_pages_without_any_run(risk_ipa: Any, client_for: Any) -> None:
     assert "No risk run yet" in client.get(reverse("web:risk:gaps")).content.decode()
     assert client.get(reverse("web:risk:run", args=[999])).status_code == 404
     assert client.get(reverse("web:risk:home"), {"run": "999"}).status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_risk_pages_and_approval(browser_page: Any, live_server: Any, transactional_db: Any,
+                                         risk_ipa: Any) -> None:  # fmt: skip
+    """In a real browser the second quality user opens Risk from the navigation, sees the charts, opens a
+    member's diagnoses and the gaps, and approves the run the first prepared."""
+    from playwright.sync_api import expect
+
+    from openipa.conftest import PASSWORD
+
+    run = services.score_members(risk_ipa.users["quality"], year=2026)
+    page = browser_page
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill("quality2")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+    page.get_by_role("link", name="Risk", exact=True).click()
+    page.wait_for_url(f"{base}{reverse('web:risk:home')}")
+    expect(page.locator("svg[aria-labelledby^='risk-by-practice']")).to_be_visible()
+    expect(page.locator("svg[aria-labelledby^='risk-spread']")).to_be_visible()
+    page.get_by_role("link", name="Member scores").first.click()
+    page.get_by_role("link", name="Anders, Amy").click()
+    expect(page.get_by_test_id("hccs")).to_contain_text("E119")
+    page.get_by_role("link", name="Coding gaps").click()
+    expect(page.get_by_test_id("pcp-gaps")).to_contain_text("coded in 2024")
+    page.screenshot(path="/tmp/risk-gaps.png", full_page=True)
+    page.get_by_role("link", name="Runs").click()
+    page.get_by_role("button", name=f"Approve run {run.pk}").click()
+    expect(page.get_by_test_id("runs")).to_contain_text("Approved")
+    page.screenshot(path="/tmp/risk-runs.png", full_page=True)
+    assert RiskRun.objects.get(pk=run.pk).approved_by == "quality2"
