@@ -443,14 +443,22 @@ def gap_export_rows(
 def _gap_rows(run: QualityRun, qs: QuerySet[MeasureResult]) -> Iterator[tuple[object, ...]]:
     specs = gap_specs(run)
     names = measure_names(run)
-    for r in qs.iterator(chunk_size=2000):
-        spec = specs.get((r.measure, r.rate)) or default_spec(names.get(r.measure, r.measure))
-        m = r.member
-        yield (run.pk, run.measurement_year, run.as_of.isoformat(), r.measure, r.rate, m.payer.code,
-               m.payer_member_id, m.last_name, m.first_name, m.date_of_birth.isoformat(),
-               r.practice.code if r.practice else "", r.pcp.npi if r.pcp else "", str(r.pcp) if r.pcp else "",
-               r.gap_reason, spec.closes_text(run.measurement_year), " ".join(spec.example_codes),
-               r.gap_due.isoformat() if r.gap_due else "", r.episode_id)  # fmt: skip
+    closes: dict[tuple[str, str], tuple[str, str]] = {}
+    fields = ("measure", "rate", "member__payer__code", "member__payer_member_id", "member__last_name",
+              "member__first_name", "member__date_of_birth", "practice__code", "pcp__npi", "pcp__first_name",
+              "pcp__last_name", "pcp__degree", "gap_reason", "gap_due", "episode_id")  # fmt: skip
+    for (measure, rate, payer, payer_member_id, last, first, born, practice, npi, pcp_first, pcp_last, degree,
+         reason, due, episode) in qs.values_list(*fields).iterator(chunk_size=5000):  # fmt: skip
+        key = (measure, rate)
+        if key not in closes:
+            spec = specs.get(key) or default_spec(names.get(measure, measure))
+            closes[key] = (spec.closes_text(run.measurement_year), " ".join(spec.example_codes))
+        pcp = f"{pcp_first} {pcp_last}".strip() if npi else ""
+        if pcp and degree:
+            pcp = f"{pcp}, {degree}"
+        yield (run.pk, run.measurement_year, run.as_of.isoformat(), measure, rate, payer, payer_member_id, last,
+               first, born.isoformat(), practice or "", npi or "", pcp, reason, *closes[key],
+               due.isoformat() if due else "", episode)  # fmt: skip
 
 
 # -- evidence

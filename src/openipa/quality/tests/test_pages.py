@@ -41,7 +41,8 @@ def practice_sees_quality(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
 
 
 def test_home_shows_runs_rates_against_targets_and_charts(quality_ipa: QualityIpa, run: QualityRun) -> None:
@@ -139,6 +140,8 @@ def test_gaps_csv_export_is_filtered_and_audited(quality_ipa: QualityIpa, run: Q
         ("SUN0003", "GSD >9", "last HbA1c 9.4% on 2026-03-02", "2026-12-31", "ALDER")
     ]
     assert "9%" in rows[0]["closes_with"]
+    assert (rows[0]["pcp"], rows[0]["pcp_npi"], rows[0]["example_codes"]) == (
+        "Ada Alder, MD", "1234567893", "LOINC 4548-4 CPTII 3044F CPTII 3051F")  # fmt: skip
     event = AuditEvent.objects.get(object_type="quality.measureresult", action="export")
     assert event.member_ids == [quality_ipa.cara.pk]
 
