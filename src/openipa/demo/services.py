@@ -32,6 +32,7 @@ from openipa.demo import capitation, engine
 from openipa.demo import claims as demo_claims
 from openipa.demo import clinical as demo_clinical
 from openipa.demo import credentialing as demo_credentialing
+from openipa.demo import measurement as demo_measurement
 from openipa.demo import messenger as demo_messenger
 from openipa.demo import utilization as demo_utilization
 from openipa.demo.engine import rosters
@@ -137,6 +138,10 @@ class DemoSummary:
     """Practices the demo makes refer less and admit more (for the under-service watch)."""
     clinical: demo_clinical.ClinicalSummary = field(default_factory=demo_clinical.ClinicalSummary)
     """Clinical files imported, patients matched, pharmacy fills and ADT notifications (``demo.clinical``)."""
+    measurement: demo_measurement.MeasurementSummary = field(
+        default_factory=demo_measurement.MeasurementSummary
+    )
+    """The quality run and the risk runs made on all of it (``demo.measurement``)."""
 
 
 def practice_username(position: int) -> str:
@@ -270,6 +275,12 @@ def build_demo(
         if (claims_built if clinical is None else clinical)
         else demo_clinical.ClinicalSummary()
     )
+    # the quality measures and the risk scores, on everything loaded (when there is clinical data)
+    measured = (
+        demo_measurement.build_measurement(today=as_of.last_day, progress=progress)
+        if clinicals.files
+        else demo_measurement.MeasurementSummary()
+    )
 
     summary = DemoSummary(
         seed=seed,
@@ -303,6 +314,7 @@ def build_demo(
         um_appeals=reviewed.appeals,
         um_low_referral_practices=reviewed.low_referral_practices,
         clinical=clinicals,
+        measurement=measured,
     )
     audit.record_write(
         None,
@@ -718,5 +730,9 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "um_overdue": summary.um_overdue,
         "um_denied": summary.um_denied,
         "um_appeals": summary.um_appeals,
+        "quality_run": summary.measurement.quality_run,
+        "open_care_gaps": summary.measurement.open_gaps,
+        "risk_runs": list(summary.measurement.risk_runs),
+        "coding_gaps": summary.measurement.coding_gaps,
         "logins": len(summary.logins),
     }

@@ -171,6 +171,13 @@ class Command(BaseCommand):
                 f"unmatched, {c.pharmacy_fills:,} pharmacy fills; {c.adt_notifications:,} ADT notifications "
                 f"({c.adt_new} new); quality measurement year {c.measurement_year}."
             )
+        if summary.measurement.quality_run:
+            m = summary.measurement
+            console.print(
+                f"Quality and risk: measures for {m.quality_year} run ({m.quality_results:,} member results, "
+                f"{m.open_gaps:,} open care gaps); {m.risk_members:,} members scored with CMS-HCC V28, "
+                f"{m.coding_gaps:,} coding gaps; sign in as quality for the Quality and Risk pages."
+            )
         return list(summary.logins)
 
     @staticmethod

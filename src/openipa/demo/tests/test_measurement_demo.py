@@ -1,0 +1,88 @@
+"""The demo's last stage: a stored quality run with its care gaps, and the two risk runs (the current payment
+year approved by a second person, the next one a raw-only draft with the PCPs' coding gaps), made through the
+services on what the other stages loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from openipa.core.months import Month
+from openipa.demo import measurement as demo_measurement
+from openipa.demo.services import DemoSummary, build_demo, describe
+from openipa.quality.models import MeasureResult, QualityRun, RateResult
+from openipa.risk.models import CodingGap, RiskRun
+
+AS_OF = Month(2026, 10)
+PROGRESS: list[tuple[int, int]] = []
+
+
+@pytest.fixture(scope="module")
+def built(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoSummary]:
+    var = tmp_path_factory.mktemp("measurement-demo") / "var"
+    old = settings.VAR_DIR
+    settings.VAR_DIR = str(var)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == demo_measurement.STAGE:
+            PROGRESS.append((done, total))
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        summary = build_demo(seed=5, members=1500, password="pw", as_of=AS_OF, capitation_year=False,
+                             claims_year=False, utilization=False, clinical=True, progress=progress)  # fmt: skip
+        yield summary
+        transaction.set_rollback(True)
+    settings.VAR_DIR = old
+
+
+@pytest.fixture
+def db_access(built: DemoSummary, db: None) -> None:
+    """The module's build, read inside each test's transaction."""
+
+
+def test_a_quality_run_is_stored_for_the_clinical_year_with_its_gaps(
+    built: DemoSummary, db_access: None
+) -> None:
+    m = built.measurement
+    run = QualityRun.objects.get(pk=m.quality_run)
+    assert run.measurement_year == m.quality_year == built.clinical.measurement_year
+    assert run.run_by == "demo"
+    assert m.quality_results == MeasureResult.objects.filter(run=run).count() > 0
+    assert m.open_gaps == MeasureResult.objects.filter(run=run, gap=True).count() > 0
+    # each gap says why and by when
+    gap = MeasureResult.objects.filter(run=run, gap=True).first()
+    assert gap is not None
+    assert gap.gap_reason
+    assert gap.gap_due is not None
+    assert RateResult.objects.filter(run=run, denominator__gt=0).count() >= 5
+
+
+def test_the_current_payment_year_is_approved_and_the_next_is_a_draft_with_coding_gaps(
+    built: DemoSummary, db_access: None
+) -> None:
+    current, upcoming = (RiskRun.objects.get(pk=pk) for pk in built.measurement.risk_runs)
+    assert (current.payment_year, upcoming.payment_year) == (AS_OF.year, AS_OF.year + 1)
+    assert current.status == RiskRun.Status.APPROVED
+    assert current.approved_by == "quality"
+    assert current.prepared_by != current.approved_by
+    assert upcoming.status == RiskRun.Status.DRAFT
+    assert built.measurement.risk_members == current.members > 0
+    kinds = set(CodingGap.objects.filter(run=upcoming).values_list("kind", flat=True))
+    assert CodingGap.Kind.SUSPECT in kinds
+    assert built.measurement.coding_gaps == current.gaps + upcoming.gaps > 0
+
+
+def test_the_stage_reports_progress_and_the_summary_names_the_runs(
+    built: DemoSummary, db_access: None
+) -> None:
+    assert PROGRESS[0] == (0, 4)
+    assert PROGRESS[-1] == (4, 4)
+    described = describe(built)
+    assert described["quality_run"] == built.measurement.quality_run
+    assert described["risk_runs"] == list(built.measurement.risk_runs)
