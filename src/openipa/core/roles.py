@@ -82,6 +82,9 @@ class Perm(StrEnum):
     # clinical data from the practices' EHRs, labs and HIEs (issue 8): member-level, audited
     VIEW_CLINICAL = "view_clinical"  # sources, imports, matched patients and their records
     EDIT_CLINICAL = "edit_clinical"  # register sources, import files, work the matching review queue
+    # quality results and care gaps, risk scores and coding gaps: what a PCP acts on (a practice user: its own
+    # practice's members only; the network-wide rates and the clinical files stay VIEW_CLINICAL)
+    VIEW_GAPS = "view_gaps"
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -102,7 +105,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OPERATIONS: frozenset(
         _STAFF_READ
         | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
-        | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL}
+        | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL, Perm.VIEW_GAPS}
     ),
     Role.FINANCE: frozenset(
         _STAFF_READ
@@ -117,7 +120,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.MEDICAL_DIRECTOR: frozenset(
         _STAFF_READ | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.REVIEW_UM, Perm.DECIDE_UM}
     ),
-    Role.QUALITY: frozenset(_STAFF_READ | {Perm.VIEW_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL}),
+    Role.QUALITY: frozenset(
+        _STAFF_READ | {Perm.VIEW_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL, Perm.VIEW_GAPS}
+    ),
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS, Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS}),
     # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
     Role.PRACTICE_USER: frozenset(
@@ -129,6 +134,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.RESPOND_OFFERS,
             Perm.VIEW_UM,
             Perm.SUBMIT_UM,
+            Perm.VIEW_GAPS,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -142,6 +148,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_CREDENTIALING,
             Perm.VIEW_UM,
             Perm.VIEW_CLINICAL,
+            Perm.VIEW_GAPS,
         }
     ),
 }

@@ -156,7 +156,7 @@ def attribution_on(as_of: dt.date) -> pl.DataFrame:
 
 
 def _require_view(actor: Actor) -> None:
-    require(actor, Perm.VIEW_CLINICAL)
+    require(actor, Perm.VIEW_GAPS)
 
 
 def _require_staff(actor: Actor) -> None:

@@ -31,7 +31,7 @@ DISTRIBUTION = ((0, 500), (500, 750), (750, 1000), (1000, 1500), (1500, 2000), (
 
 
 def _require_viewer(actor: Actor) -> None:
-    require(actor, Perm.VIEW_CLINICAL)
+    require(actor, Perm.VIEW_GAPS)
 
 
 def can_approve(actor: Actor, run: RiskRun) -> bool:

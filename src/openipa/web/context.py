@@ -31,9 +31,9 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Performance", "web:performance:under_service_watch", STAFF_UM),
     # clinical data from the practices' EHRs, labs and HIEs, and the patient-matching review
     ("Clinical data", "web:clinical:home", Perm.VIEW_CLINICAL),
-    ("Quality", "web:quality:home", Perm.VIEW_CLINICAL),
+    ("Quality", "web:quality:home", Perm.VIEW_GAPS),
     # CMS-HCC risk scores, the diagnoses behind them and coding gaps per PCP
-    ("Risk", "web:risk:home", Perm.VIEW_CLINICAL),
+    ("Risk", "web:risk:home", Perm.VIEW_GAPS),
     # a practice user's own members' admissions, discharges and ED visits (staff: a tab of Clinical data)
     ("Notifications", "web:clinical:notifications", PRACTICE_ONLY),
     # fee-for-service offers: the messenger's, and each practice's own (no other role: ADR 0012)

@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 
 from openipa.core.models import AuditEvent
-from openipa.core.roles import ROLE_PERMS, Perm, Role
 from openipa.quality import selectors
 from openipa.quality.models import MeasureResult, QualityRun
 from openipa.quality.services import run_measures
@@ -32,12 +31,6 @@ def _client(user: Any) -> Client:
 @pytest.fixture
 def run(quality_ipa: QualityIpa) -> QualityRun:
     return run_measures(None, year=2026, as_of=AS_OF)
-
-
-@pytest.fixture
-def practice_sees_quality(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Practice users given VIEW_CLINICAL (they do not have it as shipped) to show the scoping."""
-    monkeypatch.setitem(ROLE_PERMS, Role.PRACTICE_USER, ROLE_PERMS[Role.PRACTICE_USER] | {Perm.VIEW_CLINICAL})
 
 
 def _csv(response: Any) -> list[dict[str, str]]:
@@ -82,11 +75,11 @@ def test_an_auditor_reads_but_cannot_run(quality_ipa: QualityIpa, run: QualityRu
     assert QualityRun.objects.count() == 1
 
 
-@pytest.mark.parametrize("persona", ["alice", "fin", "messenger"])
+@pytest.mark.parametrize("persona", ["fin", "messenger"])
 @pytest.mark.parametrize(
     "url", ["/quality/", "/quality/gaps/", "/quality/runs/{run}/", "/quality/runs/{run}/members/{member}/"]
 )
-def test_roles_without_the_clinical_view_are_refused(
+def test_roles_without_the_gaps_view_are_refused(
     quality_ipa: QualityIpa, run: QualityRun, persona: str, url: str
 ) -> None:
     response = _client(quality_ipa.ipa.users[persona]).get(url.format(run=run.pk, member=quality_ipa.cara.pk))
@@ -180,7 +173,6 @@ def test_supplemental_download_is_the_payers_non_claims_evidence_and_audited(
     assert AuditEvent.objects.filter(object_type="quality.supplemental").count() == 1
 
 
-@pytest.mark.usefixtures("practice_sees_quality")
 def test_a_practice_scoped_user_sees_only_its_practice(quality_ipa: QualityIpa, run: QualityRun) -> None:
     ipa = quality_ipa.ipa
     bob = _client(ipa.users["bob"])  # practice B: Bert, whose CBP is met

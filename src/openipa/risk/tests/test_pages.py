@@ -11,7 +11,6 @@ import pytest
 from django.urls import reverse
 
 from openipa.core.models import AuditEvent
-from openipa.core.roles import ROLE_PERMS, Perm, Role
 from openipa.risk import services
 from openipa.risk.models import RiskRun
 
@@ -46,8 +45,8 @@ def test_the_runs_page_shows_charts_means_and_approves(risk_ipa: Any, run: RiskR
     assert RiskRun.objects.get(pk=run.pk).status == "approved"
 
 
-@pytest.mark.parametrize("persona", ["alice", "fin", "messenger"])
-def test_the_pages_are_refused_without_view_clinical(risk_ipa: Any, run: RiskRun, client_for: Any,
+@pytest.mark.parametrize("persona", ["fin", "messenger"])
+def test_the_pages_are_refused_without_view_gaps(risk_ipa: Any, run: RiskRun, client_for: Any,
                                                      persona: str) -> None:  # fmt: skip
     client = client_for(persona)
     for url in (reverse("web:risk:home"), reverse("web:risk:run", args=[run.pk]), reverse("web:risk:gaps"),
@@ -116,9 +115,8 @@ def test_coding_gaps_per_pcp_with_filters_and_an_audited_csv(
 def test_a_practice_scoped_reader_sees_only_its_practices_members(
     risk_ipa: Any, run: RiskRun, client_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Practice users have no clinical view today; were they given it, the pages would show them their own
-    practice's members only (the selectors scope by the PCP's practice)."""
-    monkeypatch.setitem(ROLE_PERMS, Role.PRACTICE_USER, ROLE_PERMS[Role.PRACTICE_USER] | {Perm.VIEW_CLINICAL})
+    """A practice user (VIEW_GAPS) sees its own practice's members only (the selectors scope by the PCP's
+    practice)."""
     bob = client_for("bob")
     listing = bob.get(reverse("web:risk:run", args=[run.pk])).content.decode()
     assert "Brooks, Bert" in listing

@@ -107,6 +107,8 @@ def nav_labels(page: Page) -> list[str]:
                 "Members",
                 "Claims",
                 "Authorizations",
+                "Quality",
+                "Risk",
                 "Notifications",
                 "Offers",
                 "Statements",

@@ -20,6 +20,8 @@ def test_the_403_page_keeps_the_navigation_and_offers_a_way_back(client_for, sma
         "Members",
         "Claims",
         "Authorizations",
+        "Quality",
+        "Risk",
         "Notifications",
         "Offers",
         "Statements",

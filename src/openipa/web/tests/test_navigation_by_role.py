@@ -74,6 +74,8 @@ ALL = [
                 "Members",
                 "Claims",
                 "Authorizations",
+                "Quality",
+                "Risk",
                 "Notifications",
                 "Offers",
                 "Statements",
