@@ -16,16 +16,21 @@ from openipa.clinical.models import AdtNotification
 from openipa.core import audit
 from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.pagination import Page, paginate
-from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, scoped_practice_id
+from openipa.core.roles import (
+    Actor,
+    Perm,
+    has_perm,
+    is_practice_scoped,
+    scoped_practice_id,
+    sees_adt_notifications,
+)
 
 PURPOSE = "ADT notifications"
 
 
 def can_view(actor: Actor) -> bool:
-    """Staff with VIEW_CLINICAL, or a practice user bound to a practice."""
-    if is_practice_scoped(actor):
-        return has_perm(actor, Perm.VIEW_MEMBERS) and actor.practice_id is not None
-    return has_perm(actor, Perm.VIEW_CLINICAL)
+    """Staff with VIEW_CLINICAL, or a practice user bound to a practice (``core.roles.sees_adt_notifications``)."""
+    return sees_adt_notifications(actor)
 
 
 def can_acknowledge(actor: Actor) -> bool:

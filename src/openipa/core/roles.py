@@ -180,6 +180,15 @@ def is_practice_scoped(actor: Actor) -> bool:
     return actor.role == Role.PRACTICE_USER
 
 
+def sees_adt_notifications(actor: Actor) -> bool:
+    """ADT notifications (admissions, discharges, ED visits of members): staff with VIEW_CLINICAL, or a practice
+    user bound to a practice (its own members' only; ADR 0017). Here, beside the roles, so that the dashboard
+    can offer the clinical app's card without importing the app."""
+    if is_practice_scoped(actor):
+        return has_perm(actor, Perm.VIEW_MEMBERS) and actor.practice_id is not None
+    return has_perm(actor, Perm.VIEW_CLINICAL)
+
+
 def scoped_practice_id(actor: Actor) -> int:
     """The practice a practice-scoped actor is bound to. A practice user without one sees nothing."""
     if actor.practice_id is None:

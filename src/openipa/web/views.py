@@ -35,14 +35,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openipa.accounts import services as account_services
 from openipa.accounts.models import User
-from openipa.clinical import adt_selectors
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts import services as contract_services
 from openipa.contracts.models import Contract, ContractTerm, Payer
 from openipa.core import selectors as core_selectors
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.pagination import paginate
-from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scoped_practice_id
+from openipa.core.roles import (
+    Perm,
+    has_perm,
+    is_practice_scoped,
+    require,
+    scoped_practice_id,
+    sees_adt_notifications,
+)
 from openipa.membership import selectors as member_selectors
 from openipa.network import selectors as network_selectors
 from openipa.network import services as network_services
@@ -239,7 +245,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # the utilization app serves its own card (loaded after the page): the queue's counts
         context["um_summary"] = has_perm(actor, Perm.VIEW_UM)
     # the clinical app serves its own card (loaded after the page): new admissions, discharges and ED visits
-    context["adt_summary"] = adt_selectors.can_view(actor)
+    context["adt_summary"] = sees_adt_notifications(actor)
     return render(request, "web/dashboard.html", context)
 
 
