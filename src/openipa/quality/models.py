@@ -34,7 +34,9 @@ class QualityRun(StoredOnce):
         MISSING_VALUE_SETS = "missing_value_sets", "Complete, value sets missing"
 
     measurement_year = models.PositiveSmallIntegerField()
-    as_of = models.DateField(help_text="The day PCP, practice and payer are attributed on.")
+    as_of = models.DateField(
+        help_text="The day PCP, practice and payer are attributed on, and the last day of the data read."
+    )
     run_at = models.DateTimeField()
     run_by = models.CharField(max_length=150)
     definitions_sha256 = models.CharField(max_length=64)

@@ -59,10 +59,14 @@ def measure_inputs() -> MeasureInputs:
     return measure_inputs_and_left_out()[0]
 
 
-def measure_inputs_and_left_out() -> tuple[MeasureInputs, LeftOut]:
+def measure_inputs_and_left_out(through: dt.date | None = None) -> tuple[MeasureInputs, LeftOut]:
     """The engine's frames, leaving out what it refuses: members whose sex is unknown (``U``: the engine places
     members by F/M) and clinical records in a code system it does not know (a local lab code: no value set
-    could match it). How many were left out comes with them."""
+    could match it). How many were left out comes with them.
+
+    ``through``: only what was known for that day: claim lines, clinical records and fills dated on or before
+    it, eligibility spans starting on or before it, and deaths on or before it (a year-to-date run as of a
+    month's end is the same run whenever it is made, and runs through the year show the rates climbing)."""
     members = _frame(Member.objects.values_list("pk", "date_of_birth", "sex", "date_of_death"),
                      {"member_id": pl.Int64, "birth_date": pl.Date, "sex": pl.String, "death_date": pl.Date})  # fmt: skip
     enrollment = _frame(EligibilitySpan.objects.values_list("member_id", "valid_from", "valid_to"),
@@ -112,6 +116,16 @@ def measure_inputs_and_left_out() -> tuple[MeasureInputs, LeftOut]:
     members = members.filter(known_sex)
     clinical = clinical.filter(_known_systems(clinical))
     encounters = encounters.filter(_known_systems(encounters))
+    if through is not None:
+        day = pl.lit(through, dtype=pl.Date)
+        members = members.with_columns(
+            pl.when(pl.col("death_date") <= day).then(pl.col("death_date")).alias("death_date")
+        )
+        enrollment = enrollment.filter(pl.col("start_date") <= day)
+        claims = claims.filter(pl.col("service_date") <= day)
+        clinical = clinical.filter(pl.col("observed_date") <= day)
+        encounters = encounters.filter(pl.col("encounter_date") <= day)
+        pharmacy = pharmacy.filter(pl.col("fill_date") <= day)
     return MeasureInputs(members, enrollment, claims, pharmacy, clinical, encounters), left_out
 
 

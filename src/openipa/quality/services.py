@@ -3,7 +3,8 @@
 ``run_measures(actor, year=2026, as_of=None, run_by="")`` reads the database's members, eligibility, claims,
 clinical records and pharmacy fills (``selectors.measure_inputs``), evaluates the shipped definitions with the
 open starter value sets, derives each open care gap (``gapdata``), attributes every result to the member's PCP,
-practice and payer on the as-of date, and stores it all in one transaction (bulk inserts). Quality staff
+practice and payer on the as-of date, and stores it all in one transaction (bulk inserts). The run reads what
+was dated on or before the as-of date (a year-to-date run: runs through the year make the trend). Quality staff
 (EDIT_CLINICAL, not practice users); ``actor=None`` is the system (the command line).
 """
 
@@ -102,7 +103,8 @@ def run_measures(
     """Run every measure of measurement year ``year`` on the database and store the run (a new one each time).
 
     ``as_of`` (default: today, capped at 31 December of the year; not before 1 January of it): the day each
-    result's PCP, practice and payer are taken on. Raises ValidationFailed for a year without definitions or
+    result's PCP, practice and payer are taken on, and the last day whose claims, records and fills are read.
+    Raises ValidationFailed for a year without definitions or
     an as-of date before the year, PermissionDenied for an actor who may not run measures."""
     check_can_run(actor)
     now = now or timezone.now()
@@ -115,7 +117,7 @@ def run_measures(
         raise ValidationFailed({"year": [str(exc)]}) from None
     value_sets = starter_value_sets(year)
     specs = load_gap_specs(year)
-    inputs, left_out = selectors.measure_inputs_and_left_out()
+    inputs, left_out = selectors.measure_inputs_and_left_out(through=as_of)
     results = evaluate(inputs, measures, value_sets)
     # the coded events gap reasons need: the latest results they quote and the episodes' index events
     needed = {vs for spec in specs.values() for vs in spec.latest_value_sets}

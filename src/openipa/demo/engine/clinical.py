@@ -321,21 +321,14 @@ def _adult(w: _Writer, p: Person, key: str, rng: random.Random, age: int, my_sta
         for day in sorted({_day(rng, prior_start, min(half, my_end)) for _ in range(2)}):
             _fact(w, p, key, "diagnosis", "ICD10CM", "I10", day)
         controlled = rng.random() < RATES["bp_controlled"]
+        # the latest reading decides (any day of the year, so year-to-date runs see members' control change);
+        # the earlier ones, each as likely controlled, come before it
+        latest = _day(rng, my_start, my_end)
         for _ in range(rng.randint(1, 2)):
-            _fact(
-                w,
-                p,
-                key,
-                "vital",
-                "LOINC",
-                LOINC_BP,
-                _day(rng, my_start, my_end),
-                value=_bp(rng, True),
-                unit="mm[Hg]",
-            )
-        # the latest reading decides: dated after the others
-        _fact(w, p, key, "vital", "LOINC", LOINC_BP, my_end - dt.timedelta(days=rng.randint(0, 20)),
-              value=_bp(rng, controlled), unit="mm[Hg]")  # fmt: skip
+            earlier = _bp(rng, rng.random() < RATES["bp_controlled"])
+            _fact(w, p, key, "vital", "LOINC", LOINC_BP, _day(rng, my_start, latest - dt.timedelta(days=1)),
+                  value=earlier, unit="mm[Hg]")  # fmt: skip
+        _fact(w, p, key, "vital", "LOINC", LOINC_BP, latest, value=_bp(rng, controlled), unit="mm[Hg]")
         out.planted["hypertension"] += 1
     elif rng.random() < 0.3:
         _fact(

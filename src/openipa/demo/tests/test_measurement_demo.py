@@ -4,6 +4,7 @@ services on what the other stages loaded."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,29 @@ def db_access(built: DemoSummary, db: None) -> None:
     """The module's build, read inside each test's transaction."""
 
 
+def test_year_to_date_quality_runs_make_a_trend(built: DemoSummary, db_access: None) -> None:
+    """One run as of each of the last month-ends (Jul-Sep) and the demo's day: each reads more data than the one
+    before, and the care given since raises the rates (the trend chart's lines climb)."""
+    runs = list(QualityRun.objects.filter(measurement_year=built.measurement.quality_year).order_by("as_of"))
+    assert [r.as_of for r in runs] == [dt.date(2026, 7, 31), dt.date(2026, 8, 31), dt.date(2026, 9, 30),
+                                       dt.date(2026, 10, 31)]  # fmt: skip
+    assert built.measurement.quality_runs == 4
+    assert runs[-1].pk == built.measurement.quality_run
+    clinical = [r.input_counts["clinical"] for r in runs]
+    assert clinical == sorted(clinical)
+    assert clinical[0] < clinical[-1]
+    for rate in ("WCV", "BCS-E", "COL-E"):  # a visit or a screening, once done, stays done for the year
+        numerators = [RateResult.objects.get(run=r, rate=rate).numerator for r in runs]
+        assert numerators == sorted(numerators), rate
+        assert numerators[0] < numerators[-1], rate
+
+
+def test_quality_days_stay_in_the_measurement_year() -> None:
+    assert demo_measurement.quality_days(2026, dt.date(2026, 2, 10)) == [dt.date(2026, 1, 31),
+                                                                         dt.date(2026, 2, 10)]  # fmt: skip
+    assert demo_measurement.quality_days(2025, dt.date(2026, 3, 5))[-1] == dt.date(2025, 12, 31)
+
+
 def test_a_quality_run_is_stored_for_the_clinical_year_with_its_gaps(
     built: DemoSummary, db_access: None
 ) -> None:
@@ -81,8 +105,9 @@ def test_the_current_payment_year_is_approved_and_the_next_is_a_draft_with_codin
 def test_the_stage_reports_progress_and_the_summary_names_the_runs(
     built: DemoSummary, db_access: None
 ) -> None:
-    assert PROGRESS[0] == (0, 4)
-    assert PROGRESS[-1] == (4, 4)
+    steps = demo_measurement.QUALITY_RUNS + 2
+    assert PROGRESS[0] == (0, steps)
+    assert PROGRESS[-1] == (steps, steps)
     described = describe(built)
     assert described["quality_run"] == built.measurement.quality_run
     assert described["risk_runs"] == list(built.measurement.risk_runs)

@@ -236,3 +236,19 @@ def test_rows_the_engine_cannot_take_are_left_out_and_counted(
     assert run.input_counts["left_out_clinical_unknown_system"] == 1
     assert run.member_count == 3
     assert not MeasureResult.objects.filter(run=run, member=dee).exists()
+
+
+def test_a_run_reads_only_what_is_dated_on_or_before_its_as_of_date(quality_ipa: QualityIpa) -> None:
+    """Year-to-date runs: as of March 31 Bert's April reading is not known yet (an open CBP gap); as of April 30
+    it is (met). The earlier run stays as it was, and making it again gives the same rows."""
+    ipa = quality_ipa.ipa
+    march = run_measures(None, year=2026, as_of=dt.date(2026, 3, 31))
+    april = run_measures(None, year=2026, as_of=dt.date(2026, 4, 30))
+    before, after = _result(march, ipa.member_b, "CBP"), _result(april, ipa.member_b, "CBP")
+    assert (before.denominator, before.numerator, before.gap) == (True, False, True)
+    assert before.numerator_evidence == []
+    assert (after.numerator, after.gap) == (True, False)
+    assert after.numerator_evidence
+    assert march.input_counts["clinical"] < april.input_counts["clinical"]
+    again = run_measures(None, year=2026, as_of=dt.date(2026, 3, 31))
+    assert _rows(again) == _rows(march)
