@@ -834,6 +834,17 @@ _PATTERN_WEIGHTS = {
     COMMERCIAL: (0.78, 0.09, 0.08, 0.03, 0.02),
 }
 
+# Enrollment history: members of the "continuous", "early" and "gap" patterns were covered before the window,
+# since an original effective date up to this many months before it (the payer's enrollment history, which
+# the full 834 carries as each coverage line's DTP*348); "late" and "short" members are new in the window.
+# By line of business: (share starting on the window's first day, longest history in months, share of the
+# earlier starts on a January 1st: annual enrollment for Medicare Advantage and employer groups).
+_HISTORY = {
+    MA: (0.10, 72, 0.5),
+    MEDICAID: (0.15, 60, 0.0),
+    COMMERCIAL: (0.12, 72, 0.5),
+}
+
 # ------------------------------------------------------------------------------------ helpers
 
 
@@ -947,6 +958,8 @@ class _Generator:
         self.n_practices = round(DEFAULT_PRACTICES * scale)
         self.n_providers = round(DEFAULT_PROVIDERS * scale)
         self.contract_start = dt.date(self.window_start.year - 2, 1, 1)
+        # Its own stream, so the enrollment history changes nothing else the seed gives.
+        self.history_rng = random.Random(f"openipa-demo-history-{seed}")
         self.used_names: set[str] = set()
         self.used_npis: set[str] = set()
         self.used_tins: set[str] = set()
@@ -1362,12 +1375,27 @@ class _Generator:
             )
         return people
 
+    def _original_effective(self, lob: str) -> dt.date:
+        """The first day of coverage of a member covered when the window starts: the window's first day, or
+        up to six years before it (from :data:`_HISTORY`)."""
+        rng = self.history_rng
+        at_start, longest, january = _HISTORY[lob]
+        if rng.random() < at_start:
+            return self.window_start
+        start = self.first_month - rng.randint(1, longest)
+        if rng.random() < january:
+            start = Month(start.year, 1)
+        return start.first_day
+
     def _coverage(self, lob: str, product: str) -> list[Segment]:
-        """Eligibility segments in the 12-month window for one member (or household)."""
+        """Eligibility segments for one member (or household): events inside the 12-month window; a member
+        covered when it starts may have been covered for years before (:meth:`_original_effective`)."""
         rng = self.rng
         pattern = _weighted(rng, _PATTERNS, _PATTERN_WEIGHTS[lob])
         first = self.first_month
         ws = self.window_start
+        if pattern in ("continuous", "early", "gap"):
+            ws = self._original_effective(lob)
         if pattern == "continuous":
             if lob != MEDICAID and rng.random() < 0.02:  # switched product mid-year
                 alternatives = [p.code for p in _PRODUCTS if p.line_of_business == lob and p.code != product]
@@ -1485,16 +1513,17 @@ class _Generator:
                         member_id = f"PCH{number:08d}{position:02d}"
                         segments = household_coverage
                         mbi = ""
-                    if birth > self.window_start:
+                    if birth > segments[0][0]:
                         segments = self._clamp(segments, birth)
                     death: dt.date | None = None
                     death_rate = (
                         (0.06 if age >= 80 else 0.03) if lob == MA else (0.03 if age >= 65 else 0.002)
                     )
                     if rng.random() < death_rate:
-                        span_days = (last_death - segments[0][0]).days
+                        since = max(segments[0][0], self.window_start)  # deaths fall in the window
+                        span_days = (last_death - since).days
                         if span_days > 20:
-                            death = segments[0][0] + dt.timedelta(days=rng.randint(15, span_days))
+                            death = since + dt.timedelta(days=rng.randint(15, span_days))
                             segments = self._die(segments, death)
                     language = home_language
                     if age < 18 and language != "English" and rng.random() < 0.5:
@@ -1540,7 +1569,11 @@ class _Generator:
         coverage: list[list[Segment]],
         providers: list[_Provider],
         practices: list[_Practice],
+        pcp_since: dict[str, dt.date],
     ) -> list[PcpAssignmentSpec]:
+        """PCP spans: one per block of contiguous coverage, a few changing PCP inside the window. A block
+        that began before the window has its PCP from the later of its start and the day the PCP could
+        first take the IPA's members (``pcp_since``: their affiliation, the payer contracts' start)."""
         rng = self.rng
         pcps = [i for i, p in enumerate(providers) if p.taxonomy.kind == "pcp"]
         # Make sure the panels can hold everyone (with room for PCP changes): grow limits if not.
@@ -1621,8 +1654,10 @@ class _Generator:
                     if current is None:
                         break
                     used[current] += 1
+                if start < self.window_start:  # enrollment history: the PCP since they could be
+                    start = min(max(start, pcp_since[providers[current].npi]), self.window_start)
                 end_month = Month.of(b_end) if b_end is not None else self.as_of
-                first = Month.of(start)
+                first = max(Month.of(start), self.first_month)  # PCP changes fall in the window
                 change: Month | None = None
                 if end_month.index - first.index >= 2 and rng.random() < 0.07:
                     change = first + rng.randint(1, end_month.index - first.index)
@@ -1724,6 +1759,7 @@ class _Generator:
                 )
 
         affiliations: list[AffiliationSpec] = []
+        pcp_since: dict[str, dt.date] = {}
         multi = [i for i, p in enumerate(practices) if p.category == "multispecialty"]
         for prov in providers:
             practice = practices[prov.practice]
@@ -1731,6 +1767,8 @@ class _Generator:
             months_in = max(0, (self.first_month.index - Month.of(joined).index) - 1)
             start = (Month.of(joined) + rng.randint(0, months_in)).first_day
             affiliations.append(AffiliationSpec(prov.npi, practice.code, prov.location, start, None))
+            # a PCP takes the IPA's members once affiliated and the payer contracts have started
+            pcp_since[prov.npi] = max(start, self.contract_start)
             if (
                 prov.taxonomy.kind == "specialist"
                 and practice.category == "specialty"
@@ -1743,7 +1781,7 @@ class _Generator:
                 affiliations.append(AffiliationSpec(prov.npi, practices[other].code, 0, other_start, None))
 
         members, eligibility, coverage = self._make_members()
-        assignments = self._assign_pcps(members, coverage, providers, practices)
+        assignments = self._assign_pcps(members, coverage, providers, practices, pcp_since)
 
         provider_specs = tuple(
             ProviderSpec(

@@ -117,6 +117,9 @@ class ClaimMember:
     covered_to: dt.date | None
     """Its last day (None: open)."""
     pcp_npi: str = ""
+    claims_from: dt.date = dt.date.min
+    """The first day claims are made up for (the demo's window: coverage before it, the enrollment history,
+    has no claims)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +283,7 @@ def claim_members(data: DemoData, month: Month) -> list[ClaimMember]:
         lo, hi = _continuous(own, start)
         pcp = next((n for n, s, e in pcps.get(index, []) if s <= day and (e is None or e >= day)), "")
         out.append(ClaimMember(m.payer_member_id, m.last_name, m.first_name, m.date_of_birth, m.sex,
-                               payer_of[product], product, lo, hi, pcp))  # fmt: skip
+                               payer_of[product], product, lo, hi, pcp, data.first_month.first_day))  # fmt: skip
     return out
 
 
@@ -408,7 +411,7 @@ def is_high_cost(seed: int, member: ClaimMember) -> bool:
     """Whether the member is one of the catastrophic cases (stable over the months of a seed)."""
     return (
         _stable("high-cost", seed, member.key) % HIGH_COST_ONE_IN == 0
-        and age_on(member.birth_date, member.covered_from) >= 30
+        and age_on(member.birth_date, max(member.covered_from, member.claims_from)) >= 30
     )
 
 
@@ -486,7 +489,7 @@ class _Planner:
 
     def day_in(self, m: ClaimMember, lo: dt.date, hi: dt.date) -> dt.date | None:
         """A day in [lo, hi] within the member's coverage, or None."""
-        lo = max(lo, m.covered_from)
+        lo = max(lo, m.covered_from, m.claims_from)
         if m.covered_to is not None:
             hi = min(hi, m.covered_to)
         if hi < lo:
@@ -886,7 +889,11 @@ def plan_claims(
         out.noise["suspect_duplicate"] += 1
     # late: services long before the month, received now
     n_late = count(LATE_SHARE, len(planned))
-    late_members = [m for m in members if m.covered_from <= first - dt.timedelta(days=LATE_DAYS[1] + 1)]
+    late_members = [
+        m
+        for m in members
+        if max(m.covered_from, m.claims_from) <= first - dt.timedelta(days=LATE_DAYS[1] + 1)
+    ]
     for m in rng.sample(late_members, min(len(late_members), n_late)) if late_members else ():
         received = first + dt.timedelta(days=rng.randint(0, (last - first).days))
         day = received - dt.timedelta(days=rng.randint(*LATE_DAYS))
@@ -897,7 +904,7 @@ def plan_claims(
     n_inel = count(INELIGIBLE_SHARE, len(planned))
     candidates = [
         m for m in members
-        if m.covered_from > first - dt.timedelta(days=60) or (m.covered_to is not None and m.covered_to < last - dt.timedelta(days=10))
+        if (m.claims_from <= m.covered_from and m.covered_from > first - dt.timedelta(days=60)) or (m.covered_to is not None and m.covered_to < last - dt.timedelta(days=10))
     ]  # fmt: skip
     for m in rng.sample(candidates, min(len(candidates), n_inel)) if candidates else ():
         if m.covered_to is not None and m.covered_to < last - dt.timedelta(days=10):

@@ -16,7 +16,10 @@ Events. Per member, everything that changes on one day is one :class:`Event`: an
 the first time or after a gap), a product change (a span starts the day after the previous one ended), a
 termination (coverage ends and nothing follows the next day; it takes effect the day after the last covered
 day) and a PCP change (a PCP span starts without coverage starting, or replaces the previous PCP). Spans
-that start on the first day of the window are not events: the full file carries them.
+that start on or before the first day of the window are not events: the full file carries them, with their
+real first day (a member covered for years has DTP*348 years back, the payer's enrollment history, as in a
+real full file; the import keeps what a line states from its begin date on, and a payer's first file is its
+initial load, so none of that history counts as retro).
 
 Lateness. Each event is reported in a month: most in their own month (the month of the day they take
 effect), about 12% one to three months later (retro), a few seven to nine months later (beyond the demo
@@ -363,7 +366,7 @@ def plan_rosters(data: DemoData) -> RosterPlan:
         previous = first.index
         previous_term = False
         gone = False
-        baseline = any(s == window_start for _k, s, _e in line.coverage)
+        baseline = any(s <= window_start for _k, s, _e in line.coverage)
         for day, kinds in _event_days(line, window_start):
             month = Month.of(day).index
             reported = max(month + _lateness(rng), previous)

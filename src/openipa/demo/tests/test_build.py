@@ -187,7 +187,11 @@ def test_two_builds_with_the_same_seed_give_identical_stats() -> None:
     assert MEMBERS - 10 <= stats["members"] <= MEMBERS
     assert stats["practices"] == 40
     assert stats["users_by_role"]["practice_user"] == 40
-    assert len(stats["member_months"]["by_month"]) == 12
+    # member-months from the earliest coverage of the enrollment history through the as-of month
+    by_month = stats["member_months"]["by_month"]
+    assert list(by_month)[-12:] == [str(m) for m in Month.range(AS_OF - 11, AS_OF)]
+    assert 24 < len(by_month) <= 12 + 84
+    assert all(by_month[str(m)] > 0.8 * MEMBERS for m in Month.range(AS_OF - 11, AS_OF - 1))
     with transaction.atomic():
         _build(seed=8)
         assert _stats_json() != dumps[0]

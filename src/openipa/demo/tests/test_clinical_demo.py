@@ -24,6 +24,7 @@ from openipa.core.months import Month
 from openipa.demo import clinical as demo_clinical
 from openipa.demo.engine import clinical as engine
 from openipa.demo.services import DemoSummary, build_demo
+from openipa.membership.models import Member
 from openipa.quality.selectors import quality_rates
 
 AS_OF = Month(2026, 10)
@@ -123,6 +124,19 @@ def test_quality_rates_show_realistic_gaps(built: DemoSummary, db_access: None) 
     assert 0.40 <= rate("EED") <= 0.75
     assert 0.30 <= rate("KED") <= 0.60
     assert 0.35 <= rate("WCV") <= 0.75
+
+
+def test_measures_needing_earlier_enrollment_have_a_denominator(built: DemoSummary, db_access: None) -> None:
+    """BCS-E (enrolled from October 1st two years before the measurement year) and COL-E (the year before
+    and the measurement year): the members' enrollment history from the full 834s makes them count."""
+    rates = {r["rate"]: r for r in quality_rates(None, year=2026).rates.iter_rows(named=True)}
+    for name, least in (("BCS-E", 100), ("COL-E", 300)):
+        row = rates[name]
+        assert row["denominator"] >= least, (name, row)
+        assert 0.40 <= float(row["numerator"]) / float(row["denominator"]) <= 0.85, (name, row)
+    # not every woman of the age: those new since the window began (or with a gap) are not continuously enrolled
+    women = Member.objects.filter(sex="F", date_of_birth__year__range=(1952, 1976)).count()
+    assert 0.3 * women <= rates["BCS-E"]["denominator"] <= 0.8 * women
 
 
 def test_risk_suspect_evidence_exists(built: DemoSummary, db_access: None) -> None:

@@ -118,14 +118,57 @@ def test_members_split_about_30_40_30_across_payers(data: DemoData) -> None:
     assert counts == {"SUNMA": 1800, "GOLDMC": 2400, "PACHMO": 1800}
 
 
-def test_eligibility_lies_in_the_12_months_ending_with_the_as_of_month(data: DemoData) -> None:
+def test_eligibility_changes_in_the_12_months_ending_with_the_as_of_month(data: DemoData) -> None:
+    """Every start and end inside the window, except a member's first span, which may have begun up to six
+    years before it (rounded back to a January 1st for annual enrollment): the payer's enrollment history."""
     start, end = (AS_OF - 11).first_day, AS_OF.last_day
+    earliest = Month((AS_OF - 11 - 72).year, 1).first_day
     products = {p.code: p.payer_code for p in data.products}
+    first_span: dict[int, dt.date] = {}
     for span in data.eligibility:
-        assert start <= span.valid_from <= end
-        assert span.valid_to is None or span.valid_from <= span.valid_to <= end
+        first_span[span.member] = min(span.valid_from, first_span.get(span.member, span.valid_from))
+    for span in data.eligibility:
+        if span.valid_from < start:
+            assert span.valid_from == first_span[span.member]
+            assert earliest <= span.valid_from
+            assert span.valid_from >= data.members[span.member].date_of_birth
+        else:
+            assert span.valid_from <= end
+        assert span.valid_to is None or start <= span.valid_to <= end
+        assert span.valid_to is None or span.valid_from <= span.valid_to
         assert products[span.product_code] == data.members[span.member].payer_code
     assert {s.member for s in data.eligibility} == set(range(len(data.members)))
+    deaths = [m.date_of_death for m in data.members if m.date_of_death is not None]
+    assert deaths
+    assert all(start <= d <= end for d in deaths)
+
+
+def test_most_members_covered_at_the_start_were_covered_for_years(data: DemoData) -> None:
+    start = (AS_OF - 11).first_day
+    first_span: dict[int, dt.date] = {}
+    for span in data.eligibility:
+        first_span[span.member] = min(span.valid_from, first_span.get(span.member, span.valid_from))
+    at_start = [d for d in first_span.values() if d <= start]
+    before = [d for d in at_start if d < start]
+    assert 0.75 <= len(before) / len(at_start) <= 0.95  # the rest began on the window's first day
+    two_years = sum(d <= dt.date(start.year - 2, start.month, 1) for d in at_start) / len(at_start)
+    assert 0.35 <= two_years <= 0.75
+    assert sum(d.month == 1 and d.day == 1 for d in before) / len(before) >= 0.25  # annual enrollment
+    assert len(at_start) < len(first_span)  # and some members are new in the window
+
+
+def test_a_pcp_span_before_the_window_starts_once_the_pcp_takes_the_ipa_members(data: DemoData) -> None:
+    start = (AS_OF - 11).first_day
+    contract_start = min(c.valid_from for c in data.contracts)
+    affiliated = {(a.provider_npi, a.practice_code): a.valid_from for a in data.affiliations}
+    first_cov: dict[int, dt.date] = {}
+    for span in data.eligibility:
+        first_cov[span.member] = min(span.valid_from, first_cov.get(span.member, span.valid_from))
+    early = [a for a in data.pcp_assignments if a.valid_from < start]
+    assert len(early) > 0.5 * len(data.members)
+    for a in early:
+        assert a.valid_from >= max(first_cov[a.member], contract_start)
+        assert a.valid_from >= affiliated[(a.provider_npi, a.practice_code)]
 
 
 def test_member_months_vary_from_month_to_month(data: DemoData) -> None:

@@ -106,7 +106,16 @@ def test_the_full_file_lists_everyone_covered_on_its_first_day(data: DemoData, p
         assert covered <= listed
         pcps = sum(bool(r.pcp) for r in records)
         assert pcps >= 0.9 * len(records)
-        assert all(c.begin is not None and c.begin >= first_day for r in records for c in r.coverage)
+        # each line's DTP*348 is the real first day of coverage: years back for a member with history
+        begins = {(r.member_id, c.begin) for r in records for c in r.coverage}
+        truth = {
+            (data.members[s.member].payer_member_id, s.valid_from)
+            for s in data.eligibility
+            if s.valid_from <= first_day and data.members[s.member].payer_code == payer.code
+        }
+        assert truth <= begins
+        assert all(c.begin is not None for r in records for c in r.coverage)
+        assert sum(c.begin < first_day for r in records for c in r.coverage if c.begin) > 0.5 * len(records)
 
 
 def test_most_events_come_on_time_some_late_a_few_outside_the_retro_window(plan: RosterPlan) -> None:

@@ -21,7 +21,8 @@ while its members' outcomes are worse (docs/utilization.md, "Under-service watch
 - **Peers**: the median over the units (practices, or PCPs) with at least `min_member_months`.
 - **Flags**, for units with at least `min_member_months`: *under-referring with worse outcomes* when the
   referral rate is below `referral_ratio` x the peer median while the ED or admission rate is above
-  `outcome_ratio` x the peer median or above `outcome_ratio` x its own rate of the previous period; *high
+  `outcome_ratio` x the peer median or above `outcome_ratio` x its own rate of the previous period (unknown
+  when no claim line at all falls in the previous period: no claims history); *high
   denials* when the denial rate is above `denial_ratio` x the peer median. A ratio to a peer median of 0 is
   never a reason (nothing to compare with).
 """
@@ -236,12 +237,18 @@ def watch(
     panel = panels(eligibility, assignments)
     outcomes = outcome_events(claim_lines)
     current = _rates(panel, requests, outcomes, period, unit, risk)
-    previous = _rates(panel, requests, outcomes, period.previous(), unit, risk).select(
+    before = period.previous()
+    previous = _rates(panel, requests, outcomes, before, unit, risk).select(
         unit,
         pl.col("member_months").alias("prev_member_months"),
         pl.col("ed_rate").alias("prev_ed_rate"),
         pl.col("admit_rate").alias("prev_admit_rate"),
     )
+    if not claim_lines["on"].is_between(before.first, before.last).any():
+        # no claim on file for the previous period (members enrolled before the IPA's claims history starts):
+        # its outcome rates are unknown, not zero
+        previous = previous.with_columns(pl.lit(None, dtype=pl.Float64).alias(c)
+                                         for c in ("prev_ed_rate", "prev_admit_rate"))  # fmt: skip
     frame = current.join(previous, on=unit, how="left")
     qualifies = pl.col("member_months") >= thresholds.min_member_months
     peers = frame.filter(qualifies)

@@ -183,3 +183,20 @@ def test_previous_period() -> None:
     assert watch.Period(D(2026, 1, 1), D(2026, 3, 31)).previous() == watch.Period(
         D(2025, 10, 1), D(2025, 12, 31)
     )
+
+
+def test_without_claims_in_the_previous_period_its_outcome_rates_are_unknown() -> None:
+    """Members enrolled in 2025 but no claim on file for 2025 (the claims history starts later): the previous
+    period has member-months, but its ED and admission rates are unknown (None), not 0."""
+    inputs = build({**ED_2026, 1: 7}, dict.fromkeys(ED_2025, 0))
+    result = rows(watch.watch(**inputs, period=YEAR, thresholds=THRESHOLDS))
+    assert result[1]["prev_member_months"] == 720
+    assert result[1]["prev_ed_rate"] is None
+    assert result[1]["prev_admit_rate"] is None
+    assert not result[1]["flagged"]
+    # one claim line in 2025 (not an ED visit) and the rates are measured: 0 ED visits
+    lab = pl.DataFrame([(member_id(2, 0), D(2025, 3, 1), "professional", "81", "", "", "80053")],
+                       schema=watch.CLAIM_LINE_SCHEMA, orient="row")  # fmt: skip
+    inputs["claim_lines"] = pl.concat([inputs["claim_lines"], lab])
+    measured = rows(watch.watch(**inputs, period=YEAR, thresholds=THRESHOLDS))
+    assert measured[1]["prev_ed_rate"] == 0
