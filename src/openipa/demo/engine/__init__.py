@@ -839,10 +839,12 @@ _PATTERN_WEIGHTS = {
 # the full 834 carries as each coverage line's DTP*348); "late" and "short" members are new in the window.
 # By line of business: (share starting on the window's first day, longest history in months, share of the
 # earlier starts on a January 1st: annual enrollment for Medicare Advantage and employer groups).
+# Few start exactly on the window's first day: more would show as a step in member-months there (the members
+# who left before the window are not generated, so the months before it already count only those who stayed).
 _HISTORY = {
-    MA: (0.10, 72, 0.5),
-    MEDICAID: (0.15, 60, 0.0),
-    COMMERCIAL: (0.12, 72, 0.5),
+    MA: (0.02, 72, 0.5),
+    MEDICAID: (0.03, 60, 0.0),
+    COMMERCIAL: (0.02, 72, 0.5),
 }
 
 # ------------------------------------------------------------------------------------ helpers
