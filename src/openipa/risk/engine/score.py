@@ -393,6 +393,10 @@ class _Coded:
     hierarchies: pl.DataFrame  # parent, child (Int32)
     groups: pl.DataFrame  # cc, term (Int32: GROUP_BASE + group number)
     interactions: pl.DataFrame  # term1, term2, var_id (Int32), variable
+    cc_term_bits: pl.Series  # by CC number: the OR of the bits of the interaction terms it is part of
+    disabled_bit: int  # the DISABLED term's bit (0 when no interaction uses it)
+    nonaged_bit: int  # the NONAGED term's bit (likewise)
+    interaction_masks: tuple[tuple[int, int], ...]  # by var_id: the bits of term1 and term2
     hcc_values: pl.Series  # value at segment * MAX_CC + cc (0 when the segment has no such coefficient)
     hcc_paid: pl.Series  # True where a coefficient exists, same index
     interaction_values: pl.Series  # value at segment * MAX_VARIABLES + var_id
@@ -532,8 +536,28 @@ def _coded(payment_year: int, model: str) -> _Coded:
         paired, seg * MAX_VARIABLES + pl.col("var_id"), len(segments) * MAX_VARIABLES
     )
     count_values, count_paid = _lookup(counts, seg * 16 + pl.col("n"), len(segments) * 16)
+    used = sorted(
+        set(interactions.get_column("term1").to_list() + interactions.get_column("term2").to_list())
+    )
+    if len(used) > 62:
+        raise TableError(f"{model}: more than 62 distinct interaction terms")
+    bit_of = {term: 1 << j for j, term in enumerate(used)}
+    cc_term_bits = [0] * MAX_CC
+    for used_term in used:
+        if used_term < MAX_CC:  # an HCC's own number (as the CC of a member's HCC)
+            cc_term_bits[used_term] |= bit_of[used_term]
+    for cc, group_term in groups.iter_rows():
+        if group_term in bit_of:
+            cc_term_bits[cc] |= bit_of[group_term]
     return _Coded(
         segment_column="rx_segment" if rx else "segment",
+        cc_term_bits=pl.Series(cc_term_bits, dtype=pl.Int64),
+        disabled_bit=bit_of.get(DISABLED_TERM, 0),
+        nonaged_bit=bit_of.get(NONAGED_TERM, 0),
+        interaction_masks=tuple(
+            (bit_of[t1], bit_of[t2])
+            for t1, t2 in interactions.sort("var_id").select("term1", "term2").iter_rows()
+        ),
         hierarchy_words=_hierarchy_words(t.hierarchies),
         dx_to_cc=dx_to_cc,
         codes=codes.get_column("diagnosis_code"),
@@ -743,64 +767,43 @@ def _model_scores(
     running = _running(c.hcc_values.gather(hcc_slot))
     hcc_sum = running.gather(ends) - running.gather(starts)
     with_hccs = (hcc_count > 0).arg_true().cast(pl.UInt32)
-    # Features: (member, term) for the terms the interactions use -- disease groups, single HCCs and
-    # DISABLED -- each once (HCCs are unique per member, groups made so, DISABLED per member).
-    term1s = c.interactions.get_column("term1")
-    term2s = c.interactions.get_column("term2")
-    used = pl.concat([term1s, term2s]).unique()
-    hccs_lazy = hccs.lazy()
-    group_keys = (
-        hccs_lazy.filter(pl.col("cc").is_in(c.groups.get_column("cc").implode()))
-        .join(c.groups.lazy(), on="cc")
-        .filter(pl.col("term").is_in(used.implode()))
-        .select(_pack(pl.col("_i"), pl.col("term")))
-        .unique()
-    )
-    # Member flags the interactions use (DISABLED, NONAGED), for members with an HCC (no interaction
-    # without one).
-    flagged = [
-        pl.LazyFrame({"_i": with_hccs.filter(members.get_column(column).gather(with_hccs))}).select(
-            _pack(pl.col("_i"), pl.lit(flag_term))
-        )
-        for flag_term, column in ((DISABLED_TERM, "disabled"), (NONAGED_TERM, "non_aged"))
-        if used.is_in([flag_term]).any()
-    ]
-    features = pl.concat(
-        [group_keys, hccs_lazy.filter(pl.col("cc").is_in(used.implode())).select("k"), *flagged]
-    )
-    features = features.with_columns(
-        (pl.col("k") // (1 << SHIFT)).cast(pl.UInt32).alias("_i"),
-        (pl.col("k") % (1 << SHIFT)).cast(pl.Int32).alias("term"),
-    )
-    # One row per (member, interaction): term1 is fixed per interaction and features are unique.
-    interactions_lazy = (
-        features.filter(pl.col("term").is_in(term1s.implode()))
-        .join(c.interactions.lazy().select("term1", "term2", "var_id"), left_on="term", right_on="term1")
-        .with_columns(_pack(pl.col("_i"), pl.col("term2")).alias("k2"))
-        .join(
-            features.filter(pl.col("term").is_in(term2s.implode())).select(pl.col("k").alias("k2")),
-            on="k2",
-            how="semi",
-        )
-        .select("_i", "var_id")
-    )
-    # Each member's list of HCC numbers (as text), in numeric order; an empty list without one.
-    lists = (
-        pl.LazyFrame({"_i": hcc_i, "hcc": c.cc_names.gather(hccs.get_column("cc"))})
+    # Interactions: per member, one bit per term the interactions use (disease groups, single HCCs,
+    # DISABLED, NONAGED); an interaction is earned when the member's bits meet both of its terms' bits.
+    # The HCC terms' bits are OR-ed over the member's HCCs (several HCCs may share a group), the member
+    # flags are set for members with an HCC (no interaction without one).
+    term_bits = c.cc_term_bits.gather(hccs.get_column("cc"))
+    on = (term_bits != 0).arg_true()
+    ored = (
+        pl.DataFrame({"_i": hcc_i.gather(on), "bits": term_bits.gather(on)})
         .with_columns(pl.col("_i").set_sorted())
         .group_by("_i", maintain_order=True)
-        .agg(pl.col("hcc"))
-        .with_columns(pl.col("_i").set_sorted())
+        .agg(pl.col("bits").bitwise_or())
     )
-    everyone = pl.LazyFrame({"_i": pl.int_range(0, n, dtype=pl.UInt32, eager=True)}).with_columns(
-        pl.col("_i").set_sorted()
+    bits = pl.repeat(0, n, dtype=pl.Int64, eager=True).scatter(ored.get_column("_i"), ored.get_column("bits"))
+    has_hcc = hcc_count > 0
+    for flag_bit, column in ((c.disabled_bit, "disabled"), (c.nonaged_bit, "non_aged")):
+        if flag_bit:
+            bits = bits | (members.get_column(column) & has_hcc).cast(pl.Int64) * flag_bit
+    earners = (bits != 0).arg_true().cast(pl.UInt32)
+    earner_bits = bits.gather(earners)
+    interactions = pl.concat(
+        [
+            pl.DataFrame(
+                {
+                    "_i": earners.filter(((earner_bits & mask1) != 0) & ((earner_bits & mask2) != 0)),
+                }
+            ).with_columns(pl.lit(var_id, dtype=pl.Int32).alias("var_id"))
+            for var_id, (mask1, mask2) in enumerate(c.interaction_masks)
+        ]
+        or [pl.DataFrame(schema={"_i": pl.UInt32, "var_id": pl.Int32})]
     )
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    lists = everyone.join(lists, on="_i", how="left", maintain_order="left").select(
-        pl.col("hcc").fill_null(empty)
+    # Each member's list of HCC numbers (as text), in numeric order, an empty list without one: its run
+    # of the sorted CCs, gathered by offsets (as integers, made text once).
+    hcc_lists = pl.select(
+        pl.lit(pl.Series([hccs.get_column("cc")]))
+        .list.gather(pl.int_ranges(pl.lit(starts), pl.lit(ends)))
+        .cast(pl.List(pl.String))
     )
-    # The interactions and the lists are independent: collected together, in parallel.
-    interactions, hcc_lists = pl.collect_all([interactions_lazy, lists])
     inter_seg = segment_codes.gather(interactions.get_column("_i"))
     inter_slot = inter_seg * MAX_VARIABLES + interactions.get_column("var_id").cast(pl.Int64)
     interaction_sum = (
