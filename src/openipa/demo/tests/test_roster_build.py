@@ -70,6 +70,14 @@ def test_eligibility_and_pcps_are_exactly_what_the_payers_reported(built: Any) -
         if known.coverage:
             expected[(m.payer_code, m.payer_member_id)] = (known.coverage, known.pcp)
     assert on_file == expected
+    # the full files carried the enrollment history: spans (and PCPs) from before the window, none of it retro
+    window_start = data.first_month.first_day
+    assert EligibilitySpan.objects.filter(valid_from__lt=window_start).count() > 0.5 * len(expected)
+    assert PcpAssignment.objects.filter(valid_from__lt=window_start).count() > 0.5 * len(expected)
+    full = RosterImport.objects.filter(full_file=True)
+    assert full.count() == 3
+    assert all(r.retro == 0 for r in full)
+    assert not [w for r in full for w in r.warnings if "affiliation" in str(w) or "before the date" in str(w)]
     # where every event of a member was reported, that is the generated truth itself
     dropped = {e.member for e in plan.dropped()}
     assert dropped  # some events were due after the as-of month
