@@ -588,7 +588,7 @@ def _in_sorted(haystack: pl.Series, needles: pl.Series) -> pl.Series:
 
 def _running(values: pl.Series) -> pl.Series:
     """0 then the running total of ``values`` (Int64): the sum over rows a..b-1 is r[b] - r[a]."""
-    return pl.concat([pl.Series([0], dtype=pl.Int64), values.cast(pl.Int64).cum_sum()], rechunk=False)
+    return pl.concat([pl.Series([0], dtype=pl.Int64), values.cast(pl.Int64).cum_sum()], rechunk=True)
 
 
 def _bounds(member_of: pl.Series, n: int) -> pl.Series:
@@ -633,8 +633,8 @@ def _model_scores(
 ) -> tuple[pl.DataFrame, Callable[[], pl.DataFrame]]:
     """Raw scores of one model (``flat``: :func:`_flat_codes` of this model when already collected).
 
-    ``members``: _i, key, age, segment, female, disabled (one row per input row, in order); ``demo``: the
-    profiles. Returns (raf, hccs[, variables]) in input order, and a function building
+    ``members``: _i, key, profile (its row in ``demo``), age, segment, female, disabled (one row per input
+    row, in order); ``demo``: the profiles. Returns (raf, hccs[, variables]) in input order, and a function building
     (_i, hcc, diagnosis_code).
     """
     c = _coded(payment_year, model)
@@ -735,7 +735,9 @@ def _model_scores(
         satisfied = candidates.filter(_in_sorted(keys, wanted))
         dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k").implode())).get_column("k")
         if dropped.len():
-            keys = keys.filter(~keys.is_in(dropped.implode()))
+            # dropped keys are among the sorted unique keys: their positions by binary search
+            keep = pl.repeat(True, keys.len(), dtype=pl.Boolean, eager=True)
+            keys = keys.filter(keep.scatter(keys.search_sorted(dropped), False))
             cc_of = keys % (1 << SHIFT)
     member_of = keys // (1 << SHIFT)
     bounds = _bounds(member_of, n)
@@ -812,14 +814,15 @@ def _model_scores(
         .agg(pl.col("value").sum())
     )
     all_count_slot = segment_codes * 16 + hcc_count.clip(upper_bound=10)  # slot n = 0 holds 0
-    raf = members.select("key").join(
-        demo_sum.select("key", "demo_value"), on="key", how="left", maintain_order="left"
+    # The demographic sum per profile (in ``demo``'s row order), gathered by each member's profile.
+    demo_value = (
+        demo.select("key")
+        .join(demo_sum.select("key", "demo_value"), on="key", how="left", maintain_order="left")
+        .get_column("demo_value")
+        .fill_null(0)
+        .cast(pl.Int64)
     )
-    total = (
-        raf.get_column("demo_value").fill_null(0).cast(pl.Int64)
-        + hcc_sum
-        + c.count_values.gather(all_count_slot)
-    )
+    total = demo_value.gather(members.get_column("profile")) + hcc_sum + c.count_values.gather(all_count_slot)
     if interaction_sum.height:
         total = total.scatter(
             interaction_sum.get_column("_i"),
@@ -926,7 +929,9 @@ def score(
         )
     demo = _demographics(_profiles(keyed.get_column("key")))
     members = keyed.join(
-        demo.select("key", "segment", "rx_segment", "category", "female", "disabled", "non_aged"),
+        demo.with_row_index("profile").select(
+            "key", "profile", "segment", "rx_segment", "category", "female", "disabled", "non_aged"
+        ),
         on="key",
         how="left",
         maintain_order="left",
