@@ -775,12 +775,21 @@ def _model_scores(
     # flags are set for members with an HCC (no interaction without one).
     term_bits = c.cc_term_bits.gather(hccs.get_column("cc"))
     on = (term_bits != 0).arg_true()
-    ored = (
-        pl.DataFrame({"_i": hcc_i.gather(on), "bits": term_bits.gather(on)})
+    ored_lazy = (
+        pl.LazyFrame({"_i": hcc_i.gather(on), "bits": term_bits.gather(on)})
         .with_columns(pl.col("_i").set_sorted())
         .group_by("_i", maintain_order=True)
         .agg(pl.col("bits").bitwise_or())
     )
+    # Each member's list of HCC numbers (as text), in numeric order, an empty list without one: its run
+    # of the sorted CCs, gathered by offsets (as integers, made text once). Independent of the
+    # interactions' bits: both collected together, in parallel.
+    lists_lazy = pl.LazyFrame().select(
+        pl.lit(pl.Series([hccs.get_column("cc")]))
+        .list.gather(pl.int_ranges(pl.lit(starts), pl.lit(ends)))
+        .cast(pl.List(pl.String))
+    )
+    ored, hcc_lists = pl.collect_all([ored_lazy, lists_lazy])
     bits = pl.repeat(0, n, dtype=pl.Int64, eager=True).scatter(ored.get_column("_i"), ored.get_column("bits"))
     has_hcc = hcc_count > 0
     for flag_bit, column in ((c.disabled_bit, "disabled"), (c.nonaged_bit, "non_aged")):
@@ -798,13 +807,6 @@ def _model_scores(
             for var_id, (mask1, mask2) in enumerate(c.interaction_masks)
         ]
         or [pl.DataFrame(schema={"_i": pl.UInt32, "var_id": pl.Int32})]
-    )
-    # Each member's list of HCC numbers (as text), in numeric order, an empty list without one: its run
-    # of the sorted CCs, gathered by offsets (as integers, made text once).
-    hcc_lists = pl.select(
-        pl.lit(pl.Series([hccs.get_column("cc")]))
-        .list.gather(pl.int_ranges(pl.lit(starts), pl.lit(ends)))
-        .cast(pl.List(pl.String))
     )
     inter_seg = segment_codes.gather(interactions.get_column("_i"))
     inter_slot = inter_seg * MAX_VARIABLES + interactions.get_column("var_id").cast(pl.Int64)
