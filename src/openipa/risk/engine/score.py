@@ -783,13 +783,21 @@ def _model_scores(
     )
     # Each member's list of HCC numbers (as text), in numeric order, an empty list without one: its run
     # of the sorted CCs, gathered by offsets (as integers, made text once). Independent of the
-    # interactions' bits: both collected together, in parallel.
-    lists_lazy = pl.LazyFrame().select(
-        pl.lit(pl.Series([hccs.get_column("cc")]))
-        .list.gather(pl.int_ranges(pl.lit(starts), pl.lit(ends)))
-        .cast(pl.List(pl.String))
-    )
-    ored, hcc_lists = pl.collect_all([ored_lazy, lists_lazy])
+    # interactions' bits: collected together, in parallel, the lists in two halves of the members.
+    all_ccs = pl.lit(pl.Series([hccs.get_column("cc")]))
+    half = n // 2
+    lists_lazy = [
+        pl.LazyFrame().select(
+            all_ccs.list.gather(
+                pl.int_ranges(pl.lit(starts.slice(offset, length)), pl.lit(ends.slice(offset, length)))
+            )
+            .cast(pl.List(pl.String))
+            .alias("hccs")
+        )
+        for offset, length in ((0, half), (half, n - half))
+    ]
+    ored, *halves = pl.collect_all([ored_lazy, *lists_lazy])
+    hcc_lists = pl.concat(halves)
     bits = pl.repeat(0, n, dtype=pl.Int64, eager=True).scatter(ored.get_column("_i"), ored.get_column("bits"))
     has_hcc = hcc_count > 0
     for flag_bit, column in ((c.disabled_bit, "disabled"), (c.nonaged_bit, "non_aged")):
