@@ -34,6 +34,7 @@ from openipa.core import audit
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.roles import Actor, Perm, is_practice_scoped, require
 from openipa.membership import selectors as membership_selectors
+from openipa.risk import encounters
 from openipa.risk import gaps as gap_engine
 from openipa.risk.engine.score import ScoreInputError, score
 from openipa.risk.engine.tables import TableError
@@ -87,9 +88,17 @@ def _who(actor: Actor | None, who: str) -> str:
 
 def window_diagnoses(first: dt.date, last: dt.date) -> pl.DataFrame:
     """Every member's diagnoses dated ``first`` through ``last`` (member_id, diagnosis_code, service_date,
-    source ``claim``/``clinical``, source_id: the claim line or clinical record): claims' diagnoses and the
-    conditions of clinical sources accepted for risk adjustment, the earliest of each code per source."""
-    claims = claim_selectors.risk_diagnoses_frame(first=first, last=last).select(
+    source ``claim``/``clinical``, source_id: the claim line or clinical record): the diagnoses of claims CMS's
+    encounter filter accepts (``risk.encounters``: inpatient stays, and visits whose procedure code is on the
+    year's acceptable list) and the conditions of clinical sources accepted for risk adjustment, the earliest of
+    each code per source."""
+    encounter_filter = encounters.load_filter(first.year)
+    claims = claim_selectors.risk_diagnoses_frame(
+        first=first, last=last,
+        line_counts=lambda institutional, bill_type, code: encounter_filter.counts(
+            institutional=institutional, type_of_bill=bill_type, procedure_code=code
+        ),
+    ).select(
         "member_id", "diagnosis_code", "service_date", pl.lit("claim").alias("source"),
         pl.col("claim_line_id").alias("source_id"),
     )  # fmt: skip

@@ -13,7 +13,7 @@ members on the page, or the claim's member), with the caller's purpose.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -384,24 +384,36 @@ RISK_DIAGNOSIS_SCHEMA: dict[str, type[pl.DataType]] = {
 }  # fmt: skip
 
 
-def risk_diagnoses_frame(*, first: dt.date, last: dt.date) -> pl.DataFrame:
+def risk_diagnoses_frame(
+    *, first: dt.date, last: dt.date, line_counts: Callable[[bool, str, str], bool] | None = None
+) -> pl.DataFrame:
     """The principal and other diagnoses of claims with a service line from ``first`` through ``last``
     (RISK_DIAGNOSIS_SCHEMA, code upper case without the dot): one row per member and code, its earliest service
-    date and that claim's first line in the window. Void claims, reversed (replaced or voided) claims and
-    reversed lines are left out. A lookup for a risk-scoring batch (its caller checks the permission and records
-    what it hands out), so it takes no actor."""
+    date and that claim's first line in the window that counts. ``line_counts(institutional, type_of_bill,
+    procedure_code)`` says whether a line makes its claim's diagnoses count (the risk app's encounter filter);
+    without it every line does. Void claims, reversed (replaced or voided) claims and reversed lines are left
+    out. A lookup for a risk-scoring batch (its caller checks the permission and records what it hands out), so
+    it takes no actor."""
     lines = (
         ClaimLine.objects.filter(claim__member__isnull=False, service_from__gte=first, service_from__lte=last)
         .exclude(claim__status=Claim.Status.REVERSED)
         .exclude(claim__frequency=Claim.Frequency.VOID)
         .exclude(outcome=ClaimLine.Outcome.REVERSED)
         .order_by("claim_id", "service_from", "pk")
-        .values_list("pk", "claim_id", "claim__member_id", "service_from", "claim__diagnoses")
-    )
+        .values_list("pk", "claim_id", "claim__member_id", "service_from", "claim__diagnoses", "claim__kind",
+                     "claim__type_of_bill", "code")
+    )  # fmt: skip
     rows: list[tuple[int, str, dt.date, int]] = []
     seen: set[int] = set()
-    for line_id, claim_id, member_id, day, diagnoses in lines.iterator(chunk_size=20_000):
+    institutional_kind = Claim.Kind.INSTITUTIONAL
+    for line_id, claim_id, member_id, day, diagnoses, kind, bill_type, code in lines.iterator(
+        chunk_size=20_000
+    ):
         if claim_id in seen:
+            continue
+        if line_counts is not None and not line_counts(
+            kind == institutional_kind, bill_type or "", code or ""
+        ):
             continue
         seen.add(claim_id)
         for pair in diagnoses or ():

@@ -24,7 +24,10 @@ AMY = "MRN1,SUN0001,Amy,Anders,1950-03-04,F"
 BERT = "MRN2,SUN0002,Bert,Brooks,1948-07-08,M"
 
 
-def claim(ipa: SmallIpa, member: Any, on: dt.date, codes: list[str], *, void: bool = False) -> Any:
+def claim(
+    ipa: SmallIpa, member: Any, on: dt.date, codes: list[str], *, void: bool = False, procedure: str = "99214",
+    kind: str = "professional", type_of_bill: str = "",
+) -> Any:  # fmt: skip
     from openipa.claims.models import Claim, ClaimImport, ClaimLine
 
     source = ClaimImport.objects.first() or ClaimImport.objects.create(
@@ -32,11 +35,12 @@ def claim(ipa: SmallIpa, member: Any, on: dt.date, codes: list[str], *, void: bo
     )
     diagnoses = [["ABK" if i == 0 else "ABF", c] for i, c in enumerate(codes)]
     made = Claim.objects.create(
-        source=source, kind="professional", patient_control_number=f"P{Claim.objects.count()}", member=member,
+        source=source, kind=kind, type_of_bill=type_of_bill, patient_control_number=f"P{Claim.objects.count()}",
+        member=member,
         member_key=member.payer_member_id, billing_npi="1234567893", service_from=on, service_to=on,
         received_on=on, charge_cents=10000, diagnoses=diagnoses, frequency="8" if void else "1",
     )  # fmt: skip
-    return ClaimLine.objects.create(claim=made, number=1, code="99214", units=1, charge_cents=10000,
+    return ClaimLine.objects.create(claim=made, number=1, code=procedure, units=1, charge_cents=10000,
                                     service_from=on, service_to=on)  # fmt: skip
 
 
