@@ -672,12 +672,11 @@ def _model_scores(
         if spellings.height:
             fixed = missed.select("_i", "code").join(spellings, on="code").select("_i", "code_id")
             found = pl.concat([found, fixed])
-    code_ids = found.get_column("code_id")
     by_code = c.by_code
+    # Gathered by code id as expressions: the three columns in parallel.
     mapped = found.with_columns(
-        by_code.get_column("cc1").gather(code_ids).alias("cc"),
-        by_code.get_column("cc2").gather(code_ids).alias("cc2"),
-        by_code.get_column("has_edit").gather(code_ids).alias("has_edit"),
+        pl.lit(by_code.get_column(name)).gather(pl.col("code_id")).alias(alias)
+        for name, alias in (("cc1", "cc"), ("cc2", "cc2"), ("has_edit", "has_edit"))
     )
     second = mapped.filter(pl.col("cc2").is_not_null())
     mapped = pl.concat(
