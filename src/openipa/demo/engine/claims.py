@@ -13,6 +13,13 @@ Service dates fall in the month or a few weeks before it (never outside the memb
 is received in the month, 2-30 days after its last service date. Charges are integer cents marked up from
 the demo's Medicare-style fees by a factor that is the provider's own.
 
+Planted for the claims-based quality measures (:func:`_planted_year`; members chosen by a hash of the seed and
+their key, each one's care drawn from a random stream of their own and added after the month's other claims, so
+those are the same with or without them; claim ids start with ``P``): ischemic vascular disease office visits at
+the window's start and twice later for 4% of those 45-75, a CABG for one in ten of them (SPC); emergency visits
+for a mental illness (0.5% of adults) and psychiatric stays (0.5%), most followed by a behavioral health visit
+(FUM, FUH).
+
 Noise, so adjudication has something to find (counted in :attr:`ClaimMonth.noise`):
 
 - ``exact_duplicate``: a claim sent again unchanged a few days later (CARC 18);
@@ -765,6 +772,120 @@ class _Planner:
         )
 
 
+# Planted for the quality measures that need a history the random encounters do not make (SPC, FUM, FUH):
+# members chosen by a hash of the seed and their key, their year of care drawn from their own random stream,
+# so the month's other claims and noise are the same with or without them.
+CARDIOVASCULAR_PER_MILLE = 40
+"""Of the members 45-75: ischemic vascular disease, seen for it at the window's start and again later."""
+REVASCULARIZATION_ONE_IN = 10
+"""Of those: a CABG at the window's start."""
+MENTAL_ED_PER_MILLE = 5
+"""Of the adults: an emergency visit for a mental illness."""
+MENTAL_STAY_PER_MILLE = 5
+"""Of the adults: a psychiatric inpatient stay."""
+_MENTAL_DX = ("F329", "F322", "F331", "F332", "F411", "F419", "F200", "F319", "F4310", "F250")
+_PLANTED_PREFIX = "P"
+
+
+def cardiovascular(seed: int, key: str) -> bool:
+    """Whether the member with payer key ``key`` is one of the planted ischemic vascular disease patients (the
+    claims plant their visits for those 45-75; the clinical demo's pharmacy gives most of them a statin)."""
+    return _stable("cardiovascular", seed, key) % 1000 < CARDIOVASCULAR_PER_MILLE
+
+
+def _planted_year(plan: _Planner, m: ClaimMember) -> list[_Encounter]:
+    """The member's planted encounters over the whole window (the same every month): IVD office visits at the
+    window's start and twice later (some with a CABG at the start); an ED visit for a mental illness
+    followed (40% within 7 days, 60% within 30) by a behavioral health visit; a psychiatric stay with a
+    follow-up (45% within 7 days, 70% within 30)."""
+    seed, key = plan.seed, m.key
+    start = m.claims_from
+    age = age_on(m.birth_date, max(m.birth_date, start + dt.timedelta(days=425)))
+    cvd = 45 <= age <= 75 and cardiovascular(seed, key)
+    ed = age >= 18 and _stable("mental-ed", seed, key) % 1000 < MENTAL_ED_PER_MILLE
+    stay = age >= 18 and _stable("mental-stay", seed, key) % 1000 < MENTAL_STAY_PER_MILLE
+    if not (cvd or ed or stay):
+        return []
+    r = random.Random(f"openipa-demo-837-planted-{seed}-{key}")
+    out: list[_Encounter] = []
+
+    def day(lo: int, hi: int) -> dt.date:
+        return start + dt.timedelta(days=r.randint(lo, hi))
+
+    def one(kind: str) -> ClaimProvider:
+        found = plan.pool.get(kind) or plan.pool[PCP]
+        return r.choice(found)
+
+    def visit(
+        provider: ClaimProvider, on: dt.date, code: str, dx: tuple[str, ...], place: str = "11"
+    ) -> None:
+        out.append(
+            _Encounter(
+                m, provider, place, on, dx, [_Line(code, _charge(code, provider.npi), pointers=len(dx))]
+            )
+        )
+
+    def follow_up(dx: tuple[str, ...], after: dt.date, within7: float, within30: float) -> None:
+        u = r.random()
+        if u >= within30 + 0.15:
+            return
+        gap = r.randint(1, 7) if u < within7 else r.randint(8, 30) if u < within30 else r.randint(31, 60)
+        code = "90791" if r.random() < 0.5 else "90834"
+        visit(one(BEHAVIORAL), after + dt.timedelta(days=gap), code, dx, "02" if r.random() < 0.3 else "11")
+
+    if cvd:
+        cardiologists = [p for p in plan.specialists if "cardio" in p.specialty.lower()]
+        doctor = r.choice(cardiologists) if cardiologists else plan.by_npi.get(m.pcp_npi) or one(PCP)
+        dx = ("I2510", "I10", "E785")[: r.randint(1, 3)]
+        if _stable("revascularization", seed, key) % REVASCULARIZATION_ONE_IN == 0:
+            # a CABG (the demo's fee file prices no PCI code) by a surgeon, in hospital
+            surgeons = [p for p in plan.specialists if "surg" in p.specialty.lower()] or [doctor]
+            visit(r.choice(surgeons), day(3, 30), "33533", ("I2510", "I10"), "21")
+        for lo, hi in ((35, 58), (80, 160), (200, 320)):
+            visit(doctor, day(lo, hi), r.choice(("99213", "99214", "99214")), dx)
+    if ed:
+        dx = (r.choice(_MENTAL_DX),)
+        on = day(70, 320)
+        visit(one("specialty:Emergency Medicine"), on, r.choice(("99283", "99284", "99285")), dx, "23")
+        follow_up(dx, on, 0.4, 0.6)
+    if stay:
+        dx = (r.choice(_MENTAL_DX[:8]),)
+        admitted = day(70, 300)
+        days = r.randint(3, 9)
+        discharged = admitted + dt.timedelta(days=days)
+        doctor = one("specialty:Hospitalist")
+        lines = [_Line("99223", _charge("99223", doctor.npi), day=admitted)]
+        lines += [_Line("99232", _charge("99232", doctor.npi), day=admitted + dt.timedelta(days=k))
+                  for k in range(1, min(days, 5))]  # fmt: skip
+        lines.append(_Line("99238", _charge("99238", doctor.npi), day=discharged))
+        out.append(_Encounter(m, doctor, "21", admitted, dx, lines))
+        hospital = one(FACILITY)
+        room = [_Line("", r.randint(1800, 2600) * 100 * days, days, revenue="0124", basis="DA"),
+                _Line("", r.randint(300, 1500) * 100, 1, revenue="0250")]  # fmt: skip
+        out.append(_Encounter(m, hospital, "", admitted, dx, room, True, "11", admitted, discharged, doctor))
+        follow_up(dx, discharged, 0.45, 0.7)
+    return out
+
+
+def _plant(plan: _Planner, members: Sequence[ClaimMember]) -> list[PlannedClaim]:
+    """The month's planted claims: the planted encounters (:func:`_planted_year`) within the member's coverage
+    whose last day is two days before the month or later in it, received 2-11 days after that day."""
+    first, last = plan.month.first_day, plan.month.last_day
+    out: list[PlannedClaim] = []
+    serial = 0
+    for m in members:
+        lo = max(m.covered_from, m.claims_from)
+        for e in _planted_year(plan, m):
+            end = max([e.discharged or e.day, *(ln.day or e.day for ln in e.lines)])
+            if not first <= end + ONE_DAY * 2 <= last or e.day < lo or (m.covered_to and end > m.covered_to):
+                continue
+            received = min(last, end + dt.timedelta(days=2 + _stable("received", plan.seed, m.key, end) % 10))
+            serial += 1
+            claim_id = f"{_PLANTED_PREFIX}{plan.seed % 1000:03d}{plan.month.year % 100:02d}{plan.month.month:02d}{serial:06d}"
+            out.append(PlannedClaim(plan.to_claim(e, received, claim_id), received))
+    return out
+
+
 def _last_service(c: Claim837) -> dt.date:
     days = [d for ln in c.lines for d in (ln.service_date_end or ln.service_date,) if d is not None]
     if c.statement_to is not None:
@@ -924,6 +1045,7 @@ def plan_claims(
     usable = [
         (number, c) for number, c in earlier
         if c.frequency_code not in ("7", "8") and number not in named
+        and not c.claim_id.startswith(_PLANTED_PREFIX)
         and c.transaction.created is not None and since <= c.transaction.created < first
     ]  # fmt: skip
     n_rep = count(REPLACEMENT_SHARE, len(planned)) if usable else 0
@@ -949,6 +1071,7 @@ def plan_claims(
         extra.append(PlannedClaim(claim, received, kind))
         out.noise[kind] += 1
     planned.extend(extra)
+    planned.extend(_plant(plan, members))  # last: the claims above and their noise are as without them
     planned.sort(key=lambda p: (p.received, p.claim.kind, p.claim.claim_id, p.claim.frequency_code))
     out.claims = planned
     return out

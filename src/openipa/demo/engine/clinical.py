@@ -16,7 +16,9 @@ and eye exam, mammograms, colorectal screening, children's vaccines (CVX) and we
 give the quality measures realistic gaps (:data:`RATES`). A few people are sent so the matching cannot decide
 (a name typo and another address, a birth date with day and month swapped): they wait in the review queue; a
 few patients are no members at all. Some fills and lab results have no diagnosis behind them (insulin
-without diabetes, an anticoagulant, an eGFR under 60 twice) so that risk suspects exist.
+without diabetes, an anticoagulant, an eGFR under 60 twice) so that risk suspects exist. The PBM also fills a
+statin for most of the ischemic vascular disease patients the claims demo plants
+(:func:`openipa.demo.engine.claims.cardiovascular`: the same rule on the member's key), for SPC.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from openipa.demo.engine import claims
 
 RATES: dict[str, float] = {
     "hypertension_18_64": 0.22,
@@ -46,6 +50,7 @@ RATES: dict[str, float] = {
     "child_fully_vaccinated": 0.42,  # CIS combo 10
     "well_care": 0.55,  # WCV and the well-child visits
     "statin_diabetic_40": 0.55,
+    "statin_cardiovascular": 0.82,  # SPC: of the claims' planted ischemic vascular disease patients 45-75
     "suspect_insulin_only": 0.01,  # insulin filled, no diabetes diagnosis sent
     "anticoagulant_65": 0.06,
     "low_egfr_65": 0.05,  # two eGFR under 60, 90+ days apart, no CKD diagnosis
@@ -138,6 +143,8 @@ class _Writer:
         self.oru: list[str] = []
         self.adt: list[str] = []
         self.pharmacy: list[str] = []
+        self.statin: set[int] = set()
+        """Members with statin fills (a member is given one statin only)."""
         self.n = 0
 
     def next_id(self) -> int:
@@ -224,6 +231,8 @@ class _Writer:
     # -- the PBM
     def fill(self, p: Person, day: dt.date, drug: str, n: int) -> None:
         ndc, name, days, price = DRUGS[drug]
+        if drug.startswith("statin"):
+            self.statin.add(p.member_id)
         paid = Decimal(price) / 100
         self.pharmacy.append(",".join((
             f"RX{p.member_id:07d}{drug[:3].upper()}{n:02d}", p.payer_member_id, ndc, day.isoformat(), str(days),
@@ -296,6 +305,7 @@ def generate(people: Sequence[Person], *, seed: int, today: dt.date) -> Clinical
             _child(w, p, key, rng, my_start, my_end, out)
     _strangers(w, rng, my_start, my_end, out)
     _adt(w, people, rng, today, out)
+    _cardiovascular_statins(w, people, seed, my_start, my_end, out)
     out.fhir = {f"{t}.000.ndjson": "\n".join(lines) + "\n" for t, lines in w.fhir.items() if lines}
     out.csv = _CSV_HEADER + "".join(line + "\n" for line in w.csv)
     out.oru = "".join(w.oru)
@@ -458,6 +468,22 @@ def _fills(w: _Writer, p: Person, rng: random.Random, drug: str, first: dt.date,
         w.fill(p, day, drug, n)
         n += 1
         day += dt.timedelta(days=days + rng.randint(0, 12))
+
+
+def _cardiovascular_statins(
+    w: _Writer, people: Sequence[Person], seed: int, my_start: dt.date, my_end: dt.date, out: ClinicalFiles
+) -> None:
+    """The PBM's statin fills for most of the ischemic vascular disease patients the claims demo plants
+    (:func:`openipa.demo.engine.claims.cardiovascular`, those 45-75), whatever their practice's EHR: SPC's
+    numerator. Drawn from a stream of their own, after everything else (the other files are as without them)."""
+    rng = random.Random(f"clinical-{seed}-cardiovascular-statins")
+    for p in people:
+        if not (45 <= _age(p.date_of_birth, my_end) <= 75 and claims.cardiovascular(seed, p.payer_member_id)):
+            continue
+        if p.member_id in w.statin or rng.random() >= RATES["statin_cardiovascular"]:
+            continue
+        _fills(w, p, rng, "statin" if rng.random() < 0.6 else "statin_moderate", my_start, my_end)
+        out.planted["statin_cardiovascular"] += 1
 
 
 def _strangers(
