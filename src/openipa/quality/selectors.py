@@ -323,10 +323,17 @@ class Trend:
 
 
 def trend(actor: Actor, *, year: int, limit: int = 12) -> Trend:
-    """The rates of the latest ``limit`` runs of measurement year ``year``, oldest first: the IPA's for staff,
-    the actor's practice's for a practice-scoped actor."""
+    """The rates of measurement year ``year`` as of its latest ``limit`` as-of dates, earliest first (runs are
+    year-to-date: of several runs as of one day, the latest made stands for it): the IPA's for staff, the
+    actor's practice's for a practice-scoped actor."""
     _require_view(actor)
-    chosen = list(QualityRun.objects.filter(measurement_year=year).order_by("-run_at", "-pk")[:limit])[::-1]
+    latest_per_day: dict[dt.date, QualityRun] = {}
+    for run in QualityRun.objects.filter(measurement_year=year).order_by("-as_of", "-run_at", "-pk"):
+        if run.as_of not in latest_per_day:
+            if len(latest_per_day) == limit:
+                break
+            latest_per_day[run.as_of] = run
+    chosen = sorted(latest_per_day.values(), key=lambda run: run.as_of)
     values: dict[tuple[str, str], list[Decimal | None]] = {}
     index = {run.pk: i for i, run in enumerate(chosen)}
     if is_practice_scoped(actor):

@@ -90,7 +90,7 @@ class RunForm(forms.Form):
 
 
 def _run_label(run: QualityRun) -> str:
-    return f"#{run.pk} {run.run_at:%m-%d %H:%M}"
+    return f"as of {run.as_of:%Y-%m-%d}"
 
 
 def _slug(text: str) -> str:
@@ -109,9 +109,9 @@ def _trend_charts(trend: selectors.Trend) -> list[tuple[str, SafeString]]:
             continue  # no denominator in any run: nothing to draw (a line at 0 would mislead)
         by_measure.setdefault(measure, []).append(charts.Series(rate, tuple(_percent(v) for v in values)))
     return [
-        (measure, _safe(charts.line_chart(labels, series, title=f"{measure}: rate per run", x_label="Run",
+        (measure, _safe(charts.line_chart(labels, series, title=f"{measure}: rate year to date", x_label="As of",
                                           y_label="% of denominator", chart_id="trend-" + _slug(measure),
-                                          description=f"{measure}: each rate's percentage in each stored run.",
+                                          description=f"{measure}: each rate's percentage year to date, as of each run's day.",
                                           plot_height=160, width=520)))
         for measure, series in sorted(by_measure.items())
     ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,18 @@ def test_a_run_reads_only_what_is_dated_on_or_before_its_as_of_date(quality_ipa:
     assert march.input_counts["clinical"] < april.input_counts["clinical"]
     again = run_measures(None, year=2026, as_of=dt.date(2026, 3, 31))
     assert _rows(again) == _rows(march)
+
+
+def test_the_trend_has_one_point_per_as_of_day_earliest_first(quality_ipa: QualityIpa) -> None:
+    """Runs are year-to-date: the trend orders them by their day, and of two runs as of one day the one made
+    last stands for it (whatever order they were made in)."""
+    from openipa.quality import selectors
+
+    april = run_measures(None, year=2026, as_of=dt.date(2026, 4, 30))
+    march = run_measures(None, year=2026, as_of=dt.date(2026, 3, 31))
+    april_again = run_measures(None, year=2026, as_of=dt.date(2026, 4, 30))
+    trend = selectors.trend(quality_ipa.quality, year=2026)
+    assert [r.pk for r in trend.runs] == [march.pk, april_again.pk]
+    assert april.pk not in [r.pk for r in trend.runs]
+    # Bert's reading came in April: CBP climbs from 0 of 2 to 1 of 2
+    assert trend.values[("CBP", "CBP")] == [Decimal(0), Decimal("0.5")]
