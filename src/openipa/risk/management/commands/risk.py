@@ -55,7 +55,7 @@ class Command(BaseCommand):
         )
         score_file.add_argument("file", help="CSV: member_id,date_of_birth,sex,orec,medicaid,diagnosis_codes")
         score_file.add_argument("--year", type=int, required=True, help="payment year (age as of February 1)")
-        score_file.add_argument("--model", default="V28", help="V28 (default), V24 or RxV08 (Part D RxHCC)")
+        score_file.add_argument("--model", default="V28", help="V28 (default), V24, RxV08 (Part D), ESRDV24")
         score_file.add_argument("--out", required=True, help="the CSV of scores to write")
         db = sub.add_parser("score", help="score the members in the database and store a draft risk run")
         db.add_argument("--year", type=int, required=True, help="payment year (diagnoses of the year before)")
