@@ -246,6 +246,22 @@ def test_every_payment_factor_row_says_how_it_was_checked():
             assert "NOT VERIFIED" in factor.source or "NOT FOUND" in factor.source
 
 
+def test_a_hash_collision_of_member_ids_only_takes_the_exact_checks():
+    """Duplicate ids are screened by their hashes; when the screen fires for ids that differ (a collision),
+    the exact checks find nothing and scoring goes on."""
+    from openipa.risk.engine.score import _raise_first_problem
+
+    frame = pl.concat(
+        [
+            beneficiary(dt.date(1950, 3, 1), "F", []),
+            beneficiary(dt.date(1950, 3, 1), "F", []).with_columns(pl.lit("m2").alias("member_id")),
+        ]
+    )
+    _raise_first_problem(frame)  # no exception: the ids differ
+    with pytest.raises(ScoreInputError, match=r"row 0, column member_id"):
+        _raise_first_problem(frame.with_columns(pl.lit("m2").alias("member_id")))
+
+
 def test_bad_frames_name_the_row_and_column():
     good = beneficiary(dt.date(1950, 3, 1), "F", [])
     with pytest.raises(ScoreInputError, match="missing columns: orec"):
