@@ -192,7 +192,10 @@ DISABLED_TERM = 0
 """Interaction terms are small integers: an HCC's number, a disease group's GROUP_BASE + n, or 0 for DISABLED."""
 GROUP_BASE = 2_000
 SHIFT = 16
-"""Member-and-CC pairs are packed into one Int64, (row << SHIFT) | cc, for fast unique, semi and anti joins."""
+"""Member-and-CC pairs are packed into one integer, (row << shift) | cc, for fast sorts, unique and filters:
+a UInt32 with a shift of CC_BITS while the rows allow it (up to 4,194,304 members: half the memory traffic of
+an Int64), else an Int64 with a shift of SHIFT."""
+CC_BITS = 10
 MAX_CC = 1_024
 MAX_VARIABLES = 64
 EDIT_KINDS = {"sex": 1, "age": 2, "mce_age": 3}
@@ -452,6 +455,13 @@ def _coded(payment_year: int, model: str) -> _Coded:
     edits = t.edits.join(codes, on="diagnosis_code", how="inner").select(
         "code_id", "edit_type", "sex", "age_min", "age_max", "action", pl.col("cc_override").cast(pl.Int32)
     )
+    for name, numbers in (
+        ("an override CC", edits.get_column("cc_override")),
+        ("a required CC", t.requirements.get_column("required")),
+        ("a conditional CC", t.requirements.get_column("cc")),
+    ):
+        if numbers.len() and (numbers.cast(pl.Int64).max() or 0) >= MAX_CC:  # type: ignore[operator]
+            raise TableError(f"{model} {payment_year}: {name} numbered {MAX_CC} or more")
     per_code = dx_to_cc.sort("code_id", "cc").group_by("code_id", maintain_order=True).agg(pl.col("cc"))
     if per_code.get_column("cc").list.len().max() > 2:  # type: ignore[operator]
         raise TableError(f"{model} {payment_year}: a diagnosis mapping to more than two CCs")
@@ -604,12 +614,19 @@ def _bounds(member_of: pl.Series, n: int) -> pl.Series:
     return _running(counts)
 
 
-def _pack(i: pl.Expr, value: pl.Expr) -> pl.Expr:
-    return (i.cast(pl.Int64) * (1 << SHIFT) + value.cast(pl.Int64)).alias("k")
+def _key_layout(n: int) -> tuple[int, pl.DataType]:
+    """(shift, dtype) of the packed keys for ``n`` members (CC numbers are below MAX_CC = 1 << CC_BITS)."""
+    return (CC_BITS, pl.UInt32()) if n <= 1 << (32 - CC_BITS) else (SHIFT, pl.Int64())
 
 
-def _unpack(k: pl.Expr) -> list[pl.Expr]:
-    return [(k // (1 << SHIFT)).cast(pl.UInt32).alias("_i"), (k % (1 << SHIFT)).cast(pl.Int32).alias("cc")]
+def _pack(i: pl.Expr, value: pl.Expr, layout: tuple[int, pl.DataType]) -> pl.Expr:
+    shift, dtype = layout
+    return (i.cast(dtype) * (1 << shift) + value.cast(dtype)).alias("k")
+
+
+def _unpack(k: pl.Expr, layout: tuple[int, pl.DataType]) -> list[pl.Expr]:
+    shift = layout[0]
+    return [(k // (1 << shift)).cast(pl.UInt32).alias("_i"), (k % (1 << shift)).cast(pl.Int32).alias("cc")]
 
 
 def _flat_codes(frame: pl.DataFrame, c: _Coded) -> pl.LazyFrame:
@@ -723,26 +740,29 @@ def _model_scores(
             .alias("cc"),
         )
     )
-    # (member, CC) pairs packed into one sorted Int64: unique, group-by and filters take fast sorted paths.
+    layout = _key_layout(n)
+    # (member, CC) pairs packed into one sorted integer: unique, group-by and filters take fast sorted paths.
     edited = pl.concat([mapped.filter(~pl.col("has_edit")).drop("has_edit"), edited_part]).select(
-        _pack(pl.col("_i"), pl.col("cc")), "code_id"
+        _pack(pl.col("_i"), pl.col("cc"), layout), "code_id"
     )
     keys = edited.get_column("k").sort().set_sorted().unique()
-    cc_of = keys % (1 << SHIFT)
+    cc_of = keys % (1 << layout[0])
     if c.requirements.height:
         needy = keys.filter(cc_of.is_in(c.requirements.get_column("cc").implode()))
         candidates = (
-            pl.DataFrame({"k": needy}).with_columns(_unpack(pl.col("k"))).join(c.requirements, on="cc")
+            pl.DataFrame({"k": needy})
+            .with_columns(_unpack(pl.col("k"), layout))
+            .join(c.requirements, on="cc")
         )
-        wanted = candidates.select(_pack(pl.col("_i"), pl.col("required"))).get_column("k")
+        wanted = candidates.select(_pack(pl.col("_i"), pl.col("required"), layout)).get_column("k")
         satisfied = candidates.filter(_in_sorted(keys, wanted))
         dropped = candidates.filter(~pl.col("k").is_in(satisfied.get_column("k").implode())).get_column("k")
         if dropped.len():
             # dropped keys are among the sorted unique keys: their positions by binary search
             keep = pl.repeat(True, keys.len(), dtype=pl.Boolean, eager=True)
             keys = keys.filter(keep.scatter(keys.search_sorted(dropped), False))
-            cc_of = keys % (1 << SHIFT)
-    member_of = keys // (1 << SHIFT)
+            cc_of = keys % (1 << layout[0])
+    member_of = keys // (1 << layout[0])
     bounds = _bounds(member_of, n)
     # Hierarchies: per member, one bit per present parent CC (a member's CCs are unique, so the sum of
     # its bits over its sorted run is their OR); a CC is dropped when the member's bits meet the bits of
@@ -759,7 +779,9 @@ def _model_scores(
         bounds = _running(kept.cast(pl.Int64)).gather(bounds)
         keys = keys.filter(kept)
     hccs = (
-        pl.DataFrame({"k": keys}).with_columns(_unpack(pl.col("k"))).with_columns(pl.col("_i").set_sorted())
+        pl.DataFrame({"k": keys})
+        .with_columns(_unpack(pl.col("k"), layout))
+        .with_columns(pl.col("_i").set_sorted())
     )
     hcc_i = hccs.get_column("_i")
     hcc_seg = segment_codes.gather(hcc_i)
@@ -896,7 +918,7 @@ def _model_scores(
             edited.filter(pl.col("k").is_in(hccs.get_column("k").implode()))
             .unique(["k", "code_id"])
             .sort("k", "code_id")
-            .with_columns(_unpack(pl.col("k")))
+            .with_columns(_unpack(pl.col("k"), layout))
         )
         return pl.DataFrame(
             {
