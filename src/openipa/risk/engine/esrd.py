@@ -26,14 +26,10 @@ Raw scores only: no ESRD normalization factor is held in payment_factors.csv.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 
 from openipa.risk.engine import tables
-
-if TYPE_CHECKING:
-    from openipa.risk.engine.score import Scores
+from openipa.risk.engine.frame import ORECS, ScoreInputError, Scores, age_on_february_1, validate_frame
 
 __all__ = ["ESRD_MODELS", "score_esrd", "scores", "validate_esrd_frame"]
 
@@ -83,7 +79,6 @@ def _band(age: pl.Expr, detailed: pl.Expr) -> pl.Expr:
 
 
 def _demographics(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
-    from openipa.risk.engine.score import age_on_february_1
 
     def flag(name: str) -> pl.Expr:
         if name in frame.columns:
@@ -330,7 +325,6 @@ def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
 def validate_esrd_frame(frame: pl.DataFrame) -> None:
     """``score.validate_frame`` plus the ESRD columns: crec "0".."3" or null (String), graft_months a
     non-negative integer or null. Raises ``ScoreInputError`` naming the row and column."""
-    from openipa.risk.engine.score import ORECS, ScoreInputError, validate_frame
 
     validate_frame(frame)
     if "crec" in frame.columns:
@@ -367,7 +361,6 @@ def scores(
     """``score.score`` for an ESRD model: the same ``Scores`` (members: member_id, age, segment, category,
     raf, payment_raf, hccs[, variables]; diagnoses). No ESRD normalization factor is on file, so
     ``payment=True`` is refused (raw scores only, as for RxHCC)."""
-    from openipa.risk.engine.score import ScoreInputError, Scores, age_on_february_1
 
     if model not in ESRD_MODELS:
         raise tables.TableError(f"unknown ESRD model {model!r} (known: {', '.join(ESRD_MODELS)})")

@@ -249,7 +249,7 @@ def test_every_payment_factor_row_says_how_it_was_checked():
 def test_a_hash_collision_of_member_ids_only_takes_the_exact_checks():
     """Duplicate ids are screened by their hashes; when the screen fires for ids that differ (a collision),
     the exact checks find nothing and scoring goes on."""
-    from openipa.risk.engine.score import _raise_first_problem
+    from openipa.risk.engine.frame import _raise_first_problem
 
     frame = pl.concat(
         [
