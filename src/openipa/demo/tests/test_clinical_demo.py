@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 
 from openipa.clinical.models import (
     AdtNotification,
@@ -23,7 +21,8 @@ from openipa.clinical.models import (
 from openipa.core.months import Month
 from openipa.demo import clinical as demo_clinical
 from openipa.demo.engine import clinical as engine
-from openipa.demo.services import DemoSummary, build_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.builds import module_demo
 from openipa.membership.models import Member
 from openipa.quality.selectors import quality_rates
 
@@ -37,20 +36,25 @@ PROGRESS: list[tuple[int, int]] = []
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    var = tmp_path_factory.mktemp("clinical-demo") / "var"
-    old = settings.VAR_DIR
-    settings.VAR_DIR = str(var)
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage == demo_clinical.STAGE:
             PROGRESS.append((done, total))
 
-    with django_db_blocker.unblock(), transaction.atomic():
-        summary = build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF, capitation_year=False,
-                             claims_year=False, utilization=False, clinical=True, progress=progress)  # fmt: skip
+    with module_demo(
+        django_db_blocker,
+        tmp_path_factory,
+        "clinical-demo",
+        seed=SEED,
+        members=MEMBERS,
+        as_of=AS_OF,
+        capitation_year=False,
+        claims_year=False,
+        utilization=False,
+        clinical=True,
+        progress=progress,
+    ) as summary:
         yield summary
-        transaction.set_rollback(True)
-    settings.VAR_DIR = old
 
 
 @pytest.fixture

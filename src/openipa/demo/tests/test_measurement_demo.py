@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 
 from openipa.core.months import Month
 from openipa.demo import measurement as demo_measurement
-from openipa.demo.services import DemoSummary, build_demo, describe
+from openipa.demo.services import DemoSummary, describe
+from openipa.demo.tests.builds import module_demo
 from openipa.quality.models import MeasureResult, QualityRun, RateResult
 from openipa.risk.models import CodingGap, RiskRun
 
@@ -26,20 +25,25 @@ PROGRESS: list[tuple[int, int]] = []
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    var = tmp_path_factory.mktemp("measurement-demo") / "var"
-    old = settings.VAR_DIR
-    settings.VAR_DIR = str(var)
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage == demo_measurement.STAGE:
             PROGRESS.append((done, total))
 
-    with django_db_blocker.unblock(), transaction.atomic():
-        summary = build_demo(seed=5, members=1500, password="pw", as_of=AS_OF, capitation_year=False,
-                             claims_year=False, utilization=False, clinical=True, progress=progress)  # fmt: skip
+    with module_demo(
+        django_db_blocker,
+        tmp_path_factory,
+        "measurement-demo",
+        seed=5,
+        members=1500,
+        as_of=AS_OF,
+        capitation_year=False,
+        claims_year=False,
+        utilization=False,
+        clinical=True,
+        progress=progress,
+    ) as summary:
         yield summary
-        transaction.set_rollback(True)
-    settings.VAR_DIR = old
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 
 from openipa.claims.models import ClaimLine
 from openipa.core.months import Month
-from openipa.demo.services import DemoSummary, build_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.builds import module_demo
 from openipa.quality.selectors import quality_rates
 
 AS_OF = Month(2026, 10)
@@ -26,15 +25,19 @@ SEED = 11
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    var = tmp_path_factory.mktemp("quality-demo") / "var"
-    old = settings.VAR_DIR
-    settings.VAR_DIR = str(var)
-    with django_db_blocker.unblock(), transaction.atomic():
-        summary = build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF, capitation_year=False,
-                             claims_year=True, utilization=False, clinical=True)  # fmt: skip
+    with module_demo(
+        django_db_blocker,
+        tmp_path_factory,
+        "quality-demo",
+        seed=SEED,
+        members=MEMBERS,
+        as_of=AS_OF,
+        capitation_year=False,
+        claims_year=True,
+        utilization=False,
+        clinical=True,
+    ) as summary:
         yield summary
-        transaction.set_rollback(True)
-    settings.VAR_DIR = old
 
 
 @pytest.fixture

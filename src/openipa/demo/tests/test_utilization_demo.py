@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from openipa.accounts.models import User
@@ -18,7 +17,8 @@ from openipa.contracts.models import Contract
 from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo import utilization as demo_um
-from openipa.demo.services import DemoSummary, build_demo, describe
+from openipa.demo.services import DemoSummary, describe
+from openipa.demo.tests.builds import module_demo
 from openipa.membership.models import EligibilitySpan, PcpAssignment
 from openipa.network.models import Practice
 from openipa.utilization import selectors
@@ -49,15 +49,18 @@ Status = AuthRequest.Status
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    var = tmp_path_factory.mktemp("um-demo") / "var"
-    old = settings.VAR_DIR
-    settings.VAR_DIR = str(var)
-    with django_db_blocker.unblock(), transaction.atomic():
-        summary = build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF, capitation_year=False,
-                             claims_year=False, utilization=True)  # fmt: skip
+    with module_demo(
+        django_db_blocker,
+        tmp_path_factory,
+        "um-demo",
+        seed=SEED,
+        members=MEMBERS,
+        as_of=AS_OF,
+        capitation_year=False,
+        claims_year=False,
+        utilization=True,
+    ) as summary:
         yield summary
-        transaction.set_rollback(True)
-    settings.VAR_DIR = old
 
 
 @pytest.fixture

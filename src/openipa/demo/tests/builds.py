@@ -1,0 +1,29 @@
+"""One demo built for a whole test module: files under a temporary var directory, everything inside one
+transaction rolled back at the end, so the module's tests read it and leave the database as they found it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from openipa.demo.services import DemoSummary, build_demo
+
+
+@contextmanager
+def module_demo(
+    django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any
+) -> Iterator[DemoSummary]:
+    """``build_demo(password="pw", **options)`` with ``settings.VAR_DIR`` under a temporary ``name`` folder."""
+    old = settings.VAR_DIR
+    settings.VAR_DIR = str(tmp_path_factory.mktemp(name) / "var")
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            yield build_demo(password="pw", **options)
+            transaction.set_rollback(True)
+    finally:
+        settings.VAR_DIR = old
