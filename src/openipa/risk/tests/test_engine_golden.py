@@ -232,8 +232,8 @@ def test_every_payment_factor_row_says_how_it_was_checked():
 
     factors = [f for year in (2025, 2026, 2027) for f in payment_factors(year)]
     assert {(f.payment_year, f.model, f.status) for f in factors} == {
-        (2025, "V24", "unverified"),
-        (2025, "V28", "unverified"),
+        (2025, "V24", "secondary"),
+        (2025, "V28", "secondary"),
         (2026, "V28", "secondary"),
         (2027, "V28", "missing"),
         (2025, "RxV08", "missing"),
