@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from openipa.devtools.browser import CHROMIUM, CHROMIUM_ARGS, in_ci, is_installed
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+# Property tests check results, not speed: on a loaded 2-core machine one example can take longer than
+# hypothesis's default 200 ms deadline, which failed a money property at random. No deadline, everywhere.
+hypothesis_settings.register_profile("openipa", deadline=None)
+hypothesis_settings.load_profile("openipa")
 
 # Playwright's sync API keeps an asyncio loop running in the test's thread; without this Django would refuse
 # ORM calls from a test (or fixture) that also drives the browser ("SynchronousOnlyOperation").

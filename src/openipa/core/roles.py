@@ -25,6 +25,7 @@ class Role(StrEnum):
     MESSENGER = "messenger"
     PRACTICE_USER = "practice_user"
     AUDITOR = "auditor"
+    BOARD = "board"
 
     @property
     def label(self) -> str:
@@ -42,6 +43,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.MESSENGER: "Messenger",
     Role.PRACTICE_USER: "Practice user",
     Role.AUDITOR: "Auditor (read-only)",
+    Role.BOARD: "Board member",
 }
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
@@ -85,6 +87,15 @@ class Perm(StrEnum):
     # quality results and care gaps, risk scores and coding gaps: what a PCP acts on (a practice user: its own
     # practice's members only; the network-wide rates and the clinical files stay VIEW_CLINICAL)
     VIEW_GAPS = "view_gaps"
+    # value-based performance (issue 9)
+    # VIEW_SCORECARDS: practice and PCP scorecards (a practice user: its own, against aggregated peers only)
+    # VIEW_BOARD: the board dashboard: revenue vs cost, MLR, solvency criteria, quality trajectory (aggregates)
+    # VIEW_GOVERNANCE / EDIT_GOVERNANCE: board and committees, meetings, motions, votes, minutes (editing: the
+    # association's secretary, i.e. the administrator)
+    VIEW_SCORECARDS = "view_scorecards"
+    VIEW_BOARD = "view_board"
+    VIEW_GOVERNANCE = "view_governance"
+    EDIT_GOVERNANCE = "edit_governance"
 
 
 _STAFF_READ = {Perm.VIEW_NETWORK, Perm.VIEW_MEMBERS}
@@ -106,12 +117,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         _STAFF_READ
         | {Perm.EDIT_NETWORK, Perm.VIEW_CONTRACTS, Perm.EDIT_MEMBERS, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
         | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL, Perm.VIEW_GAPS}
+        | {Perm.VIEW_SCORECARDS}
     ),
     Role.FINANCE: frozenset(
         _STAFF_READ
         | _BANK
         | _MONEY
         | {Perm.VIEW_CONTRACTS, Perm.EDIT_CONTRACTS, Perm.VIEW_FINANCE, Perm.VIEW_CLAIMS, Perm.EDIT_CLAIMS}
+        | {Perm.VIEW_SCORECARDS, Perm.VIEW_BOARD}
     ),
     Role.CREDENTIALING: frozenset(
         _STAFF_READ | {Perm.EDIT_NETWORK, Perm.VIEW_CREDENTIALING, Perm.EDIT_CREDENTIALING}
@@ -121,7 +134,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
         _STAFF_READ | {Perm.VIEW_UM, Perm.SUBMIT_UM, Perm.REVIEW_UM, Perm.DECIDE_UM}
     ),
     Role.QUALITY: frozenset(
-        _STAFF_READ | {Perm.VIEW_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL, Perm.VIEW_GAPS}
+        _STAFF_READ
+        | {Perm.VIEW_UM, Perm.VIEW_CLINICAL, Perm.EDIT_CLINICAL, Perm.VIEW_GAPS, Perm.VIEW_SCORECARDS}
     ),
     Role.MESSENGER: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_CONTRACTS, Perm.VIEW_OFFERS, Perm.CONVEY_OFFERS}),
     # claims: their own practice's only (the claims selectors scope by billing practice or TIN)
@@ -135,6 +149,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_UM,
             Perm.SUBMIT_UM,
             Perm.VIEW_GAPS,
+            Perm.VIEW_SCORECARDS,
+            Perm.VIEW_GOVERNANCE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -149,8 +165,14 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_UM,
             Perm.VIEW_CLINICAL,
             Perm.VIEW_GAPS,
+            Perm.VIEW_SCORECARDS,
+            Perm.VIEW_BOARD,
+            Perm.VIEW_GOVERNANCE,
         }
     ),
+    # the board: aggregates and governance only. Never fee-for-service rates or messenger answers (no
+    # VIEW_CONTRACTS, no VIEW_OFFERS: ADR 0012), never member-level data (no VIEW_MEMBERS).
+    Role.BOARD: frozenset({Perm.VIEW_NETWORK, Perm.VIEW_BOARD, Perm.VIEW_GOVERNANCE}),
 }
 
 

@@ -70,6 +70,7 @@ STAFF_LOGINS: tuple[tuple[str, Role], ...] = (
     ("quality", Role.QUALITY),
     ("messenger", Role.MESSENGER),
     ("auditor", Role.AUDITOR),
+    ("board", Role.BOARD),
 )
 PRACTICE_LOGIN_PREFIX = "practice-"
 

@@ -66,6 +66,15 @@ CAPITATION_REVENUE = "4000"
 ADMIN_FEE_REVENUE = "4100"
 MEDICAL_CLAIMS_EXPENSE = "5000"
 CLAIMS_INTEREST_EXPENSE = "5100"
+# value-based settlements and running the association (issue 9)
+SHARED_SAVINGS_RECEIVABLE = "1200"
+PRACTICE_RECEIVABLE = "1300"
+INCENTIVES_PAYABLE = "2650"
+SHARED_LOSS_PAYABLE = "2900"
+SHARED_SAVINGS_REVENUE = "4200"
+MEMBERSHIP_FEE_REVENUE = "4300"
+SHARED_LOSS_EXPENSE = "5200"
+SHARED_SAVINGS_DISTRIBUTED = "5300"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,5 +176,53 @@ CHART: tuple[ChartAccount, ...] = (
         "Claims interest expense",
         Kind.EXPENSE,
         "Interest paid on clean claims paid late (prompt-payment rules).",
+    ),
+    ChartAccount(
+        SHARED_SAVINGS_RECEIVABLE,
+        "Shared savings receivable",
+        Kind.ASSET,
+        "Shared savings a payer (or CMS) owes the IPA under a settled value-based contract, not yet received.",
+    ),
+    ChartAccount(
+        PRACTICE_RECEIVABLE,
+        "Practice receivables",
+        Kind.ASSET,
+        "What member practices owe the IPA: invoiced membership fees and risk-pool deficit shares.",
+    ),
+    ChartAccount(
+        INCENTIVES_PAYABLE,
+        "Incentives payable",
+        Kind.LIABILITY,
+        "Withhold returns, quality incentives, risk-pool surplus and shared savings owed to practices, not yet paid.",
+    ),
+    ChartAccount(
+        SHARED_LOSS_PAYABLE,
+        "Shared losses payable",
+        Kind.LIABILITY,
+        "Shared losses the IPA owes a payer under a settled two-sided contract, not yet paid.",
+    ),
+    ChartAccount(
+        SHARED_SAVINGS_REVENUE,
+        "Shared savings revenue",
+        Kind.REVENUE,
+        "The IPA's share of savings earned under value-based contracts.",
+    ),
+    ChartAccount(
+        MEMBERSHIP_FEE_REVENUE,
+        "Membership fee revenue",
+        Kind.REVENUE,
+        "Fees invoiced to member practices under their participation agreements.",
+    ),
+    ChartAccount(
+        SHARED_LOSS_EXPENSE,
+        "Shared loss expense",
+        Kind.EXPENSE,
+        "Losses the IPA bears under two-sided value-based contracts.",
+    ),
+    ChartAccount(
+        SHARED_SAVINGS_DISTRIBUTED,
+        "Shared savings distributed to practices",
+        Kind.EXPENSE,
+        "The practices' part of shared savings, by the distribution formula.",
     ),
 )

@@ -67,4 +67,11 @@ urlpatterns = [
     path("", include("openipa.risk.urls")),
     # quality measures: stored runs, rates against targets, care gaps (web:quality:...)
     path("", include("openipa.quality.urls")),
+    # value-based performance (issue 9): incentive pools and settlements (web:incentives:...), shared savings
+    # and the forecast (web:savings:...), fees, programs and governance (web:association:...), the board
+    # dashboard (web:board:...)
+    path("", include("openipa.incentives.urls")),
+    path("", include("openipa.savings.urls")),
+    path("", include("openipa.association.urls")),
+    path("", include("openipa.board.urls")),
 ]

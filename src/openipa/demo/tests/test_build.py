@@ -115,12 +115,13 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
     _build()
     staff = ["admin", "operations", "finance", "finance-2", "credentialing", "um-nurse", "medical-director"]
-    staff += ["medical-director-2", "quality", "messenger", "auditor"]
+    staff += ["medical-director-2", "quality", "messenger", "auditor", "board"]
     for name in staff:
         assert User.objects.get(username=name).practice_id is None
     assert User.objects.get(username="um-nurse").role == Role.UM_NURSE
     assert User.objects.get(username="medical-director").role == Role.MEDICAL_DIRECTOR
     assert User.objects.get(username="admin").role == Role.IPA_ADMIN
+    assert User.objects.get(username="board").role == Role.BOARD
     # runs are approved by a finance user who did not prepare them: the demo has two
     assert User.objects.filter(role=Role.FINANCE).count() == 2
     assert User.objects.filter(role=Role.PRACTICE_USER).count() == 40

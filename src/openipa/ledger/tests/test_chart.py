@@ -34,6 +34,14 @@ EXPECTED_CODES = {
     "4100": "revenue",
     "5000": "expense",
     "5100": "expense",
+    "1200": "asset",
+    "1300": "asset",
+    "2650": "liability",
+    "2900": "liability",
+    "4200": "revenue",
+    "4300": "revenue",
+    "5200": "expense",
+    "5300": "expense",
 }
 
 
@@ -47,7 +55,7 @@ def test_the_migration_seeds_the_chart_with_the_codes_callers_post_to(db):
 def test_the_migrations_frozen_chart_is_the_modules_chart():
     frozen = [
         row
-        for name in ("0002_chart_of_accounts", "0003_claims_accounts")
+        for name in ("0002_chart_of_accounts", "0003_claims_accounts", "0004_value_based_accounts")
         for row in importlib.import_module(f"openipa.ledger.migrations.{name}").CHART
     ]
     assert frozen == [(a.code, a.name, a.kind.value, a.description) for a in CHART]
