@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "openipa.savings",
     "openipa.association",
     "openipa.board",
+    "openipa.governance",
     "openipa.exports",
     "openipa.gateway",
     "openipa.web",

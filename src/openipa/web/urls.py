@@ -69,9 +69,10 @@ urlpatterns = [
     path("", include("openipa.quality.urls")),
     # value-based performance (issue 9): incentive pools and settlements (web:incentives:...), shared savings
     # and the forecast (web:savings:...), fees, programs and governance (web:association:...), the board
-    # dashboard (web:board:...)
+    # dashboard (web:board:...), governance (web:governance:...)
     path("", include("openipa.incentives.urls")),
     path("", include("openipa.savings.urls")),
     path("", include("openipa.association.urls")),
     path("", include("openipa.board.urls")),
+    path("", include("openipa.governance.urls")),
 ]
