@@ -29,7 +29,14 @@ from __future__ import annotations
 import polars as pl
 
 from openipa.risk.engine import tables
-from openipa.risk.engine.frame import ORECS, ScoreInputError, Scores, age_on_february_1, validate_frame
+from openipa.risk.engine.frame import (
+    ORECS,
+    ScoreInputError,
+    Scores,
+    _round_div,
+    age_on_february_1,
+    validate_frame,
+)
 
 __all__ = ["ESRD_MODELS", "score_esrd", "scores", "validate_esrd_frame"]
 
@@ -41,7 +48,12 @@ FULL_DUAL = ("02", "04", "08")
 PARTIAL_DUAL = ("01", "03", "05", "06")
 MEDICAID = tuple(f"{i:02d}" for i in range(1, 11))
 NE_MEDICAID = ("01", "02", "03", "04", "05", "06", "08")
-UNPREFIXED = ("fgc", "fgi")
+NOT_ESRD = "NOT_ESRD"
+DIALYSIS_SEGMENTS = ("DI", "DNE")
+HCC_SEGMENTS = ("DI", "GFA", "GFN", "GNPA", "GNPN", "GI")
+"""The continuing-enrollee segments, scored from diagnoses; new enrollees and transplant months are not."""
+SERIES = ("DIALYSIS", "GRAFT")
+"""CMS's two ESRD normalization series: dialysis (DI, DNE, transplant months) and functioning graft."""
 
 
 def _files(payment_year: int) -> dict[str, str]:
@@ -53,32 +65,25 @@ def _files(payment_year: int) -> dict[str, str]:
     return row
 
 
-def _band(age: pl.Expr, detailed: pl.Expr) -> pl.Expr:
-    grouped = (
-        pl.when(age <= 34).then(pl.lit("0_34"))
-        .when(age <= 44).then(pl.lit("35_44"))
-        .when(age <= 54).then(pl.lit("45_54"))
-        .when(age <= 59).then(pl.lit("55_59"))
-        .when(age <= 64).then(pl.lit("60_64"))
-        .when(age <= 69).then(pl.lit("65_69"))
-        .when(age <= 74).then(pl.lit("70_74"))
-        .when(age <= 79).then(pl.lit("75_79"))
-        .when(age <= 84).then(pl.lit("80_84"))
-        .when(age <= 89).then(pl.lit("85_89"))
-        .when(age <= 94).then(pl.lit("90_94"))
-        .otherwise(pl.lit("95_GT"))
-    )  # fmt: skip
-    single = (pl.col("age") == 64) & (pl.col("orec") == "0") | (pl.col("age") == 65)
-    fine = (
-        pl.when((age >= 60) & (age <= 64) & ~single).then(pl.lit("60_64"))
-        .when(single).then(pl.lit("65"))
-        .when(age <= 69).then(age.cast(pl.String))
-        .otherwise(None)
-    )  # fmt: skip
-    return pl.when(detailed & (age >= 60) & (age <= 69)).then(fine).otherwise(grouped)
+def _band(age: pl.Expr, upper: str) -> pl.Expr:
+    """CMS's age bands to ``upper`` ("95_GT" for continuing enrollees, "85_GT" for dialysis new enrollees)."""
+    bands = [(34, "0_34"), (44, "35_44"), (54, "45_54"), (59, "55_59"), (64, "60_64"), (69, "65_69")]
+    bands += [(74, "70_74"), (79, "75_79"), (84, "80_84")]
+    if upper == "95_GT":
+        bands += [(89, "85_89"), (94, "90_94")]
+    expr: pl.Expr = pl.lit(upper)
+    for top, name in reversed(bands):
+        expr = pl.when(age <= top).then(pl.lit(name)).otherwise(expr)
+    return expr
+
+
+def _graft_ne_band(age: pl.Expr) -> pl.Expr:
+    """The graft new-enrollee cells: single years 65-69, else the grouped bands to 95_GT."""
+    return pl.when((age >= 65) & (age <= 69)).then(age.cast(pl.String)).otherwise(_band(age, "95_GT"))
 
 
 def _demographics(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
+    """One row per member: age, flags, ``segment`` (see the module docstring) and ``category``."""
 
     def flag(name: str) -> pl.Expr:
         if name in frame.columns:
@@ -101,47 +106,62 @@ def _demographics(frame: pl.DataFrame, payment_year: int) -> pl.DataFrame:
         flag("new_enrollee").alias("new_enrollee"),
         graft.alias("graft_months"),
     )
-    age = pl.col("age")
-    esrd = pl.col("orec").is_in(ESRD_CODES) | pl.col("crec").is_in(ESRD_CODES).fill_null(False)
+    age, gm = pl.col("age"), pl.col("graft_months")
     d = d.with_columns(
-        esrd.alias("esrd"),
+        (pl.col("orec").is_in(ESRD_CODES) | pl.col("crec").is_in(ESRD_CODES).fill_null(False)).alias("esrd"),
         (age >= 65).alias("aged"),
+        # "NE aged": 65 or over, or 64 and entitled by age (OREC 0), as CMS's new-enrollee cells count them
+        ((age >= 65) | ((age == 64) & (pl.col("orec") == "0"))).alias("ne_aged"),
         pl.col("medicaid").is_in(FULL_DUAL).alias("fbd"),
         pl.col("medicaid").is_in(PARTIAL_DUAL).alias("pbd"),
     )
     disabled = (age < 65) & (pl.col("orec") != "0")
-    sex = pl.when(pl.col("female")).then(pl.lit("F")).otherwise(pl.lit("M"))
-    ne = pl.when(pl.col("new_enrollee")).then(pl.lit("NE")).otherwise(pl.lit(""))
     d = d.with_columns(
         ((pl.col("orec") == "1") & ~disabled).alias("orig_disabled"),
-        pl.concat_str(ne, sex, _band(age, pl.col("new_enrollee") & ~pl.col("esrd"))).alias("category"),
+        ((age >= 65) & (pl.col("orec") == "1")).alias("ne_origdis"),
     )
-    has_graft = pl.col("graft_months").is_not_null()
+    sex = pl.when(pl.col("female")).then(pl.lit("F")).otherwise(pl.lit("M"))
+    ne, c = pl.col("new_enrollee"), pl.col
     community_graft = pl.concat_str(
         pl.lit("G"),
-        pl.when(pl.col("fbd")).then(pl.lit("F")).otherwise(pl.lit("NP")),
-        pl.when(pl.col("aged")).then(pl.lit("A")).otherwise(pl.lit("N")),
-        pl.lit("_"),
+        pl.when(c("fbd")).then(pl.lit("F")).otherwise(pl.lit("NP")),
+        pl.when(c("aged")).then(pl.lit("A")).otherwise(pl.lit("N")),
     )
-    cms = pl.concat_str(
-        pl.lit("C"),
-        pl.when(pl.col("fbd")).then(pl.lit("F")).when(pl.col("pbd")).then(pl.lit("P")).otherwise(pl.lit("N")),
-        pl.when(pl.col("aged")).then(pl.lit("A")).otherwise(pl.lit("D")),
-        pl.lit("_"),
-    )
-    prefix = (
-        pl.when(pl.col("esrd") & has_graft & pl.col("lti")).then(pl.lit("GI_"))
-        .when(pl.col("esrd") & has_graft & pl.col("new_enrollee")).then(pl.lit("GNE_"))
-        .when(pl.col("esrd") & has_graft).then(community_graft)
-        .when(pl.col("esrd") & pl.col("new_enrollee")).then(pl.lit("DNE_"))
-        .when(pl.col("esrd")).then(pl.lit("DI_"))
-        .when(pl.col("graft_months").is_between(1, 3))
-        .then(pl.concat_str(pl.lit("TRANSPLANT_KIDNEY_ONLY_"), pl.col("graft_months").cast(pl.String), pl.lit("M")))
-        .when(pl.col("lti")).then(pl.lit("INS_"))
-        .when(pl.col("new_enrollee")).then(pl.lit("NE_"))
-        .otherwise(cms)
+    segment = (
+        pl.when(gm.is_between(1, 3))
+        .then(pl.concat_str(pl.lit("TRANSPLANT_KIDNEY_ONLY_"), gm.cast(pl.String), pl.lit("M")))
+        .when((gm >= 4) & ne).then(pl.lit("GNE"))
+        .when((gm >= 4) & c("lti")).then(pl.lit("GI"))
+        .when(gm >= 4).then(community_graft)
+        .when(c("esrd") & ne).then(pl.lit("DNE"))
+        .when(c("esrd")).then(pl.lit("DI"))
+        .otherwise(pl.lit(NOT_ESRD))
     )  # fmt: skip
-    return d.with_columns(prefix.alias("prefix"))
+    ne_cell = pl.concat_str(
+        pl.when(c("fbd")).then(pl.lit("FBD_")).otherwise(pl.lit("ND_PBD_")),
+        pl.when(c("ne_origdis")).then(pl.lit("ORIGDIS_")).otherwise(pl.lit("NORIGDIS_")),
+    )
+    # a 64-year-old entitled by age (OREC 0) is in the 65 cell of both new-enrollee models
+    ne_age = pl.when(c("ne_aged") & (age < 65)).then(pl.lit(65)).otherwise(age)
+    category = (
+        pl.when(c("segment") == "DNE")
+        .then(pl.concat_str(ne_cell, pl.lit("NE"), sex, _band(ne_age, "85_GT")))
+        .when(c("segment") == "GNE")
+        .then(pl.concat_str(ne_cell, pl.lit("G_NE"), sex, _graft_ne_band(ne_age)))
+        .when(c("segment").str.starts_with("TRANSPLANT") | (c("segment") == NOT_ESRD))
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.concat_str(sex, _band(age, "95_GT")))
+    )
+    d = d.with_columns(segment.alias("segment"))
+    return d.with_columns(
+        category.alias("category"),
+        pl.when(c("segment").is_in(DIALYSIS_SEGMENTS) | c("segment").str.starts_with("TRANSPLANT"))
+        .then(pl.lit("DIALYSIS"))
+        .when(c("segment") != NOT_ESRD)
+        .then(pl.lit("GRAFT"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("series"),
+    )
 
 
 def _ccs(
@@ -166,7 +186,7 @@ def _ccs(
         .drop_nulls()
         .unique()
         .join(dx_to_cc, on="diagnosis_code")
-        .join(demo.select("row", "age", "female"), on="row")
+        .join(demo.filter(pl.col("segment").is_in(HCC_SEGMENTS)).select("row", "age", "female"), on="row")
         .join(edits, on="diagnosis_code", how="left")
     )
     sex_code = pl.when(pl.col("female")).then(pl.lit("2")).otherwise(pl.lit("1"))
@@ -240,14 +260,8 @@ def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
     na = ~c("aged")
     fem, male, lti = c("female"), ~c("female"), c("lti")
     mcaid = c("medicaid").is_in(MEDICAID)
-    nemcaid = c("new_enrollee") & c("medicaid").is_in(NE_MEDICAID)
-    ne_origds = (c("age") >= 65) & (c("orec") == "1")
-    gm = c("graft_months").fill_null(0)
-    dur4_9 = (gm >= 4) & (gm <= 9)
-    dur10 = gm >= 10
     fbd, pbd = c("fbd"), c("pbd")
-    cat = c("category")
-    rules: list[tuple[str | pl.Expr, pl.Expr]] = [
+    rules: list[tuple[str, pl.Expr]] = [
         ("OriginallyDisabled_Female", c("aged") & c("orig_disabled") & fem),
         ("OriginallyDisabled_Male", c("aged") & c("orig_disabled") & male),
         ("Originally_ESRD_Female", c("aged") & c("orec").is_in(ESRD_CODES) & fem),
@@ -258,17 +272,7 @@ def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
         ("MCAID_Male_NonAged", mcaid & male & na),
         ("LTI_Aged", lti & c("aged")),
         ("LTI_NonAged", lti & na),
-        ("LTI_GE65", lti & c("aged")),
-        ("LTI_LT65", lti & na),
         ("LTIMCAID", lti & mcaid),
-        (pl.concat_str(pl.lit("NMCAID_NORIGDIS_"), cat), ~nemcaid & ~ne_origds),
-        (pl.concat_str(pl.lit("MCAID_NORIGDIS_"), cat), nemcaid & ~ne_origds),
-        (pl.concat_str(pl.lit("NMCAID_ORIGDIS_"), cat), ~nemcaid & ne_origds),
-        (pl.concat_str(pl.lit("MCAID_ORIGDIS_"), cat), nemcaid & ne_origds),
-        (pl.concat_str(pl.lit("FBD_NORIGDIS_"), cat), fbd & ~ne_origds),
-        (pl.concat_str(pl.lit("FBD_ORIGDIS_"), cat), fbd & ne_origds),
-        (pl.concat_str(pl.lit("ND_PBD_NORIGDIS_"), cat), ~fbd & ~ne_origds),
-        (pl.concat_str(pl.lit("ND_PBD_ORIGDIS_"), cat), ~fbd & ne_origds),
         ("FBDual_Female_Aged", fbd & fem & c("aged")),
         ("FBDual_Female_NonAged", fbd & fem & na),
         ("FBDual_Male_Aged", fbd & male & c("aged")),
@@ -278,12 +282,6 @@ def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
         ("PBDual_Male_Aged", pbd & male & c("aged")),
         ("PBDual_Male_NonAged", pbd & male & na),
     ]
-    for setting, place in (("FGC", ~lti), ("FGI", lti)):
-        for ages, older in (("GE65", c("aged")), ("LT65", na)):
-            for dur, when in (("DUR4_9", dur4_9), ("DUR10PL", dur10)):
-                rules.append((f"{setting}_{ages}_{dur}_ND_PBD", ~fbd & when & older & place))
-                rules.append((f"{setting}_{ages}_{dur}_FBD", fbd & when & older & place))
-            rules.append((f"{setting}_PBD_{ages}_flag", ~fbd & pbd & (gm >= 4) & older & place))
     sub_psych = c("gSub") & c("gPsych")
     pu = c("PRESSURE_ULCER")
     rules += [
@@ -315,16 +313,13 @@ def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
         ("NONAGED_HCC39", na & c("h39")),
         ("NONAGED_HCC77", na & c("h77")),
     ]
-    names = [
-        pl.when(cond).then(pl.lit(name) if isinstance(name, str) else name).otherwise(None)
-        for name, cond in rules
-    ]
+    names = [pl.when(cond).then(pl.lit(name)).otherwise(None) for name, cond in rules]
     return d.select("row", pl.concat_list(names).alias("name")).explode("name").drop_nulls("name")
 
 
 def validate_esrd_frame(frame: pl.DataFrame) -> None:
     """``score.validate_frame`` plus the ESRD columns: crec "0".."3" or null (String), graft_months a
-    non-negative integer or null. Raises ``ScoreInputError`` naming the row and column."""
+    integer of at least 1 (month 1: the month of the transplant) or null. Raises ``ScoreInputError`` naming the row and column."""
 
     validate_frame(frame)
     if "crec" in frame.columns:
@@ -341,7 +336,7 @@ def validate_esrd_frame(frame: pl.DataFrame) -> None:
             raise ScoreInputError(
                 f"column graft_months: type {frame.schema['graft_months']}, expected an integer"
             )
-        bad = frame.select((pl.col("graft_months") < 0).fill_null(False).arg_true()).to_series()
+        bad = frame.select((pl.col("graft_months") < 1).fill_null(False).arg_true()).to_series()
         if bad.len():
             row = int(bad[0])
             raise ScoreInputError(
@@ -359,16 +354,11 @@ def scores(
     explain: bool = False,
 ) -> Scores:
     """``score.score`` for an ESRD model: the same ``Scores`` (members: member_id, age, segment, category,
-    raf, payment_raf, hccs[, variables]; diagnoses). No ESRD normalization factor is on file, so
-    ``payment=True`` is refused (raw scores only, as for RxHCC)."""
+    raf, payment_raf, hccs[, variables]; diagnoses). ``payment=True``: payment_raf from the member's
+    series factor (``_payment_raf``); null for a member without ESRD."""
 
     if model not in ESRD_MODELS:
         raise tables.TableError(f"unknown ESRD model {model!r} (known: {', '.join(ESRD_MODELS)})")
-    if payment:
-        raise tables.TableError(
-            f"payment year {payment_year}: no normalization factor on file for {model} (payment_factors.csv "
-            "holds none for the ESRD model); raw scores only (payment=False)"
-        )
     validate_esrd_frame(frame)
     unborn = frame.select(
         (age_on_february_1(pl.col("date_of_birth"), payment_year) < 0).arg_true()
@@ -378,9 +368,11 @@ def scores(
         raise ScoreInputError(
             f"row {row}, column date_of_birth: {frame['date_of_birth'][row]} is after February 1, {payment_year}"
         )
-    members = score_esrd(frame, payment_year, model, switch_edits=switch_edits).with_columns(
-        pl.lit(None, dtype=pl.Int64).alias("payment_raf")
-    )
+    members = score_esrd(frame, payment_year, model, switch_edits=switch_edits)
+    payment_raf: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    if payment:
+        payment_raf = _payment_raf(members, payment_year, model)
+    members = members.with_columns(payment_raf.alias("payment_raf"))
     columns = ["member_id", "age", "segment", "category", "raf", "payment_raf", "hccs"]
     members = members.select(*columns, *(["variables"] if explain else []))
 
@@ -398,12 +390,64 @@ def scores(
     return Scores(members=members, _diagnoses=diagnoses)
 
 
+def _unprefixed_terms(demo: pl.DataFrame) -> pl.DataFrame:
+    """(row, variable) for the terms named without a segment prefix: the functioning-graft duration term
+    (``FGC_*`` community and graft new enrollees, ``FGI_*`` graft institutional; by age, months 4-9 or 10+,
+    full dual or not, plus the partial-dual flag), the graft-institutional ``LTI_GE65``/``LTI_LT65`` and the
+    transplant month's constant."""
+    c = pl.col
+    graft = c("segment").is_in(["GFA", "GFN", "GNPA", "GNPN", "GI", "GNE"])
+    older = pl.when(c("segment") == "GNE").then(c("ne_aged")).otherwise(c("aged"))
+    ages = pl.when(older).then(pl.lit("GE65")).otherwise(pl.lit("LT65"))
+    setting = pl.when(c("segment") == "GI").then(pl.lit("FGI_")).otherwise(pl.lit("FGC_"))
+    duration = pl.when(c("graft_months") <= 9).then(pl.lit("_DUR4_9_")).otherwise(pl.lit("_DUR10PL_"))
+    dual = pl.when(c("fbd")).then(pl.lit("FBD")).otherwise(pl.lit("ND_PBD"))
+    terms = [
+        pl.when(graft).then(pl.concat_str(setting, ages, duration, dual)),
+        pl.when(graft & c("pbd")).then(pl.concat_str(setting, pl.lit("PBD_"), ages, pl.lit("_flag"))),
+        pl.when(c("segment") == "GI").then(pl.concat_str(pl.lit("LTI_"), ages)),
+        pl.when(c("segment").str.starts_with("TRANSPLANT")).then(c("segment")),
+    ]
+    return (
+        demo.select("row", pl.concat_list(terms).alias("variable"))
+        .explode("variable")
+        .drop_nulls("variable")
+        .with_columns(pl.col("variable").str.to_lowercase())
+    )
+
+
+def _payment_raf(members: pl.DataFrame, payment_year: int, model: str) -> pl.Expr:
+    """raw / the member's series normalization factor, rounded to thousandths, times (1 - MA coding pattern
+    adjustment), rounded (as ``score.py`` does for the CMS-HCC models; half away from zero); null for a
+    member without ESRD. The factors are the ``<model>-DIALYSIS`` and ``<model>-GRAFT`` rows of
+    payment_factors.csv; a series the members need without a factor on file is refused."""
+    factors = {f.model: f for f in tables.payment_factors(payment_year, tables.ESRD_DOMAIN)}
+    expr: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for series in SERIES:
+        if not (members["series"] == series).any():
+            continue
+        name = f"{model}-{series}"
+        factor = factors.get(name)
+        if factor is None or factor.normalization_factor is None:
+            why = "no row" if factor is None else "status 'missing'"
+            raise tables.TableError(
+                f"payment year {payment_year}: no normalization factor on file for {name} "
+                f"(payment_factors.csv: {why}); raw scores only (payment=False)"
+            )
+        normalized = _round_div(pl.col("raf") * 1000, factor.normalization_factor)
+        paid = _round_div(normalized * (1000 - factor.coding_adjustment), 1000)
+        expr = pl.when(pl.col("series") == series).then(paid).otherwise(expr)
+    return expr
+
+
 def score_esrd(
     frame: pl.DataFrame, payment_year: int, model: str = "ESRDV24", *, switch_edits: bool = True
 ) -> pl.DataFrame:
-    """One row per input row, in input order: member_id, age, segment (the coefficient prefix without its
-    trailing underscore), category, raf (Int64 thousandths, the raw score), hccs (List(String)), variables
-    (List(String): the coefficient names that contributed, lower case)."""
+    """One row per input row, in input order: member_id, age, segment, category (the demographic cell;
+    null for transplant months and members without ESRD), series ("DIALYSIS", "GRAFT", or null without
+    ESRD), raf (Int64 thousandths, the raw score), hccs (List(String), the HCCs scored: none for new
+    enrollees and transplant months), variables (List(String): the coefficient names that contributed,
+    lower case; for a graft new enrollee also the ``actadj_*`` divisor)."""
     if model not in ESRD_MODELS:
         raise tables.TableError(f"unknown ESRD model {model!r} (known: {', '.join(ESRD_MODELS)})")
     validate_esrd_frame(frame)
@@ -413,40 +457,74 @@ def score_esrd(
     )
     demo = _demographics(frame, payment_year)
     ccs, _ = _ccs(frame, demo, files, switch_edits)
-    inter = _interactions(demo, ccs)
-    prefix = demo.select("row", "prefix")
+    hcc_demo = demo.filter(pl.col("segment").is_in(HCC_SEGMENTS))
+    inter = _interactions(hcc_demo, ccs)
+    prefix = demo.select("row", pl.concat_str("segment", pl.lit("_")).alias("prefix"))
     hcc_keys = ccs.join(prefix, on="row").select(
         "row", pl.concat_str("prefix", pl.lit("HCC"), "cc").str.to_lowercase().alias("variable")
     )
-    lower = pl.col("name").str.to_lowercase()
-    bare = lower.str.starts_with("fgc") | lower.str.starts_with("fgi") | lower.is_in(["lti_ge65", "lti_lt65"])
     inter_keys = inter.join(prefix, on="row").select(
-        "row",
-        pl.when(bare)
-        .then(lower)
-        .otherwise(pl.concat_str("prefix", "name").str.to_lowercase())
-        .alias("variable"),
+        "row", pl.concat_str("prefix", "name").str.to_lowercase().alias("variable")
     )
-    demo_keys = demo.select("row", pl.concat_str("prefix", "category").str.to_lowercase().alias("variable"))
-    terms = pl.concat([demo_keys, hcc_keys, inter_keys]).unique().join(coefficients, on="variable")
+    cells = demo.filter(pl.col("category").is_not_null()).select(
+        "row", pl.concat_str("segment", pl.lit("_"), "category").str.to_lowercase().alias("variable")
+    )
+    unprefixed = _unprefixed_terms(demo)
+    # every ESRD member's demographic cell (or transplant constant) must be in the table: a name the
+    # table lacks is a data error, not a score of 0
+    needed = pl.concat([cells, unprefixed.filter(pl.col("variable").str.starts_with("transplant"))])
+    lost = needed.join(coefficients, on="variable", how="anti")
+    if lost.height:
+        raise tables.TableError(
+            f"ESRD V24 {payment_year}: no coefficient {lost['variable'][0]!r} in {files['coefficients_file']}"
+        )
+    terms = pl.concat([cells, hcc_keys, inter_keys, unprefixed]).unique().join(coefficients, on="variable")
     sums = terms.group_by("row").agg(
-        pl.col("value").sum().alias("raf"), pl.col("variable").sort().alias("variables")
+        pl.col("value").sum().alias("raw"), pl.col("variable").sort().alias("variables")
     )
+    adjustments = {
+        name: _coefficient(coefficients, name, files["coefficients_file"])
+        for name in ("actadj_dur4_9", "actadj_dur10pl")
+    }
+    short = pl.col("graft_months") <= 9
+    adjustment = pl.when(short).then(adjustments["actadj_dur4_9"]).otherwise(adjustments["actadj_dur10pl"])
+    adjustment_name = pl.when(short).then(pl.lit("actadj_dur4_9")).otherwise(pl.lit("actadj_dur10pl"))
+    graft_ne = pl.col("segment") == "GNE"
     hccs = ccs.group_by("row").agg(pl.col("cc").sort_by(pl.col("cc").cast(pl.Int32)).alias("hccs"))
     return (
-        demo.select(
-            "row", "member_id", "age", pl.col("prefix").str.strip_suffix("_").alias("segment"), "category"
-        )
+        demo.select("row", "member_id", "age", "segment", "category", "series", "graft_months")
         .join(sums, on="row", how="left")
         .join(hccs, on="row", how="left")
         .sort("row")
+        .with_columns(pl.col("raw").fill_null(0), pl.col("variables").fill_null([]))
         .select(
             "member_id",
             "age",
             "segment",
             "category",
-            pl.col("raf").fill_null(0),
+            "series",
+            # a graft new enrollee's cell and duration term divided by the actuarial adjustment (CMS's
+            # ActAdj_DUR4_9 / ActAdj_DUR10PL), rounded half away from zero to thousandths
+            pl.when(graft_ne).then(_divide(pl.col("raw") * 1000, adjustment)).otherwise(pl.col("raw"))
+            .cast(pl.Int64)
+            .alias("raf"),
             pl.col("hccs").fill_null([]),
-            pl.col("variables").fill_null([]),
+            pl.when(graft_ne)
+            .then(pl.concat_list("variables", adjustment_name))
+            .otherwise(pl.col("variables"))
+            .alias("variables"),
         )
-    )
+    )  # fmt: skip
+
+
+def _divide(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator (positive) rounded half away from zero, in exact integers."""
+    magnitude = (numerator.abs() * 2 + denominator) // (2 * denominator)
+    return pl.when(numerator < 0).then(-magnitude).otherwise(magnitude)
+
+
+def _coefficient(coefficients: pl.DataFrame, name: str, file: str) -> int:
+    found = coefficients.filter(pl.col("variable") == name)["value"]
+    if found.len() != 1 or found[0] <= 0:
+        raise tables.TableError(f"ESRD V24: no positive coefficient {name!r} in {file}")
+    return int(found[0])

@@ -13,6 +13,7 @@ Public API::
 
     load_model(payment_year, model) -> ModelTables      # cached; model "V24", "V28" or "RxV08"
     payment_factors(payment_year, domain=None) -> list[PaymentFactor]  # the year's blend; [] when none
+                                                         # (domain "ESRD": the two ESRD V24 series)
     domain_of(model) -> str                              # "CMS-HCC" or "RxHCC"
     supported() -> list[tuple[int, str]]                 # (payment_year, model) pairs on file
     TableError                                           # a data file is missing or malformed
@@ -48,6 +49,11 @@ FACTOR_STATUSES = ("cms", "secondary", "unverified", "missing")
 FLAG_TERMS = ("DISABLED", "NONAGED")
 DOMAINS = ("CMS-HCC", "RxHCC")
 """Model families: the Part C CMS-HCC models and the Part D RxHCC model (segments and variable names differ)."""
+ESRD_DOMAIN = "ESRD"
+ESRD_FACTOR_MODELS = ("ESRDV24-DIALYSIS", "ESRDV24-GRAFT")
+"""payment_factors.csv's rows for the ESRD model V24: CMS announces one normalization factor for the dialysis
+series (dialysis, dialysis new enrollees, transplant months) and one for the functioning-graft series. Each
+is a payment model of its own (blend weight 1), in the domain ``ESRD_DOMAIN``."""
 
 
 class TableError(ValueError):
@@ -210,15 +216,33 @@ def _all_payment_factors() -> tuple[PaymentFactor, ...]:
         if factor.normalization_factor is not None and factor.normalization_factor <= 0:
             raise TableError(f"{where}: field 'normalization_factor' must be positive")
         out.append(factor)
-    for payment_year, domain in sorted({(f.payment_year, domain_of(f.model)) for f in out}):
+    # the CMS-HCC and RxHCC rows of a year are one blend each; each ESRD series is a blend of its own
+    blends = {(f.payment_year, _blend_of(f.model)) for f in out}
+    for payment_year, blend in sorted(blends):
         total = sum(
-            f.blend_weight for f in out if f.payment_year == payment_year and domain_of(f.model) == domain
+            f.blend_weight for f in out if f.payment_year == payment_year and _blend_of(f.model) == blend
         )
         if total != 1000:
             raise TableError(
-                f"payment_factors.csv: the blend weights of {payment_year} ({domain}) sum to {total / 1000}, not 1"
+                f"payment_factors.csv: the blend weights of {payment_year} ({blend}) sum to {total / 1000}, not 1"
             )
+    seen: set[tuple[int, str]] = set()
+    for f in out:
+        if (f.payment_year, f.model) in seen:
+            raise TableError(
+                f"payment_factors.csv: payment year {f.payment_year} model {f.model} listed twice"
+            )
+        seen.add((f.payment_year, f.model))
     return tuple(out)
+
+
+def _factor_domain(model: str) -> str:
+    """The domain of a payment_factors.csv row: ``ESRD_DOMAIN`` for the ESRD series, else ``domain_of``."""
+    return ESRD_DOMAIN if model in ESRD_FACTOR_MODELS else domain_of(model)
+
+
+def _blend_of(model: str) -> str:
+    return model if model in ESRD_FACTOR_MODELS else domain_of(model)
 
 
 def domain_of(model: str) -> str:
@@ -232,11 +256,12 @@ def domain_of(model: str) -> str:
 
 def payment_factors(payment_year: int, domain: str | None = None) -> list[PaymentFactor]:
     """The models blended into ``payment_year``'s payment risk score (empty when the year has none on file);
-    with ``domain``, only that family's (the Part C blend and the Part D score are separate)."""
+    with ``domain``, only that family's (the Part C blend and the Part D score are separate; ``ESRD_DOMAIN``
+    gives the ESRD series rows)."""
     return [
         f
         for f in _all_payment_factors()
-        if f.payment_year == payment_year and (domain is None or domain_of(f.model) == domain)
+        if f.payment_year == payment_year and (domain is None or _factor_domain(f.model) == domain)
     ]
 
 

@@ -238,9 +238,13 @@ def test_every_payment_factor_row_says_how_it_was_checked():
         (2027, "V28", "missing"),
         (2025, "RxV08", "missing"),
         (2026, "RxV08", "missing"),
+        (2026, "ESRDV24-DIALYSIS", "secondary"),
+        (2026, "ESRDV24-GRAFT", "secondary"),
+        (2027, "ESRDV24-DIALYSIS", "secondary"),
+        (2027, "ESRDV24-GRAFT", "secondary"),
     }
     for factor in factors:
-        # Part C: the statutory minimum, 5.9%, every year on file; Part D (RxHCC): none.
+        # Part C (the ESRD series too): the statutory minimum, 5.9%, every year on file; Part D (RxHCC): none.
         assert factor.coding_adjustment == (0 if factor.model == "RxV08" else 59)
         if factor.status in ("unverified", "missing"):
             assert "NOT VERIFIED" in factor.source or "NOT FOUND" in factor.source
