@@ -36,6 +36,15 @@ class Member(models.Model):
         "original reason for entitlement", max_length=1, default="0", db_default="0",
         choices=[("0", "0 old age"), ("1", "1 disability"), ("2", "2 ESRD"), ("3", "3 disability and ESRD")],
     )  # fmt: skip
+    crec = models.CharField(
+        "current reason for entitlement", max_length=1, blank=True, default="", db_default="",
+        choices=[("0", "0 old age"), ("1", "1 disability"), ("2", "2 ESRD"), ("3", "3 disability and ESRD")],
+        help_text="Blank: unknown. 2 or 3 (ESRD) puts the member in CMS's ESRD risk model.",
+    )  # fmt: skip
+    kidney_transplant_date = models.DateField(
+        null=True, blank=True,
+        help_text="Date of the member's latest kidney transplant (ESRD risk model: transplant and graft months).",
+    )  # fmt: skip
     medicaid_dual_status = models.CharField(
         "Medicaid dual status", max_length=2, default="00", db_default="00",
         choices=[(f"{i:02d}", f"{i:02d}") for i in range(11)],

@@ -1282,8 +1282,9 @@ def lines_of_business_on(lines: pl.DataFrame) -> pl.DataFrame:
 # -- risk adjustment (openipa.risk) -------------------------------------------------------------------------
 
 RISK_MEMBER_SCHEMA: dict[str, Any] = {
-    "member_id": pl.Int64, "date_of_birth": pl.Date, "sex": pl.String, "orec": pl.String, "medicaid": pl.String,
-    "lti": pl.Boolean, "date_of_death": pl.Date, "practice_id": pl.Int64, "provider_id": pl.Int64,
+    "member_id": pl.Int64, "date_of_birth": pl.Date, "sex": pl.String, "orec": pl.String, "crec": pl.String,
+    "kidney_transplant_date": pl.Date, "medicaid": pl.String, "lti": pl.Boolean, "date_of_death": pl.Date,
+    "practice_id": pl.Int64, "provider_id": pl.Int64,
 }  # fmt: skip
 
 
@@ -1291,9 +1292,9 @@ def risk_members_frame(
     *, covered_on: dt.date, first: dt.date, last: dt.date, line_of_business: str
 ) -> pl.DataFrame:
     """The members with an eligibility span of a ``line_of_business`` product in force on ``covered_on`` or
-    overlapping ``first``..``last`` (RISK_MEMBER_SCHEMA): birth date, sex, original reason for entitlement,
-    Medicaid dual status, long-term institutional, date of death, and the PCP (practice, provider) of the latest assignment
-    begun on or before ``covered_on`` (else the latest begun in the window). A lookup for a risk-scoring batch
+    overlapping ``first``..``last`` (RISK_MEMBER_SCHEMA): birth date, sex, original and current reason for
+    entitlement (crec null when unknown), kidney transplant date, Medicaid dual status, long-term
+    institutional, date of death, and the PCP (practice, provider) of the latest assignment begun on or before ``covered_on`` (else the latest begun in the window). A lookup for a risk-scoring batch
     (the caller checks the permission and records what it hands out), so it takes no actor."""
     spans = EligibilitySpan.objects.filter(product__line_of_business=line_of_business).filter(
         (Q(valid_from__lte=covered_on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=covered_on)))
@@ -1302,7 +1303,9 @@ def risk_members_frame(
     members = query_frame(
         Member.objects.filter(pk__in=spans.values("member_id")),
         {"member_id": ("pk", pl.Int64), "date_of_birth": ("date_of_birth", pl.Date), "sex": ("sex", pl.String),
-         "orec": ("orec", pl.String), "medicaid": ("medicaid_dual_status", pl.String),
+         "orec": ("orec", pl.String), "crec": ("crec", pl.String),
+         "kidney_transplant_date": ("kidney_transplant_date", pl.Date),
+         "medicaid": ("medicaid_dual_status", pl.String),
          "lti": ("long_term_institutional", pl.Boolean), "date_of_death": ("date_of_death", pl.Date)},
     )  # fmt: skip
     latest = max(covered_on, last)
@@ -1321,5 +1324,9 @@ def risk_members_frame(
         .unique("member_id", keep="first", maintain_order=True)
         .select("member_id", "practice_id", "provider_id")
     )
-    joined = members.join(pcps, on="member_id", how="left").sort("member_id")
+    joined = (
+        members.join(pcps, on="member_id", how="left")
+        .sort("member_id")
+        .with_columns(pl.col("crec").replace("", None))  # blank: unknown (the engine's null)
+    )
     return joined.select([pl.col(c).cast(t) for c, t in RISK_MEMBER_SCHEMA.items()])

@@ -19,7 +19,11 @@ class RiskRun(models.Model):
         APPROVED = "approved", "Approved"
 
     payment_year = models.PositiveSmallIntegerField()
-    model = models.CharField(max_length=8, help_text="CMS-HCC model (V28, V24).")
+    model = models.CharField(
+        max_length=8,
+        help_text="CMS-HCC model (V28, V24) of the run's non-ESRD members; ESRD members are scored by ESRDV24 "
+        "(MemberScore.model).",
+    )
     window_start = models.DateField(help_text="First day of the diagnosis window (the calendar year before).")
     window_end = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -76,7 +80,16 @@ class MemberScore(models.Model):
         "network.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     age = models.PositiveSmallIntegerField()
-    segment = models.CharField(max_length=8)
+    model = models.CharField(
+        max_length=8, default="", blank=True,
+        help_text="The model CMS scores this member with: ESRDV24 for ESRD members, else the run's CMS-HCC model "
+        "(scores stored before this field: the run's model, filled in by migration 0003).",
+    )  # fmt: skip
+    segment = models.CharField(
+        max_length=32,
+        help_text="The model's segment: CNA, INS, NE... for CMS-HCC; DI/DNE (dialysis), GI/GNE/GFA/GFN/GNPA/GNPN "
+        "(functioning graft), TRANSPLANT_KIDNEY_ONLY_1M..3M (transplant months) for ESRD.",
+    )
     category = models.CharField(max_length=16, help_text="Demographic cell, e.g. F70_74.")
     raf_milli = models.IntegerField(help_text="The model's raw score, in thousandths.")
     payment_raf_milli = models.IntegerField(

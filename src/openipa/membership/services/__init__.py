@@ -36,6 +36,8 @@ MEMBER_FIELDS = (
     "language",
     # what CMS-HCC risk scores need (openipa.risk): checked against the field's choices by full_clean
     "orec",
+    "crec",
+    "kidney_transplant_date",
     "medicaid_dual_status",
     "long_term_institutional",
 )
@@ -55,6 +57,23 @@ def _clean_member(data: Mapping[str, Any], instance: Member | None) -> dict[str,
     dod = values.get("date_of_death")
     if isinstance(dod, dt.date) and isinstance(dob, dt.date) and dod < dob:
         errors["date_of_death"] = ["Date of death is before date of birth."]
+    transplant = values.get("kidney_transplant_date")
+    if isinstance(transplant, str) and transplant.strip():
+        try:
+            transplant = values["kidney_transplant_date"] = dt.date.fromisoformat(transplant.strip())
+        except ValueError:
+            errors["kidney_transplant_date"] = [
+                f"Kidney transplant date {transplant!r} is not a date (YYYY-MM-DD)."
+            ]
+    elif transplant == "":
+        transplant = values["kidney_transplant_date"] = None
+    elif transplant is not None and not isinstance(transplant, dt.date):
+        errors["kidney_transplant_date"] = ["Kidney transplant date is not a date."]
+    if isinstance(transplant, dt.date):
+        if transplant > dt.date.today():
+            errors["kidney_transplant_date"] = ["Kidney transplant date is in the future."]
+        elif isinstance(dob, dt.date) and transplant < dob:
+            errors["kidney_transplant_date"] = ["Kidney transplant date is before date of birth."]
     payer = values.get("payer", instance.payer if instance else None)
     member_id = values.get("payer_member_id", instance.payer_member_id if instance else None)
     others = Member.objects.filter(payer=payer, payer_member_id=member_id)

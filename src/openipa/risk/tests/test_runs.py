@@ -225,7 +225,8 @@ def test_a_year_without_payment_factors_gives_a_raw_only_run_that_cannot_be_appr
     data = json.loads(out.getvalue())
     run = RiskRun.objects.get()
     assert run.raw_only
-    assert run.inputs["raw_only"] == "payment year 2026: no normalization factor on file for V28"
+    assert run.inputs["raw_only"] == "V28: payment year 2026: no normalization factor on file for V28"
+    assert run.inputs["raw_only_models"] == ["V28"]
     assert (data["raw_only"], data["mean_payment_raf"]) == (True, None)
     assert data["scores"][0]["hccs"] == ["38", "329"]
     assert data["scores"][0]["payment_raf"] is None
