@@ -2,7 +2,8 @@
 of beneficiaries, without the database.
 
 Input columns exactly ``member_id, date_of_birth, sex, orec, medicaid, diagnosis_codes`` (codes separated
-by spaces; ``medicaid`` is the CMS dual status code 00-10); output ``member_id, raf, payment_raf, hccs``
+by spaces; ``medicaid`` is the CMS dual status code 00-10), optionally followed by ``crec`` and/or
+``graft_months`` (read by the ESRD model, ``--model ESRDV24``); output ``member_id, raf, payment_raf, hccs``
 (see openipa.risk.engine.beneficiary_file). The whole file is checked first: a bad file writes nothing,
 prints each problem (file, line, column) on stderr and exits 1. ``raf`` is the model's raw score;
 ``payment_raf`` the payment year's score after normalization, the MA coding pattern adjustment and the
@@ -130,11 +131,15 @@ class Command(BaseCommand):
             fh.write(data)
         os.replace(tmp, out)
         members = result.members
+        paid = members["payment_raf"].drop_nulls()
         mean = "-"
-        if members.height:
-            total = int(members["payment_raf"].sum())
-            mean_thousandths = (total * 2 + members.height) // (2 * members.height)
+        if paid.len():
+            total = int(paid.sum())
+            mean_thousandths = (total * 2 + paid.len()) // (2 * paid.len())
             mean = pl.select(format_thousandths(pl.lit(mean_thousandths))).item()
+        # the ESRD model gives no payment RAF to a member without ESRD (no OREC/CREC 2-3, no graft month)
+        unpaid = members.height - paid.len()
+        note = f" ({unpaid} without a payment RAF: no ESRD)" if unpaid else ""
         self.stdout.write(
-            f"{members.height} members scored with {model} for {year}: mean payment RAF {mean}; wrote {out}"
+            f"{members.height} members scored with {model} for {year}: mean payment RAF {mean}{note}; wrote {out}"
         )
