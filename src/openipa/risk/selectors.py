@@ -93,6 +93,43 @@ def practice_means(actor: Actor, run: RiskRun) -> list[PracticeMean]:
     ]
 
 
+MODEL_LABELS = {
+    "V28": "CMS-HCC V28",
+    "V24": "CMS-HCC V24",
+    "ESRDV24": "ESRD V24 (dialysis, functioning graft, kidney transplant)",
+}
+_ESRD_SEGMENTS = {
+    "DI": "dialysis", "DNE": "dialysis, new enrollee", "GI": "functioning graft, institutional",
+    "GNE": "functioning graft, new enrollee", "GFA": "functioning graft, community, full dual, 65+",
+    "GFN": "functioning graft, community, full dual, under 65",
+    "GNPA": "functioning graft, community, not full dual, 65+",
+    "GNPN": "functioning graft, community, not full dual, under 65",
+}  # fmt: skip
+
+
+def esrd_segment_label(segment: str) -> str:
+    """What an ESRD model segment means ("" for another model's segment)."""
+    month = segment.removeprefix("TRANSPLANT_KIDNEY_ONLY_").removesuffix("M")
+    if segment.startswith("TRANSPLANT_KIDNEY_ONLY_") and segment.endswith("M") and month.isdigit():
+        return f"kidney transplant, month {month}"
+    return _ESRD_SEGMENTS.get(segment, "")
+
+
+def members_by_model(actor: Actor, run: RiskRun) -> list[tuple[str, str, int]]:
+    """(model, its label, members) of a run's scores (a practice user: its own members), the run's model first.
+    A score stored before scores had a model counts under the run's."""
+    _require_viewer(actor)
+    rows = (
+        _scoped(actor, MemberScore.objects.filter(run=run)).order_by().values("model").annotate(n=Count("pk"))
+    )
+    counts: dict[str, int] = {}
+    for r in rows:
+        model = r["model"] or run.model
+        counts[model] = counts.get(model, 0) + r["n"]
+    order = sorted(counts, key=lambda m: (m != run.model, m))
+    return [(m, MODEL_LABELS.get(m, m), counts[m]) for m in order]
+
+
 def distribution(actor: Actor, run: RiskRun) -> list[tuple[str, int]]:
     """Members per payment RAF bucket (raw RAF of a raw-only run): (label, count)."""
     _require_viewer(actor)

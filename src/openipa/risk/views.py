@@ -65,7 +65,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "run": run,
     }
     if run is not None:
-        context.update(run_raf=_milli(run.mean_raf_milli), run_payment_raf=_milli(run.mean_payment_raf_milli))
+        context.update(run_raf=_milli(run.mean_raf_milli), run_payment_raf=_milli(run.mean_payment_raf_milli),
+                       by_model=selectors.members_by_model(actor, run),
+                       is_practice_scoped=is_practice_scoped(actor))  # fmt: skip
         means = selectors.practice_means(actor, run)
         spread = selectors.distribution(actor, run)
         label = "raw RAF" if run.raw_only else "payment RAF"
@@ -118,10 +120,20 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     practice_id, hcc = _int(request.GET.get("practice")), request.GET.get("hcc", "").strip()
     page = selectors.score_page(actor, run, page=request.GET.get("page"), practice_id=practice_id, hcc=hcc,
                                 purpose="risk scores page")  # fmt: skip
-    rows = [(s, _milli(s.raf_milli), _milli(s.payment_raf_milli)) for s in page.items]
+    rows = [
+        (
+            s,
+            _milli(s.raf_milli),
+            _milli(s.payment_raf_milli),
+            s.model or run.model,
+            selectors.esrd_segment_label(s.segment),
+        )
+        for s in page.items
+    ]
     means = selectors.practice_means(actor, run)
     context = {
         "run": run,
+        "by_model": selectors.members_by_model(actor, run),
         "page": page,
         "rows": rows,
         "practices": means,
@@ -138,8 +150,11 @@ def member_detail(request: HttpRequest, pk: int, member_id: int) -> HttpResponse
     actor = actor_of(request)
     run = selectors.run_get(actor, pk)
     detail = selectors.score_detail(actor, run, member_id, purpose="risk score of a member")
+    model = detail.score.model or run.model
     context = {"run": run, "d": detail, "raf": _milli(detail.score.raf_milli),
-               "payment_raf": _milli(detail.score.payment_raf_milli)}  # fmt: skip
+               "payment_raf": _milli(detail.score.payment_raf_milli), "model": model,
+               "model_label": selectors.MODEL_LABELS.get(model, model),
+               "segment_label": selectors.esrd_segment_label(detail.score.segment)}  # fmt: skip
     return render(request, "web/risk/member.html", context)
 
 

@@ -202,3 +202,38 @@ def test_the_risk_members_frame_reads_crec_and_the_transplant_date(risk_ipa: Any
         risk_ipa.member_a.pk: False, risk_ipa.member_b.pk: True
     }  # fmt: skip
     assert marked.filter(pl.col("member_id") == risk_ipa.member_b.pk)["graft_months"].item() == 70
+
+
+def test_the_pages_show_each_members_model_and_segment_and_count_members_per_model(
+    risk_ipa: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    Member.objects.filter(pk=risk_ipa.member_b.pk).update(crec="2")
+    run = services.score_members(risk_ipa.users["quality"], year=2026)
+    client = client_for("quality")
+    listing = client.get(reverse("web:risk:run", args=[run.pk])).content.decode()
+    assert '<span data-model="V28">CMS-HCC V28: 1</span>' in listing
+    assert (
+        '<span data-model="ESRDV24">ESRD V24 (dialysis, functioning graft, kidney transplant): 1</span>'
+        in listing
+    )
+    assert listing.count('data-testid="score-model">ESRDV24<') == 1
+    assert listing.count('data-testid="score-model">V28<') == 1
+    assert '>DI <span class="muted small">dialysis</span><' in listing
+    bert = client.get(reverse("web:risk:member", args=[run.pk, risk_ipa.member_b.pk])).content.decode()
+    assert 'data-testid="score-model">ESRD V24 (dialysis, functioning graft, kidney transplant)<' in bert
+    assert 'data-testid="score-segment">DI (dialysis)<' in bert
+    home = client.get(reverse("web:risk:home")).content.decode()
+    assert 'data-testid="members-by-model">(V28 1, ESRDV24 1)<' in home
+    # a practice user counts its own members only: Bob's practice has Bert
+    bob_home = client_for("bob").get(reverse("web:risk:home")).content.decode()
+    assert 'data-testid="members-by-model">(ESRDV24 1 of your practice)<' in bob_home
+
+
+def test_segment_labels() -> None:
+    assert selectors.esrd_segment_label("TRANSPLANT_KIDNEY_ONLY_2M") == "kidney transplant, month 2"
+    assert selectors.esrd_segment_label("GNPA") == "functioning graft, community, not full dual, 65+"
+    assert selectors.esrd_segment_label("CNA") == ""
+    assert selectors.esrd_segment_label("TRANSPLANT_KIDNEY_ONLY_") == ""  # malformed: no label
+    assert selectors.esrd_segment_label("TRANSPLANT_KIDNEY_ONLY_M") == ""
