@@ -1,27 +1,36 @@
-"""The CMS-HCC ESRD model V24 (dialysis, functioning graft, kidney transplant): raw risk scores for a frame of
-beneficiaries, pure Polars (joins and group-bys, no per-member Python loop). No Django.
+"""The CMS-HCC ESRD model V24 (dialysis, functioning graft, kidney transplant): raw and payment risk scores for a
+frame of beneficiaries, as CMS's ESRD software computes them, pure Polars (joins and group-bys, no
+per-member Python loop). No Django.
 
 Input: the columns of ``score.py`` (member_id, date_of_birth, sex, orec, medicaid, diagnosis_codes; optional
 lti, new_enrollee) plus two OPTIONAL columns:
 
-    crec          String: current reason for entitlement "0".."3" (absent or null: not ESRD by it)
-    graft_months  Int: months since a kidney transplant (absent or null: no transplant, i.e. dialysis
-                  when the member has ESRD)
+    crec          String: current reason for entitlement "0".."3" (absent or null: unknown)
+    graft_months  Int: months since a kidney transplant, 1 = the month of the transplant (absent or null: no
+                  transplant, i.e. dialysis when the member has ESRD)
 
-The steps are hccinfhir's (``model_demographics``, ``model_hierarchies``, ``model_interactions``,
-``model_coefficients``), read as the reference:
+Tables: hccinfhir's D24 coefficients, ESRD V24 mapping, hierarchies and edits (``esrd_model_tables.csv``).
+Segment (CMS computes every score variant; the one matching the beneficiary is kept):
 
-* ESRD = orec in 2/3 or crec in 2/3. Segment (coefficient prefix): ESRD without graft_months: ``DI``
-  (``DNE`` for a new enrollee); ESRD with graft_months: ``GI`` if institutional, else ``GNE`` for a new
-  enrollee, else ``GF``/``GNP`` (full dual or not) + ``A``/``N`` (65 or over or not); not ESRD with
-  graft_months 1-3: ``TRANSPLANT_KIDNEY_ONLY_<n>M``; otherwise the CMS-HCC prefix (which has no ESRD
-  coefficient).
-* CCs 134-137 removed, then the V24 ESRD hierarchies.
-* Variables looked up as prefix + name (lower case); the functioning-graft terms ``FGC_*``, ``FGI_*`` and
-  ``LTI_GE65``/``LTI_LT65`` without the prefix.
+* ``graft_months`` 1-3: ``TRANSPLANT_KIDNEY_ONLY_<n>M``, the table's flat constant, nothing else (a
+  transplant recipient is an ESRD beneficiary whatever the OREC/CREC);
+* ``graft_months`` 4 or more (functioning graft): ``GNE`` for a new enrollee, ``GI`` if institutional, else
+  ``GF``/``GNP`` (full dual or not) + ``A``/``N`` (65 or over or not);
+* otherwise ESRD by OREC or CREC 2/3 (dialysis): ``DNE`` for a new enrollee, else ``DI``;
+* otherwise ``NOT_ESRD``: 0, no payment score.
 
-Where this reproduces a hccinfhir behaviour that differs from CMS's model, docs/risk-adjustment.md says so.
-Raw scores only: no ESRD normalization factor is held in payment_factors.csv.
+Continuing enrollees (DI, GFA, GFN, GNPA, GNPN, GI): segment prefix + demographic cell (sex, age band to
+95_GT) + HCCs (CCs 134-137 removed for every ESRD beneficiary, then the ESRD hierarchies) + interactions;
+the graft segments add the duration term (``FGC_*`` community, ``FGI_*`` institutional: by age 65 or over,
+months 4-9 or 10+, full dual or not, plus ``*_PBD_*_flag`` for a partial dual) and GI adds
+``LTI_GE65``/``LTI_LT65``. New enrollees: the demographic cell only (no HCCs): ``DNE_{FBD|ND_PBD}_{ORIGDIS|
+NORIGDIS}_NE{F|M}{band to 85_GT}``, ``GNE_..._G_NE{F|M}{band, single years 65-69}``, a 64-year-old with
+OREC 0 counted as 65 ("NE aged"); GNE adds the ``FGC_*`` duration term by NE aged and is divided by
+``ActAdj_DUR4_9`` / ``ActAdj_DUR10PL`` (rounded half away from zero to thousandths).
+
+Payment scores: raw / the series normalization factor (``ESRDV24-DIALYSIS`` for DI, DNE and transplant
+months; ``ESRDV24-GRAFT`` for the graft segments; payment_factors.csv) rounded to thousandths, times (1 - MA
+coding pattern adjustment), rounded. docs/risk-adjustment.md lists where this differs from hccinfhir.
 """
 
 from __future__ import annotations
@@ -222,7 +231,8 @@ def _any(ccs: list[str]) -> pl.Expr:
 
 
 def _interactions(demo: pl.DataFrame, ccs: pl.DataFrame) -> pl.DataFrame:
-    """(row, name) for every interaction hccinfhir sets to 1 for the ESRD V24 model."""
+    """(row, name) for every interaction of a continuing enrollee (the prefixed terms; the unprefixed graft
+    and LTI terms are in ``_unprefixed_terms``)."""
     g = ccs.group_by("row").agg(
         _any(["17", "18", "19"]).alias("DIABETES"),
         _any(["82", "83", "84"]).alias("CARD_RESP_FAIL"),
