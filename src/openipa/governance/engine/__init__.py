@@ -1,0 +1,1 @@
+"""Governance rules as pure functions (no Django): quorum, vote results, participation counts."""
