@@ -124,7 +124,8 @@ def test_quality_pool_golden():
     # the larger remainder (.65): 705,882 and 294,118.
     assert [line.amount_cents for line in result.lines] == [705_882, 294_118, 0]
     assert [line.qualifies for line in result.lines] == [True, True, False]
-    assert result.pool_kept_cents == 0 and result.release_cents == 1_000_000
+    assert result.pool_kept_cents == 0
+    assert result.release_cents == 1_000_000
 
 
 def test_quality_gate_boundary():
@@ -132,7 +133,8 @@ def test_quality_gate_boundary():
     below = [PracticeInput(1, 10, score=_score(59_999))]
     assert engine.settle_quality(quality(), 5_000, at).lines[0].amount_cents == 5_000
     result = engine.settle_quality(quality(), 5_000, below)
-    assert result.lines[0].amount_cents == 0 and result.pool_kept_cents == 5_000
+    assert result.lines[0].amount_cents == 0
+    assert result.pool_kept_cents == 5_000
     assert "no practice qualified" in result.notes[0]
 
 
@@ -154,10 +156,13 @@ def test_quality_slice_golden():
     [(80_000, "100", 12_345), (79_999, "50", 6_173), (60_000, "50", 6_173), (59_999, "0", 0), (None, "0", 0)],
 )
 def test_withhold_tiers_at_boundaries(score, percent, returned):
-    result = engine.settle_withhold(withhold(), [PracticeInput(1, 12, withheld_cents=12_345, score=_score(score))])
+    result = engine.settle_withhold(
+        withhold(), [PracticeInput(1, 12, withheld_cents=12_345, score=_score(score))]
+    )
     line = result.lines[0]
     # 50% of 12,345 = 6,172.5 -> 6,173 (half-up); kept 6,172
-    assert line.percent == Decimal(percent) and line.amount_cents == returned
+    assert line.percent == Decimal(percent)
+    assert line.amount_cents == returned
     assert line.amount_cents + line.kept_cents == 12_345
 
 
@@ -175,7 +180,8 @@ def test_risk_pool_surplus_golden():
     # funded 800,000 - cost 600,000 = surplus 200,000; 50% = 100,000 by member-months 2:1 -> 66,666.67 and
     # 33,333.33 -> 66,667 and 33,333; the IPA keeps 800,000 - 100,000 = 700,000
     assert [x.amount_cents for x in result.lines] == [66_667, 33_333]
-    assert result.pool_kept_cents == 700_000 and result.totals["result_cents"] == 200_000
+    assert result.pool_kept_cents == 700_000
+    assert result.totals["result_cents"] == 200_000
     by_efficiency = engine.settle_risk_pool(_risk(surplus_basis="efficiency"), practices)
     # efficiency: 150,000 and 50,000 under what they funded -> 75,000 and 25,000
     assert [x.amount_cents for x in by_efficiency.lines] == [75_000, 25_000]
@@ -190,7 +196,8 @@ def test_risk_pool_deficit_cap_binding_and_not():
     assert [(x.amount_cents, x.cap_cents, x.cap_applied) for x in result.lines] == [(-80_000, 100_000, False),
                                                                                     (-30_000, 30_000, True)]  # fmt: skip
     # the pool released 300,000 and the IPA recognizes it plus the 110,000 charged
-    assert result.release_cents == 300_000 and result.pool_kept_cents == 410_000
+    assert result.release_cents == 300_000
+    assert result.pool_kept_cents == 410_000
     assert result.totals["charged_cents"] == 110_000
     amount_cap = engine.settle_risk_pool(_risk(cap_kind="amount", cap_cents=50_000), practices)
     assert [x.amount_cents for x in amount_cap.lines] == [-50_000, -40_000]
@@ -220,10 +227,11 @@ practice_inputs = st.lists(
 def test_quality_pool_exact(practices, pool, basis):
     result = engine.settle_quality(quality(basis=basis), pool, practices)
     amounts = [x.amount_cents for x in result.lines]
-    assert all(a >= 0 for a in amounts) and all(x.kept_cents >= 0 for x in result.lines)
+    assert all(a >= 0 for a in amounts)
+    assert all(x.kept_cents >= 0 for x in result.lines)
     assert sum(amounts) + result.totals["kept_cents"] == pool
-    if basis == "pool" and any(x.qualifies for x in result.lines) and any(
-        x.weight for x in result.lines
+    if (
+        basis == "pool" and any(x.qualifies for x in result.lines) and any(x.weight for x in result.lines)
     ):  # a qualifying practice with a weight: the whole pool is shared
         assert sum(amounts) == pool
     assert all(x.amount_cents == 0 for x in result.lines if not x.qualifies)
