@@ -73,8 +73,8 @@ def test_quality_pool_fixed_golden_and_approval(ipa):
     # a fixed pool comes out of the IPA's capitation revenue
     assert _entry_lines(run) == [(accounts.INCENTIVES_PAYABLE, 0, 100_000, a),
                                  (accounts.CAPITATION_REVENUE, 100_000, 0, None)]  # fmt: skip
+    run.paid_cents = 1
     with pytest.raises(ValueError, match="cannot change"):
-        run.paid_cents = 1
         run.save()
     with pytest.raises(SettlementRefused, match="only a draft"):
         services.approve_settlement(actor=ipa.users["fin2"], run=run)
