@@ -33,23 +33,6 @@ def _bert_frame(crec: str | None, graft_months: int | None, codes: list[str]) ->
     )  # fmt: skip
 
 
-def _esrd_payment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ESRD payment scores for the year as if its factors were on file (raw / 1.062, times 1 - 5.9%, each
-    rounded to thousandths): the run's plumbing is tested, not the factors."""
-
-    def scorer(frame: pl.DataFrame, year: int, model: str, *, payment: bool = True, **kw: Any) -> Any:
-        if model != "ESRDV24" or not payment:
-            return score(frame, year, model, payment=payment, **kw)
-        result = score(frame, year, model, payment=False, **kw)
-        normalized = (pl.col("raf") * 1000 * 2 + 1062) // (2 * 1062)
-        result.members = result.members.with_columns(
-            ((normalized * 941 * 2 + 1000) // 2000).alias("payment_raf")
-        )
-        return result
-
-    monkeypatch.setattr(services, "score", scorer)
-
-
 def test_graft_months_counts_the_transplant_month_as_month_1() -> None:
     dates = [dt.date(2026, 2, 1), dt.date(2026, 2, 2), dt.date(2026, 1, 31), dt.date(2026, 1, 1),
              dt.date(2025, 12, 1), dt.date(2025, 11, 30), dt.date(2025, 2, 1), None]  # fmt: skip
@@ -69,15 +52,23 @@ def test_an_esrd_member_is_scored_by_the_esrd_model_and_the_others_by_the_runs_m
     amy, bert = scores[risk_ipa.member_a.pk], scores[risk_ipa.member_b.pk]
     assert (amy.model, bert.model) == ("V28", "ESRDV24")
     assert amy.hccs == ["38", "329"]
-    expected = score(_bert_frame("2", None, ["N186", "Z992"]), 2026, "ESRDV24", payment=False).members
-    assert (bert.raf_milli, bert.segment, bert.category, bert.hccs) == (
-        expected["raf"][0], expected["segment"][0], expected["category"][0], expected["hccs"][0].to_list()
+    # 2026 has ESRD payment factors (dialysis and graft series): a payment run, with the engine's numbers
+    expected = score(_bert_frame("2", None, ["N186", "Z992"]), 2026, "ESRDV24").members
+    assert (bert.raf_milli, bert.payment_raf_milli, bert.segment, bert.category, bert.hccs) == (
+        expected["raf"][0], expected["payment_raf"][0], expected["segment"][0], expected["category"][0],
+        expected["hccs"][0].to_list(),
     )  # fmt: skip
+    assert not run.raw_only
+    assert bert.payment_raf_milli is not None
     assert bert.segment == "DI"  # dialysis, continuing enrollee
     assert run.inputs["members_by_model"] == {"ESRDV24": 1, "V28": 1}
     assert set(run.inputs["payment_factors"]) == {"V28", "ESRDV24"}
     assert [f["model"] for f in run.inputs["payment_factors"]["V28"]] == ["V28"]
     assert run.inputs["payment_factors"]["V28"][0]["normalization_factor_milli"] == 1067
+    esrd_series = {
+        f["model"]: f["normalization_factor_milli"] for f in run.inputs["payment_factors"]["ESRDV24"]
+    }
+    assert esrd_series == {"ESRDV24-DIALYSIS": 1062, "ESRDV24-GRAFT": 1104}
 
 
 def test_a_year_without_esrd_payment_factors_makes_the_run_raw_only_and_says_why(
@@ -129,10 +120,7 @@ def test_a_year_without_esrd_tables_scores_esrd_members_by_the_runs_model_raw_on
     assert [s.payment_raf_milli for s in _scores(run).values()] == [None, None]
 
 
-def test_an_approved_run_gives_capitation_the_esrd_members_payment_raf(
-    risk_ipa: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _esrd_payment(monkeypatch)
+def test_an_approved_run_gives_capitation_the_esrd_members_payment_raf(risk_ipa: Any) -> None:
     Member.objects.filter(pk=risk_ipa.member_b.pk).update(orec="2")
     run = services.score_members(risk_ipa.users["quality"], year=2026)
     assert not run.raw_only
