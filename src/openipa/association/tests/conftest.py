@@ -18,7 +18,9 @@ def ipa(small_ipa: Any) -> Any:
     for practice in (small_ipa.practice_a, small_ipa.practice_b):
         ParticipationAgreement.objects.create(practice=practice, valid_from=dt.date(2026, 1, 1))
     small_ipa.users["fin2"] = user_create(actor=None, username="fin2", password="x" * 12, role=Role.FINANCE)
-    small_ipa.users["quality"] = user_create(actor=None, username="qual", password="x" * 12, role=Role.QUALITY)
+    small_ipa.users["quality"] = user_create(
+        actor=None, username="qual", password="x" * 12, role=Role.QUALITY
+    )
     return small_ipa
 
 

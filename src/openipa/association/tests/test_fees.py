@@ -37,10 +37,14 @@ def _revenue_b(ipa: Any, month: Month = OCT) -> None:
     """Practice B's October: $10,000.00 capitation (approved run: PCP net 8,000 + specialist 1,500 + quality
     500), $2,345.67 claims (a paid claims run dated in October) and $500.00 incentives (ledger 2650). Noise that
     must not count: a draft capitation run, a September claims run, a debit to 2650."""
-    run = DistributionRun.objects.create(payer=ipa.payer, month=month.first_day, status="approved", prepared_by="x")
+    run = DistributionRun.objects.create(
+        payer=ipa.payer, month=month.first_day, status="approved", prepared_by="x"
+    )
     PracticePayment.objects.create(run=run, practice=ipa.practice_b, pcp_net_cents=800_000,
                                    specialist_cents=150_000, quality_cents=50_000, withhold_cents=99_999)  # fmt: skip
-    draft = DistributionRun.objects.create(payer=ipa.payer, month=month.first_day, status="draft", prepared_by="x")
+    draft = DistributionRun.objects.create(
+        payer=ipa.payer, month=month.first_day, status="draft", prepared_by="x"
+    )
     PracticePayment.objects.create(run=draft, practice=ipa.practice_b, pcp_net_cents=777_777)
     paid = ClaimPaymentRun.objects.create(status="paid", through=month.first_day, payment_date=month.first_day + dt.timedelta(days=9), prepared_by="x")  # fmt: skip
     ClaimPayment.objects.create(run=paid, payee_npi="1245319599", practice=ipa.practice_b, net_cents=234_567)
@@ -63,7 +67,9 @@ def _issued(ipa: Any, month: Month = OCT, on: dt.date | None = None) -> InvoiceR
 
 def _receivable(practice_id: int) -> int:
     total = 0
-    for line in JournalLine.objects.filter(account__code=accounts.PRACTICE_RECEIVABLE, practice_id=practice_id):
+    for line in JournalLine.objects.filter(
+        account__code=accounts.PRACTICE_RECEIVABLE, practice_id=practice_id
+    ):
         total += int((line.debit - line.credit) * 100)
     return total
 
@@ -72,7 +78,11 @@ def _receivable(practice_id: int) -> int:
 def test_revenue_is_capitation_claims_and_incentives_of_the_month(ipa: Any) -> None:
     _revenue_b(ipa)
     revenue = selectors.revenue_by_practice(OCT)[ipa.practice_b.pk]
-    assert (revenue.capitation_cents, revenue.claims_cents, revenue.incentives_cents) == (1_000_000, 234_567, 50_000)
+    assert (revenue.capitation_cents, revenue.claims_cents, revenue.incentives_cents) == (
+        1_000_000,
+        234_567,
+        50_000,
+    )
     assert ipa.practice_a.pk not in selectors.revenue_by_practice(OCT)
 
 
@@ -116,7 +126,8 @@ def test_approving_ones_own_run_is_refused_and_changes_nothing(ipa: Any) -> None
     with pytest.raises(services.RunRefused, match="another finance user"):
         services.approve_run(actor=ipa.users["fin"], run=run)
     run.refresh_from_db()
-    assert run.status == "draft" and run.approved_by == ""
+    assert run.status == "draft"
+    assert run.approved_by == ""
     with pytest.raises(PermissionDenied):
         services.approve_run(actor=ipa.users["admin"], run=run)
     with pytest.raises(services.RunRefused, match="only an approved run"):
@@ -129,10 +140,13 @@ def test_issue_posts_each_invoice_with_its_practice_and_an_issued_run_never_chan
     _terms(ipa)
     run = _issued(ipa, on=dt.date(2026, 11, 2))
     a = run.invoices.get(practice=ipa.practice_a)
-    assert a.number == "MF-202610-ALDER" and a.issue_date == dt.date(2026, 11, 2)
+    assert a.number == "MF-202610-ALDER"
+    assert a.issue_date == dt.date(2026, 11, 2)
     assert a.due_date == dt.date(2026, 12, 2)
     assert _receivable(ipa.practice_a.pk) == 25_000
-    revenue = JournalLine.objects.get(account__code=accounts.MEMBERSHIP_FEE_REVENUE, practice_id=ipa.practice_a.pk)
+    revenue = JournalLine.objects.get(
+        account__code=accounts.MEMBERSHIP_FEE_REVENUE, practice_id=ipa.practice_a.pk
+    )
     assert revenue.credit == Decimal("250.00")
     with pytest.raises(ValueError, match="cannot change"):
         a.total_cents = 1
@@ -163,13 +177,16 @@ def test_payments_go_to_the_oldest_invoice_first_and_overpayment_is_a_credit(ipa
                             received_on=dt.date(2026, 12, 2), method="ach", reference="T-2", today=today)  # fmt: skip
     [balance] = [b for b in selectors.balances(fin, as_of=today) if b.practice.pk == ipa.practice_a.pk]
     assert balance.aging.open_cents == 0
-    assert balance.aging.credit_cents == 20_000 and balance.aging.balance_cents == -20_000
+    assert balance.aging.credit_cents == 20_000
+    assert balance.aging.balance_cents == -20_000
     assert _receivable(ipa.practice_a.pk) == -20_000  # the ledger agrees
     # the credit pays December's invoice when it is issued
     _issued(ipa, Month(2026, 12), dt.date(2026, 12, 31))
     dec_a = Invoice.objects.get(number="MF-202612-ALDER")
     assert PaymentApplication.objects.get(invoice=dec_a).amount_cents == 20_000
-    [balance] = [b for b in selectors.balances(fin, as_of=dt.date(2026, 12, 31)) if b.practice.pk == ipa.practice_a.pk]
+    [balance] = [
+        b for b in selectors.balances(fin, as_of=dt.date(2026, 12, 31)) if b.practice.pk == ipa.practice_a.pk
+    ]
     assert balance.aging.balance_cents == 5_000 == _receivable(ipa.practice_a.pk)
 
 
@@ -199,7 +216,9 @@ def test_a_payment_to_a_named_invoice_goes_there_first(ipa: Any) -> None:
     ],
 )
 @pytest.mark.django_db
-def test_bad_payments_are_refused_and_nothing_is_applied(ipa: Any, field: str, changes: dict[str, Any]) -> None:
+def test_bad_payments_are_refused_and_nothing_is_applied(
+    ipa: Any, field: str, changes: dict[str, Any]
+) -> None:
     _terms(ipa)
     _issued(ipa, OCT)
     entries = JournalEntry.objects.count()
@@ -209,7 +228,8 @@ def test_bad_payments_are_refused_and_nothing_is_applied(ipa: Any, field: str, c
     with pytest.raises(ValidationFailed) as exc:
         services.record_payment(**data)
     assert field in exc.value.fields
-    assert not FeePayment.objects.exists() and not PaymentApplication.objects.exists()
+    assert not FeePayment.objects.exists()
+    assert not PaymentApplication.objects.exists()
     assert JournalEntry.objects.count() == entries
 
 
@@ -222,7 +242,8 @@ def test_a_payment_naming_another_practices_invoice_is_refused(ipa: Any) -> None
         services.record_payment(actor=ipa.users["fin"], practice=ipa.practice_a, amount="1.00", invoice=b_invoice,
                                 received_on=dt.date(2026, 11, 1), method="ach", reference="x",
                                 today=dt.date(2026, 11, 2))  # fmt: skip
-    assert "invoice" in exc.value.fields and not FeePayment.objects.exists()
+    assert "invoice" in exc.value.fields
+    assert not FeePayment.objects.exists()
 
 
 @pytest.mark.django_db
@@ -232,12 +253,16 @@ def test_a_credit_note_reverses_part_of_an_issued_invoice(ipa: Any) -> None:
     original = Invoice.objects.get(number="MF-202610-ALDER")
     with pytest.raises(ValidationFailed):
         services.credit_note(actor=ipa.users["fin"], invoice=original, amount="250.01", reason="too much")
-    note_run = services.credit_note(actor=ipa.users["fin"], invoice=original, amount="100.00", reason="billed twice")
-    assert note_run.status == "draft" and note_run.total_cents == -10_000
+    note_run = services.credit_note(
+        actor=ipa.users["fin"], invoice=original, amount="100.00", reason="billed twice"
+    )
+    assert note_run.status == "draft"
+    assert note_run.total_cents == -10_000
     services.approve_run(actor=ipa.users["fin2"], run=note_run)
     services.issue_run(actor=ipa.users["fin"], run=note_run, issue_date=dt.date(2026, 11, 5))
     note = note_run.invoices.get()
-    assert note.credits == original and note.total_cents == -10_000
+    assert note.credits == original
+    assert note.total_cents == -10_000
     assert note.lines.get().amount_cents == -10_000
     assert note.number.startswith("CN-202610-ALDER")
     assert _receivable(ipa.practice_a.pk) == 15_000
@@ -294,9 +319,13 @@ def test_a_practice_user_sees_only_its_own_fees(ipa: Any) -> None:
     with pytest.raises(NotFound):
         selectors.invoice_get(alice, b_invoice.pk)
     with pytest.raises(NotFound):
-        selectors.statement_of_account(alice, ipa.practice_b.pk, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+        selectors.statement_of_account(
+            alice, ipa.practice_b.pk, start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31)
+        )
     assert {i.practice_id for i in selectors.issued_invoices(alice)} == {ipa.practice_a.pk}
-    assert [b.practice.pk for b in selectors.balances(alice, as_of=dt.date(2026, 11, 1))] == [ipa.practice_a.pk]
+    assert [b.practice.pk for b in selectors.balances(alice, as_of=dt.date(2026, 11, 1))] == [
+        ipa.practice_a.pk
+    ]
     with pytest.raises(PermissionDenied):
         selectors.runs(alice)
     with pytest.raises(PermissionDenied):
