@@ -214,7 +214,7 @@ def _month_end(year: int, month: int) -> dt.date:
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
-    out = []
+    out: list[dt.date] = []
     index = first.year * 12 + first.month - 1
     while True:
         day = dt.date(index // 12, index % 12 + 1, 1)
@@ -303,10 +303,12 @@ class ScorecardData:
     illustrative: bool
 
     def settings_on(self, on: dt.date) -> Settings:
-        return _one_in_force(self.settings, on, "settings")
+        found: Settings = _one_in_force(self.settings, on, "settings")
+        return found
 
     def imaging_on(self, on: dt.date) -> ImagingRanges:
-        return _one_in_force(self.imaging, on, "imaging")
+        found: ImagingRanges = _one_in_force(self.imaging, on, "imaging")
+        return found
 
     def targets_on(self, on: dt.date) -> dict[str, Target]:
         found = {}
@@ -678,25 +680,27 @@ def _with_values(m: UnitMetrics) -> UnitMetrics:
     return UnitMetrics(**{**m.__dict__, "values": values})
 
 
-def monthly_values(monthly: pl.DataFrame, unit: str, key: int, months: Sequence[dt.date],
-                   metric: str) -> list[Decimal | None]:  # fmt: skip
-    """One unit's value of a monthly metric (cost or utilization) in each month."""
-    by_month = {r["month"]: r for r in monthly.filter(pl.col(unit) == key).iter_rows(named=True)}
-    out = []
-    for month in months:
-        r = by_month.get(month)
-        if r is None:
-            out.append(None)
-            continue
+def values_by_month(monthly: pl.DataFrame, unit: str) -> dict[tuple[int, dt.date], dict[str, Decimal | None]]:
+    """Each (unit, month)'s values of the monthly metrics (cost, utilization, denial, RAF) from
+    :func:`monthly_counts`' frame."""
+    out = {}
+    for r in monthly.iter_rows(named=True):
         m = _with_values(UnitMetrics(
-            unit=key, member_months=r["member_months"], claims_cents=r["claims_cents"],
+            unit=r[unit], member_months=r["member_months"], claims_cents=r["claims_cents"],
             capitation_cents=r["capitation_cents"], scored_member_months=r["scored_member_months"],
             raf_milli_months=r["raf_milli_months"], admissions=r["admissions"], ed_visits=r["ed_visits"],
             imaging=r["imaging"], referrals=r["referrals"], decided=r["decided"], denied=r["denied"],
             prior_hccs=0, open_recaptures=0, baseline_gaps=None, gaps_closed=None, quality=(),
         ))  # fmt: skip
-        out.append(m.values[metric])
+        out[(r[unit], r["month"])] = m.values
     return out
+
+
+def monthly_values(monthly: pl.DataFrame, unit: str, key: int, months: Sequence[dt.date],
+                   metric: str) -> list[Decimal | None]:  # fmt: skip
+    """One unit's value of a monthly metric in each month (None in a month it has no row)."""
+    found = values_by_month(monthly.filter(pl.col(unit) == key), unit)
+    return [found[(key, month)][metric] if (key, month) in found else None for month in months]
 
 
 # -- peers -------------------------------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -21,8 +23,8 @@ D = dt.date
 Q1 = sc.parse_period("2026-Q1", D(2026, 11, 27))
 
 
-def _frame(rows: list[tuple[object, ...]], schema: dict[str, object]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")  # type: ignore[arg-type]
+def _frame(rows: list[tuple[object, ...]], schema: Mapping[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 
 def inputs() -> dict[str, pl.DataFrame]:
