@@ -205,12 +205,14 @@ def test_payment_scores_per_series() -> None:
     # graft series 2026, 1.104: 4.115 / 1.104 = 3.72736 -> 3.727; x 0.941 = 3.507107 -> 3.507
     # no ESRD: no payment score
     assert got["payment_raf"].to_list() == [543, 3507, None]
-    # 2027: the factors are on file (dialysis 1.072, graft 1.119), but esrd_model_tables.csv lists the ESRD
-    # V24 tables for 2026 only, so 2027 is refused until a 2027 row is added there
+    # 2027: the same model (2027 code mapping, D24 coefficients) with the 2027 factors, dialysis 1.072 and
+    # graft 1.119: 0.613 / 1.072 = 0.57183 -> 0.572; x 0.941 = 0.538252 -> 0.538
+    # 4.115 / 1.119 = 3.67739 -> 3.677; x 0.941 = 3.460057 -> 3.460
     factors = {f.model: f.normalization_factor for f in tables.payment_factors(2027, tables.ESRD_DOMAIN)}
     assert factors == {"ESRDV24-DIALYSIS": 1072, "ESRDV24-GRAFT": 1119}
-    with pytest.raises(TableError, match="the ESRD model V24 has no tables for 2027"):
-        score(member(graft_months=1), 2027, "ESRDV24")
+    got_2027 = score(frame, 2027, "ESRDV24").members
+    assert got_2027["raf"].to_list() == [613, 4115, 0]
+    assert got_2027["payment_raf"].to_list() == [538, 3460, None]
 
 
 def test_absent_or_missing_series_factor_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,7 +227,10 @@ def test_absent_or_missing_series_factor_is_refused(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(tables, "payment_factors", lambda year, domain=None: missing)
     with pytest.raises(TableError, match=r"ESRDV24-DIALYSIS .*status 'missing'"):
         score(member(), 2026, "ESRDV24")
-    with pytest.raises(TableError, match="no tables for 2025"):
+    # 2025: tables on file, no ESRD factor: raw scores, payment refused
+    raw_2025 = score(member(), 2025, "ESRDV24", payment=False).members
+    assert raw_2025["raf"][0] > 0 and raw_2025["payment_raf"].null_count() == 1
+    with pytest.raises(TableError, match="ESRDV24-DIALYSIS"):
         score(member(), 2025, "ESRDV24")
 
 
