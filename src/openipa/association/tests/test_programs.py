@@ -155,3 +155,23 @@ def test_region_default_participants_and_refusals(world: Any) -> None:
     with pytest.raises(PermissionDenied):
         services.program_create(actor=world.users["fin"], data=data)
     assert Program.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_programs_cli_lists_baseline_latest_and_target(world: Any) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    program = _program(world)
+    out = io.StringIO()
+    call_command("programs", "list", "--user", "qual", "--json", stdout=out)
+    [row] = json.loads(out.getvalue())["programs"]
+    assert row["id"] == program.pk
+    assert (row["baseline"], row["latest"], row["target"], row["participants"]) == (
+        "33.3%",
+        "87.5%",
+        "70.0%",
+        2,
+    )
