@@ -25,7 +25,8 @@ def test_fees_cli_invoice_approve_issue_pay_and_balances(ipa: Any) -> None:
     services.fee_term_create(actor=ipa.users["fin"], practice=ipa.practice_a, data={
         "method": "flat_monthly", "amount": "250.00", "valid_from": dt.date(2026, 1, 1)})  # fmt: skip
     made = json.loads(_run("fees", "invoice", "--month", "2026-10", "--user", "fin", "--json"))
-    assert made["status"] == "draft" and made["total"] == "250.00"
+    assert made["status"] == "draft"
+    assert made["total"] == "250.00"
     run_id = str(made["run_id"])
     with pytest.raises(CommandError, match="another finance user"):
         _run("fees", "approve", run_id, "--user", "fin")
@@ -62,9 +63,8 @@ def test_fees_cli_invoice_approve_issue_pay_and_balances(ipa: Any) -> None:
     assert not FeePayment.objects.exists()
     paid = json.loads(_run("fees", "payment", "--practice", "alder", "--amount", "300.00", "--date", "2026-11-01",
                            "--reference", "CHK 1", "--user", "fin", "--json"))  # fmt: skip
-    assert (
-        paid["applied"] == [{"invoice": "MF-202610-ALDER", "amount": "250.00"}] and paid["credit"] == "50.00"
-    )
+    assert paid["applied"] == [{"invoice": "MF-202610-ALDER", "amount": "250.00"}]
+    assert paid["credit"] == "50.00"
     balances = json.loads(_run("fees", "balances", "--as-of", "2026-11-02", "--json"))
     assert balances["practices"] == [{"practice": "ALDER", "balance": "-50.00", "credit": "50.00",
                                       "aging": {"0-30": "0.00", "31-60": "0.00", "61-90": "0.00", "90+": "0.00"}}]  # fmt: skip
