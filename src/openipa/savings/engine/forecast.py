@@ -152,11 +152,8 @@ def forecast(
             .sort("resample")
         )
         for _, m, c, q_num, q_den in sums.iter_rows():
-            if m <= 0:
-                # a resample of members with no observed months cannot be projected: count it as the point
-                result = point
-            else:
-                result = settle(terms, totals(c, m, q_num, q_den))
+            # a resample of members with no observed months cannot be projected: it counts as the point
+            result = point if m <= 0 else settle(terms, totals(c, m, q_num, q_den))
             savings.append(result.savings_cents)
             shared.append(result.shared_cents)
             msr += result.msr_met
