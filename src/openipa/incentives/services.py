@@ -192,6 +192,7 @@ def _compute(
             settlement = engine.settle_risk_pool(params, practices)
     except engine.FormulaError as exc:
         raise SettlementRefused(str(exc)) from None
+    inputs["totals"] = dict(settlement.totals)
     inputs["notes"] = list(settlement.notes) + (
         [f"months without an approved capitation run: {', '.join(cap.months_without_run)}"]
         if cap.months_without_run else []

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openipa.core.money import percent_of
 from openipa.incentives import engine
 from openipa.incentives.engine import Counts, FormulaError, PracticeInput, Score
 
@@ -252,9 +253,9 @@ def test_risk_pool_exact_and_capped(practices, basis, cap):
     assert result.release_cents == sum(amounts) + result.pool_kept_cents
     if result.totals["result_cents"] >= 0:
         assert all(a >= 0 for a in amounts)
-        assert sum(amounts) == engine.percent_of(result.totals["result_cents"], Decimal(50)) or not any(
+        assert sum(amounts) == percent_of(result.totals["result_cents"], Decimal(50)) or not any(
             p.member_months for p in practices
         )
     else:
         assert all(-cap <= a <= 0 for a in amounts)
-        assert -sum(amounts) <= engine.percent_of(-result.totals["result_cents"], Decimal(40))
+        assert -sum(amounts) <= percent_of(-result.totals["result_cents"], Decimal(40))

@@ -1,0 +1,196 @@
+"""Incentive settlement pages: runs (list, prepare, detail with a chart of amounts per practice, approve, pay),
+formula versions, and statements (a practice user's own only: page, PDF, CSV)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from openipa.core.pagination import paginate
+from openipa.core.roles import Perm, is_practice_scoped, require
+from openipa.incentives import selectors, services, statements
+from openipa.incentives.forms import PrepareForm
+from openipa.incentives.models import SettlementRun
+from openipa.ledger.services import entries_for
+from openipa.membership.views.common import actor_of
+from openipa.web import charts
+from openipa.web.errors import domain_errors
+
+
+def _list(request: HttpRequest, form: PrepareForm, status: int = 200) -> HttpResponse:
+    actor = actor_of(request)
+    page = paginate(selectors.run_list(actor, kind=request.GET.get("kind", "")), request.GET.get("page"))
+    context = {"page": page, "prepare": form, "can_act": selectors.can_act(actor)}
+    return render(request, "web/incentives/run_list.html", context, status=status)
+
+
+@never_cache
+@domain_errors
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    return _list(request, PrepareForm())
+
+
+@never_cache
+@domain_errors
+@require_POST
+def run_prepare(request: HttpRequest) -> HttpResponseBase:
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    form = PrepareForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = services.prepare_settlement(actor=actor, contract=data["contract"], kind=data["kind"],
+                                              period=data["period"], quality_run_id=data.get("quality_run"),
+                                              pool_cents=form.pool_cents())  # fmt: skip
+        except ValueError as exc:
+            form.add_error(None, f"No settlement was prepared: {exc}")
+        else:
+            messages.success(
+                request, f"Settlement {run.pk} was prepared ({run.get_status_display().lower()})."
+            )
+            return redirect("web:incentives:run_detail", pk=run.pk)
+    return _list(request, form, status=400)
+
+
+def _chart(run: SettlementRun, lines: list[Any]) -> str:
+    labels = [line.practice.code for line in lines]
+    owed = tuple(max(0, (line.difference_cents + 50) // 100) for line in lines)
+    charged = tuple(max(0, (-line.difference_cents + 50) // 100) for line in lines)
+    series = [charts.Series("Owed to the practice", owed)]
+    if any(charged):
+        series.append(charts.Series("Charged to the practice", charged))
+    return mark_safe(charts.bar_chart(
+        labels, series, title=f"Settlement {run.pk}: amount per practice", x_label="Practice", y_label="Dollars",
+        chart_id="settlement-amounts", plot_height=220,
+    ))  # fmt: skip
+
+
+@never_cache
+@domain_errors
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    run = selectors.run_get(actor, pk)
+    lines = list(selectors.run_lines(actor, run))
+    is_draft = run.status == SettlementRun.Status.DRAFT
+    can_act = selectors.can_act(actor)
+    context = {
+        "run": run,
+        "lines": lines,
+        "chart": _chart(run, lines) if lines else "",
+        "notes": [str(n) for n in (run.inputs or {}).get("notes", [])],
+        "entries": entries_for("incentive_settlement", run.pk),
+        "payment_files": list(run.payment_files.all()),
+        "formula_rows": statements._formula_rows(run.formula_params or {}),
+        "can_approve": can_act and is_draft and actor.username != run.prepared_by,
+        "own_draft": can_act and is_draft and actor.username == run.prepared_by,
+        "can_pay": can_act and run.status == SettlementRun.Status.APPROVED,
+    }
+    return render(request, "web/incentives/run_detail.html", context)
+
+
+@never_cache
+@domain_errors
+@require_POST
+def run_approve(request: HttpRequest, pk: int) -> HttpResponseBase:
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    run = selectors.run_get(actor, pk)
+    try:
+        services.approve_settlement(actor=actor, run=run)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Settlement {run.pk} is approved and posted to the ledger.")
+    return redirect("web:incentives:run_detail", pk=run.pk)
+
+
+@never_cache
+@domain_errors
+@require_POST
+def run_pay(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Write the run's NACHA file under var/payments/ and mark it paid."""
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    run = selectors.run_get(actor, pk)
+    out = (
+        Path(settings.VAR_DIR)
+        / "payments"
+        / "outgoing"
+        / f"incentive-{run.pk}-{timezone.localtime():%Y%m%d%H%M%S}.ach"
+    )
+    try:
+        record = services.pay_settlement(actor=actor, run=run, out=out)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Settlement {run.pk} is paid: {record.entries} credits in {record.file_name}."
+        )
+    return redirect("web:incentives:run_detail", pk=run.pk)
+
+
+@never_cache
+@domain_errors
+@require_GET
+def formula_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    formulas = [(f, statements._formula_rows(f.params or {})) for f in selectors.formula_list(actor)]
+    return render(request, "web/incentives/formula_list.html", {"formulas": formulas})
+
+
+@never_cache
+@domain_errors
+@require_GET
+def statement_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    page = paginate(selectors.statement_list(actor), request.GET.get("page"))
+    return render(
+        request, "web/incentives/statement_list.html", {"page": page, "scoped": is_practice_scoped(actor)}
+    )
+
+
+@never_cache
+@domain_errors
+@require_GET
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    s = statements.statement(selectors.statement_line(actor, pk))
+    return render(request, "web/incentives/statement.html", {"s": s, "scoped": is_practice_scoped(actor)})
+
+
+def _attachment(response: HttpResponse, name: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@domain_errors
+@require_GET
+def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    s = statements.statement(selectors.statement_line(actor_of(request), pk))
+    return _attachment(
+        HttpResponse(statements.statement_pdf(s), content_type="application/pdf"), f"{s.file_stem}.pdf"
+    )
+
+
+@never_cache
+@domain_errors
+@require_GET
+def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    s = statements.statement(selectors.statement_line(actor_of(request), pk))
+    return _attachment(HttpResponse(statements.statement_csv(s), content_type="text/csv; charset=utf-8"),
+                       f"{s.file_stem}.csv")  # fmt: skip
