@@ -86,12 +86,31 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
 
 
-def _check(categories: Sequence[str], series: Sequence[Series]) -> None:
+def _check(categories: Sequence[str], series: Sequence[Series], *, negatives: bool = False) -> None:
     for s in series:
         if len(s.values) != len(categories):
             raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(categories)} categories")
-        if any(v < 0 for v in s.values):
+        if not negatives and any(v < 0 for v in s.values):
             raise ValueError(f"series {s.name!r} has a negative value; these charts start at zero")
+        if any(not math.isfinite(v) for v in s.values):
+            raise ValueError(f"series {s.name!r} has a value that is not a finite number")
+
+
+def signed_scale(min_value: float, max_value: float, ticks: int = 5) -> list[float]:
+    """Tick values covering ``min_value``..``max_value`` and zero, in round steps (1, 2, 2.5 or 5 x 10^k).
+
+    With nothing below zero it is ``nice_scale(max_value)``, so charts of non-negative data look as before.
+    """
+    if min_value >= 0:
+        return nice_scale(max_value, ticks)
+    top = max(max_value, 0.0)
+    span = top - min_value
+    step_scale = nice_scale(span, ticks)
+    step = step_scale[1] - step_scale[0]
+    low = math.floor(min_value / step - 1e-9) * step
+    high = math.ceil(top / step - 1e-9) * step
+    count = round((high - low) / step)
+    return [round(low + i * step, 10) for i in range(count + 1)]
 
 
 def _legend(series: Sequence[Series], width: float, top: float, left: float) -> tuple[list[str], float]:
@@ -132,9 +151,9 @@ def _axes(
 ) -> list[str]:
     """Grid lines, y tick labels, x category labels (thinned when crowded) and the two axis titles."""
     parts: list[str] = []
-    top_value = ticks[-1]
+    low_value, top_value = ticks[0], ticks[-1]
     for tick in ticks:
-        y = frame.bottom - frame.height * tick / top_value
+        y = frame.bottom - frame.height * (tick - low_value) / (top_value - low_value)
         parts.append(
             f'<line class="grid" x1="{frame.left:.1f}" x2="{frame.left + frame.width:.1f}" '
             f'y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dee5" stroke-width="1"/>'
@@ -143,9 +162,10 @@ def _axes(
             f'<text x="{frame.left - 8:.1f}" y="{y + 4:.1f}" text-anchor="end" {_FONT} fill="#44505e">'
             f"{escape(format_tick(tick))}</text>"
         )
+    zero = frame.bottom - frame.height * (0 - low_value) / (top_value - low_value)
     parts.append(
         f'<line class="axis" x1="{frame.left:.1f}" x2="{frame.left + frame.width:.1f}" '
-        f'y1="{frame.bottom:.1f}" y2="{frame.bottom:.1f}" stroke="#44505e" stroke-width="1"/>'
+        f'y1="{zero:.1f}" y2="{zero:.1f}" stroke="#44505e" stroke-width="1"/>'
     )
     longest = max((len(c) for c in categories), default=1)
     every = max(1, math.ceil((longest * _CHAR_WIDTH + 8) / max(slot, 1)))
@@ -201,44 +221,54 @@ def bar_chart(
 ) -> str:
     """Vertical bars, one slot per category: series stacked on each other or side by side (grouped).
 
-    Raise ValueError when a series has a different number of values than there are categories, or a
-    negative value.
+    Negative values draw below the zero line (stacked: negatives stack downward from zero, positives upward),
+    and the axis then runs from a round number below the lowest value. Raise ValueError when a series has a
+    different number of values than there are categories, or a value that is not finite.
     """
-    _check(categories, series)
+    _check(categories, series, negatives=True)
     chart_id = chart_id or _slug(title)
     if not categories or not series:
         return _empty(chart_id, width, title)
     if stacked:
-        top_value = max(sum(s.values[i] for s in series) for i in range(len(categories)))
+        top_value = max(sum(max(s.values[i], 0) for s in series) for i in range(len(categories)))
+        low_value = min(sum(min(s.values[i], 0) for s in series) for i in range(len(categories)))
     else:
         top_value = max(max(s.values) for s in series)
-    ticks = nice_scale(top_value)
+        low_value = min(min(s.values) for s in series)
+    ticks = signed_scale(low_value, top_value)
     frame, legend, height = _layout(series, width, plot_height)
     slot = frame.width / len(categories)
     # Bars fill most of their slot, but a chart of only a few categories should not get slabs.
     bar_width = min(slot * 0.72, 56.0 * (1 if stacked else len(series)))
-    scale = frame.height / ticks[-1]
+    scale = frame.height / (ticks[-1] - ticks[0])
+    zero = frame.bottom + ticks[0] * scale
     parts = _open(chart_id, width, height, title, description or _describe(categories, series))
     parts += _axes(frame, ticks, categories, x_label, y_label, slot)
     for i, category in enumerate(categories):
         x0 = frame.left + slot * i + (slot - bar_width) / 2
-        base = frame.bottom
+        up, down = zero, zero
         for j, s in enumerate(series):
             value = s.values[i]
             colour = PALETTE[j % len(PALETTE)]
-            h = value * scale
+            h = abs(value) * scale
             if stacked:
-                x, w, y = x0, bar_width, base - h
-                base = y
+                x, w = x0, bar_width
+                if value >= 0:
+                    y = up - h
+                    up = y
+                else:
+                    y = down
+                    down = y + h
             else:
                 w = bar_width / len(series)
-                x, y = x0 + j * w, frame.bottom - h
-            if value <= 0:
+                x = x0 + j * w
+                y = zero - h if value >= 0 else zero
+            if value == 0:
                 continue
             tip = f"{s.name}, {category}: {format_number(value)}"
             parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(w - 1, 1):.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{escape(tip)}</title></rect>'
+                f'<rect class="bar{" negative" if value < 0 else ""}" x="{x:.1f}" y="{y:.1f}" '
+                f'width="{max(w - 1, 1):.1f}" height="{h:.1f}" fill="{colour}"><title>{escape(tip)}</title></rect>'
             )
     parts += legend
     parts.append("</svg>")

@@ -7,7 +7,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from openipa.web.charts import Series, bar_chart, format_number, format_tick, line_chart, nice_scale
+from openipa.web.charts import (
+    Series,
+    bar_chart,
+    format_number,
+    format_tick,
+    line_chart,
+    nice_scale,
+    signed_scale,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["2026-01", "2026-02", "2026-03"]
@@ -131,3 +139,61 @@ def test_ids_are_unique_per_chart_and_derived_from_the_title():
     svg = bar_chart(MONTHS, TWO, title="Member months, by payer!", x_label="x", y_label="y")
     assert 'aria-labelledby="member-months-by-payer-title member-months-by-payer-desc"' in svg
     assert re.search(r'id="member-months-by-payer-title"', svg)
+
+
+def _all_bars(root: ET.Element) -> list[ET.Element]:
+    return [e for e in root.iter(f"{SVG}rect") if (e.get("class") or "").startswith("bar")]
+
+
+def _axis_y(root: ET.Element) -> float:
+    (axis,) = [e for e in root.iter(f"{SVG}line") if e.get("class") == "axis"]
+    assert axis.get("y1") == axis.get("y2")
+    return float(axis.get("y1") or 0)
+
+
+def test_signed_scale_covers_negatives_and_zero_in_round_steps():
+    assert signed_scale(0, 130) == nice_scale(130)
+    assert signed_scale(-30, 100) == [-50, 0, 50, 100]
+    assert signed_scale(-120, 0) == [-125, -100, -75, -50, -25, 0]
+    assert signed_scale(-7, -3)[-1] == 0
+
+
+def test_non_negative_bars_keep_the_axis_at_the_bottom():
+    root = _parse(bar_chart(MONTHS, TWO, title="t", x_label="x", y_label="y"))
+    assert _axis_y(root) == 272.0  # top margin 12 + plot height 260
+    assert all(e.get("class") == "bar" for e in _all_bars(root))
+
+
+def test_negative_grouped_bars_hang_below_the_zero_line():
+    root = _parse(bar_chart(["a", "b"], [Series("S", (100, -50))], title="t", x_label="x", y_label="y",
+                            stacked=False))  # fmt: skip
+    zero = _axis_y(root)
+    up, down = _all_bars(root)
+    assert up.get("class") == "bar"
+    assert down.get("class") == "bar negative"
+    assert float(up.get("y") or 0) + float(up.get("height") or 0) == pytest.approx(zero, abs=0.1)
+    assert float(down.get("y") or 0) == pytest.approx(zero, abs=0.1)
+    # the scale runs -50..100 in steps of 50: 100 is twice as tall as -50
+    assert float(up.get("height") or 0) == pytest.approx(2 * float(down.get("height") or 0), abs=0.2)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "-50" in texts
+    assert "100" in texts
+
+
+def test_stacked_bars_stack_positives_up_and_negatives_down():
+    series = [Series("gain", (30, 10)), Series("loss", (-20, -40)), Series("more", (10, 0))]
+    root = _parse(bar_chart(["a", "b"], series, title="t", x_label="x", y_label="y"))
+    zero = _axis_y(root)
+    bars = _all_bars(root)
+    a_bars = [b for b in bars if ", a:" in (b.findtext(f"{SVG}title") or "")]
+    tops = sorted(float(b.get("y") or 0) for b in a_bars if b.get("class") == "bar")
+    negative = [b for b in a_bars if b.get("class") == "bar negative"]
+    assert len(negative) == 1
+    assert float(negative[0].get("y") or 0) == pytest.approx(zero, abs=0.1)
+    assert tops[0] < tops[1] < zero  # "more" sits on top of "gain"
+    assert "loss, b: -40" in [b.findtext(f"{SVG}title") for b in bars]
+
+
+def test_non_finite_values_are_refused():
+    with pytest.raises(ValueError, match="finite"):
+        bar_chart(MONTHS, [Series("S", (1, float("nan"), 3))], title="t", x_label="x", y_label="y")
