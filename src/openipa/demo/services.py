@@ -10,6 +10,7 @@ says what was loaded, by whom (the system) and from which seed.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from openipa.demo import credentialing as demo_credentialing
 from openipa.demo import measurement as demo_measurement
 from openipa.demo import messenger as demo_messenger
 from openipa.demo import utilization as demo_utilization
+from openipa.demo.engine import claims as claim_engine
 from openipa.demo.engine import rosters
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
@@ -248,6 +250,7 @@ def build_demo(
     _stage(progress, "Writing 834 roster files", 1, 1)
     imports = _import_rosters(files, progress)
     _complete_members(data, plan, progress)
+    _esrd_members(data, seed, as_of.last_day)
     logins = _create_users(data, practices, password, progress)
     _stage(progress, "Fee-for-service offers", 0, 1)
     offered = demo_messenger.build_offers(seed=seed, today=as_of.last_day)
@@ -662,6 +665,31 @@ def _complete_members(data: engine.DemoData, plan: rosters.RosterPlan, progress:
             cursor.executemany(sql, rows[start : start + BATCH])
             _stage(progress, stage, min(start + BATCH, len(rows)), len(rows))
     _stage(progress, stage, len(rows), len(rows))
+
+
+def _esrd_members(data: engine.DemoData, seed: int, today: dt.date) -> None:
+    """About 0.5% of the adult members get ESRD status (:func:`claim_engine.esrd_member_fields`: dialysis, a functioning
+    graft, or a recent kidney transplant), as the payer reports it; their claims carry the ESRD diagnoses."""
+    fields = {
+        (m.payer_code, m.payer_member_id): found
+        for m in data.members
+        if (
+            found := claim_engine.esrd_member_fields(
+                seed, m.payer_member_id, m.date_of_birth, data.first_month.first_day, today
+            )
+        )
+        is not None
+    }
+    members = Member.objects.filter(payer_member_id__in=[key for _payer, key in fields]).select_related(
+        "payer"
+    )
+    changed = []
+    for member in members:
+        found = fields.get((member.payer.code, member.payer_member_id))
+        if found is not None:
+            member.orec, member.crec, member.kidney_transplant_date = found
+            changed.append(member)
+    Member.objects.bulk_update(changed, ["orec", "crec", "kidney_transplant_date"], batch_size=BATCH)
 
 
 def _column(model: type[models.Model], name: str) -> str:

@@ -787,6 +787,45 @@ _MENTAL_DX = ("F329", "F322", "F331", "F332", "F411", "F419", "F200", "F319", "F
 _PLANTED_PREFIX = "P"
 
 
+ESRD_PER_MILLE = 5
+"""Of the adult members: end-stage renal disease (risk runs score them with CMS's ESRD model, ADR 0018)."""
+_ESRD_DX = {"dialysis": ("N186", "Z992"), "transplant": ("N186", "Z992"), "graft": ("Z940",)}
+
+
+def esrd_kind(seed: int, key: str, birth_date: dt.date, on: dt.date) -> str | None:
+    """The ESRD status of the member with payer key ``key`` (None for most): "dialysis" (17 in 20),
+    "graft" (a functioning kidney transplant of years ago, 2 in 20) or "transplant" (a kidney transplant 1-3
+    months before February 1 of the current year, 1 in 20), for members 18 or over on ``on``."""
+    if age_on(birth_date, max(birth_date, on)) < 18 or _stable("esrd", seed, key) % 1000 >= ESRD_PER_MILLE:
+        return None
+    kind = _stable("esrd-kind", seed, key) % 20
+    return "transplant" if kind == 0 else "graft" if kind <= 2 else "dialysis"
+
+
+def esrd_member_fields(
+    seed: int, key: str, birth_date: dt.date, claims_from: dt.date, today: dt.date
+) -> tuple[str, str, dt.date | None] | None:
+    """(orec, crec, kidney transplant date) of an ESRD member (:func:`esrd_kind` on ``claims_from``, the first
+    day of the demo's claims, as the claims plant the ESRD visits), else None:
+    dialysis under 65 or one in three of those 65 and over entitled by ESRD originally (orec 2), the others
+    currently (crec 2, orec 0); a graft since one to six years; a recent transplant between December 3 and
+    January 22 before February 1 of ``today``'s year (graft months 2-3 for that payment year), never after
+    ``today``."""
+    kind = esrd_kind(seed, key, birth_date, claims_from)
+    if kind is None:
+        return None
+    age = age_on(birth_date, today)
+    original = age < 65 or _stable("esrd-orec", seed, key) % 3 == 0
+    orec = "2" if original else "0"
+    if kind == "dialysis":
+        return orec, "2", None
+    if kind == "graft":
+        return orec, "2", today - dt.timedelta(days=400 + _stable("esrd-graft", seed, key) % 1800)
+    february_1 = dt.date(today.year, 2, 1)
+    transplant = february_1 - dt.timedelta(days=10 + _stable("esrd-transplant", seed, key) % 51)
+    return orec, "2", min(transplant, today)
+
+
 def cardiovascular(seed: int, key: str) -> bool:
     """Whether the member with payer key ``key`` is one of the planted ischemic vascular disease patients (the
     claims plant their visits for those 45-75; the clinical demo's pharmacy gives most of them a statin)."""
@@ -804,7 +843,8 @@ def _planted_year(plan: _Planner, m: ClaimMember) -> list[_Encounter]:
     cvd = 45 <= age <= 75 and cardiovascular(seed, key)
     ed = age >= 18 and _stable("mental-ed", seed, key) % 1000 < MENTAL_ED_PER_MILLE
     stay = age >= 18 and _stable("mental-stay", seed, key) % 1000 < MENTAL_STAY_PER_MILLE
-    if not (cvd or ed or stay):
+    esrd = esrd_kind(seed, key, m.birth_date, start)
+    if not (cvd or ed or stay or esrd):
         return []
     r = random.Random(f"openipa-demo-837-planted-{seed}-{key}")
     out: list[_Encounter] = []
@@ -864,6 +904,14 @@ def _planted_year(plan: _Planner, m: ClaimMember) -> list[_Encounter]:
                 _Line("", r.randint(300, 1500) * 100, 1, revenue="0250")]  # fmt: skip
         out.append(_Encounter(m, hospital, "", admitted, dx, room, True, "11", admitted, discharged, doctor))
         follow_up(dx, discharged, 0.45, 0.7)
+    if esrd:
+        # the nephrologist's ESRD visits (90960, monthly dialysis services) or a transplant follow-up, four
+        # times over the window, with the ESRD (N18.6, Z99.2) or transplant status (Z94.0) diagnoses
+        nephrologists = [p for p in plan.specialists if "nephro" in p.specialty.lower()]
+        doctor = r.choice(nephrologists) if nephrologists else plan.by_npi.get(m.pcp_npi) or one(PCP)
+        code = "99214" if esrd == "graft" else "90960"
+        for lo, hi in ((20, 60), (110, 160), (210, 260), (300, 350)):
+            visit(doctor, day(lo, hi), code, _ESRD_DX[esrd])
     return out
 
 
