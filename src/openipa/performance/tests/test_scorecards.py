@@ -13,8 +13,7 @@ from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.models import AuditEvent
 from openipa.performance import scorecard_selectors as sel
 from openipa.performance.engine import scorecard as sc
-from openipa.performance.tests.scorecard_fixtures import add_practice, build, set_data
-from openipa.utilization.models import AuthRequest
+from openipa.performance.tests.scorecard_fixtures import add_practice, set_data
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +21,8 @@ Q1 = sc.parse_period("2026-Q1", dt.date(2026, 11, 27))
 
 
 @pytest.fixture
-def ipa(um: SmallIpa, decided: dict[str, AuthRequest], monkeypatch: pytest.MonkeyPatch) -> SmallIpa:
-    set_data(monkeypatch, min_member_months=1, k=2)
-    return build(um)
+def ipa(scorecard_ipa: SmallIpa) -> SmallIpa:
+    return scorecard_ipa
 
 
 def test_golden_practice_scorecard(ipa: SmallIpa) -> None:
