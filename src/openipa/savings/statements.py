@@ -66,14 +66,18 @@ def statement_csv(s: Statement) -> str:
     writer.writerow(["section", "item", "value", "amount"])
     for step in s.steps:
         cents = step.get("cents")
-        writer.writerow(["settlement", step["label"], step["value"], "" if cents is None else decimal_text(cents)])
+        writer.writerow(
+            ["settlement", step["label"], step["value"], "" if cents is None else decimal_text(cents)]
+        )
     writer.writerow(["off the top", "IPA reserve", "", decimal_text(s.run.reserve_cents)])
     writer.writerow(["off the top", "IPA administrative fee", "", decimal_text(s.run.admin_fee_cents)])
     writer.writerow(["off the top", "Distributable", "", decimal_text(s.run.distributable_cents)])
     share = s.share
     writer.writerow(["keys", "Attributed member-months", share.member_months, ""])
     writer.writerow(["keys", "Cost (completed)", "", decimal_text(share.cost_cents)])
-    writer.writerow(["keys", "Quality score", "" if share.quality_score is None else str(share.quality_score), ""])
+    writer.writerow(
+        ["keys", "Quality score", "" if share.quality_score is None else str(share.quality_score), ""]
+    )
     for pool in s.pools:
         writer.writerow(["pool total", pool.label, f"{pool.percent}%", decimal_text(pool.pool_cents)])
         writer.writerow(["your share", pool.label, "", decimal_text(pool.share_cents)])
@@ -102,7 +106,10 @@ def statement_pdf(s: Statement) -> bytes:
     header = [
         ["Practice", f"{share.practice.legal_name} ({share.practice.code})"],
         ["Contract", f"{snapshot.contract.number}: {snapshot.term.name} v{snapshot.term.version}"],
-        ["Period", f"{snapshot.first_month:%Y-%m} to {snapshot.last_month:%Y-%m}, claims paid by {snapshot.cutoff}"],
+        [
+            "Period",
+            f"{snapshot.first_month:%Y-%m} to {snapshot.last_month:%Y-%m}, claims paid by {snapshot.cutoff}",
+        ],
         ["Run", f"{run.pk} ({run.get_status_display().lower()})"],
         ["Trace number", share.trace_number or "-"],
     ]
@@ -120,7 +127,10 @@ def statement_pdf(s: Statement) -> bytes:
     rows = [["", "Pool", "Your share"],
             ["IPA reserve", format_money(run.reserve_cents), ""],
             ["IPA administrative fee", format_money(run.admin_fee_cents), ""]]  # fmt: skip
-    rows += [[f"{p.label} ({p.percent}%)", format_money(p.pool_cents), format_money(p.share_cents)] for p in s.pools]
+    rows += [
+        [f"{p.label} ({p.percent}%)", format_money(p.pool_cents), format_money(p.share_cents)]
+        for p in s.pools
+    ]
     rows.append(["Total", format_money(run.distributable_cents), format_money(share.total_cents)])
     table = Table(rows, hAlign="LEFT", repeatRows=1)
     table.setStyle(grid)

@@ -109,7 +109,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         verbs = parser.add_subparsers(dest="verb", required=True)
         settle = verbs.add_parser("settle", help="freeze a snapshot and prepare a draft settlement run")
-        forecast = verbs.add_parser("forecast", help="project the year's settlement with a bootstrap interval")
+        forecast = verbs.add_parser(
+            "forecast", help="project the year's settlement with a bootstrap interval"
+        )
         for sub in (settle, forecast):
             sub.add_argument("--contract", required=True, help="the contract number")
             sub.add_argument("--year", type=int, help="the performance year (January to December)")
@@ -198,7 +200,9 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(run_json(run)))
             return
-        self.stdout.write(f"settlement run {run.pk} ({run.get_status_display().lower()}), snapshot {run.snapshot_id}")
+        self.stdout.write(
+            f"settlement run {run.pk} ({run.get_status_display().lower()}), snapshot {run.snapshot_id}"
+        )
         for step in run.result["steps"]:
             self.stdout.write(f"  {step['label']}: {step['value']}")
         if run.distributable_cents:

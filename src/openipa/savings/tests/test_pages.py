@@ -1,0 +1,119 @@
+"""The savings pages: finance settles, a second finance user approves, statements reach each practice alone;
+other roles are refused; the forecast page draws its charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from openipa.savings.models import PracticeShare, SettlementRun
+
+
+def _client(ss: Any, name: str) -> Client:
+    client = Client()
+    client.force_login(ss.users[name])
+    return client
+
+
+def _settle(ss: Any) -> SettlementRun:
+    response = _client(ss, "fin").post(reverse("web:savings:settle"), {
+        "term": ss.savings_term.pk, "month_from": "2026-01", "month_to": "2026-12", "cutoff": "2027-03-31",
+        "formula": ss.formula.pk,
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = SettlementRun.objects.get()
+    assert response["Location"] == reverse("web:savings:run_detail", args=[run.pk])
+    return run
+
+
+def test_finance_settles_and_another_finance_user_approves(ss: Any) -> None:
+    fin = _client(ss, "fin")
+    page = fin.get(reverse("web:savings:overview"))
+    assert page.status_code == 200
+    assert "Sunrise shared savings 2026" in page.content.decode()
+    run = _settle(ss)
+    detail = fin.get(reverse("web:savings:run_detail", args=[run.pk])).content.decode()
+    assert "$1,200.00" in detail
+    assert "<svg" in detail
+    assert "ALDER" in detail
+    fin.post(reverse("web:savings:run_approve", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == "draft"  # the preparer cannot approve
+    _client(ss, "fin2").post(reverse("web:savings:run_approve", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == "approved"
+    _client(ss, "fin2").post(reverse("web:savings:run_pay", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.status == "paid"
+
+
+def test_bad_settle_input_is_shown_and_nothing_written(ss: Any) -> None:
+    response = _client(ss, "fin").post(reverse("web:savings:settle"), {
+        "term": ss.savings_term.pk, "month_from": "2026-01", "month_to": "2026-12", "cutoff": "2026-06-30",
+    })  # fmt: skip
+    assert response.status_code == 400
+    assert "before the period ends" in response.content.decode()
+    assert not SettlementRun.objects.exists()
+
+
+def test_practice_users_see_only_their_own_statement(ss: Any) -> None:
+    run = _settle(ss)
+    alice = _client(ss, "alice")
+    share_a = PracticeShare.objects.get(run=run, practice=ss.practice_a)
+    share_b = PracticeShare.objects.get(run=run, practice=ss.practice_b)
+    assert alice.get(reverse("web:savings:statement_detail", args=[share_a.pk])).status_code == 404  # draft
+    _client(ss, "fin2").post(reverse("web:savings:run_approve", args=[run.pk]))
+    assert alice.get(reverse("web:savings:overview"))["Location"] == reverse("web:savings:statement_list")
+    listing = alice.get(reverse("web:savings:statement_list")).content.decode()
+    own = alice.get(reverse("web:savings:statement_detail", args=[share_a.pk])).content.decode()
+    assert "$578.00" in own
+    for html in (listing, own):
+        assert "Birch" not in html
+        assert "BIRCH" not in html
+        assert "$442.00" not in html
+    for name in ("statement_detail", "statement_pdf", "statement_csv"):
+        assert alice.get(reverse(f"web:savings:{name}", args=[share_b.pk])).status_code == 404
+    pdf = alice.get(reverse("web:savings:statement_pdf", args=[share_a.pk]))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content[:4] == b"%PDF"
+    csv_text = alice.get(reverse("web:savings:statement_csv", args=[share_a.pk])).content.decode()
+    assert "your share,Total,,578.00" in csv_text
+    assert "BIRCH" not in csv_text
+    assert alice.get(reverse("web:savings:run_detail", args=[run.pk])).status_code == 403
+    assert alice.post(reverse("web:savings:run_pay", args=[run.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["ops", "messenger"])
+def test_other_roles_are_refused(ss: Any, name: str) -> None:
+    client = _client(ss, name)
+    assert client.get(reverse("web:savings:overview")).status_code == 403
+    assert client.get(reverse("web:savings:statement_list")).status_code == 403
+
+
+def test_the_auditor_reads_but_cannot_settle(ss: Any) -> None:
+    auditor = _client(ss, "auditor")
+    page = auditor.get(reverse("web:savings:overview")).content.decode()
+    assert "settle-form" not in page
+    response = auditor.post(reverse("web:savings:settle"), {
+        "term": ss.savings_term.pk, "month_from": "2026-01", "month_to": "2026-12", "cutoff": "2027-03-31",
+        "formula": ss.formula.pk,
+    })  # fmt: skip
+    assert response.status_code == 403
+    assert not SettlementRun.objects.exists()
+
+
+def test_forecast_page(ss: Any) -> None:
+    fin = _client(ss, "fin")
+    response = fin.post(reverse("web:savings:forecast_create"), {
+        "term": ss.savings_term.pk, "year": 2026, "as_of": "2027-03-31", "samples": 100, "seed": 1,
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = fin.get(response["Location"]).content.decode()
+    assert "savings-histogram" in page
+    assert "savings-interval" in page
+    assert "Minimum savings rate met" in page
+    assert "$6,000.00" in page  # the whole year is observed by then: savings 12,000 - 6,000
