@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -96,7 +97,7 @@ def build_incentives(*, seed: int, today: dt.date, progress: ProgressFn | None =
     paid_cents = 0
     for n, contract in enumerate(contracts, start=1):
         valid_from = max(contract.valid_from, dt.date(period.year, 1, 1))
-        common = {"actor": preparer, "contract": contract, "valid_from": valid_from}
+        common: dict[str, Any] = {"actor": preparer, "contract": contract, "valid_from": valid_from}
         kinds: list[str] = [Kind.RISK_POOL]
         services.save_formula(**common, kind=Kind.RISK_POOL, name=f"{contract.payer.code} risk pool {period.year}",
                               params={"service_categories": [], "surplus_share_percent": "50",
