@@ -1,0 +1,89 @@
+"""The demo's shared savings stage: terms for the Medicare Advantage contract and a synthetic ACO, the last twelve
+full months settled (approved by a second finance user, paid, posted), and this year's forecasts, all through
+the services on what the other stages loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from openipa.core.months import Month
+from openipa.demo import savings as demo_savings
+from openipa.demo.tests.builds import module_demo
+from openipa.ledger import accounts
+from openipa.ledger.models import JournalLine
+from openipa.savings import services
+from openipa.savings.models import Forecast, PracticeShare, SavingsTerm, SettlementRun
+
+AS_OF = Month(2026, 10)
+PROGRESS: list[tuple[int, int]] = []
+
+
+@pytest.fixture(scope="module")
+def built(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[demo_savings.SavingsSummary]:
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == demo_savings.STAGE:
+            PROGRESS.append((done, total))
+
+    with module_demo(django_db_blocker, tmp_path_factory, "savings-demo", seed=5, members=1500, as_of=AS_OF,
+                     capitation_year=False, claims_year=True, utilization=False, clinical=True):  # fmt: skip
+        yield demo_savings.build_savings(seed=5, today=AS_OF.last_day, progress=progress)
+
+
+@pytest.fixture
+def db_access(built: demo_savings.SavingsSummary, db: None) -> None:
+    """The module's build, read inside each test's transaction."""
+
+
+def test_terms_and_the_settled_window(built: demo_savings.SavingsSummary, db_access: None) -> None:
+    assert built.terms == 2
+    assert SavingsTerm.objects.filter(kind="payer").count() == 1
+    assert SavingsTerm.objects.filter(kind="mssp", track="ENHANCED").count() == 1
+    assert (built.settled_from, built.settled_to) == ("2025-11", "2026-10")
+    run = SettlementRun.objects.get(pk=built.settled_run)
+    assert run.approved_by == "finance-2"
+    assert run.prepared_by == "finance"
+    assert run.shared_cents == built.shared_cents
+    assert run.snapshot.member_months > 0
+    assert run.snapshot.cost_cents > 0
+    assert PROGRESS[-1][0] == PROGRESS[-1][1]
+
+
+def test_the_run_settles_again_to_the_same_answer(
+    built: demo_savings.SavingsSummary, db_access: None
+) -> None:
+    run = SettlementRun.objects.get(pk=built.settled_run)
+    again = services.settle_snapshot(run.snapshot)
+    assert again.shared_cents == run.shared_cents
+    assert again.benchmark_cents == run.benchmark_cents
+
+
+def test_savings_are_distributed_paid_and_posted_by_practice(
+    built: demo_savings.SavingsSummary, db_access: None
+) -> None:
+    run = SettlementRun.objects.get(pk=built.settled_run)
+    if run.shared_cents <= 0:
+        pytest.fail(f"the demo's benchmark should earn savings: {run.result['steps']}")
+    shares = list(PracticeShare.objects.filter(run=run))
+    assert sum(s.total_cents for s in shares) == run.distributable_cents
+    assert all(s.total_cents >= 0 for s in shares)
+    assert run.status == "paid"
+    assert built.practices_paid > 0
+    distributed = JournalLine.objects.filter(account__code=accounts.SHARED_SAVINGS_DISTRIBUTED)
+    assert distributed.exclude(practice_id=None).count() == distributed.count() > 0
+    assert sum(int(line.debit * 100) for line in distributed) == run.distributable_cents
+
+
+def test_forecasts_of_this_year(built: demo_savings.SavingsSummary, db_access: None) -> None:
+    assert len(built.forecasts) == 2
+    for record in Forecast.objects.filter(pk__in=built.forecasts):
+        r = record.result
+        assert record.samples == 1000
+        assert record.seed == 5
+        assert r["interval"]["low"] <= r["interval"]["median"] <= r["interval"]["high"]
+        assert r["expected_member_months"] >= r["observed_member_months"] > 0
+        assert sum(n for _lo, _hi, n in r["histogram"]) == 1000
