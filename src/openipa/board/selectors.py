@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -433,17 +434,44 @@ def last_closed_month(period: Period, as_of: dt.date) -> Month:
     return period.last if period.last.last_day < as_of else Month.of(as_of) - 1
 
 
-def board_dashboard(actor: Actor | None, *, period: Period, as_of: dt.date) -> Dashboard:
+STEPS = (
+    "revenue",
+    "claims",
+    "capitation",
+    "reserves",
+    "ledger",
+    "claims timeliness",
+    "cost drivers",
+    "quality",
+)
+"""What board_dashboard reads, in order: ``progress`` is called with each before it is read."""
+
+
+def board_dashboard(
+    actor: Actor | None, *, period: Period, as_of: dt.date, progress: Callable[[str], None] | None = None
+) -> Dashboard:
     """Every figure of the board dashboard for ``period``, judged on ``as_of`` (claims still open then, the
-    reserve estimate of the last closed month)."""
+    reserve estimate of the last closed month). ``progress(step)`` is told each of STEPS as it starts."""
     require_board(actor)
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
     months = period.months
+    step("revenue")
+    revenue = revenue_frame(period)
+    step("claims")
+    claims = claims_frame(period)
+    step("capitation")
+    capitation = capitation_frame(period)
+    step("reserves")
     estimate = ibnr_estimate(period.last)
     member_months = member_months_frame(period)
     frame = engine.lob_month_frame(
-        revenue=revenue_frame(period),
-        claims=claims_frame(period),
-        capitation=capitation_frame(period),
+        revenue=revenue,
+        claims=claims,
+        capitation=capitation,
         ibnr=ibnr_frame(estimate),
         member_months=member_months,
         months=months,
@@ -456,9 +484,11 @@ def board_dashboard(actor: Actor | None, *, period: Period, as_of: dt.date) -> D
         documented.filter(status=IbnrEstimate.Status.APPROVED).order_by("-id").first()
         or documented.order_by("-id").first()
     )
-    on_time, counted = timeliness(period, as_of)
+    step("ledger")
     balance_day = min(period.last.last_day, as_of)
     ledger = balances(balance_day)
+    step("claims timeliness")
+    on_time, counted = timeliness(period, as_of)
     inputs = engine.RboInputs(
         as_of=balance_day,
         balances=ledger,
@@ -470,6 +500,10 @@ def board_dashboard(actor: Actor | None, *, period: Period, as_of: dt.date) -> D
         timely_on_time=on_time,
         timely_counted=counted,
     )
+    step("cost drivers")
+    cost_drivers = drivers(period, total.member_months)
+    step("quality")
+    quality = quality_trajectory(period.last.last_day)
     return Dashboard(
         period=period,
         as_of=as_of,
@@ -481,8 +515,8 @@ def board_dashboard(actor: Actor | None, *, period: Period, as_of: dt.date) -> D
         criteria_version=version,
         criteria=engine.assess(inputs, version),
         balances=ledger,
-        drivers=drivers(period, total.member_months),
-        quality=quality_trajectory(period.last.last_day),
+        drivers=cost_drivers,
+        quality=quality,
     )
 
 
@@ -529,3 +563,75 @@ def dashboard_csv_rows(dashboard: Dashboard) -> list[tuple[object, ...]]:
         for run, value in zip(dashboard.quality.runs, m.percents, strict=True):
             rows.append(("quality", "", run, f"{m.measure} {m.rate}", "" if value is None else str(value)))
     return rows
+
+
+def _figures_json(f: engine.Figures) -> dict[str, Any]:
+    return {
+        "member_months": f.member_months,
+        "revenue_cents": f.revenue_cents,
+        "claims_paid_cents": f.claims_cents,
+        "capitation_to_practices_cents": f.capitation_cents,
+        "ibnr_estimate_cents": f.ibnr_cents,
+        "medical_cost_cents": f.cost_cents,
+        "revenue_pmpm_cents": f.revenue_pmpm,
+        "cost_pmpm_cents": f.cost_pmpm,
+        "mlr": None if f.mlr is None else str(f.mlr),
+    }
+
+
+def dashboard_json(dashboard: Dashboard) -> dict[str, Any]:
+    """The dashboard's figures for ``openipa board --json`` (money in integer cents, ratios as texts)."""
+    estimate = dashboard.estimate
+
+    def driver_rows(rows: list[engine.Driver]) -> list[dict[str, Any]]:
+        return [{"label": r.label, "paid_cents": r.paid_cents, "pmpm_cents": r.pmpm_cents,
+                 "share_percent": None if r.share_percent is None else str(r.share_percent)} for r in rows]  # fmt: skip
+
+    return {
+        "period": dashboard.period.code,
+        "first_month": str(dashboard.period.first),
+        "last_month": str(dashboard.period.last),
+        "as_of": dashboard.as_of.isoformat(),
+        "balances_as_of": dashboard.balance_day.isoformat(),
+        "lines_of_business": {f.label: _figures_json(f) for f in dashboard.lobs},
+        "total": _figures_json(dashboard.total),
+        "months": {f.label: _figures_json(f) for f in dashboard.months},
+        "rbo": {
+            c.key: {
+                "light": c.light.value,
+                "value": c.value_text,
+                "thresholds": c.threshold_text,
+                "arithmetic": c.arithmetic,
+            }
+            for c in dashboard.criteria
+        },
+        "criteria_valid_from": dashboard.criteria_version.valid_from.isoformat(),
+        "reserve": None
+        if estimate is None
+        else {
+            "estimate_id": estimate.pk,
+            "as_of": f"{estimate.as_of:%Y-%m}",
+            "status": estimate.status,
+            "method": estimate.method,
+            "ibnr_cents": int(estimate.total_ibnr_cents),
+        },
+        "cost_drivers": {
+            "paid_cents": dashboard.drivers.paid_cents,
+            "service_category": driver_rows(dashboard.drivers.categories),
+            "diagnosis_group": driver_rows(dashboard.drivers.diagnoses),
+            "place_of_service": driver_rows(dashboard.drivers.places),
+        },
+        "quality": {
+            "runs": list(dashboard.quality.runs),
+            "measures": [
+                {
+                    "measure": m.measure,
+                    "rate": m.rate,
+                    "percents": [None if p is None else str(p) for p in m.percents],
+                    "target_percent": None if m.target_percent is None else str(m.target_percent),
+                    "met": m.met,
+                }
+                for m in dashboard.quality.measures
+            ],
+        },
+    }
