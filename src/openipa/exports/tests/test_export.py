@@ -29,7 +29,9 @@ TABLES = ("eligibility", "medical_claim", "pharmacy_claim", "provider_attributio
 
 
 def run(out: Path, fmt: str = "csv", filters: Filters = TO_APRIL, actor: Any = None) -> Any:
-    return export_tuva(actor, out_dir=out, fmt=fmt, filters=filters, exported_by="tester", today=D(2026, 5, 1))
+    return export_tuva(
+        actor, out_dir=out, fmt=fmt, filters=filters, exported_by="tester", today=D(2026, 5, 1)
+    )
 
 
 def read(out: Path, name: str, fmt: str = "csv") -> pl.DataFrame:
@@ -93,7 +95,8 @@ def test_golden_medical_claims(golden: Any, tmp_path: Path) -> None:
     frame = read(tmp_path, "medical_claim")
     rows = rows_of(frame, person)
     ingest = {r["ingest_datetime"] for r in rows}
-    assert len(ingest) == 1 and dt.datetime.fromisoformat(ingest.pop())  # the claim file's arrival, parsed
+    assert len(ingest) == 1
+    assert dt.datetime.fromisoformat(ingest.pop())
     rows = [{k: v for k, v in nonnull(r).items() if k != "ingest_datetime"} for r in rows]
     prof, inst = str(golden.professional.pk), str(golden.institutional.pk)
     header = {"person_id": person, "member_id": "SUN0099", "payer": "Sunrise Health Plan", "data_source": "openipa",
@@ -188,7 +191,9 @@ def test_values_round_trip_to_the_types_tuva_expects(golden: Any, tmp_path: Path
                 assert all(dt.date.fromisoformat(v) for v in values)
             if kind == "flag":
                 assert set(values) <= {"0", "1"}
-    paid = pl.read_csv(tmp_path / "medical_claim.csv", schema=tuva.tables()["medical_claim"].schema)["paid_amount"]
+    paid = pl.read_csv(tmp_path / "medical_claim.csv", schema=tuva.tables()["medical_claim"].schema)[
+        "paid_amount"
+    ]
     assert paid.sum() == Decimal("3180.00")  # 70 + 10 + 3000 + 100 + 0, exactly
 
 
@@ -198,7 +203,12 @@ def test_manifest(golden: Any, tmp_path: Path) -> None:
     assert manifest["format"] == "parquet"
     assert manifest["exported_by"] == "tester"
     assert manifest["tuva"]["version"] == tuva.input_layer()["tuva_version"]
-    assert manifest["filters"] == {"from": None, "to": "2026-04-30", "payer": None, "open_spans_end": "2026-04-30"}
+    assert manifest["filters"] == {
+        "from": None,
+        "to": "2026-04-30",
+        "payer": None,
+        "open_spans_end": "2026-04-30",
+    }
     assert manifest["skipped"] == {"claims_without_member": 1}
     assert manifest["members"] == 3
     for name in TABLES:
@@ -208,7 +218,9 @@ def test_manifest(golden: Any, tmp_path: Path) -> None:
         assert entry["columns"] == tuva.tables()[name].names
         assert entry["rows"] == pl.read_parquet(tmp_path / entry["file"]).height == result.counts[name]
     # nothing else is left in the folder (no staging folder, no part files)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{n}.parquet" for n in TABLES] + ["manifest.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{n}.parquet" for n in TABLES] + ["manifest.json"]
+    )
 
 
 def test_date_filters(golden: Any, tmp_path: Path) -> None:
@@ -226,7 +238,7 @@ def test_date_filters(golden: Any, tmp_path: Path) -> None:
     ]
     # a window before any span: no eligibility at all
     early = run(tmp_path / "early", filters=Filters(date_from=D(2025, 1, 1), date_to=D(2025, 12, 31)))
-    assert early.counts == {name: 0 for name in TABLES}
+    assert early.counts == dict.fromkeys(TABLES, 0)
     assert (tmp_path / "early" / "eligibility.csv").read_text().strip().split(",") == tuva.tables()[
         "eligibility"
     ].names
@@ -302,13 +314,21 @@ def test_export_is_one_audit_read_of_the_members(golden: Any, tmp_path: Path) ->
     events = list(AuditEvent.objects.order_by("-id")[: AuditEvent.objects.count() - before])
     assert len(events) == 1
     event = events[0]
-    assert (event.kind, event.action, event.object_type, event.actor_username) == ("read", "export", "exports.tuva", "ops")
+    assert (event.kind, event.action, event.object_type, event.actor_username) == (
+        "read",
+        "export",
+        "exports.tuva",
+        "ops",
+    )
     assert event.member_count == result.members == 3
-    assert "medical_claim 5" in event.purpose and "eligibility" in event.purpose
+    assert "medical_claim 5" in event.purpose
+    assert "eligibility" in event.purpose
 
 
 @pytest.mark.parametrize("who", ["alice", "messenger"])
-def test_practice_users_and_roles_without_member_data_are_refused(golden: Any, tmp_path: Path, who: str) -> None:
+def test_practice_users_and_roles_without_member_data_are_refused(
+    golden: Any, tmp_path: Path, who: str
+) -> None:
     with pytest.raises(PermissionDenied):
         run(tmp_path / "out", actor=golden.ipa.users[who])
     assert not (tmp_path / "out").exists()
@@ -316,14 +336,30 @@ def test_practice_users_and_roles_without_member_data_are_refused(golden: Any, t
 
 def test_command_line_json(golden: Any, tmp_path: Path) -> None:
     out = StringIO()
-    call_command("export-tuva", "--out", str(tmp_path), "--to", "2026-04-30", "--format", "parquet", "--json", stdout=out)
+    call_command(
+        "export-tuva",
+        "--out",
+        str(tmp_path),
+        "--to",
+        "2026-04-30",
+        "--format",
+        "parquet",
+        "--json",
+        stdout=out,
+    )
     printed = json.loads(out.getvalue())
-    assert printed["counts"] == {"eligibility": 4, "medical_claim": 5, "pharmacy_claim": 1, "provider_attribution": 13}
+    assert printed["counts"] == {
+        "eligibility": 4,
+        "medical_claim": 5,
+        "pharmacy_claim": 1,
+        "provider_attribution": 13,
+    }
     assert printed["skipped_claims_without_member"] == 1
     assert (tmp_path / "medical_claim.parquet").exists()
     text = StringIO()
     call_command("export-tuva", "--out", str(tmp_path / "t"), "--payer", "SUN", stdout=text)
-    assert "medical_claim.csv" in text.getvalue() and "manifest" in text.getvalue()
+    assert "medical_claim.csv" in text.getvalue()
+    assert "manifest" in text.getvalue()
 
 
 @pytest.mark.parametrize(
