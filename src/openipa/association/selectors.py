@@ -420,7 +420,8 @@ class ResultPoint:
 @dataclass(frozen=True)
 class ProgramResults:
     program: Program
-    baseline: GroupRate
+    baseline: GroupRate | None
+    """None for a practice user when fewer than MIN_PEER_PRACTICES practices made the baseline."""
     points: list[ResultPoint]
     target: Fraction
 
@@ -465,5 +466,11 @@ def program_results(actor: Actor, program: Program) -> ProgramResults:
                 key=lambda pr: pr[0].code,
             )
         points.append(ResultPoint(run, participants_shown, comparison_shown, own, by_practice))
-    baseline = GroupRate(program.baseline_numerator, program.baseline_denominator, 0)
+    baseline_counts = counts_by_practice(program.baseline_run_id, program.measure, program.rate)
+    made_baseline = len(participants_on(program, program.start) & set(baseline_counts))
+    baseline: GroupRate | None = GroupRate(
+        program.baseline_numerator, program.baseline_denominator, made_baseline
+    )
+    if scoped and made_baseline < MIN_PEER_PRACTICES:
+        baseline = None
     return ProgramResults(program, baseline, points, Fraction(program.target_rate))

@@ -175,3 +175,68 @@ def test_programs_cli_lists_baseline_latest_and_target(world: Any) -> None:
         "70.0%",
         2,
     )
+
+
+@pytest.mark.django_db
+def test_program_pages_show_a_practice_user_no_other_practice(world: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    program = _program(world)
+
+    def client(name: str) -> Client:
+        c = Client()
+        c.force_login(world.users[name])
+        return c
+
+    url = reverse("web:association:program_detail", args=[program.pk])
+    staff = client("quality").get(url).content.decode()
+    assert "BIRCH" in staff
+    assert "87.5%" in staff
+    assert 'id="program-results-title"' in staff
+    alice = client("alice")
+    for response in (alice.get(url), alice.get(reverse("web:association:program_list"))):
+        assert response.status_code == 200
+        body = response.content.decode()
+        for leak in (
+            "BIRCH",
+            "Birch Pediatrics",
+            "CEDAR",
+            "Cedar Internal",
+            "DOGWD",
+            "Dogwood",
+            "2/4",
+            "0/4",
+            "2/3",
+            "1/3",
+        ):
+            assert leak not in body, leak
+    body = alice.get(url).content.decode()
+    assert "58.3%" in body  # the three participants together at the mid run
+    assert "too few practices to show" in body
+    assert client("dave").get(url).status_code == 404
+    assert client("fin").get(url).status_code == 403
+    assert alice.get(reverse("web:association:program_create")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_program_created_and_edited_on_the_page(world: Any) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    c = Client()
+    c.force_login(world.users["quality"])
+    data = {"name": "BP SGV", "initiative": "Cuffs", "region": world.region.pk, "measure": "CBP", "rate": "CBP",
+            "baseline_run": world.runs["baseline"].pk, "target_rate": "0.7", "start": "2026-04-01",
+            "end": "2026-12-31", "status": "active",
+            "practices": [world.practices["ALDER"].pk, world.practices["BIRCH"].pk]}  # fmt: skip
+    assert c.post(reverse("web:association:program_create"), {**data, "rate": "CBP 2"}).status_code == 400
+    assert not Program.objects.exists()
+    response = c.post(reverse("web:association:program_create"), data)
+    assert response.status_code == 302
+    program = Program.objects.get()
+    assert (program.baseline_numerator, program.baseline_denominator) == (3, 8)
+    assert c.get(reverse("web:association:program_edit", args=[program.pk])).status_code == 200
+    c.post(reverse("web:association:program_edit", args=[program.pk]), {**data, "target_rate": "0.8"})
+    program.refresh_from_db()
+    assert str(program.target_rate) == "0.8000"

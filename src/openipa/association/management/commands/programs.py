@@ -54,7 +54,7 @@ class Command(BaseCommand):
                     "measure": program.measure, "rate": program.rate,
                     "start": program.start.isoformat(), "end": program.end.isoformat(),
                     "participants": program.participants.filter(left_on__isnull=True).count(),
-                    "baseline": engine.percent_text(results.baseline.value),
+                    "baseline": engine.percent_text(results.baseline.value) if results.baseline else "n/a",
                     "latest": latest_rate.text if latest_rate else "n/a",
                     "latest_run": latest.run.pk if latest else None,
                     "target": engine.percent_text(results.target),
