@@ -125,7 +125,7 @@ def person_id(member_id: str = "member_id") -> pl.Expr:
 def _timestamp(column: str) -> pl.Expr:
     """A database timestamp read as text (SQLite 'YYYY-MM-DD HH:MM:SS.ffffff', PostgreSQL with an offset) to a
     datetime to the second."""
-    text = pl.col(column).str.slice(0, 19).str.replace("T", " ")
+    text = pl.col(column).cast(pl.String).str.slice(0, 19).str.replace("T", " ")
     return text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).cast(pl.Datetime("us"))
 
 
