@@ -413,8 +413,10 @@ def approve_run(actor: Actor, run: RiskRun) -> RiskRun:
             raise ValidationFailed.single("", f"risk run {locked.pk} is already approved: it never changes; "
                                               "score the year again for a correction")  # fmt: skip
         if locked.raw_only:
+            models = ", ".join(locked.inputs.get("raw_only_models") or [locked.model])
             raise ValidationFailed.single("", f"risk run {locked.pk} has raw scores only (no payment factors for "
-                                              f"{locked.payment_year} on file): it cannot be approved for payment")  # fmt: skip
+                                              f"{locked.payment_year} on file for {models}): it cannot be approved "
+                                              "for payment")  # fmt: skip
         if locked.prepared_by == actor.username:
             raise ValidationFailed.single(
                 "", "a risk run is approved by another user than the one who prepared it"

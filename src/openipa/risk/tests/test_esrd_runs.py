@@ -90,7 +90,9 @@ def test_a_year_without_esrd_payment_factors_makes_the_run_raw_only_and_says_why
     # no member gets a payment RAF in a raw-only run, not even the V28 ones whose factors exist
     assert [s.payment_raf_milli for s in _scores(run).values()] == [None, None]
     assert run.mean_payment_raf_milli is None
-    with pytest.raises(ValidationFailed, match="raw scores only"):
+    with pytest.raises(
+        ValidationFailed, match=r"raw scores only \(no payment factors for 2026 on file for ESRDV24\)"
+    ):
         services.approve_run(risk_ipa.users["quality2"], run)
     # without an ESRD member the ESRD model is not needed: the same year's run is not raw-only
     Member.objects.filter(pk=risk_ipa.member_b.pk).update(orec="0")
