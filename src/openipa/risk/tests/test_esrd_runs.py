@@ -227,3 +227,19 @@ def test_segment_labels() -> None:
     assert selectors.esrd_segment_label("CNA") == ""
     assert selectors.esrd_segment_label("TRANSPLANT_KIDNEY_ONLY_") == ""  # malformed: no label
     assert selectors.esrd_segment_label("TRANSPLANT_KIDNEY_ONLY_M") == ""
+
+
+def test_the_migration_gives_older_scores_their_runs_model(risk_ipa: Any) -> None:
+    """Scores stored before MemberScore.model (empty) take their run's model; a filled one is left alone."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("openipa.risk.migrations.0003_esrd_members")
+    Member.objects.filter(pk=risk_ipa.member_b.pk).update(crec="2")
+    run = services.score_members(None, year=2026, model="V24")
+    MemberScore.objects.filter(run=run, member_id=risk_ipa.member_a.pk).update(model="")
+    migration.scores_take_their_run_model(apps, None)
+    assert {s.member_id: s.model for s in MemberScore.objects.filter(run=run)} == {
+        risk_ipa.member_a.pk: "V24", risk_ipa.member_b.pk: "ESRDV24"
+    }  # fmt: skip
