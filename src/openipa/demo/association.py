@@ -59,6 +59,7 @@ def _terms(rng: random.Random, first: Month, finance: User) -> tuple[int, int]:
     for agreement in agreements:
         if agreement.valid_to is not None and agreement.valid_to < first.first_day:
             continue
+        data: dict[str, object]
         if rng.random() < 0.2:
             data = {"method": "percent_of_revenue", "percent": str(Decimal(rng.randrange(150, 301)) / 100),
                     "minimum": "150.00", "maximum": "1500.00"}  # fmt: skip
