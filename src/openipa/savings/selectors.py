@@ -37,7 +37,7 @@ from openipa.capitation.models import ReceivedLine
 from openipa.claims.models import ClaimLine, ClaimPaymentRun, IbnrEstimate
 from openipa.contracts.models import Contract, Product
 from openipa.core import audit
-from openipa.core.errors import NotFound, PermissionDenied
+from openipa.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openipa.core.frames import query_frame
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
@@ -203,7 +203,7 @@ def latest_ibnr(cutoff: dt.date) -> IbnrEstimate | None:
 
 def completion_by_lag(estimate: IbnrEstimate, line_of_business: str) -> dict[int, int]:
     """Lag -> completion factor (millionths) of the estimate: its ungrouped factors, or those of the line of
-    business when grouped by it alone. Raise NotFound when the estimate is grouped otherwise."""
+    business when grouped by it alone. Raise ValidationFailed when the estimate is grouped otherwise."""
     keys = list(estimate.group_by or [])
     rows = list(estimate.factors or [])
     if keys == ["line_of_business"]:
@@ -213,9 +213,10 @@ def completion_by_lag(estimate: IbnrEstimate, line_of_business: str) -> dict[int
             )
         rows = [r for r in rows if r.get("line_of_business") == line_of_business]
     elif keys:
-        raise NotFound(
+        raise ValidationFailed.single(
+            "ibnr_estimate",
             f"IBNR estimate {estimate.pk} is grouped by {', '.join(keys)}: settle with an estimate that is not "
-            "grouped, or grouped by line of business alone"
+            "grouped, or grouped by line of business alone",
         )
     return {int(r["lag"]): int(r["completion_micro"]) for r in rows}
 

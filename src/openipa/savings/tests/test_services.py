@@ -203,3 +203,36 @@ def test_forecast_as_of_september(ss: Any) -> None:
     assert r["benchmark_cents"] == 1_200_000
     assert r["interval"]["low"] <= r["savings_cents"] <= r["interval"]["high"]
     assert 0 <= r["probabilities"]["msr_met"] <= 1
+
+
+def _estimate(group_by: list[str], factors: list[dict[str, Any]]) -> Any:
+    from openipa.claims.models import IbnrEstimate
+
+    return IbnrEstimate.objects.create(as_of=dt.date(2027, 3, 1), status="approved", method="volume_weighted",
+                                       group_by=group_by, factors=factors, results=[], prepared_by="x",
+                                       approved_by="y")  # fmt: skip
+
+
+def test_ibnr_completion_and_immature_months_at_the_run_rate(ss: Any) -> None:
+    # lags from the cut-off month (2027-03): March 2026 is lag 12 (completion 0.8: mature, 200,000 / 0.8 =
+    # 250,000); June 2026 is lag 9 (0.4, below the 0.5 threshold: immature). The 22 mature member-months cost
+    # 250,000, so June's 2 member-months cost round(250,000 / 22) = 11,364 each (B's 400,000 paid is replaced).
+    SavingsTerm.objects.filter(pk=ss.savings_term.pk).update(ibnr_completion=True)
+    _estimate([], [{"lag": 12, "completion_micro": 800_000}, {"lag": 9, "completion_micro": 400_000}])
+    s = snap(ss)
+    assert s.ibnr_estimate is not None
+    by_practice = {p["practice_id"]: p for p in s.practices}
+    assert by_practice[ss.practice_a.pk]["cost_cents"] == 250_000 + 11_364
+    assert by_practice[ss.practice_b.pk]["cost_cents"] == 11_364
+    assert s.cost_cents == 272_728
+    assert s.paid_cents == 600_000
+    june = next(m for m in s.months if m["month"] == "2026-06-01")
+    assert (june["mature"], june["completion_micro"], june["cost_cents"]) == (False, 400_000, 22_728)
+    assert any("run-rate" in n for n in s.inputs["notes"])
+
+
+def test_an_estimate_grouped_by_service_category_is_refused(ss: Any) -> None:
+    SavingsTerm.objects.filter(pk=ss.savings_term.pk).update(ibnr_completion=True)
+    _estimate(["service_category"], [])
+    with pytest.raises(ValidationFailed, match="grouped by service_category"):
+        snap(ss)
