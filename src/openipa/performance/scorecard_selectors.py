@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from openipa.capitation.models import DistributionLine, DistributionRun
 from openipa.claims.models import Claim, ClaimLine, ClaimPaymentRun
@@ -234,6 +234,33 @@ def quality_runs(period: sc.ScorePeriod) -> tuple[QualityRun | None, QualityRun 
     return latest, baseline
 
 
+def quality_trend_counts(
+    latest: QualityRun, unit: str, limit: int = 12
+) -> tuple[list[QualityRun], pl.DataFrame]:
+    """The runs of the latest run's measurement year as of its day or before (the latest made per as-of day, the
+    last `limit`, earliest first), and per run and unit the results in a denominator and those without an open
+    gap (run, <unit>, denominator, met)."""
+    per_day: dict[dt.date, QualityRun] = {}
+    for run in QualityRun.objects.filter(
+        measurement_year=latest.measurement_year, as_of__lte=latest.as_of
+    ).order_by("as_of", "run_at", "pk"):
+        per_day[run.as_of] = run
+    runs = [per_day[day] for day in sorted(per_day)][-limit:]
+    field = "practice_id" if unit == "practice" else "pcp_id"
+    rows = (
+        MeasureResult.objects.filter(run__in=runs, denominator=True, **{f"{field}__isnull": False})
+        .values("run_id", field)
+        .annotate(den=Count("pk"), met=Count("pk", filter=Q(gap=False)))
+        .order_by()
+    )
+    frame = pl.DataFrame(
+        [(r["run_id"], r[field], r["den"], r["met"]) for r in rows],
+        schema={"run": pl.Int64, unit: pl.Int64, "denominator": pl.Int64, "met": pl.Int64},
+        orient="row",
+    )
+    return runs, frame
+
+
 def recapture_frames(year: int) -> tuple[pl.DataFrame, pl.DataFrame, RiskRun | None, RiskRun | None]:
     """(prior HCCs, open recapture gaps, prior run, current run) for service year `year`: the prior year's HCCs
     are the payment HCCs of the latest approved run of payment year `year` (diagnoses of `year` - 1); the ones
@@ -289,6 +316,8 @@ class Computed:
     eligible: list[int]  # units with the minimum member-months
     targets: dict[str, sc.Target]
     sources: Sources
+    quality_runs: list[QualityRun]
+    quality_met: dict[tuple[int, int], Decimal | None]  # (run, unit) -> share of results without an open gap
 
 
 def _compute(period: sc.ScorePeriod, unit: str) -> Computed:
@@ -345,9 +374,13 @@ def _compute(period: sc.ScorePeriod, unit: str) -> Computed:
         recapture_run_id=current_run.pk if current_run else None, settings=settings, imaging=imaging,
         illustrative=data.illustrative,
     )  # fmt: skip
-    return Computed(
-        period, unit, {m.unit: m for m in found}, monthly, months, groups, eligible, targets, sources
-    )
+    trend_runs: list[QualityRun] = []
+    met: dict[tuple[int, int], Decimal | None] = {}
+    if latest is not None:
+        trend_runs, met_counts = quality_trend_counts(latest, unit)
+        met = sc.quality_met_share(met_counts, unit)
+    return Computed(period, unit, {m.unit: m for m in found}, monthly, months, groups, eligible, targets, sources,
+                    trend_runs, met)  # fmt: skip
 
 
 # -- scorecards --------------------------------------------------------------------------------------------------
@@ -389,6 +422,8 @@ class Scorecard:
       units and practices are behind them; None: "not enough peers"), the target (Decimal or None) and
       whether it is met.
     - ``trend``: TrendSeries of the monthly metrics over the 12 months ending with the period (``months``).
+    - ``quality_trend``: the share of the unit's quality results (in a denominator) without an open care gap in
+      each quality run of the measurement year (``quality_dates``: the runs' as-of days), and the peers' median.
     - ``raf_defaulted``: no member had a payment RAF: costs are divided by 1.000.
     - ``qualifies``: the unit has the minimum member-months to count among the peers.
     - ``sources``: the runs and data versions it was computed from.
@@ -405,6 +440,8 @@ class Scorecard:
     rows: list[MetricRow]
     months: list[dt.date]
     trend: list[TrendSeries]
+    quality_dates: list[dt.date]
+    quality_trend: TrendSeries
     raf_defaulted: bool
     qualifies: bool
     min_peer_practices: int
@@ -458,10 +495,20 @@ def _scorecard(computed: Computed, unit_id: int, exclude_group: int | None, min_
                                   exclude_group=exclude_group, min_groups=min_groups, places=sc.places_of(key))  # fmt: skip
             medians.append(stats.median if stats else None)
         trend.append(TrendSeries(key, sc.SPECS[key].label, own, medians))
+    q_own: list[Decimal | None] = []
+    q_medians: list[Decimal | None] = []
+    for run in computed.quality_runs:
+        q_own.append(computed.quality_met.get((run.pk, unit_id)))
+        run_values = {u: computed.quality_met.get((run.pk, u)) for u in computed.eligible}
+        stats = sc.peer_stats(run_values, computed.groups, eligible=computed.eligible, exclude_group=exclude_group,
+                              min_groups=min_groups, places=sc.RATIO)  # fmt: skip
+        q_medians.append(stats.median if stats else None)
+    quality_trend = TrendSeries("quality_met", "Quality results without an open gap", q_own, q_medians)
     return Scorecard(
         unit=computed.unit, unit_id=unit_id, name=name, code=code, practice_id=practice_id,
         practice_name=practice_name, period=computed.period, counts=counts, rows=rows, months=computed.months,
-        trend=trend, raf_defaulted=counts.scored_member_months == 0, qualifies=unit_id in computed.eligible,
+        trend=trend, quality_dates=[r.as_of for r in computed.quality_runs], quality_trend=quality_trend,
+        raf_defaulted=counts.scored_member_months == 0, qualifies=unit_id in computed.eligible,
         min_peer_practices=min_groups, sources=computed.sources,
     )  # fmt: skip
 
@@ -558,18 +605,19 @@ class League:
 
 
 def league(actor: Actor, period: sc.ScorePeriod) -> League:
-    """Every practice's headline metrics over `period`, with the network's peer aggregates: IPA staff only (a
-    practice user is refused: it sees no list of other practices)."""
+    """Every practice's headline metrics over `period` (a practice without members in it: zero member-months and
+    no values), with the network's peer aggregates: IPA staff only (a practice user is refused: it sees no list
+    of other practices)."""
     require_view(actor)
     if not sees_league(actor):
         raise PermissionDenied("the league table of all practices is for IPA staff")
     computed = _compute(period, "practice")
-    practices = Practice.objects.in_bulk(list(computed.metrics))
-    lines = sorted(
-        (UnitLine(u, p.legal_name, p.code, u, m.member_months, u in computed.eligible, m.values)
-         for u, m in computed.metrics.items() if (p := practices.get(u)) is not None),
-        key=lambda line: line.name,
-    )  # fmt: skip
+    lines = []
+    for p in Practice.objects.order_by("legal_name", "pk"):
+        m = computed.metrics.get(p.pk) or _empty_metrics(p.pk)
+        lines.append(
+            UnitLine(p.pk, p.legal_name, p.code, p.pk, m.member_months, p.pk in computed.eligible, m.values)
+        )
     peers = {
         key: sc.peer_stats({u: m.values.get(key) for u, m in computed.metrics.items()}, computed.groups,
                            eligible=computed.eligible, exclude_group=None, min_groups=1, places=sc.places_of(key))

@@ -128,6 +128,18 @@ def _trend_charts(card: sel.Scorecard) -> list[SafeString]:
             series.append(charts.Series("Peer median", tuple(float(m or 0) for m in medians)))
         out.append(_safe(charts.line_chart(labels, series, title=t.label, x_label="Month", y_label=t.label,
                                            chart_id=f"scorecard-{t.key}", width=520, plot_height=180)))  # fmt: skip
+    q = card.quality_trend
+    kept = [i for i, v in enumerate(q.values) if v is not None]
+    if kept:
+        labels = [f"{card.quality_dates[i]:%Y-%m-%d}" for i in kept]
+        series = [charts.Series(card.name if card.unit == "pcp" else "This practice",
+                                tuple(float((q.values[i] or 0) * 100) for i in kept))]  # fmt: skip
+        medians = [q.peer_median[i] for i in kept]
+        if all(m is not None for m in medians):
+            series.append(charts.Series("Peer median", tuple(float((m or 0) * 100) for m in medians)))
+        out.append(_safe(charts.line_chart(labels, series, title="Quality results without an open gap (%)",
+                                           x_label="Quality run as of", y_label="Percent",
+                                           chart_id="scorecard-quality", width=520, plot_height=180)))  # fmt: skip
     return out
 
 

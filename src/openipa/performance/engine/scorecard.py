@@ -778,3 +778,10 @@ def all_keys(metrics: Iterable[UnitMetrics]) -> list[str]:
     """The metric keys (METRICS first, then the quality rates in order) any of the units has."""
     quality = sorted({q.key for m in metrics for q in m.quality})
     return [m.key for m in METRICS] + quality
+
+
+def quality_met_share(counts: pl.DataFrame, unit: str) -> dict[tuple[int, int], Decimal | None]:
+    """Per (run, unit): the share of the unit's results in a measure's denominator that are not an open care
+    gap (whatever the measure: for an inverse measure the gap is the bad outcome), from a frame of (run, unit,
+    denominator, met) counts."""
+    return {(r["run"], r[unit]): ratio(r["met"], r["denominator"]) for r in counts.iter_rows(named=True)}

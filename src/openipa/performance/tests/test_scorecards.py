@@ -54,6 +54,13 @@ def test_golden_practice_scorecard(ipa: SmallIpa) -> None:
     assert len(card.months) == 12
     assert trend["risk_adjusted_cost_pmpm"].values[-3] == Decimal("240.00")
     assert trend["risk_adjusted_cost_pmpm"].values[0] is None  # April 2025: no panel yet
+    # quality across the year's runs: BCS-E a gap as of 31 January (0 of 1 met), closed as of 31 March (1 of 1)
+    assert card.quality_dates == [dt.date(2026, 1, 31), dt.date(2026, 3, 31)]
+    assert card.quality_trend.values == [Decimal("0.0000"), Decimal("1.0000")]
+    assert card.quality_trend.peer_median == [
+        Decimal("0.0000"),
+        Decimal("1.0000"),
+    ]  # staff: A is the only one
 
 
 def test_practice_b_has_no_scores_and_defaults_the_raf(ipa: SmallIpa) -> None:
