@@ -142,6 +142,17 @@ class SettlementLine(models.Model):
     def __str__(self) -> str:
         return f"settlement {self.run_id} practice {self.practice_id}: {self.amount_cents}"
 
+    PAYMENT_FIELDS = frozenset({"pay_status", "trace_number"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A line of an approved or paid run changes only in its payment (status and trace)."""
+        if self.pk is not None:
+            status = SettlementRun.objects.filter(pk=self.run_id).values_list("status", flat=True).first()
+            fields = set(kwargs.get("update_fields") or ())
+            if status != SettlementRun.Status.DRAFT and (not fields or not fields <= self.PAYMENT_FIELDS):
+                raise ValueError(f"settlement {self.run_id} is {status}: its lines cannot change")
+        super().save(*args, **kwargs)
+
     @property
     def difference_cents(self) -> int:
         return self.amount_cents - self.previous_amount_cents

@@ -90,7 +90,10 @@ def save_formula(
     except ValueError as exc:
         raise ValidationFailed.single("valid_to", str(exc)) from None
     with transaction.atomic():
-        existing = list(IncentiveFormula.objects.select_for_update().filter(contract=contract, kind=kind))
+        Contract.objects.select_for_update().filter(
+            pk=contract.pk
+        ).first()  # one writer of its versions at a time
+        existing = list(IncentiveFormula.objects.filter(contract=contract, kind=kind))
         formula = IncentiveFormula(contract=contract, kind=kind, name=name.strip(), params=params,
                                    valid_from=valid_from, valid_to=valid_to, notes=notes,
                                    created_by=_who(actor, who))  # fmt: skip
@@ -234,6 +237,9 @@ def prepare_settlement(
         contract, kind, span, formula, quality_run_id, pool_cents
     )
     with transaction.atomic():
+        Contract.objects.select_for_update().filter(
+            pk=contract.pk
+        ).first()  # one preparer of its runs at a time
         runs = SettlementRun.objects.select_for_update().filter(
             contract=contract, kind=kind, period=span.label
         )
@@ -364,7 +370,11 @@ def approve_settlement(*, actor: Actor, run: SettlementRun) -> SettlementRun:
     """Approve a draft: an EDIT_FINANCE user who did not prepare it. Posts the entry in the same transaction."""
     require(actor, Perm.EDIT_FINANCE)
     with transaction.atomic():
-        run = SettlementRun.objects.select_for_update().select_related("payer", "corrects").get(pk=run.pk)
+        run = (
+            SettlementRun.objects.select_for_update(of=("self",))
+            .select_related("payer", "corrects")
+            .get(pk=run.pk)
+        )
         if run.status != Status.DRAFT:
             raise SettlementRefused(f"settlement {run.pk} is {run.get_status_display().lower()}: only a draft "
                                     "can be approved")  # fmt: skip
@@ -410,7 +420,11 @@ def pay_settlement(
     created = timezone.localtime()
     effective = effective or (created.date() + dt.timedelta(days=1))
     with transaction.atomic():
-        run = SettlementRun.objects.select_for_update().select_related("payer", "contract").get(pk=run.pk)
+        run = (
+            SettlementRun.objects.select_for_update(of=("self",))
+            .select_related("payer", "contract")
+            .get(pk=run.pk)
+        )
         if run.status != Status.APPROVED:
             raise SettlementRefused(f"settlement {run.pk} is {run.get_status_display().lower()}: only an approved "
                                     "run is paid")  # fmt: skip

@@ -76,6 +76,11 @@ def test_quality_pool_fixed_golden_and_approval(ipa):
     run.paid_cents = 1
     with pytest.raises(ValueError, match="cannot change"):
         run.save()
+    line = run.lines.get(practice=ipa.practice_a)
+    line.amount_cents = 1
+    with pytest.raises(ValueError, match="cannot change"):
+        line.save()
+    assert run.lines.get(practice=ipa.practice_a).amount_cents == 100_000
     with pytest.raises(SettlementRefused, match="only a draft"):
         services.approve_settlement(actor=ipa.users["fin2"], run=run)
 
@@ -278,3 +283,64 @@ def test_statements_are_scoped(ipa):
     with pytest.raises(PermissionDenied):
         selectors.run_list(alice)
     assert JournalLine.objects.filter(practice=ipa.practice_a).exists()
+
+
+def test_unearned_pool_to_revenue_or_carried(ipa):
+    """A liability-funded pool of 10,000, slice basis, gate 0: slices 6,000 (Alder, 3 mm) and 4,000 (Birch, 2 mm);
+    Alder earns 100% of its slice, Birch 0% of its (score 0). Unearned 4,000 goes to revenue, or stays."""
+    from openipa.ledger.services import Posting, post_entry
+
+    post_entry(actor=None, date=dt.date(2026, 3, 31), memo="fund", source_type="test", source_id=1, postings=[
+        Posting(account=accounts.CAPITATION_UNDISTRIBUTED, debit_cents=10_000, payer_id=ipa.payer.pk),
+        Posting(account=accounts.QUALITY_POOL_LIABILITY, credit_cents=10_000, payer_id=ipa.payer.pk)])  # fmt: skip
+    add_formulas(ipa, pool_source="liability", fixed_pool_cents=0, basis="slice", threshold="0")
+    run = _prepare(ipa, "quality")
+    services.approve_settlement(actor=ipa.users["fin2"], run=run)
+    a, b = ipa.practice_a.pk, ipa.practice_b.pk
+    assert _entry_lines(run) == sorted([(accounts.QUALITY_POOL_LIABILITY, 10_000, 0, None),
+                                        (accounts.INCENTIVES_PAYABLE, 0, 6_000, a),
+                                        (accounts.CAPITATION_REVENUE, 0, 4_000, b)])  # fmt: skip
+
+
+def test_carried_pool_stays_in_the_liability(ipa):
+    from openipa.ledger.services import Posting, post_entry
+
+    post_entry(actor=None, date=dt.date(2026, 3, 31), memo="fund", source_type="test", source_id=1, postings=[
+        Posting(account=accounts.CAPITATION_UNDISTRIBUTED, debit_cents=10_000, payer_id=ipa.payer.pk),
+        Posting(account=accounts.QUALITY_POOL_LIABILITY, credit_cents=10_000, payer_id=ipa.payer.pk)])  # fmt: skip
+    add_formulas(
+        ipa, pool_source="liability", fixed_pool_cents=0, basis="slice", threshold="0", unearned="carry"
+    )
+    run = _prepare(ipa, "quality")
+    services.approve_settlement(actor=ipa.users["fin2"], run=run)
+    assert _entry_lines(run) == sorted([(accounts.QUALITY_POOL_LIABILITY, 6_000, 0, None),
+                                        (accounts.INCENTIVES_PAYABLE, 0, 6_000, ipa.practice_a.pk)])  # fmt: skip
+
+
+def test_practice_without_bank_details_is_held(ipa, tmp_path):
+    services.save_formula(actor=ipa.users["fin"], contract=ipa.contract, kind="withhold", name="half back",
+                          valid_from=dt.date(2026, 1, 1),
+                          params={"measures": MEASURES, "tiers": [{"min_score": "0", "percent": "50"}]})  # fmt: skip
+    run = _prepare(ipa, "withhold")
+    services.approve_settlement(actor=ipa.users["fin2"], run=run)
+    ipa.practice_a.bank_routing_number = ""
+    ipa.practice_a.save()
+    record = services.pay_settlement(actor=ipa.users["fin"], run=run, out=tmp_path / "x.ach")
+    # 50% of 3,000 = 1,500 for Alder (held: no bank details), 50% of 1,600 = 800 for Birch (sent)
+    assert (record.entries, record.total_cents) == (1, 800)
+    lines = _by_code(SettlementRun.objects.get(pk=run.pk))
+    assert (lines["ALDER"].pay_status, lines["BIRCH"].pay_status) == ("held", "sent")
+    assert lines["BIRCH"].trace_number
+
+
+def test_a_draft_prepared_before_another_approval_is_refused(ipa):
+    add_formulas(ipa)
+    first = _prepare(ipa, "withhold")
+    services.approve_settlement(actor=ipa.users["fin2"], run=first)
+    capitation_run(ipa, dt.date(2026, 3, 1), [(ipa.member_b, ipa.practice_b, 200, 0, 0)], kind="adjustment")
+    correction = _prepare(ipa, "withhold")
+    # someone approves the correction; a stale copy of an older draft can no longer be approved
+    SettlementRun.objects.filter(pk=correction.pk).update(corrects=None)
+    with pytest.raises(SettlementRefused, match="prepare it again"):
+        services.approve_settlement(actor=ipa.users["fin2"], run=correction)
+    assert SettlementRun.objects.get(pk=correction.pk).status == "draft"
