@@ -50,3 +50,26 @@ def test_settle_approve_pay_and_forecast(ss: Any, tmp_path: Path) -> None:
 def test_refusals(ss: Any, args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         _call(*args)
+
+
+def test_add_terms_and_formula_from_files(ss: Any, tmp_path: Path) -> None:
+    terms = tmp_path / "terms.json"
+    terms.write_text(json.dumps({
+        "kind": "mssp", "name": "ACO 2027", "benchmark_basis": "beneficiary_year", "benchmark_amount": "11000",
+        "msr_source": "table", "msr_table": "mssp_one_sided", "track": "BASIC_E", "valid_from": "2027-01-01",
+    }))  # fmt: skip
+    assert "v2, in force from 2027-01-01" in _call(
+        "add-terms", "--contract", "SUN-2026", "--file", str(terms)
+    )
+    formula = tmp_path / "formula.json"
+    formula.write_text(json.dumps({"name": "standard", "valid_from": "2027-01-01",
+                                   "pools": [{"key": "quality", "percent": "100"}]}))  # fmt: skip
+    with pytest.raises(CommandError, match="overlaps"):
+        _call("add-formula", "--file", str(formula))
+    formula.write_text(json.dumps({"name": "quality-only", "valid_from": "2027-01-01",
+                                   "pools": [{"key": "quality", "percent": "90"}]}))  # fmt: skip
+    with pytest.raises(CommandError, match="sum to 100"):
+        _call("add-formula", "--file", str(formula))
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(CommandError, match="one JSON object"):
+        _call("add-terms", "--contract", "SUN-2026", "--file", str(tmp_path / "bad.json"))

@@ -117,3 +117,15 @@ def test_forecast_page(ss: Any) -> None:
     assert "savings-interval" in page
     assert "Minimum savings rate met" in page
     assert "$6,000.00" in page  # the whole year is observed by then: savings 12,000 - 6,000
+
+
+def test_term_page_and_forecasts_are_finance_pages(ss: Any) -> None:
+    page = _client(ss, "auditor").get(reverse("web:savings:term_detail", args=[ss.savings_term.pk]))
+    assert page.status_code == 200
+    assert "from the first dollar" in page.content.decode()
+    assert (
+        _client(ss, "alice").get(reverse("web:savings:term_detail", args=[ss.savings_term.pk])).status_code
+        == 403
+    )
+    assert _client(ss, "fin").get(reverse("web:savings:term_detail", args=[9999])).status_code == 404
+    assert _client(ss, "alice").post(reverse("web:savings:forecast_create"), {}).status_code == 403

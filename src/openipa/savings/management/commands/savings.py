@@ -7,6 +7,12 @@
     openipa savings pay RUN_ID --user NAME --out FILE [--effective YYYY-MM-DD] [--json]
     openipa savings forecast --contract NUMBER --year 2026 --as-of 2026-09-30 [--samples 1000] [--seed 1]
                              [--quality-run ID] [--risk-run ID] [--user NAME] [--json]
+    openipa savings add-terms --contract NUMBER --file TERMS.json [--user NAME]   (the next version of the terms)
+    openipa savings add-formula --file FORMULA.json [--user NAME]                 (the next version of a formula)
+
+A terms file is one JSON object of SavingsTerm fields (docs/shared-savings.md), dates as YYYY-MM-DD and
+amounts and percents as strings; a formula file has name, reserve_percent, admin_fee_percent, pools and
+valid_from.
 
 ``settle`` freezes a snapshot and prepares a draft run (who: ``--user``, or the system as ``cli:<login>``);
 ``approve`` needs a finance user other than the preparer. Exit status 1 with a message when refused.
@@ -63,6 +69,19 @@ def _period(options: dict[str, Any]) -> tuple[Month, Month]:
     if options.get("from") and options.get("to"):
         return _month(options["from"], "--from"), _month(options["to"], "--to")
     raise CommandError("give --year, or --from and --to")
+
+
+def _json_file(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"--file: {exc}") from None
+    if not isinstance(data, dict):
+        raise CommandError("--file: the file must hold one JSON object")
+    for key in ("valid_from", "valid_to"):
+        if isinstance(data.get(key), str):
+            data[key] = _date(data[key], key)
+    return data
 
 
 def _run(run_id: int) -> SettlementRun:
@@ -136,10 +155,19 @@ class Command(BaseCommand):
         pay.add_argument("--out", required=True, help="the NACHA file to write")
         pay.add_argument("--effective", help="effective entry date (default: tomorrow)")
         pay.add_argument("--json", action="store_true", help="print JSON")
+        terms = verbs.add_parser(
+            "add-terms", help="add the next version of a contract's shared savings terms"
+        )
+        terms.add_argument("--contract", required=True, help="the contract number")
+        terms.add_argument("--file", required=True, help="a JSON object of the terms' fields")
+        terms.add_argument("--user", help="the user adding them (default: the system)")
+        formula = verbs.add_parser("add-formula", help="add the next version of a distribution formula")
+        formula.add_argument("--file", required=True, help="a JSON object: name, percents, pools, valid_from")
+        formula.add_argument("--user", help="the user adding it (default: the system)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, f"_{options['verb']}")(options)
+            getattr(self, f"_{options['verb'].replace('-', '_')}")(options)
         except (services.RunRefused, PermissionDenied, ValidationFailed, NotFound) as exc:
             raise CommandError(str(exc)) from None
 
@@ -195,6 +223,22 @@ class Command(BaseCommand):
             )  # fmt: skip
             progress.update(task, advance=1)
         self._show_forecast(record, options["json"])
+
+    def _add_terms(self, options: dict[str, Any]) -> None:
+        data = _json_file(options["file"])
+        user = _user(options["user"])
+        term = services.term_create(user, contract=selectors.contract_by_number(options["contract"]), data=data,
+                                    who=cli_user() if user is None else "")  # fmt: skip
+        self.stdout.write(f"terms {term.pk}: {term.name} v{term.version}, in force from {term.valid_from}")
+
+    def _add_formula(self, options: dict[str, Any]) -> None:
+        user = _user(options["user"])
+        formula = services.formula_create(
+            user, data=_json_file(options["file"]), who=cli_user() if user is None else ""
+        )
+        self.stdout.write(
+            f"formula {formula.pk}: {formula.name} v{formula.version}, in force from {formula.valid_from}"
+        )
 
     def _show(self, run: SettlementRun, as_json: bool) -> None:
         if as_json:
