@@ -122,10 +122,10 @@ def parse_period(text: str, *, today: dt.date) -> Period:
 
 
 def default_period(today: dt.date) -> Period:
-    """The quarter holding the last month closed by ``today``."""
+    """The last quarter wholly closed by ``today`` (a board reviews closed quarters)."""
     last = Month.of(today) - 1
-    quarter = (last.month - 1) // 3 + 1
-    return Period(PeriodKind.QUARTER, Month(last.year, 3 * quarter - 2), Month(last.year, 3 * quarter))
+    last = last - (last.month % 3)
+    return Period(PeriodKind.QUARTER, last - 2, last)
 
 
 # -- ratios ------------------------------------------------------------------------------------------------
@@ -691,12 +691,15 @@ def assess(inputs: RboInputs, version: CriteriaVersion) -> list[Criterion]:
     cash = _sum(bal, version.cash_accounts)
     payable = _sum(bal, version.claims_payable_accounts)
     claims_liability = payable + ibnr
-    c2c = ratio(cash, claims_liability)
+    # a claims liability below zero (claims payable with a debit balance: payments posted before the approvals
+    # they settle) makes the ratio meaningless: not judged, and said so
+    c2c = ratio(cash, claims_liability) if claims_liability > 0 else None
     rule = version.numeric["cash_to_claims"]
     out.append(Criterion(
         "cash_to_claims", CRITERION_TITLES["cash_to_claims"],
         rule.light(c2c),
-        "no claims liability" if c2c is None else f"{c2c}",
+        f"{c2c}" if c2c is not None else "no claims liability" if claims_liability == 0 else (
+            "not judged: the claims liability is below zero (claims payable has a debit balance)"),
         _plain_threshold(rule),
         (Step("Cash and cash equivalents", cash, accounts=version.cash_accounts),
          Step("Claims payable", payable, accounts=version.claims_payable_accounts),

@@ -212,7 +212,7 @@ def ibnr_frame(estimate: IbnrEstimate | None) -> pl.DataFrame:
         return _empty(engine.LOB_MONTH_SCHEMA)
     totals: dict[tuple[str, dt.date], int] = defaultdict(int)
     for row in estimate.results or []:
-        month = dt.date.fromisoformat(str(row["incurred_month"])[:10])
+        month = Month.parse(str(row["incurred_month"])[:7]).first_day  # stored as YYYY-MM
         lob = str(row.get("line_of_business") or engine.UNASSIGNED)
         totals[(lob, month)] += int(row.get("ibnr_cents") or 0)
     return pl.DataFrame(

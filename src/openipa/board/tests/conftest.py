@@ -173,10 +173,10 @@ def board_ipa(small_ipa: Any) -> BoardIpa:
 
     # the reserve estimate
     results = [
-        {"line_of_business": "medicare_advantage", "incurred_month": "2026-03-01", "ibnr_cents": 777},
-        {"line_of_business": "medicare_advantage", "incurred_month": "2026-05-01", "ibnr_cents": 10_000},
-        {"line_of_business": "medicare_advantage", "incurred_month": "2026-06-01", "ibnr_cents": 40_000},
-        {"line_of_business": "commercial", "incurred_month": "2026-06-01", "ibnr_cents": 5_000},
+        {"line_of_business": "medicare_advantage", "incurred_month": "2026-03", "ibnr_cents": 777},
+        {"line_of_business": "medicare_advantage", "incurred_month": "2026-05", "ibnr_cents": 10_000},
+        {"line_of_business": "medicare_advantage", "incurred_month": "2026-06", "ibnr_cents": 40_000},
+        {"line_of_business": "commercial", "incurred_month": "2026-06", "ibnr_cents": 5_000},
     ]
     estimate = IbnrEstimate.objects.create(
         as_of=d(2026, 6, 1), status=IbnrEstimate.Status.APPROVED, method="volume_weighted", results=results,

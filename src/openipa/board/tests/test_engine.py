@@ -229,6 +229,15 @@ def test_assess_at_exactly_the_thresholds() -> None:
     assert less[0].light == Light.AMBER
 
 
+def test_a_claims_liability_below_zero_is_not_judged() -> None:
+    balances = (engine.AccountBalance("1000", "Cash", "asset", 75_000),
+                engine.AccountBalance("2800", "Claims payable", "liability", -60_000))  # fmt: skip
+    (c2c, *_rest) = engine.assess(_inputs(balances=balances, ibnr_cents=10_000), SHIPPED)
+    assert c2c.value is None
+    assert c2c.light == Light.UNKNOWN
+    assert "below zero" in c2c.value_text
+
+
 def test_assess_without_data_is_grey_or_red() -> None:
     lights = {c.key: c for c in engine.assess(_inputs(balances=(), ibnr_cents=None, ibnr_status=None, ibnr_method="",
                                                       ibnr_as_of=None, timely_on_time=0, timely_counted=0),
