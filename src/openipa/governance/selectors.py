@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from openipa.core.dating import pick_in_force
+from openipa.core.dating import check_no_overlaps, pick_in_force
 from openipa.core.errors import NotFound
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.governance.engine import rules
@@ -278,6 +280,38 @@ class Participation:
 
 
 @dataclass(frozen=True)
+class PeerDisclosure:
+    """How many other practices an average shown to a practice user must cover (data/peer_disclosure.json)."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    min_other_practices: int
+    note: str = ""
+
+
+def peer_disclosure_rules() -> list[PeerDisclosure]:
+    raw = json.loads((resources.files("openipa.governance") / "data" / "peer_disclosure.json").read_text())
+    versions = [
+        PeerDisclosure(
+            dt.date.fromisoformat(v["valid_from"]),
+            dt.date.fromisoformat(v["valid_to"]) if v["valid_to"] else None,
+            int(v["min_other_practices"]),
+            v.get("note", ""),
+        )
+        for v in raw["versions"]
+    ]
+    check_no_overlaps(versions)
+    return versions
+
+
+def peer_minimum(day: dt.date) -> int:
+    """The fewest other practices an average shown to a practice user must cover on ``day`` (none in force: the
+    averages are never shown)."""
+    rule = pick_in_force(peer_disclosure_rules(), day)
+    return rule.min_other_practices if rule is not None else 10**9
+
+
+@dataclass(frozen=True)
 class ParticipationReport:
     start: dt.date
     end: dt.date
@@ -286,6 +320,8 @@ class ParticipationReport:
     meetings_held: int
     network_attendance_rate: float | None
     network_votes_per_practice: float | None
+    peers_hidden: bool = False
+    """A practice user's view of too few other practices: the network's averages are withheld."""
 
 
 def _period(year: int) -> tuple[dt.date, dt.date]:
@@ -361,11 +397,15 @@ def participation(actor: Actor, *, year: int) -> ParticipationReport:
     rate = sum(r.meetings_attended for r in everyone) / total_entitled if total_entitled else None
     per_practice = sum(r.votes_cast for r in everyone) / len(everyone) if everyone else None
     scoped = is_practice_scoped(actor)
+    hidden = False
     if scoped:
         own = scoped_practice_id(actor)
         shown = [r for r in everyone if r.practice_id == own]
         if not shown and own in practices:
             shown = [Participation(own, practices[own].legal_name, practices[own].code)]
+        others = sum(1 for r in everyone if r.practice_id != own)
+        if others < peer_minimum(end):
+            hidden, rate, per_practice = True, None, None
     else:
         shown = everyone
-    return ParticipationReport(start, end, shown, scoped, len(held), rate, per_practice)
+    return ParticipationReport(start, end, shown, scoped, len(held), rate, per_practice, hidden)

@@ -145,7 +145,10 @@ def rule_set(
         problems["vote_rule"] = ["simple majority or two-thirds"]
     _raise(problems)
     with transaction.atomic():
-        existing = list(BodyRule.objects.select_for_update().filter(body=body))
+        Body.objects.select_for_update().filter(
+            pk=body.pk
+        ).first()  # one writer of the body's rules at a time
+        existing = list(BodyRule.objects.filter(body=body))
         to_close = [r for r in existing if r.valid_to is None and r.valid_from < valid_from]
         for rule in existing:
             end = valid_from - dt.timedelta(days=1) if rule in to_close else rule.valid_to
@@ -200,7 +203,10 @@ def seat_assign(
         problems["seat_number"] = [f"the body has seats 1 to {rule.seat_count}"]
     _raise(problems)
     with transaction.atomic():
-        terms = list(SeatTerm.objects.select_for_update().filter(body=body).select_related("provider"))
+        Body.objects.select_for_update().filter(
+            pk=body.pk
+        ).first()  # one writer of the body's seats at a time
+        terms = list(SeatTerm.objects.filter(body=body).select_related("provider"))
         for term in terms:
             if not overlaps(term.valid_from, term.valid_to, valid_from, valid_to):
                 continue
@@ -453,18 +459,24 @@ def motion_decide(*, actor: Actor, motion: Motion) -> Motion:
     Refused, nothing changed, when the body has no rules that day or quorum is not present."""
     require(actor, Perm.EDIT_GOVERNANCE)
     _pending(motion)
-    meeting = motion.meeting
-    rule = selectors.rule_on(meeting.body, selectors.meeting_day(meeting))
-    if rule is None:
-        raise ValidationFailed.single("motion", "the body has no rules in force on the meeting's day")
-    quorum = selectors.meeting_quorum(meeting)
-    assert quorum is not None
-    tally = rules.Tally.of(motion.votes.values_list("choice", flat=True))
-    applied = motion.vote_rule or rule.vote_rule
-    decision = rules.decide(applied, tally, quorum)
-    if not decision.decided:
-        raise ValidationFailed.single("motion", f"not decided: {decision.reason}")
     with transaction.atomic():
+        # the motion's row locked: two secretaries deciding at once decide it once
+        locked = (
+            Motion.objects.select_for_update().filter(pk=motion.pk).values_list("status", flat=True).first()
+        )
+        if locked != Motion.Status.PENDING:
+            raise ValidationFailed.single("motion", "the motion was decided meanwhile")
+        meeting = motion.meeting
+        rule = selectors.rule_on(meeting.body, selectors.meeting_day(meeting))
+        if rule is None:
+            raise ValidationFailed.single("motion", "the body has no rules in force on the meeting's day")
+        quorum = selectors.meeting_quorum(meeting)
+        assert quorum is not None
+        tally = rules.Tally.of(motion.votes.values_list("choice", flat=True))
+        applied = motion.vote_rule or rule.vote_rule
+        decision = rules.decide(applied, tally, quorum)
+        if not decision.decided:
+            raise ValidationFailed.single("motion", f"not decided: {decision.reason}")
         motion.status = Motion.Status.CARRIED if decision.carried else Motion.Status.FAILED
         motion.rule_applied = applied
         motion.yes, motion.no, motion.abstain, motion.recused = (

@@ -157,10 +157,13 @@ def _participation_chart(report: selectors.ParticipationReport) -> SafeString:
     if report.scoped:
         own = report.rows[0] if report.rows else None
         rate = own.attendance_rate if own is not None else None
+        categories = ["Your practice"] if report.peers_hidden else ["Your practice", "Network"]
+        values = [round((rate or 0) * 100, 1)]
+        if not report.peers_hidden:
+            values.append(round((report.network_attendance_rate or 0) * 100, 1))
         svg = charts.bar_chart(
-            ["Your practice", "Network"],
-            [charts.Series("Meetings attended (% of those it could attend)",
-                           (round((rate or 0) * 100, 1), round((report.network_attendance_rate or 0) * 100, 1)))],
+            categories,
+            [charts.Series("Meetings attended (% of those it could attend)", tuple(values))],
             title="Meeting attendance", x_label="", y_label="% attended", chart_id="governance-attendance",
             plot_height=200,
         )  # fmt: skip
