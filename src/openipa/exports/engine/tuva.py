@@ -250,7 +250,8 @@ def medical_claim(
     claim_from, claim_to, place_of_service, type_of_bill, rendering_npi, billing_npi, billing_tin, facility_npi,
     diagnoses (JSON text), in_network (bool), file_name, file_date, ingested. ``lines``: claim_pk, number, code,
     modifiers (comma separated), revenue_code, units (text), charge_cents, allowed_cents, cost_share_cents,
-    paid_cents, line_from, line_to, place_of_service, rendering_npi, paid_date."""
+    paid_cents, line_from, line_to, place_of_service, rendering_npi, paid_date; rows come out in the
+    order of ``lines`` (the selectors give them by claim, then line number)."""
     table = tables()["medical_claim"]
     if headers.is_empty() or lines.is_empty():
         return conform(pl.DataFrame(), table).clear()
@@ -265,7 +266,7 @@ def medical_claim(
     line = lines.rename({"place_of_service": "line_pos", "rendering_npi": "line_rendering_npi"}).with_columns(
         mods.alias("_mods")
     )
-    frame = line.join(head, on="claim_pk", how="inner")
+    frame = line.join(head, on="claim_pk", how="inner", maintain_order="left")
     frame = frame.select(
         pl.col("claim_pk").cast(pl.String).alias("claim_id"),
         pl.col("number").cast(pl.Int64).alias("claim_line_number"),
@@ -314,7 +315,7 @@ def medical_claim(
         "file_date",
         _timestamp("ingested").alias("ingest_datetime"),
     )
-    return conform(frame.sort(pl.col("claim_id").cast(pl.Int64), "claim_line_number"), table)
+    return conform(frame, table)  # in the lines' order: by claim, then line (the selectors' order)
 
 
 # -- pharmacy_claim
