@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from openipa.incentives.models import SettlementRun
+from openipa.incentives.models import IncentiveFormula, SettlementRun
 from openipa.incentives.tests.conftest import add_formulas
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,21 @@ def test_refusals(ipa):
         )
     with pytest.raises(CommandError, match="no settlement run"):
         _call("approve", "12345", "--user", "fin2")
+
+
+def test_formula_versions_from_a_file(ipa, tmp_path):
+    params = tmp_path / "withhold.json"
+    params.write_text(json.dumps({"measures": [{"measure": "CBP", "weight": 100}],
+                                  "tiers": [{"min_score": "70", "percent": "100"}]}))  # fmt: skip
+    args = ["formula", "--contract", ipa.contract.number, "--kind", "withhold", "--name", "2026 return",
+            "--params", str(params), "--user", "fin"]  # fmt: skip
+    result = json.loads(_call(*args, "--from", "2026-01-01", "--to", "2026-12-31", "--json"))
+    assert result["valid_to"] == "2026-12-31"
+    with pytest.raises(CommandError, match="overlaps"):
+        _call(*args, "--from", "2026-06-01")
+    params.write_text(json.dumps({"measures": []}))
+    with pytest.raises(CommandError, match="non-empty"):
+        _call(*args, "--from", "2027-01-01")
+    with pytest.raises(CommandError, match="not a date"):
+        _call(*args, "--from", "soon")
+    assert IncentiveFormula.objects.count() == 1

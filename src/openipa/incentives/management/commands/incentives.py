@@ -4,6 +4,8 @@
                               --user NAME [--quality-run ID] [--pool-cents N] [--json]
     openipa incentives approve RUN_ID --user NAME [--json]
     openipa incentives pay RUN_ID --out FILE [--user NAME] [--effective YYYY-MM-DD] [--json]
+    openipa incentives formula --contract NUMBER --kind KIND --name NAME --from YYYY-MM-DD [--to YYYY-MM-DD]
+                               --params FILE.json --user NAME [--json]
 
 Exit status 0 on success; 1 with a message on stderr when refused (unknown contract, no formula in force,
 approval by the preparer ...).
@@ -20,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from openipa.accounts.models import User
 from openipa.contracts.models import Contract
-from openipa.core.errors import PermissionDenied
+from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.money import format_money
 from openipa.incentives import services
 from openipa.incentives.models import SettlementRun
@@ -40,6 +42,13 @@ def _run(pk: int) -> SettlementRun:
         return SettlementRun.objects.select_related("contract", "payer").get(pk=pk)
     except SettlementRun.DoesNotExist:
         raise CommandError(f"no settlement run {pk}") from None
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _contract(number: str) -> Contract:
@@ -78,6 +87,19 @@ class Command(BaseCommand):
         pay.add_argument("--user", default="", help="the finance user paying (default: the system)")
         pay.add_argument("--effective", help="the effective entry date (default: tomorrow)")
         pay.add_argument("--json", action="store_true")
+        formula = verbs.add_parser(
+            "formula", help="add a version of a contract's formula (docs/incentives.md)"
+        )
+        formula.add_argument("--contract", required=True, help="the contract's number")
+        formula.add_argument("--kind", required=True, choices=sorted(KINDS))
+        formula.add_argument("--name", required=True)
+        formula.add_argument(
+            "--from", dest="valid_from", required=True, help="first day in force, YYYY-MM-DD"
+        )
+        formula.add_argument("--to", dest="valid_to", help="last day in force (default: open-ended)")
+        formula.add_argument("--params", required=True, help="a JSON file with the formula's fields")
+        formula.add_argument("--user", required=True, help="the finance user adding it")
+        formula.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         verb = options["verb"]
@@ -92,10 +114,31 @@ class Command(BaseCommand):
             elif verb == "approve":
                 run = services.approve_settlement(actor=_user(options["user"]), run=_run(options["run_id"]))
                 self._show(run, options["json"])
+            elif verb == "formula":
+                self._formula(options)
             else:
                 self._pay(options)
         except (services.SettlementRefused, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
+        except ValidationFailed as exc:
+            raise CommandError(str(exc)) from None
+
+    def _formula(self, options: dict[str, Any]) -> None:
+        try:
+            params = json.loads(Path(options["params"]).read_text())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--params: {exc}") from None
+        formula = services.save_formula(
+            actor=_user(options["user"]), contract=_contract(options["contract"]), kind=KINDS[options["kind"]],
+            name=options["name"], params=params, valid_from=_date(options["valid_from"], "--from"),
+            valid_to=_date(options["valid_to"], "--to") if options.get("valid_to") else None,
+        )  # fmt: skip
+        if options["json"]:
+            self.stdout.write(json.dumps({"formula_id": formula.pk, "kind": formula.kind,
+                                          "valid_from": str(formula.valid_from),
+                                          "valid_to": str(formula.valid_to) if formula.valid_to else None}))  # fmt: skip
+            return
+        self.stdout.write(f"formula {formula.pk}: {formula}")
 
     def _pay(self, options: dict[str, Any]) -> None:
         effective = None
