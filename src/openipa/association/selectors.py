@@ -4,7 +4,8 @@ account; health-improvement programs and their results.
 Who sees what: IPA staff with VIEW_FINANCE see every practice's fees; a practice user sees its own practice's
 invoices, payments and statement only (another practice's: NotFound, so it cannot learn it exists). Programs
 need VIEW_GAPS; a practice user sees the programs its practice takes part in, its own rate, and the other
-participants only as an aggregate of at least `MIN_PEER_PRACTICES` practices (never one practice's rate).
+participants only as an aggregate of at least K practices other than its own (`min_peer_practices`, the
+scorecards' effective-dated K), never one practice's rate.
 
 Revenue through the IPA (the base of a percent-of-revenue fee) is read here from the other apps' tables, read
 only: capitation (`PracticePayment` of approved or paid distribution runs of the month: PCP net plus
@@ -42,11 +43,15 @@ from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, requir
 from openipa.ledger import accounts
 from openipa.ledger.models import JournalLine
 from openipa.network.models import Practice
+from openipa.performance.engine.scorecard import load_data as load_scorecard_data
 from openipa.quality.models import MeasureResult, QualityRun
 
-MIN_PEER_PRACTICES = 3
-"""A practice user sees an aggregate of other practices only when at least this many practices are in it, so
-that no single other practice's rate can be read off (nor worked out by subtraction from two)."""
+
+def min_peer_practices(on: dt.date) -> int:
+    """K: a practice user sees a figure that includes other practices only when at least K practices OTHER than
+    its own are behind it (so no single other practice's rate can be read off, nor worked out by subtracting its
+    own). The scorecards' effective-dated setting (performance/data/scorecard.json, ADR 0019), in force on `on`."""
+    return load_scorecard_data().settings_on(on).min_peer_practices
 
 
 # -- access ---------------------------------------------------------------------------------------------------
@@ -409,7 +414,7 @@ def group_rate(counts: dict[int, tuple[int, int]], practice_ids: set[int]) -> Gr
 class ResultPoint:
     run: QualityRun
     participants: GroupRate | None
-    """None for a practice user when fewer than MIN_PEER_PRACTICES practices are in it."""
+    """None for a practice user when fewer than K practices other than its own are in it."""
     comparison: GroupRate | None
     own: GroupRate | None
     """The practice user's own practice (None for staff)."""
@@ -421,7 +426,7 @@ class ResultPoint:
 class ProgramResults:
     program: Program
     baseline: GroupRate | None
-    """None for a practice user when fewer than MIN_PEER_PRACTICES practices made the baseline."""
+    """None for a practice user when fewer than K practices other than its own made the baseline."""
     points: list[ResultPoint]
     target: Fraction
 
@@ -433,6 +438,11 @@ def program_runs(program: Program) -> list[QualityRun]:
     )
     found = [program.baseline_run, *in_span.order_by("as_of", "run_at", "pk")]
     return found
+
+
+def _others(practice_ids: set[int], counts: dict[int, tuple[int, int]], own_id: int | None) -> int:
+    """How many practices other than `own_id` contribute to a group's figure."""
+    return len([p for p in practice_ids if p in counts and p != own_id])
 
 
 def program_results(actor: Actor, program: Program) -> ProgramResults:
@@ -453,12 +463,10 @@ def program_results(actor: Actor, program: Program) -> ProgramResults:
         own = None
         by_practice: list[tuple[Practice, GroupRate]] = []
         if scoped:
+            k = min_peer_practices(run.as_of)
             own = group_rate(counts, {own_id} if own_id in members else set())
-            if participants.practices < MIN_PEER_PRACTICES:
-                participants_shown: GroupRate | None = None
-            else:
-                participants_shown = participants
-            comparison_shown = comparison if comparison.practices >= MIN_PEER_PRACTICES else None
+            participants_shown = participants if _others(members, counts, own_id) >= k else None
+            comparison_shown = comparison if _others(others, counts, own_id) >= k else None
         else:
             participants_shown, comparison_shown = participants, comparison
             by_practice = sorted(
@@ -471,6 +479,7 @@ def program_results(actor: Actor, program: Program) -> ProgramResults:
     baseline: GroupRate | None = GroupRate(
         program.baseline_numerator, program.baseline_denominator, made_baseline
     )
-    if scoped and made_baseline < MIN_PEER_PRACTICES:
+    starters = participants_on(program, program.start)
+    if scoped and _others(starters, baseline_counts, own_id) < min_peer_practices(program.baseline_run.as_of):
         baseline = None
     return ProgramResults(program, baseline, points, Fraction(program.target_rate))

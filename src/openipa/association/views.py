@@ -419,7 +419,7 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": _program_chart(results, scoped) if results.points else "",
         "participants": [] if scoped else list(program.participants.select_related("practice")),
         "participant_count": program.participants.filter(left_on__isnull=True).count(),
-        "min_peers": selectors.MIN_PEER_PRACTICES,
+        "min_peers": selectors.min_peer_practices(timezone.localdate()),
         "join": JoinForm() if can_edit else None, "leave": LeaveForm() if can_edit else None,
     }  # fmt: skip
     return render(request, "web/association/program_detail.html", context)

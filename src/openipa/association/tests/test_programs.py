@@ -117,8 +117,14 @@ def test_results_against_baseline_and_comparison_by_hand(world: Any) -> None:
     assert results.target == Fraction(7, 10)
 
 
+@pytest.fixture
+def k2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """K = 2 (the shipped scorecard data says 5: too many for a fixture of four practices)."""
+    monkeypatch.setattr(selectors, "min_peer_practices", lambda on: 2)
+
+
 @pytest.mark.django_db
-def test_a_practice_user_sees_its_own_rate_and_only_aggregates_of_three_or_more(world: Any) -> None:
+def test_a_practice_user_sees_its_own_rate_and_only_aggregates_of_k_others(world: Any, k2: None) -> None:
     program = _program(world)
     results = selectors.program_results(world.users["alice"], program)
     for point in results.points:
@@ -126,16 +132,29 @@ def test_a_practice_user_sees_its_own_rate_and_only_aggregates_of_three_or_more(
     mid, late = results.points[1], results.points[2]
     assert mid.own is not None
     assert (mid.own.numerator, mid.own.denominator) == (3, 4)
-    assert mid.participants is not None
+    assert mid.participants is not None  # BIRCH and CEDAR besides her
     assert mid.participants.value == Fraction(7, 12)
-    assert late.participants is None  # two practices left: alice could work BIRCH's rate out
+    assert results.baseline is not None
+    assert results.baseline.value == Fraction(4, 12)
+    assert late.participants is None  # BIRCH alone besides her: she could work its rate out
     assert mid.comparison is None  # only DOGWD: one practice
+    assert late.comparison is not None  # CEDAR (left) and DOGWD
+    assert late.comparison.value == Fraction(2, 7)
     # CEDAR left but took part: it still sees the program; DOGWD never took part
     assert selectors.program_get(world.users["carol"], program.pk) == program
     with pytest.raises(NotFound):
         selectors.program_get(world.users["dave"], program.pk)
     with pytest.raises(PermissionDenied):
         selectors.programs(world.users["fin"])
+
+
+@pytest.mark.django_db
+def test_with_the_shipped_k_a_practice_user_sees_no_group_of_this_small_network(world: Any) -> None:
+    assert selectors.min_peer_practices(dt.date(2026, 6, 30)) == 5
+    results = selectors.program_results(world.users["alice"], _program(world))
+    assert results.baseline is None
+    assert all(p.participants is None and p.comparison is None for p in results.points)
+    assert results.points[1].own is not None
 
 
 @pytest.mark.django_db
@@ -178,7 +197,7 @@ def test_programs_cli_lists_baseline_latest_and_target(world: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_program_pages_show_a_practice_user_no_other_practice(world: Any) -> None:
+def test_program_pages_show_a_practice_user_no_other_practice(world: Any, k2: None) -> None:
     from django.test import Client
     from django.urls import reverse
 
