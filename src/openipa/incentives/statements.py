@@ -31,9 +31,19 @@ class Statement:
         return f"incentive-{self.line.run_id}-{self.line.practice.code}"
 
 
-def _formula_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
+MIN_PRACTICES_FOR_TOTALS = 3
+"""A statement shows pool-level totals (the pool, the pool's surplus or deficit) only when at least this many
+practices share the pool: with fewer, the total less the practice's own figures would be one other practice's."""
+HIDDEN = "not shown (fewer than three practices share the pool)"
+
+
+def _formula_rows(params: dict[str, Any], *, hide_pool: bool = False) -> list[tuple[str, str]]:
     rows = []
     for key, value in params.items():
+        if hide_pool and key == "fixed_pool_cents":
+            value = HIDDEN
+            rows.append((key.replace("_", " "), value))
+            continue
         if key == "measures":
             value = ", ".join(
                 f"{m.get('measure')}/{m.get('rate', m.get('measure'))} x{m.get('weight')}" for m in value
@@ -48,7 +58,7 @@ def _formula_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _steps(line: SettlementLine) -> list[tuple[str, str]]:
+def _steps(line: SettlementLine, *, totals: bool) -> list[tuple[str, str]]:
     run = line.run
     params = run.formula_params or {}
     money = format_money
@@ -61,7 +71,9 @@ def _steps(line: SettlementLine) -> list[tuple[str, str]]:
                     run.release_cents
                     if params.get("pool_source") != "fixed"
                     else params.get("fixed_pool_cents", 0)
-                ),
+                )
+                if totals
+                else HIDDEN,
             ),
             ("Quality score (points of 100)", _points(line.score_milli)),
             ("Threshold gate", str(params.get("threshold", "0"))),
@@ -88,7 +100,7 @@ def _steps(line: SettlementLine) -> list[tuple[str, str]]:
         steps += [
             ("Risk pool funded from your capitation", money(line.funded_cents)),
             ("Claims paid for your members' pool services", money(line.cost_cents)),
-            ("Pool result, all practices (funded - claims)", money(result)),
+            ("Pool result, all practices (funded - claims)", money(result) if totals else HIDDEN),
         ]
         if line.amount_cents >= 0:
             steps += [("Practices' share of the surplus", f"{params.get('surplus_share_percent')}%"),
@@ -107,6 +119,7 @@ def _steps(line: SettlementLine) -> list[tuple[str, str]]:
 
 def statement(line: SettlementLine) -> Statement:
     run = line.run
+    totals = run.lines.filter(member_months__gt=0).count() >= MIN_PRACTICES_FOR_TOTALS
     practice = line.practice
     header = [
         ("Practice", f"{practice.legal_name} ({practice.code}, TIN {practice.tin})"),
@@ -128,7 +141,11 @@ def statement(line: SettlementLine) -> Statement:
         ),
     ]
     return Statement(
-        line, header, _formula_rows(run.formula_params or {}), _steps(line), list(line.measures or [])
+        line,
+        header,
+        _formula_rows(run.formula_params or {}, hide_pool=not totals),
+        _steps(line, totals=totals),
+        list(line.measures or []),
     )
 
 

@@ -104,3 +104,21 @@ def test_statement_shows_the_arithmetic(settled, client_for):
     )
     assert "below every tier" in csv_text
     assert "Alder" not in csv_text
+
+
+def test_pool_totals_hidden_when_they_would_reveal_the_other_practice(ipa, client_for):
+    """Two practices share the small IPA's pools: the pool's deficit less Birch's own figures would be Alder's,
+    so Birch's statement does not show it (nor the fixed quality pool); the staff page does."""
+    add_formulas(ipa)
+    for kind in ("risk_pool", "quality"):
+        run = services.prepare_settlement(
+            actor=ipa.users["fin"], contract=ipa.contract, kind=kind, period="2026Q1"
+        )
+        services.approve_settlement(actor=ipa.users["fin2"], run=run)
+        birch = run.lines.get(practice=ipa.practice_b)
+        text = client_for("bob").get(f"/incentives/statements/{birch.pk}/statement.csv").content.decode()
+        assert "not shown (fewer than three practices share the pool)" in text
+        assert "$7.00" not in text  # the deficit of 700 cents
+        assert "$1,000.00" not in text  # the fixed quality pool
+    staff = html(client_for("fin").get(f"/incentives/runs/{run.pk}/"))
+    assert "$1,000.00" in staff
