@@ -104,19 +104,25 @@ def window_diagnoses(first: dt.date, last: dt.date) -> pl.DataFrame:
     """Every member's diagnoses dated ``first`` through ``last`` (member_id, diagnosis_code, service_date,
     source ``claim``/``clinical``, source_id: the claim line or clinical record): the diagnoses of claims CMS's
     encounter filter accepts (``risk.encounters``: inpatient stays, and visits whose procedure code is on the
-    year's acceptable list) and the conditions of clinical sources accepted for risk adjustment, the earliest of
-    each code per source."""
+    year's acceptable list, not audio-only from 2026) and the conditions of clinical sources accepted for risk
+    adjustment (from 2026 dates of service only those linked to a counting encounter of the member on the same
+    day: record reviews), the earliest of each code per source."""
     encounter_filter = encounters.load_filter(first.year)
-    claims = claim_selectors.risk_diagnoses_frame(
+    found, encounter_days = claim_selectors.risk_diagnoses_and_encounter_days(
         first=first, last=last,
-        line_counts=lambda institutional, bill_type, code: encounter_filter.counts(
-            institutional=institutional, type_of_bill=bill_type, procedure_code=code
+        line_counts=lambda institutional, bill_type, code, modifiers: encounter_filter.counts(
+            institutional=institutional, type_of_bill=bill_type, procedure_code=code, modifiers=modifiers
         ),
-    ).select(
+    )  # fmt: skip
+    claims = found.select(
         "member_id", "diagnosis_code", "service_date", pl.lit("claim").alias("source"),
         pl.col("claim_line_id").alias("source_id"),
     )  # fmt: skip
-    clinical = clinical_selectors.risk_conditions_frame(first=first, last=last).select(
+    conditions = clinical_selectors.risk_conditions_frame(first=first, last=last)
+    if encounter_filter.linked_clinical_only:
+        # record reviews count only when linked to an encounter that counts: the member's, on the same day
+        conditions = conditions.join(encounter_days, on=["member_id", "service_date"], how="semi")
+    clinical = conditions.select(
         "member_id", "diagnosis_code", "service_date", pl.lit("clinical").alias("source"),
         pl.col("clinical_record_id").alias("source_id"),
     )  # fmt: skip

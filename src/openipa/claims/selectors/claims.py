@@ -385,15 +385,40 @@ RISK_DIAGNOSIS_SCHEMA: dict[str, type[pl.DataType]] = {
 
 
 def risk_diagnoses_frame(
-    *, first: dt.date, last: dt.date, line_counts: Callable[[bool, str, str], bool] | None = None
+    *, first: dt.date, last: dt.date, line_counts: Callable[[bool, str, str, str], bool] | None = None
 ) -> pl.DataFrame:
     """The principal and other diagnoses of claims with a service line from ``first`` through ``last``
     (RISK_DIAGNOSIS_SCHEMA, code upper case without the dot): one row per member and code, its earliest service
     date and that claim's first line in the window that counts. ``line_counts(institutional, type_of_bill,
-    procedure_code)`` says whether a line makes its claim's diagnoses count (the risk app's encounter filter);
-    without it every line does. Void claims, reversed (replaced or voided) claims and reversed lines are left
-    out. A lookup for a risk-scoring batch (its caller checks the permission and records what it hands out), so
-    it takes no actor."""
+    procedure_code, modifiers)`` says whether a line makes its claim's diagnoses count (the risk app's encounter
+    filter); without it every line does. Void claims, reversed (replaced or voided) claims and reversed lines are
+    left out. A lookup for a risk-scoring batch (its caller checks the permission and records what it hands
+    out), so it takes no actor."""
+    return _first_per_code(risk_claim_diagnoses(first=first, last=last, line_counts=line_counts))
+
+
+def _first_per_code(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(["member_id", "diagnosis_code", "service_date", "claim_line_id"]).unique(
+        ["member_id", "diagnosis_code"], keep="first", maintain_order=True
+    )
+
+
+def risk_diagnoses_and_encounter_days(
+    *, first: dt.date, last: dt.date, line_counts: Callable[[bool, str, str, str], bool] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`risk_diagnoses_frame`, and the days of the members' counting encounters (member_id,
+    service_date: the date of each counting claim's first counting line), from one pass over the lines: what
+    record-review diagnoses are linked to."""
+    every = risk_claim_diagnoses(first=first, last=last, line_counts=line_counts)
+    days = every.select("member_id", "service_date").unique().sort(["member_id", "service_date"])
+    return _first_per_code(every), days
+
+
+def risk_claim_diagnoses(
+    *, first: dt.date, last: dt.date, line_counts: Callable[[bool, str, str, str], bool] | None = None
+) -> pl.DataFrame:
+    """Every counting claim's diagnoses (RISK_DIAGNOSIS_SCHEMA), dated by the claim's first counting line in the
+    window, before keeping the earliest per code (:func:`risk_diagnoses_frame` says which lines count)."""
     lines = (
         ClaimLine.objects.filter(claim__member__isnull=False, service_from__gte=first, service_from__lte=last)
         .exclude(claim__status=Claim.Status.REVERSED)
@@ -401,18 +426,18 @@ def risk_diagnoses_frame(
         .exclude(outcome=ClaimLine.Outcome.REVERSED)
         .order_by("claim_id", "service_from", "pk")
         .values_list("pk", "claim_id", "claim__member_id", "service_from", "claim__diagnoses", "claim__kind",
-                     "claim__type_of_bill", "code")
+                     "claim__type_of_bill", "code", "modifiers")
     )  # fmt: skip
     rows: list[tuple[int, str, dt.date, int]] = []
     seen: set[int] = set()
     institutional_kind = Claim.Kind.INSTITUTIONAL
-    for line_id, claim_id, member_id, day, diagnoses, kind, bill_type, code in lines.iterator(
+    for line_id, claim_id, member_id, day, diagnoses, kind, bill_type, code, modifiers in lines.iterator(
         chunk_size=20_000
     ):
         if claim_id in seen:
             continue
         if line_counts is not None and not line_counts(
-            kind == institutional_kind, bill_type or "", code or ""
+            kind == institutional_kind, bill_type or "", code or "", modifiers or ""
         ):
             continue
         seen.add(claim_id)
@@ -420,7 +445,4 @@ def risk_diagnoses_frame(
             if len(pair) == 2 and str(pair[0]).upper() in RISK_DIAGNOSIS_QUALIFIERS and pair[1]:
                 code = str(pair[1]).replace(".", "").strip().upper()
                 rows.append((member_id, code, day, line_id))
-    frame = pl.DataFrame(rows, schema=RISK_DIAGNOSIS_SCHEMA, orient="row")
-    return frame.sort(["member_id", "diagnosis_code", "service_date", "claim_line_id"]).unique(
-        ["member_id", "diagnosis_code"], keep="first", maintain_order=True
-    )
+    return pl.DataFrame(rows, schema=RISK_DIAGNOSIS_SCHEMA, orient="row")
