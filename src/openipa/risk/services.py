@@ -177,7 +177,7 @@ def _factors_used(year: int, model: str) -> list[dict[str, object]]:
             rows.append({
                 "payment_year": f.payment_year, "model": f.model, "blend_weight_milli": f.blend_weight,
                 "normalization_factor_milli": f.normalization_factor,
-                "coding_adjustment_milli": f.coding_adjustment, "status": f.status,
+                "coding_adjustment_milli": f.coding_adjustment, "status": f.status, "origin": f.origin,
             })  # fmt: skip
     return rows
 

@@ -27,9 +27,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
+from pathlib import Path
 
 import polars as pl
 
@@ -78,6 +80,8 @@ class PaymentFactor:
     """How the normalization factor was checked: "cms" (read in the CMS document), "secondary" (read in a
     published summary of it), "unverified" (best-known value, no readable source), "missing" (none)."""
     source: str
+    origin: str = "payment_factors.csv"
+    """Where the row came from: the shipped file, or the IPA's own file (``OPENIPA_PAYMENT_FACTORS``)."""
 
 
 @dataclass(frozen=True)
@@ -182,11 +186,64 @@ def supported() -> list[tuple[int, str]]:
     return sorted(_model_rows())
 
 
+FACTORS_ENV = "OPENIPA_PAYMENT_FACTORS"
+"""An IPA's own payment-factors file (same columns as payment_factors.csv): its rows replace the shipped rows of
+the same payment year and model, or add years, e.g. a normalization factor read in the Rate Announcement before
+a release ships it. Read once per process (set it before the command or server starts)."""
+
+
+def _ipa_rows() -> tuple[str, list[tuple[int, dict[str, str]]]] | None:
+    name = os.environ.get(FACTORS_ENV, "").strip()
+    if not name:
+        return None
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TableError(f"{FACTORS_ENV}={name}: cannot be read ({exc.strerror or exc})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in FACTOR_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise TableError(f"{name}: line 1: missing column(s) {', '.join(missing)}")
+    return name, [(i + 2, row) for i, row in enumerate(reader)]
+
+
+FACTOR_COLUMNS = (
+    "payment_year", "model", "blend_weight", "normalization_factor", "coding_adjustment", "status", "source",
+)  # fmt: skip
+
+
 @functools.cache
 def _all_payment_factors() -> tuple[PaymentFactor, ...]:
+    shipped = _factor_rows("payment_factors.csv", _own_rows("payment_factors.csv"))
+    own = _ipa_rows()
+    if own is None:
+        out = shipped
+    else:
+        replacing = _factor_rows(own[0], own[1])
+        replaced = {(f.payment_year, f.model) for f in replacing}
+        out = [f for f in shipped if (f.payment_year, f.model) not in replaced] + replacing
+    # the CMS-HCC and RxHCC rows of a year are one blend each; each ESRD series is a blend of its own
+    blends = {(f.payment_year, _blend_of(f.model)) for f in out}
+    for payment_year, blend in sorted(blends):
+        total = sum(
+            f.blend_weight for f in out if f.payment_year == payment_year and _blend_of(f.model) == blend
+        )
+        if total != 1000:
+            files = sorted(
+                {f.origin for f in out if f.payment_year == payment_year and _blend_of(f.model) == blend}
+            )
+            raise TableError(
+                f"{', '.join(files)}: the blend weights of {payment_year} ({blend}) sum to {total / 1000}, not 1"
+            )
+    return tuple(out)
+
+
+def _factor_rows(origin: str, rows: list[tuple[int, dict[str, str]]]) -> list[PaymentFactor]:
+    """One file's rows, checked (the message names the file, line and field); a year and model listed twice in
+    the file is refused."""
     out: list[PaymentFactor] = []
-    for line, row in _own_rows("payment_factors.csv"):
-        where = f"payment_factors.csv, line {line}"
+    for line, row in rows:
+        where = f"{origin}, line {line}"
         year = _field(row, "payment_year", where)
         if not year.isdigit():
             raise TableError(f"{where}: field 'payment_year' is not a year: {year!r}")
@@ -212,28 +269,17 @@ def _all_payment_factors() -> tuple[PaymentFactor, ...]:
             ),
             status=status,
             source=_field(row, "source", where),
+            origin=origin,
         )
         if factor.normalization_factor is not None and factor.normalization_factor <= 0:
             raise TableError(f"{where}: field 'normalization_factor' must be positive")
         out.append(factor)
-    # the CMS-HCC and RxHCC rows of a year are one blend each; each ESRD series is a blend of its own
-    blends = {(f.payment_year, _blend_of(f.model)) for f in out}
-    for payment_year, blend in sorted(blends):
-        total = sum(
-            f.blend_weight for f in out if f.payment_year == payment_year and _blend_of(f.model) == blend
-        )
-        if total != 1000:
-            raise TableError(
-                f"payment_factors.csv: the blend weights of {payment_year} ({blend}) sum to {total / 1000}, not 1"
-            )
     seen: set[tuple[int, str]] = set()
     for f in out:
         if (f.payment_year, f.model) in seen:
-            raise TableError(
-                f"payment_factors.csv: payment year {f.payment_year} model {f.model} listed twice"
-            )
+            raise TableError(f"{origin}: payment year {f.payment_year} model {f.model} listed twice")
         seen.add((f.payment_year, f.model))
-    return tuple(out)
+    return out
 
 
 def _factor_domain(model: str) -> str:

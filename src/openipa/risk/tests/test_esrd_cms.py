@@ -229,7 +229,8 @@ def test_absent_or_missing_series_factor_is_refused(monkeypatch: pytest.MonkeyPa
         score(member(), 2026, "ESRDV24")
     # 2025: tables on file, no ESRD factor: raw scores, payment refused
     raw_2025 = score(member(), 2025, "ESRDV24", payment=False).members
-    assert raw_2025["raf"][0] > 0 and raw_2025["payment_raf"].null_count() == 1
+    assert raw_2025["raf"][0] > 0
+    assert raw_2025["payment_raf"].null_count() == 1
     with pytest.raises(TableError, match="ESRDV24-DIALYSIS"):
         score(member(), 2025, "ESRDV24")
 
