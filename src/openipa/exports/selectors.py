@@ -192,9 +192,10 @@ def paid_dates() -> pl.DataFrame:
 
 
 def claim_batches(
-    filters: Filters, *, batch: int = CLAIM_BATCH
+    filters: Filters, *, batch: int | None = None
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """(headers, lines) of the final claims, ``batch`` claims at a time in id order."""
+    """(headers, lines) of the final claims, ``batch`` (default ``CLAIM_BATCH``) claims at a time in id order."""
+    batch = batch or CLAIM_BATCH
     ids = query_frame(_final_claims(filters).order_by("id"), {"id": ("id", pl.Int64)})["id"]
     runs = paid_dates()
     for start in range(0, len(ids), batch):

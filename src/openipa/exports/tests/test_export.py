@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from openipa.contracts.models import Payer, Product
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.models import AuditEvent
+from openipa.exports import selectors
 from openipa.exports.engine import tuva
 from openipa.exports.selectors import Filters
 from openipa.exports.services import export_tuva
@@ -195,6 +196,29 @@ def test_values_round_trip_to_the_types_tuva_expects(golden: Any, tmp_path: Path
         "paid_amount"
     ]
     assert paid.sum() == Decimal("3180.00")  # 70 + 10 + 3000 + 100 + 0, exactly
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_claims_written_in_batches_equal_one_batch(
+    golden: Any, tmp_path: Path, monkeypatch: Any, fmt: str
+) -> None:
+    run(tmp_path / "one", fmt)
+    batches: list[int] = []
+    mapped = tuva.medical_claim
+
+    def counting(headers: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        batches.append(headers.height)
+        return mapped(headers, *args)
+
+    monkeypatch.setattr(selectors, "CLAIM_BATCH", 1)  # one claim per batch (Parquet: one part file each)
+    monkeypatch.setattr(tuva, "medical_claim", counting)
+    run(tmp_path / "many", fmt)
+    assert batches == [1, 1]
+    for name in TABLES:
+        assert read(tmp_path / "one", name, fmt).equals(read(tmp_path / "many", name, fmt)), name
+    if fmt == "csv":  # byte for byte: one header, rows appended
+        one, many = (tmp_path / d / "medical_claim.csv" for d in ("one", "many"))
+        assert one.read_bytes() == many.read_bytes()
 
 
 def test_manifest(golden: Any, tmp_path: Path) -> None:

@@ -36,12 +36,19 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--out", required=True, help="the folder to write into (made if missing)")
+        parser.add_argument(
+            "--out", required=True, metavar="DIR", help="the folder to write into (made if missing)"
+        )
         parser.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or parquet")
-        parser.add_argument("--from", dest="date_from", help="first day: spans ending before it, claims and "
+        parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day: spans ending before it, claims and "
                                                              "fills before it are left out")  # fmt: skip
-        parser.add_argument("--to", dest="date_to", help="last day (also the end written for open spans)")
-        parser.add_argument("--payer", help="only this payer's members (its code)")
+        parser.add_argument(
+            "--to",
+            dest="date_to",
+            metavar="YYYY-MM-DD",
+            help="last day (also the end written for open spans)",
+        )
+        parser.add_argument("--payer", metavar="CODE", help="only this payer's members (its code)")
         parser.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
