@@ -3,7 +3,7 @@ the roster and eligibility pages come from `openipa.membership.urls`."""
 
 from django.urls import include, path
 
-from openipa.web import views
+from openipa.web import portal_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("dashboard/member-months/", views.member_months, name="member_months"),
+    # the practice portal home's cards, loaded after the page (htmx)
+    path("portal/gaps/", portal_views.gaps_card, name="portal_gaps"),
+    path("portal/claims/", portal_views.claims_card, name="portal_claims"),
+    path("portal/authorizations/", portal_views.authorizations_card, name="portal_authorizations"),
+    path("portal/scorecard/", portal_views.scorecard_card, name="portal_scorecard"),
+    path("portal/value/", portal_views.value_card, name="portal_value"),
     path("practices/", views.practice_list, name="practice_list"),
     path("practices/new/", views.practice_edit, name="practice_create"),
     path("practices/<int:pk>/", views.practice_detail, name="practice_detail"),

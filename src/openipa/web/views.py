@@ -53,7 +53,7 @@ from openipa.membership import selectors as member_selectors
 from openipa.network import selectors as network_selectors
 from openipa.network import services as network_services
 from openipa.network.models import Location, ParticipationAgreement, Practice, Provider
-from openipa.web import charts, forms, stats
+from openipa.web import charts, forms, portal, stats
 from openipa.web.errors import domain_errors
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -225,8 +225,9 @@ def _require_network_wide_members(actor: User) -> None:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Staff: counts, the largest PCP panels, and the member-months chart (loaded after the page, as it
-    is the slow part). A practice user: their own practice's panels and member count, nothing financial
-    and nothing about other practices."""
+    is the slow part). A practice user: the practice portal home (`openipa.web.portal`): their own practice's
+    panels, statements, offers awaiting an answer, and the cards loaded after the page (gaps, claims,
+    authorizations, scorecard, value of membership); nothing about other practices."""
     actor = _actor(request)
     today = _today()
     scoped = is_practice_scoped(actor)
@@ -246,6 +247,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["um_summary"] = has_perm(actor, Perm.VIEW_UM)
     # the clinical app serves its own card (loaded after the page): new admissions, discharges and ED visits
     context["adt_summary"] = sees_adt_notifications(actor)
+    if scoped:
+        # the practice portal home: the quick cards here, the slow ones loaded after the page (htmx)
+        practice = context["practice"]
+        context["statements"] = portal.statements(actor, practice, today)
+        context["offers"] = portal.offers_awaiting(actor, practice)
+        context["sees_gaps"] = has_perm(actor, Perm.VIEW_GAPS)
+        context["sees_claims"] = has_perm(actor, Perm.VIEW_CLAIMS)
+        context["sees_um"] = has_perm(actor, Perm.VIEW_UM)
+        context["sees_scorecard"] = has_perm(actor, Perm.VIEW_SCORECARDS)
+        return render(request, "web/portal/home.html", context)
     return render(request, "web/dashboard.html", context)
 
 
