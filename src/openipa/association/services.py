@@ -325,6 +325,19 @@ def issue_run(*, actor: Actor | None, run: InvoiceRun, issue_date: dt.date | Non
             )
         month = Month.of(run.month)
         invoices = list(run.invoices.select_related("practice", "credits").prefetch_related("lines__term"))
+        for note in (i for i in invoices if i.credits is not None):
+            assert note.credits is not None
+            credited = -sum(
+                n.total_cents
+                for n in Invoice.objects.filter(credits=note.credits, run__status=Status.ISSUED).exclude(
+                    pk=note.pk
+                )
+            )
+            if -note.total_cents > note.credits.total_cents - credited:
+                raise RunRefused(
+                    f"{note.credits.number} has only {format_money(note.credits.total_cents - credited)} left to "
+                    "credit: another credit note was issued since this one was prepared"
+                )
         for invoice in invoices:
             term = next((ln.term for ln in invoice.lines.all() if ln.term is not None), None)
             days = term.payment_days if term is not None else 30

@@ -350,3 +350,22 @@ def test_term_refusals(ipa: Any) -> None:
         services.fee_term_create(actor=ipa.users["admin"], practice=ipa.practice_a, data={
             "method": "flat_monthly", "amount": "10.00", "valid_from": dt.date(2027, 1, 1)})  # fmt: skip
     assert FeeTerm.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_two_draft_credit_notes_cannot_credit_more_than_the_invoice(ipa: Any) -> None:
+    _terms(ipa)
+    _issued(ipa, OCT, dt.date(2026, 10, 31))
+    original = Invoice.objects.get(number="MF-202610-ALDER")
+    first = services.credit_note(actor=ipa.users["fin"], invoice=original, amount="200.00", reason="one")
+    second = services.credit_note(actor=ipa.users["fin"], invoice=original, amount="100.00", reason="two")
+    for run in (first, second):
+        services.approve_run(actor=ipa.users["fin2"], run=run)
+    services.issue_run(actor=ipa.users["fin"], run=first, issue_date=dt.date(2026, 11, 2))
+    entries = JournalEntry.objects.count()
+    with pytest.raises(services.RunRefused, match=r"only \$50.00 left"):
+        services.issue_run(actor=ipa.users["fin"], run=second, issue_date=dt.date(2026, 11, 3))
+    second.refresh_from_db()
+    assert second.status == "approved"
+    assert JournalEntry.objects.count() == entries
+    assert _receivable(ipa.practice_a.pk) == 5_000
