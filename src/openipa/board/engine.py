@@ -754,13 +754,14 @@ def assess(inputs: RboInputs, version: CriteriaVersion) -> list[Criterion]:
         if documented and inputs.ibnr_as_of is not None
         else f"no estimate as of {inputs.last_closed}"
     )
+    short = f"{status} ({inputs.ibnr_as_of:%Y-%m})" if documented and inputs.ibnr_as_of is not None else "none"
     out.append(Criterion(
-        "ibnr_documented", CRITERION_TITLES["ibnr_documented"], light, estimate_text,
+        "ibnr_documented", CRITERION_TITLES["ibnr_documented"], light, short,
         f"green: {', '.join(sorted(status_rule.green))}; amber: {', '.join(sorted(status_rule.amber)) or '-'}",
         (Step("Last closed month", text=str(inputs.last_closed)),
          Step("Estimate", text=estimate_text),
-         Step("IBNR", inputs.ibnr_cents)),
-        f"an estimate as of {inputs.last_closed} with its method: {status or 'none'}",
+         Step("IBNR of the newest approved estimate by the period's end", inputs.ibnr_cents)),
+        f"an estimate as of {inputs.last_closed} with its method: {estimate_text}",
         None,
     ))  # fmt: skip
 

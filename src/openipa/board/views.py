@@ -176,7 +176,7 @@ def _dashboard(request: HttpRequest) -> tuple[Actor, PeriodForm, selectors.Dashb
     actor = actor_of(request)
     selectors.require_board(actor)
     day = today()
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET or None, initial={"period": engine.default_period(day).code})
     period = form.resolve(day)
     return actor, form, selectors.board_dashboard(actor, period=period, as_of=day)
 
@@ -208,6 +208,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "drivers_chart": _drivers_chart(board),
         "quality_chart": _quality_chart(board) if board.quality.runs else "",
         "links": staff_links(actor, board),
+        "estimate_groups": ", ".join(str(g).replace("_", " ") for g in (board.estimate.group_by or []))
+        if board.estimate is not None
+        else "",
         "quick": _quick_periods(today()),
         "csv_url": reverse("web:board:dashboard_csv") + f"?period={board.period.code}",
     }

@@ -108,7 +108,8 @@ def test_rbo_criteria_from_the_ledger_the_reserve_and_the_claims(board_ipa: Any)
     # equity 10,000.00 + revenue 500.00 - expenses 3,000.00 - IBNR 557.77 - no intangibles
     assert lights["tangible_net_equity"].value == 694_223
     assert lights["ibnr_documented"].light == engine.Light.GREEN
-    assert "volume_weighted" in lights["ibnr_documented"].value_text
+    assert lights["ibnr_documented"].value_text == "approved (2026-06)"
+    assert "method volume_weighted" in lights["ibnr_documented"].arithmetic
     # 6 claims decided within 45 working days of 7 counted (one pended since 2 April): 85.7%, red (< 90)
     assert lights["claims_timeliness"].value == Decimal("85.7")
     assert lights["claims_timeliness"].light == engine.Light.RED
