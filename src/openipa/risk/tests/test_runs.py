@@ -186,8 +186,10 @@ def test_the_command_scores_and_prints_json(risk_ipa: Any) -> None:
     assert (data["run_id"], data["year"], data["model"], data["members"]) == (run.pk, 2026, "V28", 2)
     amy = _scores(run)[risk_ipa.member_a.pk]
     assert amy.payment_raf_milli is not None
+    assert data["members_by_model"] == {"V28": 2}
     assert data["scores"][0] == {
         "member_id": risk_ipa.member_a.pk,
+        "model": "V28",
         "raf": f"{amy.raf_milli // 1000}.{amy.raf_milli % 1000:03d}",
         "payment_raf": f"{amy.payment_raf_milli // 1000}.{amy.payment_raf_milli % 1000:03d}",
         "hccs": ["38", "329"],
@@ -197,7 +199,7 @@ def test_the_command_scores_and_prints_json(risk_ipa: Any) -> None:
     assert run.prepared_by.startswith("cli")
     text = StringIO()
     call_command("risk", "score", "--year", "2026", stdout=text)
-    assert "2 members scored" in text.getvalue()
+    assert "2 members scored; 2 by V28" in text.getvalue()
     assert "HCC 38" in text.getvalue()
 
 

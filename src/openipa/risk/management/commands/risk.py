@@ -14,7 +14,8 @@ coverage on February 1 of the payment year or in the diagnosis window, the calen
 claims' diagnoses and the conditions of clinical sources accepted for risk adjustment, stores a draft risk run
 with the coding gaps (``openipa.risk.services.score_members``) and prints a summary: members, mean raf and
 payment_raf, the top HCCs. ``--json`` prints ``{"run_id", "year", "model", "status", "members", "not_scored",
-"mean_raf", "mean_payment_raf", "gaps", "top_hccs", "scores": [{"member_id", "raf", "payment_raf", "hccs"}...]}``
+"mean_raf", "mean_payment_raf", "gaps", "members_by_model", "top_hccs", "scores": [{"member_id", "model", "raf",
+"payment_raf", "hccs"}...]}`` (``model``: the model that scored the member: ESRD members by ESRDV24)
 with every member scored and RAFs as strings ("1.234"), and ``"raw_only"``: true when the payment year has no
 payment factors on file (payment RAFs null; such a run cannot be approved). The run is approved on the Risk page
 by another user.
@@ -86,12 +87,14 @@ class Command(BaseCommand):
         top = selectors.top_hccs(run)
         if as_json:
             rows = MemberScore.objects.filter(run=run).order_by("member_id")
-            scores = [{"member_id": m, "raf": milli(r), "payment_raf": milli(p), "hccs": h}
-                      for m, r, p, h in rows.values_list("member_id", "raf_milli", "payment_raf_milli", "hccs")]  # fmt: skip
+            scores = [{"member_id": m, "model": s, "raf": milli(r), "payment_raf": milli(p), "hccs": h}
+                      for m, s, r, p, h in rows.values_list("member_id", "model", "raf_milli", "payment_raf_milli",
+                                                            "hccs")]  # fmt: skip
             self.stdout.write(json.dumps({
                 "run_id": run.pk, "year": run.payment_year, "model": run.model, "status": run.status, "raw_only": run.raw_only,
                 "members": run.members, "not_scored": run.not_scored, "mean_raf": milli(run.mean_raf_milli),
                 "mean_payment_raf": milli(run.mean_payment_raf_milli), "gaps": run.gaps,
+                "members_by_model": run.inputs.get("members_by_model", {}),
                 "top_hccs": [{"hcc": h, "label": label, "members": n} for h, label, n in top],
                 "scores": scores}))  # fmt: skip
             return
@@ -99,6 +102,7 @@ class Command(BaseCommand):
             f"risk run {run.pk} (draft): payment year {run.payment_year}, {run.model}, diagnoses of "
             f"{run.window_start}..{run.window_end}: {run.members:,} members scored"
             + (f" ({run.not_scored:,} not scored: sex unknown)" if run.not_scored else "")
+            + "".join(f"; {n:,} by {m}" for m, n in run.inputs.get("members_by_model", {}).items())
         )
         self.stdout.write(f"  mean raf {milli(run.mean_raf_milli) or '-'}, mean payment raf "
                           f"{milli(run.mean_payment_raf_milli) or '-'}; {run.gaps:,} coding gaps")  # fmt: skip
