@@ -12,16 +12,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from importlib import resources
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from openipa.core.dating import check_no_overlaps, pick_in_force
+from openipa.core.dating import pick_in_force
 from openipa.core.errors import NotFound
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.governance.engine import rules
@@ -36,6 +34,8 @@ from openipa.governance.models import (
     Vote,
 )
 from openipa.network.models import ParticipationAgreement, Practice
+from openipa.performance.engine.scorecard import ScorecardDataError
+from openipa.performance.engine.scorecard import load_data as load_scorecard_data
 
 
 def zone() -> ZoneInfo:
@@ -279,36 +279,15 @@ class Participation:
         return self.meetings_attended / self.meetings_entitled
 
 
-@dataclass(frozen=True)
-class PeerDisclosure:
-    """How many other practices an average shown to a practice user must cover (data/peer_disclosure.json)."""
-
-    valid_from: dt.date
-    valid_to: dt.date | None
-    min_other_practices: int
-    note: str = ""
-
-
-def peer_disclosure_rules() -> list[PeerDisclosure]:
-    raw = json.loads((resources.files("openipa.governance") / "data" / "peer_disclosure.json").read_text())
-    versions = [
-        PeerDisclosure(
-            dt.date.fromisoformat(v["valid_from"]),
-            dt.date.fromisoformat(v["valid_to"]) if v["valid_to"] else None,
-            int(v["min_other_practices"]),
-            v.get("note", ""),
-        )
-        for v in raw["versions"]
-    ]
-    check_no_overlaps(versions)
-    return versions
-
-
 def peer_minimum(day: dt.date) -> int:
-    """The fewest other practices an average shown to a practice user must cover on ``day`` (none in force: the
-    averages are never shown)."""
-    rule = pick_in_force(peer_disclosure_rules(), day)
-    return rule.min_other_practices if rule is not None else 10**9
+    """K: the fewest practices OTHER than a practice user's own that an average shown to them must cover (with
+    fewer, an average would give away another practice's numbers). The network-wide effective-dated setting the
+    scorecards and the association's pages use (performance/data/scorecard.json, ADR 0019), in force on ``day``;
+    none in force (or two): the averages are withheld."""
+    try:
+        return load_scorecard_data().settings_on(day).min_peer_practices
+    except ScorecardDataError:
+        return 10**9
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,7 @@ def test_participation_counted_by_hand(gov: Any) -> None:
     mine = selectors.participation(gov.users["alice"], year=2026)
     assert [r.code for r in mine.rows] == ["ALDER"]
     assert mine.scoped
-    # one other practice: an average would be Birch's own numbers, so it is withheld (data: 4 others at least)
+    # one other practice: an average would be Birch's own numbers, so it is withheld (the network's K)
     assert mine.peers_hidden
     assert mine.network_attendance_rate is None
     assert mine.network_votes_per_practice is None
@@ -345,20 +345,18 @@ def test_the_network_average_is_shown_to_a_practice_when_enough_other_practices_
 ) -> None:
     rows = attend(gov, gov.meeting, present=[1, 2, 3])
     _vote(gov, _motion(gov, rows), rows, {1: "yes", 2: "no", 3: "no"})
-    rules = [selectors.PeerDisclosure(dt.date(2020, 1, 1), None, 1)]
-    monkeypatch.setattr(selectors, "peer_disclosure_rules", lambda: rules)
+    monkeypatch.setattr(selectors, "peer_minimum", lambda day: 1)
     mine = selectors.participation(gov.users["alice"], year=2026)
     assert not mine.peers_hidden
     assert mine.network_attendance_rate == pytest.approx(1.0)  # A 1 of 1, B 1 of 1
     assert mine.network_votes_per_practice == pytest.approx(1.5)  # A 1, B 2
-    # no version in force: never shown
-    monkeypatch.setattr(
-        selectors, "peer_disclosure_rules", lambda: [selectors.PeerDisclosure(dt.date(2030, 1, 1), None, 1)]
-    )
+    monkeypatch.setattr(selectors, "peer_minimum", lambda day: 2)  # one other practice is not enough
     assert selectors.participation(gov.users["alice"], year=2026).peers_hidden
 
 
-def test_the_shipped_disclosure_rule_is_in_force_and_does_not_overlap() -> None:
-    versions = selectors.peer_disclosure_rules()
-    assert versions
-    assert selectors.peer_minimum(dt.date(2026, 6, 1)) == 4
+def test_the_peer_minimum_is_the_networks_setting() -> None:
+    from openipa.performance.engine.scorecard import load_data
+
+    day = dt.date(2026, 6, 1)
+    assert selectors.peer_minimum(day) == load_data().settings_on(day).min_peer_practices >= 2
+    assert selectors.peer_minimum(dt.date(1990, 1, 1)) == 10**9  # no setting in force: never shown
