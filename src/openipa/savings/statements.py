@@ -2,6 +2,11 @@
 each pool, as page data, a PDF (ReportLab) and a CSV. Aggregates only: no member appears on it, and no other
 practice: the pools are shown as totals, never another practice's keys or share.
 
+Totals that concern other practices (the network's settlement steps, the reserve, the fee, each pool's total)
+are shown only when at least ``MIN_PRACTICES_FOR_TOTALS`` practices share the distribution: with two, the
+network's cost less the practice's own would be the other practice's cost. Below that, the statement shows
+the practice's own keys and share of each pool only.
+
 Who may read one is the selectors' business (``statement_get``)."""
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from openipa.core.money import decimal_text, format_money
 from openipa.savings.engine.distribution import EFFICIENCY, MEMBER_MONTHS, QUALITY
 from openipa.savings.models import PracticeShare, SettlementRun
 
+MIN_PRACTICES_FOR_TOTALS = 3
+HIDDEN = "not shown (fewer than three practices share the distribution)"
 POOL_LABELS = {
     MEMBER_MONTHS: "Attributed member-months",
     QUALITY: "Quality score x member-months",
@@ -38,6 +45,7 @@ class Statement:
     run: SettlementRun
     steps: list[dict[str, Any]]
     pools: list[PoolLine]
+    totals: bool
 
     @property
     def file_stem(self) -> str:
@@ -53,7 +61,9 @@ def statement(share: PracticeShare) -> Statement:
                  share_cents=int(share.pools.get(k, 0)), fallback=k in fallbacks)
         for k, amount in run.distribution.get("pools", {}).items()
     ]  # fmt: skip
-    return Statement(share=share, run=run, steps=list(run.result.get("steps", [])), pools=pools)
+    totals = run.shares.filter(member_months__gt=0).count() >= MIN_PRACTICES_FOR_TOTALS
+    steps = list(run.result.get("steps", [])) if totals else []
+    return Statement(share=share, run=run, steps=steps, pools=pools, totals=totals)
 
 
 def _money(cents: int | None) -> str:
@@ -69,9 +79,12 @@ def statement_csv(s: Statement) -> str:
         writer.writerow(
             ["settlement", step["label"], step["value"], "" if cents is None else decimal_text(cents)]
         )
-    writer.writerow(["off the top", "IPA reserve", "", decimal_text(s.run.reserve_cents)])
-    writer.writerow(["off the top", "IPA administrative fee", "", decimal_text(s.run.admin_fee_cents)])
-    writer.writerow(["off the top", "Distributable", "", decimal_text(s.run.distributable_cents)])
+    if s.totals:
+        writer.writerow(["off the top", "IPA reserve", "", decimal_text(s.run.reserve_cents)])
+        writer.writerow(["off the top", "IPA administrative fee", "", decimal_text(s.run.admin_fee_cents)])
+        writer.writerow(["off the top", "Distributable", "", decimal_text(s.run.distributable_cents)])
+    else:
+        writer.writerow(["settlement", "Network totals", HIDDEN, ""])
     share = s.share
     writer.writerow(["keys", "Attributed member-months", share.member_months, ""])
     writer.writerow(["keys", "Cost (completed)", "", decimal_text(share.cost_cents)])
@@ -79,7 +92,8 @@ def statement_csv(s: Statement) -> str:
         ["keys", "Quality score", "" if share.quality_score is None else str(share.quality_score), ""]
     )
     for pool in s.pools:
-        writer.writerow(["pool total", pool.label, f"{pool.percent}%", decimal_text(pool.pool_cents)])
+        if s.totals:
+            writer.writerow(["pool total", pool.label, f"{pool.percent}%", decimal_text(pool.pool_cents)])
         writer.writerow(["your share", pool.label, "", decimal_text(pool.share_cents)])
     writer.writerow(["your share", "Total", "", decimal_text(share.total_cents)])
     return out.getvalue()
@@ -119,7 +133,9 @@ def statement_pdf(s: Statement) -> bytes:
         Spacer(1, 0.15 * inch),
         Paragraph("Settlement", styles["Heading3"]),
     ]
-    steps = [["Step", "Value"]] + [[st["label"], st["value"]] for st in s.steps]
+    steps = [["Step", "Value"]] + (
+        [[st["label"], st["value"]] for st in s.steps] if s.totals else [["Network totals", HIDDEN]]
+    )
     table = Table(steps, hAlign="LEFT", repeatRows=1)
     table.setStyle(grid)
     story.append(table)

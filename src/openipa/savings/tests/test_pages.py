@@ -70,6 +70,10 @@ def test_practice_users_see_only_their_own_statement(ss: Any) -> None:
     listing = alice.get(reverse("web:savings:statement_list")).content.decode()
     own = alice.get(reverse("web:savings:statement_detail", args=[share_a.pk])).content.decode()
     assert "$578.00" in own
+    # two practices: the network's totals would reveal Birch's figures, so they are not shown
+    assert "totals-hidden" in own
+    for total in ("$1,020.00", "$1,200.00", "$12,000.00", "$6,000.00", "$612.00", "$408.00"):
+        assert total not in own
     for html in (listing, own):
         assert "Birch" not in html
         assert "BIRCH" not in html
@@ -129,3 +133,29 @@ def test_term_page_and_forecasts_are_finance_pages(ss: Any) -> None:
     )
     assert _client(ss, "fin").get(reverse("web:savings:term_detail", args=[9999])).status_code == 404
     assert _client(ss, "alice").post(reverse("web:savings:forecast_create"), {}).status_code == 403
+
+
+def test_network_totals_appear_on_statements_with_three_practices_or_more(ss: Any) -> None:
+    from openipa.network.services import practice_create
+    from openipa.savings import statements
+
+    run = _settle(ss)
+    _client(ss, "fin2").post(reverse("web:savings:run_approve", args=[run.pk]))
+    share_a = PracticeShare.objects.get(run=run, practice=ss.practice_a)
+    assert not statements.statement(share_a).totals
+    third = practice_create(actor=ss.users["admin"], data={
+        "code": "CEDAR", "legal_name": "Cedar Clinic", "tin": "345678912", "address_line1": "2 Main St",
+        "city": "Pasadena", "state": "CA", "zip_code": "91101", "region": ss.region,
+    })  # fmt: skip
+    PracticeShare.objects.create(
+        run=run, practice=third, member_months=1, cost_cents=0, pools={}, total_cents=0
+    )
+    s = statements.statement(share_a)
+    assert s.totals
+    assert s.steps
+    page = (
+        _client(ss, "alice").get(reverse("web:savings:statement_detail", args=[share_a.pk])).content.decode()
+    )
+    assert "$1,020.00" in page
+    assert "totals-hidden" not in page
+    assert "pool total" in statements.statement_csv(s)
