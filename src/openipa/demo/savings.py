@@ -104,6 +104,10 @@ def build_savings(*, seed: int, today: dt.date, progress: ProgressFn | None = No
     estimate = _ibnr(today, finance, finance_2)
     _stage(progress, 1, total)
     pmpm = _paid_pmpm(contract, first, last, today)
+    if pmpm <= 0:
+        # a demo built without claims has no cost to set a benchmark from, nor anything to settle
+        _stage(progress, total, total)
+        return SavingsSummary(payer_contract=contract.number)
     if estimate is not None:
         pmpm = pmpm * Fraction(int(estimate.total_paid_cents + estimate.total_ibnr_cents),
                                max(int(estimate.total_paid_cents), 1))  # fmt: skip
