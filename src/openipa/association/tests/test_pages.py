@@ -147,3 +147,23 @@ def test_statement_csv_rows(fees: Any) -> None:
         "2026-11-03,Payment,ACH BIRCH-TRACE-991,-375.00,0.00",
         "2026-11-30,Closing balance,BIRCH,,0.00",
     ]
+
+
+@pytest.mark.django_db
+def test_a_percent_invoice_shows_its_base_arithmetic_and_the_revenue_definition(ipa: Any) -> None:
+    from openipa.association.tests.test_fees import OCT, _issued, _revenue_b, _terms
+
+    _terms(ipa)
+    _revenue_b(ipa)
+    _issued(ipa, OCT)
+    invoice = Invoice.objects.get(number="MF-202610-BIRCH")
+    bob = _client(ipa.users["bob"])
+    body = bob.get(reverse("web:association:invoice_detail", args=[invoice.pk])).content.decode()
+    assert "4.5% of $12,845.67 = $578.06" in body
+    assert "$2,345.67" in body
+    assert "Revenue through the IPA for a month" in body
+    assert "ALDER" not in body
+    assert "Alder" not in body
+    pdf = bob.get(reverse("web:association:invoice_pdf", args=[invoice.pk]))
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
