@@ -144,8 +144,13 @@ def capitation_inputs(payer_id: int, period: engine.Period) -> CapitationInputs:
     covered = {m for _pk, m, kind in runs if kind == DistributionRun.Kind.REGULAR}
     out.months_without_run = [f"{m:%Y-%m}" for m in period.months() if m not in covered]
     lines = DistributionLine.objects.filter(run_id__in=out.run_ids, practice_id__isnull=False)
-    sums = lines.values("practice_id").annotate(
-        withheld=Sum("withhold_cents"), funded=Sum("risk_pool_cents"), capitation=Sum("pcp_gross_cents")
+    # order_by(): no default ordering, whose joins (run, member) would only slow the sums down
+    sums = (
+        lines.order_by()
+        .values("practice_id")
+        .annotate(
+            withheld=Sum("withhold_cents"), funded=Sum("risk_pool_cents"), capitation=Sum("pcp_gross_cents")
+        )
     )
     for row in sums:
         p = int(row["practice_id"])
@@ -155,6 +160,7 @@ def capitation_inputs(payer_id: int, period: engine.Period) -> CapitationInputs:
     regular = [pk for pk, _m, kind in runs if kind == DistributionRun.Kind.REGULAR]
     counts = (
         DistributionLine.objects.filter(run_id__in=regular, practice_id__isnull=False)
+        .order_by()
         .values("practice_id")
         .annotate(n=Count("pk"))
     )
@@ -205,6 +211,7 @@ def quality_counts(run: QualityRun) -> dict[int, dict[tuple[str, str], engine.Co
     inverse = {(r.measure, r.rate): r.inverse for r in RateResult.objects.filter(run=run)}
     rows = (
         MeasureResult.objects.filter(run=run, practice_id__isnull=False)
+        .order_by()
         .values("practice_id", "measure", "rate")
         .annotate(den=Count("pk", filter=Q(denominator=True)), num=Count("pk", filter=Q(numerator=True)))
     )
