@@ -5,6 +5,7 @@ and a risk run records where each factor came from. A bad file is refused naming
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -22,12 +23,12 @@ ROW_2027 = (
 
 
 @pytest.fixture
-def own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path]:
     def write(text: str) -> Path:
         path = tmp_path / "factors.csv"
         path.write_text(text, encoding="utf-8")
         monkeypatch.setenv(tables.FACTORS_ENV, str(path))
-        factors = tables._all_payment_factors.__wrapped__()  # type: ignore[attr-defined]
+        factors = tables._all_payment_factors.__wrapped__()
         monkeypatch.setattr(tables, "_all_payment_factors", lambda: factors)
         return path
 
@@ -52,7 +53,9 @@ def test_without_the_file_2027_payment_scores_are_refused() -> None:
         score(_member(), 2027, "V28")
 
 
-def test_the_ipa_factor_gives_2027_payment_scores_and_says_where_it_came_from(own_file) -> None:  # type: ignore[no-untyped-def]
+def test_the_ipa_factor_gives_2027_payment_scores_and_says_where_it_came_from(
+    own_file: Callable[[str], Path],
+) -> None:
     path = own_file(HEADER + ROW_2027)
     [factor] = tables.payment_factors(2027, "CMS-HCC")
     assert (factor.normalization_factor, factor.status, factor.origin) == (1100, "cms", str(path))
@@ -81,10 +84,10 @@ def test_a_bad_ipa_file_is_refused_naming_the_place(
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv(tables.FACTORS_ENV, str(path))
     with pytest.raises(TableError, match=message):
-        tables._all_payment_factors.__wrapped__()  # type: ignore[attr-defined]
+        tables._all_payment_factors.__wrapped__()
 
 
 def test_an_unreadable_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(tables.FACTORS_ENV, str(tmp_path / "nowhere.csv"))
     with pytest.raises(TableError, match=r"OPENIPA_PAYMENT_FACTORS=.*nowhere\.csv: cannot be read"):
-        tables._all_payment_factors.__wrapped__()  # type: ignore[attr-defined]
+        tables._all_payment_factors.__wrapped__()
