@@ -754,7 +754,9 @@ def assess(inputs: RboInputs, version: CriteriaVersion) -> list[Criterion]:
         if documented and inputs.ibnr_as_of is not None
         else f"no estimate as of {inputs.last_closed}"
     )
-    short = f"{status} ({inputs.ibnr_as_of:%Y-%m})" if documented and inputs.ibnr_as_of is not None else "none"
+    short = (
+        f"{status} ({inputs.ibnr_as_of:%Y-%m})" if documented and inputs.ibnr_as_of is not None else "none"
+    )
     out.append(Criterion(
         "ibnr_documented", CRITERION_TITLES["ibnr_documented"], light, short,
         f"green: {', '.join(sorted(status_rule.green))}; amber: {', '.join(sorted(status_rule.amber)) or '-'}",

@@ -430,8 +430,11 @@ class Dashboard:
 
 
 def last_closed_month(period: Period, as_of: dt.date) -> Month:
-    """The period's last month when ``as_of`` is after its end, else the month before ``as_of``'s."""
-    return period.last if period.last.last_day < as_of else Month.of(as_of) - 1
+    """The month whose reserve must be documented: the period's last month once it is over on ``as_of`` (a
+    month is over on its last day), else the last month over by ``as_of``."""
+    current = Month.of(as_of)
+    closed = current if as_of == current.last_day else current - 1
+    return min(period.last, closed, key=lambda m: m.index)
 
 
 STEPS = (

@@ -8,8 +8,9 @@ recorded through the ledger's and the reserves' own services as the demo's finan
   of the year's average claims paid, rounded up to a thousand dollars (at least $100,000): a plausible
   solvency cushion, made by a rule rather than hard-coded so it scales with the demo's size.
 - **IBNR estimates**: one as of each quarter-end month of the demo's claims year and one as of the last closed
-  month, each prepared by ``finance`` (chain ladder, volume-weighted factors, by line of business and service
-  category) and approved by ``finance-2``, so the dashboard's reserve and "IBNR documented" light have their
+  month, each prepared by ``finance`` (chain ladder on volume-weighted factors over 12 incurred months, by line
+  of business and service category, a PMPM projection for months under 90% complete) and approved by
+  ``finance-2``, so the dashboard's reserve and "IBNR documented" light have their
   source for every closed quarter.
 
 Nothing here is random (the seed is taken for the common signature); run after every other stage. Skips (and
@@ -38,6 +39,9 @@ SOURCE_TYPE = "opening_balance"
 MINIMUM_OPENING_CENTS = 10_000_000
 """$100,000."""
 CUSHION_MONTHS = 3
+PMPM_BELOW = "0.900"
+"""The estimates project by PMPM every incurred month less than 90% complete: the demo's newest month has
+nothing paid yet, which the chain ladder (the reserves' default below 50%) would take as no cost at all."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def build_board(*, seed: int, today: dt.date, progress: ProgressFn | None = None
             skipped.append(f"IBNR as of {month}: already approved")
         else:
             try:
-                draft = estimate_ibnr(finance, month, months=12, who=finance.username)
+                draft = estimate_ibnr(finance, month, months=12, threshold=PMPM_BELOW, who=finance.username)
             except ReserveRefused as exc:
                 skipped.append(f"IBNR as of {month}: {exc}")
             else:
