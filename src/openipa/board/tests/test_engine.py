@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from openipa.board import engine
 from openipa.board.engine import Light
-from openipa.board.selectors import CRITERIA_PATH
+from openipa.board.selectors import CRITERIA_PATH, last_closed_month
 from openipa.core.months import Month
 from openipa.ledger.accounts import CHART
 
@@ -304,3 +304,13 @@ def test_versions_are_effective_dated_and_may_not_overlap() -> None:
         engine.criteria_on(versions, d(1999, 1, 1))
     with pytest.raises(engine.BoardInputError):
         engine.parse_criteria({"versions": [DOC["versions"][0], later]})
+
+
+@pytest.mark.parametrize(
+    ("period", "as_of", "closed"),
+    [("2026-Q2", d(2026, 7, 15), "2026-06"), ("2026-Q2", d(2026, 6, 30), "2026-06"),
+     ("2026-Q2", d(2026, 6, 29), "2026-05"), ("2026-10", d(2026, 10, 31), "2026-10"),
+     ("2026-10-YTD", d(2026, 10, 15), "2026-09")],
+)  # fmt: skip
+def test_the_last_closed_month(period: str, as_of: dt.date, closed: str) -> None:
+    assert str(last_closed_month(engine.parse_period(period, today=as_of), as_of)) == closed
