@@ -312,13 +312,43 @@ def balances(actor: Actor, *, as_of: dt.date) -> list[Balance]:
     ) | set(FeePayment.objects.values_list("practice_id", flat=True))
     if is_practice_scoped(actor):
         ids &= {scoped_practice_id(actor)}
-    practices = Practice.objects.filter(pk__in=ids).order_by("code")
-    out = []
-    for p in practices:
-        items = open_items(p.pk)
-        credit = sum(c.cents for c in unapplied_credits(p.pk))
-        out.append(Balance(p, engine.aging(items, credit, as_of)))
-    return out
+    practices = list(Practice.objects.filter(pk__in=ids).order_by("code"))
+    items, credits = _accounts(ids)
+    return [Balance(p, engine.aging(items.get(p.pk, []), credits.get(p.pk, 0), as_of)) for p in practices]
+
+
+def _accounts(practice_ids: set[int]) -> tuple[dict[int, list[engine.OpenItem]], dict[int, int]]:
+    """Open items and unapplied credit of many practices in a handful of queries (what `open_items` and
+    `unapplied_credits` give one practice at a time)."""
+    issued = Invoice.objects.filter(practice_id__in=practice_ids, run__status=InvoiceRun.Status.ISSUED)
+    applied_to = _applied_to(list(issued.filter(credits__isnull=True).values_list("pk", flat=True)))
+    items: dict[int, list[engine.OpenItem]] = defaultdict(list)
+    credits: dict[int, int] = defaultdict(int)
+    note_applied = dict(
+        PaymentApplication.objects.filter(credit_note__practice_id__in=practice_ids)
+        .values("credit_note_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("credit_note_id", "total")
+    )
+    rows = issued.order_by("issue_date", "id").values_list(
+        "pk", "practice_id", "issue_date", "month", "total_cents", "credits_id"
+    )
+    for pk, practice_id, issue_date, month, total, credits_id in rows:
+        if credits_id is None:
+            items[practice_id].append(engine.OpenItem(pk, issue_date or month, total - applied_to.get(pk, 0)))
+        else:
+            credits[practice_id] += max(-total - (note_applied.get(pk) or 0), 0)
+    pay_applied = dict(
+        PaymentApplication.objects.filter(payment__practice_id__in=practice_ids)
+        .values("payment_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("payment_id", "total")
+    )
+    for pk, practice_id, amount in FeePayment.objects.filter(practice_id__in=practice_ids).values_list(
+        "pk", "practice_id", "amount_cents"
+    ):
+        credits[practice_id] += max(amount - (pay_applied.get(pk) or 0), 0)
+    return dict(items), dict(credits)
 
 
 def statement_of_account(

@@ -369,3 +369,25 @@ def test_two_draft_credit_notes_cannot_credit_more_than_the_invoice(ipa: Any) ->
     assert second.status == "approved"
     assert JournalEntry.objects.count() == entries
     assert _receivable(ipa.practice_a.pk) == 5_000
+
+
+@pytest.mark.django_db
+def test_balances_in_bulk_agree_with_one_practice_at_a_time(ipa: Any) -> None:
+    _terms(ipa)
+    _revenue_b(ipa)
+    _issued(ipa, OCT, dt.date(2026, 10, 31))
+    _issued(ipa, NOV, dt.date(2026, 11, 30))
+    fin = ipa.users["fin"]
+    note = services.credit_note(actor=fin, invoice=Invoice.objects.get(number="MF-202610-BIRCH"), reason="x",
+                                amount="100.00")  # fmt: skip
+    services.approve_run(actor=ipa.users["fin2"], run=note)
+    services.issue_run(actor=fin, run=note, issue_date=dt.date(2026, 12, 1))
+    services.record_payment(actor=fin, practice=ipa.practice_a, amount="600.00", received_on=dt.date(2026, 12, 2),
+                            method="ach", reference="A", today=dt.date(2026, 12, 3))  # fmt: skip
+    services.record_payment(actor=fin, practice=ipa.practice_b, amount="100.00", received_on=dt.date(2026, 12, 2),
+                            method="ach", reference="B", today=dt.date(2026, 12, 3))  # fmt: skip
+    for balance in selectors.balances(fin, as_of=dt.date(2026, 12, 31)):
+        pid = balance.practice.pk
+        assert balance.aging.open_cents == sum(max(i.open_cents, 0) for i in selectors.open_items(pid))
+        assert balance.aging.credit_cents == sum(c.cents for c in selectors.unapplied_credits(pid))
+        assert balance.aging.balance_cents == _receivable(pid)
