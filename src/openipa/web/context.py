@@ -12,6 +12,8 @@ from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
 
 PRACTICE_ONLY = "practice"
 """In place of a permission: only practice users see the item (staff reach the page another way)."""
+FEES = "fees"
+"""In place of a permission: finance (VIEW_FINANCE) and practice users (their own fees)."""
 STAFF_UM = "staff_um"
 """In place of a permission: IPA staff with the UM view (not practice users, who see only their own requests)."""
 
@@ -42,6 +44,19 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
     ("Ledger", "web:ledger:trial_balance", Perm.VIEW_FINANCE),
     # a practice user's own capitation statements (the page scopes them to the user's practice)
     ("Statements", "web:capitation:statement_list", PRACTICE_ONLY),
+    # value-based performance: scorecards (a practice user: its own, against aggregated peers only)
+    ("Scorecards", "web:performance:scorecards", Perm.VIEW_SCORECARDS),
+    # incentive pools and shared savings: the runs for finance, each practice's own statements
+    ("Incentives", "web:incentives:run_list", Perm.VIEW_FINANCE),
+    ("Shared savings", "web:savings:overview", Perm.VIEW_FINANCE),
+    ("Incentive statements", "web:incentives:statement_list", PRACTICE_ONLY),
+    ("Savings statements", "web:savings:statement_list", PRACTICE_ONLY),
+    # membership fees: finance invoices and collects; a practice user sees its own statement of account
+    ("Membership fees", "web:association:fees_home", FEES),
+    ("Programs", "web:association:program_list", Perm.VIEW_GAPS),
+    # the board dashboard (aggregates only) and governance
+    ("Board", "web:board:dashboard", Perm.VIEW_BOARD),
+    ("Governance", "web:governance:home", Perm.VIEW_GOVERNANCE),
     ("Audit log", "web:audit_list", Perm.VIEW_AUDIT),
 ]
 
@@ -63,6 +78,8 @@ def _allowed(user: Actor, perm: Perm | str | None) -> bool:
         return True
     if perm == PRACTICE_ONLY:
         return is_practice_scoped(user)
+    if perm == FEES:
+        return has_perm(user, Perm.VIEW_FINANCE) or is_practice_scoped(user)
     if perm == STAFF_UM:
         return has_perm(user, Perm.VIEW_UM) and not is_practice_scoped(user)
     return has_perm(user, Perm(perm))

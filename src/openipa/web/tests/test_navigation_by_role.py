@@ -23,6 +23,13 @@ ALL = [
     "Risk",
     "Capitation",
     "Ledger",
+    "Scorecards",
+    "Incentives",
+    "Shared savings",
+    "Membership fees",
+    "Programs",
+    "Board",
+    "Governance",
     "Audit log",
 ]
 
@@ -46,6 +53,8 @@ ALL = [
                 "Clinical data",
                 "Quality",
                 "Risk",
+                "Scorecards",
+                "Programs",
             ],
         ),
         (
@@ -60,6 +69,11 @@ ALL = [
                 "Claims",
                 "Capitation",
                 "Ledger",
+                "Scorecards",
+                "Incentives",
+                "Shared savings",
+                "Membership fees",
+                "Board",
             ],
         ),
         ("auditor", ALL),
@@ -79,6 +93,12 @@ ALL = [
                 "Notifications",
                 "Offers",
                 "Statements",
+                "Scorecards",
+                "Incentive statements",
+                "Savings statements",
+                "Membership fees",
+                "Programs",
+                "Governance",
             ],
         ),
     ],
@@ -87,6 +107,23 @@ def test_each_role_sees_its_own_navigation(client_for, persona, expected):
     response = client_for(persona).get("/")
     assert response.status_code == 200
     assert nav_labels(response) == expected
+
+
+def test_a_board_member_sees_the_board_and_governance_only(client_for, small_ipa):
+    """Aggregates and governance: no members, contracts, offers or money pages (ADR 0012)."""
+    from openipa.accounts.services import user_create
+    from openipa.core.roles import Role
+
+    small_ipa.users["trustee"] = user_create(
+        actor=None, username="trustee", password="pw-long-enough-1", role=Role.BOARD
+    )
+    assert nav_labels(client_for("trustee").get("/")) == [
+        "Dashboard",
+        "Practices",
+        "Providers",
+        "Board",
+        "Governance",
+    ]
 
 
 def test_the_shell_names_the_user_and_role_and_signs_out_by_post(client_for):
