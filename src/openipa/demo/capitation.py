@@ -189,11 +189,14 @@ def build_capitation(
                 previous = months[index - 1]
                 reconcile(actor=None, payer=payer, month=previous, who="demo")  # the late lines settle it
                 if previous < last:
-                    _adjust(payer, previous, preparer, approver, summary)
+                    _adjust(
+                        payer, previous, preparer, approver, summary, month.first_day + dt.timedelta(days=13)
+                    )
             carried = list(plan.late)
             if month < last:
                 run = distribute_month(actor=preparer, payer=payer, month=month)
-                approve_run(actor=approver, run=run)
+                # finance closes the month two weeks in, the day before the payment goes out
+                approve_run(actor=approver, run=run, posting_date=month.first_day + dt.timedelta(days=13))
                 summary.runs += 1
                 out = payments_dir() / payer.code / f"{month}.ach"
                 try:
@@ -209,7 +212,9 @@ def build_capitation(
     return summary
 
 
-def _adjust(payer: Payer, month: Month, preparer: User, approver: User, summary: CapitationSummary) -> None:
+def _adjust(
+    payer: Payer, month: Month, preparer: User, approver: User, summary: CapitationSummary, on: dt.date
+) -> None:
     """Members paid late for ``month`` after its run was approved: an adjustment run, approved."""
     if (
         not DistributionRun.objects.filter(payer=payer, month=month.first_day)
@@ -221,5 +226,5 @@ def _adjust(payer: Payer, month: Month, preparer: User, approver: User, summary:
         run = distribute_month(actor=preparer, payer=payer, month=month)
     except RunRefused:
         return  # nothing changed for the month
-    approve_run(actor=approver, run=run)
+    approve_run(actor=approver, run=run, posting_date=on)
     summary.adjustment_runs += 1

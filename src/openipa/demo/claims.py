@@ -377,7 +377,8 @@ def build_claims(
             except RunRefused:
                 payment = None  # nothing decided in the month
             if payment is not None:
-                approve_run(actor=approver, run=payment)
+                # approved the day before the payment date, and dated so in the ledger
+                approve_run(actor=approver, run=payment, posting_date=payment_day - dt.timedelta(days=1))
                 summary.payment_runs += 1
                 out = payments_dir() / f"{month}.ach"
                 try:

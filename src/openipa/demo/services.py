@@ -36,8 +36,14 @@ from openipa.demo import credentialing as demo_credentialing
 from openipa.demo import measurement as demo_measurement
 from openipa.demo import messenger as demo_messenger
 from openipa.demo import utilization as demo_utilization
+from openipa.demo.association import AssociationSummary, build_association
+from openipa.demo.board import BoardSummary, build_board
 from openipa.demo.engine import claims as claim_engine
 from openipa.demo.engine import rosters
+from openipa.demo.governance import GovernanceSummary, build_governance
+from openipa.demo.incentives import IncentivesSummary, build_incentives
+from openipa.demo.savings import SavingsSummary, build_savings
+from openipa.demo.tuva_export import TuvaExportSummary, build_tuva_export
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment, RosterImport
 from openipa.membership.services.roster import import_roster
 from openipa.network.models import (
@@ -144,6 +150,19 @@ class DemoSummary:
     measurement: demo_measurement.MeasurementSummary = field(
         default_factory=demo_measurement.MeasurementSummary
     )
+    # value-based performance and running the association (``value_based``), on everything above
+    incentives: IncentivesSummary | None = None
+    """Incentive formulas and settlements: quality pool and withhold return paid, a draft risk-pool run."""
+    savings: SavingsSummary | None = None
+    """Shared-savings terms (payer and MSSP-style), a settled and paid year, this year's forecasts."""
+    board: BoardSummary | None = None
+    """The IPA's opening balances and the reserve estimates the board dashboard reads."""
+    association: AssociationSummary | None = None
+    """Membership-fee terms, invoices and payments, health-improvement programs."""
+    governance: GovernanceSummary | None = None
+    """The board, committees, meetings, motions, votes and minutes."""
+    tuva_export: TuvaExportSummary | None = None
+    """The data written out in the Tuva Project's input layer (var/demo/tuva/)."""
     """The quality run and the risk runs made on all of it (``demo.measurement``)."""
 
 
@@ -215,6 +234,7 @@ def build_demo(
     claims_year: bool | None = None,
     utilization: bool | None = None,
     clinical: bool | None = None,
+    value_based: bool | None = None,
 ) -> DemoSummary:
     """Generate the demo IPA for `seed` and load it, with one login per role and one per practice.
 
@@ -224,7 +244,9 @@ def build_demo(
     the year's capitation of ``demo.capitation``, and (unless ``claims_year`` is off; None: as
     ``capitation_year``) the year's claims of ``demo.claims``, then (unless ``utilization`` is off; None: as the
     claims) the last four months of utilization management of ``demo.utilization``. All or nothing: one
-    transaction (the files stay on disk). Raise DemoError "demo already built" if the database has practices
+    transaction (the files stay on disk). Then (unless ``value_based`` is off; None: when the measurement ran)
+    incentive and shared-savings settlements, the board's opening balances and reserves, membership fees and
+    programs, governance, and a Tuva export. Raise DemoError "demo already built" if the database has practices
     (the demo only goes into an empty database), or if one of the demo's user names is taken.
     """
     if Practice.objects.exists():
@@ -286,6 +308,18 @@ def build_demo(
         else demo_measurement.MeasurementSummary()
     )
 
+    # value-based settlements, the board's figures, the association's running, and data out (None: as the
+    # measurement, whose quality and risk runs they read)
+    later: dict[str, Any] = {}
+    if measured.quality_runs if value_based is None else value_based:
+        today = as_of.last_day
+        later["incentives"] = build_incentives(seed=seed, today=today, progress=progress)
+        later["savings"] = build_savings(seed=seed, today=today, progress=progress)
+        later["board"] = build_board(seed=seed, today=today, progress=progress)
+        later["association"] = build_association(seed=seed, today=today, progress=progress)
+        later["governance"] = build_governance(seed=seed, today=today, progress=progress)
+        later["tuva_export"] = build_tuva_export(seed=seed, today=today, progress=progress)
+
     summary = DemoSummary(
         seed=seed,
         members=len(data.members),
@@ -319,6 +353,7 @@ def build_demo(
         um_low_referral_practices=reviewed.low_referral_practices,
         clinical=clinicals,
         measurement=measured,
+        **later,
     )
     audit.record_write(
         None,
@@ -763,5 +798,11 @@ def describe(summary: DemoSummary) -> dict[str, Any]:
         "open_care_gaps": summary.measurement.open_gaps,
         "risk_runs": list(summary.measurement.risk_runs),
         "coding_gaps": summary.measurement.coding_gaps,
+        "incentive_runs_paid": len(summary.incentives.paid_runs) if summary.incentives else 0,
+        "shared_savings_run": summary.savings.settled_run if summary.savings else None,
+        "fee_invoices": summary.association.invoices if summary.association else 0,
+        "programs": len(summary.association.programs) if summary.association else 0,
+        "governance_meetings": summary.governance.meetings if summary.governance else 0,
+        "tuva_rows": sum(summary.tuva_export.counts.values()) if summary.tuva_export else 0,
         "logins": len(summary.logins),
     }

@@ -133,6 +133,20 @@ def _header_problems(date: object, memo: object, source_type: object, source_id:
     return problems
 
 
+def accounting_date(
+    on: dt.date | None, *, not_before: dt.date | None = None, what: str = "the entry"
+) -> dt.date:
+    """The date an entry is posted on: ``on`` (finance closing a month a few days after it ended dates the
+    run's entry within that month) or today. Refused (LedgerError) in the future, or before ``not_before``."""
+    today = timezone.localdate()
+    day = today if on is None else on
+    if day > today:
+        raise LedgerError([f"{what} cannot be dated {day}: that is in the future (today is {today})"])
+    if not_before is not None and day < not_before:
+        raise LedgerError([f"{what} cannot be dated {day}: before {not_before}"])
+    return day
+
+
 def _missing_ids(model: type[Model], ids: set[int]) -> list[int]:
     found = set(model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
     return sorted(ids - found)

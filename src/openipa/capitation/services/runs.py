@@ -42,7 +42,7 @@ from openipa.core.money import allocate
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
 from openipa.ledger import accounts
-from openipa.ledger.services import Posting, post_entry
+from openipa.ledger.services import LedgerError, Posting, accounting_date, post_entry
 from openipa.membership import selectors as membership_selectors
 from openipa.network import selectors as network_selectors
 from openipa.risk import selectors as risk_selectors
@@ -403,11 +403,18 @@ def _adjustment_run(
 # -- approving ---------------------------------------------------------------------------------------------
 
 
-def approve_run(*, actor: Actor, run: DistributionRun) -> DistributionRun:
-    """Approve a draft run: someone other than who prepared it, with EDIT_FINANCE. Posts the ledger entry."""
+def approve_run(
+    *, actor: Actor, run: DistributionRun, posting_date: dt.date | None = None
+) -> DistributionRun:
+    """Approve a draft run: someone other than who prepared it, with EDIT_FINANCE. Posts the ledger entry, dated
+    ``posting_date`` (the accounting date: not in the future, not before the run's month) or today."""
     require(actor, Perm.EDIT_FINANCE)
     with transaction.atomic():
         run = DistributionRun.objects.select_for_update().get(pk=run.pk)
+        try:
+            on = accounting_date(posting_date, not_before=run.month, what=f"run {run.pk}'s entry")
+        except LedgerError as exc:
+            raise RunRefused(str(exc)) from None
         if run.status != Status.DRAFT:
             raise RunRefused(
                 f"run {run.pk} is {run.get_status_display().lower()}: only a draft can be approved"
@@ -427,7 +434,7 @@ def approve_run(*, actor: Actor, run: DistributionRun) -> DistributionRun:
         run.approved_by = actor.username
         run.approved_at = timezone.now()
         run.save(update_fields=["status", "approved_by", "approved_at"])
-        _post_run(actor, run)
+        _post_run(actor, run, on)
         audit.record_write(
             actor, "capitation.approve", run, after={"status": run.status, "pool_cents": run.pool_cents}
         )
@@ -444,7 +451,7 @@ def _side(account: str, cents: int, *, credit_normal: bool = True, practice_id: 
                    practice_id=practice_id, payer_id=payer_id, memo=memo)  # fmt: skip
 
 
-def _post_run(actor: Actor | None, run: DistributionRun) -> None:
+def _post_run(actor: Actor | None, run: DistributionRun, on: dt.date) -> None:
     """Pool out of 'received, undistributed' into revenue, liabilities, provider payables and surplus."""
     payer_id = run.payer_id
     columns = ("admin_fee_cents", "reinsurance_cents", "withhold_cents", "risk_pool_cents")
@@ -470,7 +477,7 @@ def _post_run(actor: Actor | None, run: DistributionRun) -> None:
         return
     post_entry(
         actor=actor,
-        date=timezone.localdate(),
+        date=on,
         memo=f"capitation {run.get_kind_display().lower()} run {run.pk}: {run.payer.code} {run.month:%Y-%m}",
         postings=kept,
         source_type="capitation_run",

@@ -146,3 +146,19 @@ def test_a_practice_without_an_agreement_stops_the_run(ipa: Any) -> None:
     with pytest.raises(RunRefused, match="no participation agreement in force"):
         distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
     assert not DistributionRun.objects.exists()
+
+
+def test_a_run_is_posted_on_its_accounting_date_and_not_outside_its_month_or_in_the_future(ipa: Any) -> None:
+    """Finance closes May on June 3: the entry is dated June 3. A date before May, or after today, is refused
+    and nothing is approved or posted."""
+    _paid(ipa, MAY, "may")
+    run = distribute_month(actor=ipa.users["fin"], payer=ipa.payer, month=MAY)
+    for bad, message in ((dt.date(2026, 4, 30), "before 2026-05-01"), (dt.date(2999, 1, 1), "in the future")):
+        with pytest.raises(RunRefused, match=message):
+            approve_run(actor=ipa.users["fin2"], run=run, posting_date=bad)
+        run.refresh_from_db()
+        assert run.status == "draft"
+        assert not JournalEntry.objects.exists()
+    approve_run(actor=ipa.users["fin2"], run=run, posting_date=dt.date(2026, 6, 3))
+    (entry,) = JournalEntry.objects.filter(source_type="capitation_run")
+    assert entry.date == dt.date(2026, 6, 3)

@@ -52,7 +52,7 @@ from openipa.edi.t835 import (
 )
 from openipa.ledger import accounts
 from openipa.ledger.payouts import AchFile, Credit, company_id, trace_prefix, write_ach
-from openipa.ledger.services import Posting, post_entry
+from openipa.ledger.services import LedgerError, Posting, accounting_date, post_entry
 from openipa.membership import selectors as membership_selectors
 
 Status = ClaimPaymentRun.Status
@@ -213,11 +213,18 @@ def _discard(draft: ClaimPaymentRun) -> None:
     draft.delete()
 
 
-def approve_run(*, actor: Actor, run: ClaimPaymentRun) -> ClaimPaymentRun:
-    """Approve a draft: a finance user other than its preparer. Posts the expense against claims payable."""
+def approve_run(
+    *, actor: Actor, run: ClaimPaymentRun, posting_date: dt.date | None = None
+) -> ClaimPaymentRun:
+    """Approve a draft: a finance user other than its preparer. Posts the expense against claims payable, dated
+    ``posting_date`` (the accounting date: not in the future, not before the run's through date) or today."""
     require(actor, Perm.EDIT_FINANCE)
     with transaction.atomic():
         run = ClaimPaymentRun.objects.select_for_update().get(pk=run.pk)
+        try:
+            on = accounting_date(posting_date, not_before=run.through, what=f"run {run.pk}'s entry")
+        except LedgerError as exc:
+            raise RunRefused(str(exc)) from None
         if run.status != Status.DRAFT:
             raise RunRefused(
                 f"run {run.pk} is {run.get_status_display().lower()}: only a draft can be approved"
@@ -256,7 +263,7 @@ def approve_run(*, actor: Actor, run: ClaimPaymentRun) -> ClaimPaymentRun:
             if p.net_cents:
                 postings.append(_side(accounts.CLAIMS_PAYABLE, p.net_cents, p, debit=False))
         if postings:
-            post_entry(actor=actor, date=timezone.localdate(), memo=f"claims payment run {run.pk} through {run.through}",
+            post_entry(actor=actor, date=on, memo=f"claims payment run {run.pk} through {run.through}",
                        postings=postings, source_type="claims_run", source_id=run.pk)  # fmt: skip
         audit.record_write(
             actor, "claims.approve_run", run, after={"status": run.status, "net_cents": run.net_cents}

@@ -18,7 +18,10 @@ from openipa.demo.services import DemoSummary, build_demo
 def module_demo(
     django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any
 ) -> Iterator[DemoSummary]:
-    """``build_demo(password="pw", **options)`` with ``settings.VAR_DIR`` under a temporary ``name`` folder."""
+    """``build_demo(password="pw", **options)`` with ``settings.VAR_DIR`` under a temporary ``name`` folder.
+    The value-based stages (settlements, fees, governance, the Tuva export) are left out unless
+    ``value_based=True``: a module testing one of them builds it on top itself."""
+    options.setdefault("value_based", False)
     old = settings.VAR_DIR
     settings.VAR_DIR = str(tmp_path_factory.mktemp(name) / "var")
     try:
