@@ -26,7 +26,7 @@ from openipa.demo.engine.clinical import measurement_year
 from openipa.quality import services as quality_services
 from openipa.risk import services as risk_services
 
-STAGE = "quality and risk"
+STAGE = "Quality and risk"
 ProgressFn = Callable[[str, int, int], None]
 QUALITY_RUNS = 4
 """Year-to-date quality runs: as of each of the last month-ends, the last one as of the demo's day."""

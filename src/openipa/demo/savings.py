@@ -32,7 +32,7 @@ from openipa.risk.models import RiskRun
 from openipa.savings import selectors, services
 from openipa.savings.models import SavingsTerm
 
-STAGE = "shared savings"
+STAGE = "Shared savings"
 ProgressFn = Callable[[str, int, int], None]
 MA = LineOfBusiness.MEDICARE_ADVANTAGE
 PAYER_MARGIN = Fraction(110, 100)

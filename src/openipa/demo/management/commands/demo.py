@@ -178,6 +178,17 @@ class Command(BaseCommand):
                 f"{m.open_gaps:,} open care gaps); {m.risk_members:,} members scored with CMS-HCC V28, "
                 f"{m.coding_gaps:,} coding gaps; sign in as quality for the Quality and Risk pages."
             )
+        if summary.incentives is not None and summary.savings is not None and summary.association is not None:
+            i, s, a = summary.incentives, summary.savings, summary.association
+            console.print(
+                f"Value-based: {len(i.paid_runs)} incentive settlements paid ({i.period}), "
+                f"{len(i.draft_runs)} left as drafts; shared savings settled and paid for {s.practices_paid} "
+                f"practices ({s.settled_from}..{s.settled_to}) with this year's forecasts; {a.invoices:,} "
+                f"membership-fee invoices, {a.payments:,} payments, {len(a.programs)} health-improvement programs"
+                + (f"; {summary.governance.meetings} governance meetings" if summary.governance else "")
+                + (f"; Tuva export in {summary.tuva_export.out_dir}" if summary.tuva_export else "")
+                + ". Sign in as board for the board dashboard, as practice-01 for the practice portal."
+            )
         return list(summary.logins)
 
     @staticmethod
