@@ -10,8 +10,8 @@ The value of membership (``value_months``, pure arithmetic on the ledger's flows
 accounting dates:
 
 - capitation: credits less debits on PROVIDER_CAPITATION_PAYABLE (2100) in entries that moved no cash, plus the
-  admin fee deducted from the practice's capitation (the approved runs' ``admin_fee_cents``, in the month the
-  run was approved, when its entry was posted): capitation before the fee;
+  admin fee deducted from the practice's capitation (the approved runs' ``admin_fee_cents``, in the month of the
+  run's ledger entry, its accounting date): capitation before the fee;
 - shared savings: debits less credits on SHARED_SAVINGS_DISTRIBUTED (5300);
 - incentives: credits less debits on INCENTIVES_PAYABLE (2650) in entries that moved no cash, less the shared
   savings (their distribution credits 2650 too), less what a settlement charged the practice (debits on
@@ -47,6 +47,7 @@ from openipa.credentialing.models import CommitteeDecision
 from openipa.incentives import selectors as incentive_selectors
 from openipa.ledger import accounts
 from openipa.ledger import selectors as ledger_selectors
+from openipa.ledger.models import JournalEntry
 from openipa.ledger.selectors import PracticeFlow
 from openipa.messenger import selectors as messenger_selectors
 from openipa.messenger.models import OfferPackage, OfferResponse
@@ -180,20 +181,26 @@ def _month_of(value: dt.date | dt.datetime) -> Month:
 
 
 def admin_fees_by_month(practice_id: int, first: Month, last: Month) -> dict[Month, int]:
-    """The admin fee deducted from the practice's capitation by approved (or paid) runs, by the month the run
-    was approved (its ledger entry's date)."""
+    """The admin fee deducted from the practice's capitation by approved (or paid) runs, by the month of the
+    run's ledger entry (its accounting date; the approval's own month when no entry was posted)."""
     runs = DistributionRun.objects.filter(
         status__in=[DistributionRun.Status.APPROVED, DistributionRun.Status.PAID], approved_at__isnull=False
     )
-    sums = (
+    sums = list(
         DistributionLine.objects.filter(practice_id=practice_id, run__in=runs)
         .values("run_id", "run__approved_at")
         .order_by("run_id")
         .annotate(cents=Sum("admin_fee_cents"))
     )
+    posted = dict(
+        JournalEntry.objects.filter(
+            source_type="capitation_run", source_id__in=[str(s["run_id"]) for s in sums]
+        ).values_list("source_id", "date")
+    )
     out: dict[Month, int] = defaultdict(int)
     for s in sums:
-        month = _month_of(s["run__approved_at"])
+        day = posted.get(str(s["run_id"]))
+        month = Month.of(day) if day is not None else _month_of(s["run__approved_at"])
         if first <= month <= last:
             out[month] += int(s["cents"] or 0)
     return dict(out)

@@ -194,6 +194,27 @@ def test_an_approved_run_shows_its_net_and_admin_fee_and_its_statement(capitated
     assert "Birch" not in body
 
 
+def test_a_run_posted_on_an_earlier_accounting_date_counts_in_that_month(capitated):
+    """Finance approves the run today but dates its entry two months back (closing that month): capitation and
+    the admin fee both count in the entry's month, not the approval's."""
+    paid(capitated, MAY, "may")
+    run = distribute_month(actor=capitated.users["fin"], payer=capitated.payer, month=MAY)
+    today = timezone.localdate()
+    back = max(MAY.first_day, (Month.of(today) - 2).first_day)
+    approve_run(actor=capitated.users["fin2"], run=run, posting_date=back)
+    value = portal.value_of_membership(capitated.users["alice"], capitated.practice_a.pk, today)
+    by_month = {r.month: r for r in value.rows}
+    assert (by_month[Month.of(back)].capitation_cents, by_month[Month.of(back)].admin_fee_cents) == (
+        22550,
+        3500,
+    )
+    if Month.of(back) != Month.of(today):
+        assert (by_month[Month.of(today)].capitation_cents, by_month[Month.of(today)].admin_fee_cents) == (
+            0,
+            0,
+        )
+
+
 def client_for_user(user: Any) -> Any:
     from django.test import Client
 
