@@ -42,12 +42,7 @@ from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scop
 from openipa.membership.views.common import actor_of
 from openipa.web import charts
 from openipa.web.errors import domain_errors
-
-
-def _attachment(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+from openipa.web.responses import attachment
 
 
 def _base(request: HttpRequest) -> dict[str, Any]:
@@ -224,7 +219,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = selectors.invoice_get(actor_of(request), pk)
-    return _attachment(HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf"),
+    return attachment(HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf"),
                        f"{invoice.number}.pdf")  # fmt: skip
 
 
@@ -346,7 +341,7 @@ def statement(request: HttpRequest, practice_id: int) -> HttpResponse:
 @require_GET
 def statement_pdf(request: HttpRequest, practice_id: int) -> HttpResponse:
     practice, st, _form = _statement(request, practice_id)
-    return _attachment(HttpResponse(documents.statement_pdf(practice, st), content_type="application/pdf"),
+    return attachment(HttpResponse(documents.statement_pdf(practice, st), content_type="application/pdf"),
                        f"statement-{practice.code}-{st.end.isoformat()}.pdf")  # fmt: skip
 
 
@@ -356,7 +351,7 @@ def statement_pdf(request: HttpRequest, practice_id: int) -> HttpResponse:
 def statement_csv(request: HttpRequest, practice_id: int) -> HttpResponse:
     practice, st, _form = _statement(request, practice_id)
     body = documents.statement_csv(practice, st)
-    return _attachment(HttpResponse(body, content_type="text/csv; charset=utf-8"),
+    return attachment(HttpResponse(body, content_type="text/csv; charset=utf-8"),
                        f"statement-{practice.code}-{st.end.isoformat()}.csv")  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from openipa.ledger.services import entries_for
 from openipa.membership.views.common import actor_of
 from openipa.web import charts
 from openipa.web.errors import domain_errors
+from openipa.web.responses import attachment
 
 
 def _list(request: HttpRequest, form: PrepareForm, status: int = 200) -> HttpResponse:
@@ -171,18 +172,12 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/incentives/statement.html", {"s": s, "scoped": is_practice_scoped(actor)})
 
 
-def _attachment(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @never_cache
 @domain_errors
 @require_GET
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     s = statements.statement(selectors.statement_line(actor_of(request), pk))
-    return _attachment(
+    return attachment(
         HttpResponse(statements.statement_pdf(s), content_type="application/pdf"), f"{s.file_stem}.pdf"
     )
 
@@ -192,5 +187,5 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     s = statements.statement(selectors.statement_line(actor_of(request), pk))
-    return _attachment(HttpResponse(statements.statement_csv(s), content_type="text/csv; charset=utf-8"),
+    return attachment(HttpResponse(statements.statement_csv(s), content_type="text/csv; charset=utf-8"),
                        f"{s.file_stem}.csv")  # fmt: skip

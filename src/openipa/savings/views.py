@@ -33,6 +33,7 @@ from openipa.savings import selectors, services, statements
 from openipa.savings.models import DistributionFormula, SavingsTerm
 from openipa.web import charts
 from openipa.web.errors import domain_errors
+from openipa.web.responses import attachment
 
 
 class SettleForm(forms.Form):
@@ -235,18 +236,12 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/savings/statement.html", {"s": s, "scoped": is_practice_scoped(actor)})
 
 
-def _attachment(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @never_cache
 @domain_errors
 @require_GET
 def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     s = statements.statement(selectors.statement_get(actor_of(request), pk))
-    return _attachment(
+    return attachment(
         HttpResponse(statements.statement_pdf(s), content_type="application/pdf"), f"{s.file_stem}.pdf"
     )
 
@@ -256,7 +251,7 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     s = statements.statement(selectors.statement_get(actor_of(request), pk))
-    return _attachment(HttpResponse(statements.statement_csv(s), content_type="text/csv; charset=utf-8"),
+    return attachment(HttpResponse(statements.statement_csv(s), content_type="text/csv; charset=utf-8"),
                        f"{s.file_stem}.csv")  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from openipa.core.pagination import paginate
 from openipa.core.roles import is_practice_scoped
 from openipa.membership.views.common import actor_of, page_or_results
 from openipa.web.errors import domain_errors
+from openipa.web.responses import attachment
 
 PAGE_PURPOSE = "capitation statement: member detail"
 PDF_PURPOSE = "capitation statement PDF"
@@ -45,12 +46,6 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _attachment(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @never_cache
 @domain_errors
 @require_GET
@@ -59,7 +54,7 @@ def statement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     statement = statements.statement_for(actor, pk)
     lines = statements.all_member_lines(actor, statement, purpose=PDF_PURPOSE)
     pdf = statements.statement_pdf(statement, lines)
-    return _attachment(HttpResponse(pdf, content_type="application/pdf"), f"{statement.file_stem}.pdf")
+    return attachment(HttpResponse(pdf, content_type="application/pdf"), f"{statement.file_stem}.pdf")
 
 
 @never_cache
@@ -70,6 +65,6 @@ def statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     statement = statements.statement_for(actor, pk)
     lines = statements.all_member_lines(actor, statement, purpose=CSV_PURPOSE)
     body = statements.statement_csv(lines)
-    return _attachment(
+    return attachment(
         HttpResponse(body, content_type="text/csv; charset=utf-8"), f"{statement.file_stem}.csv"
     )
