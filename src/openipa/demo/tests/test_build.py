@@ -135,7 +135,7 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     assert [login.username for login in logins[: len(staff)]] == staff
     assert logins[len(staff)].username == "practice-01"
     assert logins[len(staff)].practice == data.practices[0].legal_name
-    assert AuditEvent.objects.filter(action="user.create").count() == 51
+    assert AuditEvent.objects.filter(action="user.create").count() == 52
 
 
 def test_the_printed_password_signs_in_every_login() -> None:
