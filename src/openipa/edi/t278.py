@@ -1399,7 +1399,13 @@ class _RequestWriter(_Body):
                 requester = (request.requester, self.hl(umo[1], "21", True))
                 self.party(request.requester)
                 subscriber = dependent = None
-            if subscriber is None or subscriber[0] != request.subscriber:
+            # the subscriber's own event cannot follow a dependent's loop under the same subscriber (HL loops nest
+            # in order): it gets a subscriber loop of its own
+            if (
+                subscriber is None
+                or subscriber[0] != request.subscriber
+                or (request.dependent is None and dependent is not None)
+            ):
                 subscriber = (request.subscriber, self.hl(requester[1], "22", True))
                 self.patient(request.subscriber)
                 self.demographics(request.subscriber)

@@ -737,6 +737,18 @@ def test_round_trip(requests, newline):
     assert len(list(EnvelopeReader(reply).transactions())) == len({r.transaction for r in requests})
 
 
+def test_the_subscribers_own_event_after_a_dependents_gets_a_subscriber_loop_of_its_own():
+    """A dependent's referral, then one for the subscriber in the same set: the subscriber's event cannot follow
+    the dependent's loop under the same subscriber HL (the loops nest in order), so the writer opens the
+    subscriber again. Hypothesis found the writer nesting it wrongly (the reader refused its own output)."""
+    child = one(DATA / "referral_sc.278")
+    assert child.dependent is not None
+    own = dataclasses.replace(child, dependent=None)
+    data = write_278_request([child, own])
+    assert list(read_278(data)) == [child, own]
+    assert sum(1 for s in segments_of(data) if s.startswith("HL*") and s.split("*")[3] == "22") == 2
+
+
 def test_round_trip_of_the_fixtures():
     for path in sorted(DATA.glob("*.278")):
         requests = list(read_278(path))
