@@ -68,7 +68,7 @@ def test_a_practice_user_opens_her_statement_and_downloads_the_pdf(
 
     page, base = browser_page, live_server.url
     sign_in(page, base, "alice")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Statements", exact=True).click()
     expect(page.locator("main")).not_to_contain_text("Birch Pediatrics")
     page.get_by_role("link", name="2026-05").click()
     expect(page.get_by_test_id("statement-net")).to_have_text("$190.50")

@@ -152,11 +152,14 @@ def test_staff_without_finance_are_refused_statements(client_for, world, persona
 
 def test_the_navigation_leads_to_capitation_the_ledger_and_statements(client_for, world):
     fin = client_for("fin").get("/")
-    assert nav_labels(fin)[-2:] == ["Capitation", "Ledger"]
+    assert [label for label in nav_labels(fin) if label in ("Capitation", "Ledger")] == [
+        "Capitation",
+        "Ledger",
+    ]
     assert '<a href="/capitation/">Capitation</a>' in html(fin)
     assert '<a href="/ledger/">Ledger</a>' in html(fin)
     alice = client_for("alice").get("/capitation/statements/")
-    assert nav_labels(alice)[-1] == "Statements"
+    assert "Statements" in nav_labels(alice)
     assert '<a href="/capitation/statements/" aria-current="page">Statements</a>' in html(alice)
     assert "Capitation" not in nav_labels(alice)
     assert 'aria-label="Capitation"' not in html(alice)  # no staff tabs on a practice user's page
