@@ -33,7 +33,7 @@ def built(
         if stage == demo_association.STAGE:
             PROGRESS.append((done, total))
 
-    with module_demo(django_db_blocker, tmp_path_factory, "association-demo", seed=11, members=800, as_of=AS_OF,
+    with module_demo(django_db_blocker, tmp_path_factory, "association-demo", seed=11, members=500, as_of=AS_OF,
                      utilization=False, clinical=True) as _demo:  # fmt: skip
         yield demo_association.build_association(seed=11, today=TODAY, progress=progress)
 

@@ -32,7 +32,7 @@ PROGRESS: list[tuple[int, int]] = []
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[DemoSummary, demo_board.BoardSummary]]:
-    with module_demo(django_db_blocker, tmp_path_factory, "board-demo", seed=7, members=800, as_of=AS_OF,
+    with module_demo(django_db_blocker, tmp_path_factory, "board-demo", seed=7, members=500, as_of=AS_OF,
                      utilization=False, clinical=False) as summary:  # fmt: skip
         board = demo_board.build_board(
             seed=7, today=TODAY, progress=lambda stage, done, total: PROGRESS.append((done, total))

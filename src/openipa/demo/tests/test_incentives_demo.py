@@ -29,7 +29,7 @@ def built(
         if stage == demo_incentives.STAGE:
             PROGRESS.append((done, total))
 
-    with module_demo(django_db_blocker, tmp_path_factory, "incentives-demo", seed=7, members=800, as_of=AS_OF,
+    with module_demo(django_db_blocker, tmp_path_factory, "incentives-demo", seed=7, members=500, as_of=AS_OF,
                      utilization=False, clinical=True) as _demo:  # fmt: skip
         yield demo_incentives.build_incentives(seed=7, today=AS_OF.last_day, progress=progress)
 

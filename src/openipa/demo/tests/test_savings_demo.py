@@ -29,7 +29,7 @@ def built(
         if stage == demo_savings.STAGE:
             PROGRESS.append((done, total))
 
-    with module_demo(django_db_blocker, tmp_path_factory, "savings-demo", seed=5, members=800, as_of=AS_OF,
+    with module_demo(django_db_blocker, tmp_path_factory, "savings-demo", seed=5, members=500, as_of=AS_OF,
                      capitation_year=False, claims_year=True, utilization=False, clinical=True):  # fmt: skip
         yield demo_savings.build_savings(seed=5, today=AS_OF.last_day, progress=progress)
 

@@ -37,7 +37,7 @@ def built(
             PROGRESS.append((done, total))
 
     with module_demo(
-        django_db_blocker, tmp_path_factory, "tuva-demo", seed=SEED, members=800, as_of=AS_OF,
+        django_db_blocker, tmp_path_factory, "tuva-demo", seed=SEED, members=500, as_of=AS_OF,
         capitation_year=False, claims_year=True, utilization=False, clinical=True,
     ) as _summary:  # fmt: skip
         summary = demo_tuva.build_tuva_export(seed=SEED, today=TODAY, progress=progress)

@@ -31,7 +31,7 @@ PERIOD = sc.parse_period("2026-Q3", AS_OF.last_day)
 def built(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    with module_demo(django_db_blocker, tmp_path_factory, "scorecards-demo", seed=9, members=800, as_of=AS_OF,
+    with module_demo(django_db_blocker, tmp_path_factory, "scorecards-demo", seed=9, members=500, as_of=AS_OF,
                      clinical=True) as summary:  # fmt: skip
         yield summary
 

@@ -39,7 +39,7 @@ def built(
         tmp_path_factory,
         "portal-demo",
         seed=3,
-        members=800,
+        members=500,
         as_of=AS_OF,
         value_based=True,
     ) as summary:
