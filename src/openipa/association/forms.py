@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django import forms
 
 from openipa.association.models import FeePayment, FeeTerm, Program
-from openipa.core.errors import ValidationFailed
 from openipa.membership.forms import MonthField
 from openipa.network.models import Practice, Region
 from openipa.quality.models import QualityRun
+from openipa.ui.forms import DateInput
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class ServiceErrors:
-    """Put a service's ValidationFailed onto the form's fields (unknown names: the whole form)."""
-
-    def put_errors(self, exc: ValidationFailed) -> None:
-        form: Any = self
-        for field, messages in exc.fields.items():
-            for message in messages:
-                form.add_error(field if field in form.fields else None, message)
-
-
-class PrepareForm(ServiceErrors, forms.Form):
+class PrepareForm(forms.Form):
     month = MonthField(label="Month", help_text="YYYY-MM")
 
 
-class IssueForm(ServiceErrors, forms.Form):
+class IssueForm(forms.Form):
     issue_date = forms.DateField(label="Invoice date", widget=DateInput, required=False)
 
 
-class TermForm(ServiceErrors, forms.Form):
+class TermForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.order_by("code"), to_field_name="code")
     method = forms.ChoiceField(choices=FeeTerm.Method.choices)
     amount = forms.DecimalField(label="Flat amount ($)", required=False, decimal_places=2, max_digits=12)
@@ -48,7 +33,7 @@ class TermForm(ServiceErrors, forms.Form):
     valid_to = forms.DateField(widget=DateInput, required=False)
 
 
-class PaymentForm(ServiceErrors, forms.Form):
+class PaymentForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.order_by("code"), to_field_name="code")
     amount = forms.CharField(label="Amount ($)", max_length=20)
     received_on = forms.DateField(label="Received on", widget=DateInput)
@@ -57,7 +42,7 @@ class PaymentForm(ServiceErrors, forms.Form):
     invoice = forms.CharField(label="Invoice number (optional)", required=False, max_length=40)
 
 
-class CreditForm(ServiceErrors, forms.Form):
+class CreditForm(forms.Form):
     amount = forms.CharField(label="Amount to credit ($, empty: what is left of the invoice)", required=False)
     reason = forms.CharField(max_length=300)
 
@@ -75,7 +60,7 @@ class StatementForm(forms.Form):
         return start, end
 
 
-class ProgramForm(ServiceErrors, forms.Form):
+class ProgramForm(forms.Form):
     name = forms.CharField(max_length=200)
     initiative = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     region = forms.ModelChoiceField(queryset=Region.objects.order_by("name"), required=False)
@@ -93,10 +78,10 @@ class ProgramForm(ServiceErrors, forms.Form):
     status = forms.ChoiceField(choices=Program.Status.choices)
 
 
-class JoinForm(ServiceErrors, forms.Form):
+class JoinForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.order_by("code"), to_field_name="code")
     joined_on = forms.DateField(widget=DateInput)
 
 
-class LeaveForm(ServiceErrors, forms.Form):
+class LeaveForm(forms.Form):
     left_on = forms.DateField(widget=DateInput)

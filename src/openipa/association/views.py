@@ -40,9 +40,10 @@ from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
-from openipa.web.responses import attachment
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.forms import apply_errors
+from openipa.ui.responses import attachment
 
 
 def _base(request: HttpRequest) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def term_list(request: HttpRequest) -> HttpResponse:
                     actor=actor, practice=form.cleaned_data["practice"], data=data
                 )
             except ValidationFailed as exc:
-                form.put_errors(exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Fee term saved for {term.practice.code} from {term.valid_from}.")
                 return redirect("web:association:term_list")
@@ -113,7 +114,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
             try:
                 run = services.prepare_invoices(actor=actor, month=form.cleaned_data["month"])
             except ValidationFailed as exc:
-                form.put_errors(exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Draft run {run.pk} prepared: {format_money(run.total_cents)}.")
                 return redirect("web:association:run_detail", pk=run.pk)
@@ -170,7 +171,7 @@ def run_issue(request: HttpRequest, pk: int) -> HttpResponseBase:
         try:
             services.issue_run(actor=actor, run=run, issue_date=form.cleaned_data["issue_date"])
         except ValidationFailed as exc:
-            form.put_errors(exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Run {run.pk} issued and posted to the ledger.")
             return redirect("web:association:run_detail", pk=run.pk)
@@ -236,7 +237,7 @@ def invoice_credit(request: HttpRequest, pk: int) -> HttpResponseBase:
             run = services.credit_note(actor=actor, invoice=invoice, amount=form.cleaned_data["amount"] or None,
                                        reason=form.cleaned_data["reason"])  # fmt: skip
         except ValidationFailed as exc:
-            form.put_errors(exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, f"Credit note prepared as draft run {run.pk}: another finance user approves it."
@@ -274,7 +275,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                         method=data["method"], reference=data["reference"], invoice=invoice,
                     )  # fmt: skip
                 except ValidationFailed as exc:
-                    form.put_errors(exc)
+                    apply_errors(form, exc)
                 else:
                     messages.success(request, f"Payment of {format_money(payment.amount_cents)} from "
                                               f"{payment.practice.code} recorded and applied.")  # fmt: skip
@@ -437,7 +438,7 @@ def program_create(request: HttpRequest) -> HttpResponse:
             try:
                 program = services.program_create(actor=actor, data=_program_data(form), practices=chosen)
             except ValidationFailed as exc:
-                form.put_errors(exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Program {program.name} created.")
                 return redirect("web:association:program_detail", pk=program.pk)
@@ -463,7 +464,7 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.program_update(actor=actor, program=program, data=_program_data(form))
             except ValidationFailed as exc:
-                form.put_errors(exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "Program saved.")
                 return redirect("web:association:program_detail", pk=program.pk)

@@ -28,8 +28,8 @@ from openipa.board import engine, selectors
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 
 def today() -> dt.date:

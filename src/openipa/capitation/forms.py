@@ -20,7 +20,7 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Actor, is_practice_scoped
 from openipa.membership.forms import MonthField
 from openipa.network import selectors as network_selectors
-from openipa.web.forms import SearchInput, apply_errors, valid_data
+from openipa.ui.forms import SearchInput, apply_errors, valid_data
 
 
 def _blank(label: str, choices: Any) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from openipa.claims.models import ClaimImport, PendOverride
 from openipa.claims.selectors.claims import claim_statuses
 from openipa.core.errors import ValidationFailed
 from openipa.core.money import to_cents
-from openipa.web.forms import DateInput, SearchInput, apply_errors, valid_data
+from openipa.ui.forms import DateInput, SearchInput, apply_errors, valid_data
 
 
 def _blank(label: str, choices: Any) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from openipa.core.roles import is_practice_scoped
 from openipa.membership import selectors as member_selectors
 from openipa.membership.views.common import actor_of, on_disk
 from openipa.network.models import Practice
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 
 class UploadForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from openipa.api.api import api_urls
+from openipa.config.api import api_urls
 
 urlpatterns = [
     path("api/v1/", api_urls()),

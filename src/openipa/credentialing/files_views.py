@@ -41,8 +41,8 @@ from openipa.credentialing.letters import letter_pdf
 from openipa.credentialing.models import CommitteeDecision, CredentialingFile
 from openipa.credentialing.services import decide, mark_letter_sent, open_file, record_verification
 from openipa.membership.views.common import actor_of, csv_download, on_disk
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 
 def _day(request: HttpRequest, name: str, default: dt.date) -> tuple[dt.date, bool]:

@@ -14,7 +14,7 @@ from openipa.credentialing.models import (
     Verification,
 )
 from openipa.network.models import Provider
-from openipa.web.forms import DateInput, apply_errors
+from openipa.ui.forms import DateInput, apply_errors
 
 
 class ScreeningUploadForm(forms.Form):

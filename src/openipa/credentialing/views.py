@@ -31,7 +31,7 @@ from openipa.credentialing.forms import HitReviewForm, ScreeningUploadForm
 from openipa.credentialing.models import ScreeningHit, ScreeningRun
 from openipa.credentialing.services import review_hit, screen
 from openipa.membership.views.common import actor_of, on_disk, record_url, upload_page
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 
 @never_cache

@@ -23,7 +23,7 @@ from openipa.governance.models import (
     VoteRule,
 )
 from openipa.network.models import Practice, Provider
-from openipa.web.forms import DateInput, apply_errors
+from openipa.ui.forms import DateInput, apply_errors
 
 
 class DateTimeInput(forms.DateTimeInput):

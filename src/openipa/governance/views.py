@@ -31,8 +31,8 @@ from openipa.governance import forms as gf
 from openipa.governance import selectors, services
 from openipa.governance.models import Motion, SeatTerm
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 
 def _year(request: HttpRequest) -> int:

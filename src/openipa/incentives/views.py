@@ -23,9 +23,9 @@ from openipa.incentives.forms import PrepareForm
 from openipa.incentives.models import SettlementRun
 from openipa.ledger.services import entries_for
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
-from openipa.web.responses import attachment
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.responses import attachment
 
 
 def _list(request: HttpRequest, form: PrepareForm, status: int = 200) -> HttpResponse:

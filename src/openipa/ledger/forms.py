@@ -10,7 +10,7 @@ from django import forms
 from openipa.core.roles import Actor
 from openipa.ledger import selectors
 from openipa.ledger.services import MEMO_MAX
-from openipa.web.forms import DateInput, scope_payer_and_practice, valid_data
+from openipa.ui.forms import DateInput, scope_payer_and_practice, valid_data
 
 
 def _date_order(form: forms.Form, data: dict[str, Any]) -> None:

@@ -24,8 +24,8 @@ from openipa.core.roles import Perm, has_perm, require
 from openipa.ledger import selectors, services
 from openipa.ledger.forms import AccountActivityForm, JournalFilterForm, ReverseForm, TrialBalanceForm
 from openipa.ledger.models import JournalEntry
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 ENTRY_LINES_PER_PAGE = 100
 

@@ -20,7 +20,7 @@ from openipa.edi.csvroster import REQUIRED_TARGETS, TARGETS, CsvProfile
 from openipa.membership import selectors
 from openipa.membership.models import RosterChange, RosterImport, RosterProfile
 from openipa.network import selectors as network_selectors
-from openipa.web.forms import DateInput, SearchInput, apply_errors, scope_payer_and_practice, valid_data
+from openipa.ui.forms import DateInput, SearchInput, apply_errors, scope_payer_and_practice, valid_data
 
 
 def _blank(label: str, choices: Any) -> list[tuple[str, str]]:

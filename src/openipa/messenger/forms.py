@@ -14,7 +14,7 @@ from openipa.contracts.models import Contract, Payer
 from openipa.core.errors import ValidationFailed
 from openipa.core.money import to_cents
 from openipa.messenger.models import OfferResponse
-from openipa.web.forms import apply_errors
+from openipa.ui.forms import apply_errors
 
 
 class _Form(forms.Form):

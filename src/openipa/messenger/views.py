@@ -21,7 +21,7 @@ from openipa.messenger import selectors, services
 from openipa.messenger.forms import OfferForm, ResponseForm, StandingAuthorizationForm
 from openipa.messenger.models import Conveyance, OfferPackage, OfferResponse, StandingAuthorization
 from openipa.network.models import ParticipationAgreement, Practice
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 
 @never_cache

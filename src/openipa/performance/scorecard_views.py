@@ -26,8 +26,8 @@ from openipa.core.roles import is_practice_scoped
 from openipa.membership.views.common import actor_of
 from openipa.performance import scorecard_selectors as sel
 from openipa.performance.engine import scorecard as sc
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 NOT_ENOUGH = "not enough peers"
 LEAGUE_COLUMNS = ("risk_adjusted_cost_pmpm", "admissions_per_1000", "ed_per_1000", "imaging_per_1000",

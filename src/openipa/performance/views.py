@@ -1,5 +1,5 @@
 """The under-service watch page: a form of months, the watch report (``openipa.performance.selectors``), a
-chart (``openipa.web.charts``, inline SVG) and a template. IPA staff with the UM view only (the selector refuses
+chart (``openipa.ui.charts``, inline SVG) and a template. IPA staff with the UM view only (the selector refuses
 practice users and roles without VIEW_UM: a 403 page). Its link bar is the utilization reports'."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from openipa.membership.forms import MonthField
 from openipa.membership.views.common import actor_of
 from openipa.performance import selectors
 from openipa.performance.engine import watch
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 UM_REPORTS = ("sla_dashboard", "cms_metrics", "cms_metrics_csv")
 

@@ -37,8 +37,8 @@ from openipa.quality import selectors, services
 from openipa.quality.engine.definitions import available_years
 from openipa.quality.gapdata import default_spec
 from openipa.quality.models import QualityRun
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 
 def _safe(svg: str) -> SafeString:

@@ -30,8 +30,8 @@ from openipa.core.roles import is_practice_scoped
 from openipa.membership.views.common import actor_of
 from openipa.risk import selectors, services
 from openipa.risk.models import CodingGap, RiskRun
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 
 def _milli(value: int | None) -> str:

@@ -31,9 +31,9 @@ from openipa.quality.models import QualityRun
 from openipa.risk.models import RiskRun
 from openipa.savings import selectors, services, statements
 from openipa.savings.models import DistributionFormula, SavingsTerm
-from openipa.web import charts
-from openipa.web.errors import domain_errors
-from openipa.web.responses import attachment
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.responses import attachment
 
 
 class SettleForm(forms.Form):

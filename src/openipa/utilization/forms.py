@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from openipa.core.errors import ValidationFailed
+from openipa.ui.forms import DateInput, SearchInput, apply_errors, valid_data
 from openipa.utilization.engine.intake import RequestInput, ServiceInput
 from openipa.utilization.models import (
     Appeal,
@@ -25,7 +26,6 @@ from openipa.utilization.models import (
     RequestKind,
     Urgency,
 )
-from openipa.web.forms import DateInput, SearchInput, apply_errors, valid_data
 
 SERVICE_ROWS = 10
 """Service lines the submission form offers (the API and the 278 take up to 50)."""

@@ -1,6 +1,6 @@
 """Pages of the utilization reports: the SLA dashboard and the CMS-0057-F metrics (page and CSV); their link
 bar also leads to the under-service watch, a page of ``openipa.performance``. Thin: a form, one report
-selector, charts (``openipa.web.charts``, inline SVG) and a template. IPA staff only (the selectors refuse
+selector, charts (``openipa.ui.charts``, inline SVG) and a template. IPA staff only (the selectors refuse
 practice users and roles without VIEW_UM: a 403 page)."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET
 
 from openipa.core.errors import ValidationFailed
 from openipa.membership.views.common import actor_of
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 from openipa.utilization import reports
-from openipa.web import charts
-from openipa.web.errors import domain_errors
 
 DEFAULT_WEEKS = 12
 OUTCOME_ORDER = ("approved", "modified", "deemed_approved", "denied")

@@ -39,10 +39,10 @@ from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scoped_practice_id
 from openipa.membership.views.common import actor_of, page_or_results, query_without_page
 from openipa.network import selectors as network_selectors
+from openipa.ui.errors import domain_errors
 from openipa.utilization import forms, selectors, services
 from openipa.utilization.engine.clocks import format_time_left, time_left
 from openipa.utilization.models import Appeal, AuthRequest
-from openipa.web.errors import domain_errors
 
 QUEUE_PURPOSE = "utilization queue"
 DETAIL_PURPOSE = "authorization request page"

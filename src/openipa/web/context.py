@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
+from openipa.ui.navigation import NavLink, is_active
 
 PRACTICE_ONLY = "practice"
 """In place of a permission: only practice users see the item (staff reach the page another way)."""
@@ -61,18 +61,6 @@ NAV_ITEMS: list[tuple[str, str, Perm | str | None]] = [
 ]
 
 
-@dataclass(frozen=True)
-class NavLink:
-    label: str
-    url: str
-    active: bool
-
-
-def _is_active(url: str, path: str) -> bool:
-    # The dashboard is "/", a prefix of every path: it is active only on itself.
-    return path == url if url == "/" else path.startswith(url)
-
-
 def _allowed(user: Actor, perm: Perm | str | None) -> bool:
     if perm is None:
         return True
@@ -94,5 +82,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     links = []
     for label, name in items:
         url = reverse(name)
-        links.append(NavLink(label=label, url=url, active=_is_active(url, request.path)))
+        links.append(NavLink(label=label, url=url, active=is_active(url, request.path)))
     return {"nav_items": items, "nav_links": links}

@@ -10,80 +10,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from openipa.contracts import selectors as contract_selectors
 from openipa.contracts.models import Contract, ContractTerm, DofrEntry, LineOfBusiness, Payer, Product
 from openipa.core import selectors as core_selectors
-from openipa.core.errors import ValidationFailed
 from openipa.core.models import AuditEvent
-from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped
+from openipa.core.roles import Actor
 from openipa.network import selectors as network_selectors
 from openipa.network.models import Location, ParticipationAgreement, Practice, Provider, Region
+from openipa.ui.forms import (
+    DateInput,
+    SearchInput,
+    choice_field,
+    scope_payer_and_practice,
+    valid_data,
+    with_blank,
+)
 
 RATE_TABLE_MAX_BYTES = 5 * 1024 * 1024
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class SearchInput(forms.TextInput):
-    input_type = "search"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-
-
-def apply_errors(form: forms.Form, exc: ValidationFailed | ValidationError) -> None:
-    """Put a service's errors next to the fields they name; errors about other things go on top."""
-    if isinstance(exc, ValidationError):
-        fields: dict[str, list[str]] = (
-            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-            if hasattr(exc, "error_dict")
-            else {"": [str(m) for m in exc.messages]}
-        )
-    else:
-        fields = exc.fields
-    for name, messages in fields.items():
-        for message in messages:
-            if name in form.fields:
-                form.add_error(name, message)
-            elif name in ("", "__all__"):
-                form.add_error(None, message)
-            else:
-                form.add_error(None, f"{name.replace('_', ' ')}: {message}")
-
-
-def valid_data(form: forms.Form) -> dict[str, Any]:
-    """The fields that are valid, even when others are not: a bad filter value is reported and dropped
-    while the rest of the search still applies."""
-    form.is_valid()
-    return dict(getattr(form, "cleaned_data", {}))
-
-
-def _choices(form: forms.Form, name: str) -> forms.ChoiceField:
-    return cast(forms.ChoiceField, form.fields[name])
-
-
-def _blank(label: str, choices: Any) -> list[tuple[str, str]]:
-    return [("", label), *[(str(k), str(v)) for k, v in choices]]
-
-
-def scope_payer_and_practice(form: forms.Form, actor: Actor) -> None:
-    """Fill a filter form's "payer" and "practice" choices with what ``actor`` may see, or drop the fields:
-    payers are financial (contracts), and a practice user sees only their own practice anyway."""
-    if has_perm(actor, Perm.VIEW_CONTRACTS):
-        payers = contract_selectors.payer_list(actor)
-        _choices(form, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
-    else:
-        del form.fields["payer"]
-    if is_practice_scoped(actor):
-        del form.fields["practice"]
-    else:
-        practices = network_selectors.practice_list(actor)
-        _choices(form, "practice").choices = _blank("Any practice", ((p.pk, p.legal_name) for p in practices))
 
 
 # ----------------------------------------------------------------------------------------- filters
@@ -92,17 +37,17 @@ def scope_payer_and_practice(form: forms.Form, actor: Actor) -> None:
 class PracticeFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
     region = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False, choices=_blank("Any status", Practice.Status.choices))
+    status = forms.ChoiceField(required=False, choices=with_blank("Any status", Practice.Status.choices))
 
     def __init__(self, data: Any, *, actor: Actor) -> None:
         super().__init__(data)
         regions = network_selectors.region_list(actor)
-        _choices(self, "region").choices = _blank("Any region", ((r.code, r.name) for r in regions))
+        choice_field(self, "region").choices = with_blank("Any region", ((r.code, r.name) for r in regions))
 
 
 class ProviderFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
-    kind = forms.ChoiceField(required=False, choices=_blank("Any kind", Provider.Kind.choices))
+    kind = forms.ChoiceField(required=False, choices=with_blank("Any kind", Provider.Kind.choices))
     specialty = forms.ChoiceField(required=False)
     accepting = forms.ChoiceField(
         required=False,
@@ -114,9 +59,11 @@ class ProviderFilterForm(forms.Form):
     def __init__(self, data: Any, *, actor: Actor) -> None:
         super().__init__(data)
         specialties = network_selectors.specialties(actor)
-        _choices(self, "specialty").choices = _blank("Any specialty", ((s, s) for s in specialties))
+        choice_field(self, "specialty").choices = with_blank("Any specialty", ((s, s) for s in specialties))
         practices = network_selectors.practice_list(actor)
-        _choices(self, "practice").choices = _blank("Any practice", ((p.pk, p.legal_name) for p in practices))
+        choice_field(self, "practice").choices = with_blank(
+            "Any practice", ((p.pk, p.legal_name) for p in practices)
+        )
 
     def accepting_value(self) -> bool | None:
         return {"yes": True, "no": False}.get(valid_data(self).get("accepting") or "")
@@ -159,15 +106,15 @@ class PayerFilterForm(forms.Form):
 class ContractFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100, widget=SearchInput)
     payer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(required=False, choices=_blank("Any status", Contract.Status.choices))
+    status = forms.ChoiceField(required=False, choices=with_blank("Any status", Contract.Status.choices))
     legal_basis = forms.ChoiceField(
-        required=False, choices=_blank("Any legal basis", Contract.LegalBasis.choices)
+        required=False, choices=with_blank("Any legal basis", Contract.LegalBasis.choices)
     )
 
     def __init__(self, data: Any, *, actor: Actor) -> None:
         super().__init__(data)
         payers = contract_selectors.payer_list(actor)
-        _choices(self, "payer").choices = _blank("Any payer", ((p.pk, p.name) for p in payers))
+        choice_field(self, "payer").choices = with_blank("Any payer", ((p.pk, p.name) for p in payers))
 
 
 class AuditFilterForm(forms.Form):
@@ -175,14 +122,14 @@ class AuditFilterForm(forms.Form):
     member = forms.IntegerField(required=False, label="Member id", min_value=1)
     object_type = forms.ChoiceField(required=False, label="Object type")
     object_id = forms.CharField(required=False, label="Object id", max_length=64)
-    kind = forms.ChoiceField(required=False, choices=_blank("Any kind", AuditEvent.Kind.choices))
+    kind = forms.ChoiceField(required=False, choices=with_blank("Any kind", AuditEvent.Kind.choices))
     date_from = forms.DateField(required=False, label="From", widget=DateInput)
     date_to = forms.DateField(required=False, label="To", widget=DateInput)
 
     def __init__(self, data: Any, *, actor: Actor) -> None:
         super().__init__(data)
         types = core_selectors.audit_object_types(actor)
-        _choices(self, "object_type").choices = _blank("Any object", ((t, t) for t in types))
+        choice_field(self, "object_type").choices = with_blank("Any object", ((t, t) for t in types))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -471,7 +418,7 @@ class DofrRowForm(forms.Form):
     responsible_party = forms.ChoiceField(
         label="Responsible",
         required=False,
-        choices=_blank("Choose who pays", DofrEntry.Party.choices),
+        choices=with_blank("Choose who pays", DofrEntry.Party.choices),
         widget=forms.Select(attrs={"aria-label": "Responsible party"}),
     )
     notes = forms.CharField(

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET
 
 from openipa.accounts.models import User
 from openipa.core.errors import PermissionDenied
-from openipa.web import charts, portal
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.web import portal
 
 
 def _actor(request: HttpRequest) -> User:

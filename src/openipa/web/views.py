@@ -53,8 +53,10 @@ from openipa.membership import selectors as member_selectors
 from openipa.network import selectors as network_selectors
 from openipa.network import services as network_services
 from openipa.network.models import Location, ParticipationAgreement, Practice, Provider
-from openipa.web import charts, forms, portal, stats
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.forms import apply_errors, valid_data
+from openipa.web import forms, portal, stats
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -77,7 +79,7 @@ def _submit(
     try:
         obj = save(dict(form.cleaned_data))
     except (ValidationFailed, ValidationError) as exc:
-        forms.apply_errors(form, exc)
+        apply_errors(form, exc)
         return None
     messages.success(request, saved(obj))
     return redirect(detail, pk=obj.pk if detail_pk is None else detail_pk(obj))
@@ -277,7 +279,7 @@ def member_months(request: HttpRequest) -> HttpResponse:
 def practice_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.PracticeFilterForm(request.GET, actor=actor)
-    data = forms.valid_data(form)
+    data = valid_data(form)
     qs = network_selectors.practice_list(
         actor, q=data.get("q", ""), region=data.get("region", ""), status=data.get("status", "")
     )
@@ -524,7 +526,7 @@ def contract_leave(request: HttpRequest, pk: int) -> HttpResponse:
 def provider_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.ProviderFilterForm(request.GET, actor=actor)
-    data = forms.valid_data(form)
+    data = valid_data(form)
     qs = network_selectors.provider_list(
         actor,
         q=data.get("q", ""),
@@ -689,7 +691,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def payer_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.PayerFilterForm(request.GET, actor=actor)
-    data = forms.valid_data(form)
+    data = valid_data(form)
     qs = contract_selectors.payer_list(actor, q=data.get("q", ""))
     context = {
         "form": form,
@@ -741,7 +743,7 @@ def payer_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def contract_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     form = forms.ContractFilterForm(request.GET, actor=actor)
-    data = forms.valid_data(form)
+    data = valid_data(form)
     qs = contract_selectors.contract_list(
         actor,
         q=data.get("q", ""),
@@ -872,7 +874,7 @@ def rate_table_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error("file", message)
             exc.fields.pop("file", None)
             if exc.fields:
-                forms.apply_errors(form, ValidationFailed(exc.fields))
+                apply_errors(form, ValidationFailed(exc.fields))
         else:
             messages.success(request, f"Imported {len(cells)} rates from {form.filename}.")
             return redirect("web:term_detail", pk=term.pk)

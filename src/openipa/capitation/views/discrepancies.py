@@ -25,7 +25,7 @@ from openipa.capitation.services import discrepancies as service
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import actor_of, is_htmx_partial, page_or_results, query_without_page
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 QUEUE_PURPOSE = "capitation discrepancy work queue"
 DONE = {

@@ -14,8 +14,8 @@ from openipa.capitation.services.profiles import capitation_profile_save
 from openipa.core.errors import ValidationFailed
 from openipa.core.roles import Perm, has_perm, require
 from openipa.membership.views.common import actor_of
-from openipa.web.errors import domain_errors
-from openipa.web.forms import apply_errors
+from openipa.ui.errors import domain_errors
+from openipa.ui.forms import apply_errors
 
 
 @domain_errors

@@ -24,8 +24,8 @@ from openipa.core.money import format_money
 from openipa.core.months import Month
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import actor_of, csv_download, page_or_results
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 MONTH_PURPOSE = "capitation reconciliation: a payer-month's discrepancies"
 DISPUTE_PURPOSE = "capitation dispute file for the payer"

@@ -29,7 +29,7 @@ from openipa.membership.views.common import (
     record_url,
     upload_page,
 )
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 FILE_PURPOSE = "capitation remittance file download"
 

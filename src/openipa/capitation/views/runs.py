@@ -22,8 +22,8 @@ from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import actor_of, page_or_results
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 LINES_PURPOSE = "capitation run: adjustment lines"
 COMPONENTS = (

@@ -12,8 +12,8 @@ from openipa.capitation.forms import StatementFilterForm
 from openipa.core.pagination import paginate
 from openipa.core.roles import is_practice_scoped
 from openipa.membership.views.common import actor_of, page_or_results
-from openipa.web.errors import domain_errors
-from openipa.web.responses import attachment
+from openipa.ui.errors import domain_errors
+from openipa.ui.responses import attachment
 
 PAGE_PURPOSE = "capitation statement: member detail"
 PDF_PURPOSE = "capitation statement PDF"

@@ -32,7 +32,7 @@ from openipa.membership.views.common import (
     record_url,
     upload_page,
 )
-from openipa.web.errors import domain_errors
+from openipa.ui.errors import domain_errors
 
 LIST_PURPOSE = "claims list page"
 DETAIL_PURPOSE = "claim page"

@@ -19,8 +19,8 @@ from openipa.claims.selectors import dashboard as selectors
 from openipa.core.months import Month, months_between
 from openipa.membership.forms import MonthField
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 36

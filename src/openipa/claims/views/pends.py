@@ -19,8 +19,8 @@ from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.roles import Perm, require
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 PURPOSE = "pend queue"
 

@@ -26,8 +26,8 @@ from openipa.core.money import format_money
 from openipa.core.roles import Actor, Perm, has_perm, require
 from openipa.membership.forms import MonthField
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 METHOD_LABELS = {
     ibnr.VOLUME_WEIGHTED: "All-period volume weighted",

@@ -24,9 +24,9 @@ from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.roles import Actor, Perm, require
 from openipa.membership.views.common import actor_of
-from openipa.web import charts
-from openipa.web.errors import domain_errors
-from openipa.web.forms import DateInput, apply_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.forms import DateInput, apply_errors
 
 PURPOSE = "stop-loss: alerts and recoverables"
 

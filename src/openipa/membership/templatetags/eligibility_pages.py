@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from openipa.core.roles import Perm, has_perm, is_practice_scoped
 from openipa.membership.selectors import MemberTimeline
 from openipa.membership.views.timeline import timeline_svg as draw_timeline
-from openipa.web.context import NavLink
+from openipa.ui.navigation import NavLink
 
 register = template.Library()
 

@@ -19,9 +19,9 @@ from openipa.core.roles import is_practice_scoped
 from openipa.membership import selectors
 from openipa.membership.forms import MemberMonthsForm, PanelFilterForm
 from openipa.membership.views.common import actor_of, csv_download, page_or_results, query_without_page
-from openipa.web import charts
-from openipa.web.errors import domain_errors
-from openipa.web.forms import apply_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
+from openipa.ui.forms import apply_errors
 
 CHART_SERIES = 7
 """The largest groups get a series each; the rest are summed as one "Other" series."""

@@ -42,8 +42,8 @@ from openipa.membership.views.common import (
     record_url,
     upload_page,
 )
-from openipa.web import charts
-from openipa.web.errors import domain_errors
+from openipa.ui import charts
+from openipa.ui.errors import domain_errors
 
 REPORT_PURPOSE = "roster import report"
 FILE_PURPOSE = "roster file download"

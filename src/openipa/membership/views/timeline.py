@@ -11,7 +11,7 @@ import datetime as dt
 from html import escape
 
 from openipa.membership.selectors import MemberTimeline, TimelineSpan
-from openipa.web.charts import PALETTE
+from openipa.ui.charts import PALETTE
 
 WIDTH = 760
 LABEL_WIDTH = 250

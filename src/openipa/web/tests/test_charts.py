@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from openipa.web.charts import (
+from openipa.ui.charts import (
     Series,
     bar_chart,
     format_number,

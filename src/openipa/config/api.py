@@ -1,4 +1,6 @@
-"""The REST API: one NinjaAPI mounted at /api/v1/, its routers, and its URL patterns.
+"""The REST API: one NinjaAPI mounted at /api/v1/, the routers of `openipa.api` and of the apps, and its URL
+patterns. It lives with the site's configuration, above every app it mounts (`openipa.api` holds only what the
+routers share: authentication, pages, schemas and errors, and the network's own routers).
 
 Its OpenAPI document is at /api/v1/openapi.json and a Swagger UI at /api/v1/docs, served from ninja's own
 static files ("ninja" is in INSTALLED_APPS; nothing loads from a CDN).
