@@ -67,7 +67,18 @@ class SavingsTerm(EffectiveDated):
         "minimum loss rate percent", max_digits=6, decimal_places=3, default=Decimal(0)
     )
     loss_sharing_percent = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
-    loss_cap_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    loss_cap_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="Loss cap, percent of the benchmark."
+    )
+    loss_cap_revenue_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True,
+        help_text="Loss cap, percent of ACO participant revenue (MSSP BASIC C-E), at most the benchmark cap.",
+    )  # fmt: skip
+    loss_sharing_floor_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True,
+        help_text="With a ceiling: loss sharing = 100% - final sharing rate, within floor..ceiling (ENHANCED).",
+    )  # fmt: skip
+    loss_sharing_ceiling_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     risk_adjust = models.BooleanField(default=False)
     reference_raf = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal("1.000"))
     ibnr_completion = models.BooleanField(

@@ -53,6 +53,7 @@ MICRO = selectors.MICRO
 TERM_DECIMALS = (
     "benchmark_amount", "target_mlr_percent", "msr_percent", "sharing_percent", "quality_min_score",
     "savings_cap_percent", "mlr_percent", "loss_sharing_percent", "loss_cap_percent", "reference_raf",
+    "loss_cap_revenue_percent", "loss_sharing_floor_percent", "loss_sharing_ceiling_percent",
 )  # fmt: skip
 TERM_FIELDS = (
     *TERM_DECIMALS, "kind", "name", "line_of_business", "benchmark_basis", "msr_source", "msr_table",
@@ -109,6 +110,9 @@ def engine_terms(term: SavingsTerm, *, beneficiaries: int, on: dt.date) -> engin
         mlr_percent=term.mlr_percent,
         loss_sharing_percent=term.loss_sharing_percent,
         loss_cap_percent=term.loss_cap_percent,
+        loss_cap_revenue_percent=term.loss_cap_revenue_percent,
+        loss_sharing_floor_percent=term.loss_sharing_floor_percent,
+        loss_sharing_ceiling_percent=term.loss_sharing_ceiling_percent,
         risk_adjust=term.risk_adjust,
         reference_raf_milli=int(term.reference_raf * 1000),
     )
@@ -165,6 +169,9 @@ def _term_problems(data: Mapping[str, Any]) -> dict[str, list[str]]:
             mlr_percent=data.get("mlr_percent") or Decimal(0),
             loss_sharing_percent=data.get("loss_sharing_percent") or Decimal(0),
             loss_cap_percent=data.get("loss_cap_percent"),
+            loss_cap_revenue_percent=data.get("loss_cap_revenue_percent"),
+            loss_sharing_floor_percent=data.get("loss_sharing_floor_percent"),
+            loss_sharing_ceiling_percent=data.get("loss_sharing_ceiling_percent"),
             reference_raf_milli=int((data.get("reference_raf") or Decimal(1)) * 1000),
         ).check()
     except engine.SettlementError as error:
@@ -179,7 +186,8 @@ def term_create(
     actor: Actor | None, *, contract: Contract, data: Mapping[str, Any], who: str = ""
 ) -> SavingsTerm:
     """Add the next version of ``contract``'s shared savings terms. MSSP-style terms with a ``track`` take
-    the track's sharing rate, payment limit and loss sharing from data/mssp.json where not given. Raise
+    the track's sharing rate, payment limit, loss sharing (its rate, or its floor and ceiling) and loss caps
+    (of the benchmark and of participant revenue) from data/mssp.json where not given. Raise
     ValidationFailed (nothing written) for bad fields or a version overlapping another in time."""
     if actor is not None:
         require(actor, Perm.EDIT_CONTRACTS)
@@ -202,6 +210,14 @@ def term_create(
                 clean["loss_sharing_percent"] = track.loss_sharing_percent
             if clean.get("loss_cap_percent") is None:
                 clean["loss_cap_percent"] = track.loss_cap_percent
+                if clean.get("loss_cap_revenue_percent") is None:
+                    clean["loss_cap_revenue_percent"] = track.loss_cap_revenue_percent
+            if (
+                clean.get("loss_sharing_floor_percent") is None
+                and clean.get("loss_sharing_ceiling_percent") is None
+            ):
+                clean["loss_sharing_floor_percent"] = track.loss_sharing_floor_percent
+                clean["loss_sharing_ceiling_percent"] = track.loss_sharing_ceiling_percent
     problems = _term_problems(clean)
     if problems:
         raise ValidationFailed(problems)

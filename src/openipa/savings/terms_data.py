@@ -1,6 +1,7 @@
 """The MSSP reference data shipped with the app (data/mssp.json): the one-sided minimum savings rate table by
-number of assigned beneficiaries, and each track's sharing rate, performance payment limit and loss sharing,
-effective-dated, with their source and verification status."""
+number of assigned beneficiaries (bands with a low-end and a high-end MSR), and each track's sharing rate,
+performance payment limit, loss sharing and loss caps, effective-dated, each with its source and its
+verification status (verified, secondary or unverified: see docs/shared-savings.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openipa.core.dating import pick_in_force
-from openipa.savings.engine.settlement import MsrStep
+from openipa.savings.engine.settlement import MsrBand
 
 DATA_FILE = Path(__file__).parent / "data" / "mssp.json"
 
@@ -28,6 +29,11 @@ class Track:
     two_sided: bool
     loss_sharing_percent: Decimal
     loss_cap_percent: Decimal | None
+    loss_cap_revenue_percent: Decimal | None = None
+    loss_sharing_floor_percent: Decimal | None = None
+    loss_sharing_ceiling_percent: Decimal | None = None
+    status: str = "unverified"
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,16 @@ class MsrTable:
     name: str
     valid_from: dt.date
     valid_to: dt.date | None
-    steps: tuple[MsrStep, ...]
+    bands: tuple[MsrBand, ...]
+    status: str = "unverified"
 
 
 def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
+
+
+def _percent(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 @cache
@@ -58,21 +69,30 @@ def msr_tables() -> list[MsrTable]:
             name=t["name"],
             valid_from=dt.date.fromisoformat(t["valid_from"]),
             valid_to=_date(t["valid_to"]),
-            steps=tuple(MsrStep(int(s["from"]), Decimal(s["percent"])) for s in t["steps"]),
+            bands=tuple(
+                MsrBand(
+                    int(b["from"]),
+                    None if b["to"] is None else int(b["to"]),
+                    Decimal(b["low_end"]),
+                    Decimal(b["high_end"]),
+                )
+                for b in t["bands"]
+            ),
+            status=str(t.get("status", "unverified")),
         )
         for t in _data()["msr_tables"]
     ]
 
 
-def msr_table(name: str, on: dt.date | None = None) -> tuple[MsrStep, ...]:
-    """The steps of the table ``name`` in force on ``on`` (default: the latest version); KeyError if none."""
+def msr_table(name: str, on: dt.date | None = None) -> tuple[MsrBand, ...]:
+    """The bands of the table ``name`` in force on ``on`` (default: the latest version); KeyError if none."""
     versions = [t for t in msr_tables() if t.name == name]
     if not versions:
         raise KeyError(f"no MSR table named {name!r}")
     chosen = pick_in_force(versions, on) if on is not None else max(versions, key=lambda t: t.valid_from)
     if chosen is None:
         raise KeyError(f"no version of MSR table {name!r} in force on {on}")
-    return chosen.steps
+    return chosen.bands
 
 
 def tracks() -> list[Track]:
@@ -85,7 +105,12 @@ def tracks() -> list[Track]:
             performance_payment_limit_percent=Decimal(t["performance_payment_limit_percent"]),
             two_sided=bool(t["two_sided"]),
             loss_sharing_percent=Decimal(t["loss_sharing_percent"]),
-            loss_cap_percent=None if t["loss_cap_percent"] is None else Decimal(t["loss_cap_percent"]),
+            loss_cap_percent=_percent(t["loss_cap_percent"]),
+            loss_cap_revenue_percent=_percent(t.get("loss_cap_revenue_percent")),
+            loss_sharing_floor_percent=_percent(t.get("loss_sharing_floor_percent")),
+            loss_sharing_ceiling_percent=_percent(t.get("loss_sharing_ceiling_percent")),
+            status=str(t.get("status", "unverified")),
+            source=str(t.get("source", "")),
         )
         for t in _data()["tracks"]
     ]

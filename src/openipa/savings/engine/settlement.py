@@ -13,7 +13,15 @@ fraction) from the ones before it and rounded once, half-up, to the cent, so any
   quality% is 100 when the quality gate is met (score >= minimum), 0 when not, or the sliding scale's
   percent for the highest step at or below the score. Paid = min(earned, savings cap% x benchmark).
 - losses (two-sided terms only): the MLR (minimum loss rate) is met when loss >= MLR% x benchmark; owed =
-  (all of the loss, or the part above the MLR amount) x loss sharing%, at most loss cap% x benchmark.
+  (all of the loss, or the part above the MLR amount) x loss sharing%, at most the loss cap. The loss sharing
+  rate is fixed, or (MSSP ENHANCED, 42 CFR 425.610) 100% minus the final sharing rate (sharing% x quality%)
+  kept between a floor and a ceiling. The loss cap is loss cap% x benchmark; with a revenue-based cap (MSSP
+  BASIC levels C-E, 42 CFR 425.605) it is the revenue% x ACO participant revenue, but never more than the
+  benchmark-based cap; when the participant revenue is not known, only the benchmark-based cap applies and
+  the working says so (the larger of the two possible caps: what may be owed at most).
+- the MSSP one-sided MSR (42 CFR 425.604(b)): a table of bands of assigned beneficiaries with an MSR at the
+  low end and at the high end of each band; between them the MSR is interpolated linearly on the exact
+  number of beneficiaries (CMS's sliding scale), to 3 decimal places, half-up.
 
 The result's ``shared_cents`` is signed: positive is earned from the payer, negative owed to it.
 """
@@ -73,6 +81,9 @@ class Terms:
     mlr_percent: Decimal = Decimal(0)
     loss_sharing_percent: Decimal = Decimal(0)
     loss_cap_percent: Decimal | None = None
+    loss_cap_revenue_percent: Decimal | None = None
+    loss_sharing_floor_percent: Decimal | None = None
+    loss_sharing_ceiling_percent: Decimal | None = None
     risk_adjust: bool = False
     reference_raf_milli: int = RAF_MILLI
 
@@ -97,9 +108,21 @@ class Terms:
         for name, cap in (
             ("savings_cap_percent", self.savings_cap_percent),
             ("loss_cap_percent", self.loss_cap_percent),
+            ("loss_cap_revenue_percent", self.loss_cap_revenue_percent),
+            ("loss_sharing_floor_percent", self.loss_sharing_floor_percent),
+            ("loss_sharing_ceiling_percent", self.loss_sharing_ceiling_percent),
         ):
             if cap is not None and not 0 <= cap <= 100:
                 raise SettlementError(f"{name}: {cap} is not between 0 and 100")
+        if self.loss_cap_revenue_percent is not None and self.loss_cap_percent is None:
+            raise SettlementError(
+                "loss_cap_percent: a revenue-based loss cap is capped at a percent of the benchmark: give both"
+            )
+        floor, ceiling = self.loss_sharing_floor_percent, self.loss_sharing_ceiling_percent
+        if (floor is None) != (ceiling is None):
+            raise SettlementError("loss_sharing_ceiling_percent: give the floor and the ceiling together")
+        if floor is not None and ceiling is not None and floor > ceiling:
+            raise SettlementError("loss_sharing_ceiling_percent: the ceiling is below the floor")
         if self.quality_min_score is not None and not 0 <= self.quality_min_score <= 100:
             raise SettlementError(f"quality_min_score: {self.quality_min_score} is not between 0 and 100")
         previous: Decimal | None = None
@@ -123,6 +146,7 @@ class Totals:
     quality_numerator: int = 0
     quality_denominator: int = 0
     mean_raf_milli: int | None = None
+    participant_revenue_cents: int | None = None
 
     @property
     def quality_score(self) -> Decimal | None:
@@ -219,6 +243,34 @@ def benchmark_cents(terms: Terms, totals: Totals) -> tuple[int, list[Step]]:
     return cents, steps
 
 
+def loss_sharing_rate(terms: Terms, q_percent: Decimal) -> Decimal:
+    """The loss sharing percent: fixed, or 100 minus the final sharing rate (sharing% x quality%) kept
+    within the floor and the ceiling (MSSP ENHANCED)."""
+    floor, ceiling = terms.loss_sharing_floor_percent, terms.loss_sharing_ceiling_percent
+    if floor is None or ceiling is None:
+        return terms.loss_sharing_percent
+    final_sharing = terms.sharing_percent * q_percent / 100
+    return min(max(100 - final_sharing, floor), ceiling)
+
+
+def loss_cap_cents(terms: Terms, benchmark: int, participant_revenue_cents: int | None) -> tuple[int, str]:
+    """(the loss cap in cents, its line of the working). Only for terms with a ``loss_cap_percent``."""
+    assert terms.loss_cap_percent is not None
+    on_benchmark = _round(Fraction(benchmark) * _pct(terms.loss_cap_percent))
+    if terms.loss_cap_revenue_percent is None:
+        return on_benchmark, f"Loss cap {terms.loss_cap_percent}% of benchmark"
+    if participant_revenue_cents is None:
+        return on_benchmark, (
+            f"Loss cap {terms.loss_cap_revenue_percent}% of ACO participant revenue, at most "
+            f"{terms.loss_cap_percent}% of benchmark (revenue not known: the benchmark cap applies)"
+        )
+    on_revenue = _round(Fraction(participant_revenue_cents) * _pct(terms.loss_cap_revenue_percent))
+    return min(on_revenue, on_benchmark), (
+        f"Loss cap {terms.loss_cap_revenue_percent}% of ACO participant revenue "
+        f"({format_money(participant_revenue_cents)}), at most {terms.loss_cap_percent}% of benchmark"
+    )
+
+
 def settle(terms: Terms, totals: Totals) -> Settlement:
     """Settle ``totals`` under ``terms``; raise SettlementError for unusable terms or totals."""
     terms.check()
@@ -275,14 +327,19 @@ def settle(terms: Terms, totals: Totals) -> Settlement:
                               f"{format_money(mlr)}: {'met' if mlr_met else 'not met (inside the corridor)'}", mlr))  # fmt: skip
             if mlr_met:
                 base = loss if terms.first_dollar else loss - mlr
-                owed = _round(Fraction(base) * _pct(terms.loss_sharing_percent))
-                steps.append(Step(f"Owed = loss x {terms.loss_sharing_percent}%", format_money(owed), owed))
+                rate = loss_sharing_rate(terms, q_percent)
+                if rate != terms.loss_sharing_percent:
+                    steps.append(Step("Loss sharing rate = 100% - final sharing rate, within "
+                                      f"{terms.loss_sharing_floor_percent}%..{terms.loss_sharing_ceiling_percent}%",
+                                      f"{rate}%"))  # fmt: skip
+                owed = _round(Fraction(base) * _pct(rate))
+                steps.append(Step(f"Owed = loss x {rate}%", format_money(owed), owed))
                 if terms.loss_cap_percent is not None:
-                    cap = _round(Fraction(benchmark) * _pct(terms.loss_cap_percent))
+                    cap, label = loss_cap_cents(terms, benchmark, totals.participant_revenue_cents)
                     loss_cap_binding = owed > cap
                     owed = min(owed, cap)
-                    steps.append(Step(f"Loss cap {terms.loss_cap_percent}% of benchmark",
-                                      f"{format_money(cap)}: {'binding' if loss_cap_binding else 'not reached'}", cap))  # fmt: skip
+                    steps.append(Step(label, f"{format_money(cap)}: {'binding' if loss_cap_binding else 'not reached'}",
+                                      cap))  # fmt: skip
                 shared = -owed
     steps.append(Step("Shared (+ earned, - owed)", format_money(shared), shared))
     return Settlement(
@@ -294,27 +351,52 @@ def settle(terms: Terms, totals: Totals) -> Settlement:
 
 
 @dataclass(frozen=True)
-class MsrStep:
+class MsrBand:
+    """A band of the one-sided MSR table: ``from_beneficiaries``..``to_beneficiaries`` (None: no upper end),
+    the MSR at the band's low end and at its high end (the same for a band without an upper end)."""
+
     from_beneficiaries: int
-    percent: Decimal
+    to_beneficiaries: int | None
+    low_end_percent: Decimal
+    high_end_percent: Decimal
 
 
-def msr_from_table(beneficiaries: int, steps: Sequence[MsrStep]) -> Decimal:
-    """The MSR percent of the highest step whose lower bound is at or below ``beneficiaries``.
+MSR_PLACES = Decimal("0.001")
 
-    Raise SettlementError below the first step (the program's minimum) or for an empty or unordered table.
+
+def msr_from_table(beneficiaries: int, bands: Sequence[MsrBand]) -> Decimal:
+    """The MSR percent for ``beneficiaries``: linear between the band's low-end MSR (at its first number) and
+    its high-end MSR (at its last number), to 3 decimal places, half-up; a band without an upper end is flat.
+
+    Raise SettlementError below the first band (the program's minimum), in a gap between bands, or for an
+    empty, unordered or overlapping table.
     """
-    if not steps:
+    if not bands:
         raise SettlementError("MSR table: empty")
-    bounds = [s.from_beneficiaries for s in steps]
-    if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
-        raise SettlementError("MSR table: steps must rise in beneficiaries")
-    if beneficiaries < bounds[0]:
+    previous_end: int | None = None
+    for number, band in enumerate(bands):
+        if band.to_beneficiaries is not None and band.to_beneficiaries < band.from_beneficiaries:
+            raise SettlementError("MSR table: a band ends before it starts")
+        if band.to_beneficiaries is None and number != len(bands) - 1:
+            raise SettlementError("MSR table: only the last band may be open-ended")
+        if number and (previous_end is None or band.from_beneficiaries <= previous_end):
+            raise SettlementError("MSR table: bands must rise in beneficiaries without overlapping")
+        previous_end = band.to_beneficiaries
+    if beneficiaries < bands[0].from_beneficiaries:
         raise SettlementError(
-            f"MSR table: {beneficiaries:,} assigned beneficiaries is below the minimum of {bounds[0]:,}"
+            f"MSR table: {beneficiaries:,} assigned beneficiaries is below the minimum of "
+            f"{bands[0].from_beneficiaries:,}"
         )
-    found = steps[0].percent
-    for step in steps:
-        if beneficiaries >= step.from_beneficiaries:
-            found = step.percent
-    return found
+    for band in bands:
+        end = band.to_beneficiaries
+        if band.from_beneficiaries <= beneficiaries and (end is None or beneficiaries <= end):
+            if end is None or end == band.from_beneficiaries:
+                return band.low_end_percent.quantize(MSR_PLACES)
+            position = Fraction(beneficiaries - band.from_beneficiaries, end - band.from_beneficiaries)
+            exact = (
+                Fraction(band.low_end_percent)
+                + (Fraction(band.high_end_percent) - Fraction(band.low_end_percent)) * position
+            )
+            thousandths = _round(exact * 1000)
+            return Decimal(thousandths).scaleb(-3)
+    raise SettlementError(f"MSR table: no band holds {beneficiaries:,} assigned beneficiaries")

@@ -12,15 +12,16 @@ from openipa.savings.engine.settlement import (
     BENEFICIARY_YEAR,
     PMPM,
     TARGET_MLR,
-    MsrStep,
+    MsrBand,
     QualityStep,
     SettlementError,
     Terms,
     Totals,
+    loss_sharing_rate,
     msr_from_table,
     settle,
 )
-from openipa.savings.terms_data import msr_table
+from openipa.savings.terms_data import msr_table, track
 
 D = Decimal
 
@@ -153,11 +154,26 @@ def test_mssp_golden() -> None:
 
 @pytest.mark.parametrize(
     ("beneficiaries", "percent"),
-    [(5_000, "3.9"), (5_999, "3.9"), (6_000, "3.6"), (6_001, "3.6"), (9_999, "3.1"), (10_000, "3.0"),
-     (10_001, "3.0"), (14_999, "3.0"), (15_000, "2.7"), (19_999, "2.7"), (20_000, "2.5"), (49_999, "2.5"),
-     (50_000, "2.2"), (59_999, "2.2"), (60_000, "2.0"), (60_001, "2.0"), (1_000_000, "2.0")],
+    [(5_000, "3.900"), (5_999, "3.600"), (6_000, "3.600"), (6_999, "3.400"), (7_000, "3.400"), (7_999, "3.200"),
+     (8_000, "3.200"), (9_999, "3.000"), (10_000, "3.000"), (14_999, "2.700"), (15_000, "2.700"),
+     (19_999, "2.500"), (20_000, "2.500"), (49_999, "2.200"), (50_000, "2.200"), (59_999, "2.000"),
+     (60_000, "2.000"), (60_001, "2.000"), (1_000_000, "2.000")],
 )  # fmt: skip
-def test_msr_table_boundaries(beneficiaries: int, percent: str) -> None:
+def test_msr_table_band_edges(beneficiaries: int, percent: str) -> None:
+    """42 CFR 425.604(b): the low-end MSR at a band's first number, the high-end MSR at its last number."""
+    assert msr_from_table(beneficiaries, msr_table("mssp_one_sided")) == D(percent)
+
+
+@pytest.mark.parametrize(
+    ("beneficiaries", "percent"),
+    # CMS's example: 7,500 lies at the midpoint of 7,000..7,999 -> 3.3% (exactly 3.4 - 0.2 x 500/999 = 3.29990)
+    [(7_500, "3.300"), (5_500, "3.750"), (5_001, "3.900"), (5_998, "3.600"), (6_500, "3.500"),
+     (12_500, "2.850"), (35_000, "2.350"), (55_000, "2.100"), (8_333, "3.167")],
+)  # fmt: skip
+def test_msr_table_is_interpolated_inside_a_band(beneficiaries: int, percent: str) -> None:
+    # 5,500: 3.9 - 0.3 x 500/999 = 3.74985 -> 3.750; 5,001: 3.9 - 0.3/999 = 3.8997 -> 3.900;
+    # 12,500: 3.0 - 0.3 x 2,500/4,999 = 2.84997 -> 2.850; 35,000: 2.5 - 0.3 x 15,000/29,999 = 2.35 -> 2.350;
+    # 8,333: 3.2 - 0.1 x 333/999 = 3.16667 -> 3.167
     assert msr_from_table(beneficiaries, msr_table("mssp_one_sided")) == D(percent)
 
 
@@ -165,7 +181,90 @@ def test_msr_table_below_the_minimum_is_refused() -> None:
     with pytest.raises(SettlementError, match="below the minimum of 5,000"):
         msr_from_table(4_999, msr_table("mssp_one_sided"))
     with pytest.raises(SettlementError, match="rise"):
-        msr_from_table(10, [MsrStep(10, D(1)), MsrStep(5, D(2))])
+        msr_from_table(10, [MsrBand(10, 19, D(1), D(1)), MsrBand(5, None, D(2), D(2))])
+    with pytest.raises(SettlementError, match="open-ended"):
+        msr_from_table(10, [MsrBand(10, None, D(1), D(1)), MsrBand(20, None, D(2), D(2))])
+    with pytest.raises(SettlementError, match="ends before"):
+        msr_from_table(10, [MsrBand(10, 5, D(1), D(1))])
+    with pytest.raises(SettlementError, match="no band"):
+        msr_from_table(25, [MsrBand(10, 19, D(1), D(1)), MsrBand(30, None, D(2), D(2))])
+    with pytest.raises(SettlementError, match="empty"):
+        msr_from_table(10, [])
+
+
+# Level C: 2% of ACO participant revenue, at most 1% of the benchmark ($12,000,000 -> $120,000).
+LEVEL_C = Terms(**{**PAYER.__dict__, "first_dollar": True, "loss_sharing_percent": D("30"),
+                   "loss_cap_percent": D("1"), "loss_cap_revenue_percent": D("2")})  # fmt: skip
+
+
+def test_revenue_based_loss_cap_is_capped_at_the_benchmark_percent() -> None:
+    # loss $1,000,000 x 30% = $300,000 owed before the cap
+    small = settle(LEVEL_C, Totals(member_months=12_000, cost_cents=1_300_000_000, quality_numerator=8,
+                                   quality_denominator=10, participant_revenue_cents=300_000_000))  # fmt: skip
+    assert small.shared_cents == -6_000_000  # 2% of $3,000,000 revenue = $60,000 < $120,000
+    assert small.loss_cap_binding
+    large = settle(LEVEL_C, Totals(member_months=12_000, cost_cents=1_300_000_000, quality_numerator=8,
+                                   quality_denominator=10, participant_revenue_cents=5_000_000_000))  # fmt: skip
+    assert large.shared_cents == -12_000_000  # 2% of $50,000,000 = $1,000,000, capped at 1% of benchmark
+    unknown = settle(LEVEL_C, totals(13_000_000))
+    assert unknown.shared_cents == -12_000_000  # revenue not known: the benchmark cap applies
+    assert any("revenue not known" in step.label for step in unknown.steps)
+
+
+def test_revenue_cap_needs_the_benchmark_cap_and_floor_needs_ceiling() -> None:
+    with pytest.raises(SettlementError, match="loss_cap_percent"):
+        settle(Terms(**{**LEVEL_C.__dict__, "loss_cap_percent": None}), totals(13_000_000))
+    with pytest.raises(SettlementError, match="loss_sharing_ceiling_percent"):
+        settle(Terms(**{**PAYER.__dict__, "loss_sharing_floor_percent": D(40)}), totals(13_000_000))
+    with pytest.raises(SettlementError, match="below the floor"):
+        settle(Terms(**{**PAYER.__dict__, "loss_sharing_floor_percent": D(75),
+                        "loss_sharing_ceiling_percent": D(40)}), totals(13_000_000))  # fmt: skip
+    with pytest.raises(SettlementError, match="loss_cap_revenue_percent"):
+        settle(Terms(**{**LEVEL_C.__dict__, "loss_cap_revenue_percent": D(101)}), totals(13_000_000))
+
+
+ENHANCED = Terms(benchmark_basis=PMPM, benchmark_amount=D("1000.00"), first_dollar=True, sharing_percent=D("75"),
+                 quality_scale=(QualityStep(D("0"), D("40")), QualityStep(D("50"), D("80")),
+                                QualityStep(D("90"), D("100"))),
+                 savings_cap_percent=D("20"), two_sided=True, loss_sharing_percent=D("40"),
+                 loss_cap_percent=D("15"), loss_sharing_floor_percent=D("40"),
+                 loss_sharing_ceiling_percent=D("75"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("quality", "rate"),
+    # final sharing 75% x 100% = 75% -> 25%, floor 40%; 75% x 80% = 60% -> 40%; 75% x 40% = 30% -> 70%;
+    # no quality at all: 0% -> 100%, ceiling 75%
+    [(D(100), D(40)), (D(80), D(40)), (D(40), D(70)), (D(0), D(75))],
+)
+def test_enhanced_loss_rate_is_one_minus_the_final_sharing_rate_within_40_and_75(quality: D, rate: D) -> None:
+    assert loss_sharing_rate(ENHANCED, quality) == rate
+
+
+def test_enhanced_loss_owed_uses_the_quality_dependent_rate() -> None:
+    # quality 20/100 = 20%: scale step 0 -> 40% earned; final sharing 30% -> loss rate 70%
+    s = settle(ENHANCED, Totals(member_months=12_000, cost_cents=1_300_000_000, quality_numerator=20,
+                                quality_denominator=100))  # fmt: skip
+    assert s.shared_cents == -70_000_000  # $1,000,000 x 70%
+    assert loss_sharing_rate(PAYER, D(0)) == D(40)  # a fixed rate stays fixed
+
+
+def test_track_data_carries_both_loss_caps_and_the_enhanced_bounds() -> None:
+    import datetime as dt
+
+    on = dt.date(2026, 1, 1)
+    level_e = track("BASIC_E", on)
+    assert (level_e.loss_cap_percent, level_e.loss_cap_revenue_percent, level_e.loss_sharing_percent) == (
+        D(4),
+        D(8),
+        D(30),
+    )
+    enhanced = track("ENHANCED", on)
+    assert (enhanced.loss_sharing_floor_percent, enhanced.loss_sharing_ceiling_percent) == (D(40), D(75))
+    assert (enhanced.sharing_percent, enhanced.performance_payment_limit_percent) == (D(75), D(20))
+    assert track("TRACK_1", dt.date(2015, 1, 1)).status == "verified"
+    with pytest.raises(KeyError):
+        track("TRACK_1", on)  # agreement periods from 1 July 2019 are BASIC or ENHANCED
 
 
 def test_target_mlr_and_risk_adjusted_benchmarks() -> None:

@@ -177,6 +177,29 @@ def test_mssp_track_defaults_come_from_the_data_file(ss: Any) -> None:
         True,
     )
     assert (term.loss_sharing_percent, term.loss_cap_percent) == (Decimal(40), Decimal(15))
+    assert (term.loss_sharing_floor_percent, term.loss_sharing_ceiling_percent) == (Decimal(40), Decimal(75))
+    assert term.loss_cap_revenue_percent is None
+
+
+def test_basic_level_terms_carry_both_loss_caps(ss: Any) -> None:
+    term = services.term_create(ss.users["fin"], contract=ss.contract, data={
+        "kind": "mssp", "name": "ACO", "benchmark_basis": "beneficiary_year", "benchmark_amount": "12000",
+        "msr_source": "table", "msr_table": "mssp_one_sided", "track": "BASIC_E", "valid_from": dt.date(2028, 1, 1),
+    })  # fmt: skip
+    assert (term.sharing_percent, term.savings_cap_percent, term.two_sided) == (
+        Decimal(50),
+        Decimal(10),
+        True,
+    )
+    assert (term.loss_sharing_percent, term.loss_cap_percent, term.loss_cap_revenue_percent) == (
+        Decimal(30),
+        Decimal(4),
+        Decimal(8),
+    )
+    assert term.loss_sharing_floor_percent is None
+    terms = services.engine_terms(term, beneficiaries=7_500, on=dt.date(2028, 1, 1))
+    assert terms.msr_percent == Decimal("3.300")
+    assert terms.loss_cap_revenue_percent == Decimal(8)
 
 
 def test_snapshot_refusals(ss: Any) -> None:
