@@ -9,6 +9,7 @@ Inputs are aggregates per practice (no member is shown or returned), so reading 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from openipa.capitation.models import DistributionLine, DistributionRun
 from openipa.claims.models import Claim, ClaimLine
-from openipa.contracts.models import Contract
+from openipa.contracts.models import Contract, ServiceCategoryRule
 from openipa.core.dating import pick_in_force
 from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
@@ -52,6 +53,65 @@ def formula_list(actor: Actor, *, contract_id: int | None = None) -> QuerySet[In
     if contract_id is not None:
         qs = qs.filter(contract_id=contract_id)
     return qs.order_by("contract__number", "kind", "-valid_from")
+
+
+def formula_latest(contract: Contract, kind: str) -> IncentiveFormula | None:
+    """The contract's latest version of ``kind`` (by start): what a new version's form starts from."""
+    return (
+        IncentiveFormula.objects.filter(contract=contract, kind=kind).order_by("-valid_from", "-pk").first()
+    )
+
+
+def formula_history(actor: Actor, formulas: list[IncentiveFormula]) -> dict[int, IncentiveFormula]:
+    """For each version, the version of the same contract and kind that started before it (what it changed)."""
+    _require_staff(actor)
+    out: dict[int, IncentiveFormula] = {}
+    groups: dict[tuple[int, str], list[IncentiveFormula]] = defaultdict(list)
+    for f in formulas:
+        groups[(f.contract_id, f.kind)].append(f)
+    for versions in groups.values():
+        ordered = sorted(versions, key=lambda f: (f.valid_from, f.pk))
+        for earlier, later in itertools.pairwise(ordered):
+            out[later.pk] = earlier
+    return out
+
+
+def runs_by_formula(actor: Actor, formula_ids: list[int]) -> dict[int, list[SettlementRun]]:
+    """The settlement runs that used each version (a version a run used is never edited)."""
+    _require_staff(actor)
+    out: dict[int, list[SettlementRun]] = defaultdict(list)
+    for run in SettlementRun.objects.filter(formula_id__in=formula_ids).order_by("period_end", "pk"):
+        out[run.formula_id].append(run)
+    return dict(out)
+
+
+def stale_drafts(actor: Actor, formula: IncentiveFormula) -> list[SettlementRun]:
+    """Drafts of the formula's contract and kind prepared with another version whose period the new version now
+    reaches: approving them is refused, they need preparing again."""
+    _require_staff(actor)
+    qs = SettlementRun.objects.filter(contract_id=formula.contract_id, kind=formula.kind,
+                                      status=SettlementRun.Status.DRAFT, period_end__gte=formula.valid_from)  # fmt: skip
+    if formula.valid_to is not None:
+        qs = qs.filter(period_start__lte=formula.valid_to)
+    return list(qs.exclude(formula=formula).order_by("pk"))
+
+
+def contracts_for_formulas(actor: Actor) -> QuerySet[Contract]:
+    _require_staff(actor)
+    return Contract.objects.select_related("payer").order_by("number")
+
+
+def measure_choices(years: list[int]) -> list[tuple[str, str]]:
+    """(measure, rate) pairs with a target in the quality data of any of ``years``, as "MEASURE|RATE" choices."""
+    pairs: set[tuple[str, str]] = set()
+    for year in years:
+        pairs.update(load_targets(year))
+    return [(f"{m}|{r}", m if m == r else f"{m} / {r}") for m, r in sorted(pairs)]
+
+
+def service_categories() -> list[str]:
+    """The service categories of the contracts' service category rules (what a risk pool can pay for)."""
+    return sorted(set(ServiceCategoryRule.objects.values_list("category", flat=True)))
 
 
 def formula_in_force(contract: Contract, kind: str, period: engine.Period) -> IncentiveFormula:

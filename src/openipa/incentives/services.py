@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from openipa.contracts.models import Contract
 from openipa.core import audit
-from openipa.core.dating import OverlapError, check_no_overlaps, validate_range
+from openipa.core.dating import OverlapError, check_no_overlaps, in_force, validate_range
 from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.roles import Actor, Perm, require
 from openipa.incentives import engine, selectors
@@ -62,6 +63,54 @@ def _who(actor: Actor | None, who: str) -> str:
 # -- formulas ------------------------------------------------------------------------------------------------
 
 
+def _param_field(message: str) -> str:
+    """The formula field a FormulaError names first ("tiers[1].percent: ..." -> "tiers"), else "params"."""
+    match = re.match(r"^([a-z_]+)(?:\[\d+\])?(?:\.[a-z_]+)?:", message)
+    return match.group(1) if match and match.group(1) in PARAM_FIELDS else "params"
+
+
+PARAM_FIELDS = frozenset({
+    "measures", "scoring", "min_denominator", "threshold", "pool_source", "fixed_pool_cents", "basis", "unearned",
+    "tiers", "unscored_percent", "service_categories", "surplus_share_percent", "surplus_basis",
+    "deficit_share_percent", "cap_kind", "cap_percent", "cap_cents",
+})  # fmt: skip
+"""The formulas' fields (engine.parse_params): a refusal names the one it is about."""
+
+
+def _end_previous(
+    actor: Actor | None, current: IncentiveFormula, parsed: Any, kind: str, valid_from: dt.date
+) -> None:
+    """End ``current`` (the version in force on ``valid_from``) the day before; refuse when nothing changed or
+    when a settlement that is not a draft used it for a period reaching ``valid_from``."""
+    try:
+        same = engine.parse_params(kind, current.params) == parsed
+    except engine.FormulaError:
+        same = False
+    if same:
+        raise ValidationFailed.single("", f"nothing changed: version {current.pk} ({current.name}), in force on "
+                                          f"{valid_from}, has the same fields; change a field or keep that version")  # fmt: skip
+    if current.valid_from >= valid_from:
+        return  # not ended: the overlap check refuses the new version
+    used = (
+        SettlementRun.objects.filter(formula=current, period_end__gte=valid_from)
+        .exclude(status=Status.DRAFT)
+        .order_by("-period_end", "-pk")
+        .first()
+    )
+    if used is not None:
+        raise ValidationFailed.single(
+            "valid_from",
+            f"settlement {used.pk} ({used.period}, {used.get_status_display().lower()}) used version {current.pk} "
+            f"through {used.period_end}: a new version can start on {used.period_end + dt.timedelta(days=1)} at "
+            "the earliest (correct a settled period with a correction run)",
+        )  # fmt: skip
+    before = {"valid_to": str(current.valid_to) if current.valid_to else None}
+    current.valid_to = valid_from - dt.timedelta(days=1)
+    current.save(update_fields=["valid_to"])
+    audit.record_write(actor, "incentives.formula_end", current, before=before,
+                       after={"valid_to": str(current.valid_to)})  # fmt: skip
+
+
 def save_formula(
     *,
     actor: Actor | None,
@@ -73,8 +122,13 @@ def save_formula(
     valid_to: dt.date | None = None,
     notes: str = "",
     who: str = "",
+    end_previous: bool = False,
 ) -> IncentiveFormula:
-    """Add a version of the contract's formula of ``kind``; refuses bad parameters and overlapping dates."""
+    """Add a version of the contract's formula of ``kind``; refuses bad parameters and overlapping dates.
+
+    With ``end_previous`` the version in force on ``valid_from`` (if any) is ended the day before, unless it has
+    the same fields (nothing changed: refused) or a settlement that is not a draft used it for a period reaching
+    ``valid_from`` (refused, naming the run). A draft of it is refused when approved (prepare it again)."""
     if actor is not None:
         require(actor, Perm.EDIT_FINANCE)
     if kind not in Kind.values:
@@ -82,9 +136,9 @@ def save_formula(
     if not name.strip():
         raise ValidationFailed.single("name", "a formula needs a name")
     try:
-        engine.parse_params(kind, params)
+        parsed = engine.parse_params(kind, params)
     except engine.FormulaError as exc:
-        raise ValidationFailed.single("params", str(exc)) from None
+        raise ValidationFailed.single(_param_field(str(exc)), str(exc)) from None
     try:
         validate_range(valid_from, valid_to)
     except ValueError as exc:
@@ -94,6 +148,10 @@ def save_formula(
             pk=contract.pk
         ).first()  # one writer of its versions at a time
         existing = list(IncentiveFormula.objects.filter(contract=contract, kind=kind))
+        if end_previous:
+            current = next((f for f in existing if in_force(f, valid_from)), None)
+            if current is not None:
+                _end_previous(actor, current, parsed, kind, valid_from)
         formula = IncentiveFormula(contract=contract, kind=kind, name=name.strip(), params=params,
                                    valid_from=valid_from, valid_to=valid_to, notes=notes,
                                    created_by=_who(actor, who))  # fmt: skip
@@ -372,7 +430,7 @@ def approve_settlement(*, actor: Actor, run: SettlementRun) -> SettlementRun:
     with transaction.atomic():
         run = (
             SettlementRun.objects.select_for_update(of=("self",))
-            .select_related("payer", "corrects")
+            .select_related("payer", "corrects", "contract")
             .get(pk=run.pk)
         )
         if run.status != Status.DRAFT:
@@ -387,6 +445,14 @@ def approve_settlement(*, actor: Actor, run: SettlementRun) -> SettlementRun:
         if latest is not None and (run.corrects_id != latest.pk):
             raise SettlementRefused(f"settlement {latest.pk} was approved after this draft was prepared: prepare "
                                     "it again")  # fmt: skip
+        period = engine.Period(run.period, run.period_start, run.period_end)
+        try:
+            in_force_now = selectors.formula_in_force(run.contract, run.kind, period).pk
+        except NotFound:
+            in_force_now = None
+        if in_force_now != run.formula_id:
+            raise SettlementRefused(f"the {run.kind} formula in force for {run.period} changed after this draft was "
+                                    f"prepared with version {run.formula_id}: prepare it again")  # fmt: skip
         postings = settlement_postings(run)
         for line in run.lines.all():
             if line.difference_cents > 0:

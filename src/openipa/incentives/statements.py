@@ -58,6 +58,16 @@ def _formula_rows(params: dict[str, Any], *, hide_pool: bool = False) -> list[tu
     return rows
 
 
+def formula_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every field of a version that differs from the version before it, as the
+    formula's rows show them ("—": not set)."""
+    if before is None:
+        return []
+    old, new = dict(_formula_rows(before)), dict(_formula_rows(after))
+    return [(key, old.get(key, "—"), new.get(key, "—")) for key in [*new, *(k for k in old if k not in new)]
+            if old.get(key, "—") != new.get(key, "—")]  # fmt: skip
+
+
 def _steps(line: SettlementLine, *, totals: bool) -> list[tuple[str, str]]:
     run = line.run
     params = run.formula_params or {}

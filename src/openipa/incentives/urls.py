@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("incentives/runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
     path("incentives/runs/<int:pk>/pay/", views.run_pay, name="run_pay"),
     path("incentives/formulas/", views.formula_list, name="formula_list"),
+    path("incentives/formulas/new/", views.formula_new, name="formula_new"),
     path("incentives/statements/", views.statement_list, name="statement_list"),
     path("incentives/statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("incentives/statements/<int:pk>/statement.pdf", views.statement_pdf, name="statement_pdf"),
