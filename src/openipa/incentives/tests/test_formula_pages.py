@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from openipa.accounts.services import user_create
-from openipa.core.audit import AuditEvent
+from openipa.core.models import AuditEvent
 from openipa.core.roles import Role
 from openipa.incentives import services
 from openipa.incentives.models import IncentiveFormula, SettlementRun
@@ -31,7 +31,9 @@ def _rows(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def withhold_post(tiers: list[tuple[str, str]] | None = None, **fields: Any) -> dict[str, Any]:
+def withhold_post(
+    tiers: list[tuple[str, str]] | None = None, extra: dict[str, str] | None = None, **fields: Any
+) -> dict[str, Any]:
     tiers = [("80", "100"), ("50", "50")] if tiers is None else tiers
     return {
         "name": "Withhold return 2026 v2", "valid_from": "2026-04-01", "valid_to": "", "end_previous": "on",
@@ -40,6 +42,7 @@ def withhold_post(tiers: list[tuple[str, str]] | None = None, **fields: Any) -> 
                             {"measure": "", "weight": "", "target": ""}]),
         **_rows("tier", [{"min_score": a, "percent": b} for a, b in tiers]),
         **fields,
+        **(extra or {}),
     }  # fmt: skip
 
 
@@ -150,9 +153,9 @@ def test_nothing_changed_is_refused(ipa, formulas, client_for):
     (withhold_post(valid_from="2026-04-01", valid_to="2026-03-01"), "valid_to", "is before valid_from"),
     (withhold_post(valid_from=""), "valid_from", "This field is required."),
     (withhold_post(name=" "), "name", "This field is required."),
-    (withhold_post(**{"measure-0-weight": ""}), "measure-0-weight", "Enter the points of the measure."),
-    (withhold_post(**{"measure-0-measure": "", "measure-0-weight": ""}), "", "measures: expected a non-empty list"),
-    (withhold_post(**{"measure-0-measure": "NOPE|NOPE"}), "measure-0-measure", "Select a valid choice"),
+    (withhold_post(extra={"measure-0-weight": ""}), "measure-0-weight", "Enter the points of the measure."),
+    (withhold_post(extra={"measure-0-measure": "", "measure-0-weight": ""}), "", "measures: expected a non-empty list"),
+    (withhold_post(extra={"measure-0-measure": "NOPE|NOPE"}), "measure-0-measure", "Select a valid choice"),
 ])  # fmt: skip
 def test_bad_withhold_versions_change_nothing(ipa, formulas, client_for, post, field, message):
     before = _state()
