@@ -33,6 +33,10 @@ class TermForm(forms.Form):
     valid_to = forms.DateField(widget=DateInput, required=False)
 
 
+class EndTermForm(forms.Form):
+    valid_to = forms.DateField(label="Last day of the term", widget=DateInput)
+
+
 class PaymentForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.order_by("code"), to_field_name="code")
     amount = forms.CharField(label="Amount ($)", max_length=20)

@@ -166,6 +166,24 @@ def fee_terms(actor: Actor, *, practice_id: int | None = None) -> QuerySet[FeeTe
     return qs
 
 
+def fee_term_get(actor: Actor, term_id: int) -> FeeTerm:
+    require_fee_staff(actor)
+    term = FeeTerm.objects.select_related("practice").filter(pk=term_id).first()
+    if term is None:
+        raise NotFound(f"no fee term {term_id}")
+    return term
+
+
+def drafts_priced_by(term: FeeTerm) -> list[InvoiceRun]:
+    """Draft runs with an invoice priced by ``term`` for a month after it ends: prepare them again."""
+    if term.valid_to is None:
+        return []
+    return list(
+        InvoiceRun.objects.filter(status=InvoiceRun.Status.DRAFT, invoices__lines__term=term,
+                                  invoices__month__gt=term.valid_to).distinct().order_by("month", "pk")
+    )  # fmt: skip
+
+
 def term_in_force(terms: list[FeeTerm], month: Month) -> FeeTerm | None:
     """The term that prices `month`: in force on its last day, else one that ended during it (no proration)."""
     last = [

@@ -155,16 +155,58 @@ def fee_term_create(*, actor: Actor | None, practice: Practice, data: Mapping[st
 
 
 def fee_term_end(*, actor: Actor | None, term: FeeTerm, valid_to: dt.date) -> FeeTerm:
-    """End a term on `valid_to` (e.g. before a new version starts). Months already invoiced keep their invoice."""
+    """End a term on `valid_to` (e.g. before a new version starts).
+
+    Refused (nothing changed): a day before the term began; the day it already ends; a day that would leave a
+    month already invoiced by this term (an issued invoice, or one of an approved run) outside it: the message
+    names the invoice and the earliest day the term can end; a later end that would overlap another term of
+    the practice or leave its participation agreement. A month is priced by the term in force on its last day
+    or one that ended during it, so ending within an invoiced month keeps that month's invoice right. Drafts
+    priced by the term are not refused: preparing the month again prices it by the terms as they are then."""
     _require_money(actor)
+    if not isinstance(valid_to, dt.date):
+        raise ValidationFailed.single("valid_to", "Enter the last day of the term.")
     with transaction.atomic():
-        term = FeeTerm.objects.select_for_update().get(pk=term.pk)
-        try:
-            validate_range(term.valid_from, valid_to)
-        except ValueError as exc:
-            raise ValidationFailed.single("valid_to", str(exc)) from None
+        term = FeeTerm.objects.select_for_update().select_related("practice", "agreement").get(pk=term.pk)
+        if valid_to < term.valid_from:
+            raise ValidationFailed.single(
+                "valid_to", f"The term began on {term.valid_from}: it cannot end before that day."
+            )
+        if valid_to == term.valid_to:
+            raise ValidationFailed.single(
+                "valid_to", f"The term already ends on {valid_to}: nothing changed."
+            )
+        invoiced = (
+            Invoice.objects.filter(lines__term=term, credits__isnull=True, month__gt=valid_to,
+                                   run__status__in=(Status.APPROVED, Status.ISSUED))
+            .select_related("run").order_by("-month", "pk").first()
+        )  # fmt: skip
+        if invoiced is not None:
+            last_day = Month.of(invoiced.month).last_day
+            what = (
+                f"invoice {invoiced.number}" if invoiced.run.status == Status.ISSUED
+                else f"the invoice of {term.practice.code} in approved run {invoiced.run_id}"
+            )  # fmt: skip
+            raise ValidationFailed.single(
+                "valid_to",
+                f"{what} ({invoiced.month:%B %Y}) was priced by this term: it can end on {last_day} at the "
+                "earliest. An issued invoice never changes; correct it with a credit note.",
+            )
+        agreement = term.agreement
+        if agreement.valid_to is not None and valid_to > agreement.valid_to:
+            raise ValidationFailed.single(
+                "valid_to",
+                f"The participation agreement of {term.practice.code} ends on {agreement.valid_to}.",
+            )
         before = audit.snapshot(term)
         term.valid_to = valid_to
+        others = FeeTerm.objects.filter(practice_id=term.practice_id).exclude(pk=term.pk)
+        try:
+            check_no_overlaps([*others, term])
+        except OverlapError as exc:
+            raise ValidationFailed.single(
+                "valid_to", f"Another fee term of {term.practice.code}: {exc}"
+            ) from None
         term.save(update_fields=["valid_to"])
         audit.record_write(actor, "fees.term_end", term, before=before, after=audit.snapshot(term))
     return term

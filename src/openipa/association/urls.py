@@ -11,6 +11,7 @@ app_name = "association"
 urlpatterns: list[URLPattern] = [
     path("fees/", views.fees_home, name="fees_home"),
     path("fees/terms/", views.term_list, name="term_list"),
+    path("fees/terms/<int:pk>/end/", views.term_end, name="term_end"),
     path("fees/runs/", views.run_list, name="run_list"),
     path("fees/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("fees/runs/<int:pk>/approve/", views.run_approve, name="run_approve"),

@@ -1,6 +1,6 @@
 """Pages of the association app.
 
-Membership fees: terms per practice, invoice runs (prepare, approve, issue), an invoice (and its PDF, and a
+Membership fees: terms per practice (adding one, ending one), invoice runs (prepare, approve, issue), an invoice (and its PDF, and a
 credit note against it), payments received (and recording one), balances and aging with a chart, a practice's
 statement of account (page, PDF, CSV). A practice user reaches its own invoices, payments and statement only;
 runs, terms and every practice's balances are staff pages (VIEW_FINANCE); writing is EDIT_FINANCE.
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openipa.association import documents, engine, selectors, services
 from openipa.association.forms import (
     CreditForm,
+    EndTermForm,
     IssueForm,
     JoinForm,
     LeaveForm,
@@ -34,7 +35,7 @@ from openipa.association.forms import (
     StatementForm,
     TermForm,
 )
-from openipa.association.models import Invoice, InvoiceRun, Program, ProgramParticipant
+from openipa.association.models import FeeTerm, Invoice, InvoiceRun, Program, ProgramParticipant
 from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
@@ -70,6 +71,16 @@ def fees_home(request: HttpRequest) -> HttpResponseBase:
     return redirect("web:association:balances")
 
 
+def _terms_page(
+    request: HttpRequest, form: TermForm, *, status: int = 200, end: EndTermForm | None = None,
+    ended: FeeTerm | None = None,
+) -> HttpResponse:  # fmt: skip
+    actor = actor_of(request)
+    page = paginate(selectors.fee_terms(actor), request.GET.get("page"))
+    context = {**_base(request), "page": page, "form": form, "end": end, "ended": ended}
+    return render(request, "web/association/term_list.html", context, status=status)
+
+
 @never_cache
 @domain_errors
 @require_http_methods(["GET", "POST"])
@@ -92,9 +103,33 @@ def term_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Fee term saved for {term.practice.code} from {term.valid_from}.")
                 return redirect("web:association:term_list")
         status = 400
-    page = paginate(selectors.fee_terms(actor), request.GET.get("page"))
-    return render(request, "web/association/term_list.html", {**_base(request), "page": page, "form": form},
-                  status=status)  # fmt: skip
+    return _terms_page(request, form, status=status)
+
+
+@never_cache
+@domain_errors
+@require_POST
+def term_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a fee term on a day (finance). Refusals (before it began, months already invoiced by it, another
+    term) are shown on the terms page with nothing changed."""
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    term = selectors.fee_term_get(actor, pk)
+    form = EndTermForm(request.POST)
+    if form.is_valid():
+        try:
+            term = services.fee_term_end(actor=actor, term=term, valid_to=form.cleaned_data["valid_to"])
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"Fee term of {term.practice.code} from {term.valid_from} ends on "
+                                      f"{term.valid_to}.")  # fmt: skip
+            drafts = selectors.drafts_priced_by(term)
+            if drafts:
+                messages.warning(request, "Draft run(s) " + ", ".join(f"{r.pk} ({r.month:%Y-%m})" for r in drafts)
+                                 + " priced a month after the new end by this term: prepare them again.")  # fmt: skip
+            return redirect("web:association:term_list")
+    return _terms_page(request, TermForm(), status=400, end=form, ended=term)
 
 
 # -- fees: runs -----------------------------------------------------------------------------------------------
