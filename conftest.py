@@ -28,6 +28,29 @@ hypothesis_settings.load_profile("openipa")
 # ORM calls from a test (or fixture) that also drives the browser ("SynchronousOnlyOperation").
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+_WIDE_SCOPES = ("module", "package")
+
+
+def _sets_up_per_module(item: pytest.Item) -> bool:
+    """Whether ``item`` needs a module- or package-wide fixture: a demo built for the module, a browser."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope in _WIDE_SCOPES for defs in info.name2fixturedefs.values())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a module-wide set-up (a demo build, a browser) run first, the rest after, each in its
+    collected order.
+
+    The test runner hands whole modules to the pytest-xdist workers as they free up (`--dist loadscope`,
+    openipa.devtools.testrun): with the costly modules first, both workers start on them and the cheap ones
+    fill in at the end, so neither worker is left with a long queue while the other idles. Same order on
+    every worker, as xdist requires.
+    """
+    heavy = {item.nodeid.split("::")[0] for item in items if _sets_up_per_module(item)}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
+
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:

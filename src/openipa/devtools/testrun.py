@@ -165,7 +165,10 @@ def run_pytest(
         env[COUNTS_ENV] = str(Path(tmp) / "counts.json")
         cmd = [sys.executable, "-m", "pytest", "-p", "openipa.devtools.testrun"]
         if workers != "0" and not _xdist_unwanted(extra):
-            cmd += ["-n", workers]
+            # Whole modules to each worker, in the collected order (costly modules first: the root
+            # conftest), so a module's demo is built once, on one worker, and no worker is left with a
+            # long queue of them at the end (`--dist load` handed out large batches of consecutive tests).
+            cmd += ["-n", workers, "--dist", "loadscope", "--no-loadscope-reorder"]
         cmd += extra
         banner(f"{name}: {' '.join(cmd[1:])}")
         started = time.monotonic()
