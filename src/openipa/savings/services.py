@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -187,10 +188,12 @@ def term_create(
 ) -> SavingsTerm:
     """Add the next version of ``contract``'s shared savings terms. MSSP-style terms with a ``track`` take
     the track's sharing rate, payment limit, loss sharing (its rate, or its floor and ceiling) and loss caps
-    (of the benchmark and of participant revenue) from data/mssp.json where not given. Raise
+    (of the benchmark and of participant revenue) from data/mssp.json where not given. Shared savings terms
+    are contract terms that move money: EDIT_CONTRACTS and EDIT_FINANCE (finance). Raise
     ValidationFailed (nothing written) for bad fields or a version overlapping another in time."""
     if actor is not None:
         require(actor, Perm.EDIT_CONTRACTS)
+        require(actor, Perm.EDIT_FINANCE)
     clean: dict[str, Any] = {k: data[k] for k in TERM_FIELDS if k in data}
     for name in TERM_DECIMALS:
         if name in clean:
@@ -234,7 +237,12 @@ def term_create(
             check_no_overlaps([*existing, term])
         except ValueError as error:
             raise ValidationFailed.single("valid_from", f"overlaps another version: {error}") from None
-        term.full_clean(exclude=["contract"])
+        try:
+            term.full_clean(exclude=["contract"])
+        except DjangoValidationError as error:
+            raise ValidationFailed(
+                {field: [str(m) for m in messages] for field, messages in error.message_dict.items()}
+            ) from None
         term.save()
         audit.record_write(actor, "savings.term_create", term,
                            after={"contract": contract.number, "version": term.version, "kind": term.kind})  # fmt: skip

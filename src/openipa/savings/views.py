@@ -1,7 +1,9 @@
-"""Shared savings pages: the overview (terms, runs, forecasts, and the forms to settle and to forecast), a term,
-a run (its working, distribution, approve and pay), practice statements (page, PDF, CSV) and a forecast.
+"""Shared savings pages: the overview (terms, formulas and their versions, runs, forecasts, and the forms to
+settle and to forecast), adding a contract's terms and a formula's next version, a term, a run (its working,
+distribution, approve and pay), practice statements (page, PDF, CSV) and a forecast.
 
-Finance pages need VIEW_FINANCE (preparing, approving and paying: EDIT_FINANCE, enforced by the services);
+Finance pages need VIEW_FINANCE (preparing, approving and paying, adding terms and formulas: EDIT_FINANCE,
+checked by the views before any form is shown and by the services);
 a practice user reaches only its own practice's statements of approved or paid runs (the selectors scope,
 another practice's statement is a 404)."""
 
@@ -18,21 +20,24 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openipa.contracts import selectors as contract_selectors
 from openipa.core.errors import PermissionDenied, ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.months import Month
-from openipa.core.roles import Perm, has_perm, is_practice_scoped
+from openipa.core.roles import Perm, has_perm, is_practice_scoped, require
 from openipa.membership.forms import MonthField
 from openipa.membership.views.common import actor_of
 from openipa.network.models import Practice
 from openipa.quality.models import QualityRun
 from openipa.risk.models import RiskRun
 from openipa.savings import selectors, services, statements
+from openipa.savings.forms import FormulaForm, TermForm, formula_initial
 from openipa.savings.models import DistributionFormula, SavingsTerm
 from openipa.ui import charts
 from openipa.ui.errors import domain_errors
+from openipa.ui.forms import apply_errors
 from openipa.ui.responses import attachment
 
 
@@ -54,12 +59,6 @@ class ForecastForm(forms.Form):
     seed = forms.IntegerField(min_value=0, initial=1)
     quality_run = forms.ModelChoiceField(queryset=QualityRun.objects.order_by("-id"), required=False)
     risk_run = forms.ModelChoiceField(queryset=RiskRun.objects.order_by("-id"), required=False)
-
-
-def _errors_into(form: forms.Form, error: ValidationFailed) -> None:
-    for field, problems in error.fields.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
 
 
 def _overview(request: HttpRequest, settle_form: SettleForm | None = None,
@@ -103,7 +102,7 @@ def settle(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
         run = services.prepare_run(actor, snapshot=snapshot, formula=data["formula"])
     except ValidationFailed as error:
-        _errors_into(form, error)
+        apply_errors(form, error)
         return _overview(request, settle_form=form, status=400)
     messages.success(request, f"Settlement run {run.pk} prepared (a draft).")
     return redirect("web:savings:run_detail", pk=run.pk)
@@ -125,9 +124,68 @@ def forecast_create(request: HttpRequest) -> HttpResponse:
             risk_run=data["risk_run"],
         )  # fmt: skip
     except ValidationFailed as error:
-        _errors_into(form, error)
+        apply_errors(form, error)
         return _overview(request, forecast_form=form, status=400)
     return redirect("web:savings:forecast_detail", pk=record.pk)
+
+
+def _term_form_page(request: HttpRequest, form: TermForm, status: int = 200) -> HttpResponse:
+    return render(request, "web/savings/term_form.html", {"form": form}, status=status)
+
+
+@never_cache
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def term_create(request: HttpRequest) -> HttpResponse:
+    """Add the next version of a contract's terms (as ``openipa savings add-terms`` does)."""
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    contracts = contract_selectors.contract_list(actor)
+    if request.method != "POST":
+        initial: dict[str, Any] = {}
+        if str(request.GET.get("contract", "")).isdigit():
+            initial["contract"] = contracts.filter(pk=int(request.GET["contract"])).first()
+        return _term_form_page(request, TermForm(initial=initial, contracts=contracts))
+    form = TermForm(request.POST, contracts=contracts)
+    if not form.is_valid():
+        return _term_form_page(request, form, status=400)
+    try:
+        term = services.term_create(actor, contract=form.cleaned_data["contract"], data=form.term_data())
+    except ValidationFailed as error:
+        apply_errors(form, error)
+        return _term_form_page(request, form, status=400)
+    messages.success(request, f"Terms {term.name} v{term.version} saved for contract {term.contract.number}.")
+    return redirect("web:savings:term_detail", pk=term.pk)
+
+
+def _formula_form_page(request: HttpRequest, form: FormulaForm, status: int = 200) -> HttpResponse:
+    return render(request, "web/savings/formula_form.html", {"form": form}, status=status)
+
+
+@never_cache
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def formula_create(request: HttpRequest) -> HttpResponse:
+    """Add a formula's next version (as ``openipa savings add-formula`` does); versions are never edited."""
+    actor = actor_of(request)
+    require(actor, Perm.EDIT_FINANCE)
+    if request.method != "POST":
+        initial: dict[str, Any] = {}
+        if str(request.GET.get("from", "")).isdigit():
+            previous = selectors.formula_list(actor).filter(pk=int(request.GET["from"])).first()
+            if previous is not None:
+                initial = formula_initial(previous)
+        return _formula_form_page(request, FormulaForm(initial=initial))
+    form = FormulaForm(request.POST)
+    if not form.is_valid():
+        return _formula_form_page(request, form, status=400)
+    try:
+        formula = services.formula_create(actor, data=form.formula_data())
+    except ValidationFailed as error:
+        apply_errors(form, error)
+        return _formula_form_page(request, form, status=400)
+    messages.success(request, f"Formula {formula.name} v{formula.version} saved.")
+    return redirect("web:savings:overview")
 
 
 @never_cache
@@ -140,6 +198,7 @@ def term_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "term": term,
         "snapshots": selectors.snapshot_list(actor).filter(term=term)[:20],
         "forecasts": selectors.forecast_list(actor).filter(term=term)[:20],
+        "can_edit": has_perm(actor, Perm.EDIT_FINANCE),
     }
     return render(request, "web/savings/term.html", context)
 
