@@ -9,16 +9,20 @@ Inputs are aggregates per practice (no member is shown or returned), so reading 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from openipa.capitation.models import DistributionLine, DistributionRun
 from openipa.claims.models import Claim, ClaimLine
 from openipa.contracts.models import Contract, ServiceCategoryRule
+from openipa.core import audit
 from openipa.core.dating import pick_in_force
 from openipa.core.errors import NotFound, PermissionDenied
 from openipa.core.roles import Actor, Perm, has_perm, is_practice_scoped, require, scoped_practice_id
@@ -149,6 +153,36 @@ def run_get(actor: Actor, run_id: int) -> SettlementRun:
 def run_lines(actor: Actor, run: SettlementRun) -> QuerySet[SettlementLine]:
     _require_staff(actor)
     return run.lines.select_related("practice").order_by("practice__code")
+
+
+PAYMENT_FILE_PURPOSE = "incentive payment file download"
+
+
+class PaymentFileChanged(ValueError):
+    """The kept copy of a payment file no longer matches the hash recorded when it was written."""
+
+
+def payment_file(actor: Actor, run: SettlementRun, file_id: int) -> tuple[str, bytes]:
+    """The kept copy of one of the run's NACHA files (it holds the practices' bank accounts: finance with
+    VIEW_BANK only), checked against the hash recorded when it was written; the download is recorded."""
+    _require_staff(actor)
+    require(actor, Perm.VIEW_BANK)
+    record = run.payment_files.filter(pk=file_id).first()
+    if record is None:
+        raise NotFound(f"no payment file {file_id} of settlement {run.pk}")
+    root = (Path(settings.VAR_DIR) / "payments").resolve()
+    path = (Path(settings.VAR_DIR) / record.stored_path).resolve()
+    if not record.stored_path or not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"the kept copy of payment file {record.file_name}")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != record.sha256:
+        raise PaymentFileChanged(f"the kept copy of payment file {record.file_name} does not match the hash "
+                                 "recorded when it was written: it is not served")  # fmt: skip
+    audit.record_access(actor, object_type="incentives.settlementpaymentfile", action="download",
+                        purpose=PAYMENT_FILE_PURPOSE,
+                        details={"run": run.pk, "file": record.pk, "file_name": record.file_name,
+                                 "sha256": record.sha256})  # fmt: skip
+    return record.file_name, data
 
 
 def _statement_scope(actor: Actor) -> QuerySet[SettlementLine]:

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("incentives/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("incentives/runs/<int:pk>/approve/", views.run_approve, name="run_approve"),
     path("incentives/runs/<int:pk>/pay/", views.run_pay, name="run_pay"),
+    path("incentives/runs/<int:pk>/payment-files/<int:file_pk>/", views.payment_file, name="payment_file"),
     path("incentives/formulas/", views.formula_list, name="formula_list"),
     path("incentives/formulas/new/", views.formula_new, name="formula_new"),
     path("incentives/statements/", views.statement_list, name="statement_list"),

@@ -1,4 +1,4 @@
-"""Incentive settlement pages: runs (list, prepare, detail with a chart of amounts per practice, approve, pay),
+"""Incentive settlement pages: runs (list, prepare, detail with a chart of amounts per practice, approve, pay, the payment file),
 formula versions (the list with what each changed, and a new version's form, finance only), and statements (a practice user's own only: page, PDF, CSV)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.pagination import paginate
-from openipa.core.roles import Perm, is_practice_scoped, require
+from openipa.core.roles import Perm, has_perm, is_practice_scoped, require
 from openipa.incentives import selectors, services, statements
 from openipa.incentives.forms import (
     FORM_NAMES,
@@ -109,6 +109,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_approve": can_act and is_draft and actor.username != run.prepared_by,
         "own_draft": can_act and is_draft and actor.username == run.prepared_by,
         "can_pay": can_act and run.status == SettlementRun.Status.APPROVED,
+        "can_download": can_act and has_perm(actor, Perm.VIEW_BANK),
     }
     return render(request, "web/incentives/run_detail.html", context)
 
@@ -152,6 +153,21 @@ def run_pay(request: HttpRequest, pk: int) -> HttpResponseBase:
             request, f"Settlement {run.pk} is paid: {record.entries} credits in {record.file_name}."
         )
     return redirect("web:incentives:run_detail", pk=run.pk)
+
+
+@never_cache
+@domain_errors
+@require_GET
+def payment_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+    """The NACHA file a payment wrote (the kept copy), to send to the bank: finance only (bank accounts)."""
+    actor = actor_of(request)
+    run = selectors.run_get(actor, pk)
+    try:
+        name, data = selectors.payment_file(actor, run, file_pk)
+    except selectors.PaymentFileChanged as exc:
+        messages.error(request, str(exc).capitalize() + ".")
+        return redirect("web:incentives:run_detail", pk=run.pk)
+    return attachment(HttpResponse(data, content_type="text/plain; charset=ascii"), name)
 
 
 @never_cache

@@ -77,3 +77,19 @@ def test_formula_versions_from_a_file(ipa, tmp_path):
     with pytest.raises(CommandError, match="not a date"):
         _call(*args, "--from", "soon")
     assert IncentiveFormula.objects.count() == 1
+
+
+def test_formula_end_previous(ipa, tmp_path):
+    params = tmp_path / "withhold.json"
+    params.write_text(json.dumps({"measures": [{"measure": "CBP", "weight": 100}],
+                                  "tiers": [{"min_score": "70", "percent": "100"}]}))  # fmt: skip
+    args = ["formula", "--contract", ipa.contract.number, "--kind", "withhold", "--name", "2026 return",
+            "--params", str(params), "--user", "fin"]  # fmt: skip
+    _call(*args, "--from", "2026-01-01")
+    with pytest.raises(CommandError, match="nothing changed"):
+        _call(*args, "--from", "2026-07-01", "--end-previous")
+    params.write_text(json.dumps({"measures": [{"measure": "CBP", "weight": 100}],
+                                  "tiers": [{"min_score": "60", "percent": "100"}]}))  # fmt: skip
+    result = json.loads(_call(*args, "--from", "2026-07-01", "--end-previous", "--json"))
+    first, second = IncentiveFormula.objects.order_by("valid_from")
+    assert (first.valid_to.isoformat(), second.pk) == ("2026-06-30", result["formula_id"])

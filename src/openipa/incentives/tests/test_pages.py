@@ -122,3 +122,44 @@ def test_pool_totals_hidden_when_they_would_reveal_the_other_practice(ipa, clien
         assert "$1,000.00" not in text  # the fixed quality pool
     staff = html(client_for("fin").get(f"/incentives/runs/{run.pk}/"))
     assert "$1,000.00" in staff
+
+
+def test_finance_downloads_the_payment_file_others_cannot(settled, client_for):
+    from openipa.core.models import AuditEvent
+
+    fin = client_for("fin")
+    assert fin.post(f"/incentives/runs/{settled.run.pk}/pay/").status_code == 302
+    record = SettlementRun.objects.get().payment_files.get()
+    page = html(fin.get(f"/incentives/runs/{settled.run.pk}/"))
+    url = f"/incentives/runs/{settled.run.pk}/payment-files/{record.pk}/"
+    assert f'href="{url}"' in page
+    response = fin.get(url)
+    assert response.status_code == 200
+    assert response.content.startswith(b"101")
+    assert record.file_name in response["Content-Disposition"]
+    assert (
+        AuditEvent.objects.filter(action="download", object_type="incentives.settlementpaymentfile").count()
+        == 1
+    )
+    assert fin.get(f"/incentives/runs/{settled.run.pk}/payment-files/{record.pk + 1}/").status_code == 404
+    auditor = client_for("auditor")
+    assert f'href="{url}"' not in html(auditor.get(f"/incentives/runs/{settled.run.pk}/"))
+    for user in ("auditor", "admin", "ops", "alice"):
+        assert client_for(user).get(url).status_code == 403
+    assert (
+        AuditEvent.objects.filter(action="download", object_type="incentives.settlementpaymentfile").count()
+        == 1
+    )
+
+
+def test_a_changed_payment_file_is_not_served(settled, client_for, settings):
+    from pathlib import Path
+
+    fin = client_for("fin")
+    fin.post(f"/incentives/runs/{settled.run.pk}/pay/")
+    record = SettlementRun.objects.get().payment_files.get()
+    kept = Path(settings.VAR_DIR) / record.stored_path
+    kept.write_bytes(kept.read_bytes() + b"9")
+    response = fin.get(f"/incentives/runs/{settled.run.pk}/payment-files/{record.pk}/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/incentives/runs/{settled.run.pk}/"
+    assert "does not match the hash recorded when it was written" in html(response)

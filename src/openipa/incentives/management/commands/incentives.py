@@ -5,7 +5,7 @@
     openipa incentives approve RUN_ID --user NAME [--json]
     openipa incentives pay RUN_ID --out FILE [--user NAME] [--effective YYYY-MM-DD] [--json]
     openipa incentives formula --contract NUMBER --kind KIND --name NAME --from YYYY-MM-DD [--to YYYY-MM-DD]
-                               --params FILE.json --user NAME [--json]
+                               --params FILE.json --user NAME [--end-previous] [--json]
 
 Exit status 0 on success; 1 with a message on stderr when refused (unknown contract, no formula in force,
 approval by the preparer ...).
@@ -98,6 +98,10 @@ class Command(BaseCommand):
         )
         formula.add_argument("--to", dest="valid_to", help="last day in force (default: open-ended)")
         formula.add_argument("--params", required=True, help="a JSON file with the formula's fields")
+        formula.add_argument(
+            "--end-previous", action="store_true",
+            help="end the version in force on --from the day before (refused when a settled run used it then)",
+        )  # fmt: skip
         formula.add_argument("--user", required=True, help="the finance user adding it")
         formula.add_argument("--json", action="store_true")
 
@@ -132,6 +136,7 @@ class Command(BaseCommand):
             actor=_user(options["user"]), contract=_contract(options["contract"]), kind=KINDS[options["kind"]],
             name=options["name"], params=params, valid_from=_date(options["valid_from"], "--from"),
             valid_to=_date(options["valid_to"], "--to") if options.get("valid_to") else None,
+            end_previous=bool(options.get("end_previous")),
         )  # fmt: skip
         if options["json"]:
             self.stdout.write(json.dumps({"formula_id": formula.pk, "kind": formula.kind,
