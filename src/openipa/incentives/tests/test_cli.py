@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -92,4 +93,4 @@ def test_formula_end_previous(ipa, tmp_path):
                                   "tiers": [{"min_score": "60", "percent": "100"}]}))  # fmt: skip
     result = json.loads(_call(*args, "--from", "2026-07-01", "--end-previous", "--json"))
     first, second = IncentiveFormula.objects.order_by("valid_from")
-    assert (first.valid_to.isoformat(), second.pk) == ("2026-06-30", result["formula_id"])
+    assert (first.valid_to, second.pk) == (dt.date(2026, 6, 30), result["formula_id"])
