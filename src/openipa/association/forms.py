@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 
@@ -31,6 +32,18 @@ class TermForm(forms.Form):
     payment_days = forms.IntegerField(label="Days to pay", initial=30, min_value=0, max_value=365)
     valid_from = forms.DateField(widget=DateInput)
     valid_to = forms.DateField(widget=DateInput, required=False)
+
+
+class TermFilterForm(forms.Form):
+    practice = forms.ModelChoiceField(
+        queryset=Practice.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label="Any practice",
+    )
+
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data, auto_id="filter_%s")  # the page's other form has a practice field too
 
 
 class EndTermForm(forms.Form):

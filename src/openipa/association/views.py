@@ -12,11 +12,13 @@ target), create and edit (EDIT_CLINICAL), practices joining and leaving.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
@@ -33,6 +35,7 @@ from openipa.association.forms import (
     PrepareForm,
     ProgramForm,
     StatementForm,
+    TermFilterForm,
     TermForm,
 )
 from openipa.association.models import FeeTerm, Invoice, InvoiceRun, Program, ProgramParticipant
@@ -43,7 +46,7 @@ from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scop
 from openipa.membership.views.common import actor_of
 from openipa.ui import charts
 from openipa.ui.errors import domain_errors
-from openipa.ui.forms import apply_errors
+from openipa.ui.forms import apply_errors, valid_data
 from openipa.ui.responses import attachment
 
 
@@ -76,8 +79,11 @@ def _terms_page(
     ended: FeeTerm | None = None,
 ) -> HttpResponse:  # fmt: skip
     actor = actor_of(request)
-    page = paginate(selectors.fee_terms(actor), request.GET.get("page"))
-    context = {**_base(request), "page": page, "form": form, "end": end, "ended": ended}
+    filters = TermFilterForm(request.GET or None)
+    chosen = valid_data(filters).get("practice")
+    terms = selectors.fee_terms(actor, practice_id=chosen.pk if chosen is not None else None)
+    page = paginate(terms, request.GET.get("page"))
+    context = {**_base(request), "page": page, "form": form, "end": end, "ended": ended, "filters": filters}
     return render(request, "web/association/term_list.html", context, status=status)
 
 
@@ -128,7 +134,9 @@ def term_end(request: HttpRequest, pk: int) -> HttpResponse:
             if drafts:
                 messages.warning(request, "Draft run(s) " + ", ".join(f"{r.pk} ({r.month:%Y-%m})" for r in drafts)
                                  + " priced a month after the new end by this term: prepare them again.")  # fmt: skip
-            return redirect("web:association:term_list")
+            return redirect(
+                f"{reverse('web:association:term_list')}?{urlencode({'practice': term.practice.code})}"
+            )
     return _terms_page(request, TermForm(), status=400, end=form, ended=term)
 
 

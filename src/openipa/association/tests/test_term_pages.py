@@ -124,6 +124,7 @@ def test_finance_ends_a_term_and_adds_the_next(ipa):
     assert f'data-testid="end-term-{term.pk}"' in html(fin.get(TERMS))
     response = _end(fin, term, "2026-06-30")
     assert response.status_code == 302
+    assert response["Location"] == f"{TERMS}?practice=ALDER"
     term.refresh_from_db()
     assert term.valid_to == dt.date(2026, 6, 30)
     assert AuditEvent.objects.filter(action="fees.term_end").count() == 1
@@ -214,3 +215,15 @@ def test_others_cannot_end_a_term(ipa, user):
 
 def test_an_unknown_term_is_404(ipa):
     assert _end(_client(ipa, "fin"), FeeTerm(pk=999_999), "2026-06-30").status_code == 404
+
+
+def test_terms_filtered_by_practice(ipa):
+    _flat(ipa)
+    _flat(ipa, practice=ipa.practice_b, amount="375.00")
+    fin = _client(ipa, "fin")
+    rows = html(fin.get(TERMS, {"practice": "BIRCH"})).split('data-testid="terms"')[1]
+    assert "$375.00" in rows
+    assert "$250.00" not in rows
+    everything = html(fin.get(TERMS, {"practice": "NOPE"})).split('data-testid="terms"')[1]
+    assert "$375.00" in everything
+    assert "$250.00" in everything

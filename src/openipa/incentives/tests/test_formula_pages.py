@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from openipa.accounts.services import user_create
+from openipa.core.errors import ValidationFailed
 from openipa.core.models import AuditEvent
 from openipa.core.roles import Role
 from openipa.incentives import services
@@ -253,3 +254,16 @@ def test_first_version_of_a_kind(ipa, client_for):
     assert "has no withhold return formula yet" in page
     assert fin.post(_url(ipa, "withhold"), withhold_post(valid_from="2026-01-01")).status_code == 302
     assert IncentiveFormula.objects.get().valid_from == dt.date(2026, 1, 1)
+
+
+def test_nothing_changed_however_written(ipa, formulas):
+    """The same rule written otherwise ("60.0", the tiers in another order) is the same rule."""
+    before = _state()
+    with pytest.raises(ValidationFailed, match="nothing changed"):
+        services.save_formula(actor=ipa.users["fin"], contract=ipa.contract, kind="withhold", name="again",
+                              valid_from=dt.date(2026, 7, 1), end_previous=True,
+                              params={"measures": [{"measure": "CBP", "rate": "CBP", "weight": 100}],
+                                      "tiers": [{"min_score": "60.0", "percent": "50"},
+                                                {"min_score": "80", "percent": "100.00"}],
+                                      "unscored_percent": "0"})  # fmt: skip
+    assert _state() == before
