@@ -12,6 +12,7 @@ from openipa.contracts.models import Contract
 from openipa.core.money import to_cents
 from openipa.incentives import engine
 from openipa.incentives.models import Kind
+from openipa.quality.models import QualityRun
 from openipa.ui.forms import DateInput
 
 
@@ -21,7 +22,10 @@ class PrepareForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=Kind.choices)
     period = forms.CharField(max_length=8, help_text="A year (2026) or a quarter (2026Q3)")
-    quality_run = forms.IntegerField(required=False, min_value=1, help_text="Default: the year's latest run")
+    quality_run: forms.ModelChoiceField[QualityRun] = forms.ModelChoiceField(
+        queryset=QualityRun.objects.order_by("-as_of", "-pk"), required=False,
+        empty_label="The period year's latest run", help_text="Whose scores the quality pool and withhold use",
+    )  # fmt: skip
     pool = forms.DecimalField(
         required=False, min_value=Decimal(0), max_digits=14, decimal_places=2,
         label="Quality pool entered (dollars)", help_text="Only to override the formula's pool source",
@@ -38,6 +42,10 @@ class PrepareForm(forms.Form):
             return engine.parse_period(self.cleaned_data["period"]).label
         except engine.FormulaError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def quality_run_id(self) -> int | None:
+        run = self.cleaned_data.get("quality_run")
+        return None if run is None else int(run.pk)
 
     def pool_cents(self) -> int | None:
         pool = self.cleaned_data.get("pool")

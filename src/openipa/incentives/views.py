@@ -64,7 +64,7 @@ def run_prepare(request: HttpRequest) -> HttpResponseBase:
         data = form.cleaned_data
         try:
             run = services.prepare_settlement(actor=actor, contract=data["contract"], kind=data["kind"],
-                                              period=data["period"], quality_run_id=data.get("quality_run"),
+                                              period=data["period"], quality_run_id=form.quality_run_id(),
                                               pool_cents=form.pool_cents())  # fmt: skip
         except ValueError as exc:
             form.add_error(None, f"No settlement was prepared: {exc}")

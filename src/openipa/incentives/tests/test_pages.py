@@ -163,3 +163,20 @@ def test_a_changed_payment_file_is_not_served(settled, client_for, settings):
     response = fin.get(f"/incentives/runs/{settled.run.pk}/payment-files/{record.pk}/", follow=True)
     assert response.redirect_chain[-1][0] == f"/incentives/runs/{settled.run.pk}/"
     assert "does not match the hash recorded when it was written" in html(response)
+
+
+def test_the_quality_run_is_chosen_from_a_list(ipa, client_for):
+    add_formulas(ipa)
+    fin = client_for("fin")
+    page = html(fin.get("/incentives/"))
+    assert f'<option value="{ipa.quality_run.pk}">quality run {ipa.quality_run.pk} (MY 2026' in page
+    data = {"prepare-contract": ipa.contract.pk, "prepare-kind": "withhold", "prepare-period": "2026Q1"}
+    assert (
+        fin.post("/incentives/prepare/", {**data, "prepare-quality_run": ipa.quality_run.pk}).status_code
+        == 302
+    )
+    assert SettlementRun.objects.get().quality_run_id == ipa.quality_run.pk
+    bad = fin.post("/incentives/prepare/", {**data, "prepare-quality_run": 999_999})
+    assert bad.status_code == 400
+    assert "Select a valid choice" in html(bad)
+    assert SettlementRun.objects.count() == 1
