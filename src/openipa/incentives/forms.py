@@ -111,7 +111,7 @@ class FormulaForm(forms.Form):
     valid_to = forms.DateField(label="In force through", widget=DateInput, required=False,
                                help_text="Empty: open (until a later version starts).")  # fmt: skip
     end_previous = forms.BooleanField(
-        label="End the version in force on that day the day before", required=False, initial=True,
+        label="End the version in force then on the day before this one starts", required=False, initial=True,
         help_text="Refused when a settlement that is not a draft used it for a period reaching the new start.",
     )  # fmt: skip
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
