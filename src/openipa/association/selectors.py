@@ -231,6 +231,12 @@ def invoice_get(actor: Actor, invoice_id: int) -> Invoice:
         raise NotFound(f"no invoice {invoice_id}") from None
 
 
+def invoice_by_number(actor: Actor, number: str) -> Invoice | None:
+    """An invoice by its number, for staff naming it (a payment applied to it): None when there is none."""
+    require_fee_staff(actor)
+    return Invoice.objects.filter(number=number.strip()).first()
+
+
 def issued_invoices(actor: Actor, *, practice_id: int | None = None) -> QuerySet[Invoice]:
     require_fee_view(actor)
     qs = Invoice.objects.filter(run__status=InvoiceRun.Status.ISSUED).select_related("practice", "credits")
@@ -413,6 +419,15 @@ def program_get(actor: Actor, program_id: int) -> Program:
         return programs(actor).get(pk=program_id)
     except Program.DoesNotExist:
         raise NotFound(f"no program {program_id}") from None
+
+
+def participant_get(actor: Actor, program: Program, participant_id: int) -> ProgramParticipant:
+    """One practice's participation in a program (NotFound when it is another program's)."""
+    require_program_view(actor)
+    participant = ProgramParticipant.objects.filter(program=program, pk=participant_id).first()
+    if participant is None:
+        raise NotFound(f"no participant {participant_id}")
+    return participant
 
 
 def participants_on(program: Program, on: dt.date) -> set[int]:

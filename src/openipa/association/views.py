@@ -38,8 +38,8 @@ from openipa.association.forms import (
     TermFilterForm,
     TermForm,
 )
-from openipa.association.models import FeeTerm, Invoice, InvoiceRun, Program, ProgramParticipant
-from openipa.core.errors import NotFound, ValidationFailed
+from openipa.association.models import FeeTerm, Invoice, InvoiceRun, Program
+from openipa.core.errors import ValidationFailed
 from openipa.core.money import format_money
 from openipa.core.pagination import paginate
 from openipa.core.roles import Perm, has_perm, is_practice_scoped, require, scoped_practice_id
@@ -308,7 +308,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             invoice = None
             if data["invoice"]:
-                invoice = Invoice.objects.filter(number=data["invoice"].strip()).first()
+                invoice = selectors.invoice_by_number(actor, data["invoice"])
                 if invoice is None:
                     form.add_error("invoice", f"No invoice {data['invoice']!r}.")
             if not form.errors:
@@ -545,9 +545,7 @@ def program_leave(request: HttpRequest, pk: int, participant_id: int) -> HttpRes
     actor = actor_of(request)
     require(actor, Perm.EDIT_CLINICAL)
     program = selectors.program_get(actor, pk)
-    participant = ProgramParticipant.objects.filter(program=program, pk=participant_id).first()
-    if participant is None:
-        raise NotFound(f"no participant {participant_id}")
+    participant = selectors.participant_get(actor, program, participant_id)
     form = LeaveForm(request.POST)
     if form.is_valid():
         try:
