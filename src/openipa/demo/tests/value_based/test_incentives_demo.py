@@ -5,33 +5,22 @@ every entry balanced and every practice line with its practice."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from openipa.core.months import Month
 from openipa.demo import incentives as demo_incentives
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.value_based.shared import PROGRESS
 from openipa.incentives.models import IncentiveFormula, SettlementRun
 from openipa.ledger import accounts
 from openipa.ledger.models import JournalEntry
 
-AS_OF = Month(2026, 10)
-PROGRESS: list[tuple[int, int]] = []
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[demo_incentives.IncentivesSummary]:
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == demo_incentives.STAGE:
-            PROGRESS.append((done, total))
-
-    with module_demo(django_db_blocker, tmp_path_factory, "incentives-demo", seed=7, members=500, as_of=AS_OF,
-                     utilization=False, clinical=True) as _demo:  # fmt: skip
-        yield demo_incentives.build_incentives(seed=7, today=AS_OF.last_day, progress=progress)
+def built(value_based_demo: DemoSummary) -> demo_incentives.IncentivesSummary:
+    assert value_based_demo.incentives is not None
+    return value_based_demo.incentives
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ def test_settled_and_draft(built, db_access):
     # the fixed pool goes out whole whenever a practice qualifies
     assert all(r.paid_cents == demo_incentives.QUALITY_POOL_CENTS for r in quality)
     assert built.paid_cents > 0
-    assert PROGRESS[-1][0] == PROGRESS[-1][1]
+    assert PROGRESS[demo_incentives.STAGE][-1][0] == PROGRESS[demo_incentives.STAGE][-1][1]
 
 
 def test_entries_balance_with_practices(built, db_access):

@@ -6,7 +6,6 @@ programs with results from the demo's quality runs."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,28 +13,17 @@ import pytest
 from openipa.accounts.models import User
 from openipa.association import selectors
 from openipa.association.models import FeeTerm, Invoice, InvoiceRun, Program
-from openipa.core.months import Month
 from openipa.demo import association as demo_association
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.value_based.shared import PROGRESS, TODAY
 from openipa.ledger import accounts
 from openipa.ledger.models import JournalLine
 
-AS_OF = Month(2026, 10)
-TODAY = AS_OF.last_day
-PROGRESS: list[tuple[int, int]] = []
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[demo_association.AssociationSummary]:
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == demo_association.STAGE:
-            PROGRESS.append((done, total))
-
-    with module_demo(django_db_blocker, tmp_path_factory, "association-demo", seed=11, members=500, as_of=AS_OF,
-                     utilization=False, clinical=True) as _demo:  # fmt: skip
-        yield demo_association.build_association(seed=11, today=TODAY, progress=progress)
+def built(value_based_demo: DemoSummary) -> demo_association.AssociationSummary:
+    assert value_based_demo.association is not None
+    return value_based_demo.association
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def test_terms_invoices_and_workflow(built: demo_association.AssociationSummary,
     assert [f"{r.month:%Y-%m}" for r in runs] == ["2026-07", "2026-08", "2026-09"]
     assert {(r.status, r.prepared_by, r.approved_by) for r in runs} == {("issued", "finance", "finance-2")}
     assert built.invoices == Invoice.objects.count() >= 3 * 30
-    assert PROGRESS[-1][0] == PROGRESS[-1][1]
+    assert PROGRESS[demo_association.STAGE][-1][0] == PROGRESS[demo_association.STAGE][-1][1]
 
 
 def test_payments_late_payers_and_a_credit(

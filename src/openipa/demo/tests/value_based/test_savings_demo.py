@@ -4,34 +4,21 @@ the services on what the other stages loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from openipa.core.months import Month
 from openipa.demo import savings as demo_savings
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.value_based.shared import PROGRESS, SEED
 from openipa.ledger import accounts
 from openipa.ledger.models import JournalLine
 from openipa.savings import services
 from openipa.savings.models import Forecast, PracticeShare, SavingsTerm, SettlementRun
 
-AS_OF = Month(2026, 10)
-PROGRESS: list[tuple[int, int]] = []
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[demo_savings.SavingsSummary]:
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == demo_savings.STAGE:
-            PROGRESS.append((done, total))
-
-    with module_demo(django_db_blocker, tmp_path_factory, "savings-demo", seed=5, members=500, as_of=AS_OF,
-                     capitation_year=False, claims_year=True, utilization=False, clinical=True):  # fmt: skip
-        yield demo_savings.build_savings(seed=5, today=AS_OF.last_day, progress=progress)
+def built(value_based_demo: DemoSummary) -> demo_savings.SavingsSummary:
+    assert value_based_demo.savings is not None
+    return value_based_demo.savings
 
 
 @pytest.fixture
@@ -50,7 +37,7 @@ def test_terms_and_the_settled_window(built: demo_savings.SavingsSummary, db_acc
     assert run.shared_cents == built.shared_cents
     assert run.snapshot.member_months > 0
     assert run.snapshot.cost_cents > 0
-    assert PROGRESS[-1][0] == PROGRESS[-1][1]
+    assert PROGRESS[demo_savings.STAGE][-1][0] == PROGRESS[demo_savings.STAGE][-1][1]
 
 
 def test_the_run_settles_again_to_the_same_answer(
@@ -83,7 +70,7 @@ def test_forecasts_of_this_year(built: demo_savings.SavingsSummary, db_access: N
     for record in Forecast.objects.filter(pk__in=built.forecasts):
         r = record.result
         assert record.samples == 1000
-        assert record.seed == 5
+        assert record.seed == SEED
         assert r["interval"]["low"] <= r["interval"]["median"] <= r["interval"]["high"]
         assert r["expected_member_months"] >= r["observed_member_months"] > 0
         assert sum(n for _lo, _hi, n in r["histogram"]) == 1000

@@ -4,11 +4,8 @@ and the rows per second (printed: the bench figure in docs/tuva-export.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import polars as pl
 import pytest
@@ -16,34 +13,20 @@ import pytest
 from openipa.claims.models import Claim, ClaimLine
 from openipa.clinical.models import PharmacyFill
 from openipa.core.models import AuditEvent
-from openipa.core.months import Month
 from openipa.demo import tuva_export as demo_tuva
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.value_based.shared import PROGRESS, TODAY
 from openipa.exports.engine import tuva
 from openipa.membership.models import EligibilitySpan
 
-AS_OF = Month(2026, 10)
-TODAY = dt.date(2026, 11, 20)
-SEED = 7
-PROGRESS: list[tuple[int, int]] = []
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[demo_tuva.TuvaExportSummary]:
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == demo_tuva.STAGE:
-            PROGRESS.append((done, total))
-
-    with module_demo(
-        django_db_blocker, tmp_path_factory, "tuva-demo", seed=SEED, members=500, as_of=AS_OF,
-        capitation_year=False, claims_year=True, utilization=False, clinical=True,
-    ) as _summary:  # fmt: skip
-        summary = demo_tuva.build_tuva_export(seed=SEED, today=TODAY, progress=progress)
-        print(f"\nTuva export of the demo: {summary.counts}, {summary.rows:,} rows in {summary.seconds:.2f} s "
-              f"= {summary.rows_per_second:,.0f} rows/s")  # fmt: skip
-        yield summary
+def built(value_based_demo: DemoSummary) -> demo_tuva.TuvaExportSummary:
+    summary = value_based_demo.tuva_export
+    assert summary is not None
+    print(f"\nTuva export of the demo: {summary.counts}, {summary.rows:,} rows in {summary.seconds:.2f} s "
+          f"= {summary.rows_per_second:,.0f} rows/s")  # fmt: skip
+    return summary
 
 
 @pytest.fixture
@@ -58,7 +41,7 @@ def test_every_table_is_written_with_tuvas_columns(
         frame = pl.read_parquet(built.out_dir / f"{name}.parquet")
         assert frame.columns == table.names
         assert frame.height == built.counts[name] > 0, name
-    assert PROGRESS[-1] == (4, 4)
+    assert PROGRESS[demo_tuva.STAGE][-1] == (4, 4)
 
 
 def test_counts_match_the_database(built: demo_tuva.TuvaExportSummary, db_access: None) -> None:
