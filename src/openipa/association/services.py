@@ -159,8 +159,9 @@ def fee_term_end(*, actor: Actor | None, term: FeeTerm, valid_to: dt.date) -> Fe
 
     Refused (nothing changed): a day before the term began; the day it already ends; a day that would leave a
     month already invoiced by this term (an issued invoice, or one of an approved run) outside it: the message
-    names the invoice and the earliest day the term can end; a later end that would overlap another term of
-    the practice or leave its participation agreement. A month is priced by the term in force on its last day
+    names the invoice and the earliest day the term can end; a later end over a month whose run is approved or
+    issued (that month was invoiced without the term), into another term of the practice or past its
+    participation agreement. A month is priced by the term in force on its last day
     or one that ended during it, so ending within an invoiced month keeps that month's invoice right. Drafts
     priced by the term are not refused: preparing the month again prices it by the terms as they are then."""
     _require_money(actor)
@@ -192,6 +193,19 @@ def fee_term_end(*, actor: Actor | None, term: FeeTerm, valid_to: dt.date) -> Fe
                 f"{what} ({invoiced.month:%B %Y}) was priced by this term: it can end on {last_day} at the "
                 "earliest. An issued invoice never changes; correct it with a credit note.",
             )
+        if term.valid_to is not None and valid_to > term.valid_to:
+            settled = (
+                InvoiceRun.objects.filter(kind=InvoiceRun.Kind.MONTHLY, month__gt=term.valid_to, month__lte=valid_to,
+                                          status__in=(Status.APPROVED, Status.ISSUED))
+                .order_by("month", "pk").first()
+            )  # fmt: skip
+            if settled is not None:
+                raise ValidationFailed.single(
+                    "valid_to",
+                    f"fee run {settled.pk} ({settled.month:%B %Y}, {settled.get_status_display().lower()}) was "
+                    f"prepared without this term, which ended on {term.valid_to}: a term is not extended over a "
+                    "month already invoiced. Add a new term from the first month not yet invoiced.",
+                )
         agreement = term.agreement
         if agreement.valid_to is not None and valid_to > agreement.valid_to:
             raise ValidationFailed.single(

@@ -227,3 +227,19 @@ def test_terms_filtered_by_practice(ipa):
     everything = html(fin.get(TERMS, {"practice": "NOPE"})).split('data-testid="terms"')[1]
     assert "$375.00" in everything
     assert "$250.00" in everything
+
+
+def test_a_term_is_not_extended_over_a_month_already_invoiced(ipa):
+    """The term ended in June; July was invoiced (issued) without it, for the other practice. Extending it to
+    December would leave July inside the term with no invoice of it; extending it within June is fine."""
+    term = _flat(ipa, end=dt.date(2026, 6, 30))
+    _flat(ipa, practice=ipa.practice_b, amount="375.00")
+    run = _run(ipa, Month(2026, 7), "issued")
+    before = _state()
+    fin = _client(ipa, "fin")
+    response = _end(fin, term, "2026-12-31")
+    assert response.status_code == 400
+    assert f"fee run {run.pk} (July 2026, issued) was prepared without this term" in html(response)
+    assert _state() == before
+    services.fee_term_end(actor=ipa.users["fin"], term=term, valid_to=dt.date(2026, 5, 31))
+    assert _end(fin, term, "2026-06-30").status_code == 302
