@@ -204,7 +204,7 @@ def test_a_later_end_cannot_reach_the_next_term_or_repeat_the_same_day(ipa):
     assert _state() == before
 
 
-@pytest.mark.parametrize("user", ["alice", "bob", "ops", "board", "auditor"])
+@pytest.mark.parametrize("user", ["alice", "bob", "ops", "board", "auditor", "admin"])
 def test_others_cannot_end_a_term(ipa, user):
     term = _flat(ipa)
     before = _state()

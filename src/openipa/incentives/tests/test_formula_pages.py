@@ -225,7 +225,7 @@ def test_a_draft_of_the_replaced_version_must_be_prepared_again(ipa, formulas, c
     assert SettlementRun.objects.get(pk=draft.pk).status == "draft"
 
 
-@pytest.mark.parametrize("user", ["alice", "ops", "auditor", "board"])
+@pytest.mark.parametrize("user", ["alice", "ops", "auditor", "admin", "board"])
 def test_others_get_403_and_nothing_changes(ipa, formulas, client_for, user):
     if user == "board":
         client = Client()
