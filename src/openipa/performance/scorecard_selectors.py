@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Sum
 
 from openipa.capitation.models import DistributionLine, DistributionRun
 from openipa.claims.models import Claim, ClaimLine, ClaimPaymentRun
@@ -98,21 +98,24 @@ def paid_frame(first: dt.date, last: dt.date) -> pl.DataFrame:
 
 
 def capitation_frame(first: dt.date, last: dt.date) -> pl.DataFrame:
-    """Capitation paid for each member-month from `first` through `last`: the PCP capitation net of the withhold
-    plus the specialist sub-capitation of the lines of paid distribution runs (adjustment runs' lines are
-    differences, negative for recoupments), to the line's practice and PCP (CAPITATION_SCHEMA)."""
-    runs = list(
-        DistributionRun.objects.filter(status=DistributionRun.Status.PAID).values_list("pk", flat=True)
+    """Capitation paid for each month from `first` through `last`: the PCP capitation net of the withhold plus
+    the specialist sub-capitation of the lines of paid distribution runs (adjustment runs' lines are
+    differences, negative for recoupments), to the line's practice and PCP (CAPITATION_SCHEMA). The sum is
+    taken in the database per month, practice and PCP (the scorecard needs no member here, and a year of
+    member-months is hundreds of thousands of lines): ``member`` is null."""
+    rows = (
+        DistributionLine.objects.filter(
+            run__status=DistributionRun.Status.PAID, month__gte=first, month__lte=last
+        )
+        .values("month", "practice_id", "provider_id")
+        .order_by()
+        .annotate(cents=Sum(F("pcp_net_cents") + F("specialist_cents")))
     )
-    frame = query_frame(
-        DistributionLine.objects.filter(run_id__in=runs, month__gte=first, month__lte=last),
-        {"member": ("member_id", pl.Int64), "month": ("month", pl.Date), "practice": ("practice_id", pl.Int64),
-         "pcp": ("provider_id", pl.Int64), "net": ("pcp_net_cents", pl.Int64),
-         "specialist": ("specialist_cents", pl.Int64)},
-    )  # fmt: skip
-    return frame.select(
-        "member", "month", "practice", "pcp", (pl.col("net") + pl.col("specialist")).alias("cents")
-    ).cast(sc.CAPITATION_SCHEMA)  # type: ignore[arg-type]
+    return pl.DataFrame(
+        [(None, r["month"], r["practice_id"], r["provider_id"], int(r["cents"] or 0)) for r in rows],
+        schema=sc.CAPITATION_SCHEMA,
+        orient="row",
+    )
 
 
 def claim_lines_frame(first: dt.date, last: dt.date, imaging: Sequence[tuple[str, str]]) -> pl.DataFrame:
@@ -320,67 +323,114 @@ class Computed:
     quality_met: dict[tuple[int, int], Decimal | None]  # (run, unit) -> share of results without an open gap
 
 
-def _compute(period: sc.ScorePeriod, unit: str) -> Computed:
+@dataclass(frozen=True)
+class Inputs:
+    """What the scorecards of a period are computed from, read once: the same for practices and PCPs (a
+    practice's page computes both from one read)."""
+
+    period: sc.ScorePeriod
+    data: sc.ScorecardData
+    months: list[dt.date]
+    first: dt.date
+    eligibility: pl.DataFrame
+    assignments: pl.DataFrame
+    risk: pl.DataFrame
+    risk_runs: dict[int, int]
+    paid: pl.DataFrame
+    capitation: pl.DataFrame
+    claim_lines: pl.DataFrame
+    requests: pl.DataFrame
+    latest: QualityRun | None
+    baseline: QualityRun | None
+    latest_rows: pl.DataFrame | None
+    baseline_rows: pl.DataFrame | None
+    prior: pl.DataFrame
+    still_open: pl.DataFrame
+    prior_run: RiskRun | None
+    current_run: RiskRun | None
+    targets: dict[str, sc.Target]
+
+
+def load_inputs(period: sc.ScorePeriod) -> Inputs:
+    """Every read the scorecards of `period` need (the frames of the 12 trend months and the period, the
+    quality and risk runs, the data file's versions in force, the targets)."""
     data = sc.load_data()
-    settings = data.settings_on(period.last)
     imaging = data.imaging_on(period.last)
     months = sc.trend_months(period)
     first = min(months[0], period.first)
     eligibility, assignments = _panel_frames(first, period.last)
     risk, risk_runs = risk_frame(range(first.year, period.last.year + 1))
-    monthly = sc.monthly_counts(
-        eligibility=eligibility, assignments=assignments, paid=paid_frame(first, period.last),
+    latest, baseline = quality_runs(period)
+    latest_rows = _quality_rows(latest) if latest is not None else None
+    baseline_rows = _quality_rows(baseline) if latest is not None and baseline is not None else None
+    prior, still_open, prior_run, current_run = recapture_frames(period.last.year)
+    targets = data.targets_on(period.last)
+    if latest is not None:
+        inverse = set(
+            RateResult.objects.filter(run=latest, inverse=True).values_list("measure", "rate").distinct()
+        )
+        for (measure, rate), target in load_targets(latest.measurement_year).items():
+            targets[sc.quality_key(measure, rate)] = sc.Target(
+                period.first, None, target.target, "lower" if (measure, rate) in inverse else "higher"
+            )
+    return Inputs(
+        period=period, data=data, months=months, first=first, eligibility=eligibility, assignments=assignments,
+        risk=risk, risk_runs=risk_runs, paid=paid_frame(first, period.last),
         capitation=capitation_frame(first, period.last),
         claim_lines=claim_lines_frame(first, period.last, imaging.ranges),
-        requests=requests_frame(first, period.last), risk=risk, first=first, last=period.last, unit=unit,
+        requests=requests_frame(first, period.last), latest=latest, baseline=baseline, latest_rows=latest_rows,
+        baseline_rows=baseline_rows, prior=prior, still_open=still_open, prior_run=prior_run,
+        current_run=current_run, targets=targets,
+    )  # fmt: skip
+
+
+def _compute(period: sc.ScorePeriod, unit: str, inputs: Inputs | None = None) -> Computed:
+    """Every unit's metrics over `period` (`unit`: practice or pcp), from `inputs` (read now when not given)."""
+    i = inputs if inputs is not None and inputs.period == period else load_inputs(period)
+    settings = i.data.settings_on(period.last)
+    imaging = i.data.imaging_on(period.last)
+    monthly = sc.monthly_counts(
+        eligibility=i.eligibility, assignments=i.assignments, paid=i.paid, capitation=i.capitation,
+        claim_lines=i.claim_lines, requests=i.requests, risk=i.risk, first=i.first, last=period.last, unit=unit,
         imaging_ranges=imaging.ranges,
     )  # fmt: skip
-    latest, baseline = quality_runs(period)
+    latest, baseline = i.latest, i.baseline
     quality: dict[int, tuple[sc.QualityRate, ...]] = {}
     closures: dict[int, tuple[int, int]] | None = None
-    if latest is not None:
-        latest_rows = _quality_rows(latest)
-        quality = sc.quality_counts(latest_rows, unit)
-        if baseline is not None:
-            closures = sc.gaps_closed(latest_rows, _quality_rows(baseline), unit)
-    prior, still_open, prior_run, current_run = recapture_frames(period.last.year)
-    members = sc.members_at_end(eligibility, assignments, period.first, period.last, unit)
+    if i.latest_rows is not None:
+        quality = sc.quality_counts(i.latest_rows, unit)
+        if i.baseline_rows is not None:
+            closures = sc.gaps_closed(i.latest_rows, i.baseline_rows, unit)
+    members = sc.members_at_end(i.eligibility, i.assignments, period.first, period.last, unit)
     found = sc.unit_metrics(
         monthly, period.months, unit, quality=quality, closures=closures,
-        recapture=sc.recapture_counts(members, prior, still_open, unit),
+        recapture=sc.recapture_counts(members, i.prior, i.still_open, unit),
     )  # fmt: skip
     if unit == "practice":
         groups = {m.unit: m.unit for m in found}
     else:
         latest_practice = (
-            watch.panels(eligibility, assignments)
+            watch.panels(i.eligibility, i.assignments)
             .filter(pl.col("start") <= period.last)
             .sort("pcp", "end", "start", "practice")
             .unique("pcp", keep="last")
         )
         groups = dict(latest_practice.select("pcp", "practice").iter_rows())
     eligible = [m.unit for m in found if m.member_months >= settings.min_member_months]
-    targets = data.targets_on(period.last)
-    if latest is not None:
-        for (measure, rate), target in load_targets(latest.measurement_year).items():
-            inverse = RateResult.objects.filter(run=latest, measure=measure, rate=rate, inverse=True).exists()
-            targets[sc.quality_key(measure, rate)] = sc.Target(
-                period.first, None, target.target, "lower" if inverse else "higher"
-            )
     sources = Sources(
         quality_run_id=latest.pk if latest else None, quality_as_of=latest.as_of if latest else None,
         baseline_run_id=baseline.pk if baseline else None, baseline_as_of=baseline.as_of if baseline else None,
-        risk_run_ids=risk_runs, recapture_prior_run_id=prior_run.pk if prior_run else None,
-        recapture_run_id=current_run.pk if current_run else None, settings=settings, imaging=imaging,
-        illustrative=data.illustrative,
+        risk_run_ids=i.risk_runs, recapture_prior_run_id=i.prior_run.pk if i.prior_run else None,
+        recapture_run_id=i.current_run.pk if i.current_run else None, settings=settings, imaging=imaging,
+        illustrative=i.data.illustrative,
     )  # fmt: skip
     trend_runs: list[QualityRun] = []
     met: dict[tuple[int, int], Decimal | None] = {}
     if latest is not None:
         trend_runs, met_counts = quality_trend_counts(latest, unit)
         met = sc.quality_met_share(met_counts, unit)
-    return Computed(period, unit, {m.unit: m for m in found}, monthly, months, groups, eligible, targets, sources,
-                    trend_runs, met)  # fmt: skip
+    return Computed(period, unit, {m.unit: m for m in found}, monthly, i.months, groups, eligible,
+                    dict(i.targets), sources, trend_runs, met)  # fmt: skip
 
 
 # -- scorecards --------------------------------------------------------------------------------------------------
@@ -529,13 +579,15 @@ def _practice(actor: Actor, practice_id: int) -> Practice:
         raise NotFound("no such practice") from None
 
 
-def practice_scorecard(actor: Actor, practice_id: int, period: sc.ScorePeriod) -> Scorecard:
+def practice_scorecard(
+    actor: Actor, practice_id: int, period: sc.ScorePeriod, *, inputs: Inputs | None = None
+) -> Scorecard:
     """The scorecard of practice `practice_id` over `period` (see :class:`Scorecard` for its shape): a practice
     user's own practice only (another: NotFound), its peers the other practices' aggregates when there are at
     least K of them; staff: any practice, peers over all practices."""
     require_view(actor)
     practice = _practice(actor, practice_id)
-    computed = _compute(period, "practice")
+    computed = _compute(period, "practice", inputs)
     exclude, min_groups = _peer_rule(actor, computed)
     return _scorecard(computed, practice.pk, exclude, min_groups, practice.legal_name, practice.code,
                       practice.pk, practice.legal_name)  # fmt: skip
@@ -571,12 +623,14 @@ class UnitLine:
     values: dict[str, Decimal | None]
 
 
-def practice_pcps(actor: Actor, practice_id: int, period: sc.ScorePeriod) -> list[UnitLine]:
+def practice_pcps(
+    actor: Actor, practice_id: int, period: sc.ScorePeriod, *, inputs: Inputs | None = None
+) -> list[UnitLine]:
     """The PCPs of a practice in the period (its panel had them last) with their headline values: a practice
     user's own practice only."""
     require_view(actor)
     practice = _practice(actor, practice_id)
-    computed = _compute(period, "pcp")
+    computed = _compute(period, "pcp", inputs)
     mine = [u for u, p in computed.groups.items() if p == practice.pk]
     providers = Provider.objects.in_bulk(mine)
     lines = [
@@ -593,6 +647,18 @@ def practice_pcps(actor: Actor, practice_id: int, period: sc.ScorePeriod) -> lis
         if u in providers and u in computed.metrics
     ]
     return sorted(lines, key=lambda line: line.name)
+
+
+def practice_page(actor: Actor, practice_id: int, period: sc.ScorePeriod) -> tuple[Scorecard, list[UnitLine]]:
+    """A practice's scorecard and its PCPs' lines (as ``practice_scorecard`` and ``practice_pcps``, scoped
+    alike), computed from one read of the period's inputs."""
+    require_view(actor)
+    _practice(actor, practice_id)
+    inputs = load_inputs(period)
+    return (
+        practice_scorecard(actor, practice_id, period, inputs=inputs),
+        practice_pcps(actor, practice_id, period, inputs=inputs),
+    )
 
 
 @dataclass(frozen=True)

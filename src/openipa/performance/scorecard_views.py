@@ -231,8 +231,8 @@ def scorecard_home(request: HttpRequest) -> HttpResponse:
 def practice_scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     period, error = _period(request)
-    card = sel.practice_scorecard(actor, pk, period)
-    return _render_card(request, card, period, error, sel.practice_pcps(actor, pk, period))
+    card, pcps = sel.practice_page(actor, pk, period)
+    return _render_card(request, card, period, error, pcps)
 
 
 @never_cache
