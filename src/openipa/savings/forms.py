@@ -17,6 +17,7 @@ from openipa.contracts.models import Contract, LineOfBusiness
 from openipa.savings import terms_data
 from openipa.savings.engine import distribution as dist_engine
 from openipa.savings.models import SavingsTerm
+from openipa.savings.services import END_PREVIOUS_LABEL
 from openipa.ui.forms import DateInput
 
 POOL_ROWS = 4
@@ -24,6 +25,14 @@ POOL_ROWS = 4
 
 def _percent(label: str, help_text: str = "") -> forms.DecimalField:
     return forms.DecimalField(label=label, required=False, help_text=help_text)
+
+
+def _end_previous(what: str) -> forms.BooleanField:
+    return forms.BooleanField(
+        required=False, label=END_PREVIOUS_LABEL,
+        help_text=f"The version of {what} in force on the new start day ends the day before (as --end-previous). "
+        "Refused when a settlement or forecast used it for a later day.",
+    )  # fmt: skip
 
 
 def _track_choices() -> list[tuple[str, str]]:
@@ -55,6 +64,7 @@ class TermForm(forms.Form):
         widget=DateInput, required=False, label="In force to",
         help_text="Empty: open-ended. Versions of one contract never overlap.",
     )  # fmt: skip
+    end_previous = _end_previous("this contract's terms")
 
     benchmark_basis = forms.ChoiceField(
         choices=SavingsTerm.Basis.choices, label="Benchmark basis",
@@ -117,7 +127,8 @@ class TermForm(forms.Form):
     )  # fmt: skip
 
     GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("The terms", ("contract", "kind", "name", "track", "line_of_business", "valid_from", "valid_to")),
+        ("The terms", ("contract", "kind", "name", "track", "line_of_business", "valid_from", "valid_to",
+                       "end_previous")),
         ("Benchmark", ("benchmark_basis", "benchmark_amount", "target_mlr_percent", "risk_adjust", "reference_raf")),
         ("Minimum savings rate", ("msr_source", "msr_percent", "msr_table")),
         ("Sharing and the savings cap", ("first_dollar", "sharing_percent", "savings_cap_percent")),
@@ -165,7 +176,7 @@ class TermForm(forms.Form):
         """The cleaned form as a terms file would give it to ``term_create`` (empty fields left out)."""
         data: dict[str, Any] = {}
         for name, value in self.cleaned_data.items():
-            if name == "contract":
+            if name in ("contract", "end_previous"):
                 continue
             if name == "two_sided":
                 if value:
@@ -194,6 +205,7 @@ class FormulaForm(forms.Form):
         widget=DateInput, required=False, label="In force to",
         help_text="Empty: open-ended. Versions of one formula never overlap.",
     )  # fmt: skip
+    end_previous = _end_previous("this formula")
 
     KEY_LABELS = {
         dist_engine.MEMBER_MONTHS: "Member-months",
@@ -217,7 +229,7 @@ class FormulaForm(forms.Form):
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         pools = [self[f"pool_{row}_{part}"] for row in range(1, POOL_ROWS + 1) for part in ("key", "percent")]
         return [
-            ("The formula", [self["name"], self["valid_from"], self["valid_to"]]),
+            ("The formula", [self["name"], self["valid_from"], self["valid_to"], self["end_previous"]]),
             ("Off the top", [self["reserve_percent"], self["admin_fee_percent"]]),
             ("Pools", pools),
         ]

@@ -316,6 +316,17 @@ def formula_list(actor: Actor) -> QuerySet[DistributionFormula]:
     return DistributionFormula.objects.all()
 
 
+def version_ending_before(
+    version: SavingsTerm | DistributionFormula,
+) -> SavingsTerm | DistributionFormula | None:
+    """The version of the same contract's terms (or of the same formula) that ends the day before ``version``
+    starts, if any: after ``end_previous``, the version that was ended (versions never overlap)."""
+    day_before = version.valid_from - dt.timedelta(days=1)
+    if isinstance(version, SavingsTerm):
+        return SavingsTerm.objects.filter(contract_id=version.contract_id, valid_to=day_before).first()
+    return DistributionFormula.objects.filter(name=version.name, valid_to=day_before).first()
+
+
 def contract_by_number(number: str) -> Contract:
     try:
         return Contract.objects.select_related("payer").get(number=number)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,7 +28,7 @@ from django.utils import timezone
 from openipa.claims.models import IbnrEstimate
 from openipa.contracts.models import Contract, LineOfBusiness
 from openipa.core import audit
-from openipa.core.dating import check_no_overlaps, pick_in_force, validate_range
+from openipa.core.dating import check_no_overlaps, describe_range, in_force, pick_in_force, validate_range
 from openipa.core.errors import NotFound, ValidationFailed
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, require
@@ -148,7 +148,12 @@ def _term_problems(data: Mapping[str, Any]) -> dict[str, list[str]]:
     ):
         add("benchmark_basis", "MSSP-style terms have a benchmark per assigned beneficiary-year")
     try:
-        validate_range(data["valid_from"], data.get("valid_to"))
+        if not isinstance(data["valid_from"], dt.date):
+            raise TypeError
+        if not isinstance(data.get("valid_to"), dt.date | None):
+            add("valid_to", "a date, or empty for an open-ended version")
+        else:
+            validate_range(data["valid_from"], data.get("valid_to"))
     except (KeyError, TypeError):
         add("valid_from", "required (a date)")
     except ValueError as error:
@@ -183,14 +188,105 @@ def _term_problems(data: Mapping[str, Any]) -> dict[str, list[str]]:
     return problems
 
 
+END_PREVIOUS_LABEL = "End the version in force the day before"
+"""The pages' checkbox for ``end_previous`` (the command line's ``--end-previous``), as refusals name it."""
+
+Versioned = SavingsTerm | DistributionFormula
+V = TypeVar("V", SavingsTerm, DistributionFormula)
+
+
+def _in_force_on(existing: Sequence[V], day: dt.date) -> V | None:
+    """The version in force on ``day`` (versions never overlap, so at most one), or None."""
+    return next((v for v in existing if in_force(v, day)), None)
+
+
+def _overlap_refusal(
+    error: ValueError, current: Versioned | None, valid_from: dt.date, end_previous: bool
+) -> ValidationFailed:
+    """The overlap refusal, on ``valid_from``. When ending the version in force that day would resolve it and
+    the option was not given, it says that the option exists."""
+    message = f"overlaps another version: {error}"
+    if not end_previous and current is not None and current.valid_from < valid_from:
+        message += (
+            f"; to end version {current.version} ({describe_range(current.valid_from, current.valid_to)}) on "
+            f"{valid_from - dt.timedelta(days=1)}, add the new one with --end-previous (on the page: tick "
+            f"\u201c{END_PREVIOUS_LABEL}\u201d)"
+        )
+    return ValidationFailed.single("valid_from", message)
+
+
+def _term_uses(term: SavingsTerm, valid_from: dt.date) -> list[tuple[dt.date, str]]:
+    """The settlements (snapshots, with their runs) and forecasts that used ``term`` for a day on or after
+    ``valid_from``: (the last day they used it, what they are)."""
+    month = Month.of(valid_from).first_day
+    uses: list[tuple[dt.date, str]] = []
+    for snap in Snapshot.objects.filter(term=term, last_month__gte=month).prefetch_related("runs"):
+        period = f"{snap.first_month:%Y-%m}..{snap.last_month:%Y-%m}"
+        runs = sorted(snap.runs.all(), key=lambda r: r.pk)
+        what = ", ".join(f"settlement run {r.pk} ({r.get_status_display().lower()}, {period})" for r in runs)
+        uses.append((Month.of(snap.last_month).last_day, what or f"snapshot {snap.pk} ({period})"))
+    for fc in Forecast.objects.filter(term=term, last_month__gte=month):
+        uses.append((Month.of(fc.last_month).last_day,
+                     f"forecast {fc.pk} ({fc.first_month:%Y-%m}..{fc.last_month:%Y-%m}, as of {fc.as_of})"))  # fmt: skip
+    return uses
+
+
+def _formula_uses(formula: DistributionFormula, valid_from: dt.date) -> list[tuple[dt.date, str]]:
+    """The settlement runs that distributed by ``formula`` over a period reaching ``valid_from``."""
+    month = Month.of(valid_from).first_day
+    runs = SettlementRun.objects.filter(formula=formula, snapshot__last_month__gte=month).select_related(
+        "snapshot"
+    )
+    return [(Month.of(r.snapshot.last_month).last_day,
+             f"settlement run {r.pk} ({r.get_status_display().lower()}, "
+             f"{r.snapshot.first_month:%Y-%m}..{r.snapshot.last_month:%Y-%m})") for r in runs]  # fmt: skip
+
+
+def _end_previous(
+    actor: Actor | None, current: Versioned, valid_from: dt.date, uses: list[tuple[dt.date, str]], action: str
+) -> None:
+    """End ``current`` (the version in force on ``valid_from``) on the day before, inside the caller's
+    transaction. Refuse on ``valid_from`` (nothing written) when it starts that very day or when a settlement
+    or forecast in ``uses`` used it for a day on or after ``valid_from``."""
+    if current.valid_from >= valid_from:
+        raise ValidationFailed.single(
+            "valid_from",
+            f"version {current.version} ({describe_range(current.valid_from, current.valid_to)}) starts on "
+            f"{valid_from} itself, so it cannot end the day before: a version is never replaced, start the new one "
+            "later",
+        )  # fmt: skip
+    if uses:
+        uses.sort(key=lambda use: (use[0], use[1]))
+        through, what = uses[-1]
+        more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
+        raise ValidationFailed.single(
+            "valid_from",
+            f"{what}{more} used version {current.version} through {through}: it cannot end on "
+            f"{valid_from - dt.timedelta(days=1)}; the new version can start on {through + dt.timedelta(days=1)} "
+            "at the earliest (a settled period is corrected by a new snapshot and run)",
+        )  # fmt: skip
+    before = {"valid_to": str(current.valid_to) if current.valid_to else None}
+    current.valid_to = valid_from - dt.timedelta(days=1)
+    current.save(update_fields=["valid_to"])
+    audit.record_write(actor, action, current, before=before, after={"valid_to": str(current.valid_to)})
+
+
 def term_create(
-    actor: Actor | None, *, contract: Contract, data: Mapping[str, Any], who: str = ""
+    actor: Actor | None,
+    *,
+    contract: Contract,
+    data: Mapping[str, Any],
+    who: str = "",
+    end_previous: bool = False,
 ) -> SavingsTerm:
     """Add the next version of ``contract``'s shared savings terms. MSSP-style terms with a ``track`` take
     the track's sharing rate, payment limit, loss sharing (its rate, or its floor and ceiling) and loss caps
     (of the benchmark and of participant revenue) from data/mssp.json where not given. Shared savings terms
     are contract terms that move money: EDIT_CONTRACTS and EDIT_FINANCE (finance). Raise
-    ValidationFailed (nothing written) for bad fields or a version overlapping another in time."""
+    ValidationFailed (nothing written) for bad fields or a version overlapping another in time.
+
+    With ``end_previous`` the version in force on ``valid_from`` (if any) ends the day before, in the same
+    transaction; refused when it starts that day or a settlement or forecast used it for a later day."""
     if actor is not None:
         require(actor, Perm.EDIT_CONTRACTS)
         require(actor, Perm.EDIT_FINANCE)
@@ -231,12 +327,16 @@ def term_create(
         clean.pop("reference_raf", None)
     with transaction.atomic():
         existing = list(SavingsTerm.objects.select_for_update().filter(contract=contract))
+        current = _in_force_on(existing, clean["valid_from"])
+        if end_previous and current is not None:
+            _end_previous(actor, current, clean["valid_from"], _term_uses(current, clean["valid_from"]),
+                          "savings.term_end")  # fmt: skip
         term = SavingsTerm(contract=contract, version=max((t.version for t in existing), default=0) + 1,
                            created_by=_who(actor, who), **clean)  # fmt: skip
         try:
             check_no_overlaps([*existing, term])
         except ValueError as error:
-            raise ValidationFailed.single("valid_from", f"overlaps another version: {error}") from None
+            raise _overlap_refusal(error, current, clean["valid_from"], end_previous) from None
         try:
             term.full_clean(exclude=["contract"])
         except DjangoValidationError as error:
@@ -249,9 +349,13 @@ def term_create(
     return term
 
 
-def formula_create(actor: Actor | None, *, data: Mapping[str, Any], who: str = "") -> DistributionFormula:
+def formula_create(
+    actor: Actor | None, *, data: Mapping[str, Any], who: str = "", end_previous: bool = False
+) -> DistributionFormula:
     """Add the next version of the distribution formula ``data["name"]``. Raise ValidationFailed for a formula
-    the engine refuses or a version overlapping another."""
+    the engine refuses or a version overlapping another. With ``end_previous`` the version in force on
+    ``valid_from`` (if any) ends the day before, in the same transaction; refused when it starts that day or a
+    settlement run distributed by it over a period reaching ``valid_from``."""
     if actor is not None:
         require(actor, Perm.EDIT_FINANCE)
     name = str(data.get("name") or "").strip()
@@ -268,7 +372,11 @@ def formula_create(actor: Actor | None, *, data: Mapping[str, Any], who: str = "
     except dist_engine.DistributionError as error:
         field, _, message = str(error).partition(": ")
         raise ValidationFailed.single(field, message) from None
+    if not isinstance(data.get("valid_to"), dt.date | None):
+        raise ValidationFailed.single("valid_to", "a date, or empty for an open-ended version")
     try:
+        if not isinstance(data["valid_from"], dt.date):
+            raise TypeError
         validate_range(data["valid_from"], data.get("valid_to"))
     except (KeyError, TypeError):
         raise ValidationFailed.single("valid_from", "required (a date)") from None
@@ -276,6 +384,10 @@ def formula_create(actor: Actor | None, *, data: Mapping[str, Any], who: str = "
         raise ValidationFailed.single("valid_to", str(error)) from None
     with transaction.atomic():
         existing = list(DistributionFormula.objects.select_for_update().filter(name=name))
+        current = _in_force_on(existing, data["valid_from"])
+        if end_previous and current is not None:
+            _end_previous(actor, current, data["valid_from"], _formula_uses(current, data["valid_from"]),
+                          "savings.formula_end")  # fmt: skip
         formula = DistributionFormula(
             name=name, version=max((f.version for f in existing), default=0) + 1, reserve_percent=reserve,
             admin_fee_percent=fee, pools=[{"key": p.key, "percent": str(p.percent)} for p in pools],
@@ -284,7 +396,7 @@ def formula_create(actor: Actor | None, *, data: Mapping[str, Any], who: str = "
         try:
             check_no_overlaps([*existing, formula])
         except ValueError as error:
-            raise ValidationFailed.single("valid_from", f"overlaps another version: {error}") from None
+            raise _overlap_refusal(error, current, data["valid_from"], end_previous) from None
         formula.save()
         audit.record_write(
             actor, "savings.formula_create", formula, after={"name": name, "version": formula.version}

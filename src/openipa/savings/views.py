@@ -129,6 +129,11 @@ def forecast_create(request: HttpRequest) -> HttpResponse:
     return redirect("web:savings:forecast_detail", pk=record.pk)
 
 
+def _ended(version: SavingsTerm | DistributionFormula, end_previous: bool) -> str:
+    previous = selectors.version_ending_before(version) if end_previous else None
+    return f" Version {previous.version} now ends on {previous.valid_to}." if previous is not None else ""
+
+
 def _term_form_page(request: HttpRequest, form: TermForm, status: int = 200) -> HttpResponse:
     return render(request, "web/savings/term_form.html", {"form": form}, status=status)
 
@@ -150,11 +155,13 @@ def term_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _term_form_page(request, form, status=400)
     try:
-        term = services.term_create(actor, contract=form.cleaned_data["contract"], data=form.term_data())
+        term = services.term_create(actor, contract=form.cleaned_data["contract"], data=form.term_data(),
+                                    end_previous=form.cleaned_data["end_previous"])  # fmt: skip
     except ValidationFailed as error:
         apply_errors(form, error)
         return _term_form_page(request, form, status=400)
-    messages.success(request, f"Terms {term.name} v{term.version} saved for contract {term.contract.number}.")
+    messages.success(request, f"Terms {term.name} v{term.version} saved for contract {term.contract.number}."
+                     + _ended(term, form.cleaned_data["end_previous"]))  # fmt: skip
     return redirect("web:savings:term_detail", pk=term.pk)
 
 
@@ -180,11 +187,13 @@ def formula_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _formula_form_page(request, form, status=400)
     try:
-        formula = services.formula_create(actor, data=form.formula_data())
+        formula = services.formula_create(actor, data=form.formula_data(),
+                                          end_previous=form.cleaned_data["end_previous"])  # fmt: skip
     except ValidationFailed as error:
         apply_errors(form, error)
         return _formula_form_page(request, form, status=400)
-    messages.success(request, f"Formula {formula.name} v{formula.version} saved.")
+    messages.success(request, f"Formula {formula.name} v{formula.version} saved."
+                     + _ended(formula, form.cleaned_data["end_previous"]))  # fmt: skip
     return redirect("web:savings:overview")
 
 

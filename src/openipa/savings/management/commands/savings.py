@@ -7,12 +7,14 @@
     openipa savings pay RUN_ID --user NAME --out FILE [--effective YYYY-MM-DD] [--json]
     openipa savings forecast --contract NUMBER --year 2026 --as-of 2026-09-30 [--samples 1000] [--seed 1]
                              [--quality-run ID] [--risk-run ID] [--user NAME] [--json]
-    openipa savings add-terms --contract NUMBER --file TERMS.json [--user NAME]   (the next version of the terms)
-    openipa savings add-formula --file FORMULA.json [--user NAME]                 (the next version of a formula)
+    openipa savings add-terms --contract NUMBER --file TERMS.json [--user NAME] [--end-previous]
+                              (the next version of the terms)
+    openipa savings add-formula --file FORMULA.json [--user NAME] [--end-previous]  (the next version of a formula)
 
 A terms file is one JSON object of SavingsTerm fields (docs/shared-savings.md), dates as YYYY-MM-DD and
 amounts and percents as strings; a formula file has name, reserve_percent, admin_fee_percent, pools and
-valid_from.
+valid_from. ``--end-previous`` ends the version in force on the new one's ``valid_from`` the day before, in
+the same transaction (refused when a settlement or forecast used it for a later day).
 
 ``settle`` freezes a snapshot and prepares a draft run (who: ``--user``, or the system as ``cli:<login>``);
 ``approve`` needs a finance user other than the preparer. Exit status 1 with a message when refused.
@@ -164,6 +166,12 @@ class Command(BaseCommand):
         formula = verbs.add_parser("add-formula", help="add the next version of a distribution formula")
         formula.add_argument("--file", required=True, help="a JSON object: name, percents, pools, valid_from")
         formula.add_argument("--user", help="the user adding it (default: the system)")
+        for sub in (terms, formula):
+            sub.add_argument(
+                "--end-previous", action="store_true",
+                help="end the version in force on the new valid_from the day before (refused when a settlement "
+                "or forecast used it for a later day)",
+            )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -228,17 +236,25 @@ class Command(BaseCommand):
         data = _json_file(options["file"])
         user = _user(options["user"])
         term = services.term_create(user, contract=selectors.contract_by_number(options["contract"]), data=data,
-                                    who=cli_user() if user is None else "")  # fmt: skip
+                                    who=cli_user() if user is None else "",
+                                    end_previous=bool(options.get("end_previous")))  # fmt: skip
         self.stdout.write(f"terms {term.pk}: {term.name} v{term.version}, in force from {term.valid_from}")
+        self._ended(selectors.version_ending_before(term), options)
 
     def _add_formula(self, options: dict[str, Any]) -> None:
         user = _user(options["user"])
         formula = services.formula_create(
-            user, data=_json_file(options["file"]), who=cli_user() if user is None else ""
-        )
+            user, data=_json_file(options["file"]), who=cli_user() if user is None else "",
+            end_previous=bool(options.get("end_previous")),
+        )  # fmt: skip
         self.stdout.write(
             f"formula {formula.pk}: {formula.name} v{formula.version}, in force from {formula.valid_from}"
         )
+        self._ended(selectors.version_ending_before(formula), options)
+
+    def _ended(self, previous: Any, options: dict[str, Any]) -> None:
+        if options.get("end_previous") and previous is not None:
+            self.stdout.write(f"  v{previous.version} now ends on {previous.valid_to}")
 
     def _show(self, run: SettlementRun, as_json: bool) -> None:
         if as_json:
