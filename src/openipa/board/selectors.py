@@ -46,6 +46,7 @@ from openipa.claims.models import ClaimLine, ClaimPaymentRun, IbnrEstimate
 from openipa.claims.selectors import dashboard as claims_dashboard
 from openipa.claims.selectors import reserves
 from openipa.contracts.models import Product
+from openipa.core.frames import query_frame
 from openipa.core.money import decimal_text
 from openipa.core.months import Month
 from openipa.core.roles import Actor, Perm, Role, require
@@ -119,28 +120,23 @@ def _empty(schema: dict[str, Any]) -> pl.DataFrame:
 
 def revenue_frame(period: Period) -> pl.DataFrame:
     """Capitation received per line of business and coverage month (engine.LOB_MONTH_SCHEMA)."""
-    rows = list(
+    # straight into a frame (a quarter of a 25,000-member IPA is some 75,000 lines: no Python row each)
+    lines = query_frame(
         ReceivedLine.objects.filter(
             remittance__status=RemittanceImport.Status.APPLIED,
             month__gte=period.first.first_day,
             month__lte=period.last.first_day,
-        )
-        .order_by()
-        .values_list("pk", "payer_id", "member_id", "month", "amount_cents")
-    )
-    if not rows:
-        return _empty(engine.LOB_MONTH_SCHEMA)
-    lines = pl.DataFrame(
-        rows,
-        schema={
-            "line_id": pl.Int64,
-            "payer_id": pl.Int64,
-            "member_id": pl.Int64,
-            "month": pl.Date,
-            "cents": pl.Int64,
+        ),
+        {
+            "line_id": ("pk", pl.Int64),
+            "payer_id": ("payer_id", pl.Int64),
+            "member_id": ("member_id", pl.Int64),
+            "month": ("month", pl.Date),
+            "cents": ("amount_cents", pl.Int64),
         },
-        orient="row",
     )
+    if lines.height == 0:
+        return _empty(engine.LOB_MONTH_SCHEMA)
     with_member = lines.filter(pl.col("member_id").is_not_null())
     lob = _empty({"line_id": pl.Int64, "line_of_business": pl.String})
     if with_member.height:
@@ -450,6 +446,64 @@ STEPS = (
 """What board_dashboard reads, in order: ``progress`` is called with each before it is read."""
 
 
+@dataclass(frozen=True)
+class Solvency:
+    """The RBO criteria of a period judged on ``as_of``, and what they were judged on: what a criterion's page
+    shows (it reads no revenue, cost, driver or quality figure)."""
+
+    period: Period
+    as_of: dt.date
+    estimate: IbnrEstimate | None
+    criteria_version: engine.CriteriaVersion
+    criteria: list[engine.Criterion]
+    balances: tuple[engine.AccountBalance, ...]
+
+    @property
+    def balance_day(self) -> dt.date:
+        return min(self.period.last.last_day, self.as_of)
+
+    def criterion(self, key: str) -> engine.Criterion:
+        for c in self.criteria:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+
+def _solvency(
+    period: Period, as_of: dt.date, estimate: IbnrEstimate | None, step: Callable[[str], None]
+) -> Solvency:
+    version = engine.criteria_on(load_criteria(), period.last.last_day)
+    closed = last_closed_month(period, as_of)
+    documented = IbnrEstimate.objects.filter(as_of=closed.first_day)
+    closed_estimate = (
+        documented.filter(status=IbnrEstimate.Status.APPROVED).order_by("-id").first()
+        or documented.order_by("-id").first()
+    )
+    step("ledger")
+    balance_day = min(period.last.last_day, as_of)
+    ledger = balances(balance_day)
+    step("claims timeliness")
+    on_time, counted = timeliness(period, as_of)
+    inputs = engine.RboInputs(
+        as_of=balance_day,
+        balances=ledger,
+        ibnr_cents=None if estimate is None else int(estimate.total_ibnr_cents),
+        ibnr_status=None if closed_estimate is None else closed_estimate.status,
+        ibnr_method="" if closed_estimate is None else closed_estimate.method,
+        ibnr_as_of=None if closed_estimate is None else closed_estimate.as_of,
+        last_closed=closed,
+        timely_on_time=on_time,
+        timely_counted=counted,
+    )
+    return Solvency(period, as_of, estimate, version, engine.assess(inputs, version), ledger)
+
+
+def solvency(actor: Actor | None, *, period: Period, as_of: dt.date) -> Solvency:
+    """The RBO criteria alone (as ``board_dashboard`` judges them), for a criterion's page: VIEW_BOARD."""
+    require_board(actor)
+    return _solvency(period, as_of, ibnr_estimate(period.last), lambda _name: None)
+
+
 def board_dashboard(
     actor: Actor | None, *, period: Period, as_of: dt.date, progress: Callable[[str], None] | None = None
 ) -> Dashboard:
@@ -480,29 +534,7 @@ def board_dashboard(
         months=months,
     )
     total = engine.figures(frame, "All lines of business")
-    version = engine.criteria_on(load_criteria(), period.last.last_day)
-    closed = last_closed_month(period, as_of)
-    documented = IbnrEstimate.objects.filter(as_of=closed.first_day)
-    closed_estimate = (
-        documented.filter(status=IbnrEstimate.Status.APPROVED).order_by("-id").first()
-        or documented.order_by("-id").first()
-    )
-    step("ledger")
-    balance_day = min(period.last.last_day, as_of)
-    ledger = balances(balance_day)
-    step("claims timeliness")
-    on_time, counted = timeliness(period, as_of)
-    inputs = engine.RboInputs(
-        as_of=balance_day,
-        balances=ledger,
-        ibnr_cents=None if estimate is None else int(estimate.total_ibnr_cents),
-        ibnr_status=None if closed_estimate is None else closed_estimate.status,
-        ibnr_method="" if closed_estimate is None else closed_estimate.method,
-        ibnr_as_of=None if closed_estimate is None else closed_estimate.as_of,
-        last_closed=closed,
-        timely_on_time=on_time,
-        timely_counted=counted,
-    )
+    rbo = _solvency(period, as_of, estimate, step)
     step("cost drivers")
     cost_drivers = drivers(period, total.member_months)
     step("quality")
@@ -515,9 +547,9 @@ def board_dashboard(
         total=total,
         months=engine.by_month(frame, months),
         estimate=estimate,
-        criteria_version=version,
-        criteria=engine.assess(inputs, version),
-        balances=ledger,
+        criteria_version=rbo.criteria_version,
+        criteria=rbo.criteria,
+        balances=rbo.balances,
         drivers=cost_drivers,
         quality=quality,
     )

@@ -157,7 +157,7 @@ class StaffLinks:
         return reverse("web:ledger:account_detail", args=[code]) if self.trial_balance else ""
 
 
-def staff_links(actor: Actor, dashboard: selectors.Dashboard) -> StaffLinks:
+def staff_links(actor: Actor, dashboard: selectors.Dashboard | selectors.Solvency) -> StaffLinks:
     finance = has_perm(actor, Perm.VIEW_FINANCE) and not is_practice_scoped(actor)
     claims = has_perm(actor, Perm.VIEW_CLAIMS) and not is_practice_scoped(actor)
     return StaffLinks(
@@ -172,12 +172,16 @@ def staff_links(actor: Actor, dashboard: selectors.Dashboard) -> StaffLinks:
     )
 
 
-def _dashboard(request: HttpRequest) -> tuple[Actor, PeriodForm, selectors.Dashboard]:
+def _period(request: HttpRequest) -> tuple[Actor, PeriodForm, engine.Period, dt.date]:
     actor = actor_of(request)
     selectors.require_board(actor)
     day = today()
     form = PeriodForm(request.GET or None, initial={"period": engine.default_period(day).code})
-    period = form.resolve(day)
+    return actor, form, form.resolve(day), day
+
+
+def _dashboard(request: HttpRequest) -> tuple[Actor, PeriodForm, selectors.Dashboard]:
+    actor, form, period, day = _period(request)
     return actor, form, selectors.board_dashboard(actor, period=period, as_of=day)
 
 
@@ -223,7 +227,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def criterion(request: HttpRequest, key: str) -> HttpResponse:
     if key not in engine.CRITERION_TITLES:
         raise Http404("no such criterion")
-    actor, form, board = _dashboard(request)
+    actor, form, period, day = _period(request)
+    board = selectors.solvency(actor, period=period, as_of=day)
     found = board.criterion(key)
     links = staff_links(actor, board)
     steps = [(s, [(code, links.account(code)) for code in s.accounts]) for s in found.steps]
