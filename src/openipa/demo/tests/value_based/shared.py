@@ -1,6 +1,7 @@
 """The one demo IPA that the value-based demo modules of this package read: the demo with its value-based
 stages (incentive and shared-savings settlements, the board's balances and reserves, membership fees and
-programs, governance, the Tuva export), built once per worker for the whole package rather than once per
+programs, governance, the Tuva export) on the whole pipeline `make demo` runs (UM included: the practice
+portal's cards read it), built once per worker for the whole package rather than once per
 module (each stage used to build its own demo underneath: five builds of the same IPA)."""
 
 from __future__ import annotations
@@ -31,6 +32,6 @@ def value_based_demo(
 
     with module_demo(
         django_db_blocker, tmp_path_factory, "value-based-demo", seed=SEED, members=500, as_of=AS_OF,
-        utilization=False, clinical=True, value_based=True, progress=progress,
+        clinical=True, value_based=True, progress=progress,
     ) as summary:  # fmt: skip
         yield summary

@@ -5,21 +5,17 @@ on them opens for her, and no other practice's name or code appears anywhere on 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from openipa.accounts.models import User
-from openipa.core.months import Month
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.services import DemoSummary
 from openipa.network.models import Practice
 from openipa.web.tests.pages import html
 
 pytestmark = pytest.mark.slow
 
-AS_OF = Month(2026, 10)
 CARDS = (
     "/portal/value/",
     "/portal/gaps/",
@@ -30,31 +26,20 @@ CARDS = (
 
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+def built(value_based_demo: DemoSummary) -> None:
     # the whole demo pipeline, as `make demo` builds it: the value-based stages run on everything before them
-    with module_demo(
-        django_db_blocker,
-        tmp_path_factory,
-        "portal-demo",
-        seed=3,
-        members=500,
-        as_of=AS_OF,
-        value_based=True,
-    ) as summary:
-        assert summary.incentives is not None
-        assert summary.incentives.paid_runs
-        assert summary.savings is not None
-        assert summary.savings.settled_run
-        assert summary.association is not None
-        assert summary.association.invoices
-        assert summary.governance is not None
-        assert summary.governance.meetings
-        assert summary.board is not None
-        assert summary.tuva_export is not None
-        assert summary.tuva_export.counts["eligibility"] > 0
-        yield
+    summary = value_based_demo
+    assert summary.incentives is not None
+    assert summary.incentives.paid_runs
+    assert summary.savings is not None
+    assert summary.savings.settled_run
+    assert summary.association is not None
+    assert summary.association.invoices
+    assert summary.governance is not None
+    assert summary.governance.meetings
+    assert summary.board is not None
+    assert summary.tuva_export is not None
+    assert summary.tuva_export.counts["eligibility"] > 0
 
 
 @pytest.fixture
