@@ -27,7 +27,7 @@ from openipa.core.errors import ValidationFailed
 from openipa.core.models import AuditEvent
 from openipa.core.months import Month
 from openipa.savings import services
-from openipa.savings.models import DistributionFormula, SavingsTerm
+from openipa.savings.models import DistributionFormula, SavingsTerm, SettlementRun
 from openipa.savings.tests.conftest import CUTOFF, TERM
 from openipa.savings.tests.test_term_formula_pages import FORMULA_POST, PAYER_POST
 
@@ -288,3 +288,18 @@ def test_only_finance_may_end_a_version(ss: Any, user: str) -> None:
     assert term.status_code == formula.status_code == 403
     assert "403.html" in [t.name for t in term.templates]
     assert _state() == before
+
+
+def test_settle_by_name_uses_the_version_in_force_not_the_latest(ss: Any, tmp_path: Path) -> None:
+    """After ``standard`` v1 ends on 2026-12-31 and v2 starts in 2027, ``settle --formula standard`` for 2026
+    distributes by v1 (60/40 by member-months and efficiency), and for a year no version covers it refuses."""
+    _cli(tmp_path, "add-formula", _formula(valid_from="2027-01-01"), "--end-previous")
+    out = StringIO()
+    call_command("savings", "settle", "--contract", ss.contract.number, "--year", "2026", "--cutoff", "2027-03-31",
+                 "--formula", "standard", "--user", "fin", "--json", stdout=out, stderr=StringIO())  # fmt: skip
+    result = json.loads(out.getvalue())
+    assert SettlementRun.objects.get(pk=result["run_id"]).formula == ss.formula
+    assert {s["practice"]: s["total_cents"] for s in result["shares"]} == {"ALDER": 57_800, "BIRCH": 44_200}
+    with pytest.raises(CommandError, match="'standard' has no version in force on 2025-12-31"):
+        call_command("savings", "settle", "--contract", ss.contract.number, "--year", "2025", "--cutoff",
+                     "2027-03-31", "--formula", "standard", stdout=StringIO(), stderr=StringIO())  # fmt: skip

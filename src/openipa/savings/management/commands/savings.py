@@ -143,7 +143,10 @@ class Command(BaseCommand):
             sub.add_argument("--user", help="the finance user acting (default: the system)")
             sub.add_argument("--json", action="store_true", help="print JSON")
         settle.add_argument("--cutoff", required=True, help="claims paid by this day count, YYYY-MM-DD")
-        settle.add_argument("--formula", help="the distribution formula's name (default: the one in force)")
+        settle.add_argument(
+            "--formula",
+            help="the distribution formula's name: its version in force on the period's last day (default: the only formula in force then)",
+        )
         forecast.add_argument("--as-of", required=True, help="the day of the forecast, YYYY-MM-DD")
         forecast.add_argument("--samples", type=int, default=1000, help="bootstrap resamples (default 1000)")
         forecast.add_argument("--seed", type=int, default=1, help="the bootstrap's seed (default 1)")
@@ -186,8 +189,13 @@ class Command(BaseCommand):
         cutoff = _date(options["cutoff"], "--cutoff")
         formula = None
         if options["formula"]:
-            formula = DistributionFormula.objects.filter(name=options["formula"]).order_by("-version").first()
+            # the version of that name in force on the period's last day (as without --formula), not its latest
+            formula = services.formula_in_force(last.last_day, options["formula"])
             if formula is None:
+                if DistributionFormula.objects.filter(name=options["formula"]).exists():
+                    raise CommandError(
+                        f"distribution formula {options['formula']!r} has no version in force on {last.last_day}"
+                    )
                 raise CommandError(f"no distribution formula {options['formula']!r}")
         else:
             formula = services.formula_in_force(last.last_day)
