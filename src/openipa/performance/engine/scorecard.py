@@ -184,6 +184,17 @@ def mean_raf(raf_milli_months: int, scored_member_months: int) -> Fraction:
     return Fraction(raf_milli_months, scored_member_months * 1000)
 
 
+def adjusting_raf(raf_milli_months: int, scored_member_months: int, member_months: int) -> Fraction:
+    """The divisor of the risk-adjusted cost, exact: the member-month weighted mean payment RAF over ALL the
+    unit's member-months, an unscored member-month counting 1.000 (not risk-adjusted), as the cost it divides
+    is every member's. (Dividing every member's cost by the scored members' mean RAF alone would scale a
+    panel's commercial and Medi-Cal cost by its Medicare members' RAF.) 1 without member-months."""
+    if member_months <= 0:
+        return Fraction(1)
+    unscored = max(member_months - scored_member_months, 0)
+    return Fraction(raf_milli_months + 1000 * unscored, member_months * 1000)
+
+
 def cost_pmpm(cost_cents: int, member_months: int, raf: Fraction = Fraction(1)) -> Decimal | None:
     """(cost / member-months) / raf in dollars, half-even to the cent, from exact cents (None without
     member-months or with a RAF of zero)."""
@@ -663,8 +674,9 @@ def unit_metrics(
 
 def _with_values(m: UnitMetrics) -> UnitMetrics:
     raf = mean_raf(m.raf_milli_months, m.scored_member_months)
+    divisor = adjusting_raf(m.raf_milli_months, m.scored_member_months, m.member_months)
     values: dict[str, Decimal | None] = {
-        "risk_adjusted_cost_pmpm": cost_pmpm(m.cost_cents, m.member_months, raf),
+        "risk_adjusted_cost_pmpm": cost_pmpm(m.cost_cents, m.member_months, divisor),
         "cost_pmpm": cost_pmpm(m.cost_cents, m.member_months),
         "admissions_per_1000": per_1000(m.admissions, m.member_months),
         "ed_per_1000": per_1000(m.ed_visits, m.member_months),

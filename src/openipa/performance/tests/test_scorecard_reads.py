@@ -6,6 +6,8 @@ same (the golden tests in test_scorecards check the figures)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -80,3 +82,30 @@ def test_no_paid_capitation_is_an_empty_frame(scorecard_ipa: SmallIpa) -> None:
     frame = sel.capitation_frame(dt.date(2020, 1, 1), dt.date(2020, 12, 31))
     assert frame.height == 0
     assert frame.schema == sc.CAPITATION_SCHEMA
+
+
+def _unit(member_months: int, scored: int, raf_milli_months: int, claims_cents: int) -> sc.UnitMetrics:
+    return sc._with_values(
+        sc.UnitMetrics(1, member_months, claims_cents, 0, scored, raf_milli_months, 0, 0, 0, 0, 0, 0, 0, 0, None,
+                       None, ())
+    )  # fmt: skip
+
+
+def test_unscored_member_months_count_one_in_the_risk_adjustment() -> None:
+    """4 member-months, one scored at 0.500, $350.00: cost PMPM $87.50 / ((0.500 + 3 x 1.000) / 4 = 0.875) =
+    $100.00 (dividing by the scored month's 0.500 alone gave $175.00); the RAF shown stays the scored mean."""
+    mixed = _unit(4, 1, 500, 35_000)
+    assert mixed.values["cost_pmpm"] == Decimal("87.50")
+    assert mixed.values["risk_adjusted_cost_pmpm"] == Decimal("100.00")
+    assert mixed.values["raf"] == Decimal("0.500")
+    assert sc.adjusting_raf(500, 1, 4) == Fraction(7, 8)
+
+
+def test_the_risk_adjustment_of_wholly_scored_and_unscored_panels() -> None:
+    scored = _unit(3, 3, 4_500, 48_000)  # every month at 1.500: $160.00 / 1.5
+    assert scored.values["risk_adjusted_cost_pmpm"] == Decimal("106.67")
+    unscored = _unit(3, 0, 0, 48_000)  # no score: divided by 1.000
+    assert unscored.values["risk_adjusted_cost_pmpm"] == unscored.values["cost_pmpm"] == Decimal("160.00")
+    assert unscored.values["raf"] == Decimal("1.000")
+    assert sc.adjusting_raf(0, 0, 0) == 1
+    assert _unit(0, 0, 0, 0).values["risk_adjusted_cost_pmpm"] is None
