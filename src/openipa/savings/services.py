@@ -429,6 +429,21 @@ def formula_in_force(on: dt.date, name: str | None = None) -> DistributionFormul
     return found[0] if found else None
 
 
+def settlement_formula(last_day: dt.date, chosen: DistributionFormula | None) -> DistributionFormula | None:
+    """The formula a settlement of a period ending ``last_day`` distributes by: ``chosen`` when it is in force
+    on that day, else the formula in force then (None when there is none: a run with nothing to distribute
+    needs none, `prepare_run` says when one is needed)."""
+    if chosen is None:
+        return formula_in_force(last_day)
+    if chosen.valid_from > last_day or (chosen.valid_to is not None and chosen.valid_to < last_day):
+        raise ValidationFailed.single(
+            "formula",
+            f"{chosen.name} version {chosen.version} is not in force on {last_day}, the period's last day "
+            f"(in force {chosen.valid_from}..{chosen.valid_to or 'open'})",
+        )
+    return chosen
+
+
 # -- snapshots ---------------------------------------------------------------------------------------------
 
 

@@ -48,7 +48,11 @@ class SettleForm(forms.Form):
     cutoff = forms.DateField(label="Claims paid by (cut-off)", help_text="YYYY-MM-DD")
     quality_run = forms.ModelChoiceField(queryset=QualityRun.objects.order_by("-id"), required=False)
     risk_run = forms.ModelChoiceField(queryset=RiskRun.objects.order_by("-id"), required=False)
-    formula = forms.ModelChoiceField(queryset=DistributionFormula.objects.all(), required=False)
+    formula = forms.ModelChoiceField(
+        queryset=DistributionFormula.objects.all(),
+        required=False,
+        help_text="Empty: the formula in force on the period's last day.",
+    )
 
 
 class ForecastForm(forms.Form):
@@ -96,11 +100,12 @@ def settle(request: HttpRequest) -> HttpResponse:
         return _overview(request, settle_form=form, status=400)
     data = form.cleaned_data
     try:
+        formula = services.settlement_formula(data["month_to"].last_day, data["formula"])
         snapshot = services.take_snapshot(
             actor, contract=data["term"].contract, first=data["month_from"], last=data["month_to"],
             cutoff=data["cutoff"], quality_run=data["quality_run"], risk_run=data["risk_run"],
         )  # fmt: skip
-        run = services.prepare_run(actor, snapshot=snapshot, formula=data["formula"])
+        run = services.prepare_run(actor, snapshot=snapshot, formula=formula)
     except ValidationFailed as error:
         apply_errors(form, error)
         return _overview(request, settle_form=form, status=400)

@@ -3,13 +3,14 @@ other roles are refused; the forecast page draws its charts."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from openipa.savings.models import PracticeShare, SettlementRun
+from openipa.savings.models import PracticeShare, SettlementRun, Snapshot
 
 
 def _client(ss: Any, name: str) -> Client:
@@ -159,3 +160,27 @@ def test_network_totals_appear_on_statements_with_three_practices_or_more(ss: An
     assert "$1,020.00" in page
     assert "totals-hidden" not in page
     assert "pool total" in statements.statement_csv(s)
+
+
+def test_settling_without_a_formula_distributes_by_the_one_in_force(ss: Any) -> None:
+    response = _client(ss, "fin").post(reverse("web:savings:settle"), {
+        "term": ss.savings_term.pk, "month_from": "2026-01", "month_to": "2026-12", "cutoff": "2027-03-31",
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = SettlementRun.objects.get()
+    assert run.formula == ss.formula
+    assert PracticeShare.objects.filter(run=run).exists()
+
+
+def test_a_formula_not_in_force_at_the_periods_end_is_refused_and_nothing_written(ss: Any) -> None:
+    ss.formula.valid_to = dt.date(2026, 6, 30)
+    ss.formula.save(update_fields=["valid_to"])
+    snapshots = Snapshot.objects.count()
+    response = _client(ss, "fin").post(reverse("web:savings:settle"), {
+        "term": ss.savings_term.pk, "month_from": "2026-01", "month_to": "2026-12", "cutoff": "2027-03-31",
+        "formula": ss.formula.pk,
+    })  # fmt: skip
+    assert response.status_code == 400
+    assert "is not in force on 2026-12-31" in response.content.decode()
+    assert not SettlementRun.objects.exists()
+    assert Snapshot.objects.count() == snapshots
