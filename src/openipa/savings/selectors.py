@@ -360,7 +360,7 @@ def statement_list(actor: Actor) -> QuerySet[PracticeShare]:
     if is_practice_scoped(actor):
         return qs.filter(practice_id=scoped_practice_id(actor)).order_by("-run_id")
     _staff_finance(actor)
-    return qs.order_by("-run_id", "practice__name")
+    return qs.order_by("-run_id", "practice__legal_name")
 
 
 def statement_get(actor: Actor, pk: int) -> PracticeShare:

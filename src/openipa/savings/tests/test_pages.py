@@ -184,3 +184,13 @@ def test_a_formula_not_in_force_at_the_periods_end_is_refused_and_nothing_writte
     assert "is not in force on 2026-12-31" in response.content.decode()
     assert not SettlementRun.objects.exists()
     assert Snapshot.objects.count() == snapshots
+
+
+def test_finance_lists_every_practices_statement_of_an_approved_run(ss: Any) -> None:
+    run = _settle(ss)
+    _client(ss, "fin2").post(reverse("web:savings:run_approve", args=[run.pk]))
+    page = _client(ss, "fin").get(reverse("web:savings:statement_list"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    for share in PracticeShare.objects.filter(run=run).select_related("practice"):
+        assert reverse("web:savings:statement_detail", args=[share.pk]) in body
