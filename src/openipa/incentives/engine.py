@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openipa.core.money import allocate, percent_of
+from openipa.core.money import allocate, format_money, percent_of
 
 KINDS = ("quality", "withhold", "risk_pool")
 SCORINGS = ("target", "stars")
@@ -551,8 +551,8 @@ def settle_risk_pool(params: RiskPoolParams, practices: Sequence[PracticeInput])
     funded = sum(p.funded_cents for p in ordered)
     cost = sum(p.cost_cents for p in ordered)
     result = funded - cost
-    notes = [f"funded {funded} cents, target cost (claims paid) {cost} cents: "
-             f"{'surplus' if result >= 0 else 'deficit'} {abs(result)} cents"]  # fmt: skip
+    notes = [f"funded {format_money(funded)}, target cost (claims paid) {format_money(cost)}: "
+             f"{'surplus' if result >= 0 else 'deficit'} {format_money(abs(result))}"]  # fmt: skip
     lines = []
     mm = [p.member_months for p in ordered]
     if result >= 0:
@@ -589,7 +589,7 @@ def settle_risk_pool(params: RiskPoolParams, practices: Sequence[PracticeInput])
         paid = sum(line.amount_cents for line in lines)
         if charged_total + paid:
             notes.append(
-                f"caps held back {charged_total + paid} cents of the practices' share: borne by the IPA"
+                f"caps held back {format_money(charged_total + paid)} of the practices' share: borne by the IPA"
             )
     settlement = _finish(funded, funded - paid, lines, notes)
     settlement.totals.update({"cost_cents": cost, "result_cents": result})

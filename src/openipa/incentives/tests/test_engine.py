@@ -200,6 +200,8 @@ def test_risk_pool_deficit_cap_binding_and_not():
     assert result.release_cents == 300_000
     assert result.pool_kept_cents == 410_000
     assert result.totals["charged_cents"] == 110_000
+    assert result.notes[0] == "funded $3,000.00, target cost (claims paid) $6,000.00: deficit $3,000.00"
+    assert "caps held back $100.00 of the practices' share: borne by the IPA" in result.notes
     amount_cap = engine.settle_risk_pool(_risk(cap_kind="amount", cap_cents=50_000), practices)
     assert [x.amount_cents for x in amount_cap.lines] == [-50_000, -40_000]
 
