@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -29,6 +29,30 @@ hypothesis_settings.load_profile("openipa")
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 _WIDE_SCOPES = ("module", "package")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The browser tests' live server answers one request at a time.
+
+    Django's live server hands each request to a new thread, and on SQLite every one of those threads uses the
+    test's own in-memory connection (the only way they can see its data). A page that loads several parts at
+    once over htmx (the practice portal's cards) had three request threads on that one connection, and they
+    deadlocked: the test waited on the browser forever and a CI run never finished. One request at a time
+    cannot deadlock; the browser still gets every response (a server without threads closes each connection
+    after its response, so the browser never waits on a kept-alive one).
+    """
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(WSGIServer):
+        """Django's WSGI server without threads, taking the live server's connection overrides (the thread
+        that runs the server applies them to itself)."""
+
+        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.connections_override = connections_override
+
+    setattr(LiveServerThread, "server_class", OneRequestAtATime)  # noqa: B010 (the stubs do not declare it)
 
 
 def _sets_up_per_module(item: pytest.Item) -> bool:

@@ -33,3 +33,27 @@ def test_chromium_reaches_the_live_server(browser_page: Page, live_server: LiveS
     assert response.status == 404
     assert response.url.startswith(live_server.url)
     assert browser_page.locator("body").inner_text().strip() != ""
+
+
+def test_the_live_server_answers_one_request_at_a_time_and_closes_each_connection(
+    live_server: LiveServer,
+) -> None:
+    """On SQLite every request thread of a threaded live server shares the test's one in-memory connection;
+    three at once deadlocked it (the root conftest's pytest_configure). Parallel requests still all answer."""
+    import socketserver
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    httpd = live_server.thread.httpd
+    assert not isinstance(httpd, socketserver.ThreadingMixIn)
+
+    def fetch(_: int) -> tuple[int, str | None]:
+        try:
+            with urllib.request.urlopen(f"{live_server.url}/login/", timeout=30) as response:
+                return response.status, response.headers.get("Connection")
+        except urllib.error.HTTPError as exc:  # pragma: no cover - the login page answers 200
+            return exc.code, None
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(fetch, range(12)))
+    assert answers == [(200, "close")] * 12
