@@ -32,27 +32,39 @@ _WIDE_SCOPES = ("module", "package")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The browser tests' live server answers one request at a time.
+    """The browser tests' live server runs one request's view at a time.
 
-    Django's live server hands each request to a new thread, and on SQLite every one of those threads uses the
-    test's own in-memory connection (the only way they can see its data). A page that loads several parts at
-    once over htmx (the practice portal's cards) had three request threads on that one connection, and they
-    deadlocked: the test waited on the browser forever and a CI run never finished. One request at a time
-    cannot deadlock; the browser still gets every response (a server without threads closes each connection
-    after its response, so the browser never waits on a kept-alive one).
+    Django's live server gives each request a thread, and on SQLite every one of those threads uses the test's
+    own in-memory connection (the only way they can see its data). A page that loads several parts at once over
+    htmx (the practice portal's cards) had three request threads on that one connection, and they deadlocked:
+    the test waited on the browser forever and a CI run never finished. The server keeps its threads (a browser
+    opens connections ahead of need and may leave one idle: a server without threads would wait on it), but
+    the application behind it runs under one lock, response body included, so the connection is used by one
+    request at a time.
     """
-    from django.core.servers.basehttp import WSGIServer
+    import threading
+    from collections.abc import Callable
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
     from django.test.testcases import LiveServerThread
 
-    class OneRequestAtATime(WSGIServer):
-        """Django's WSGI server without threads, taking the live server's connection overrides (the thread
-        that runs the server applies them to itself)."""
+    class OneViewAtATime(ThreadedWSGIServer):
+        def set_app(self, application: Any) -> None:
+            lock = threading.Lock()
 
-        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.connections_override = connections_override
+            def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+                with lock:
+                    response = application(environ, start_response)
+                    try:
+                        return list(response)
+                    finally:
+                        close = getattr(response, "close", None)
+                        if close is not None:
+                            close()
 
-    setattr(LiveServerThread, "server_class", OneRequestAtATime)  # noqa: B010 (the stubs do not declare it)
+            super().set_app(serialized)
+
+    setattr(LiveServerThread, "server_class", OneViewAtATime)  # noqa: B010 (the stubs do not declare it)
 
 
 def _sets_up_per_module(item: pytest.Item) -> bool:
