@@ -40,7 +40,7 @@ def test_settle_approve_pay(ipa, tmp_path):
     assert (tmp_path / "i.ach").exists()
     assert SettlementRun.objects.get().status == "paid"
     text = _call("settle", "--kind", "risk-pool", "--contract", number, "--period", "2026Q1", "--user", "fin")
-    assert "deficit 700 cents" in text
+    assert "deficit $7.00" in text
 
 
 def test_refusals(ipa):

@@ -97,7 +97,8 @@ def metrics(unit: str = "practice") -> dict[int, sc.UnitMetrics]:
 def test_golden_practice_scorecards() -> None:
     """Practice 1: members 1 and 2 all quarter (6 member-months). Claims 10,000 + 5,000 - 1,000 and capitation
     4 x 2,000 = 22,000 cents: 3,666.67 cents, $36.67 PMPM. Member 1 scores 1.200 (3 scored member-months),
-    member 2 none: mean RAF 3,600 / 3 = 1.200, risk-adjusted 22,000 / 6 / 1.2 = $30.56. One admission, one
+    member 2 none: mean RAF of the scored 3,600 / 3 = 1.200; the risk adjustment counts member 2's 3 unscored
+    member-months at 1.000: (3 x 1.2 + 3 x 1.0) / 6 = 1.1, risk-adjusted 22,000 / 6 / 1.1 = $33.33. One admission, one
     ED visit, one imaging study, two referrals: 12,000 / 6 = 2,000.00 per 1,000 each, referrals 4,000.00.
     Decided 2 (the open request is not), denied 1: 0.5. HCCs 18, 85, 38 of the prior year, 85 still open:
     2 / 3. BCS-E: 1 / 2; both were gaps at baseline, one closed: 0.5.
@@ -109,7 +110,7 @@ def test_golden_practice_scorecards() -> None:
     v = one.values
     assert v["cost_pmpm"] == Decimal("36.67")
     assert v["raf"] == Decimal("1.200")
-    assert v["risk_adjusted_cost_pmpm"] == Decimal("30.56")
+    assert v["risk_adjusted_cost_pmpm"] == Decimal("33.33")
     assert (one.admissions, one.ed_visits, one.imaging, one.referrals) == (1, 1, 1, 2)
     assert v["admissions_per_1000"] == v["ed_per_1000"] == v["imaging_per_1000"] == Decimal("2000.00")
     assert v["referrals_per_1000"] == Decimal("4000.00")
@@ -131,7 +132,7 @@ def test_golden_practice_scorecards() -> None:
 def test_pcp_scorecards_use_the_same_attribution() -> None:
     found = metrics("pcp")
     assert set(found) == {11, 21}
-    assert found[11].values["risk_adjusted_cost_pmpm"] == Decimal("30.56")
+    assert found[11].values["risk_adjusted_cost_pmpm"] == Decimal("33.33")
     assert found[21].member_months == 2
 
 
