@@ -229,7 +229,7 @@ def test_readers_cannot_record_and_nothing_changes(held: Any, client_for: Any, n
 # ---------------------------------------------------------------------------------------------- the firewall
 
 RATE_TEXT = "ZEBRA-RATE-TERMS 99214 at $987.65"
-COUNTER_TEXT = "QUOKKA COUNTER 187 PERCENT"
+COUNTER_TEXT = "QUOKKA COUNTER 187.25 PERCENT"
 OFFER_TITLE = "Platypus PPO fee schedule"
 
 
@@ -253,7 +253,7 @@ def test_no_governance_page_shows_rates_contract_terms_or_messenger_answers(
     )  # fmt: skip
     to_b = messenger.convey(actor=u["messenger"], offer=offer, practice=held.practice_b)
     messenger.respond(actor=u["bob"], conveyance=to_b, decision="counter", signature="Bob Birch",
-                      counter_terms=COUNTER_TEXT, counter_percent_of_medicare=Decimal("187"))  # fmt: skip
+                      counter_terms=COUNTER_TEXT, counter_percent_of_medicare=Decimal("187.25"))  # fmt: skip
     rows = {a.seat_term_id: a for a in Attendance.objects.filter(meeting=held.meeting, status="present")}
     services.motion_move(
         actor=admin, meeting=held.meeting, text="Authorize the CEO to sign the Sunrise capitation renewal",
@@ -265,7 +265,7 @@ def test_no_governance_page_shows_rates_contract_terms_or_messenger_answers(
     pages += [_url("meeting", m.pk) for m in Meeting.objects.all()]
     secretary_forms = [_url("motion_new", held.meeting.pk), _url("attendance", held.meeting.pk),
                        _url("seat_new", held.board.pk), _url("meeting_new"), _url("body_new")]  # fmt: skip
-    secrets = (RATE_TEXT, "987.65", "98765", COUNTER_TEXT, "187", OFFER_TITLE, "Platypus", "QUOKKA", "ZEBRA",
+    secrets = (RATE_TEXT, "987.65", "98765", COUNTER_TEXT, "187.25", OFFER_TITLE, "Platypus", "QUOKKA", "ZEBRA",
                "12.000", "reinsurance")  # fmt: skip
     seen_motion = False
     for name in READERS:
