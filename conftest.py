@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -75,17 +77,89 @@ def _sets_up_per_module(item: pytest.Item) -> bool:
     return any(defs and defs[-1].scope in _WIDE_SCOPES for defs in info.name2fixturedefs.values())
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "django_db_reset_sequences", "django_db_serialized_rollback",
+     "live_server"}
+)  # fmt: skip
+"""pytest-django's fixtures that open the test database, directly or under another fixture (``fixturenames``
+is the closure). A test with none of them and without the django_db mark cannot: pytest-django blocks it.
+(Not ``django_db_blocker``: pytest-django's own autouse fixtures ask for it; a fixture of ours that unblocks
+the database for a module's demo also asks for ``django_db_setup``.)"""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="deselect the tests that open no database (the test runner's PostgreSQL run: they ran on SQLite "
+        "and cannot give a different answer on another database)",
+    )
+
+
+def opens_the_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can touch the test database: the django_db mark, or a fixture that opens it."""
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules with a module-wide set-up (a demo build, a browser) run first, the rest after, each in its
-    collected order.
+    collected order; with ``--database-tests-only``, the tests that open no database are deselected.
 
     The test runner hands whole modules to the pytest-xdist workers as they free up (`--dist loadscope`,
     openipa.devtools.testrun): with the costly modules first, both workers start on them and the cheap ones
     fill in at the end, so neither worker is left with a long queue while the other idles. Same order on
     every worker, as xdist requires.
     """
+    if config.getoption("database_tests_only", default=False):
+        kept = [item for item in items if opens_the_database(item)]
+        dropped = [item for item in items if not opens_the_database(item)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
     heavy = {item.nodeid.split("::")[0] for item in items if _sets_up_per_module(item)}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
+
+
+@cache
+def shares_a_package_fixture(directory: Path) -> bool:
+    """Whether the test package in ``directory`` has a package-scoped fixture in its conftest (a demo built
+    once for all its modules): the package then goes to one xdist worker whole, so it is built once."""
+    conftest = directory / "conftest.py"
+    if not conftest.is_file():
+        return False
+    text = conftest.read_text(encoding="utf-8")
+    shared = directory / "shared.py"
+    if shared.is_file():
+        text += shared.read_text(encoding="utf-8")
+    return 'scope="package"' in text
+
+
+def scheduling_unit(rootdir: Path, nodeid: str) -> str:
+    """The unit of work the test runner hands a worker: the test's module (pytest-xdist's loadscope), or
+    its package when :func:`shares_a_package_fixture`."""
+    module = nodeid.split("::")[0]
+    package = Path(module).parent
+    if module.endswith(".py") and shares_a_package_fixture(rootdir / package):
+        return package.as_posix()
+    return nodeid.rsplit("::", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with :func:`scheduling_unit` as the scope (other modes: xdist's own)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    rootdir = Path(str(config.rootpath))
+
+    class ByModuleOrSharedPackage(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scheduling_unit(rootdir, nodeid)
+
+    return ByModuleOrSharedPackage(config, log)
 
 
 @pytest.fixture(scope="module")

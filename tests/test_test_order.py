@@ -1,12 +1,21 @@
 """The root conftest runs modules with a module-wide set-up first (the test runner hands whole modules to
-the xdist workers in that order: `--dist loadscope --no-loadscope-reorder`)."""
+the xdist workers in that order: `--dist loadscope --no-loadscope-reorder`), hands a package with a shared
+demo to one worker whole, and on the PostgreSQL run deselects the tests that open no database."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from conftest import pytest_collection_modifyitems
+import pytest
+from conftest import (
+    opens_the_database,
+    pytest_collection_modifyitems,
+    scheduling_unit,
+    shares_a_package_fixture,
+)
 
 from openipa.devtools import testrun
 
@@ -25,10 +34,38 @@ class _Info:
 class _Item:
     nodeid: str
     _fixtureinfo: _Info
+    marks: tuple[str, ...] = ()
+
+    @property
+    def fixturenames(self) -> list[str]:
+        return list(self._fixtureinfo.name2fixturedefs)
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return name if name in self.marks else None
 
 
-def _item(nodeid: str, **scopes: str) -> Any:
-    return _Item(nodeid, _Info({name: (_Def(scope),) for name, scope in scopes.items()}))
+@dataclass
+class _Config:
+    database_tests_only: bool = False
+    deselected: list[Any] = field(default_factory=list)
+
+    def getoption(self, name: str, default: Any = None) -> Any:
+        assert name == "database_tests_only"
+        return self.database_tests_only
+
+    @property
+    def hook(self) -> Any:
+        config = self
+
+        class _Hook:
+            def pytest_deselected(self, items: list[Any]) -> None:
+                config.deselected.extend(items)
+
+        return _Hook()
+
+
+def _item(nodeid: str, marks: tuple[str, ...] = (), **scopes: str) -> Any:
+    return _Item(nodeid, _Info({name: (_Def(scope),) for name, scope in scopes.items()}), marks)
 
 
 def test_modules_with_a_module_wide_fixture_come_first_each_in_its_order() -> None:
@@ -40,7 +77,7 @@ def test_modules_with_a_module_wide_fixture_come_first_each_in_its_order() -> No
         _item("b/test_browser.py::test_1", chromium="module", db="function"),
         _item("b/test_pkg.py::test_1", shared="package"),
     ]
-    pytest_collection_modifyitems(items)
+    pytest_collection_modifyitems(_Config(), items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == [
         "a/test_demo.py::test_1",
         "a/test_demo.py::test_2",
@@ -71,3 +108,103 @@ def test_the_runner_hands_whole_modules_to_the_workers_in_that_order(monkeypatch
     assert with_workers[-2:] == ["-k", "money"]
     assert "-n" not in without
     assert "--dist" not in without
+
+
+def _mixed() -> list[Any]:
+    return [
+        _item(
+            "a/test_parser.py::test_1", tmp_path="function", django_db_blocker="session"
+        ),  # pytest-django's autouse
+        _item("a/test_models.py::test_1", db="function", django_db_setup="session"),
+        _item("a/test_marked.py::test_1", marks=("django_db",)),
+        _item("a/test_demo.py::test_1", demo="module", django_db_setup="session"),
+        _item("a/test_browser.py::test_1", chromium="module", live_server="session"),
+        _item("a/test_engine.py::test_1", monkeypatch="function"),
+    ]
+
+
+def test_a_test_opens_the_database_by_the_mark_or_a_database_fixture() -> None:
+    assert [opens_the_database(i) for i in _mixed()] == [False, True, True, True, True, False]
+
+
+def test_database_tests_only_deselects_the_others_and_says_so() -> None:
+    items = _mixed()
+    config = _Config(database_tests_only=True)
+    pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == [
+        "a/test_demo.py::test_1", "a/test_browser.py::test_1", "a/test_models.py::test_1", "a/test_marked.py::test_1",
+    ]  # fmt: skip
+    assert [i.nodeid for i in config.deselected] == ["a/test_parser.py::test_1", "a/test_engine.py::test_1"]
+    everything = _mixed()
+    pytest_collection_modifyitems(_Config(), everything)  # type: ignore[arg-type]
+    assert len(everything) == 6
+
+
+def test_a_package_with_a_shared_demo_is_one_unit_of_work(tmp_path: Path) -> None:
+    shared = tmp_path / "src" / "pkg" / "shared_demo"
+    shared.mkdir(parents=True)
+    (shared / "conftest.py").write_text('@pytest.fixture(scope="package")\ndef demo(): ...\n')
+    plain = tmp_path / "src" / "pkg" / "plain"
+    plain.mkdir()
+    (plain / "conftest.py").write_text('@pytest.fixture(scope="module")\ndef demo(): ...\n')
+    assert shares_a_package_fixture(shared)
+    assert not shares_a_package_fixture(plain)
+    assert not shares_a_package_fixture(tmp_path / "src" / "pkg")  # no conftest at all
+    unit = scheduling_unit
+    assert unit(tmp_path, "src/pkg/shared_demo/test_a.py::test_1") == "src/pkg/shared_demo"
+    assert unit(tmp_path, "src/pkg/shared_demo/test_b.py::Test::test_1") == "src/pkg/shared_demo"
+    assert unit(tmp_path, "src/pkg/plain/test_c.py::test_1") == "src/pkg/plain/test_c.py"
+    assert unit(tmp_path, "src/pkg/plain/test_c.py::Test::test_1") == "src/pkg/plain/test_c.py::Test"
+
+
+def test_the_projects_value_based_demo_package_is_one_unit() -> None:
+    root = Path(__file__).resolve().parents[1]
+    package = "src/openipa/demo/tests/value_based"
+    assert scheduling_unit(root, f"{package}/test_savings_demo.py::test_x") == package
+    assert scheduling_unit(root, "src/openipa/demo/tests/test_build.py::test_x") == (
+        "src/openipa/demo/tests/test_build.py"
+    )
+
+
+def test_the_postgresql_run_after_sqlite_runs_only_the_database_tests(
+    monkeypatch: Any, tmp_path: Path
+) -> None:
+    seen: list[tuple[str, list[str]]] = []
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "deselected": 12}
+
+    class _Done:
+        returncode = 0
+
+    def fake_run(cmd: list[str], env: dict[str, str], **_: Any) -> _Done:
+        seen.append((env.get("DATABASE_URL", "sqlite"), cmd))
+        Path(env[testrun.COUNTS_ENV]).write_text(json.dumps(counts))
+        return _Done()
+
+    monkeypatch.setattr(testrun.subprocess, "run", fake_run)
+    sqlite = testrun.run_pytest("sqlite", tmp_path, None, "2", [])
+    pg = testrun.run_pytest("postgresql", tmp_path, "postgresql://x", "2", [], database_tests_only=True)
+    assert "--database-tests-only" not in seen[0][1]
+    assert "--database-tests-only" in seen[1][1]
+    assert sqlite.ok
+    assert pg.ok
+    assert "12 deselected" in pg.line()
+
+    _Done.returncode = testrun.NO_TESTS  # a selection of tests that open no database: they ran on SQLite
+    assert testrun.run_pytest("postgresql", tmp_path, "postgresql://x", "2", [], database_tests_only=True).ok
+    assert not testrun.run_pytest("sqlite", tmp_path, None, "2", []).ok  # no test at all is still a failure
+
+
+@pytest.mark.parametrize(("only", "expected"), [(None, True), ("postgresql", False)])
+def test_main_deselects_on_postgresql_only_after_a_sqlite_run(
+    monkeypatch: Any, only: str | None, expected: bool
+) -> None:
+    calls: list[bool] = []
+    monkeypatch.setattr(testrun, "run_pytest", lambda *a, **k: testrun.Outcome("sqlite", ok=True))
+
+    def fake_pg(*args: Any, database_tests_only: bool = False) -> testrun.Outcome:
+        calls.append(database_tests_only)
+        return testrun.Outcome("postgresql", ok=True)
+
+    monkeypatch.setattr(testrun, "postgres_run", fake_pg)
+    testrun.main(["--no-lint"] + (["--only", only] if only else []))
+    assert calls == [expected]

@@ -2,8 +2,10 @@
 
 1. `ruff check .`, `ruff format --check .` and `mypy`; on an error, stop there.
 2. The whole pytest suite on SQLite.
-3. The whole pytest suite on a throw-away PostgreSQL server started from the machine's binaries
-   (openipa.devtools.pgtmp), never a server already running on the machine.
+3. The suite's tests that open a database on a throw-away PostgreSQL server started from the machine's
+   binaries (openipa.devtools.pgtmp), never a server already running on the machine. The tests that open
+   none (parsers, engines, property tests: half the suite) ran in step 2 and are deselected here: the
+   database cannot change their answer. With ``--only postgresql`` the whole suite runs on PostgreSQL.
 
 Then a summary: one line per database and, last, the total as ``N passed, N failed, N skipped``. The exit
 code is non-zero when anything failed, when pytest ran no test (its exit code 5), and under CI=true when
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 DATABASES = ("sqlite", "postgresql")
 COUNTS_ENV = "OPENIPA_TESTRUN_COUNTS"  # where pytest, with this module as a plugin, writes its counts
+NO_TESTS = 5  # pytest's exit code when it ran no test
 PYTEST_EXIT_MEANINGS = {
     1: "tests failed",
     2: "interrupted (or errors during collection)",
@@ -74,13 +77,21 @@ class Counts:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    deselected: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(self.passed + other.passed, self.failed + other.failed, self.skipped + other.skipped)
+        return Counts(
+            self.passed + other.passed,
+            self.failed + other.failed,
+            self.skipped + other.skipped,
+            self.deselected + other.deselected,
+        )
 
     def __str__(self) -> str:
         text = f"{self.passed} passed, {self.failed} failed"
-        return f"{text}, {self.skipped} skipped" if self.skipped else text
+        if self.skipped:
+            text += f", {self.skipped} skipped"
+        return f"{text}, {self.deselected} deselected" if self.deselected else text
 
 
 @dataclass
@@ -122,6 +133,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         passed=count("passed") + count("xpassed"),
         failed=count("failed") + count("error"),
         skipped=count("skipped") + count("xfailed"),
+        deselected=len(terminalreporter.stats.get("deselected", [])),
     )
     Path(path).write_text(json.dumps(asdict(counts)))
 
@@ -154,9 +166,17 @@ def _xdist_unwanted(extra: Sequence[str]) -> bool:
 
 
 def run_pytest(
-    name: str, root: Path, database_url: str | None, workers: str, extra: Sequence[str]
+    name: str,
+    root: Path,
+    database_url: str | None,
+    workers: str,
+    extra: Sequence[str],
+    *,
+    database_tests_only: bool = False,
 ) -> Outcome:
-    """Run the whole suite against one database; DATABASE_URL unset means SQLite."""
+    """Run the whole suite against one database; DATABASE_URL unset means SQLite. With
+    ``database_tests_only`` (the PostgreSQL run after the SQLite one) the tests that open no database are
+    deselected: they ran on SQLite, and a database they never open cannot change their answer."""
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
     if database_url:
@@ -169,12 +189,19 @@ def run_pytest(
             # conftest), so a module's demo is built once, on one worker, and no worker is left with a
             # long queue of them at the end (`--dist load` handed out large batches of consecutive tests).
             cmd += ["-n", workers, "--dist", "loadscope", "--no-loadscope-reorder"]
+        if database_tests_only:
+            cmd.append("--database-tests-only")
         cmd += extra
         banner(f"{name}: {' '.join(cmd[1:])}")
         started = time.monotonic()
         code = subprocess.run(cmd, cwd=root, env=env, check=False).returncode
         seconds = time.monotonic() - started
         counts = read_counts(Path(env[COUNTS_ENV]))
+    if database_tests_only and code == NO_TESTS and counts is not None and counts.deselected:
+        # the selection (-k, paths) held only tests that open no database, and those ran on SQLite
+        return Outcome(
+            name, ok=True, seconds=seconds, counts=counts, notes=["no selected test opens a database"]
+        )
     outcome = Outcome(name, ok=code == 0, seconds=seconds, counts=counts)
     if code != 0:
         outcome.notes.append(f"pytest exit {code}: {PYTEST_EXIT_MEANINGS.get(code, 'failed')}")
@@ -183,14 +210,18 @@ def run_pytest(
     return outcome
 
 
-def postgres_run(root: Path, workers: str, extra: Sequence[str], required: bool) -> Outcome:
+def postgres_run(
+    root: Path, workers: str, extra: Sequence[str], required: bool, *, database_tests_only: bool = False
+) -> Outcome:
     banner("postgresql: starting a throw-away server")
     started = time.monotonic()
     try:
         with temporary_postgres() as url:
             startup = time.monotonic() - started
             print(f"PostgreSQL up in {startup:.1f}s at {url}", flush=True)
-            outcome = run_pytest("postgresql", root, url, workers, extra)
+            outcome = run_pytest(
+                "postgresql", root, url, workers, extra, database_tests_only=database_tests_only
+            )
             outcome.notes.append(f"server start {startup:.1f}s")
     except PostgresUnavailableError as exc:
         reason = str(exc)
@@ -258,7 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             outcomes.append(run_pytest("sqlite", root, None, options.workers, extra))
         if options.only in (None, "postgresql"):
             required = in_ci() or options.only == "postgresql"
-            outcomes.append(postgres_run(root, options.workers, extra, required))
+            # after the SQLite run, only the tests that open a database run again (ADR 0002)
+            outcomes.append(
+                postgres_run(root, options.workers, extra, required, database_tests_only=options.only is None)
+            )
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr, flush=True)
         return 130
