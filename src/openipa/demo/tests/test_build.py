@@ -199,10 +199,16 @@ def test_two_builds_with_the_same_seed_give_identical_stats() -> None:
         transaction.set_rollback(True)
 
 
-def test_the_demo_command_builds_prints_logins_and_then_only_prints_them() -> None:
+def test_the_demo_command_builds_serves_and_then_only_prints_the_logins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One build for the command's whole cycle (a full build is the costly part): built, logins printed and
+    served; then, asked again, not built again, and not served with --no-serve."""
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr("waitress.serve", lambda app, **kwargs: served.append({"app": app, **kwargs}))
     out = StringIO()
     call_command(
-        "demo", "--no-serve", "--members", "200", "--seed", "3", "--as-of", "2026-03", "--password", "pw1",
+        "demo", "--members", "200", "--seed", "3", "--as-of", "2026-03", "--password", "pw1", "--port", "8123",
         stdout=out,
     )  # fmt: skip
     text = out.getvalue()
@@ -210,33 +216,27 @@ def test_the_demo_command_builds_prints_logins_and_then_only_prints_them() -> No
     for name in ("admin", "um-nurse", "medical-director", "practice-01", "practice-40"):
         assert name in text
     assert "pw1" in text
-    assert "http://127.0.0.1:8000/" in text
+    assert "http://127.0.0.1:8123/" in text
     assert "roster files (1 rejected)" in text
     on_file = Member.objects.count()
     assert 190 <= on_file <= 200
+    assert len(served) == 1
+    assert served[0]["host"] == "127.0.0.1"
+    assert served[0]["port"] == 8123
+    assert callable(served[0]["app"])
 
     again = StringIO()
     call_command("demo", "--no-serve", "--password", "pw1", stdout=again)
     assert "already built" in again.getvalue()
     assert "pw1" in again.getvalue()
+    assert "http://127.0.0.1:8000/" in again.getvalue()
     assert Member.objects.count() == on_file
+    assert len(served) == 1  # --no-serve
 
     wrong = StringIO()
     call_command("demo", "--no-serve", "--password", "not-it", stdout=wrong)
     assert "not-it" not in wrong.getvalue()
     assert "the one given when the demo was built" in wrong.getvalue()
-
-
-def test_the_demo_command_serves_after_building_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
-    served: list[dict[str, object]] = []
-    monkeypatch.setattr("waitress.serve", lambda app, **kwargs: served.append({"app": app, **kwargs}))
-    out = StringIO()
-    call_command("demo", "--members", "50", "--as-of", "2026-03", "--port", "8123", stdout=out)
-    assert len(served) == 1
-    assert served[0]["host"] == "127.0.0.1"
-    assert served[0]["port"] == 8123
-    assert callable(served[0]["app"])
-    assert "http://127.0.0.1:8123/" in out.getvalue()
 
 
 def test_the_demo_command_refuses_a_database_with_other_practices(small_ipa: object) -> None:

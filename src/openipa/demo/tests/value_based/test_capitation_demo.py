@@ -3,9 +3,6 @@ by the second finance login and paid, the last month left to do; the noise shows
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from openipa.capitation.models import (
@@ -16,22 +13,20 @@ from openipa.capitation.models import (
     RemittanceImport,
 )
 from openipa.contracts.models import Payer
-from openipa.core.months import Month
 from openipa.demo.engine.remittances import Owed, plan_remittance
-from openipa.demo.services import build_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.value_based.shared import AS_OF, demo_var_dir
 from openipa.ledger.selectors import trial_balance
 
-pytestmark = pytest.mark.django_db
-AS_OF = Month(2026, 3)
+
+@pytest.fixture(scope="module")
+def built(value_based_demo: DemoSummary) -> DemoSummary:
+    """The package's shared demo (shared.py)."""
+    return value_based_demo
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = str(tmp_path / "var")
-
-
-def test_the_demo_runs_the_capitation_cycle(tmp_path: Path) -> None:
-    summary = build_demo(seed=11, members=400, password="demo-pass", as_of=AS_OF)
+def test_the_demo_runs_the_capitation_cycle(built: DemoSummary, db: None) -> None:
+    summary = built
     payers = Payer.objects.count()
     assert summary.remittances == payers * 12
     assert RemittanceImport.objects.filter(status="applied").count() == payers * 12
@@ -44,7 +39,7 @@ def test_the_demo_runs_the_capitation_cycle(tmp_path: Path) -> None:
     assert set(regular.values_list("prepared_by", flat=True)) == {"finance"}
     assert PaymentFile.objects.count() == summary.payment_files > 0
     for path in PaymentFile.objects.values_list("stored_path", flat=True):
-        assert (tmp_path / "var" / path).is_file()
+        assert (demo_var_dir() / path).is_file()
     categories = set(Discrepancy.objects.values_list("category", flat=True))
     assert {"eligible_not_paid", "wrong_rate", "duplicate_payment"} <= categories
     from openipa.accounts.models import User

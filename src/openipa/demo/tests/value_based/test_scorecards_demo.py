@@ -1,4 +1,4 @@
-"""Scorecards on the synthetic demo IPA (1,500 members, a year of capitation and claims, UM, clinical data,
+"""Scorecards on the package's shared demo IPA (500 members, a year of capitation and claims, UM, clinical data,
 quality and risk runs): every practice's card computes, with the shipped data file (minimum panel, K = 5);
 a practice user's page and CSV name no other practice; the time a card takes is measured. Scorecards are
 computed on the fly from the other apps' data: the demo needs no scorecard stage of its own."""
@@ -6,8 +6,6 @@ computed on the fly from the other apps' data: the demo needs no scorecard stage
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +15,6 @@ from openipa.accounts.models import User
 from openipa.core.months import Month
 from openipa.core.roles import Role
 from openipa.demo.services import DemoSummary
-from openipa.demo.tests.builds import module_demo
 from openipa.network.models import Practice
 from openipa.performance import scorecard_selectors as sel
 from openipa.performance.engine import scorecard as sc
@@ -28,12 +25,9 @@ PERIOD = sc.parse_period("2026-Q3", AS_OF.last_day)
 
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoSummary]:
-    with module_demo(django_db_blocker, tmp_path_factory, "scorecards-demo", seed=9, members=500, as_of=AS_OF,
-                     clinical=True) as summary:  # fmt: skip
-        yield summary
+def built(value_based_demo: DemoSummary) -> DemoSummary:
+    """The package's shared demo (shared.py)."""
+    return value_based_demo
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def db_access(built: DemoSummary, db: None) -> None:
 
 
 def test_the_league_on_the_demo(built: DemoSummary, db_access: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 1,500-member demo has small panels: with a minimum of 12 member-months some practices are peers."""
+    """A 500-member demo has small panels: with a minimum of 12 member-months some practices are peers."""
     set_data(monkeypatch, min_member_months=12, k=5)
     staff = User.objects.get(username="operations")
     started = time.perf_counter()

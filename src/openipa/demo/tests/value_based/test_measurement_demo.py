@@ -5,45 +5,20 @@ services on what the other stages loaded."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from openipa.core.months import Month
 from openipa.demo import measurement as demo_measurement
 from openipa.demo.services import DemoSummary, describe
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.tests.value_based.shared import AS_OF, PROGRESS
 from openipa.quality.models import MeasureResult, QualityRun, RateResult
 from openipa.risk.models import CodingGap, RiskRun
 
-AS_OF = Month(2026, 10)
-PROGRESS: list[tuple[int, int]] = []
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoSummary]:
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == demo_measurement.STAGE:
-            PROGRESS.append((done, total))
-
-    with module_demo(
-        django_db_blocker,
-        tmp_path_factory,
-        "measurement-demo",
-        seed=5,
-        members=1500,
-        as_of=AS_OF,
-        capitation_year=False,
-        claims_year=False,
-        utilization=False,
-        clinical=True,
-        progress=progress,
-    ) as summary:
-        yield summary
+def built(value_based_demo: DemoSummary) -> DemoSummary:
+    """The package's shared demo (shared.py)."""
+    return value_based_demo
 
 
 @pytest.fixture
@@ -110,8 +85,9 @@ def test_the_stage_reports_progress_and_the_summary_names_the_runs(
     built: DemoSummary, db_access: None
 ) -> None:
     steps = demo_measurement.QUALITY_RUNS + 2
-    assert PROGRESS[0] == (0, steps)
-    assert PROGRESS[-1] == (steps, steps)
+    progress = PROGRESS[demo_measurement.STAGE]
+    assert progress[0] == (0, steps)
+    assert progress[-1] == (steps, steps)
     described = describe(built)
     assert described["quality_run"] == built.measurement.quality_run
     assert described["risk_runs"] == list(built.measurement.risk_runs)
