@@ -46,7 +46,7 @@ def built(
             PROGRESS.append((done, total))
 
     with module_demo(
-        django_db_blocker, tmp_path_factory, "governance-demo", seed=SEED, members=1500, as_of=AS_OF,
+        django_db_blocker, tmp_path_factory, "governance-demo", seed=SEED, members=300, as_of=AS_OF,
         capitation_year=False, claims_year=False, utilization=False, clinical=False,
     ) as _summary:  # fmt: skip
         with transaction.atomic():

@@ -7,7 +7,7 @@ the scorecards are tested on it too. The test runner hands the package to one wo
 conftest's scheduler), so it is built once per run.
 
 Tests that need more members than 500 (the claims noise, stop-loss, the clinical matching and the quality
-denominators) keep a demo of their own in the parent package."""
+denominators) share the 2,500-member demo of the claims_clinical package."""
 
 from __future__ import annotations
 

@@ -1,43 +1,23 @@
 """The demo's claims and clinical data together give the claims-based quality measures a denominator: the
 claims' planted ischemic vascular disease patients (visits in both years, some CABGs) with the PBM's statins
 (SPC), emergency visits and psychiatric stays for a mental illness with the behavioral health follow-ups
-(FUM, FUH). Built once for the module through the real services."""
+(FUM, FUH). On the package's shared demo (shared.py), through the real services."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from openipa.claims.models import ClaimLine
-from openipa.core.months import Month
 from openipa.demo.services import DemoSummary
-from openipa.demo.tests.builds import module_demo
 from openipa.quality.selectors import quality_rates
-
-AS_OF = Month(2026, 10)
-MEMBERS = 2000
-SEED = 11
 
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DemoSummary]:
-    with module_demo(
-        django_db_blocker,
-        tmp_path_factory,
-        "quality-demo",
-        seed=SEED,
-        members=MEMBERS,
-        as_of=AS_OF,
-        capitation_year=False,
-        claims_year=True,
-        utilization=False,
-        clinical=True,
-    ) as summary:
-        yield summary
+def built(claims_clinical_demo: DemoSummary) -> DemoSummary:
+    """The package's shared demo (shared.py)."""
+    return claims_clinical_demo
 
 
 @pytest.fixture

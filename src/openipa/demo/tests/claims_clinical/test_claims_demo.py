@@ -1,15 +1,12 @@
-"""The demo's claims year, built once for the module through the real services: the noise the generator put in
-is what adjudication finds, eleven months are paid by approved runs, the last is adjudicated and unpaid, and
-the ledger balances."""
+"""The demo's claims year, on the package's shared demo (shared.py), through the real services: the noise
+the generator put in is what adjudication finds, eleven months are paid by approved runs, the last is
+adjudicated and unpaid, and the ledger balances."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.conf import settings
 
 from openipa.accounts.models import User
 from openipa.claims.models import (
@@ -26,32 +23,17 @@ from openipa.demo import claims as demo_claims
 from openipa.demo import engine
 from openipa.demo.engine import fees
 from openipa.demo.engine.claims import STOP_LOSS_ATTACHMENT_CENTS, claim_members, is_high_cost
-from openipa.demo.services import DemoSummary, build_demo
+from openipa.demo.services import DemoSummary
+from openipa.demo.tests.claims_clinical.shared import AS_OF, MEMBERS, SEED, demo_var_dir
 from openipa.ledger.selectors import trial_balance
 from openipa.membership.models import Member
 from openipa.network.models import ParticipationAgreement, Practice
 
-AS_OF = Month(2026, 3)
-MEMBERS = 2500
-SEED = 11
-
 
 @pytest.fixture(scope="module")
-def built(
-    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[DemoSummary, Path]]:
-    var = tmp_path_factory.mktemp("claims-demo") / "var"
-    old = settings.VAR_DIR
-    settings.VAR_DIR = str(var)
-    with django_db_blocker.unblock():
-        from django.db import transaction
-
-        with transaction.atomic():
-            summary = build_demo(seed=SEED, members=MEMBERS, password="pw", as_of=AS_OF, capitation_year=False,
-                                 claims_year=True)  # fmt: skip
-            yield summary, var
-            transaction.set_rollback(True)
-    settings.VAR_DIR = old
+def built(claims_clinical_demo: DemoSummary) -> tuple[DemoSummary, Path]:
+    """The package's shared demo (shared.py) and where it wrote its files."""
+    return claims_clinical_demo, demo_var_dir()
 
 
 @pytest.fixture
