@@ -69,6 +69,16 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     return out
 
 
+def end_validity(actor: Actor | None, obj: models.Model, valid_to: dt.date, action: str) -> None:
+    """End a dated row (a formula or terms version, a rule, a seat's term) on ``valid_to``: that field alone is
+    saved and the change audited as ``action`` with its value before and after. Inside the caller's
+    transaction; the caller has checked that ending it there is allowed."""
+    before = snapshot(obj, ["valid_to"])
+    setattr(obj, "valid_to", valid_to)  # noqa: B010 (any model with the field)
+    obj.save(update_fields=["valid_to"])
+    record_write(actor, action, obj, before=before, after=snapshot(obj, ["valid_to"]))
+
+
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
     """{field: [old, new]} for the fields that changed; a create has old None, a delete new None."""
     before = before or {}

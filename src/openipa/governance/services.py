@@ -157,12 +157,7 @@ def rule_set(
                     "valid_from", f"overlaps the rules in force from {rule.valid_from:%Y-%m-%d}"
                 )
         for rule in to_close:
-            before = audit.snapshot(rule, ["valid_to"])
-            rule.valid_to = valid_from - dt.timedelta(days=1)
-            rule.save(update_fields=["valid_to"])
-            audit.record_write(
-                actor, "governance.rule_end", rule, before=before, after=audit.snapshot(rule, ["valid_to"])
-            )
+            audit.end_validity(actor, rule, valid_from - dt.timedelta(days=1), "governance.rule_end")
         rule = BodyRule.objects.create(
             body=body, valid_from=valid_from, valid_to=valid_to, seat_count=seat_count, quorum_kind=quorum_kind,
             quorum_value=value, vote_rule=vote_rule, note=note.strip()[:200],
@@ -242,12 +237,7 @@ def seat_end(*, actor: Actor, term: SeatTerm, valid_to: dt.date) -> SeatTerm:
     if term.valid_to is not None and valid_to > term.valid_to:
         raise ValidationFailed.single("valid_to", "a term is ended early, not extended (assign a new term)")
     with transaction.atomic():
-        before = audit.snapshot(term, ["valid_to"])
-        term.valid_to = valid_to
-        term.save(update_fields=["valid_to"])
-        audit.record_write(
-            actor, "governance.seat_end", term, before=before, after=audit.snapshot(term, ["valid_to"])
-        )
+        audit.end_validity(actor, term, valid_to, "governance.seat_end")
     return term
 
 

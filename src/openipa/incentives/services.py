@@ -104,11 +104,7 @@ def _end_previous(
             f"through {used.period_end}: a new version can start on {used.period_end + dt.timedelta(days=1)} at "
             "the earliest (correct a settled period with a correction run)",
         )  # fmt: skip
-    before = {"valid_to": str(current.valid_to) if current.valid_to else None}
-    current.valid_to = valid_from - dt.timedelta(days=1)
-    current.save(update_fields=["valid_to"])
-    audit.record_write(actor, "incentives.formula_end", current, before=before,
-                       after={"valid_to": str(current.valid_to)})  # fmt: skip
+    audit.end_validity(actor, current, valid_from - dt.timedelta(days=1), "incentives.formula_end")
 
 
 def save_formula(

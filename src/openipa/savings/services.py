@@ -265,10 +265,7 @@ def _end_previous(
             f"{valid_from - dt.timedelta(days=1)}; the new version can start on {through + dt.timedelta(days=1)} "
             "at the earliest (a settled period is corrected by a new snapshot and run)",
         )  # fmt: skip
-    before = {"valid_to": str(current.valid_to) if current.valid_to else None}
-    current.valid_to = valid_from - dt.timedelta(days=1)
-    current.save(update_fields=["valid_to"])
-    audit.record_write(actor, action, current, before=before, after={"valid_to": str(current.valid_to)})
+    audit.end_validity(actor, current, valid_from - dt.timedelta(days=1), action)
 
 
 def term_create(

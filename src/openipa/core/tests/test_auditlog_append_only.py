@@ -29,3 +29,19 @@ def test_read_of_no_members_writes_nothing(db):
 
 def test_diff_lists_only_changed_fields():
     assert audit.diff({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4}) == {"b": [2, 3], "c": [None, 4]}
+
+
+def test_end_validity_saves_the_end_alone_and_audits_before_and_after(small_ipa):
+    import datetime as dt
+
+    from openipa.contracts.models import ContractTerm
+
+    term = small_ipa.term
+    term.valid_to = None
+    term.save(update_fields=["valid_to"])
+    stale = ContractTerm.objects.get(pk=term.pk)
+    audit.end_validity(small_ipa.users["admin"], stale, dt.date(2026, 6, 30), "contract.term_end")
+    assert ContractTerm.objects.get(pk=term.pk).valid_to == dt.date(2026, 6, 30)
+    event = AuditEvent.objects.get(action="contract.term_end")
+    assert (event.object_id, event.changes) == (str(term.pk), {"valid_to": [None, "2026-06-30"]})
+    assert event.actor_username == small_ipa.users["admin"].username
