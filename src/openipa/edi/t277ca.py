@@ -219,13 +219,26 @@ def write_277ca(
         if w.delimiters.repetition:
             forbidden.add(w.delimiters.repetition)
         segment = w.segment
+        # every claim's loop 2000D rendered at once (HL numbers: each provider's, then its claims'); one pass
+        # over the file, not one per billing provider (a file of small groups spent its time in the set-up)
+        ordered: list[ClaimAck] = []
+        numbers: list[int] = []
+        parents: list[int] = []
+        hl = 2
+        for group in by_provider.values():
+            hl += 1
+            parents += [hl] * len(group)
+            numbers += range(hl + 1, hl + 1 + len(group))
+            ordered += group
+            hl += len(group)
+        today = _d8(when.date())
+        texts, counts = _claim_loops(ordered, numbers, parents, today, w.delimiters, w.terminator, forbidden)
         w.start_interchange(
             sender_qualifier, sender, receiver_qualifier, receiver,
             control_number=interchange_control_number, when=when, usage=usage,
         )  # fmt: skip
         w.start_group("HN", sender, receiver, control_number=group_control_number, version=VERSION, when=when)
         w.start_transaction("277", "0001", VERSION)
-        today = _d8(when.date())
         segment("BHT", "0085", "08", reference, today, when.strftime("%H%M"), "TH")
         segment("HL", "1", "", "20", "1")
         segment("NM1", "PR", "2", source_name, "", "", "", "", source_qualifier, source_id)
@@ -238,9 +251,9 @@ def write_277ca(
         segment("STC", RECEIVED, today, "WQ", format_cents(total.accepted_cents + total.rejected_cents))
         _summary(w, total, "90", "AA")
         hl = 2
+        position = 0
         for provider, group in by_provider.items():
             hl += 1
-            provider_hl = hl
             segment("HL", str(hl), "2", "19", "1")
             qualifier = provider.id_qualifier if provider.id_qualifier in ("XX", "FI", "SV") else "FI"
             ident = provider.identifier if qualifier == provider.id_qualifier else provider.tin
@@ -252,8 +265,9 @@ def write_277ca(
             sums = _totals(group)
             segment("STC", RECEIVED, "", "WQ", format_cents(sums.accepted_cents + sums.rejected_cents))
             _summary(w, sums, "QA", "QC")
-            text, count = _claim_loops(group, hl, provider_hl, today, w.delimiters, w.terminator, forbidden)
-            w.block(text, count)
+            end = position + len(group)
+            w.block("".join(texts[position:end]), sum(counts[position:end]))
+            position = end
             hl += len(group)
         w.end_transaction()
         w.end_group()
@@ -263,19 +277,22 @@ def write_277ca(
 
 def _claim_loops(
     acks: list[ClaimAck],
-    hl: int,
-    parent: int,
+    numbers: list[int],
+    parents: list[int],
     today: str,
     d: Delimiters,
     terminator: str,
     forbidden: set[str],
-) -> tuple[str, int]:
-    """Loop 2000D of each claim (HL, NM1*QC, TRN, STC, REF*1K, REF*BLT, DTP*472) as text, rendered as columns
-    (a file of 100,000 claims writes in a second); and the number of segments. As :meth:`X12Writer.segment`:
-    trailing empty elements are dropped, and an element holding a delimiter is a ValueError."""
+) -> tuple[list[str], list[int]]:
+    """Loop 2000D of each claim (HL ``numbers`` under HL ``parents``, NM1*QC, TRN, STC, REF*1K, REF*BLT,
+    DTP*472) as text, rendered as columns (a file of 100,000 claims writes in a second), and its number of
+    segments, one of each per claim. As :meth:`X12Writer.segment`: trailing empty elements are dropped, and an
+    element holding a delimiter is a ValueError."""
     sep, comp = d.element, d.component
     frame = pl.DataFrame(
         {
+            "hl": numbers,
+            "parent": parents,
             "last": [a.patient_last_name for a in acks],
             "first": [a.patient_first_name for a in acks],
             "member": [a.member_id for a in acks],
@@ -289,7 +306,13 @@ def _claim_loops(
             "start": [a.service_from for a in acks],
             "end": [a.service_to for a in acks],
         },
-        schema_overrides={"cents": pl.Int64, "start": pl.Date, "end": pl.Date},
+        schema_overrides={
+            "hl": pl.Int64,
+            "parent": pl.Int64,
+            "cents": pl.Int64,
+            "start": pl.Date,
+            "end": pl.Date,
+        },
     )
     texts = ["last", "first", "member", "claim", "category", "status", "number", "bill"]
     pattern = "[" + "".join("\\" + c for c in sorted(forbidden)) + "]"
@@ -312,7 +335,6 @@ def _claim_loops(
         + pl.when(rest == 0).then(pl.lit(""))
         .otherwise(pl.lit(".") + rest.cast(pl.String).str.pad_start(2, "0").str.strip_chars_end("0"))
     )  # fmt: skip
-    number = pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + hl
     start, end = pl.col("start").dt.strftime("%Y%m%d"), pl.col("end").dt.strftime("%Y%m%d")
     optional = [
         (pl.col("number") != "", segment("REF", "1K", pl.col("number"))),
@@ -321,7 +343,7 @@ def _claim_loops(
     rendered = frame.select(
         text=pl.concat_str(
             [
-                segment("HL", number.cast(pl.String), str(parent), "PT"),
+                segment("HL", pl.col("hl").cast(pl.String), pl.col("parent").cast(pl.String), "PT"),
                 segment("NM1", "QC", "1", pl.col("last"), pl.col("first"), "", "", "", "MI", pl.col("member")),
                 segment("TRN", "2", pl.col("claim")),
                 segment("STC", pl.col("category") + pl.lit(comp) + pl.col("status"), today, "WQ", amount,
@@ -333,7 +355,7 @@ def _claim_loops(
         ),
         count=5 + sum((present.cast(pl.Int64) for present, _text in optional), pl.lit(0, dtype=pl.Int64)),
     )  # fmt: skip
-    return "".join(rendered.get_column("text")), int(rendered.get_column("count").sum())
+    return rendered.get_column("text").to_list(), rendered.get_column("count").to_list()
 
 
 def _summary(w: X12Writer, t: Totals, accepted_qty: str, rejected_qty: str) -> None:

@@ -217,12 +217,15 @@ def test_claim_loops_render_as_the_writer_writes_segments(acks: list[ClaimAck]) 
     alike when an element holds a delimiter."""
     reference = io.BytesIO()
     w = X12Writer(reference)
+    numbers, parents = list(range(4, 4 + len(acks))), [3] * len(acks)
+    args = (acks, numbers, parents, "20261102", w.delimiters, w.terminator, w._forbidden)
     try:
         _reference_loops(acks, 3, "20261102", w)
     except ValueError:
         with pytest.raises(ValueError, match="delimiter"):
-            _claim_loops(acks, 3, 3, "20261102", w.delimiters, w.terminator, w._forbidden)
+            _claim_loops(*args)
         return
-    text, count = _claim_loops(acks, 3, 3, "20261102", w.delimiters, w.terminator, w._forbidden)
-    assert text.encode("latin-1") == reference.getvalue()
-    assert count == w.segments_written
+    texts, counts = _claim_loops(*args)
+    assert len(texts) == len(counts) == len(acks)
+    assert "".join(texts).encode("latin-1") == reference.getvalue()
+    assert sum(counts) == w.segments_written
