@@ -17,6 +17,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from openipa.devtools.browser import CHROMIUM, CHROMIUM_ARGS, in_ci, is_installed
+from openipa.devtools.testrun import note_deselected
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -118,6 +119,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+            note_deselected(len(dropped))  # for the test runner's summary (xdist's controller sees none)
     heavy = {item.nodeid.split("::")[0] for item in items if _sets_up_per_module(item)}
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in heavy)
 

@@ -127,7 +127,8 @@ def test_a_test_opens_the_database_by_the_mark_or_a_database_fixture() -> None:
     assert [opens_the_database(i) for i in _mixed()] == [False, True, True, True, True, False]
 
 
-def test_database_tests_only_deselects_the_others_and_says_so() -> None:
+def test_database_tests_only_deselects_the_others_and_says_so(monkeypatch: Any, tmp_path: Path) -> None:
+    monkeypatch.setenv(testrun.COUNTS_ENV, str(tmp_path / "counts.json"))  # not this run's own
     items = _mixed()
     config = _Config(database_tests_only=True)
     pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
@@ -138,6 +139,15 @@ def test_database_tests_only_deselects_the_others_and_says_so() -> None:
     everything = _mixed()
     pytest_collection_modifyitems(_Config(), everything)  # type: ignore[arg-type]
     assert len(everything) == 6
+    # the count reaches the runner's summary, though xdist's controller never sees a worker's deselection
+    assert (tmp_path / "counts.json.deselected").read_text() == "2"
+
+    class _Reporter:
+        stats: dict[str, list[Any]] = {"passed": [object()] * 4}
+
+    testrun.pytest_terminal_summary(_Reporter(), object())  # type: ignore[arg-type]
+    counts = testrun.read_counts(tmp_path / "counts.json")
+    assert counts == testrun.Counts(passed=4, deselected=2)
 
 
 def test_a_package_with_a_shared_demo_is_one_unit_of_work(tmp_path: Path) -> None:

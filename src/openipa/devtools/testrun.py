@@ -133,9 +133,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         passed=count("passed") + count("xpassed"),
         failed=count("failed") + count("error"),
         skipped=count("skipped") + count("xfailed"),
-        deselected=len(terminalreporter.stats.get("deselected", [])),
+        deselected=len(terminalreporter.stats.get("deselected", [])) or _deselected_by_workers(path),
     )
     Path(path).write_text(json.dumps(asdict(counts)))
+
+
+def note_deselected(count: int) -> None:
+    """Called where tests are deselected (the root conftest, on each xdist worker, whose deselections the
+    controller's summary never sees): kept beside the counts file for :func:`pytest_terminal_summary`."""
+    path = os.environ.get(COUNTS_ENV)
+    if path:
+        Path(f"{path}.deselected").write_text(str(count))
+
+
+def _deselected_by_workers(path: str) -> int:
+    try:
+        return int(Path(f"{path}.deselected").read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 def read_counts(path: Path) -> Counts | None:

@@ -10,23 +10,34 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
 
 from openipa.demo.services import DemoSummary, build_demo
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextmanager
 def module_demo(
     django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any
 ) -> Iterator[DemoSummary]:
-    """``build_demo(password="pw", **options)`` with ``settings.VAR_DIR`` under a temporary ``name`` folder.
+    """``build_demo(**options)`` (password "pw" unless given) with ``settings.VAR_DIR`` under a temporary
+    ``name`` folder.
     The value-based stages (settlements, fees, governance, the Tuva export) are left out unless
     ``value_based=True``: a module testing one of them builds it on top itself."""
     options.setdefault("value_based", False)
+    options.setdefault("password", "pw")
     old = settings.VAR_DIR
     settings.VAR_DIR = str(tmp_path_factory.mktemp(name) / "var")
     try:
-        with django_db_blocker.unblock(), transaction.atomic():
-            yield build_demo(password="pw", **options)
+        # the fast hasher of the tests' autouse fixture (src/openipa/conftest.py), which a module-wide
+        # fixture runs before: Argon2 is slow on purpose, and a build hashes one password per login
+        with (
+            django_db_blocker.unblock(),
+            override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+            transaction.atomic(),
+        ):
+            yield build_demo(**options)
             transaction.set_rollback(True)
     finally:
         settings.VAR_DIR = old

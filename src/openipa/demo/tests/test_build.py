@@ -1,18 +1,16 @@
-"""Loading the demo into the database: counts, logins, refusal to build twice, reproducible stats; members
-and eligibility come from the payers' 834 files through the roster import service."""
+"""Loading the demo into the database: counts, logins, refusal to build twice, the audit, the offers and the
+credentialing files, all read from one build for the module; members and eligibility come from the payers'
+834 files through the roster import service. (Builds of their own: test_build_fresh.py.)"""
 
 from __future__ import annotations
 
-import json
-from io import StringIO
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.db import transaction
 
 from openipa.accounts.models import User
 from openipa.contracts.models import Contract, ContractTerm, DofrEntry, Payer, Product, RateCell
@@ -22,6 +20,7 @@ from openipa.core.roles import Role
 from openipa.demo import engine
 from openipa.demo.engine.rosters import plan_rosters
 from openipa.demo.services import DemoError, build_demo, demo_is_built, demo_logins
+from openipa.demo.tests.builds import module_demo
 from openipa.membership.models import EligibilitySpan, Member, PcpAssignment
 from openipa.network.models import (
     Affiliation,
@@ -39,35 +38,36 @@ MEMBERS = 300
 PASSWORD = "demo-pass"
 
 
+STAGES: list[str] = []
+"""The stages the module's build reported, in order."""
+
+
+@pytest.fixture(scope="module")
+def module_build(
+    django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """One build for the module's tests, which only read it (rolled back at the module's end); the tests
+    that need an empty database or builds of their own are in test_build_fresh.py. The capitation year and
+    the later stages are tested elsewhere (test_capitation_demo.py and the demo packages); these tests are
+    about the rest of the build."""
+    with module_demo(
+        django_db_blocker, tmp_path_factory, "build-demo", seed=9, members=MEMBERS, as_of=AS_OF,
+        capitation_year=False, password=PASSWORD, progress=lambda stage, _done, _total: STAGES.append(stage),
+    ):  # fmt: skip
+        yield Path(settings.VAR_DIR)
+
+
 @pytest.fixture(autouse=True)
-def _var_dir(settings: Any, tmp_path: Path) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-
-
-def _build(seed: int = 9) -> None:
-    # the capitation year is tested in test_capitation_demo.py; these tests are about the rest of the build
-    build_demo(seed=seed, members=MEMBERS, password=PASSWORD, as_of=AS_OF, capitation_year=False)
-
-
-def _stats_json() -> str:
-    out = StringIO()
-    call_command("stats", "--json", stdout=out)
-    return out.getvalue()
+def built(module_build: Path, settings: Any) -> None:
+    """The module's build, read inside each test's transaction, with VAR_DIR at its files."""
+    settings.VAR_DIR = str(module_build)
 
 
 def test_it_loads_everything_the_engine_generates() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
     plan = plan_rosters(data)
     known = [plan.known(i) for i in range(len(data.members))]
-    stages: list[str] = []
-    build_demo(
-        seed=9,
-        members=MEMBERS,
-        password=PASSWORD,
-        as_of=AS_OF,
-        progress=lambda s, d, t: stages.append(s),
-        claims_year=False,
-    )
+    stages = STAGES
     assert Practice.objects.count() == 40
     assert Provider.objects.count() == 150
     assert Location.objects.count() == len(data.locations)
@@ -93,7 +93,6 @@ def test_it_loads_everything_the_engine_generates() -> None:
 
 def test_the_loaded_rows_carry_the_generated_values() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
-    _build()
     first = data.members[0]
     member = Member.objects.get(payer__code=first.payer_code, payer_member_id=first.payer_member_id)
     assert (member.first_name, member.last_name, member.date_of_birth) == (
@@ -113,7 +112,6 @@ def test_the_loaded_rows_carry_the_generated_values() -> None:
 
 def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
     data = engine.generate(seed=9, members=MEMBERS, as_of=AS_OF)
-    _build()
     staff = ["admin", "operations", "finance", "finance-2", "credentialing", "um-nurse", "medical-director"]
     staff += ["medical-director-2", "quality", "messenger", "auditor", "board"]
     for name in staff:
@@ -139,24 +137,20 @@ def test_it_creates_one_login_per_role_and_one_per_practice_in_order() -> None:
 
 
 def test_the_printed_password_signs_in_every_login() -> None:
-    _build()
     for name in ("admin", "um-nurse", "practice-01", "practice-40"):
         assert authenticate(username=name, password=PASSWORD) is not None, name
     assert authenticate(username="admin", password="wrong") is None
 
 
 def test_a_second_build_is_refused_and_changes_nothing() -> None:
-    assert not demo_is_built()
-    _build()
     assert demo_is_built()
     counts = (Member.objects.count(), User.objects.count(), AuditEvent.objects.count())
     with pytest.raises(DemoError, match="demo already built"):
-        _build(seed=10)
+        build_demo(seed=10, members=MEMBERS, password=PASSWORD, as_of=AS_OF, capitation_year=False)
     assert (Member.objects.count(), User.objects.count(), AuditEvent.objects.count()) == counts
 
 
 def test_the_build_is_audited_with_its_seed() -> None:
-    _build()
     event = AuditEvent.objects.get(action="demo.build")
     assert event.actor_username == "system"
     assert event.object_id == "seed-9"
@@ -167,93 +161,10 @@ def test_the_build_is_audited_with_its_seed() -> None:
     assert event.changes["as_of"] == [None, "2026-03"]
 
 
-def test_a_taken_user_name_refuses_the_whole_build() -> None:
-    User.objects.create(username="finance", role=Role.FINANCE)
-    with pytest.raises(DemoError, match="finance"):
-        _build()
-    assert not Practice.objects.exists()
-    assert not Member.objects.exists()
-
-
-def test_two_builds_with_the_same_seed_give_identical_stats() -> None:
-    dumps = []
-    for _ in range(2):
-        with transaction.atomic():
-            _build(seed=7)
-            dumps.append(_stats_json())
-            transaction.set_rollback(True)
-        assert not Practice.objects.exists()
-    assert dumps[0] == dumps[1]
-    stats = json.loads(dumps[0])
-    assert MEMBERS - 10 <= stats["members"] <= MEMBERS
-    assert stats["practices"] == 40
-    assert stats["users_by_role"]["practice_user"] == 40
-    # member-months from the earliest coverage of the enrollment history through the as-of month
-    by_month = stats["member_months"]["by_month"]
-    assert list(by_month)[-12:] == [str(m) for m in Month.range(AS_OF - 11, AS_OF)]
-    assert 24 < len(by_month) <= 12 + 84
-    assert all(by_month[str(m)] > 0.8 * MEMBERS for m in Month.range(AS_OF - 11, AS_OF - 1))
-    with transaction.atomic():
-        _build(seed=8)
-        assert _stats_json() != dumps[0]
-        transaction.set_rollback(True)
-
-
-def test_the_demo_command_builds_serves_and_then_only_prints_the_logins(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """One build for the command's whole cycle (a full build is the costly part): built, logins printed and
-    served; then, asked again, not built again, and not served with --no-serve."""
-    served: list[dict[str, object]] = []
-    monkeypatch.setattr("waitress.serve", lambda app, **kwargs: served.append({"app": app, **kwargs}))
-    out = StringIO()
-    call_command(
-        "demo", "--members", "200", "--seed", "3", "--as-of", "2026-03", "--password", "pw1", "--port", "8123",
-        stdout=out,
-    )  # fmt: skip
-    text = out.getvalue()
-    assert "Built in" in text
-    for name in ("admin", "um-nurse", "medical-director", "practice-01", "practice-40"):
-        assert name in text
-    assert "pw1" in text
-    assert "http://127.0.0.1:8123/" in text
-    assert "roster files (1 rejected)" in text
-    on_file = Member.objects.count()
-    assert 190 <= on_file <= 200
-    assert len(served) == 1
-    assert served[0]["host"] == "127.0.0.1"
-    assert served[0]["port"] == 8123
-    assert callable(served[0]["app"])
-
-    again = StringIO()
-    call_command("demo", "--no-serve", "--password", "pw1", stdout=again)
-    assert "already built" in again.getvalue()
-    assert "pw1" in again.getvalue()
-    assert "http://127.0.0.1:8000/" in again.getvalue()
-    assert Member.objects.count() == on_file
-    assert len(served) == 1  # --no-serve
-
-    wrong = StringIO()
-    call_command("demo", "--no-serve", "--password", "not-it", stdout=wrong)
-    assert "not-it" not in wrong.getvalue()
-    assert "the one given when the demo was built" in wrong.getvalue()
-
-
-def test_the_demo_command_refuses_a_database_with_other_practices(small_ipa: object) -> None:
-    with pytest.raises(CommandError, match="empty database"):
-        call_command("demo", "--no-serve", "--members", "10", stdout=StringIO())
-
-
-def test_the_demo_command_rejects_a_malformed_as_of_month() -> None:
-    with pytest.raises(CommandError, match="YYYY-MM"):
-        call_command("demo", "--no-serve", "--as-of", "March", stdout=StringIO())
-
-
 def test_the_offers_are_conveyed_to_each_practice_and_answered_by_each_alone() -> None:
     from openipa.demo.messenger import decisions
     from openipa.messenger.models import Conveyance, OfferPackage, OfferResponse
 
-    _build()
     assert OfferPackage.objects.count() == 2
     practices = (
         ParticipationAgreement.objects.filter(status="active").values("practice_id").distinct().count()
@@ -284,7 +195,6 @@ def test_credentialing_files_in_every_state_and_a_screened_leie_file(settings: A
         ScreeningRun,
     )
 
-    _build()
     today = AS_OF.last_day
     counts = selectors.file_counts(today)
     assert counts["in_progress"] >= 3
