@@ -6,41 +6,31 @@ for the package: the test runner hands the package to one worker whole (the root
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from openipa.core.months import Month
 from openipa.demo.services import DemoSummary
-from openipa.demo.tests.builds import module_demo
+from openipa.demo.tests.builds import Recorded, recorded_demo
 
 AS_OF = Month(2026, 10)
 SEED = 11
 MEMBERS = 2500
-PROGRESS: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+RECORDED = Recorded()
+PROGRESS = RECORDED.progress
 """(done, total) of each stage's progress reports, by stage name."""
-_VAR_DIR: list[Path] = []
-
-
-def demo_var_dir() -> Path:
-    """Where the shared demo wrote its files (var/demo/...): each test's own VAR_DIR is a folder of its own."""
-    return _VAR_DIR[-1]
+demo_var_dir = RECORDED.files
+"""Where the shared demo wrote its files: each test's own VAR_DIR is a folder of its own."""
 
 
 @pytest.fixture(scope="package")
 def claims_clinical_demo(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DemoSummary]:
-    def progress(stage: str, done: int, total: int) -> None:
-        PROGRESS[stage].append((done, total))
-
-    with module_demo(
-        django_db_blocker, tmp_path_factory, "claims-clinical-demo", seed=SEED, members=MEMBERS, as_of=AS_OF,
-        capitation_year=False, claims_year=True, utilization=False, clinical=True, progress=progress,
+    with recorded_demo(
+        django_db_blocker, tmp_path_factory, "claims-clinical-demo", RECORDED, seed=SEED, members=MEMBERS, as_of=AS_OF,
+        capitation_year=False, claims_year=True, utilization=False, clinical=True,
     ) as summary:  # fmt: skip
-        _VAR_DIR.append(Path(settings.VAR_DIR))
         yield summary
