@@ -21,6 +21,12 @@ from openipa.edi.t837_columns import read_837_columns
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _small_files_as_columns_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files here are small: read as columns whatever their size, to compare the two paths."""
+    monkeypatch.setattr(intake, "COLUMNS_FROM_BYTES", 0)
+
+
 def _stored(record: ClaimImport) -> dict[str, Any]:
     claims: list[dict[str, Any]] = [
         dict(c) for c in Claim.objects.filter(source=record).order_by("pk").values()
@@ -107,3 +113,26 @@ def test_a_replacement_naming_no_claim_is_rejected_by_the_reference_path(
 def test_example1_through_the_bulk_path(small_ipa: Any) -> None:
     record = import_claims(actor=None, path=EXAMPLE1)
     assert (record.status, record.claims, record.lines, record.charge_cents) == ("applied", 1, 4, 10000)
+
+
+def test_a_file_below_the_size_is_read_by_rows_and_from_it_as_columns(
+    small_ipa: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below intake.COLUMNS_FROM_BYTES the columnar reader's fixed cost is more than reading claim by claim."""
+    calls: list[str] = []
+    real = read_837_columns
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append("columns")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "read_837_columns", spy)
+    size = EXAMPLE1.stat().st_size
+    for threshold, expected in ((size + 1, []), (size, ["columns"])):
+        calls.clear()
+        monkeypatch.setattr(intake, "COLUMNS_FROM_BYTES", threshold)
+        with transaction.atomic():
+            record = import_claims(actor=None, path=EXAMPLE1, received_on=dt.date(2026, 5, 2))
+            assert record.status == ClaimImport.Status.APPLIED
+            transaction.set_rollback(True)
+        assert calls == expected, threshold
