@@ -218,3 +218,46 @@ def test_main_deselects_on_postgresql_only_after_a_sqlite_run(
     monkeypatch.setattr(testrun, "postgres_run", fake_pg)
     testrun.main(["--no-lint"] + (["--only", only] if only else []))
     assert calls == [expected]
+
+
+@pytest.mark.parametrize("mypy_code", [0, 1])
+def test_mypy_runs_beside_the_sqlite_run_and_its_failure_stops_postgresql(
+    monkeypatch: Any, tmp_path: Path, mypy_code: int
+) -> None:
+    events: list[str] = []
+
+    class _Done:
+        returncode = 0
+
+    class _Mypy:
+        def __init__(self, cmd: list[str], stdout: Any, **_: Any) -> None:
+            events.append("mypy started")
+            stdout.write(b"mypy says\n")
+
+        def wait(self) -> int:
+            events.append("mypy waited")
+            return mypy_code
+
+        def poll(self) -> int:
+            return mypy_code
+
+    def fake_run(cmd: list[str], **_: Any) -> _Done:
+        events.append("ruff " + cmd[-1])
+        return _Done()
+
+    def fake_pytest(name: str, *args: Any, **kwargs: Any) -> testrun.Outcome:
+        events.append(name)
+        return testrun.Outcome(name, ok=True)
+
+    def fake_pg(*args: Any, **kwargs: Any) -> testrun.Outcome:
+        events.append("postgresql")
+        return testrun.Outcome("postgresql", ok=True)
+
+    monkeypatch.setattr(testrun.subprocess, "run", fake_run)
+    monkeypatch.setattr(testrun.subprocess, "Popen", _Mypy)
+    monkeypatch.setattr(testrun, "run_pytest", fake_pytest)
+    monkeypatch.setattr(testrun, "postgres_run", fake_pg)
+    code = testrun.main([])
+    expected = ["ruff .", "ruff .", "mypy started", "sqlite", "mypy waited"]
+    assert events == expected + (["postgresql"] if mypy_code == 0 else [])
+    assert code == mypy_code

@@ -1,7 +1,8 @@
 """The whole check, as `make test` runs it: ``python -m openipa.devtools.testrun [options] [-- pytest args]``.
 
-1. `ruff check .`, `ruff format --check .` and `mypy`; on an error, stop there.
-2. The whole pytest suite on SQLite.
+1. `ruff check .` and `ruff format --check .`; on an error, stop there.
+2. The whole pytest suite on SQLite, with `mypy` running beside it (it takes one core for half a minute);
+   a mypy error fails the check and the PostgreSQL run is not started.
 3. The suite's tests that open a database on a throw-away PostgreSQL server started from the machine's
    binaries (openipa.devtools.pgtmp), never a server already running on the machine. The tests that open
    none (parsers, engines, property tests: half the suite) ran in step 2 and are deselected here: the
@@ -160,18 +161,56 @@ def read_counts(path: Path) -> Counts | None:
         return None
 
 
-def lint(root: Path) -> Outcome:
-    banner("lint: ruff check ., ruff format --check . and mypy")
+@dataclass
+class Lint:
+    """ruff's outcome, and mypy still running beside the first test run (:func:`start_lint`)."""
+
+    ruff: Outcome
+    mypy: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    started: float = 0.0
+
+    def finish(self) -> Outcome:
+        """Wait for mypy, print what it printed, and return the lint's outcome (ruff's if it failed)."""
+        if self.mypy is None or self.log is None:
+            return self.ruff
+        code = self.mypy.wait()
+        banner("lint: mypy (ran beside the tests)")
+        print(self.log.read_text(errors="replace"), end="", flush=True)
+        self.log.unlink(missing_ok=True)
+        seconds = self.ruff.seconds + time.monotonic() - self.started
+        if code != 0:
+            return Outcome("lint", ok=False, seconds=seconds, notes=["`mypy` failed"])
+        return Outcome("lint", ok=True, seconds=seconds, notes=["ruff and mypy clean"])
+
+    def stop(self) -> None:
+        if self.mypy is not None and self.mypy.poll() is None:
+            self.mypy.kill()
+            self.mypy.wait()
+
+
+def start_lint(root: Path) -> Lint:
+    """`ruff check .` and `ruff format --check .` (a second), then mypy started in the background: it takes
+    one core for half a minute, which the first test run would otherwise leave idle."""
+    banner("lint: ruff check ., ruff format --check . (mypy starts beside the tests)")
     started = time.monotonic()
     for name, cmd in (
         ("ruff check .", [sys.executable, "-m", "ruff", "check", "."]),
         ("ruff format --check .", [sys.executable, "-m", "ruff", "format", "--check", "."]),
-        ("mypy", [sys.executable, "-m", "mypy"]),
     ):
         code = subprocess.run(cmd, cwd=root, check=False).returncode
         if code != 0:
-            return Outcome("lint", ok=False, seconds=time.monotonic() - started, notes=[f"`{name}` failed"])
-    return Outcome("lint", ok=True, seconds=time.monotonic() - started, notes=["ruff and mypy clean"])
+            return Lint(
+                Outcome("lint", ok=False, seconds=time.monotonic() - started, notes=[f"`{name}` failed"])
+            )
+    ruff = Outcome("lint", ok=True, seconds=time.monotonic() - started)
+    handle, name = tempfile.mkstemp(prefix="openipa-mypy-", suffix=".log")
+    log = Path(name)
+    with os.fdopen(handle, "wb") as out:
+        mypy = subprocess.Popen(
+            [sys.executable, "-m", "mypy"], cwd=root, stdout=out, stderr=subprocess.STDOUT
+        )
+    return Lint(ruff, mypy, log, time.monotonic())
 
 
 def _xdist_unwanted(extra: Sequence[str]) -> bool:
@@ -292,17 +331,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = project_root()
     started = time.monotonic()
     outcomes: list[Outcome] = []
+    linting: Lint | None = None
     try:
         if not options.no_lint:
-            outcomes.append(lint(root))
-            if not outcomes[-1].ok:
+            linting = start_lint(root)
+            if not linting.ruff.ok:
                 print(
-                    f"\n{outcomes[-1].line()}\nLint failed: fix it first; the tests were not run.", flush=True
+                    f"\n{linting.ruff.line()}\nLint failed: fix it first; the tests were not run.", flush=True
                 )
                 return 1
         if options.only in (None, "sqlite"):
             outcomes.append(run_pytest("sqlite", root, None, options.workers, extra))
-        if options.only in (None, "postgresql"):
+        lint_ok = True
+        if linting is not None:
+            outcomes.insert(0, linting.finish())
+            linting = None
+            lint_ok = outcomes[0].ok
+            if not lint_ok:
+                print(
+                    f"\n{outcomes[0].line()}\nLint failed: fix it first; the PostgreSQL run is not started."
+                )
+        if options.only in (None, "postgresql") and lint_ok:
             required = in_ci() or options.only == "postgresql"
             # after the SQLite run, only the tests that open a database run again (ADR 0002)
             outcomes.append(
@@ -311,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr, flush=True)
         return 130
+    finally:
+        if linting is not None:
+            linting.stop()
     total = Counts()
     for outcome in outcomes:
         total += outcome.counts or Counts()
