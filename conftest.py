@@ -148,7 +148,7 @@ def scheduling_unit(rootdir: Path, nodeid: str) -> str:
     return nodeid.rsplit("::", 1)[0]
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: `-p no:xdist` has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadscope`` with :func:`scheduling_unit` as the scope (other modes: xdist's own)."""
     if config.getvalue("dist") != "loadscope":
