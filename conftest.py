@@ -114,8 +114,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     every worker, as xdist requires.
     """
     if config.getoption("database_tests_only", default=False):
-        kept = [item for item in items if opens_the_database(item)]
-        dropped = [item for item in items if not opens_the_database(item)]
+        kept: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            (kept if opens_the_database(item) else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept

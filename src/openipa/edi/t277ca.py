@@ -250,11 +250,9 @@ def write_277ca(
         segment("TRN", "2", batch_reference)
         segment("STC", RECEIVED, today, "WQ", format_cents(total.accepted_cents + total.rejected_cents))
         _summary(w, total, "90", "AA")
-        hl = 2
         position = 0
         for provider, group in by_provider.items():
-            hl += 1
-            segment("HL", str(hl), "2", "19", "1")
+            segment("HL", str(parents[position]), "2", "19", "1")  # the provider's HL, numbered above
             qualifier = provider.id_qualifier if provider.id_qualifier in ("XX", "FI", "SV") else "FI"
             ident = provider.identifier if qualifier == provider.id_qualifier else provider.tin
             if not ident:
@@ -268,7 +266,6 @@ def write_277ca(
             end = position + len(group)
             w.block("".join(texts[position:end]), sum(counts[position:end]))
             position = end
-            hl += len(group)
         w.end_transaction()
         w.end_group()
         w.end_interchange()
